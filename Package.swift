@@ -1,0 +1,49 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "fleetup",
+    products: [
+        .executable(name: "fleetup", targets: ["fleetup"]),
+        .executable(name: "testfleet", targets: ["testfleet"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // libssh2 from the system (Debian: libssh2-1-dev); only FleetSSH/LibSSH2/ imports it.
+        .systemLibrary(
+            name: "CLibSSH2",
+            pkgConfig: "libssh2",
+            providers: [.apt(["libssh2-1-dev"])]
+        ),
+        // Values and seams, Foundation only.
+        .target(name: "FleetCore"),
+        // Inventory and playbook loading and validation.
+        .target(name: "FleetConfig", dependencies: ["FleetCore", "Yams"]),
+        // The libssh2 executor.
+        .target(name: "FleetSSH", dependencies: ["FleetCore", "CLibSSH2"]),
+        // One file per subcommand.
+        .target(name: "FleetCLI", dependencies: [
+            "FleetCore", "FleetConfig", "FleetSSH",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "fleetup", dependencies: ["FleetCLI"]),
+        // Scripted executor, manual clock, the local test fleet.
+        .target(name: "FleetTestSupport", dependencies: ["FleetCore"]),
+        // `scripts/fleet` drives the same fleet code the tests use.
+        .executableTarget(name: "testfleet", dependencies: ["FleetTestSupport"]),
+        // The fake showcase app installed on every test host (no Foundation: starts fast, small).
+        .executableTarget(name: "fleet-fakeapp"),
+
+        .testTarget(name: "FleetCoreTests", dependencies: ["FleetCore", "FleetTestSupport"]),
+        .testTarget(name: "FleetConfigTests", dependencies: ["FleetConfig", "FleetCore"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "FleetSSHTests", dependencies: ["FleetSSH", "FleetCore"]),
+        .testTarget(name: "IntegrationTests", dependencies: [
+            "FleetSSH", "FleetCore", "FleetConfig", "FleetTestSupport", "FleetCLI",
+        ]),
+    ],
+    swiftLanguageModes: [.v6]
+)
