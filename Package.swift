@@ -18,12 +18,14 @@ let package = Package(
             pkgConfig: "libssh2",
             providers: [.apt(["libssh2-1-dev"])]
         ),
+        // epoll and eventfd for the reactor (Swift's Glibc module lacks them).
+        .systemLibrary(name: "CFleetPosix"),
         // Values and seams, Foundation only.
         .target(name: "FleetCore"),
         // Inventory and playbook loading and validation.
         .target(name: "FleetConfig", dependencies: ["FleetCore", "Yams"]),
         // The libssh2 executor.
-        .target(name: "FleetSSH", dependencies: ["FleetCore", "CLibSSH2"]),
+        .target(name: "FleetSSH", dependencies: ["FleetCore", "CLibSSH2", "CFleetPosix"]),
         // One file per subcommand.
         .target(name: "FleetCLI", dependencies: [
             "FleetCore", "FleetConfig", "FleetSSH",
@@ -31,7 +33,7 @@ let package = Package(
         ]),
         .executableTarget(name: "fleetup", dependencies: ["FleetCLI"]),
         // Scripted executor, manual clock, the local test fleet.
-        .target(name: "FleetTestSupport", dependencies: ["FleetCore"]),
+        .target(name: "FleetTestSupport", dependencies: ["FleetCore", "FleetSSH"]),
         // `scripts/fleet` drives the same fleet code the tests use.
         .executableTarget(name: "testfleet", dependencies: ["FleetTestSupport"]),
         // The fake showcase app installed on every test host (no Foundation: starts fast, small).

@@ -4,6 +4,10 @@
 #include <libssh2.h>
 #include <libssh2_sftp.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 /* Swift does not import function-like macros; these wrappers stand in for the ones fleetup uses. */
 
@@ -22,12 +26,22 @@ static inline int fleet_channel_subsystem(LIBSSH2_CHANNEL *channel, const char *
                                            name, (unsigned int)strlen(name));
 }
 
-/* RFC 4254 6.9 "signal" request (libssh2_channel_signal_ex only exists from 1.11).
-   process_startup sends "string request, bool want_reply, string payload", which is the
-   signal message's layout; sshd answers and delivers it with killpg() to the session. */
-static inline int fleet_channel_signal(LIBSSH2_CHANNEL *channel, const char *signame) {
-    return libssh2_channel_process_startup(channel, "signal", sizeof("signal") - 1,
-                                           signame, (unsigned int)strlen(signame));
+/* libssh2's receive, plus TCP_QUICKACK re-armed after every read (Linux resets it).
+   sshd leaves Nagle on for non-interactive sessions: a small reply queued behind an
+   unacknowledged packet waits for our delayed ACK, 40 ms, on every command. */
+static ssize_t fleet_recv_quickack(libssh2_socket_t fd, void *buffer, size_t length, int flags, void **abstract) {
+    (void)abstract;
+    ssize_t n = recv(fd, buffer, length, flags);
+    if (n < 0) return -errno;
+    if (n > 0) {
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+    }
+    return n;
+}
+
+static inline void fleet_session_use_quickack(LIBSSH2_SESSION *session) {
+    libssh2_session_callback_set(session, LIBSSH2_CALLBACK_RECV, (void *)fleet_recv_quickack);
 }
 
 static inline LIBSSH2_SFTP_HANDLE *fleet_sftp_open_for_write(LIBSSH2_SFTP *sftp, const char *path, long mode) {

@@ -1,0 +1,44 @@
+import FleetCore
+
+/// A way to prove who we are to a server, resolved once per run before connecting.
+enum Identity: Sendable, Hashable, CustomStringConvertible {
+    /// An unencrypted private key, read from disk once and handed to libssh2 from memory.
+    case key(path: String, type: String, privateKey: [UInt8])
+    /// Every key an ssh-agent holds: the user's (`SSH_AUTH_SOCK`), or fleetup's own agent
+    /// holding encrypted keys it decrypted once.
+    case agent(socket: String, label: String)
+
+    var description: String {
+        switch self {
+        case .key(let path, let type, _): return "key \(path) (\(type))"
+        case .agent(_, let label): return label
+        }
+    }
+}
+
+/// Everything one connection needs, resolved before it starts (no lookups on the reactor).
+struct ConnectPlan: Sendable {
+    var hostName: String
+    var address: SocketAddress
+    /// The name and port known_hosts is searched for (the address, or a HostKeyAlias).
+    var hostKeyName: String
+    var port: Int
+    var user: String
+    var identities: [Identity]
+    var knownHosts: KnownHostsStore
+    var policy: HostKeyPolicy
+    /// TCP connect + SSH handshake + authentication.
+    var connectTimeout: Duration
+
+    /// `host01 (127.0.0.1:2222)` for messages.
+    var label: String { "\(hostName) (\(address))" }
+}
+
+extension Duration {
+    var nanoseconds: UInt64 {
+        let (s, atto) = components
+        return UInt64(max(0, s)) * 1_000_000_000 + UInt64(max(0, atto)) / 1_000_000_000
+    }
+
+    static func nanoseconds(_ ns: UInt64) -> Duration { .nanoseconds(Int64(ns)) }
+}

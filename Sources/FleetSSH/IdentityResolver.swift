@@ -1,0 +1,122 @@
+import FleetCore
+import Foundation
+
+/// Turns a host's identity settings into `Identity` values, reading each key file once
+/// per run and decrypting each encrypted key once (into fleetup's private agent).
+actor IdentityResolver {
+    private let configuration: SSHConfiguration
+    private var keys: [String: Result<Identity, RemoteError>] = [:]
+    private var loading: [String: Task<Result<Identity, RemoteError>, Never>] = [:]
+    private var agent: PrivateAgent?
+    /// How many keys were decrypted (tests check it stays 1 for a whole fleet).
+    private(set) var decryptions = 0
+
+    init(configuration: SSHConfiguration) {
+        self.configuration = configuration
+    }
+
+    /// Explicit key files first (a missing or unreadable one is an error), then the
+    /// default ones that exist when none was given, then the user's ssh-agent.
+    func identities(for settings: ConnectionSettings) async throws -> [Identity] {
+        var out: [Identity] = []
+        let explicit = settings.identityFiles.map(expandTilde)
+        for path in explicit {
+            out.append(try await load(path, host: settings.hostName).get())
+        }
+        if explicit.isEmpty {
+            for path in configuration.defaultIdentityFiles.map(expandTilde)
+            where FileManager.default.fileExists(atPath: path) {
+                if case .success(let id) = await load(path, host: settings.hostName) { out.append(id) }
+            }
+        }
+        if let socket = configuration.agentSocket, !socket.isEmpty {
+            out.append(.agent(socket: socket, label: "ssh-agent (\(socket))"))
+        }
+        return out
+    }
+
+    func shutdown() {
+        agent?.stop()
+        agent = nil
+    }
+
+    /// The identity for a key file; the first caller reads (and maybe decrypts) it, later
+    /// callers for the same path wait for that result.
+    private func load(_ path: String, host: String) async -> Result<Identity, RemoteError> {
+        if let cached = keys[path] { return cached }
+        if let pending = loading[path] { return await pending.value }
+        let task = Task { await self.read(path, host: host) }
+        loading[path] = task
+        let result = await task.value
+        keys[path] = result
+        loading[path] = nil
+        return result
+    }
+
+    private func read(_ path: String, host: String) async -> Result<Identity, RemoteError> {
+        do {
+            return .success(try await readKey(path, host: host))
+        } catch let error as RemoteError {
+            return .failure(error)
+        } catch {
+            return .failure(RemoteError(.keyProblem, host: host, "\(path): \(error)"))
+        }
+    }
+
+    private func readKey(_ path: String, host: String) async throws -> Identity {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let why = FileManager.default.fileExists(atPath: path) ? "cannot be read" : "does not exist"
+            throw RemoteError(.keyProblem, host: host, "identity file \(path) \(why)")
+        }
+        let bytes = [UInt8](data)
+        guard let info = PrivateKeyFile(bytes) else {
+            throw RemoteError(.keyProblem, host: host, "identity file \(path) is not a private key (expected an OpenSSH or PEM private key)")
+        }
+        guard info.encrypted else { return .key(path: path, type: info.type, privateKey: bytes) }
+        guard let passphrase = configuration.passphrase(path) else {
+            throw RemoteError(.keyProblem, host: host, """
+                identity file \(path) is encrypted: set FLEETUP_SSH_PASSPHRASE, run from a terminal to be asked, \
+                or load it into ssh-agent
+                """)
+        }
+        let privateAgent: PrivateAgent
+        do {
+            if agent == nil { agent = try await Blocking.run("fleetup-agent") { try PrivateAgent() } }
+            privateAgent = agent!
+            try await Blocking.run("fleetup-ssh-add") { try privateAgent.add(path, passphrase: passphrase) }
+        } catch {
+            throw RemoteError(.keyProblem, host: host, "\(error)")
+        }
+        decryptions += 1
+        return .agent(socket: privateAgent.socket, label: "key \(path) (\(info.type), decrypted once into fleetup's agent)")
+    }
+
+    private func expandTilde(_ path: String) -> String {
+        guard path.hasPrefix("~/") else { return path }
+        return NSHomeDirectory() + String(path.dropFirst())
+    }
+}
+
+/// An async counting semaphore (FIFO), for the cap on simultaneous handshakes.
+actor AsyncSemaphore {
+    private var available: Int
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    init(_ count: Int) { available = max(1, count) }
+
+    func acquire() async {
+        if available > 0 {
+            available -= 1
+            return
+        }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    func release() {
+        if waiters.isEmpty {
+            available += 1
+        } else {
+            waiters.removeFirst().resume()
+        }
+    }
+}

@@ -1,0 +1,194 @@
+import Foundation
+import Synchronization
+
+/// One usable line of a known_hosts file.
+struct KnownHostEntry: Sendable, Hashable {
+    enum Marker: Sendable, Hashable { case none, revoked, certAuthority }
+    enum Names: Sendable, Hashable {
+        /// Comma-separated patterns (`web1`, `[10.0.0.5]:2222`, `*.example.com`, `!bad`).
+        case patterns([String])
+        /// `|1|salt|hash`: HMAC-SHA1 of the name, keyed with the salt.
+        case hashed(salt: [UInt8], hash: [UInt8])
+    }
+
+    var marker: Marker
+    var names: Names
+    var keyType: String
+    var keyBlob: [UInt8]
+    /// Where the entry was read, for messages (`/home/u/.ssh/known_hosts:12`).
+    var origin: String
+
+    var fingerprint: String { Digest.fingerprint(ofKeyBlob: keyBlob) }
+
+    /// The known_hosts spelling of a host and port: `name`, or `[name]:port` when not 22.
+    /// Lower case, as ssh lowercases host names before looking them up or hashing them.
+    static func lookupName(host: String, port: Int) -> String {
+        let h = host.lowercased()
+        return port == 22 ? h : "[\(h)]:\(port)"
+    }
+
+    /// True when the entry names `lookupName` (OpenSSH's rules: a matching negated
+    /// pattern wins over every positive one; wildcards `*` and `?`).
+    func matches(_ lookupName: String) -> Bool {
+        switch names {
+        case .hashed(let salt, let hash):
+            return Digest.hmacSHA1(key: salt, message: Array(lookupName.utf8)) == hash
+        case .patterns(let patterns):
+            var matched = false
+            for p in patterns {
+                if p.hasPrefix("!") {
+                    if Glob.matches(String(p.dropFirst()), lookupName) { return false }
+                } else if Glob.matches(p, lookupName) {
+                    matched = true
+                }
+            }
+            return matched
+        }
+    }
+
+    /// Parses one line; nil for blank lines, comments and lines OpenSSH would skip.
+    static func parse(_ line: Substring, origin: String) -> KnownHostEntry? {
+        var fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })[...]
+        guard let first = fields.first, !first.hasPrefix("#") else { return nil }
+        var marker = Marker.none
+        if first.hasPrefix("@") {
+            switch first {
+            case "@revoked": marker = .revoked
+            case "@cert-authority": marker = .certAuthority
+            default: return nil
+            }
+            fields = fields.dropFirst()
+        }
+        guard fields.count >= 3 else { return nil }
+        let hostField = fields[fields.startIndex]
+        let keyType = String(fields[fields.startIndex + 1])
+        guard let blob = Base64.decode(fields[fields.startIndex + 2]) else { return nil }
+        let names: Names
+        if hostField.hasPrefix("|1|") {
+            let parts = hostField.split(separator: "|", omittingEmptySubsequences: true)
+            guard parts.count == 3, let salt = Base64.decode(parts[1]), let hash = Base64.decode(parts[2]) else { return nil }
+            names = .hashed(salt: salt, hash: hash)
+        } else {
+            names = .patterns(hostField.split(separator: ",").map { $0.lowercased() })
+        }
+        return KnownHostEntry(marker: marker, names: names, keyType: keyType, keyBlob: blob, origin: origin)
+    }
+}
+
+/// What known_hosts says about the key a server presented.
+enum HostKeyVerdict: Sendable, Equatable {
+    /// An entry holds exactly this key.
+    case known(origin: String)
+    /// The key is marked `@revoked`.
+    case revoked(origin: String)
+    /// Entries for this host hold another key of the same type.
+    case changed(known: [KnownHostEntry])
+    /// No entry holds a key of this type for this host.
+    case unknown
+}
+
+/// The known_hosts files of a run: parsed once, shared by every connection, appended to
+/// (the first user file) when `accept-new` records a key.
+final class KnownHostsStore: Sendable {
+    let userFiles: [String]
+    let globalFiles: [String]
+    private let entries: Mutex<[KnownHostEntry]>
+
+    init(userFiles: [String], globalFiles: [String] = ["/etc/ssh/ssh_known_hosts"]) {
+        self.userFiles = userFiles
+        self.globalFiles = globalFiles
+        var all: [KnownHostEntry] = []
+        for file in userFiles + globalFiles {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { continue }
+            for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                if let e = KnownHostEntry.parse(line, origin: "\(file):\(i + 1)") { all.append(e) }
+            }
+        }
+        entries = Mutex(all)
+    }
+
+    /// Key types known for the host, in file order: the server is asked for these first,
+    /// so a host known by its ed25519 key is not reported unknown for offering ecdsa.
+    func knownKeyTypes(host: String, port: Int) -> [String] {
+        let name = KnownHostEntry.lookupName(host: host, port: port)
+        var types: [String] = []
+        for e in entries.withLock({ $0 }) where e.marker == .none && e.matches(name) && !types.contains(e.keyType) {
+            types.append(e.keyType)
+        }
+        return types
+    }
+
+    func verify(host: String, port: Int, keyType: String, keyBlob: [UInt8]) -> HostKeyVerdict {
+        let name = KnownHostEntry.lookupName(host: host, port: port)
+        let candidates = entries.withLock { $0 }.filter { $0.matches(name) }
+        if let r = candidates.first(where: { $0.marker == .revoked && $0.keyBlob == keyBlob }) {
+            return .revoked(origin: r.origin)
+        }
+        let plain = candidates.filter { $0.marker == .none && $0.keyType == keyType }
+        if let m = plain.first(where: { $0.keyBlob == keyBlob }) { return .known(origin: m.origin) }
+        return plain.isEmpty ? .unknown : .changed(known: plain)
+    }
+
+    /// Appends `[host]:port type key` to the first user file (created 0600 if missing)
+    /// and remembers it for the rest of the run.
+    func record(host: String, port: Int, keyType: String, keyBlob: [UInt8]) throws {
+        guard let file = userFiles.first else { throw KnownHostsError(message: "no known_hosts file to record the key in") }
+        let name = KnownHostEntry.lookupName(host: host, port: port)
+        let line = "\(name) \(keyType) \(Base64.encode(keyBlob))\n"
+        try entries.withLock { list in
+            let dir = (file as NSString).deletingLastPathComponent
+            try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true,
+                                                     attributes: [.posixPermissions: 0o700])
+            let fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+            guard fd >= 0 else {
+                throw KnownHostsError(message: "cannot write \(file): \(String(cString: strerror(errno)))")
+            }
+            defer { close(fd) }
+            // A file whose last line has no newline must not have our entry glued onto it.
+            var bytes = Array(line.utf8)
+            let size = lseek(fd, 0, SEEK_END)
+            if size > 0, let last = Self.lastByte(of: file), last != UInt8(ascii: "\n") {
+                bytes.insert(UInt8(ascii: "\n"), at: 0)
+            }
+            guard write(fd, bytes, bytes.count) == bytes.count else {
+                throw KnownHostsError(message: "cannot write \(file): \(String(cString: strerror(errno)))")
+            }
+            list.append(KnownHostEntry(marker: .none, names: .patterns([name]), keyType: keyType,
+                                       keyBlob: keyBlob, origin: "\(file) (recorded by this run)"))
+        }
+    }
+
+    private static func lastByte(of file: String) -> UInt8? {
+        guard let h = FileHandle(forReadingAtPath: file) else { return nil }
+        defer { try? h.close() }
+        guard let end = try? h.seekToEnd(), end > 0 else { return nil }
+        try? h.seek(toOffset: end - 1)
+        return (try? h.read(upToCount: 1))?.first
+    }
+
+    struct KnownHostsError: Error, CustomStringConvertible {
+        var message: String
+        var description: String { message }
+    }
+}
+
+/// OpenSSH-style wildcard matching: `*` any run, `?` one character.
+enum Glob {
+    static func matches(_ pattern: String, _ text: String) -> Bool {
+        let p = Array(pattern.unicodeScalars), t = Array(text.unicodeScalars)
+        var pi = 0, ti = 0, starP = -1, starT = 0
+        while ti < t.count {
+            if pi < p.count && (p[pi] == "?" || p[pi] == t[ti]) {
+                pi += 1; ti += 1
+            } else if pi < p.count && p[pi] == "*" {
+                starP = pi; starT = ti; pi += 1
+            } else if starP >= 0 {
+                pi = starP + 1; starT += 1; ti = starT
+            } else {
+                return false
+            }
+        }
+        while pi < p.count && p[pi] == "*" { pi += 1 }
+        return pi == p.count
+    }
+}

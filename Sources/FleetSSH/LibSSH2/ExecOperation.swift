@@ -1,0 +1,236 @@
+import CLibSSH2
+import FleetCore
+
+/// Runs one command in a new session channel: open, exec, stdin then EOF, read stdout and
+/// stderr together until both end (reading one alone can fill the window and deadlock),
+/// close, wait for the close, then read exit status and signal (only valid after it).
+///
+/// On timeout or cancel the command's process group is killed from a second channel
+/// (see `RemoteScript`), output is drained for a grace period, then the channel is
+/// closed whatever happens.
+// @unchecked Sendable: created on any thread, then touched only on the reactor thread.
+final class ExecOperation: SessionOperation, @unchecked Sendable {
+    enum State { case opening, starting, writingStdin, sendingEOF, reading, closing, waitingClosed }
+    enum Stop { case timeout, cancel }
+
+    /// How long to wait for the killed command's channel to end before closing it.
+    static let grace: UInt64 = 3_000_000_000
+
+    private let command: RemoteCommand
+    private let script: String
+    private let host: String
+    private var completion: ((Result<CommandResult, Error>) -> Void)?
+    private var channel: OpaquePointer?
+    private var state = State.opening
+    private var stdinOffset = 0
+    private var pidLine: RemoteScript.PidLine?
+    private var stdout: CapturedOutput
+    private var stderr: CapturedOutput
+    private var stdoutEnded = false
+    private var stderrEnded = false
+    private let started = Reactor.now()
+    private var timeoutAt: UInt64?
+    private var graceAt: UInt64?
+    private var stop: Stop?
+    private var stopApplied = false
+    private var done = false
+
+    /// `announcePid: false` for fleetup's own helper commands (the killer).
+    init(_ command: RemoteCommand, host: String, announcePid: Bool = true,
+         completion: @escaping (Result<CommandResult, Error>) -> Void) {
+        self.command = command
+        self.script = announcePid ? RemoteScript.announcingPid(command.script) : command.script
+        self.host = host
+        self.completion = completion
+        pidLine = announcePid ? RemoteScript.PidLine() : nil
+        stdout = CapturedOutput(limit: command.outputLimit)
+        stderr = CapturedOutput(limit: command.outputLimit)
+        timeoutAt = command.timeout.map { started + $0.nanoseconds }
+    }
+
+    var deadline: UInt64? { stop == nil ? timeoutAt : graceAt }
+
+    func timeUp(now: UInt64, _ c: SSHConnection) {
+        if stop == nil {
+            stop = .timeout
+        } else if let g = graceAt, now >= g {
+            // The grace is over: close without waiting for the command any longer.
+            graceAt = now + ExecOperation.grace
+            switch state {
+            case .writingStdin, .sendingEOF, .reading: state = .closing
+            case .closing, .waitingClosed: finish(c, readStatus: false)
+            case .opening, .starting: break
+            }
+        }
+    }
+
+    func cancel(_ c: SSHConnection) {
+        if stop == nil { stop = .cancel } else { stop = .cancel; graceAt = 0 }
+    }
+
+    func abort(_ error: RemoteError, _ c: SSHConnection) {
+        channel = nil  // freed with the session
+        done = true
+        complete(.failure(error))
+    }
+
+    func advance(_ c: SSHConnection) -> OpStep {
+        guard let s = c.session, !done else { return .finished }
+        if stop != nil && !stopApplied && !c.owesPendingCall(self) {
+            // A stop changes state (and may add the killer): either way, drive again.
+            return applyStop(c) ? .finished : .progressed
+        }
+        switch state {
+        case .opening:
+            guard c.acquireRequestSlot(self) else { return .blocked }
+            guard let ch = fleet_channel_open_session(s) else {
+                let rc = libssh2_session_last_errno(s)
+                if LibSSH2.isAgain(rc) { return .blocked }
+                c.releaseRequestSlot(self)
+                return fail(c, rc, "cannot open a channel for `\(command.display)`")
+            }
+            channel = ch
+            state = .starting
+            return .progressed
+        case .starting:
+            // Still holding the request slot from the open: the exec reply is awaited alone.
+            let rc = fleet_channel_exec(channel, script, UInt32(script.utf8.count))
+            if LibSSH2.isAgain(rc) { return .blocked }
+            c.releaseRequestSlot(self)
+            guard rc == 0 else { return fail(c, rc, "the server refused to run `\(command.display)`") }
+            state = command.stdin.isEmpty ? .sendingEOF : .writingStdin
+            return .progressed
+        case .writingStdin:
+            let readStep = readOutput(c)
+            let n = command.stdin.withUnsafeBytes { buf in
+                libssh2_channel_write_ex(channel, 0, buf.baseAddress!.advanced(by: stdinOffset)
+                    .assumingMemoryBound(to: CChar.self), buf.count - stdinOffset)
+            }
+            if LibSSH2.isAgain(n) { return readStep }
+            guard n >= 0 else { return fail(c, Int32(n), "writing stdin of `\(command.display)`") }
+            stdinOffset += n
+            if stdinOffset >= command.stdin.count { state = .sendingEOF }
+            return .progressed
+        case .sendingEOF:
+            let rc = libssh2_channel_send_eof(channel)
+            if LibSSH2.isAgain(rc) { return .blocked }
+            guard rc == 0 else { return fail(c, rc, "sending EOF to `\(command.display)`") }
+            state = .reading
+            return .progressed
+        case .reading:
+            let step = readOutput(c)
+            if c.hasTransportError { return .finished }
+            if stdoutEnded && stderrEnded { state = .closing; return .progressed }
+            return step
+        case .closing:
+            let rc = libssh2_channel_close(channel)
+            if LibSSH2.isAgain(rc) { return .blocked }
+            state = .waitingClosed
+            return .progressed
+        case .waitingClosed:
+            _ = readOutput(c)
+            let rc = libssh2_channel_wait_closed(channel)
+            if LibSSH2.isAgain(rc) { return .blocked }
+            finish(c, readStatus: true)
+            return .finished
+        }
+    }
+
+    /// Turns a requested stop into actions; true when the operation ended right here.
+    /// A channel open or exec request in progress must complete first (libssh2 keeps its
+    /// state in the session), so a stop during it waits and applies afterwards.
+    private func applyStop(_ c: SSHConnection) -> Bool {
+        if (state == .opening || state == .starting) && c.holdsRequestSlot(self) { return false }
+        stopApplied = true
+        graceAt = Reactor.now() + ExecOperation.grace
+        switch state {
+        case .opening:
+            finish(c, readStatus: false)
+            return true
+        case .starting:
+            state = .closing
+        case .writingStdin, .sendingEOF, .reading:
+            if let pid = pidLine?.pid {
+                let kill = RemoteCommand(RemoteScript.killGroup(pid), timeout: .seconds(10))
+                c.add(ExecOperation(kill, host: host, announcePid: false) { _ in })
+            }
+            state = .reading
+        case .closing, .waitingClosed:
+            break
+        }
+        return false
+    }
+
+    /// Drains both streams as far as possible.
+    private func readOutput(_ c: SSHConnection) -> OpStep {
+        var step = OpStep.blocked
+        for stream: Int32 in [0, SSH_EXTENDED_DATA_STDERR] {
+            while !(stream == 0 ? stdoutEnded : stderrEnded) {
+                let n = libssh2_channel_read_ex(channel, stream, c.scratch.baseAddress?.assumingMemoryBound(to: CChar.self),
+                                                c.scratch.count)
+                if LibSSH2.isAgain(n) { break }
+                if n < 0 {
+                    if LibSSH2.isTransportFailure(Int32(n)) { _ = c.transportFailed(Int32(n), while: "reading output") }
+                    return .progressed
+                }
+                step = .progressed
+                let bytes = UnsafeRawBufferPointer(start: c.scratch.baseAddress, count: n)
+                if stream != 0 {
+                    if n == 0 { stderrEnded = true } else { stderr.append(bytes) }
+                } else if n == 0 {
+                    stdoutEnded = true
+                    if pidLine != nil { stdout.append(pidLine!.flush()) }
+                } else if pidLine != nil {
+                    stdout.append(pidLine!.consume(bytes))
+                } else {
+                    stdout.append(bytes)
+                }
+            }
+        }
+        return step
+    }
+
+    private func fail(_ c: SSHConnection, _ rc: Int32, _ what: String) -> OpStep {
+        let error = LibSSH2.isTransportFailure(rc)
+            ? c.transportFailed(rc, while: what)
+            : RemoteError(.channelFailed, host: host, "\(what): \(c.lastErrorMessage())")
+        if let ch = channel { libssh2_channel_free(ch) }
+        channel = nil
+        done = true
+        complete(.failure(error))
+        return .finished
+    }
+
+    /// Reads the exit status and signal (valid once closed), frees the channel, completes.
+    private func finish(_ c: SSHConnection, readStatus: Bool) {
+        var status: Int32?
+        var signal: String?
+        if let ch = channel, readStatus {
+            var sig: UnsafeMutablePointer<CChar>?
+            var sigLength = 0
+            if libssh2_channel_get_exit_signal(ch, &sig, &sigLength, nil, nil, nil, nil) == 0, let sig {
+                signal = String(decoding: UnsafeRawBufferPointer(start: sig, count: sigLength), as: UTF8.self)
+                libssh2_free(c.session, sig)
+            }
+            // A signal-killed command reports status 0 with its signal: no status then.
+            status = signal == nil ? libssh2_channel_get_exit_status(ch) : nil
+        }
+        if let ch = channel { libssh2_channel_free(ch) }
+        channel = nil
+        done = true
+        stdout.finish()
+        stderr.finish()
+        if stop == .cancel {
+            complete(.failure(RemoteError(.cancelled, host: host, "`\(command.display)` was interrupted")))
+        } else {
+            complete(.success(CommandResult(exitStatus: stop == nil ? status : nil, exitSignal: signal,
+                                            timedOut: stop == .timeout, stdout: stdout, stderr: stderr,
+                                            duration: .nanoseconds(Reactor.now() - started))))
+        }
+    }
+
+    private func complete(_ result: Result<CommandResult, Error>) {
+        completion?(result)
+        completion = nil
+    }
+}

@@ -1,0 +1,397 @@
+import CLibSSH2
+import FleetCore
+import Foundation
+import Synchronization
+
+/// How far an operation got in one call.
+enum OpStep {
+    /// Nothing more can happen until the socket is ready or time passes.
+    case blocked
+    /// Something happened (bytes moved, a state changed): call again.
+    case progressed
+    /// Done; its waiter has been resumed.
+    case finished
+}
+
+/// A channel-level job on a connection (a command, a tunnel, an upload), advanced by the
+/// reactor until it finishes. All methods run on the reactor thread.
+protocol SessionOperation: AnyObject, Sendable {
+    /// Does as much as libssh2 allows without blocking.
+    func advance(_ c: SSHConnection) -> OpStep
+    /// The connection is gone: release the channel and resume the waiter with `error`.
+    func abort(_ error: RemoteError, _ c: SSHConnection)
+    /// When `timeUp` must be called (monotonic ns), if ever.
+    var deadline: UInt64? { get }
+    func timeUp(now: UInt64, _ c: SSHConnection)
+    /// Ends the operation early (second Ctrl-C, task cancellation): remote work is stopped
+    /// and the waiter gets `RemoteError.cancelled`.
+    func cancel(_ c: SSHConnection)
+}
+
+/// A connection setup failure, and whether trying again may help (refused, no banner).
+struct SetupFailure: Error {
+    var error: RemoteError
+    var retryable: Bool
+}
+
+/// One SSH connection: a non-blocking libssh2 session owned by the reactor thread.
+/// Every stored property below `reactor` is touched only on that thread, which is why the
+/// class can be `@unchecked Sendable`; other threads reach it only through `reactor.submit`.
+final class SSHConnection: ReactorHandler, @unchecked Sendable {
+    enum Phase { case idle, connecting, handshaking, authenticating, ready, closed }
+
+    let plan: ConnectPlan
+    let reactor: Reactor
+    /// Set once the transport failed or the connection was closed; read from any thread.
+    private let brokenFlag = Atomic<Bool>(false)
+
+    var session: OpaquePointer?
+    private(set) var fd: Int32 = -1
+    private(set) var phase: Phase = .idle
+    private var ops: [SessionOperation] = []
+    /// The operation whose call left a packet half-sent. libssh2 1.10 answers any other
+    /// packet with LIBSSH2_ERROR_BAD_USE until that same call completes, so nothing else
+    /// may touch the session meanwhile.
+    private var outboundOwner: SessionOperation?
+    /// One channel open or channel request (exec, subsystem) at a time per session:
+    /// libssh2 1.10 keeps open state in the session, and while waiting for a request's
+    /// reply it takes another channel's CHANNEL_SUCCESS for its own failure
+    /// (`_libssh2_packet_requirev` matches the type, then misses the channel id).
+    private var requestSlotOwner: SessionOperation?
+    private var setupDeadline: UInt64 = 0
+    private var setupWaiter: CheckedContinuation<ConnectionInfo, Error>?
+    private let startedAt = Reactor.now()
+    var auth = AuthProgress()
+    private var hostKey: (type: String, fingerprint: String) = ("", "")
+    /// Set by operations when libssh2 reports the transport gone.
+    private var transportError: RemoteError?
+    private var driving = false
+
+    init(plan: ConnectPlan, reactor: Reactor) {
+        self.plan = plan
+        self.reactor = reactor
+    }
+
+    var isBroken: Bool { brokenFlag.load(ordering: .acquiring) }
+
+    // MARK: - async API (any thread)
+
+    /// Connects, checks the host key and authenticates.
+    func start() async throws -> ConnectionInfo {
+        try await withCheckedThrowingContinuation { continuation in
+            reactor.submit { self.begin(continuation) }
+        }
+    }
+
+    /// Adds an operation and drives it; the operation resumes its own waiter.
+    func enqueue(_ op: SessionOperation) {
+        reactor.submit {
+            guard self.phase == .ready, !self.isBroken else {
+                op.abort(self.transportError ?? RemoteError(.connectionLost, host: self.plan.hostName,
+                                                            "the connection is closed"), self)
+                return
+            }
+            self.ops.append(op)
+            self.drive()
+        }
+    }
+
+    /// Cancels an operation from another thread.
+    func cancel(_ op: SessionOperation) {
+        reactor.submit {
+            guard self.ops.contains(where: { $0 === op }) else { return }
+            op.cancel(self)
+            self.drive()
+        }
+    }
+
+    /// Disconnects politely (best effort) and frees the session.
+    func close() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            reactor.submit {
+                self.teardown(RemoteError(.connectionLost, host: self.plan.hostName, "the connection was closed by fleetup"),
+                              polite: true)
+                continuation.resume()
+            }
+        }
+    }
+
+    // MARK: - operation support (reactor thread)
+
+    /// Adds an operation from the reactor thread (an operation starting a helper).
+    func add(_ op: SessionOperation) {
+        ops.append(op)
+    }
+
+    /// Takes the session's single open/request slot, if free.
+    func acquireRequestSlot(_ op: SessionOperation) -> Bool {
+        if requestSlotOwner == nil { requestSlotOwner = op }
+        return requestSlotOwner === op
+    }
+
+    func releaseRequestSlot(_ op: SessionOperation) {
+        if requestSlotOwner === op { requestSlotOwner = nil }
+    }
+
+    func holdsRequestSlot(_ op: SessionOperation) -> Bool { requestSlotOwner === op }
+
+    /// True while `op` left a packet half-sent: it must repeat that same call first.
+    func owesPendingCall(_ op: SessionOperation) -> Bool { outboundOwner === op }
+
+    var hasTransportError: Bool { transportError != nil }
+
+    /// Records that the transport is gone (the drive loop then fails every operation).
+    func transportFailed(_ rc: Int32, while doing: String) -> RemoteError {
+        let (_, message) = session.map(LibSSH2.lastError) ?? (rc, "error \(rc)")
+        let error = RemoteError(.connectionLost, host: plan.hostName,
+                                "connection to \(plan.address) lost while \(doing): \(message)")
+        if transportError == nil { transportError = error }
+        return error
+    }
+
+    /// libssh2's message for the last error, for operation failures.
+    func lastErrorMessage() -> String {
+        session.map { LibSSH2.lastError($0).message } ?? "no session"
+    }
+
+    /// The reactor's scratch buffer for reads (reactor thread only).
+    var scratch: UnsafeMutableRawBufferPointer { reactor.scratch }
+
+    // MARK: - ReactorHandler
+
+    func socketReady(readable: Bool, writable: Bool, failed: Bool) {
+        if phase == .connecting {
+            finishTCPConnect()
+        } else {
+            drive()
+        }
+    }
+
+    var nextDeadline: UInt64? {
+        switch phase {
+        case .connecting, .handshaking, .authenticating: return setupDeadline
+        case .ready:
+            var earliest: UInt64?
+            for op in ops { if let d = op.deadline, d < (earliest ?? .max) { earliest = d } }
+            return earliest
+        case .idle, .closed: return nil
+        }
+    }
+
+    func deadlinePassed(now: UInt64) {
+        switch phase {
+        case .connecting, .handshaking, .authenticating:
+            guard now >= setupDeadline else { return drive() }
+            let stage = phase == .connecting ? "TCP connect" : phase == .handshaking ? "SSH handshake" : "authentication"
+            failSetup(RemoteError(.connectTimeout, host: plan.hostName,
+                                  "\(stage) to \(plan.address) did not finish within \(plan.connectTimeout.seconds)"),
+                      retryable: false)
+        case .ready:
+            for op in ops where (op.deadline ?? .max) <= now && op !== outboundOwner { op.timeUp(now: now, self) }
+            drive()
+        case .idle, .closed:
+            return
+        }
+    }
+
+    // MARK: - setup
+
+    private func begin(_ continuation: CheckedContinuation<ConnectionInfo, Error>) {
+        setupWaiter = continuation
+        setupDeadline = Reactor.now() + plan.connectTimeout.nanoseconds
+        switch TCPSocket.startConnect(to: plan.address) {
+        case .failure(let e):
+            return failSetup(RemoteError(.unreachable, host: plan.hostName, "\(plan.address): \(TCPSocket.describe(e.code))"),
+                             retryable: e.code == ECONNREFUSED)
+        case .success(let socket):
+            fd = socket
+            phase = .connecting
+            reactor.register(fd, self, readable: false, writable: true)
+        }
+    }
+
+    private func finishTCPConnect() {
+        let code = TCPSocket.connectError(fd)
+        guard code == 0 else {
+            return failSetup(RemoteError(.unreachable, host: plan.hostName, "\(plan.address): \(TCPSocket.describe(code))"),
+                             retryable: code == ECONNREFUSED || code == ECONNRESET)
+        }
+        _ = LibSSH2.initialized
+        guard let s = libssh2_session_init_ex(nil, nil, nil, nil) else {
+            return failSetup(RemoteError(.connectionLost, host: plan.hostName, "libssh2 could not create a session"),
+                             retryable: false)
+        }
+        session = s
+        libssh2_session_set_blocking(s, 0)
+        fleet_session_use_quickack(s)
+        preferKnownHostKeyTypes(s)
+        phase = .handshaking
+        reactor.update(fd, readable: true, writable: false)
+        drive()
+    }
+
+    /// Asks the server for the host key types known_hosts already has for it, first
+    /// (as OpenSSH does), so a known host is not reported unknown for offering another type.
+    private func preferKnownHostKeyTypes(_ s: OpaquePointer) {
+        let known = plan.knownHosts.knownKeyTypes(host: plan.hostKeyName, port: plan.port)
+        guard !known.isEmpty else { return }
+        let supported = LibSSH2.supportedHostKeyAlgorithms(s)
+        let first = known.filter(supported.contains)
+        guard !first.isEmpty else { return }
+        let order = first + supported.filter { !first.contains($0) }
+        _ = libssh2_session_method_pref(s, LIBSSH2_METHOD_HOSTKEY, order.joined(separator: ","))
+    }
+
+    private func advanceSetup() {
+        guard let s = session else { return }
+        if phase == .handshaking {
+            let rc = libssh2_session_handshake(s, fd)
+            if LibSSH2.isAgain(rc) { return }
+            guard rc == 0 else {
+                let (_, message) = LibSSH2.lastError(s)
+                let noBanner = rc == LIBSSH2_ERROR_SOCKET_DISCONNECT || rc == LIBSSH2_ERROR_BANNER_RECV
+                    || rc == LIBSSH2_ERROR_SOCKET_RECV
+                return failSetup(RemoteError(.unreachable, host: plan.hostName,
+                                             "SSH handshake with \(plan.address) failed: \(message)"),
+                                 retryable: noBanner)
+            }
+            if let refusal = verifyHostKey(s) { return failSetup(refusal, retryable: false) }
+            phase = .authenticating
+        }
+        if phase == .authenticating {
+            switch advanceAuth(s) {
+            case .blocked:
+                return
+            case .failed(let error):
+                return failSetup(error, retryable: false)
+            case .done(let how):
+                phase = .ready
+                let banner = libssh2_session_banner_get(s).map { String(cString: $0) } ?? "unknown"
+                let info = ConnectionInfo(serverBanner: banner, hostKeyType: hostKey.type,
+                                          hostKeyFingerprint: hostKey.fingerprint, authenticatedWith: how,
+                                          setupDuration: .nanoseconds(Reactor.now() - startedAt))
+                setupWaiter?.resume(returning: info)
+                setupWaiter = nil
+            }
+        }
+    }
+
+    private func verifyHostKey(_ s: OpaquePointer) -> RemoteError? {
+        var len = 0
+        var type: Int32 = 0
+        guard let raw = libssh2_session_hostkey(s, &len, &type) else {
+            return RemoteError(.hostKeyUnknown, host: plan.hostName, "the server at \(plan.address) sent no host key")
+        }
+        let blob = [UInt8](UnsafeRawBufferPointer(start: raw, count: len))
+        let keyType = LibSSH2.keyType(ofBlob: blob)
+        hostKey = (keyType, Digest.fingerprint(ofKeyBlob: blob))
+        let verdict = plan.knownHosts.verify(host: plan.hostKeyName, port: plan.port, keyType: keyType, keyBlob: blob)
+        return HostKeyCheck.refusal(verdict, plan: plan, keyType: keyType, fingerprint: hostKey.fingerprint) {
+            try plan.knownHosts.record(host: plan.hostKeyName, port: plan.port, keyType: keyType, keyBlob: blob)
+        }
+    }
+
+    private func failSetup(_ error: RemoteError, retryable: Bool) {
+        let waiter = setupWaiter
+        setupWaiter = nil
+        teardown(error, polite: false)
+        waiter?.resume(throwing: SetupFailure(error: error, retryable: retryable))
+    }
+
+    // MARK: - driving
+
+    /// Advances setup or every operation until nothing moves. While an operation owns a
+    /// half-sent packet, only it is advanced (see `outboundOwner`).
+    func drive() {
+        guard !driving else { return }
+        driving = true
+        defer { driving = false }
+        switch phase {
+        case .handshaking, .authenticating:
+            advanceSetup()
+        case .ready:
+            driveOperations()
+        case .idle, .connecting, .closed:
+            break
+        }
+        updateInterest()
+    }
+
+    private func driveOperations() {
+        var rounds = 0
+        var progressed = true
+        while progressed && transportError == nil {
+            progressed = false
+            rounds += 1
+            if rounds > 64 {
+                // Stay fair to the reactor's other connections; come back right away.
+                reactor.driveAgainSoon(self)
+                break
+            }
+            let snapshot = outboundOwner.map { [$0] } ?? ops
+            for op in snapshot {
+                if outboundOwner != nil && outboundOwner !== op { break }
+                let step = op.advance(self)
+                if step != .blocked { progressed = true }
+                if step == .finished {
+                    ops.removeAll { $0 === op }
+                    releaseRequestSlot(op)
+                    if outboundOwner === op { outboundOwner = nil }
+                } else if let s = session {
+                    let outbound = libssh2_session_block_directions(s) & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0
+                    if outbound && step == .blocked {
+                        outboundOwner = op
+                    } else if outboundOwner === op {
+                        outboundOwner = nil
+                    }
+                }
+                if transportError != nil { break }
+            }
+        }
+        if let error = transportError {
+            teardown(error, polite: false)
+        }
+    }
+
+    private func updateInterest() {
+        guard fd >= 0, let s = session, phase != .closed, phase != .connecting else { return }
+        let outbound = libssh2_session_block_directions(s) & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0
+        reactor.update(fd, readable: true, writable: outbound)
+    }
+
+    /// Fails every operation with `error`, frees the session and closes the socket.
+    private func teardown(_ error: RemoteError, polite: Bool) {
+        guard phase != .closed else { return }
+        brokenFlag.store(true, ordering: .releasing)
+        phase = .closed
+        let pending = ops
+        ops.removeAll()
+        outboundOwner = nil
+        requestSlotOwner = nil
+        for op in pending { op.abort(error, self) }
+        auth.release()
+        if let s = session {
+            if polite { _ = libssh2_session_disconnect_ex(s, SSH_DISCONNECT_BY_APPLICATION, "fleetup done", "") }
+            // With the socket shut, libssh2's last sends fail at once instead of returning
+            // EAGAIN, so freeing never waits on the peer (and never blocks the reactor).
+            if fd >= 0 { shutdown(fd, Int32(SHUT_RDWR)) }
+            _ = fleet_session_free(s)
+            session = nil
+        }
+        if fd >= 0 {
+            reactor.unregister(fd)
+            Glibc.close(fd)
+            fd = -1
+        }
+    }
+}
+
+extension Duration {
+    /// `2 s`, `1.5 s`, `250 ms` for messages.
+    var seconds: String {
+        let ms = Double(nanoseconds) / 1_000_000
+        if ms < 1000 { return "\(Int(ms)) ms" }
+        let s = ms / 1000
+        return s == s.rounded() ? "\(Int(s)) s" : String(format: "%.1f s", s)
+    }
+}

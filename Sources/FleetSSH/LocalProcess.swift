@@ -1,0 +1,76 @@
+import Foundation
+
+/// Runs a local program with posix_spawn and waitpid, its output going to files (not
+/// pipes: a daemon it starts must not keep a pipe the caller waits on open). Used for
+/// ssh-agent/ssh-add here and by the test fleet for sshd and ssh-keygen.
+public final class LocalProcess {
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public let pid: pid_t
+    private let label: String
+    private let outPath: String
+    private let errPath: String
+
+    /// Starts `executable` (an absolute path); stdin is /dev/null.
+    public init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws {
+        label = ([executable] + arguments).joined(separator: " ")
+        let base = NSTemporaryDirectory() + "fleetup-proc-\(getpid())-\(UUID().uuidString.prefix(8))"
+        outPath = base + ".out"
+        errPath = base + ".err"
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let env = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
+        var pid: pid_t = 0
+        let rc = withCStrings([executable] + arguments) { argv in
+            withCStrings(env) { envp in posix_spawn(&pid, executable, &actions, nil, argv, envp) }
+        }
+        guard rc == 0 else { throw Failure(description: "\(label): \(String(cString: strerror(rc)))") }
+        self.pid = pid
+    }
+
+    /// Waits for the exit; returns stdout, or throws with stderr when the status is not 0.
+    @discardableResult
+    public func wait() throws -> String {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+        let err = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+        unlink(outPath)
+        unlink(errPath)
+        let exited = status & 0x7f == 0
+        let code = (status >> 8) & 0xff
+        guard exited && code == 0 else {
+            let how = exited ? "exit \(code)" : "signal \(status & 0x7f)"
+            throw Failure(description: "\(label): \(how): \(err.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+        return out
+    }
+
+    /// Runs a program to completion.
+    @discardableResult
+    public static func run(_ executable: String, _ arguments: [String],
+                           environment: [String: String]? = nil) throws -> String {
+        try LocalProcess(executable, arguments, environment: environment).wait()
+    }
+
+    /// Finds a program on PATH or in the usual system folders (sshd lives in /usr/sbin).
+    public static func find(_ name: String) -> String? {
+        let dirs = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
+            + ["/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/sbin", "/usr/local/bin"]
+        return dirs.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+}
+
+/// Calls `body` with a NULL-terminated C array of the strings.
+private func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
+    var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+    pointers.append(nil)
+    defer { for p in pointers { free(p) } }
+    return body(pointers)
+}
