@@ -1,1 +1,270 @@
-print("fake")
+// The fake showcase app installed on every host of the local test fleet.
+//
+// It has the interface of the apps fleetup upgrades (design.md §1, §8): a version command,
+// start/stop through a `systemctl` look-alike, and an HTTP health endpoint on its own
+// loopback port that answers with the running version. Files in the host's control folder
+// make it misbehave on purpose: `fail-health` (health answers 503) and `fail-start`
+// (start exits 1), so halt and rollback paths can be tested against real hosts.
+//
+// Glibc only (no Foundation): it starts in a few milliseconds and stays small, since a
+// fleet may run hundreds of these.
+//
+//   fleet-fakeapp version INSTALL_DIR                  prints "Version: X.Y.Z"
+//   fleet-fakeapp systemctl ACTION UNIT                 ACTION: start stop restart reload status is-active
+//
+// `start` forks a server that binds its port before the command returns, so a caller never
+// has to poll for readiness; `reload` (SIGHUP) makes the running server re-read its VERSION.
+//
+// A unit is described by `$FLEET_HOST_ROOT/units/UNIT` (lines `install=DIR`, `port=N`);
+// its pid file is `$FLEET_HOST_ROOT/run/UNIT.pid`; control files live in
+// `$FLEET_HOST_ROOT/control/`.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+func fail(_ message: String, code: Int32 = 1) -> Never {
+    let bytes = Array("fleet-fakeapp: \(message)\n".utf8)
+    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+    exit(code)
+}
+
+func readFile(_ path: String) -> String? {
+    guard let f = fopen(path, "r") else { return nil }
+    defer { fclose(f) }
+    var out = [UInt8]()
+    var buf = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let n = fread(&buf, 1, buf.count, f)
+        if n <= 0 { break }
+        out.append(contentsOf: buf[0..<n])
+    }
+    return String(decoding: out, as: UTF8.self)
+}
+
+func writeFile(_ path: String, _ text: String) {
+    guard let f = fopen(path, "w") else { fail("cannot write \(path): \(String(cString: strerror(errno)))") }
+    fputs(text, f)
+    fclose(f)
+}
+
+func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+func hostRoot() -> String {
+    guard let r = getenv("FLEET_HOST_ROOT") else { fail("FLEET_HOST_ROOT is not set (run me on a fleet host)") }
+    return String(cString: r)
+}
+
+func installedVersion(_ installDir: String) -> String {
+    guard let v = readFile(installDir + "/VERSION") else { fail("no VERSION file in \(installDir)") }
+    return v.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+}
+
+struct Unit {
+    var name: String
+    var install: String
+    var port: Int?
+
+    init(_ name: String) {
+        guard let text = readFile("\(hostRoot())/units/\(name)") else {
+            fail("Unit \(name).service could not be found.", code: 5)
+        }
+        self.name = name
+        var install = ""
+        var port: Int?
+        for line in text.split(whereSeparator: \.isNewline) {
+            let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { continue }
+            if parts[0] == "install" { install = parts[1] }
+            if parts[0] == "port" { port = Int(parts[1]) }
+        }
+        self.install = install
+        self.port = port
+    }
+
+    var pidFile: String { "\(hostRoot())/run/\(name).pid" }
+
+    /// The pid of the running server, if its pid file names a live process.
+    var runningPid: pid_t? {
+        guard let text = readFile(pidFile), let pid = pid_t(text.trimmingNewlines()), pid > 0 else { return nil }
+        return isAlive(pid) ? pid : nil
+    }
+}
+
+/// True while `pid` runs. A finished server whose parent (an earlier `start`) has exited
+/// stays a zombie until init reaps it, and `kill(pid, 0)` still succeeds on a zombie.
+func isAlive(_ pid: pid_t) -> Bool {
+    guard kill(pid, 0) == 0 else { return false }
+    guard let stat = readFile("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { return true }
+    let state = stat[stat.index(after: close)...].drop { $0 == " " }.first
+    return state != "Z" && state != "X"
+}
+
+extension String {
+    func trimmingNewlines() -> String {
+        String(self.filter { !$0.isNewline && $0 != " " })
+    }
+}
+
+// MARK: - systemctl
+
+func start(_ unit: Unit) {
+    if unit.runningPid != nil { return }
+    if exists("\(hostRoot())/control/fail-start") {
+        fail("Job for \(unit.name).service failed: start refused (control/fail-start is present)")
+    }
+    // Fork and exec `serve`, then wait until the child says it is listening (or failed).
+    var fds: [Int32] = [0, 0]
+    guard pipe(&fds) == 0 else { fail("pipe: \(String(cString: strerror(errno)))") }
+    let pid = fork()
+    if pid < 0 { fail("fork: \(String(cString: strerror(errno)))") }
+    if pid == 0 {
+        close(fds[0])
+        setsid()
+        serve(unit, readyFd: fds[1])
+    }
+    close(fds[1])
+    var byte: UInt8 = 0
+    let n = read(fds[0], &byte, 1)
+    close(fds[0])
+    guard n == 1, byte == UInt8(ascii: "R") else {
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        fail("Job for \(unit.name).service failed: the server exited during start-up")
+    }
+    writeFile(unit.pidFile, "\(pid)\n")
+}
+
+func stop(_ unit: Unit) {
+    guard let pid = unit.runningPid else { unlink(unit.pidFile); return }
+    kill(pid, SIGTERM)
+    // A real service manager waits for the main process to go; so do we (bounded: 5 s).
+    var waited = 0
+    while isAlive(pid) && waited < 500 {
+        var ts = timespec(tv_sec: 0, tv_nsec: 10_000_000)
+        nanosleep(&ts, nil)
+        waited += 1
+    }
+    if isAlive(pid) { kill(pid, SIGKILL) }
+    unlink(unit.pidFile)
+}
+
+func systemctl(_ args: [String]) -> Never {
+    guard args.count >= 2 else { fail("usage: systemctl ACTION UNIT", code: 2) }
+    let action = args[0]
+    let unit = Unit(args[1].replacingSuffix(".service"))
+    switch action {
+    case "start": start(unit)
+    case "stop": stop(unit)
+    case "restart": stop(unit); start(unit)
+    case "reload":
+        // The server re-reads its VERSION on SIGHUP: a zero-downtime reload.
+        guard let pid = unit.runningPid else { fail("\(unit.name).service is not active, cannot reload.") }
+        kill(pid, SIGHUP)
+    case "status", "is-active":
+        if let pid = unit.runningPid {
+            print(action == "is-active" ? "active" : "\(unit.name).service: active (running), pid \(pid)")
+            exit(0)
+        }
+        print(action == "is-active" ? "inactive" : "\(unit.name).service: inactive (dead)")
+        exit(3)
+    default:
+        fail("unknown action \(action); expected start, stop, restart, reload, status or is-active", code: 2)
+    }
+    exit(0)
+}
+
+extension String {
+    func replacingSuffix(_ suffix: String) -> String {
+        hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
+    }
+}
+
+// MARK: - serve
+
+nonisolated(unsafe) var reloadRequested: sig_atomic_t = 0
+
+func serve(_ unit: Unit, readyFd: Int32) -> Never {
+    guard let port = unit.port else { fail("unit \(unit.name) has no port") }
+    let sock = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var one: Int32 = 1
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = in_port_t(UInt16(port).bigEndian)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let bound = withUnsafePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(sock, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+        }
+    }
+    guard bound == 0, listen(sock, 64) == 0 else {
+        fail("cannot listen on 127.0.0.1:\(port): \(String(cString: strerror(errno)))")
+    }
+    var version = installedVersion(unit.install)
+    signal(SIGHUP) { _ in reloadRequested = 1 }
+    signal(SIGPIPE, SIG_IGN)
+    // Detach from the caller's stdio: sshd waits for every holder of the session's pipes.
+    let devnull = open("/dev/null", O_RDWR)
+    dup2(devnull, 0); dup2(devnull, 1); dup2(devnull, 2)
+    var ready = UInt8(ascii: "R")
+    _ = write(readyFd, &ready, 1)
+    close(readyFd)
+    while true {
+        let client = accept(sock, nil, nil)
+        if reloadRequested != 0 {
+            reloadRequested = 0
+            version = installedVersion(unit.install)
+        }
+        if client < 0 { continue }
+        answer(client, version: version, unit: unit)
+        close(client)
+    }
+}
+
+func answer(_ client: Int32, version: String, unit: Unit) {
+    var buf = [UInt8](repeating: 0, count: 4096)
+    let n = read(client, &buf, buf.count)
+    guard n > 0 else { return }
+    let request = String(decoding: buf[0..<n], as: UTF8.self)
+    let path = request.split(separator: " ").dropFirst().first.map(String.init) ?? "/"
+    let unhealthy = exists("\(hostRoot())/control/fail-health")
+    let status: String
+    let body: String
+    switch path {
+    case "/api/v4/system/ping", "/health":
+        status = unhealthy ? "503 Service Unavailable" : "200 OK"
+        let state = unhealthy ? "UNHEALTHY" : "OK"
+        body = "{\"status\":\"\(state)\",\"version\":\"\(version)\",\"unit\":\"\(unit.name)\"}\n"
+    case "/version":
+        status = "200 OK"
+        body = version + "\n"
+    default:
+        status = "404 Not Found"
+        body = "not found\n"
+    }
+    let response = "HTTP/1.1 \(status)\r\nContent-Type: application/json\r\n"
+        + "Content-Length: \(body.utf8.count)\r\nX-App-Version: \(version)\r\nConnection: close\r\n\r\n" + body
+    var bytes = Array(response.utf8)
+    _ = write(client, &bytes, bytes.count)
+}
+
+// MARK: - main
+
+let args = Array(CommandLine.arguments.dropFirst())
+guard let command = args.first else {
+    fail("usage: fleet-fakeapp version INSTALL_DIR | systemctl ACTION UNIT", code: 2)
+}
+switch command {
+case "version":
+    guard args.count >= 2 else { fail("usage: fleet-fakeapp version INSTALL_DIR", code: 2) }
+    let v = installedVersion(args[1])
+    print("Version: \(v)")
+    print("Build Number: \(v)")
+case "systemctl":
+    systemctl(Array(args.dropFirst()))
+default:
+    fail("unknown command \(command); expected version or systemctl", code: 2)
+}

@@ -1,1 +1,77 @@
+// `scripts/fleet` runs this: the local test fleet from the shell, through the same code
+// the tests use (FleetTestSupport.TestFleet).
 import FleetTestSupport
+import Foundation
+
+let usage = """
+usage: testfleet up N [--dir DIR] [--groups g1=N1,g2=N2] [--app NAME] [--versions V1,V2] [--start-apps] --fakeapp PATH
+       testfleet down [--dir DIR] [--keep]
+       testfleet show [--dir DIR]
+"""
+
+func die(_ message: String, code: Int32 = 2) -> Never {
+    FileHandle.standardError.write(Data("testfleet: \(message)\n".utf8))
+    exit(code)
+}
+
+var args = Array(CommandLine.arguments.dropFirst())
+guard let verb = args.first else { die(usage) }
+args.removeFirst()
+var options: [String: String] = [:]
+var flags = Set<String>()
+var positional: [String] = []
+var i = 0
+while i < args.count {
+    let a = args[i]
+    if ["--start-apps", "--keep"].contains(a) {
+        flags.insert(a)
+    } else if a.hasPrefix("--") {
+        guard i + 1 < args.count else { die("\(a) needs a value\n\(usage)") }
+        options[a] = args[i + 1]
+        i += 1
+    } else {
+        positional.append(a)
+    }
+    i += 1
+}
+let dir = options["--dir"] ?? FileManager.default.currentDirectoryPath + "/.fleet/default"
+
+do {
+    switch verb {
+    case "up":
+        var groups: [FleetSpec.Group] = []
+        if let g = options["--groups"] {
+            for part in g.split(separator: ",") {
+                let kv = part.split(separator: "=")
+                guard kv.count == 2, let n = Int(kv[1]), n > 0 else { die("bad --groups entry \"\(part)\": expected NAME=COUNT") }
+                groups.append(.init(String(kv[0]), n))
+            }
+        } else {
+            guard let n = positional.first.flatMap({ Int($0) }), n > 0 else { die("up needs a host count\n\(usage)") }
+            groups = [.init("fleet", n)]
+        }
+        guard let fakeApp = options["--fakeapp"] else { die("up needs --fakeapp PATH") }
+        let versions = options["--versions"].map { $0.split(separator: ",").map(String.init) } ?? ["1.0.0"]
+        let spec = FleetSpec(groups: groups, app: options["--app"] ?? "app", versions: versions,
+                             startApps: flags.contains("--start-apps"))
+        let start = Date()
+        let fleet = try TestFleet.up(spec, in: dir, fakeApp: fakeApp)
+        print("fleet up: \(fleet.hosts.count) hosts in \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
+        print("  inventory:   \(fleet.inventoryPath)")
+        print("  known_hosts: \(fleet.knownHosts)")
+        print("  client key:  \(fleet.clientKey)")
+    case "down":
+        let fleet = try TestFleet.attach(dir)
+        try fleet.down(keepFiles: flags.contains("--keep"))
+        print("fleet down: \(fleet.hosts.count) hosts stopped")
+    case "show":
+        let fleet = try TestFleet.attach(dir)
+        for h in fleet.hosts {
+            print("\(h.name)\t\(h.group)\tssh 127.0.0.1:\(h.sshPort)\tapp 127.0.0.1:\(h.appPort)\t\(h.root)")
+        }
+    default:
+        die(usage)
+    }
+} catch {
+    die("\(error)", code: 1)
+}

@@ -1,0 +1,160 @@
+import FleetCore
+import FleetSSH
+import Foundation
+
+extension TestFleet {
+    /// Brings up a fleet in `directory` (created; it must not hold a running fleet).
+    /// `fakeApp` is the built `fleet-fakeapp` binary; it is copied into the fleet.
+    public static func up(_ spec: FleetSpec, in directory: String, fakeApp: String) throws -> TestFleet {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: "\(directory)/fleet.json") {
+            throw Tool.Failure(description: "a fleet is already up in \(directory); run `scripts/fleet down` first")
+        }
+        let user = currentUser
+        var hosts: [FleetHost] = []
+        let total = spec.groups.reduce(0) { $0 + $1.count }
+        let width = max(2, String(total).count)
+        var n = 0
+        for group in spec.groups {
+            for i in stride(from: 1, through: group.count, by: 1) {
+                n += 1
+                let name = spec.groups.count == 1 && group.name == "fleet"
+                    ? "host" + pad(n, width) : group.name + pad(i, 2)
+                hosts.append(FleetHost(name: name, group: group.name, sshPort: try PortAllocator.take(),
+                                       appPort: try PortAllocator.take(), root: "\(directory)/hosts/\(name)",
+                                       app: spec.app))
+            }
+        }
+        let fleet = TestFleet(directory: directory, hosts: hosts, user: user)
+        try fleet.writeFiles(spec, fakeApp: fakeApp)
+        do {
+            try fleet.startDaemons()
+            if spec.startApps { try fleet.startApps() }
+        } catch {
+            try? fleet.down()
+            throw error
+        }
+        return fleet
+    }
+
+    /// The fleet described by `directory/fleet.json` (written by `up`).
+    public static func attach(_ directory: String) throws -> TestFleet {
+        let url = URL(fileURLWithPath: "\(directory)/fleet.json")
+        guard let data = try? Data(contentsOf: url) else {
+            throw Tool.Failure(description: "no fleet in \(directory) (fleet.json is missing)")
+        }
+        let state = try JSONDecoder().decode(State.self, from: data)
+        return TestFleet(directory: directory, hosts: state.hosts, user: state.user)
+    }
+
+    /// Stops every sshd (and its per-connection children) and every app this fleet
+    /// started, checking each pid's command line first, then removes the fleet's files
+    /// unless `keepFiles`.
+    public func down(keepFiles: Bool = false) throws {
+        var pids: [pid_t] = []
+        for host in hosts {
+            if let pid = Processes.pid(inFile: host.sshdPidFile),
+               Processes.commandLine(pid).contains(host.sshdConfig) {
+                pids.append(pid)
+                pids.append(contentsOf: Processes.children(of: pid))
+            }
+            let runDir = "\(host.root)/run"
+            for file in (try? FileManager.default.contentsOfDirectory(atPath: runDir)) ?? [] where file.hasSuffix(".pid") {
+                if let pid = Processes.pid(inFile: "\(runDir)/\(file)"),
+                   Processes.commandLine(pid).contains("fleet-fakeapp") {
+                    pids.append(pid)
+                }
+            }
+        }
+        Processes.terminate(pids)
+        if !keepFiles { try? FileManager.default.removeItem(atPath: directory) }
+    }
+
+    /// Starts the app of one host (as its `systemctl start` would).
+    public func startApp(on host: FleetHost) throws {
+        try hostTool(host, ["systemctl", "start", host.app]).wait()
+    }
+
+    /// Stops the app of one host.
+    public func stopApp(on host: FleetHost) throws {
+        try hostTool(host, ["systemctl", "stop", host.app]).wait()
+    }
+
+    struct State: Codable {
+        var user: String
+        var hosts: [FleetHost]
+    }
+
+    static func pad(_ n: Int, _ width: Int) -> String {
+        let s = String(n)
+        return String(repeating: "0", count: max(0, width - s.count)) + s
+    }
+}
+
+extension TestFleet {
+    private func writeFiles(_ spec: FleetSpec, fakeApp: String) throws {
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: "\(directory)/bin", withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: "\(directory)/client", withIntermediateDirectories: true)
+        if fm.fileExists(atPath: self.fakeApp) { try fm.removeItem(atPath: self.fakeApp) }
+        try fm.copyItem(atPath: fakeApp, toPath: self.fakeApp)
+        // Written first, so `down` can clean up even if a later step fails.
+        try JSONEncoder().encode(State(user: user, hosts: hosts)).write(to: URL(fileURLWithPath: stateFile))
+
+        let keygen = try Tool.path(of: "ssh-keygen")
+        try Tool.run(keygen, ["-q", "-t", "ed25519", "-N", "", "-C", "fleetup-test-client", "-f", clientKey])
+        try fm.copyItem(atPath: clientKey + ".pub", toPath: authorizedKeys)
+
+        for (i, host) in hosts.enumerated() {
+            for dir in ["home", "bin", "opt/\(host.app)/bin", "units", "run", "control"] {
+                try fm.createDirectory(atPath: "\(host.root)/\(dir)", withIntermediateDirectories: true)
+            }
+            let version = spec.versions.isEmpty ? "1.0.0" : spec.versions[i % spec.versions.count]
+            try write(version + "\n", to: "\(host.installDir)/VERSION")
+            try write(FleetLayout.systemctlScript(fakeApp: self.fakeApp), to: "\(host.root)/bin/systemctl", mode: 0o755)
+            try write(FleetLayout.appCommandScript(fakeApp: self.fakeApp), to: "\(host.installDir)/bin/\(host.app)", mode: 0o755)
+            try write(FleetLayout.unitFile(host), to: "\(host.root)/units/\(host.app)")
+            try write(FleetLayout.sshdConfig(host, authorizedKeys: authorizedKeys, user: user), to: host.sshdConfig)
+        }
+        try Tool.inParallel(hosts) { host in
+            try LocalProcess(keygen, ["-q", "-t", "ed25519", "-N", "", "-C", host.name, "-f", host.hostKey])
+        }
+        var knownHosts = ""
+        for host in hosts {
+            let pub = try String(contentsOfFile: host.hostKey + ".pub", encoding: .utf8).split(separator: " ")
+            knownHosts += "[127.0.0.1]:\(host.sshPort) \(pub[0]) \(pub[1])\n"
+        }
+        try write(knownHosts, to: self.knownHosts)
+        try write(FleetLayout.inventory(hosts, user: user, clientKey: clientKey, knownHosts: self.knownHosts),
+                  to: inventoryPath)
+    }
+
+    private func startDaemons() throws {
+        if geteuid() == 0 {
+            // sshd running as root needs its privilege separation folder.
+            try? FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
+        }
+        let sshd = try Tool.path(of: "sshd")
+        // sshd binds before it daemonizes, so its exit status says whether it is listening.
+        try Tool.inParallel(hosts) { host in
+            try LocalProcess(sshd, ["-f", host.sshdConfig, "-E", host.sshdLog])
+        }
+    }
+
+    private func startApps() throws {
+        try Tool.inParallel(hosts) { host in try hostTool(host, ["systemctl", "start", host.app]) }
+    }
+
+    private func hostTool(_ host: FleetHost, _ args: [String]) throws -> LocalProcess {
+        var env = ProcessInfo.processInfo.environment
+        env["FLEET_HOST_ROOT"] = host.root
+        return try LocalProcess(fakeApp, args, environment: env)
+    }
+
+    private func write(_ text: String, to path: String, mode: Int? = nil) throws {
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        if let mode {
+            try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import FleetCore
+import FleetSSH
+import Foundation
+
+extension TestFleet {
+    /// Runs `body` with a fresh fleet in a temporary folder, and always stops it after.
+    /// The fleet is started and stopped on threads of their own (they wait for processes),
+    /// never on the cooperative pool.
+    public static func with<T: Sendable>(_ spec: FleetSpec, _ body: (TestFleet) async throws -> T) async throws -> T {
+        let dir = NSTemporaryDirectory() + "fleetup-test-\(getpid())-\(UUID().uuidString.prefix(8))"
+        let fakeApp = try builtFakeApp()
+        let fleet = try await offPool { try TestFleet.up(spec, in: dir, fakeApp: fakeApp) }
+        do {
+            let result = try await body(fleet)
+            try await offPool { try fleet.down() }
+            return result
+        } catch {
+            try? await offPool { try fleet.down() }
+            throw error
+        }
+    }
+
+    /// SSH settings that trust exactly this fleet (its known_hosts, no agent, no ~/.ssh keys).
+    public func sshConfiguration(policy: HostKeyPolicy = .strict) -> SSHConfiguration {
+        SSHConfiguration(knownHostsFiles: [knownHosts], globalKnownHostsFiles: [], hostKeyPolicy: policy,
+                         connectTimeout: .seconds(10), agentSocket: nil, defaultIdentityFiles: [],
+                         passphrase: { _ in nil })
+    }
+
+    /// The `fleet-fakeapp` built beside the running test binary (or `$FLEET_FAKEAPP`).
+    public static func builtFakeApp() throws -> String {
+        if let path = ProcessInfo.processInfo.environment["FLEET_FAKEAPP"] { return path }
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<6 {
+            let candidate = dir.appendingPathComponent("fleet-fakeapp").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        throw Tool.Failure(description: "fleet-fakeapp is not built; run `swift build --build-tests` (scripts/test does)")
+    }
+
+    /// Lines of a host's sshd log that contain `text`.
+    public func sshdLog(of host: FleetHost, containing text: String) -> [String] {
+        let log = (try? String(contentsOfFile: host.sshdLog, encoding: .utf8)) ?? ""
+        return log.split(separator: "\n").map(String.init).filter { $0.contains(text) }
+    }
+}
+
+/// Runs blocking work on a thread of its own and awaits it.
+func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try work() }) }.start()
+    }
+}
