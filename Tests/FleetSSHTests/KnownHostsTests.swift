@@ -1,0 +1,107 @@
+@testable import FleetSSH
+import Foundation
+import Testing
+
+/// An ed25519 public key blob in known_hosts form (any 51 bytes do for parsing).
+private let keyA = "AAAAC3NzaC1lZDI1NTE5AAAAIGb6d1Mpb7o8r1aQ9hTvc4m8CqgG0iXbqZ6k3sC3t9YQ"
+private let keyB = "AAAAC3NzaC1lZDI1NTE5AAAAIHrX0m3oQ2+v8Yt9cJmR0o7vT1x2Q8Xb7sL0aYp4n3kd"
+
+@Suite("known_hosts: parsing and matching as OpenSSH does")
+struct KnownHostsTests {
+    @Test("lookup names: port 22 is bare, others are [host]:port, lower case")
+    func lookupName() {
+        #expect(KnownHostEntry.lookupName(host: "Web1.Example.com", port: 22) == "web1.example.com")
+        #expect(KnownHostEntry.lookupName(host: "127.0.0.1", port: 2222) == "[127.0.0.1]:2222")
+    }
+
+    @Test("patterns", arguments: [
+        ("web1,web2", "web2", true),
+        ("*.example.com", "a.example.com", true),
+        ("*.example.com,!bad.example.com", "bad.example.com", false),  // a negation wins
+        ("web?", "web1", true),
+        ("web?", "web10", false),
+        ("[127.0.0.1]:2222", "[127.0.0.1]:2222", true),
+        ("[127.0.0.1]:2222", "127.0.0.1", false),                      // port 22 entries differ
+        ("127.0.0.1", "[127.0.0.1]:2222", false),
+    ])
+    func patterns(field: String, name: String, matches: Bool) throws {
+        let entry = try #require(KnownHostEntry.parse("\(field) ssh-ed25519 \(keyA)"[...], origin: "t:1"))
+        #expect(entry.matches(name) == matches)
+    }
+
+    @Test("a hashed entry matches exactly its name (HMAC-SHA1 with the salt)")
+    func hashed() throws {
+        let salt = Array("0123456789abcdefghij".utf8)
+        let hash = Digest.hmacSHA1(key: salt, message: Array("[127.0.0.1]:2201".utf8))
+        let line = "|1|\(Base64.encode(salt))|\(Base64.encode(hash)) ssh-ed25519 \(keyA)"
+        let entry = try #require(KnownHostEntry.parse(line[...], origin: "t:1"))
+        #expect(entry.matches("[127.0.0.1]:2201"))
+        #expect(!entry.matches("[127.0.0.1]:2202"))
+    }
+
+    @Test("skipped lines: blank, comments, unknown markers, bad base64, too few fields", arguments: [
+        "", "# comment", "@weird host ssh-ed25519 \(keyA)", "host ssh-ed25519 !!!", "host ssh-ed25519",
+    ])
+    func skipped(line: String) {
+        #expect(KnownHostEntry.parse(line[...], origin: "t:1") == nil)
+    }
+
+    @Test("markers are read")
+    func markers() throws {
+        #expect(try #require(KnownHostEntry.parse("@revoked * ssh-ed25519 \(keyA)"[...], origin: "t:1")).marker == .revoked)
+        #expect(try #require(KnownHostEntry.parse("@cert-authority * ssh-ed25519 \(keyA)"[...], origin: "t:1")).marker == .certAuthority)
+    }
+
+    @Test("verdicts: known, changed (same type, other key), unknown (other type), revoked")
+    func verdicts() throws {
+        let dir = NSTemporaryDirectory() + "kh-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let file = dir + "/known_hosts"
+        try """
+        # fleet
+        [127.0.0.1]:2201 ssh-ed25519 \(keyA)
+        @revoked [127.0.0.1]:2203 ssh-ed25519 \(keyB)
+
+        """.write(toFile: file, atomically: true, encoding: .utf8)
+        let store = KnownHostsStore(userFiles: [file], globalFiles: [])
+        let a = Base64.decode(keyA)!, b = Base64.decode(keyB)!
+        #expect(store.verify(host: "127.0.0.1", port: 2201, keyType: "ssh-ed25519", keyBlob: a) == .known(origin: "\(file):2"))
+        guard case .changed(let known) = store.verify(host: "127.0.0.1", port: 2201, keyType: "ssh-ed25519", keyBlob: b) else {
+            Issue.record("expected a changed key"); return
+        }
+        #expect(known.map(\.origin) == ["\(file):2"])
+        #expect(store.verify(host: "127.0.0.1", port: 2201, keyType: "ecdsa-sha2-nistp256", keyBlob: b) == .unknown)
+        #expect(store.verify(host: "127.0.0.1", port: 2202, keyType: "ssh-ed25519", keyBlob: a) == .unknown)
+        #expect(store.verify(host: "127.0.0.1", port: 2203, keyType: "ssh-ed25519", keyBlob: b) == .revoked(origin: "\(file):3"))
+        #expect(store.knownKeyTypes(host: "127.0.0.1", port: 2201) == ["ssh-ed25519"])
+
+        // Recording appends a [host]:port line that a new store reads back.
+        try store.record(host: "127.0.0.1", port: 2202, keyType: "ssh-ed25519", keyBlob: a)
+        #expect(store.verify(host: "127.0.0.1", port: 2202, keyType: "ssh-ed25519", keyBlob: a) != .unknown)
+        let reread = KnownHostsStore(userFiles: [file], globalFiles: [])
+        #expect(reread.verify(host: "127.0.0.1", port: 2202, keyType: "ssh-ed25519", keyBlob: a) == .known(origin: "\(file):4"))
+    }
+
+    @Test("recording into a file whose last line has no newline starts a new line")
+    func recordAfterUnterminatedLine() throws {
+        let file = NSTemporaryDirectory() + "kh-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try "[127.0.0.1]:2201 ssh-ed25519 \(keyA)".write(toFile: file, atomically: true, encoding: .utf8)
+        let store = KnownHostsStore(userFiles: [file], globalFiles: [])
+        try store.record(host: "127.0.0.1", port: 2202, keyType: "ssh-ed25519", keyBlob: Base64.decode(keyB)!)
+        let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines[1].hasPrefix("[127.0.0.1]:2202 ssh-ed25519 "))
+        let reread = KnownHostsStore(userFiles: [file], globalFiles: [])
+        #expect(reread.verify(host: "127.0.0.1", port: 2201, keyType: "ssh-ed25519", keyBlob: Base64.decode(keyA)!) != .unknown)
+    }
+
+    @Test("glob", arguments: [
+        ("*", "", true), ("a*b", "ab", true), ("a*b", "axxb", true), ("a*b", "axxc", false),
+        ("*.*", "a.b", true), ("?", "", false), ("**x", "yyx", true),
+    ])
+    func glob(pattern: String, text: String, expected: Bool) {
+        #expect(Glob.matches(pattern, text) == expected)
+    }
+}

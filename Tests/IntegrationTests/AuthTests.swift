@@ -1,0 +1,138 @@
+import FleetCore
+@testable import FleetSSH
+import FleetTestSupport
+import Foundation
+import Testing
+
+@Suite("authentication against real sshd")
+struct AuthTests {
+    let keygen = LocalProcess.find("ssh-keygen")!
+
+    /// Makes a client key and lets the fleet's hosts accept it.
+    func authorizedKey(_ fleet: TestFleet, type: String, passphrase: String = "") throws -> String {
+        let path = fleet.directory + "/client/extra_\(type)_\(UUID().uuidString.prefix(6))"
+        var args = ["-q", "-t", type, "-N", passphrase, "-f", path]
+        if type == "rsa" { args += ["-b", "2048"] }
+        try LocalProcess.run(keygen, args)
+        let pub = try String(contentsOfFile: path + ".pub", encoding: .utf8)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: fleet.directory + "/client/authorized_keys"))
+        handle.seekToEndOfFile()
+        handle.write(Data(pub.utf8))
+        try handle.close()
+        return path
+    }
+
+    @Test("connect reports the server, its host key and how we logged in")
+    func connectionInfo() async throws {
+        try await withExecutor(FleetSpec(count: 1)) { fleet, executor in
+            let info = try await executor.connect(fleet.inventoryHosts[0])
+            let expected = try LocalProcess.run(keygen, ["-lf", fleet.hosts[0].hostKey + ".pub"]).split(separator: " ")[1]
+            #expect(info.serverBanner.hasPrefix("SSH-2.0-OpenSSH_"))
+            #expect(info.hostKeyType == "ssh-ed25519")
+            #expect(info.hostKeyFingerprint == String(expected))
+            #expect(info.authenticatedWith.contains(fleet.clientKey))
+        }
+    }
+
+    @Test("a key the server does not accept fails authentication, naming the key")
+    func wrongKey() async throws {
+        try await withExecutor(FleetSpec(count: 1)) { fleet, executor in
+            let stranger = fleet.directory + "/client/stranger"
+            try LocalProcess.run(keygen, ["-q", "-t", "ed25519", "-N", "", "-f", stranger])
+            let host = fleet.inventoryHosts[0].with(["ansible_ssh_private_key_file": .string(stranger)])
+            let error = await remoteError { _ = try await executor.run(RemoteCommand("true"), on: host) }
+            #expect(error?.kind == .authFailed)
+            #expect(error?.message.contains("\(stranger) (ssh-ed25519): refused") == true)
+        }
+    }
+
+    @Test("a missing key file is a key problem, not a silent fallback")
+    func missingKey() async throws {
+        try await withExecutor(FleetSpec(count: 1)) { fleet, executor in
+            let host = fleet.inventoryHosts[0].with(["ansible_ssh_private_key_file": .string("/nonexistent/key")])
+            let error = await remoteError { _ = try await executor.run(RemoteCommand("true"), on: host) }
+            #expect(error?.kind == .keyProblem)
+            #expect(error?.message.contains("/nonexistent/key does not exist") == true)
+        }
+    }
+
+    @Test("ssh-agent authentication (no key file given)")
+    func agent() async throws {
+        try await TestFleet.with(FleetSpec(count: 2)) { fleet in
+            let socket = fleet.directory + "/agent.sock"
+            let out = try LocalProcess.run(LocalProcess.find("ssh-agent")!, ["-s", "-a", socket])
+            let pid = pid_t(out.components(separatedBy: "SSH_AGENT_PID=")[1].prefix { $0.isNumber })!
+            defer { kill(pid, SIGTERM) }
+            var env = ProcessInfo.processInfo.environment
+            env["SSH_AUTH_SOCK"] = socket
+            try LocalProcess.run(LocalProcess.find("ssh-add")!, ["-q", fleet.clientKey], environment: env)
+
+            var configuration = fleet.sshConfiguration()
+            configuration.agentSocket = socket
+            let executor = try SSHExecutor(configuration)
+            for host in fleet.inventoryHosts {
+                var keyless = host
+                keyless.vars["ansible_ssh_private_key_file"] = nil
+                let info = try await executor.connect(keyless)
+                #expect(info.authenticatedWith.contains("ssh-agent"))
+                #expect(try await executor.run(RemoteCommand("echo agent"), on: keyless).stdout.text == "agent\n")
+            }
+            await executor.shutdown()
+        }
+    }
+
+    @Test("an encrypted key is decrypted once for the whole fleet")
+    func encryptedKeyOnce() async throws {
+        try await TestFleet.with(FleetSpec(count: 5)) { fleet in
+            let key = try authorizedKey(fleet, type: "ed25519", passphrase: "correct horse")
+            var configuration = fleet.sshConfiguration()
+            configuration.passphrase = { $0 == key ? "correct horse" : nil }
+            let executor = try SSHExecutor(configuration)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for host in fleet.inventoryHosts {
+                    group.addTask {
+                        let h = host.with(["ansible_ssh_private_key_file": .string(key)])
+                        let out = try await executor.run(RemoteCommand("echo ok"), on: h).stdout.text
+                        #expect(out == "ok\n")
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(await executor.keysDecrypted == 1)
+            await executor.shutdown()
+        }
+    }
+
+    @Test("an encrypted key without its passphrase, or with a wrong one, is a clear key problem")
+    func encryptedKeyProblems() async throws {
+        try await TestFleet.with(FleetSpec(count: 1)) { fleet in
+            let key = try authorizedKey(fleet, type: "ed25519", passphrase: "right")
+            let host = fleet.inventoryHosts[0].with(["ansible_ssh_private_key_file": .string(key)])
+            for (passphrase, expected) in [(nil, "FLEETUP_SSH_PASSPHRASE"), ("wrong", "wrong passphrase")] as [(String?, String)] {
+                var configuration = fleet.sshConfiguration()
+                configuration.passphrase = { _ in passphrase }
+                let executor = try SSHExecutor(configuration)
+                let error = await remoteError { _ = try await executor.run(RemoteCommand("true"), on: host) }
+                await executor.shutdown()
+                #expect(error?.kind == .keyProblem)
+                #expect(error?.message.contains(expected) == true)
+            }
+        }
+    }
+
+    @Test("an RSA key against OpenSSH >= 8.8 says why it cannot work with libssh2 < 1.11")
+    func rsaAgainstModernOpenSSH() async throws {
+        try await withExecutor(FleetSpec(count: 1)) { fleet, executor in
+            let key = try authorizedKey(fleet, type: "rsa")
+            let host = fleet.inventoryHosts[0].with(["ansible_ssh_private_key_file": .string(key)])
+            if LibSSH2.signsRSAWithSHA2 {
+                #expect(try await executor.run(RemoteCommand("true"), on: host).succeeded)
+            } else {
+                let error = await remoteError { _ = try await executor.run(RemoteCommand("true"), on: host) }
+                #expect(error?.kind == .authFailed)
+                #expect(error?.message.contains("RSA keys cannot work here") == true)
+                #expect(error?.message.contains("libssh2 \(LibSSH2.runtimeVersion)") == true)
+            }
+        }
+    }
+}

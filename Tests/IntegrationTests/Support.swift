@@ -1,0 +1,56 @@
+import FleetCore
+import FleetSSH
+import FleetTestSupport
+import Foundation
+import Synchronization
+import Testing
+
+/// Runs `body` with a fleet and an executor that trusts it; shuts both down after.
+func withExecutor<T: Sendable>(_ spec: FleetSpec, policy: HostKeyPolicy = .strict,
+                               configure: (inout SSHConfiguration) -> Void = { _ in },
+                               _ body: (TestFleet, SSHExecutor) async throws -> T) async throws -> T {
+    try await TestFleet.with(spec) { fleet in
+        var configuration = fleet.sshConfiguration(policy: policy)
+        configure(&configuration)
+        let executor = try SSHExecutor(configuration)
+        do {
+            let result = try await body(fleet, executor)
+            await executor.shutdown()
+            return result
+        } catch {
+            await executor.shutdown()
+            throw error
+        }
+    }
+}
+
+/// The error a call threw, as a RemoteError (fails the test when it threw something else
+/// or nothing).
+func remoteError(_ body: () async throws -> Void) async -> RemoteError? {
+    do {
+        try await body()
+        Issue.record("expected a RemoteError, but the call succeeded")
+        return nil
+    } catch let e as RemoteError {
+        return e
+    } catch {
+        Issue.record("expected a RemoteError, got \(error)")
+        return nil
+    }
+}
+
+extension FleetCore.Host {
+    /// The same host with some variables replaced.
+    func with(_ changes: [String: VarValue]) -> FleetCore.Host {
+        var copy = self
+        for (k, v) in changes { copy.vars[k] = v }
+        return copy
+    }
+}
+
+/// Records events from concurrent tasks, in the order they happen.
+final class Recorder<T: Sendable>: Sendable {
+    private let items = Mutex<[T]>([])
+    func append(_ item: T) { items.withLock { $0.append(item) } }
+    var all: [T] { items.withLock { $0 } }
+}
