@@ -26,9 +26,13 @@ let package = Package(
         .target(name: "FleetConfig", dependencies: ["FleetCore", "Yams"]),
         // The libssh2 executor.
         .target(name: "FleetSSH", dependencies: ["FleetCore", "CLibSSH2", "CFleetPosix"]),
+        // Pure planners and the coordinator; never imports FleetSSH (the CLI wires them).
+        .target(name: "FleetRollout", dependencies: ["FleetCore"]),
+        // Renderers of runs and statuses (text, JSON, Markdown, HTML, JUnit).
+        .target(name: "FleetReports", dependencies: ["FleetCore"]),
         // One file per subcommand.
         .target(name: "FleetCLI", dependencies: [
-            "FleetCore", "FleetConfig", "FleetSSH",
+            "FleetCore", "FleetConfig", "FleetSSH", "FleetRollout", "FleetReports",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "fleetup", dependencies: ["FleetCLI"]),
@@ -43,6 +47,8 @@ let package = Package(
         .testTarget(name: "FleetConfigTests", dependencies: ["FleetConfig", "FleetCore"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "FleetSSHTests", dependencies: ["FleetSSH", "FleetCore"]),
+        .testTarget(name: "FleetRolloutTests", dependencies: ["FleetRollout", "FleetCore", "FleetTestSupport"]),
+        .testTarget(name: "FleetReportsTests", dependencies: ["FleetReports", "FleetCore"]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "FleetSSH", "FleetCore", "FleetConfig", "FleetTestSupport", "FleetCLI",
         ]),

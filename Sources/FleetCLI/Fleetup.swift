@@ -1,10 +1,53 @@
 import ArgumentParser
+import FleetConfig
+import FleetCore
+import Foundation
 
 /// The `fleetup` command: one subcommand per file.
 public struct Fleetup: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "fleetup",
-        abstract: "Upgrade fleets of servers safely, in rolling batches over SSH."
+        abstract: "Upgrade fleets of servers safely, in rolling batches over SSH.",
+        subcommands: [ExecCommand.self]
     )
     public init() {}
+
+    /// Parses the command line, runs the subcommand, and exits with fleetup's codes:
+    /// 0 success, 1 failed or halted, 2 bad input, 3 could not start.
+    public static func runMain() async -> Never {
+        var command: ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            if exitCode(for: error) == .success { Self.exit(withError: error) }  // --help, --version
+            // Usage errors are bad input: exit 2, not ArgumentParser's 64.
+            let message = fullMessage(for: error)
+            FileHandle.standardError.write(Data((message.hasSuffix("\n") ? message : message + "\n").utf8))
+            Glibc.exit(2)
+        }
+        do {
+            if var async = command as? AsyncParsableCommand {
+                try await async.run()
+            } else {
+                try command.run()
+            }
+            Glibc.exit(0)
+        } catch let error as ExitCode {
+            Glibc.exit(error.rawValue)
+        } catch let error as ConfigError {
+            fail("\(error)", code: 2)
+        } catch let error as ConfigErrors {
+            fail("\(error)", code: 2)
+        } catch let error as ValidationError {
+            fail("\(error)", code: 2)
+        } catch {
+            fail("\(error)", code: 1)
+        }
+    }
+
+    static func fail(_ message: String, code: Int32) -> Never {
+        let lines = message.split(separator: "\n", omittingEmptySubsequences: false).map { "fleetup: \($0)" }
+        FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+        Glibc.exit(code)
+    }
 }

@@ -34,9 +34,17 @@ public final class LocalProcess {
         self.pid = pid
     }
 
-    /// Waits for the exit; returns stdout, or throws with stderr when the status is not 0.
-    @discardableResult
-    public func wait() throws -> String {
+    /// How a finished process ended, with everything it wrote.
+    public struct Exit: Sendable {
+        /// The exit status, or nil when a signal ended the process.
+        public var status: Int32?
+        public var signal: Int32?
+        public var stdout: String
+        public var stderr: String
+    }
+
+    /// Waits for the process to end and collects its output, whatever the status.
+    public func waitForExit() -> Exit {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
@@ -44,12 +52,19 @@ public final class LocalProcess {
         unlink(outPath)
         unlink(errPath)
         let exited = status & 0x7f == 0
-        let code = (status >> 8) & 0xff
-        guard exited && code == 0 else {
-            let how = exited ? "exit \(code)" : "signal \(status & 0x7f)"
-            throw Failure(description: "\(label): \(how): \(err.trimmingCharacters(in: .whitespacesAndNewlines))")
+        return Exit(status: exited ? (status >> 8) & 0xff : nil, signal: exited ? nil : status & 0x7f,
+                    stdout: out, stderr: err)
+    }
+
+    /// Waits for the exit; returns stdout, or throws with stderr when the status is not 0.
+    @discardableResult
+    public func wait() throws -> String {
+        let exit = waitForExit()
+        guard exit.status == 0 else {
+            let how = exit.status.map { "exit \($0)" } ?? "signal \(exit.signal ?? 0)"
+            throw Failure(description: "\(label): \(how): \(exit.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
-        return out
+        return exit.stdout
     }
 
     /// Runs a program to completion.

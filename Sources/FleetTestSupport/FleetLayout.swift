@@ -87,7 +87,8 @@ enum FleetLayout {
           vars:
             ansible_user: \(yaml(user))
             ansible_ssh_private_key_file: \(yaml(clientKey))
-            fleet_known_hosts: \(yaml(knownHosts))
+            # fleetup exec/run: pass --known-hosts with this file (ssh_config support reads it from here)
+            ansible_ssh_common_args: \(yaml("-o UserKnownHostsFile=" + knownHosts))
           children:
 
         """

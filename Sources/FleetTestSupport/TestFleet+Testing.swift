@@ -30,13 +30,31 @@ extension TestFleet {
     /// The `fleet-fakeapp` built beside the running test binary (or `$FLEET_FAKEAPP`).
     public static func builtFakeApp() throws -> String {
         if let path = ProcessInfo.processInfo.environment["FLEET_FAKEAPP"] { return path }
+        return try builtProduct("fleet-fakeapp")
+    }
+
+    /// A product of this package built beside the running test binary (`fleetup`).
+    public static func builtProduct(_ name: String) throws -> String {
         var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         for _ in 0..<6 {
-            let candidate = dir.appendingPathComponent("fleet-fakeapp").path
+            let candidate = dir.appendingPathComponent(name).path
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
             dir = dir.deletingLastPathComponent()
         }
-        throw Tool.Failure(description: "fleet-fakeapp is not built; run `swift build --build-tests` (scripts/test does)")
+        throw Tool.Failure(description: "\(name) is not built; run `swift build --build-tests` (scripts/test does)")
+    }
+
+    /// Runs a local program to its end on a thread of its own (never the cooperative pool).
+    public static func runProgram(_ path: String, _ arguments: [String],
+                                  environment: [String: String]? = nil) async throws -> LocalProcess.Exit {
+        try await offPool { try LocalProcess(path, arguments, environment: environment).waitForExit() }
+    }
+
+    /// Stops one host's sshd (its connections too), as if the machine had gone away.
+    public func stopSSH(on host: FleetHost) {
+        guard let pid = Processes.pid(inFile: host.sshdPidFile),
+              Processes.commandLine(pid).contains(host.sshdConfig) else { return }
+        Processes.terminate([pid] + Processes.children(of: pid))
     }
 
     /// Lines of a host's sshd log that contain `text`.

@@ -1,3 +1,3 @@
 import FleetCLI
 
-await Fleetup.main()
+await Fleetup.runMain()

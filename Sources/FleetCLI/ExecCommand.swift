@@ -1,0 +1,63 @@
+import ArgumentParser
+import FleetCore
+import FleetReports
+import FleetRollout
+import FleetSSH
+import Foundation
+
+/// `fleetup exec -i INV [--limit PAT] -- CMD`: one command on every host, in parallel.
+struct ExecCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "exec",
+        abstract: "Run an ad-hoc command on every host (or --limit), in parallel.",
+        discussion: """
+            Output is grouped per host; hosts with identical output share one block. \
+            Exit status: 0 when every host exited 0, 1 when any failed, timed out or was \
+            unreachable, 2 for bad input, 3 when no host could be reached.
+            """)
+
+    @OptionGroup var inventory: InventoryOptions
+    @OptionGroup var connection: ConnectionOptions
+
+    @Option(help: ArgumentHelp("Seconds before a host's command is ended (TERM, then KILL).", valueName: "S"))
+    var timeout: Double?
+
+    @Flag(help: "Print one JSON object (fleetup.exec/1) on stdout instead of text.")
+    var json = false
+
+    @Flag(help: "Prefix every output line with its host (like pdsh) instead of grouping identical output.")
+    var prefix = false
+
+    @Option(name: .customLong("output-limit"), help: ArgumentHelp("Bytes of stdout and of stderr kept per host (the tail).", valueName: "BYTES"))
+    var outputLimit: Int = RemoteCommand.defaultOutputLimit
+
+    @Argument(parsing: .captureForPassthrough, help: "The command (after --), run by each host's login shell.")
+    var command: [String] = []
+
+    func validate() throws {
+        let words = command.first == "--" ? Array(command.dropFirst()) : command
+        if words.isEmpty { throw ValidationError("give the command after --, e.g. fleetup exec -i INV -- uname -r") }
+        if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds") }
+        if outputLimit < 0 { throw ValidationError("--output-limit cannot be negative") }
+    }
+
+    func run() async throws {
+        let (_, hosts) = try inventory.selectedHosts()
+        let words = command.first == "--" ? Array(command.dropFirst()) : command
+        // One word is sent as written (it may be a whole shell line); several are joined as
+        // the shell would see them typed, like ssh does.
+        let script = words.joined(separator: " ")
+        let remote = RemoteCommand(script, timeout: timeout.map(duration(seconds:)), outputLimit: outputLimit)
+        let executor = try SSHExecutor(connection.sshConfiguration())
+        let forks = connection.forks
+        let work = Task { await AdHoc.run(remote, on: hosts, forks: forks, executor: executor) }
+        let interrupts = Interrupts.install(onFirst: { work.cancel() })
+        let result = await work.value
+        interrupts.cancel()
+        await executor.shutdown()
+        let text = json ? AdHocReport.json(result) : AdHocReport.text(result, layout: prefix ? .prefixed : .collapsed)
+        FileHandle.standardOutput.write(Data(text.utf8))
+        if result.allSucceeded { return }
+        throw ExitCode(result.noneReachable ? 3 : 1)
+    }
+}

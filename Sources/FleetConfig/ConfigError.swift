@@ -1,0 +1,28 @@
+/// A problem in an input file (inventory, playbook) or in a value given on the command
+/// line: where it is, and what was expected. Reads `file:line: problem`.
+public struct ConfigError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The file, or a label such as `--limit` or `-i` for values from the command line.
+    public var file: String
+    /// 1-based line, when the problem has one.
+    public var line: Int?
+    /// What is wrong, in lower case, saying what was expected.
+    public var message: String
+
+    public init(file: String, line: Int? = nil, _ message: String) {
+        self.file = file
+        self.line = line
+        self.message = message
+    }
+
+    public var description: String {
+        if let line { return "\(file):\(line): \(message)" }
+        return "\(file): \(message)"
+    }
+}
+
+/// Several problems found in one pass, listed one per line (`check` shows them all).
+public struct ConfigErrors: Error, Sendable, CustomStringConvertible {
+    public var errors: [ConfigError]
+    public init(_ errors: [ConfigError]) { self.errors = errors }
+    public var description: String { errors.map(\.description).joined(separator: "\n") }
+}

@@ -1,0 +1,210 @@
+import FleetCore
+import Foundation
+
+/// Renders an `AdHocRun` (`fleetup exec`) as text for people or JSON for programs.
+public enum AdHocReport {
+    /// How text output shows the hosts' output.
+    public enum Layout: String, Sendable, CaseIterable {
+        /// Hosts with identical output and outcome share one block (like `dshbak -c`).
+        case collapsed
+        /// Every output line prefixed with its host name (like `pdsh`).
+        case prefixed
+    }
+
+    /// The text report: the output blocks, then one summary line.
+    public static func text(_ run: AdHocRun, layout: Layout = .collapsed) -> String {
+        var out = ""
+        switch layout {
+        case .collapsed: out += collapsed(run)
+        case .prefixed: out += prefixed(run)
+        }
+        return out + summary(run) + "\n"
+    }
+
+    /// `20 hosts: 18 ok, 1 failed, 1 unreachable, 0 timed out (1.23 s)`.
+    public static func summary(_ run: AdHocRun) -> String {
+        let c = run.counts
+        let parts = AdHocCategory.allCases.map { "\(c[$0] ?? 0) \($0.rawValue)" }
+        let noun = run.results.count == 1 ? "host" : "hosts"
+        var line = "\(run.results.count) \(noun): \(parts.joined(separator: ", ")) (\(seconds(run.duration)))"
+        if run.interrupted { line += "; interrupted" }
+        return line
+    }
+
+    private struct Block {
+        var key: String
+        var hosts: [String]
+        var result: AdHocHostResult
+    }
+
+    private static func collapsed(_ run: AdHocRun) -> String {
+        var blocks: [Block] = []
+        var index: [String: Int] = [:]
+        for r in run.results {
+            let key = blockKey(r.outcome)
+            if let i = index[key] {
+                blocks[i].hosts.append(r.host)
+            } else {
+                index[key] = blocks.count
+                blocks.append(Block(key: key, hosts: [r.host], result: r))
+            }
+        }
+        var out = ""
+        for b in blocks {
+            let count = b.hosts.count > 1 ? " (\(b.hosts.count))" : ""
+            out += "== \(HostList.compress(b.hosts))\(count): \(headline(b.result.outcome))\n"
+            if case .ran(let r) = b.result.outcome {
+                out += body(r.stdout, prefix: "")
+                out += body(r.stderr, prefix: "stderr: ")
+            }
+        }
+        return out
+    }
+
+    private static func prefixed(_ run: AdHocRun) -> String {
+        let width = run.results.map(\.host.count).max() ?? 0
+        var out = ""
+        for r in run.results {
+            let name = r.host.padding(toLength: width, withPad: " ", startingAt: 0)
+            if case .ran(let result) = r.outcome {
+                out += body(result.stdout, prefix: "\(name) | ")
+                out += body(result.stderr, prefix: "\(name) ! ")
+            }
+            if r.outcome.category != .ok { out += "\(name) = \(headline(r.outcome))\n" }
+        }
+        return out
+    }
+
+    /// Hosts collapse when the outcome and both output tails are the same.
+    private static func blockKey(_ outcome: AdHocOutcome) -> String {
+        switch outcome {
+        case .ran(let r): return "\(r.outcomeText)\u{0}\(r.stdout.text)\u{0}\(r.stderr.text)\u{0}\(r.stdout.isTruncated)\(r.stderr.isTruncated)"
+        // Errors name their host; collapse on the kind and the message without it.
+        case .failed(let e): return "\(e.kind.rawValue)\u{0}\(e.message)"
+        }
+    }
+
+    private static func headline(_ outcome: AdHocOutcome) -> String {
+        switch outcome {
+        case .ran(let r): return r.outcomeText
+        case .failed(let e): return "\(e.kind.rawValue): \(e.message.replacingOccurrences(of: "\n", with: "\n   "))"
+        }
+    }
+
+    /// The captured tail, each line prefixed; says how much was dropped from the front.
+    private static func body(_ output: CapturedOutput, prefix: String) -> String {
+        guard output.totalBytes > 0 else { return "" }
+        var out = ""
+        if output.isTruncated {
+            out += "\(prefix)[… \(output.totalBytes - output.tail.count) earlier bytes not kept; \(output.totalBytes) in all]\n"
+        }
+        var text = output.text
+        if text.hasSuffix("\n") { text.removeLast() }
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            out += prefix + line + "\n"
+        }
+        return out
+    }
+
+    static func seconds(_ d: Duration) -> String {
+        let ms = Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
+        return ms < 1000 ? "\(Int(ms.rounded())) ms" : String(format: "%.2f s", ms / 1000)
+    }
+
+    // MARK: JSON
+
+    /// The JSON report (`--json`): one object, stable key order, documented in docs/reports.md.
+    public static func json(_ run: AdHocRun) -> String {
+        let doc = JSONRun(run)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(doc)) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+
+    struct JSONRun: Encodable {
+        var schema = "fleetup.exec/1"
+        var command: String
+        var duration_ms: Int
+        var interrupted: Bool
+        var summary: [String: Int]
+        var hosts: [JSONHost]
+
+        init(_ run: AdHocRun) {
+            command = run.command
+            duration_ms = milliseconds(run.duration)
+            interrupted = run.interrupted
+            summary = Dictionary(uniqueKeysWithValues: run.counts.map { ($0.key.rawValue.replacingOccurrences(of: " ", with: "_"), $0.value) })
+            hosts = run.results.map(JSONHost.init)
+        }
+    }
+
+    struct JSONHost: Encodable {
+        var host: String
+        var outcome: String
+        var exit_status: Int32?
+        var exit_signal: String?
+        var timed_out: Bool
+        var duration_ms: Int?
+        var stdout: String?
+        var stderr: String?
+        var stdout_bytes: Int?
+        var stderr_bytes: Int?
+        var stdout_truncated: Bool?
+        var stderr_truncated: Bool?
+        var error: JSONError?
+
+        init(_ r: AdHocHostResult) {
+            host = r.host
+            outcome = r.outcome.category.rawValue.replacingOccurrences(of: " ", with: "_")
+            timed_out = false
+            switch r.outcome {
+            case .ran(let c):
+                exit_status = c.exitStatus
+                exit_signal = c.exitSignal
+                timed_out = c.timedOut
+                duration_ms = milliseconds(c.duration)
+                stdout = c.stdout.text
+                stderr = c.stderr.text
+                stdout_bytes = c.stdout.totalBytes
+                stderr_bytes = c.stderr.totalBytes
+                stdout_truncated = c.stdout.isTruncated
+                stderr_truncated = c.stderr.isTruncated
+            case .failed(let e):
+                error = JSONError(kind: e.kind.rawValue, message: e.message)
+            }
+        }
+
+        // Absent values are written as null, so every host object has the same keys.
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: Key.self)
+            try c.encode(host, forKey: .host)
+            try c.encode(outcome, forKey: .outcome)
+            try c.encode(exit_status, forKey: .exit_status)
+            try c.encode(exit_signal, forKey: .exit_signal)
+            try c.encode(timed_out, forKey: .timed_out)
+            try c.encode(duration_ms, forKey: .duration_ms)
+            try c.encode(stdout, forKey: .stdout)
+            try c.encode(stderr, forKey: .stderr)
+            try c.encode(stdout_bytes, forKey: .stdout_bytes)
+            try c.encode(stderr_bytes, forKey: .stderr_bytes)
+            try c.encode(stdout_truncated, forKey: .stdout_truncated)
+            try c.encode(stderr_truncated, forKey: .stderr_truncated)
+            try c.encode(error, forKey: .error)
+        }
+
+        enum Key: String, CodingKey {
+            case host, outcome, exit_status, exit_signal, timed_out, duration_ms, stdout, stderr
+            case stdout_bytes, stderr_bytes, stdout_truncated, stderr_truncated, error
+        }
+    }
+
+    struct JSONError: Encodable {
+        var kind: String
+        var message: String
+    }
+}
+
+func milliseconds(_ d: Duration) -> Int {
+    Int(d.components.seconds) * 1000 + Int(d.components.attoseconds / 1_000_000_000_000_000)
+}

@@ -1,0 +1,115 @@
+import FleetCore
+import Synchronization
+
+/// A `RemoteExecutor` whose hosts answer from a script, for unit tests of everything
+/// above the transport. It records every call, tracks how many hosts are in flight, and
+/// can hold a command until the test releases it (no sleeps: tests decide the order).
+public final class ScriptedExecutor: RemoteExecutor {
+    /// What a host does with a command.
+    public enum Reply: Sendable {
+        case result(CommandResult)
+        case error(RemoteError.Kind, String)
+        /// Waits until `release(gate)` is called, then answers with the reply.
+        indirect case held(gate: String, then: Reply)
+    }
+
+    public typealias Script = @Sendable (_ host: String, _ command: RemoteCommand) -> Reply
+
+    private struct State {
+        var calls: [(host: String, command: String)] = []
+        var inFlight = 0
+        var maxInFlight = 0
+        var open: Set<String> = []
+        var waiting: [String: [CheckedContinuation<Void, Never>]] = [:]
+        var arrived: [String: Int] = [:]
+        var arrivalWaiters: [(gate: String, count: Int, CheckedContinuation<Void, Never>)] = []
+    }
+
+    private let script: Script
+    private let state = Mutex(State())
+
+    public init(_ script: @escaping Script = { _, _ in .result(CommandResult(exitStatus: 0)) }) {
+        self.script = script
+    }
+
+    /// Every `run` so far, in call order.
+    public var calls: [(host: String, command: String)] { state.withLock { $0.calls } }
+    /// The most commands that were running at the same time.
+    public var maxInFlight: Int { state.withLock { $0.maxInFlight } }
+
+    /// Lets every command held at `gate` (now and later) go on.
+    public func release(_ gate: String) {
+        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.open.insert(gate)
+            return s.waiting.removeValue(forKey: gate) ?? []
+        }
+        for w in waiters { w.resume() }
+    }
+
+    /// Returns once `count` commands have reached `gate` (held there or passed it).
+    public func waitForArrivals(at gate: String, count: Int) async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let ready = state.withLock { s -> Bool in
+                if s.arrived[gate, default: 0] >= count { return true }
+                s.arrivalWaiters.append((gate, count, c))
+                return false
+            }
+            if ready { c.resume() }
+        }
+    }
+
+    public func connect(_ host: Host) async throws -> ConnectionInfo {
+        ConnectionInfo(serverBanner: "SSH-2.0-scripted", hostKeyType: "ssh-ed25519",
+                       hostKeyFingerprint: "SHA256:scripted", authenticatedWith: "script", setupDuration: .zero)
+    }
+
+    public func run(_ command: RemoteCommand, on host: Host) async throws -> CommandResult {
+        state.withLock { s in
+            s.calls.append((host.name, command.display))
+            s.inFlight += 1
+            s.maxInFlight = max(s.maxInFlight, s.inFlight)
+        }
+        defer { state.withLock { $0.inFlight -= 1 } }
+        var reply = script(host.name, command)
+        while case .held(let gate, let then) = reply {
+            await hold(at: gate)
+            try Task.checkCancellation()
+            reply = then
+        }
+        switch reply {
+        case .result(let r): return r
+        case .error(let kind, let message): throw RemoteError(kind, host: host.name, message)
+        case .held: fatalError("unreachable: held replies are unwrapped above")
+        }
+    }
+
+    private func hold(at gate: String) async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let (pass, arrivals) = state.withLock { s -> (Bool, [CheckedContinuation<Void, Never>]) in
+                s.arrived[gate, default: 0] += 1
+                let n = s.arrived[gate]!
+                var ready: [CheckedContinuation<Void, Never>] = []
+                s.arrivalWaiters.removeAll { w in
+                    if w.gate == gate && n >= w.count { ready.append(w.2); return true }
+                    return false
+                }
+                if s.open.contains(gate) { return (true, ready) }
+                s.waiting[gate, default: []].append(c)
+                return (false, ready)
+            }
+            for a in arrivals { a.resume() }
+            if pass { c.resume() }
+        }
+    }
+
+    public func upload(_ source: UploadSource, to remotePath: String, mode: Int, on host: Host) async throws {
+        state.withLock { $0.calls.append((host.name, "upload \(remotePath)")) }
+    }
+
+    public func openTunnel(to targetHost: String, port: Int, on host: Host) async throws -> any RemoteTunnel {
+        throw RemoteError(.channelFailed, host: host.name, "the scripted executor has no tunnels")
+    }
+
+    public func disconnect(_ host: Host) async {}
+    public func shutdown() async {}
+}
