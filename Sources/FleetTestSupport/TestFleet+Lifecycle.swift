@@ -7,6 +7,9 @@ extension TestFleet {
     /// `fakeApp` is the built `fleet-fakeapp` binary; it is copied into the fleet.
     public static func up(_ spec: FleetSpec, in directory: String, fakeApp: String) throws -> TestFleet {
         let fm = FileManager.default
+        // sshd re-executes itself for every connection from `/`: every path it is given
+        // (config, host key, authorized keys) must be absolute.
+        let directory = absolute(directory)
         if fm.fileExists(atPath: "\(directory)/fleet.json") {
             throw Tool.Failure(description: "a fleet is already up in \(directory); run `scripts/fleet down` first")
         }
@@ -39,6 +42,7 @@ extension TestFleet {
 
     /// The fleet described by `directory/fleet.json` (written by `up`).
     public static func attach(_ directory: String) throws -> TestFleet {
+        let directory = absolute(directory)
         let url = URL(fileURLWithPath: "\(directory)/fleet.json")
         guard let data = try? Data(contentsOf: url) else {
             throw Tool.Failure(description: "no fleet in \(directory) (fleet.json is missing)")
@@ -83,6 +87,11 @@ extension TestFleet {
     struct State: Codable {
         var user: String
         var hosts: [FleetHost]
+    }
+
+    static func absolute(_ path: String) -> String {
+        URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath + "/"))
+            .standardizedFileURL.path
     }
 
     static func pad(_ n: Int, _ width: Int) -> String {

@@ -224,11 +224,41 @@ func serve(_ unit: Unit, readyFd: Int32) -> Never {
     }
 }
 
-func answer(_ client: Int32, version: String, unit: Unit) {
+/// Reads the request head (up to the blank line, 16 KB at most, 2 s at most): answering
+/// after a partial read and closing with unread bytes makes the kernel send a reset,
+/// which can destroy the answer before the client reads it.
+func readRequest(_ client: Int32) -> String? {
+    var timeout = timeval(tv_sec: 2, tv_usec: 0)
+    setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    var request = [UInt8]()
     var buf = [UInt8](repeating: 0, count: 4096)
-    let n = read(client, &buf, buf.count)
-    guard n > 0 else { return }
-    let request = String(decoding: buf[0..<n], as: UTF8.self)
+    let end: [UInt8] = [13, 10, 13, 10]
+    while request.count < 16 * 1024 {
+        let n = read(client, &buf, buf.count)
+        if n <= 0 { break }
+        request.append(contentsOf: buf[0..<n])
+        if request.count >= 4, request.suffix(from: max(0, request.count - n - 3)).firstRange(of: end) != nil { break }
+    }
+    return request.isEmpty ? nil : String(decoding: request, as: UTF8.self)
+}
+
+/// Sends the answer, then half-closes and drains until the client closes (bounded by the
+/// receive timeout), so the close never resets the connection.
+func finish(_ client: Int32, _ response: String) {
+    var bytes = Array(response.utf8)
+    var sent = 0
+    while sent < bytes.count {
+        let n = bytes.withUnsafeMutableBytes { write(client, $0.baseAddress! + sent, $0.count - sent) }
+        if n <= 0 { break }
+        sent += n
+    }
+    shutdown(client, Int32(SHUT_WR))
+    var sink = [UInt8](repeating: 0, count: 1024)
+    while read(client, &sink, sink.count) > 0 {}
+}
+
+func answer(_ client: Int32, version: String, unit: Unit) {
+    guard let request = readRequest(client) else { return }
     let path = request.split(separator: " ").dropFirst().first.map(String.init) ?? "/"
     let unhealthy = exists("\(hostRoot())/control/fail-health")
     let status: String
@@ -247,8 +277,7 @@ func answer(_ client: Int32, version: String, unit: Unit) {
     }
     let response = "HTTP/1.1 \(status)\r\nContent-Type: application/json\r\n"
         + "Content-Length: \(body.utf8.count)\r\nX-App-Version: \(version)\r\nConnection: close\r\n\r\n" + body
-    var bytes = Array(response.utf8)
-    _ = write(client, &bytes, bytes.count)
+    finish(client, response)
 }
 
 // MARK: - main
