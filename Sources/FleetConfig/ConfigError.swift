@@ -26,3 +26,22 @@ public struct ConfigErrors: Error, Sendable, CustomStringConvertible {
     public init(_ errors: [ConfigError]) { self.errors = errors }
     public var description: String { errors.map(\.description).joined(separator: "\n") }
 }
+
+/// Something Ansible accepts with a warning, and so does fleetup: the inventory still loads,
+/// and the CLI prints `warning: file:line: problem` on stderr.
+public struct ConfigWarning: Sendable, Hashable, CustomStringConvertible {
+    public var file: String
+    public var line: Int?
+    public var message: String
+
+    public init(file: String, line: Int? = nil, _ message: String) {
+        self.file = file
+        self.line = line
+        self.message = message
+    }
+
+    public var description: String {
+        if let line { return "\(file):\(line): \(message)" }
+        return "\(file): \(message)"
+    }
+}

@@ -1,125 +1,238 @@
 import FleetCore
+import Foundation
 
-/// Collects groups, hosts and their own variables from inventory sources, then merges
-/// each host's variables in Ansible's order. Every source format feeds this one builder,
-/// so precedence is decided in a single place.
+/// Collects groups, hosts and their variables from inventory sources, then merges each
+/// host's variables in Ansible's order. Every source format feeds this one builder, so
+/// structure rules (loops, `ungrouped`) and precedence are decided in a single place.
+///
+/// Precedence, lowest first, as Ansible's VariableManager applies it:
+/// 1. `all`'s inline vars, 2. every other group's inline vars, 3. `group_vars/all` files,
+/// 4. `group_vars/<group>` files, 5. the host's inline vars, 6. `host_vars/<host>` files.
+/// Inside 2 and 4 groups are sorted by (depth below `all`, `ansible_group_priority`, name),
+/// so a child beats its parent and a higher priority beats a sibling. Files are applied
+/// source by source (`-i a -i b`: all of a's group files, then b's), as Ansible does.
 public struct InventoryBuilder: Sendable {
-    private var groupOrder: [String] = ["all", "ungrouped"]
-    private var groups: [String: InventoryGroup] = [
-        "all": InventoryGroup(name: "all"), "ungrouped": InventoryGroup(name: "ungrouped"),
-    ]
+    struct GroupNode: Sendable {
+        var hosts: [String] = []
+        var hostSet: Set<String> = []
+        var children: [String] = []
+        var parents: [String] = []
+        var vars: [String: VarValue] = [:]
+        var priority = 1
+    }
+
+    private var groupOrder: [String] = []
+    private var groups: [String: GroupNode] = [:]
     private var hostOrder: [String] = []
     private var hostVars: [String: [String: VarValue]] = [:]
+    /// Vars from group_vars/host_vars files, one layer per inventory source, in `-i` order.
+    private var groupFileVars: [[String: [String: VarValue]]] = []
+    private var hostFileVars: [[String: [String: VarValue]]] = []
 
-    public init() {}
+    public init() {
+        addGroup("all")
+        addGroup("ungrouped")
+        try! addChild("ungrouped", to: "all")  // cannot loop: both are new
+    }
+
+    public var groupNames: [String] { groupOrder }
+    public var hostNames: [String] { hostOrder }
+    public func hasGroup(_ name: String) -> Bool { groups[name] != nil }
+    public func hasHost(_ name: String) -> Bool { hostVars[name] != nil }
 
     /// Declares a group (idempotent).
     public mutating func addGroup(_ name: String) {
         guard groups[name] == nil else { return }
-        groups[name] = InventoryGroup(name: name)
+        groups[name] = GroupNode()
         groupOrder.append(name)
     }
 
-    /// Adds a host to a group (and declares both); later variables win over earlier ones.
-    public mutating func addHost(_ name: String, to group: String, vars: [String: VarValue] = [:]) {
+    /// Adds a host to a group (declaring both). A port applies only where the host is
+    /// first declared, as in Ansible; the result is false when a later port was ignored.
+    @discardableResult
+    public mutating func addHost(_ name: String, to group: String, port: Int? = nil,
+                                 vars: [String: VarValue] = [:]) -> Bool {
         addGroup(group)
+        var portTaken = true
         if hostVars[name] == nil {
-            hostVars[name] = [:]
+            hostVars[name] = port.map { ["ansible_port": .int($0)] } ?? [:]
             hostOrder.append(name)
+        } else if let port, hostVars[name]?["ansible_port"] != .int(port) {
+            portTaken = false
         }
-        if !groups[group]!.hosts.contains(name) { groups[group]!.hosts.append(name) }
+        if groups[group]!.hostSet.insert(name).inserted { groups[group]!.hosts.append(name) }
         hostVars[name]!.merge(vars) { _, new in new }
+        return portTaken
     }
 
-    /// Makes `child` a child group of `parent`.
-    public mutating func addChild(_ child: String, to parent: String) {
+    /// Makes `child` a child group of `parent`. Refuses a link that would make a group its
+    /// own ancestor (Ansible: "creates a recursive dependency loop").
+    public mutating func addChild(_ child: String, to parent: String) throws(LoopError) {
         addGroup(parent)
         addGroup(child)
-        if !groups[parent]!.children.contains(child) { groups[parent]!.children.append(child) }
+        guard !groups[parent]!.children.contains(child) else { return }
+        if child == parent || isDescendant(parent, of: child) {
+            throw LoopError(parent: parent, child: child)
+        }
+        groups[parent]!.children.append(child)
+        groups[child]!.parents.append(parent)
     }
 
-    /// Sets a group's own variables (later sources win, key by key).
-    public mutating func setGroupVars(_ group: String, _ vars: [String: VarValue]) {
-        addGroup(group)
-        groups[group]!.vars.merge(vars) { _, new in new }
-    }
-
-    /// Names of groups that are their own ancestors (Ansible refuses such inventories).
-    public func cycles() -> [String] {
-        groupOrder.filter { g in
-            var seen = Set<String>()
-            var stack = groups[g]?.children ?? []
-            while let c = stack.popLast() {
-                if c == g { return true }
-                if seen.insert(c).inserted { stack.append(contentsOf: groups[c]?.children ?? []) }
-            }
-            return false
+    /// A children link that would make a group its own ancestor.
+    public struct LoopError: Error, Sendable {
+        public let parent: String, child: String
+        public var message: String {
+            parent == child ? "group \"\(child)\" cannot be a child of itself"
+                : "group \"\(child)\" cannot be a child of \"\(parent)\": \"\(parent)\" is already below it, so \"\(child)\" would be its own ancestor (a children loop)"
         }
     }
 
-    /// The finished inventory. Groups without a parent hang under `all`; hosts in no group
-    /// but `all` are in `ungrouped`. A host's variables are merged as Ansible does: groups
-    /// sorted by (depth below `all`, `ansible_group_priority`, name), each overriding the
-    /// ones before it, then the host's own variables last.
+    private func isDescendant(_ group: String, of ancestor: String) -> Bool {
+        var seen = Set<String>()
+        var stack = groups[ancestor]?.children ?? []
+        while let g = stack.popLast() {
+            if g == group { return true }
+            if seen.insert(g).inserted { stack.append(contentsOf: groups[g]?.children ?? []) }
+        }
+        return false
+    }
+
+    /// Sets one inline group variable. `ansible_group_priority` is not a variable but the
+    /// group's priority (as in Ansible); nil is returned when it is not a whole number.
+    @discardableResult
+    public mutating func setGroupVar(_ group: String, _ key: String, _ value: VarValue) -> Bool {
+        addGroup(group)
+        if key == "ansible_group_priority" {
+            guard let p = Self.integer(value) else { return false }
+            groups[group]!.priority = p
+            return true
+        }
+        groups[group]!.vars[key] = value
+        return true
+    }
+
+    /// Sets a group's inline variables (later sources win, key by key).
+    public mutating func setGroupVars(_ group: String, _ vars: [String: VarValue]) {
+        for (k, v) in vars { setGroupVar(group, k, v) }
+    }
+
+    /// Sets one inline host variable (the host must exist).
+    public mutating func setHostVar(_ host: String, _ key: String, _ value: VarValue) {
+        hostVars[host]?[key] = value
+    }
+
+    /// Vars read from `group_vars/<group>` of inventory source number `source`.
+    public mutating func addGroupFileVars(_ group: String, source: Int, _ vars: [String: VarValue]) {
+        while groupFileVars.count <= source { groupFileVars.append([:]) }
+        groupFileVars[source][group, default: [:]].merge(vars) { _, new in new }
+    }
+
+    /// Vars read from `host_vars/<host>` of inventory source number `source`.
+    public mutating func addHostFileVars(_ host: String, source: Int, _ vars: [String: VarValue]) {
+        while hostFileVars.count <= source { hostFileVars.append([:]) }
+        hostFileVars[source][host, default: [:]].merge(vars) { _, new in new }
+    }
+
+    /// Names of groups that are their own ancestors (kept for callers of the minimal API;
+    /// `addChild` already refuses such links, so this is empty).
+    public func cycles() -> [String] {
+        groupOrder.filter { isDescendant($0, of: $0) }
+    }
+
+    /// The finished inventory, reconciled as Ansible does: groups without a parent hang
+    /// under `all`; a host in no group but `all` is in `ungrouped`, and `ungrouped` loses
+    /// hosts that are in another group.
     public func build() -> Inventory {
         var groups = self.groups
-        let hasParent = Set(groups.values.flatMap(\.children))
-        for name in groupOrder where name != "all" && !hasParent.contains(name) && !groups["all"]!.children.contains(name) {
+        for name in groupOrder where name != "all" && groups[name]!.parents.isEmpty {
             groups["all"]!.children.append(name)
+            groups[name]!.parents.append("all")
         }
-        let grouped = Set(groups.filter { $0.key != "all" && $0.key != "ungrouped" }.values.flatMap(\.hosts))
-        for h in hostOrder where !grouped.contains(h) && !groups["ungrouped"]!.hosts.contains(h) {
-            groups["ungrouped"]!.hosts.append(h)
-        }
-        // As Ansible shows it: `all` holds groups only; its direct hosts are in `ungrouped`.
-        groups["all"]!.hosts = []
-
-        let depth = Self.depths(groups)
-        var parents: [String: [String]] = [:]
-        for g in groups.values { for c in g.children { parents[c, default: []].append(g.name) } }
         var directGroups: [String: [String]] = [:]
-        for g in groups.values { for h in g.hosts { directGroups[h, default: []].append(g.name) } }
-
-        let hosts = hostOrder.map { name -> Host in
-            // Every group the host is in, directly or through children.
-            var member = Set<String>(["all"])
-            var stack = directGroups[name] ?? []
-            while let g = stack.popLast() {
-                if member.insert(g).inserted { stack.append(contentsOf: parents[g] ?? []) }
-            }
-            let ordered = member.sorted { a, b in
-                let ka = (depth[a] ?? 0, Self.priority(groups[a]), a)
-                let kb = (depth[b] ?? 0, Self.priority(groups[b]), b)
-                return ka < kb
-            }
-            var vars: [String: VarValue] = [:]
-            for g in ordered { vars.merge(groups[g]?.vars ?? [:]) { _, new in new } }
-            vars.merge(hostVars[name] ?? [:]) { _, new in new }
-            return Host(name: name, vars: vars, groups: member.filter { $0 != "all" }.sorted())
+        for name in groupOrder { for h in groups[name]!.hosts { directGroups[h, default: []].append(name) } }
+        var ungrouped = groups["ungrouped"]!
+        var keep: [String] = []
+        for h in ungrouped.hosts where !(directGroups[h] ?? []).contains(where: { $0 != "all" && $0 != "ungrouped" }) {
+            keep.append(h)
         }
-        return Inventory(hosts: hosts, groups: groups)
+        ungrouped.hosts = keep
+        ungrouped.hostSet = Set(keep)
+        for h in hostOrder where !(directGroups[h] ?? []).contains(where: { $0 != "all" }) && !ungrouped.hostSet.contains(h) {
+            ungrouped.hosts.append(h)
+            ungrouped.hostSet.insert(h)
+            directGroups[h, default: []].append("ungrouped")
+        }
+        groups["ungrouped"] = ungrouped
+
+        let depth = Self.depths(groups, order: groupOrder)
+        var ancestorsCache: [String: Set<String>] = [:]
+        func ancestors(_ g: String) -> Set<String> {
+            if let a = ancestorsCache[g] { return a }
+            var out: Set<String> = [g]
+            for p in groups[g]!.parents { out.formUnion(ancestors(p)) }
+            ancestorsCache[g] = out
+            return out
+        }
+        // Hosts with the same direct groups share one sorted group list (10,000 hosts, ~200 groups).
+        var orderCache: [[String]: [String]] = [:]
+        let hosts = hostOrder.map { name -> FleetCore.Host in
+            let direct = directGroups[name] ?? []
+            let ordered: [String]
+            if let cached = orderCache[direct] {
+                ordered = cached
+            } else {
+                var member = Set<String>()
+                for g in direct { member.formUnion(ancestors(g)) }
+                member.remove("all")
+                ordered = member.sorted { a, b in
+                    let da = depth[a] ?? 0, db = depth[b] ?? 0
+                    if da != db { return da < db }
+                    let pa = groups[a]!.priority, pb = groups[b]!.priority
+                    if pa != pb { return pa < pb }
+                    return PythonJSON.codePointLess(a, b)
+                }
+                orderCache[direct] = ordered
+            }
+            var vars = groups["all"]!.vars
+            for g in ordered { vars.merge(groups[g]!.vars) { _, new in new } }
+            for layer in groupFileVars { if let v = layer["all"] { vars.merge(v) { _, new in new } } }
+            for layer in groupFileVars { for g in ordered { if let v = layer[g] { vars.merge(v) { _, new in new } } } }
+            vars.merge(hostVars[name] ?? [:]) { _, new in new }
+            for layer in hostFileVars { if let v = layer[name] { vars.merge(v) { _, new in new } } }
+            return Host(name: name, vars: vars, groups: ordered.sorted(by: PythonJSON.codePointLess))
+        }
+        var out: [String: InventoryGroup] = [:]
+        for name in groupOrder {
+            let g = groups[name]!
+            out[name] = InventoryGroup(name: name, hosts: g.hosts, children: g.children, vars: g.vars)
+        }
+        return Inventory(hosts: hosts, groups: out)
     }
 
+    /// Declaration order of the groups, for outputs that follow it.
+    public var declarationOrder: [String] { groupOrder }
+
     /// The longest path from `all` to each group (Ansible's group depth).
-    private static func depths(_ groups: [String: InventoryGroup]) -> [String: Int] {
-        var depth: [String: Int] = ["all": 0]
-        var frontier = ["all"]
-        var rounds = 0
-        while !frontier.isEmpty && rounds <= groups.count {
-            rounds += 1
-            var next: [String] = []
-            for g in frontier {
-                for c in groups[g]?.children ?? [] where (depth[c] ?? -1) < depth[g]! + 1 {
-                    depth[c] = depth[g]! + 1
-                    next.append(c)
-                }
-            }
-            frontier = next
+    private static func depths(_ groups: [String: GroupNode], order: [String]) -> [String: Int] {
+        var depth: [String: Int] = [:]
+        func visit(_ g: String) -> Int {
+            if let d = depth[g] { return d }
+            let d = (groups[g]?.parents ?? []).map { visit($0) + 1 }.max() ?? 0
+            depth[g] = d
+            return d
         }
+        for g in order { _ = visit(g) }
         return depth
     }
 
-    private static func priority(_ group: InventoryGroup?) -> Int {
-        group?.vars["ansible_group_priority"]?.intValue ?? 1
+    /// `ansible_group_priority` as Ansible's `int(value)` reads it.
+    static func integer(_ v: VarValue) -> Int? {
+        switch v {
+        case .int(let i): return i
+        case .bool(let b): return b ? 1 : 0
+        case .double(let d) where d.isFinite: return Int(d)
+        case .string(let s): return Int(s.trimmingCharacters(in: .whitespaces))
+        default: return nil
+        }
     }
 }

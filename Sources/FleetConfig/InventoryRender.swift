@@ -1,0 +1,174 @@
+import FleetCore
+import Yams
+
+/// What `fleetup inventory` prints, in the shapes `ansible-inventory` prints:
+/// `--list` (JSON, or YAML with `--yaml`), `--graph` and `--host`.
+public enum InventoryRender {
+    /// Variables Ansible computes itself and leaves out of its output.
+    static let internalVars: Set<String> = [
+        "ansible_async_path", "ansible_collection_name", "ansible_config_file", "ansible_dependent_role_names",
+        "ansible_diff_mode", "ansible_facts", "ansible_forks", "ansible_inventory_sources", "ansible_limit",
+        "ansible_play_batch", "ansible_play_hosts", "ansible_play_hosts_all", "ansible_play_role_names",
+        "ansible_playbook_python", "ansible_role_name", "ansible_role_names", "ansible_run_tags", "ansible_skip_tags",
+        "ansible_verbosity", "ansible_version", "inventory_dir", "inventory_file", "inventory_hostname",
+        "inventory_hostname_short", "groups", "group_names", "hostvars", "playbook_dir", "play_hosts", "role_name",
+        "role_names", "role_path", "role_uuid",
+    ]
+
+    /// A host's variables as `ansible-inventory` shows them.
+    public static func hostVars(_ host: FleetCore.Host) -> [String: VarValue] {
+        host.vars.filter { !internalVars.contains($0.key) }
+    }
+
+    /// `ansible-inventory --list` as a value: groups with `hosts`/`children` (empty keys and
+    /// empty groups left out), `_meta.hostvars` for hosts with variables. `hosts` narrows
+    /// the output (`--limit`); nil means every host.
+    public static func list(_ inventory: Inventory, hosts selected: [FleetCore.Host]? = nil) -> VarValue {
+        let shown = selected ?? allHosts(inventory)
+        let available = Set(shown.map(\.name))
+        var out: [String: VarValue] = [:]
+        var seen = Set<String>()
+        func format(_ name: String) {
+            guard let g = inventory.groups[name] else { return }
+            var entry: [String: VarValue] = [:]
+            if name != "all" {
+                let hosts = g.hosts.filter { available.contains($0) }
+                if !hosts.isEmpty { entry["hosts"] = .list(hosts.map(VarValue.string)) }
+            }
+            if !g.children.isEmpty { entry["children"] = .list(g.children.map(VarValue.string)) }
+            if !entry.isEmpty { out[name] = .map(entry) }
+            for c in g.children where seen.insert(c).inserted { format(c) }
+        }
+        format("all")
+        var hostvars: [String: VarValue] = [:]
+        for h in shown {
+            let vars = hostVars(h)
+            if !vars.isEmpty { hostvars[h.name] = .map(vars) }
+        }
+        out["_meta"] = .map(["hostvars": .map(hostvars), "profile": .string("inventory_legacy")])
+        return .map(out)
+    }
+
+    /// `ansible-inventory --list --yaml` as a value: nested groups, hosts as keys, each
+    /// host's variables under its first appearance only.
+    public static func yamlList(_ inventory: Inventory, hosts selected: [FleetCore.Host]? = nil) -> VarValue {
+        let shown = selected ?? allHosts(inventory)
+        let byName = Dictionary(shown.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var seenHosts = Set<String>(), seenGroups = Set<String>()
+        func format(_ name: String) -> VarValue? {
+            guard let g = inventory.groups[name] else { return nil }
+            var entry: [String: VarValue] = [:]
+            var children: [String: VarValue] = [:]
+            for c in g.children where c != "all" {
+                if seenGroups.contains(c) { children[c] = .map([:]); continue }
+                if let v = format(c) { children[c] = v }
+                seenGroups.insert(c)
+            }
+            if !children.isEmpty { entry["children"] = .map(children) }
+            var hosts: [String: VarValue] = [:]
+            if name != "all" {
+                for h in g.hosts {
+                    guard let host = byName[h] else { continue }
+                    hosts[h] = seenHosts.insert(h).inserted ? .map(hostVars(host)) : .map([:])
+                }
+            }
+            if !hosts.isEmpty { entry["hosts"] = .map(hosts) }
+            return entry.isEmpty ? nil : .map(entry)
+        }
+        return .map(format("all").map { ["all": $0] } ?? [:])
+    }
+
+    /// `ansible-inventory --graph [group]`: the tree, children before hosts, in
+    /// declaration order; a group with two parents appears under both.
+    public static func graph(_ inventory: Inventory, from group: String = "all") -> String {
+        var lines: [String] = []
+        func walk(_ name: String, _ depth: Int) {
+            lines.append(prefix(depth) + "@\(name):")
+            guard let g = inventory.groups[name] else { return }
+            for c in g.children { walk(c, depth + 1) }
+            if name != "all" { for h in g.hosts { lines.append(prefix(depth + 1) + h) } }
+        }
+        walk(group, 0)
+        return lines.joined(separator: "\n")
+    }
+
+    private static func prefix(_ depth: Int) -> String {
+        depth == 0 ? "" : String(repeating: "  |", count: depth) + "--"
+    }
+
+    /// Every host in Ansible's order for the pattern `all`.
+    public static func allHosts(_ inventory: Inventory) -> [FleetCore.Host] {
+        let byName = Dictionary(inventory.hosts.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var names = hostsBelow("all", inventory.groups)
+        // Hosts no group holds cannot come out of a loader, but a hand-built Inventory may have them.
+        let listed = Set(names)
+        names += inventory.hosts.map(\.name).filter { !listed.contains($0) }
+        return names.compactMap { byName[$0] }
+    }
+
+    /// Hosts of `group` and its descendants, as Ansible's `Group.get_hosts()`: the group's
+    /// own hosts, then breadth first through its children.
+    static func hostsBelow(_ group: String, _ groups: [String: InventoryGroup]) -> [String] {
+        guard let root = groups[group] else { return [] }
+        var ordered = [group] + root.children
+        var seen = Set(ordered)
+        var level = root.children
+        while !level.isEmpty {
+            var next: [String] = []
+            for g in level {
+                for c in groups[g]?.children ?? [] where seen.insert(c).inserted {
+                    ordered.append(c)
+                    next.append(c)
+                }
+            }
+            level = next
+        }
+        var out: [String] = []
+        var present = Set<String>()
+        for g in ordered { for h in groups[g]?.hosts ?? [] where present.insert(h).inserted { out.append(h) } }
+        return out
+    }
+
+    /// Group names from `all` down, depth first in declaration order (the order globs see).
+    static func groupOrder(_ inventory: Inventory) -> [String] {
+        var out: [String] = []
+        var seen = Set<String>()
+        func walk(_ g: String) {
+            guard seen.insert(g).inserted else { return }
+            out.append(g)
+            for c in inventory.groups[g]?.children ?? [] { walk(c) }
+        }
+        walk("all")
+        for g in inventory.groups.keys.sorted(by: PythonJSON.codePointLess) where !seen.contains(g) { out.append(g) }
+        return out
+    }
+
+    /// A value as block YAML, keys sorted (PyYAML's `default_flow_style=False` layout).
+    public static func yaml(_ value: VarValue) -> String {
+        (try? Yams.serialize(node: node(value), indent: 2, width: -1, allowUnicode: true)) ?? ""
+    }
+
+    private static func node(_ v: VarValue) -> Node {
+        switch v {
+        case .null: return Node.scalar(.init("null", Tag(.null)))
+        case .bool(let b): return Node.scalar(.init(b ? "true" : "false", Tag(.bool)))
+        case .int(let i): return Node.scalar(.init(String(i), Tag(.int)))
+        case .double(let d):
+            let text = d.isNaN ? ".nan" : d.isInfinite ? (d < 0 ? "-.inf" : ".inf") : PythonJSON.float(d)
+            return Node.scalar(.init(text, Tag(.float)))
+        case .string(let s): return Node.scalar(.init(s, Tag(.str), plainIsSafe(s) ? .plain : .doubleQuoted))
+        case .secret: return Node.scalar(.init(Secret.mask, Tag(.str), .singleQuoted))
+        case .list(let items): return Node.sequence(.init(items.map(node)))
+        case .map(let m):
+            return Node.mapping(.init(PythonJSON.sortedKeys(m).map { (Node.scalar(.init($0, Tag(.str), plainIsSafe($0) ? .plain : .doubleQuoted)), node(m[$0]!)) }))
+        }
+    }
+
+    /// Plain text that both YAML 1.1 and 1.2 readers take back as the same string.
+    private static func plainIsSafe(_ s: String) -> Bool {
+        guard let first = s.unicodeScalars.first, first.properties.isAlphabetic || first == "_" || first == "/" else { return false }
+        guard s.allSatisfy({ $0.isLetter || $0.isNumber || "_-./".contains($0) }) else { return false }
+        return (try? YAMLValue.implicit(s, file: "", line: nil)) == .string(s)
+            && !["y", "Y", "n", "N"].contains(s)
+    }
+}
