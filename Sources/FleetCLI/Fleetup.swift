@@ -8,7 +8,7 @@ public struct Fleetup: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "fleetup",
         abstract: "Upgrade fleets of servers safely, in rolling batches over SSH.",
-        subcommands: [ExecCommand.self]
+        subcommands: [ExecCommand.self, InventoryCommand.self]
     )
     public init() {}
 

@@ -20,11 +20,11 @@ struct InventoryOptions: ParsableArguments {
 
     /// The inventory's hosts, narrowed by `--limit`.
     func selectedHosts() throws -> (Inventory, [FleetCore.Host]) {
-        let inventory = try InventoryLoader.load(inventories)
+        let inventory = try loadPrintingWarnings()
         guard !inventory.hosts.isEmpty else {
             throw ConfigError(file: inventories.joined(separator: ", "), "the inventory has no hosts")
         }
-        let hosts = try limit.map { try HostPattern.select($0, in: inventory) } ?? inventory.hosts
+        let hosts = try limit.map { try HostPattern.limit($0, in: inventory) } ?? inventory.hosts
         return (inventory, hosts)
     }
 }

@@ -1,0 +1,80 @@
+import ArgumentParser
+import FleetConfig
+import FleetCore
+import Foundation
+
+/// `fleetup inventory -i INV [--list | --graph [GROUP] | --host H] [--limit PAT] [--yaml]`:
+/// loads an inventory and prints it as `ansible-inventory` does, so the two can be diffed.
+struct InventoryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inventory",
+        abstract: "Load an inventory and print it (the shapes of ansible-inventory).",
+        discussion: """
+            --list (the default) prints JSON with the shape of `ansible-inventory --list`: \
+            groups with hosts and children, and _meta.hostvars with every host's merged \
+            variables. --graph prints the group tree; --host prints one host's variables. \
+            Warnings go to stderr; a bad inventory exits 2 and prints nothing on stdout.
+            """)
+
+    @OptionGroup var inventory: InventoryOptions
+
+    @Flag(help: "Print groups and every host's variables as JSON (the default).")
+    var list = false
+
+    @Flag(help: "Print the group tree (from GROUP, default all). Ignores --limit, as Ansible does.")
+    var graph = false
+
+    @Option(help: ArgumentHelp("Print the merged variables of this one host. Ignores --limit, as Ansible does.", valueName: "H"))
+    var host: String?
+
+    @Flag(help: "With --list or --host: YAML instead of JSON.")
+    var yaml = false
+
+    @Argument(help: "With --graph: the group to start from.")
+    var group: String?
+
+    func validate() throws {
+        if [list, graph, host != nil].filter({ $0 }).count > 1 {
+            throw ValidationError("give only one of --list, --graph and --host")
+        }
+        if yaml && graph { throw ValidationError("--yaml goes with --list or --host, not --graph") }
+        if group != nil && !graph { throw ValidationError("a GROUP argument goes with --graph only") }
+    }
+
+    func run() throws {
+        let inv = try inventory.loadPrintingWarnings()
+        let text: String
+        if graph {
+            let start = group ?? "all"
+            guard inv.groups[start] != nil else {
+                throw ConfigError(file: "--graph", "\"\(start)\" is not a group of the inventory (expected a group name)")
+            }
+            text = InventoryRender.graph(inv, from: start)
+        } else if let host {
+            let hosts = try HostPattern.select(host, in: inv, limit: nil, label: "--host")
+            guard hosts.count == 1 else {
+                throw ConfigError(file: "--host", "\"\(host)\" matches \(hosts.count) hosts (expected exactly one host)")
+            }
+            let vars = VarValue.map(InventoryRender.hostVars(hosts[0]))
+            text = yaml ? InventoryRender.yaml(vars) : PythonJSON.render(vars)
+        } else {
+            let hosts = try inventory.limit.map { try HostPattern.limit($0, in: inv) }
+            text = yaml ? InventoryRender.yaml(InventoryRender.yamlList(inv, hosts: hosts))
+                : PythonJSON.render(InventoryRender.list(inv, hosts: hosts))
+        }
+        FileHandle.standardOutput.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+    }
+}
+
+extension InventoryOptions {
+    /// Loads `-i`, printing what Ansible would only warn about on stderr.
+    func loadPrintingWarnings() throws -> Inventory {
+        var warnings: [ConfigWarning] = []
+        let inventory = try InventoryLoader.load(inventories, warnings: &warnings)
+        if !warnings.isEmpty {
+            let text = warnings.map { "fleetup: warning: \($0)\n" }.joined()
+            FileHandle.standardError.write(Data(text.utf8))
+        }
+        return inventory
+    }
+}
