@@ -51,6 +51,11 @@ public final class SSHExecutor: RemoteExecutor {
         return try await connection.openTunnel(to: targetHost, port: port)
     }
 
+    /// True while the host has a live connection (one that has not failed or been closed).
+    public func isConnected(_ host: Host) async -> Bool {
+        await pool.isLive(host.name)
+    }
+
     public func disconnect(_ host: Host) async {
         await pool.remove(host.name)?.close()
     }
@@ -138,6 +143,10 @@ actor ConnectionPool {
         let entry = try await task.value
         ready[host] = entry
         return entry
+    }
+
+    func isLive(_ host: String) -> Bool {
+        ready[host].map { !$0.connection.isBroken } ?? false
     }
 
     func remove(_ host: String) -> SSHConnection? {

@@ -19,6 +19,23 @@ enum Processes {
         return entries.compactMap { pid_t($0) }.filter { parent(of: $0) == pid }
     }
 
+    /// Children, grandchildren and so on (sshd's per-connection monitor forks the session
+    /// process, which forks the user's command).
+    static func descendants(of pid: pid_t) -> [pid_t] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        var parents: [pid_t: [pid_t]] = [:]
+        for p in entries.compactMap({ pid_t($0) }) {
+            if let parent = parent(of: p) { parents[parent, default: []].append(p) }
+        }
+        var out: [pid_t] = []
+        var stack = parents[pid] ?? []
+        while let p = stack.popLast() {
+            out.append(p)
+            stack.append(contentsOf: parents[p] ?? [])
+        }
+        return out
+    }
+
     static func parent(of pid: pid_t) -> pid_t? {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let close = stat.lastIndex(of: ")") else { return nil }

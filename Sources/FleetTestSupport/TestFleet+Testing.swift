@@ -50,16 +50,27 @@ extension TestFleet {
         try await offPool { try LocalProcess(path, arguments, environment: environment).waitForExit() }
     }
 
-    /// Stops one host's sshd (its connections too), as if the machine had gone away.
+    /// Ends every SSH connection of one host (its sshd keeps listening), as an idle
+    /// timeout or a restart of sshd would.
+    public func stopConnections(on host: FleetHost) {
+        guard let pid = Processes.pid(inFile: host.sshdPidFile),
+              Processes.commandLine(pid).contains(host.sshdConfig) else { return }
+        Processes.terminate(Processes.descendants(of: pid))
+    }
+
+    /// Stops one host's sshd with every process it started (its connections, their
+    /// sessions and commands), as if the machine had gone away: the client sees its
+    /// connections closed.
     public func stopSSH(on host: FleetHost) {
         guard let pid = Processes.pid(inFile: host.sshdPidFile),
               Processes.commandLine(pid).contains(host.sshdConfig) else { return }
-        Processes.terminate([pid] + Processes.children(of: pid))
+        Processes.terminate([pid] + Processes.descendants(of: pid))
     }
 
     /// Lines of a host's sshd log that contain `text`.
     public func sshdLog(of host: FleetHost, containing text: String) -> [String] {
-        let log = (try? String(contentsOfFile: host.sshdLog, encoding: .utf8)) ?? ""
+        // Lossy: a process killed mid-write can leave bytes that are not UTF-8.
+        let log = FileManager.default.contents(atPath: host.sshdLog).map { String(decoding: $0, as: UTF8.self) } ?? ""
         return log.split(separator: "\n").map(String.init).filter { $0.contains(text) }
     }
 }

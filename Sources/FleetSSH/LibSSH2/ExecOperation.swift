@@ -34,6 +34,8 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
     private var stop: Stop?
     private var stopApplied = false
     private var done = false
+    /// Set when the channel failed mid-read: the command's outcome is then unknown.
+    private var readFailure: String?
 
     /// `announcePid: false` for fleetup's own helper commands (the killer).
     init(_ command: RemoteCommand, host: String, announcePid: Bool = true,
@@ -119,7 +121,10 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
             return .progressed
         case .reading:
             let step = readOutput(c)
-            if c.hasTransportError { return .finished }
+            // The transport is gone: stay in the list, so the teardown that follows fails
+            // this operation with the connection's error (a `.finished` here would drop
+            // it without resuming its waiter, and the caller would wait forever).
+            if c.hasTransportError { return .blocked }
             if stdoutEnded && stderrEnded { state = .closing; return .progressed }
             return step
         case .closing:
@@ -129,8 +134,11 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
             return .progressed
         case .waitingClosed:
             _ = readOutput(c)
+            if c.hasTransportError { return .blocked }
             let rc = libssh2_channel_wait_closed(channel)
             if LibSSH2.isAgain(rc) { return .blocked }
+            // Without a clean close there is no trustworthy exit status.
+            guard rc == 0 else { return fail(c, rc, "waiting for `\(command.display)` to close") }
             finish(c, readStatus: true)
             return .finished
         }
@@ -170,7 +178,15 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
                                                 c.scratch.count)
                 if LibSSH2.isAgain(n) { break }
                 if n < 0 {
-                    if LibSSH2.isTransportFailure(Int32(n)) { _ = c.transportFailed(Int32(n), while: "reading output") }
+                    if LibSSH2.isTransportFailure(Int32(n)) {
+                        _ = c.transportFailed(Int32(n), while: "reading output")
+                    } else {
+                        // A channel-level error: nothing more will come; end both streams
+                        // (the close that follows decides the outcome) rather than spin.
+                        readFailure = "reading the output of `\(command.display)`: \(c.lastErrorMessage())"
+                        stdoutEnded = true
+                        stderrEnded = true
+                    }
                     return .progressed
                 }
                 step = .progressed
@@ -220,7 +236,9 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
         done = true
         stdout.finish()
         stderr.finish()
-        if stop == .cancel {
+        if let readFailure, stop == nil {
+            complete(.failure(RemoteError(.channelFailed, host: host, readFailure)))
+        } else if stop == .cancel {
             complete(.failure(RemoteError(.cancelled, host: host, "`\(command.display)` was interrupted")))
         } else {
             complete(.success(CommandResult(exitStatus: stop == nil ? status : nil, exitSignal: signal,

@@ -162,6 +162,11 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
     func socketReady(readable: Bool, writable: Bool, failed: Bool) {
         if phase == .connecting {
             finishTCPConnect()
+        } else if phase == .ready && ops.isEmpty && failed {
+            // Closed by the host while idle (sshd restarted, an idle timeout): mark the
+            // connection broken now, so its next use reconnects instead of failing.
+            teardown(RemoteError(.connectionLost, host: plan.hostName, "\(plan.address) closed the idle connection"),
+                     polite: false)
         } else {
             drive()
         }
@@ -356,7 +361,9 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
     private func updateInterest() {
         guard fd >= 0, let s = session, phase != .closed, phase != .connecting else { return }
         let outbound = libssh2_session_block_directions(s) & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0
-        reactor.update(fd, readable: true, writable: outbound)
+        // An idle session reads nothing: bytes the server sends meanwhile (rare) wait in the
+        // socket for the next operation instead of waking the reactor over and over.
+        reactor.update(fd, readable: phase != .ready || !ops.isEmpty, writable: outbound)
     }
 
     /// Fails every operation with `error`, frees the session and closes the socket.

@@ -5,7 +5,7 @@ import Synchronization
 /// Something the reactor drives: a socket's readiness and a deadline. Called on the
 /// reactor thread only.
 protocol ReactorHandler: AnyObject {
-    /// The socket became readable, writable, or failed (hang-up, error).
+    /// The socket became readable, writable, or failed (the peer closed it, or an error).
     func socketReady(readable: Bool, writable: Bool, failed: Bool)
     /// The earliest monotonic time (ns) at which `deadlinePassed` must be called, if any.
     var nextDeadline: UInt64? { get }
@@ -99,8 +99,10 @@ final class Reactor: @unchecked Sendable {
 
     // MARK: the loop
 
+    /// Peer hang-ups (EPOLLRDHUP) are always watched, so a connection that is not reading
+    /// still learns that its host closed it.
     private func mask(_ readable: Bool, _ writable: Bool) -> UInt32 {
-        (readable ? EPOLLIN.rawValue : 0) | (writable ? EPOLLOUT.rawValue : 0)
+        (readable ? EPOLLIN.rawValue : 0) | (writable ? EPOLLOUT.rawValue : 0) | EPOLLRDHUP.rawValue
     }
 
     private func loop() {
@@ -120,7 +122,7 @@ final class Reactor: @unchecked Sendable {
                 handlers[fd]?.socketReady(
                     readable: e & EPOLLIN.rawValue != 0,
                     writable: e & EPOLLOUT.rawValue != 0,
-                    failed: e & (EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0)
+                    failed: e & (EPOLLERR.rawValue | EPOLLHUP.rawValue | EPOLLRDHUP.rawValue) != 0)
             }
             let work = queue.withLock { q -> [@Sendable () -> Void] in
                 defer { q.removeAll(keepingCapacity: true) }

@@ -1,0 +1,111 @@
+import FleetCore
+import FleetSSH
+import FleetTestSupport
+import Foundation
+import Testing
+
+/// Hosts that are not what they claim: no banner, silent, or gone mid-command.
+@Suite("connection failures")
+struct ConnectFailureTests {
+    func fakeHost(_ name: String, port: Int) -> FleetCore.Host {
+        FleetCore.Host(name: name, vars: ["ansible_host": .string("127.0.0.1"), "ansible_port": .int(port)])
+    }
+
+    func executor(_ configure: (inout SSHConfiguration) -> Void) throws -> SSHExecutor {
+        var c = SSHConfiguration(knownHostsFiles: [], globalKnownHostsFiles: [], agentSocket: nil,
+                                 defaultIdentityFiles: [], passphrase: { _ in nil })
+        c.retryBackoff = .milliseconds(20)
+        configure(&c)
+        return try SSHExecutor(c)
+    }
+
+    @Test("a server that closes without a banner is retried, then reported unreachable")
+    func noBannerRetried() async throws {
+        let server = try FakeServer(.closeAtOnce)
+        defer { server.stop() }
+        let executor = try executor { $0.connectAttempts = 3 }
+        let error = await remoteError { _ = try await executor.run(RemoteCommand("true"), on: fakeHost("nobanner", port: server.port)) }
+        await executor.shutdown()
+        #expect(error?.kind == .unreachable)
+        #expect(error?.message.contains("(3 attempts)") == true)
+        #expect(server.tally.accepted == 3)
+    }
+
+    @Test("a server that never speaks hits the connect timeout, and is not retried")
+    func silentServerTimesOut() async throws {
+        let server = try FakeServer(.holdSilently)
+        defer { server.stop() }
+        let executor = try executor { $0.connectTimeout = .milliseconds(500) }
+        let error = await remoteError { _ = try await executor.run(RemoteCommand("true"), on: fakeHost("silent", port: server.port)) }
+        await executor.shutdown()
+        #expect(error?.kind == .connectTimeout)
+        #expect(error?.message.contains("SSH handshake") == true)
+        #expect(server.tally.accepted == 1)
+    }
+
+    @Test("the handshake cap holds: never more than N servers are mid-handshake at once")
+    func handshakeCap() async throws {
+        let tally = FakeServer.Tally()
+        let servers = try (0..<6).map { _ in try FakeServer(.holdSilently, tally: tally) }
+        defer { servers.forEach { $0.stop() } }
+        let executor = try executor {
+            $0.connectTimeout = .milliseconds(300)
+            $0.maxConcurrentHandshakes = 2
+        }
+        let errors = await withTaskGroup(of: RemoteError.Kind?.self) { group in
+            for (i, s) in servers.enumerated() {
+                group.addTask {
+                    do { _ = try await executor.run(RemoteCommand("true"), on: self.fakeHost("silent\(i)", port: s.port)); return nil }
+                    catch let e as RemoteError { return e.kind } catch { return nil }
+                }
+            }
+            return await group.reduce(into: [RemoteError.Kind?]()) { $0.append($1) }
+        }
+        await executor.shutdown()
+        #expect(errors.count == 6)
+        #expect(errors.allSatisfy { $0 == .connectTimeout })
+        #expect(tally.accepted == 6)
+        #expect(tally.maxOpen <= 2)
+    }
+
+    @Test("a host whose sshd dies mid-command fails with connection-lost, without hanging")
+    func hostVanishes() async throws {
+        try await withExecutor(FleetSpec(count: 1)) { fleet, executor in
+            let host = fleet.inventoryHosts[0]
+            let task = Task { try await executor.run(RemoteCommand("echo started; exec sleep 600"), on: host) }
+            // Wait until the long command runs, then kill its sshd and every session process.
+            var running = false
+            for _ in 0..<200 where !running {
+                running = try await executor.run(RemoteCommand("pgrep -f 'sleep 600' >/dev/null"), on: host).succeeded
+            }
+            #expect(running)
+            fleet.stopSSH(on: fleet.hosts[0])
+            let error = await remoteError { _ = try await task.value }
+            #expect(error?.kind == .connectionLost)
+            // The next command finds the host gone: unreachable, not a hang.
+            let next = await remoteError { _ = try await executor.run(RemoteCommand("true"), on: host) }
+            #expect(next?.kind == .unreachable)
+        }
+    }
+
+    @Test("a connection the host closes while idle is noticed, and the next command reconnects")
+    func idleConnectionClosed() async throws {
+        try await withExecutor(FleetSpec(count: 1)) { fleet, executor in
+            let host = fleet.inventoryHosts[0]
+            // $PPID is the sshd process serving the connection: a new one means a new connection.
+            let first = try await executor.run(RemoteCommand("echo $PPID"), on: host).stdout.text
+            #expect(await executor.isConnected(host))
+            // Kill the per-connection sshd processes only: the listener stays up.
+            fleet.stopConnections(on: fleet.hosts[0])
+            var live = true
+            for _ in 0..<500 where live {
+                live = await executor.isConnected(host)
+                if live { try await Task.sleep(for: .milliseconds(10)) }
+            }
+            #expect(!live)
+            let second = try await executor.run(RemoteCommand("echo $PPID"), on: host)
+            #expect(second.succeeded)
+            #expect(!first.isEmpty && second.stdout.text != first)
+        }
+    }
+}
