@@ -25,10 +25,23 @@ public final class LocalProcess {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        // The child starts with no blocked and no ignored signals: the spawning thread may
+        // be one of Dispatch's, which block signals, and a daemon inheriting that mask
+        // (the test fleet's app) would shrug off SIGTERM.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         let env = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
         var pid: pid_t = 0
         let rc = withCStrings([executable] + arguments) { argv in
-            withCStrings(env) { envp in posix_spawn(&pid, executable, &actions, nil, argv, envp) }
+            withCStrings(env) { envp in posix_spawn(&pid, executable, &actions, &attributes, argv, envp) }
         }
         guard rc == 0 else { throw Failure(description: "\(label): \(String(cString: strerror(rc)))") }
         self.pid = pid

@@ -187,6 +187,10 @@ extension String {
 nonisolated(unsafe) var reloadRequested: sig_atomic_t = 0
 
 func serve(_ unit: Unit, readyFd: Int32) -> Never {
+    // A server must answer SIGTERM whatever mask its starter had.
+    var none = sigset_t()
+    sigemptyset(&none)
+    sigprocmask(SIG_SETMASK, &none, nil)
     guard let port = unit.port else { fail("unit \(unit.name) has no port") }
     let sock = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     var one: Int32 = 1

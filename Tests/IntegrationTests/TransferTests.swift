@@ -10,17 +10,26 @@ struct TransferTests {
     func uploadByteExact() async throws {
         try await withExecutor(FleetSpec(count: 1)) { fleet, executor in
             let host = fleet.inventoryHosts[0]
-            let remote = fleet.hosts[0].root + "/home/payload.bin"
+            let home = fleet.hosts[0].root + "/home"
+            // 8 MB of random bytes from a local file (32 SFTP chunks), and 600,001 bytes from
+            // memory (chunks that do not divide evenly).
+            let local = fleet.directory + "/random.bin"
+            _ = try await TestFleet.runProgram("/bin/sh", ["-c", "head -c 8000000 /dev/urandom > \(local)"])
+            let localSum = try await TestFleet.runProgram("/usr/bin/sha256sum", [local]).stdout.prefix(64)
             var generator = SystemRandomNumberGenerator()
-            let bytes = (0..<3_000_001).map { _ in UInt8.random(in: 0...255, using: &generator) }
-            _ = try await executor.run(RemoteCommand("echo old > \(remote)"), on: host)
-            try await executor.upload(.bytes(bytes), to: remote, mode: 0o640, on: host)
-            let check = try await executor.run(RemoteCommand("sha256sum \(remote); stat -c %a \(remote); ls \(fleet.hosts[0].root)/home"), on: host)
+            let bytes = (0..<600_001).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+            _ = try await executor.run(RemoteCommand("echo old > \(home)/file.bin; echo old > \(home)/mem.bin"), on: host)
+            try await executor.upload(.file(path: local), to: "\(home)/file.bin", mode: 0o640, on: host)
+            try await executor.upload(.bytes(bytes), to: "\(home)/mem.bin", mode: 0o600, on: host)
+            let check = try await executor.run(RemoteCommand(
+                "cd \(home) && sha256sum file.bin mem.bin | cut -c1-64; stat -c %a file.bin mem.bin; ls -a"), on: host)
             let lines = check.stdout.text.split(separator: "\n")
-            let expected = Digest.sha256(bytes).map { String(format: "%02x", $0) }.joined()
-            #expect(lines[0].hasPrefix(expected))
-            #expect(lines[1] == "640")
-            #expect(lines.dropFirst(2).filter { $0.contains("fleetup") }.isEmpty)
+            #expect(lines[0] == localSum)
+            #expect(lines[1] == Digest.sha256(bytes).map { String(format: "%02x", $0) }.joined())
+            #expect(lines[2] == "640")
+            #expect(lines[3] == "600")
+            // No temporary file is left beside the targets.
+            #expect(lines.dropFirst(4).filter { $0.contains("fleetup") }.isEmpty)
         }
     }
 
