@@ -156,7 +156,7 @@ public enum HostPattern {
             self.hosts = hosts
             self.hostOrder = inventory.hosts.map(\.name)
             self.groups = inventory.groups
-            self.groupOrder = InventoryRender.groupOrder(inventory)
+            self.groupOrder = inventory.groupOrder
         }
 
         /// A group's hosts as Ansible's `Group.get_hosts()` lists them: the group's own,

@@ -42,6 +42,10 @@ enum HostRange {
         matches(ipv4, text) || matches(ipv6, text) || matches(hostname, text)
     }
 
+    /// One entry may stand for this many hosts at most: a typo such as `[1:9999999999]`
+    /// must fail at once rather than fill the memory (Ansible would try).
+    static let maxHosts = 1_000_000
+
     /// Expands every `[begin:end(:step)]` in `name`, left to right, like Ansible.
     static func expand(_ name: String) throws(HostProblem) -> [String] {
         guard let open = name.firstIndex(of: "[") else { return [name] }
@@ -54,6 +58,9 @@ enum HostRange {
         var out: [String] = []
         out.reserveCapacity(values.count)
         for v in values {
+            guard out.count < maxHosts else {
+                throw HostProblem("invalid host range \"\(name)\": more than \(maxHosts) hosts in one entry")
+            }
             let expanded = head + v + tail
             if expanded.contains("[") { out.append(contentsOf: try expand(String(expanded))) }
             else { out.append(String(expanded)) }
@@ -83,6 +90,8 @@ enum HostRange {
                 throw bad("\"\(begin)\" and \"\(end)\" must have the same number of digits for zero padding")
             }
             guard b <= e else { throw bad("start is after end") }
+            let (span, overflow) = e.subtractingReportingOverflow(b)
+            guard !overflow, span / step < maxHosts else { throw bad("more than \(maxHosts) hosts in one entry") }
             return stride(from: b, through: e, by: step).map { v in
                 let s = String(v)
                 return width > s.count ? String(repeating: "0", count: width - s.count) + s : s

@@ -138,7 +138,8 @@ struct INIInventory {
         guard rest.isEmpty || rest.hasPrefix("#") else { return nil }
         let inner = line[line.index(after: line.startIndex)..<close]
         let parts = inner.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
-        let name = String(parts[0])
+        guard let head = parts.first else { return nil }
+        let name = String(head)
         guard !name.isEmpty, !name.contains(where: \.isWhitespace) else { return nil }
         guard parts.count == 2 else { return (name, nil) }
         let kind = String(parts[1])

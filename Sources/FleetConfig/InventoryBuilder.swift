@@ -206,7 +206,7 @@ public struct InventoryBuilder: Sendable {
             let g = groups[name]!
             out[name] = InventoryGroup(name: name, hosts: g.hosts, children: g.children, vars: g.vars)
         }
-        return Inventory(hosts: hosts, groups: out)
+        return Inventory(hosts: hosts, groups: out, groupOrder: groupOrder)
     }
 
     /// Declaration order of the groups, for outputs that follow it.

@@ -129,20 +129,6 @@ public enum InventoryRender {
         return out
     }
 
-    /// Group names from `all` down, depth first in declaration order (the order globs see).
-    static func groupOrder(_ inventory: Inventory) -> [String] {
-        var out: [String] = []
-        var seen = Set<String>()
-        func walk(_ g: String) {
-            guard seen.insert(g).inserted else { return }
-            out.append(g)
-            for c in inventory.groups[g]?.children ?? [] { walk(c) }
-        }
-        walk("all")
-        for g in inventory.groups.keys.sorted(by: PythonJSON.codePointLess) where !seen.contains(g) { out.append(g) }
-        return out
-    }
-
     /// A value as block YAML, keys sorted (PyYAML's `default_flow_style=False` layout).
     public static func yaml(_ value: VarValue) -> String {
         (try? Yams.serialize(node: node(value), indent: 2, width: -1, allowUnicode: true)) ?? ""

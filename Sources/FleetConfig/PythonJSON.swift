@@ -1,8 +1,9 @@
 import FleetCore
 
 /// JSON text exactly as Python's `json.dumps(x, sort_keys=True, indent=4)` writes it,
-/// which is what `ansible-inventory` prints: keys sorted by code point, ASCII only
-/// (`\u00e9`), floats as Python's `repr`, `Infinity`/`NaN` for the non-finite ones.
+/// which is what `ansible-inventory` prints: keys sorted by code point, text as UTF-8 (its
+/// encoder does not escape `é`), control characters as `\u0001`, floats as Python's
+/// `repr`, `Infinity`/`NaN` for the non-finite ones.
 /// Byte-for-byte equal output lets a plain `diff` compare fleetup with Ansible.
 public enum PythonJSON {
     /// One value as JSON; `indent` nil writes it on one line (`", "` and `": "`, as Python).
@@ -73,14 +74,8 @@ public enum PythonJSON {
             case "\u{08}": out += "\\b"
             case "\u{0C}": out += "\\f"
             default:
-                if u.value < 0x20 || u.value > 0x7E && u.value != 0x7F {
-                    if u.value > 0xFFFF {
-                        let v = u.value - 0x10000
-                        hex(0xD800 + (v >> 10), into: &out)
-                        hex(0xDC00 + (v & 0x3FF), into: &out)
-                    } else {
-                        hex(u.value, into: &out)
-                    }
+                if u.value < 0x20 {
+                    hex(u.value, into: &out)
                 } else {
                     out.unicodeScalars.append(u)
                 }

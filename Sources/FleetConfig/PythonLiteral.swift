@@ -107,7 +107,8 @@ enum PythonLiteral {
                     key = k
                 }
             }
-            // A set: Ansible turns it into a list.
+            // A set: Ansible turns it into a list, in Python's set order. For small integers
+            // that is ascending; for strings it is hash order, random per Python run.
             var items = [first]
             while !eat("}") {
                 guard eat(",") else { return nil }
@@ -115,7 +116,8 @@ enum PythonLiteral {
                 guard let v = expression() else { return nil }
                 if !items.contains(v) { items.append(v) }
             }
-            return .list(items)
+            let ints = items.compactMap { v -> Int? in if case .int(let i) = v { return i } else { return nil } }
+            return .list(ints.count == items.count ? ints.sorted().map(VarValue.int) : items)
         }
 
         mutating func name() -> VarValue? {

@@ -17,7 +17,11 @@ struct YAMLInventory {
     /// The document's root node (nil for an empty document), or a `file:line` YAML error.
     static func compose(_ text: String, file: String) throws(ConfigError) -> Node? {
         do {
-            return try Yams.compose(yaml: text, .basic)
+            return try Yams.compose(yaml: text, YAMLValue.resolver)
+        } catch YamlError.duplicatedKeysInMapping(let keys, let context) {
+            // Ansible warns and keeps the last value; a key written twice is a mistake.
+            throw ConfigError(file: file, line: context.mark.line,
+                              "duplicate key \(keys.map { "\"\($0)\"" }.joined(separator: ", ")) in one mapping (write each key once)")
         } catch let e as YamlError {
             throw ConfigError(file: file, line: line(of: e), "invalid YAML: \(problem(of: e))")
         } catch {
@@ -123,15 +127,14 @@ struct YAMLInventory {
     private func isNull(_ node: Node) -> Bool {
         guard let s = node.scalar else { return false }
         if s.tag.description == "tag:yaml.org,2002:null" { return true }
-        return s.style == .plain && (s.tag.description.isEmpty || s.tag.description == "?")
-            && ["", "~", "null", "Null", "NULL"].contains(s.string)
+        return YAMLValue.isImplicit(s) && ["", "~", "null", "Null", "NULL"].contains(s.string)
     }
 
     /// Python's `value or {}`: false, 0, "" and empty lists count as no variables.
     private func isFalsy(_ node: Node) -> Bool {
         if let seq = node.sequence { return seq.isEmpty }
         guard let s = node.scalar else { return false }
-        if s.style != .plain { return s.string.isEmpty }
+        if !YAMLValue.isImplicit(s) { return s.string.isEmpty }
         switch try? YAMLValue.implicit(s.string, file: file, line: nil) {
         case .bool(false), .int(0), .double(0): return true
         default: return false
@@ -172,8 +175,7 @@ extension YAMLValue {
     static func stringValue(_ s: Node.Scalar) -> String? {
         let tag = s.tag.description
         if tag == stringTag || tag == "!unsafe" || tag == "!" { return s.string }
-        guard tag.isEmpty || tag == "?" else { return nil }
-        if s.style != .plain { return s.string }
+        guard isImplicit(s) else { return nil }
         var ignored: [ConfigWarning] = []
         guard case .string(let t)? = try? scalar(s, file: "", warnings: &ignored) else { return nil }
         return t

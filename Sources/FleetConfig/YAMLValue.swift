@@ -7,8 +7,17 @@ import Yams
 /// (a float needs a dot), dates become ISO text, `<<` merges mappings. Yams' own resolver
 /// is bypassed (`Resolver.basic`) so that these rules, not YAML 1.2's, decide.
 enum YAMLValue {
-    /// The tag of quoted scalars and of `!!str`; untagged plain scalars have the empty tag.
+    /// The tag of quoted scalars and of `!!str`.
     static let stringTag = "tag:yaml.org,2002:str"
+    /// What our resolver gives untagged plain scalars, so that they, and only they, get
+    /// PyYAML's implicit typing (Yams' own `.basic` would call them `str`, like `!!str 12`).
+    static let plainTag = "tag:fleetup,2026:plain"
+    static let resolver = Resolver.basic.appending(try! Resolver.Rule(Tag.Name(rawValue: plainTag), "^"))
+
+    static func isImplicit(_ s: Node.Scalar) -> Bool {
+        // Yams resolves tags lazily: an untouched plain scalar still has the empty tag.
+        s.style == .plain && (s.tag.description.isEmpty || s.tag.description == plainTag)
+    }
 
     static func value(_ node: Node, file: String, warnings: inout [ConfigWarning]) throws(ConfigError) -> VarValue {
         switch node {
@@ -29,8 +38,8 @@ enum YAMLValue {
         }
     }
 
-    /// A mapping's pairs with `<<` merges applied and duplicate keys folded: the last value
-    /// wins at the first key's place (PyYAML's dict), with a warning (as Ansible).
+    /// A mapping's pairs with `<<` merges applied. (Keys written twice never get here: Yams
+    /// refuses them, and so does fleetup, where Ansible only warns.)
     static func pairs(_ map: Node.Mapping, file: String, warnings: inout [ConfigWarning]) throws(ConfigError) -> [(Node, Node)] {
         var merged: [(Node, Node)] = []
         var own: [(Node, Node)] = []
@@ -47,20 +56,16 @@ enum YAMLValue {
                 own.append((k, v))
             }
         }
+        // Own keys override merged ones, in the merged key's place (PyYAML's dict update).
         var index: [String: Int] = [:]
         var out: [(Node, Node)] = []
-        for (isOwn, list) in [(false, merged), (true, own)] {
-            for (k, v) in list {
-                let key = (k.scalar?.string).map { "s:" + $0 } ?? "n:\(k)"
-                if let i = index[key] {
-                    if isOwn && i >= merged.count, let line = k.mark?.line {
-                        warnings.append(ConfigWarning(file: file, line: line, "duplicate key \"\(k.scalar?.string ?? "?")\"; the last value is used, as Ansible does"))
-                    }
-                    out[i].1 = v
-                } else {
-                    index[key] = out.count
-                    out.append((k, v))
-                }
+        for (k, v) in merged + own {
+            let key = (k.scalar?.string).map { "s:" + $0 } ?? "n:\(k)"
+            if let i = index[key] {
+                out[i].1 = v
+            } else {
+                index[key] = out.count
+                out.append((k, v))
             }
         }
         return out
@@ -78,7 +83,7 @@ enum YAMLValue {
         let tag = s.tag.description
         let text = s.string
         switch tag {
-        case "", "?":  // no tag: PyYAML's implicit typing decides
+        case "", plainTag:  // no tag: PyYAML's implicit typing decides
             return s.style == .plain ? try implicit(text, file: file, line: s.mark?.line) : .string(text)
         case stringTag, "!":
             return .string(text)

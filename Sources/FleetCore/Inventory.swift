@@ -43,10 +43,14 @@ public struct Inventory: Sendable, Hashable {
     public var hosts: [Host]
     /// Every group by name, including `all` and `ungrouped`.
     public var groups: [String: InventoryGroup]
+    /// Group names in the order the sources declare them (host patterns match groups in
+    /// this order, as Ansible does).
+    public var groupOrder: [String]
 
-    public init(hosts: [Host], groups: [String: InventoryGroup]) {
+    public init(hosts: [Host], groups: [String: InventoryGroup], groupOrder: [String]? = nil) {
         self.hosts = hosts
         self.groups = groups
+        self.groupOrder = groupOrder ?? groups.keys.sorted()
     }
 
     /// The host with this inventory name.
