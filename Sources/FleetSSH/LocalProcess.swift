@@ -3,7 +3,7 @@ import Foundation
 /// Runs a local program with posix_spawn and waitpid, its output going to files (not
 /// pipes: a daemon it starts must not keep a pipe the caller waits on open). Used for
 /// ssh-agent/ssh-add here and by the test fleet for sshd and ssh-keygen.
-public final class LocalProcess {
+public final class LocalProcess: Sendable {
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
     }

@@ -58,6 +58,11 @@ extension TestFleet {
         Processes.terminate(Processes.descendants(of: pid))
     }
 
+    /// Waits on a thread of its own for a started program to end.
+    public static func waitForExit(_ process: LocalProcess) async throws -> LocalProcess.Exit {
+        try await offPool { process.waitForExit() }
+    }
+
     /// Stops one host's sshd with every process it started (its connections, their
     /// sessions and commands), as if the machine had gone away: the client sees its
     /// connections closed.

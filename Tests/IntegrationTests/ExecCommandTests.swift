@@ -86,4 +86,34 @@ struct ExecCommandTests {
             #expect(r.stdout.isEmpty)
         }
     }
+
+    @Test("Ctrl-C stops the commands in flight: the remote processes end, the summary says interrupted, exit 1")
+    func interrupted() async throws {
+        try await TestFleet.with(FleetSpec(count: 3)) { fleet in
+            let process = try LocalProcess(try TestFleet.builtProduct("fleetup"), [
+                "exec", "-i", fleet.inventoryPath, "--known-hosts", fleet.knownHosts, "--",
+                "echo $$ > $HOME/pid; exec sleep 600",
+            ])
+            // Every host has started its command once its pid file exists (local files).
+            let pidFiles = fleet.hosts.map { $0.root + "/home/pid" }
+            var started = false
+            for _ in 0..<1000 where !started {
+                started = pidFiles.allSatisfy { (try? String(contentsOfFile: $0, encoding: .utf8))?.hasSuffix("\n") == true }
+                if !started { try await Task.sleep(for: .milliseconds(10)) }
+            }
+            #expect(started)
+            kill(process.pid, SIGINT)
+            let r = try await TestFleet.waitForExit(process)
+            #expect(r.status == 1)
+            #expect(r.stderr.contains("interrupted"))
+            #expect(r.stdout.contains("3 hosts: 0 ok, 3 failed, 0 unreachable, 0 timed out"))
+            #expect(r.stdout.contains("; interrupted"))
+            for file in pidFiles {
+                let pid = pid_t(try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))!
+                let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+                // Gone, or a zombie waiting to be reaped: in both cases no longer running.
+                #expect(stat.isEmpty || stat.contains(") Z "), "sleep \(pid) still runs")
+            }
+        }
+    }
 }
