@@ -10,25 +10,37 @@ enum HostRange {
     /// Splits a host entry into its name (ranges still unexpanded) and its port.
     static func splitPort(_ text: String) throws(HostProblem) -> (String, Int?) {
         guard text.contains(":") else { return (text, nil) }
-        if let m = firstMatch(bracketedHostPort, text) {
-            let inner = m[0], portText = m[1]
-            return (inner, try port(portText, in: text))
+        let c = Array(text.utf8)
+        // `[address]:port` (IPv6, or anything bracketed): Ansible's bracketed_hostport.
+        if c.first == UInt8(ascii: "["), let close = c.lastIndex(of: UInt8(ascii: "]")), close > 1,
+           close + 2 < c.count, c[close + 1] == UInt8(ascii: ":"), c[(close + 2)...].allSatisfy(isDigit) {
+            return (String(decoding: c[1..<close], as: UTF8.self), try port(String(decoding: c[(close + 2)...], as: UTF8.self), in: text))
         }
-        if let m = firstMatch(hostPort, text) {
-            return (m[0], try port(m[1], in: text))
+        // Colons outside brackets: `[1:3]` ranges do not count.
+        var colons: [Int] = []
+        var depth = 0
+        for (i, b) in c.enumerated() {
+            if b == UInt8(ascii: "[") { depth += 1 } else if b == UInt8(ascii: "]") { depth = max(0, depth - 1) }
+            else if b == UInt8(ascii: ":") && depth == 0 { colons.append(i) }
         }
-        if text.hasSuffix(":") {
+        if colons.count == 1, let i = colons.first {
+            let suffix = c[(i + 1)...]
+            // `name:port`: Ansible's hostport (one colon outside brackets, then digits).
+            if !suffix.isEmpty && suffix.allSatisfy(isDigit) {
+                return (String(decoding: c[..<i], as: UTF8.self), try port(String(decoding: suffix, as: UTF8.self), in: text))
+            }
+            if suffix.isEmpty { throw HostProblem("host \"\(text)\" ends in \":\" (expected host:port)") }
+            if !isAddress(text) {
+                throw HostProblem("host \"\(text)\": \"\(String(decoding: suffix, as: UTF8.self))\" is not a port (expected host:1-65535)")
+            }
+        }
+        if text.hasSuffix(":") && !isAddress(text) {
             throw HostProblem("host \"\(text)\" ends in \":\" (expected host:port)")
-        }
-        // One colon outside brackets, not an IPv6 address: a port that is not a number.
-        let bare = text.replacingOccurrences(of: #"\[[^\]]*\]"#, with: "", options: .regularExpression)
-        if bare.filter({ $0 == ":" }).count == 1, !isAddress(text),
-           let i = bare.firstIndex(of: ":") {
-            let suffix = bare[bare.index(after: i)...]
-            throw HostProblem("host \"\(text)\": \"\(suffix)\" is not a port (expected host:1-65535)")
         }
         return (text, nil)
     }
+
+    private static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
 
     private static func port(_ text: String, in entry: String) throws(HostProblem) -> Int {
         guard let p = Int(text), (1...65535).contains(p) else {
@@ -114,11 +126,9 @@ enum HostRange {
     private static var v4c: String { "(?:[01]?[0-9]{1,2}|2[0-4][0-9]|25[0-5]|\(numericRange))" }
     private static var label: String { #"(?:[\w]|"# + alnumRange + #")(?:[\w_-]|"# + alnumRange + #")*(?<![_-])"# }
 
-    nonisolated(unsafe) private static let bracketedHostPort = regex(#"^\[(.+)\]:([0-9]+)$"#)
-    nonisolated(unsafe) private static let hostPort = regex(#"^((?:[^:\[\]]|\[[^\]]*\])*):([0-9]+)$"#)
-    nonisolated(unsafe) private static let ipv4 = regex("^(?:\(v4c)\\.){3}\(v4c)$", caseless: true)
-    nonisolated(unsafe) private static let hostname = regex("^\(label)(?:\\.\(label))*$", caseless: true)
-    nonisolated(unsafe) private static let ipv6: NSRegularExpression = {
+    private static let ipv4 = regex("^(?:\(v4c)\\.){3}\(v4c)$", caseless: true)
+    private static let hostname = regex("^\(label)(?:\\.\(label))*$", caseless: true)
+    private static let ipv6: NSRegularExpression = {
         let c = v6c, v4 = "(?:\(v4c)\\.){3}\(v4c)"
         let forms = [
             "(?:\(c):){7}\(c)", "(?:\(c):){1,6}:", "(?:\(c):)(?::\(c)){1,6}", "(?:\(c):){2}(?::\(c)){1,5}",
@@ -138,12 +148,6 @@ enum HostRange {
         r.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil
     }
 
-    private static func firstMatch(_ r: NSRegularExpression, _ s: String) -> [String]? {
-        guard let m = r.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) else { return nil }
-        return (1..<m.numberOfRanges).map { i in
-            Range(m.range(at: i), in: s).map { String(s[$0]) } ?? ""
-        }
-    }
 }
 
 /// Why a host entry was refused; the caller adds the file and line.

@@ -17,14 +17,17 @@ public enum InventoryRender {
 
     /// A host's variables as `ansible-inventory` shows them.
     public static func hostVars(_ host: FleetCore.Host) -> [String: VarValue] {
-        host.vars.filter { !internalVars.contains($0.key) }
+        // Nearly always none of them is there: then no copy.
+        guard host.vars.keys.contains(where: internalVars.contains) else { return host.vars }
+        return host.vars.filter { !internalVars.contains($0.key) }
     }
 
     /// `ansible-inventory --list` as a value: groups with `hosts`/`children` (empty keys and
     /// empty groups left out), `_meta.hostvars` for hosts with variables. `hosts` narrows
     /// the output (`--limit`); nil means every host.
     public static func list(_ inventory: Inventory, hosts selected: [FleetCore.Host]? = nil) -> VarValue {
-        let shown = selected ?? allHosts(inventory)
+        // Without --limit every host is shown, and _meta.hostvars is a map: order is moot.
+        let shown = selected ?? inventory.hosts
         let available = Set(shown.map(\.name))
         var out: [String: VarValue] = [:]
         var seen = Set<String>()
@@ -32,7 +35,7 @@ public enum InventoryRender {
             guard let g = inventory.groups[name] else { return }
             var entry: [String: VarValue] = [:]
             if name != "all" {
-                let hosts = g.hosts.filter { available.contains($0) }
+                let hosts = selected == nil ? g.hosts : g.hosts.filter { available.contains($0) }
                 if !hosts.isEmpty { entry["hosts"] = .list(hosts.map(VarValue.string)) }
             }
             if !g.children.isEmpty { entry["children"] = .list(g.children.map(VarValue.string)) }
@@ -41,6 +44,7 @@ public enum InventoryRender {
         }
         format("all")
         var hostvars: [String: VarValue] = [:]
+        hostvars.reserveCapacity(shown.count)
         for h in shown {
             let vars = hostVars(h)
             if !vars.isEmpty { hostvars[h.name] = .map(vars) }

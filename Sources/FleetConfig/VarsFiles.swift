@@ -13,18 +13,49 @@ struct VarsFiles {
     /// Reads the vars files of source number `source`, whose folder is `basedir`.
     mutating func load(basedir: String, source: Int, into builder: inout InventoryBuilder) throws(ConfigError) {
         let base = URL(fileURLWithPath: basedir).resolvingSymlinksInPath().path
+        var found: [(name: String, isGroup: Bool, file: String)] = []
         for (sub, isGroup) in [("group_vars", true), ("host_vars", false)] {
             let folder = base + "/" + sub
             guard let entries = listing(folder, warnIfFile: true, label: sub) else { continue }
             let names = isGroup ? builder.groupNames : builder.hostNames
             for name in names where !name.hasPrefix("/") {
-                for file in try files(for: name, in: folder, entries: entries) {
-                    let vars = try read(file)
-                    if isGroup { builder.addGroupFileVars(name, source: source, vars) }
-                    else { builder.addHostFileVars(name, source: source, vars) }
-                }
+                for file in try files(for: name, in: folder, entries: entries) { found.append((name, isGroup, file)) }
             }
         }
+        try parseAll(found.map(\.file).filter { parsed[$0] == nil })
+        for f in found {
+            let vars = parsed[f.file] ?? [:]
+            if f.isGroup { builder.addGroupFileVars(f.name, source: source, vars) }
+            else { builder.addHostFileVars(f.name, source: source, vars) }
+        }
+    }
+
+    /// Parses files on every core (a fleet with a host_vars file per host has thousands),
+    /// then reports the first problem in file order, so the message does not depend on timing.
+    private mutating func parseAll(_ paths: [String]) throws(ConfigError) {
+        let unique = Array(NSOrderedSet(array: paths)) as! [String]
+        let results = UnsafeMutableBufferPointer<Result<Parsed, ConfigError>?>.allocate(capacity: unique.count)
+        results.initialize(repeating: nil)
+        defer { results.deallocate() }
+        // Each index is written by exactly one worker, and read only after all have finished.
+        nonisolated(unsafe) let slots = results
+        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, unique.count / 8))
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            for i in stride(from: w, to: unique.count, by: workers) {
+                slots[i] = Result { () throws(ConfigError) in try Self.parse(unique[i]) }
+            }
+        }
+        for (i, path) in unique.enumerated() {
+            switch results[i]! {
+            case .success(let p): parsed[path] = p.vars; warnings += p.warnings
+            case .failure(let e): throw e
+            }
+        }
+    }
+
+    private struct Parsed: Sendable {
+        var vars: [String: VarValue]
+        var warnings: [ConfigWarning]
     }
 
     private mutating func files(for name: String, in folder: String, entries: [String: Bool]) throws(ConfigError) -> [String] {
@@ -74,8 +105,8 @@ struct VarsFiles {
     }
 
     /// One vars file: a YAML (or JSON) mapping; an empty file adds nothing.
-    private mutating func read(_ path: String) throws(ConfigError) -> [String: VarValue] {
-        if let cached = parsed[path] { return cached }
+    private static func parse(_ path: String) throws(ConfigError) -> Parsed {
+        var warnings: [ConfigWarning] = []
         let text = try InventoryLoader.text(of: path)
         if text.hasPrefix("$ANSIBLE_VAULT;") {
             throw ConfigError(file: path, line: 1, "vault-encrypted file: fleetup cannot decrypt ansible-vault (decrypt it, or mark values !secret)")
@@ -89,8 +120,7 @@ struct VarsFiles {
                 throw ConfigError(file: path, line: root.mark?.line, "expected a mapping of variables (name: value)")
             }
         }
-        parsed[path] = vars
-        return vars
+        return Parsed(vars: vars, warnings: warnings)
     }
 
     /// Python's `os.path.splitext(name)[1]`: leading dots do not start an extension.

@@ -17,7 +17,8 @@ struct YAMLInventory {
     /// The document's root node (nil for an empty document), or a `file:line` YAML error.
     static func compose(_ text: String, file: String) throws(ConfigError) -> Node? {
         do {
-            return try Yams.compose(yaml: text, YAMLValue.resolver)
+            // An explicit encoding: Yams' default reads the whole environment on every parse.
+            return try Yams.compose(yaml: text, YAMLValue.resolver, .default, .utf8)
         } catch YamlError.duplicatedKeysInMapping(let keys, let context) {
             // Ansible warns and keeps the last value; a key written twice is a mistake.
             throw ConfigError(file: file, line: context.mark.line,

@@ -152,7 +152,7 @@ enum YAMLValue {
             guard c0 != "_", t.allSatisfy({ $0.isNumber || $0 == "_" }) else { return nil }
             body = t; radix = 10
         }
-        let digits = body.replacingOccurrences(of: "_", with: "")
+        let digits = String(body.filter { $0 != "_" })
         if digits.isEmpty { return radix == 8 ? .int(0) : nil }
         guard let v = Int(digits, radix: radix) else { return nil }  // beyond 64 bits: kept as text
         return .int(negative ? -v : v)
