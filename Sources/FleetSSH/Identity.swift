@@ -2,15 +2,16 @@ import FleetCore
 
 /// A way to prove who we are to a server, resolved once per run before connecting.
 enum Identity: Sendable, Hashable, CustomStringConvertible {
-    /// An unencrypted private key, read from disk once and handed to libssh2 from memory.
-    case key(path: String, type: String, privateKey: [UInt8])
+    /// An unencrypted private key, read from disk once and handed to libssh2 from memory,
+    /// with its public key line when the file holds one (see `PrivateKeyFile.publicKeyLine`).
+    case key(path: String, type: String, privateKey: [UInt8], publicKey: String?)
     /// Every key an ssh-agent holds: the user's (`SSH_AUTH_SOCK`), or fleetup's own agent
     /// holding encrypted keys it decrypted once.
     case agent(socket: String, label: String)
 
     var description: String {
         switch self {
-        case .key(let path, let type, _): return "key \(path) (\(type))"
+        case .key(let path, let type, _, _): return "key \(path) (\(type))"
         case .agent(_, let label): return label
         }
     }

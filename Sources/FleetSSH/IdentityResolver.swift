@@ -72,7 +72,9 @@ actor IdentityResolver {
         guard let info = PrivateKeyFile(bytes) else {
             throw RemoteError(.keyProblem, host: host, "identity file \(path) is not a private key (expected an OpenSSH or PEM private key)")
         }
-        guard info.encrypted else { return .key(path: path, type: info.type, privateKey: bytes) }
+        guard info.encrypted else {
+            return .key(path: path, type: info.type, privateKey: bytes, publicKey: info.publicKeyLine)
+        }
         guard let passphrase = configuration.passphrase(path) else {
             throw RemoteError(.keyProblem, host: host, """
                 identity file \(path) is encrypted: set FLEETUP_SSH_PASSPHRASE, run from a terminal to be asked, \

@@ -175,6 +175,11 @@ final class KnownHostsStore: Sendable {
 /// OpenSSH-style wildcard matching: `*` any run, `?` one character.
 enum Glob {
     static func matches(_ pattern: String, _ text: String) -> Bool {
+        // Most names are literal (`[127.0.0.1]:2222`), and every connection checks every
+        // entry: compare their bytes without building the scalar arrays.
+        if !pattern.utf8.contains(where: { $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "?") }) {
+            return pattern.utf8.elementsEqual(text.utf8)
+        }
         let p = Array(pattern.unicodeScalars), t = Array(text.unicodeScalars)
         var pi = 0, ti = 0, starP = -1, starT = 0
         while ti < t.count {

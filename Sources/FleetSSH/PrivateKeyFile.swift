@@ -9,6 +9,11 @@ struct PrivateKeyFile: Equatable {
     /// `ssh-ed25519`, `ecdsa-sha2-nistp256`, `ssh-rsa`, … or `unknown` (PKCS#8).
     var type: String
     var encrypted: Bool
+    /// The public key as an `authorized_keys` line (`ssh-ed25519 AAAA…`), when the file
+    /// carries it in the clear (OpenSSH format). Handing it to libssh2 spares it deriving
+    /// the public key from the private one on every connection (an OpenSSL 3 PEM decode,
+    /// ~0.4 ms each).
+    var publicKeyLine: String?
 
     /// nil when the text is not a private key fleetup knows.
     init?(_ bytes: [UInt8]) {
@@ -22,6 +27,7 @@ struct PrivateKeyFile: Equatable {
             self.format = .openssh
             self.type = parsed.type
             self.encrypted = parsed.cipher != "none"
+            self.publicKeyLine = parsed.type + " " + Base64.encode(parsed.publicKey) + "\n"
         case "-----BEGIN RSA PRIVATE KEY-----", "-----BEGIN EC PRIVATE KEY-----", "-----BEGIN DSA PRIVATE KEY-----":
             self.format = .pem
             self.type = begin.contains("RSA") ? "ssh-rsa" : begin.contains("EC ") ? "ecdsa" : "ssh-dss"
@@ -40,7 +46,7 @@ struct PrivateKeyFile: Equatable {
     }
 
     /// "openssh-key-v1\0", cipher name, KDF name, KDF options, key count, first public key.
-    private static func parseOpenSSH(_ blob: [UInt8]) -> (cipher: String, type: String)? {
+    private static func parseOpenSSH(_ blob: [UInt8]) -> (cipher: String, type: String, publicKey: [UInt8])? {
         let magic = Array("openssh-key-v1".utf8) + [0]
         guard blob.starts(with: magic) else { return nil }
         var reader = SSHReader(blob[magic.count...])
@@ -48,7 +54,7 @@ struct PrivateKeyFile: Equatable {
               let count = reader.uint32(), count >= 1, let publicKey = reader.string() else { return nil }
         var inner = SSHReader(publicKey[...])
         guard let type = inner.string() else { return nil }
-        return (String(decoding: cipher, as: UTF8.self), String(decoding: type, as: UTF8.self))
+        return (String(decoding: cipher, as: UTF8.self), String(decoding: type, as: UTF8.self), publicKey)
     }
 }
 

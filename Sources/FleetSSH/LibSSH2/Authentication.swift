@@ -51,8 +51,8 @@ extension SSHConnection {
             let identity = plan.identities[auth.index]
             let step: AuthProgress.Outcome?
             switch identity {
-            case .key(let path, let type, let privateKey):
-                step = tryKey(s, path: path, type: type, privateKey: privateKey)
+            case .key(let path, let type, let privateKey, let publicKey):
+                step = tryKey(s, path: path, type: type, privateKey: privateKey, publicKey: publicKey)
             case .agent(let socket, let label):
                 step = tryAgent(s, socket: socket, label: label)
             }
@@ -64,11 +64,15 @@ extension SSHConnection {
     }
 
     /// nil when this key was refused (go on with the next identity).
-    private func tryKey(_ s: OpaquePointer, path: String, type: String, privateKey: [UInt8]) -> AuthProgress.Outcome? {
+    private func tryKey(_ s: OpaquePointer, path: String, type: String, privateKey: [UInt8],
+                        publicKey: String?) -> AuthProgress.Outcome? {
         let user = plan.user
+        // Given no public key (length 0), libssh2 derives it from the private key on every
+        // attempt; the line from the key file spares that decode.
+        let publicLine = publicKey ?? ""
         let rc = privateKey.withUnsafeBufferPointer { key in
             key.withMemoryRebound(to: CChar.self) { chars in
-                libssh2_userauth_publickey_frommemory(s, user, user.utf8.count, nil, 0,
+                libssh2_userauth_publickey_frommemory(s, user, user.utf8.count, publicLine, publicLine.utf8.count,
                                                       chars.baseAddress, chars.count, nil)
             }
         }
