@@ -44,7 +44,7 @@ public enum HostPattern {
     /// Ansible's `split_host_pattern`.
     static func split(_ pattern: String) -> [String] {
         let parts: [String]
-        if pattern.contains(",") {
+        if pattern.utf8.contains(UInt8(ascii: ",")) {
             parts = pattern.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
         } else if (try? HostRange.splitPort(pattern)).map({ HostRange.isAddress($0.0) }) == true
                     && !pattern.contains(where: \.isWhitespace) {

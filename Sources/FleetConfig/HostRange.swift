@@ -9,7 +9,7 @@ import Foundation
 enum HostRange {
     /// Splits a host entry into its name (ranges still unexpanded) and its port.
     static func splitPort(_ text: String) throws(HostProblem) -> (String, Int?) {
-        guard text.contains(":") else { return (text, nil) }
+        guard text.utf8.contains(UInt8(ascii: ":")) else { return (text, nil) }
         let c = Array(text.utf8)
         // `[address]:port` (IPv6, or anything bracketed): Ansible's bracketed_hostport.
         if c.first == UInt8(ascii: "["), let close = c.lastIndex(of: UInt8(ascii: "]")), close > 1,
@@ -74,7 +74,7 @@ enum HostRange {
                 throw HostProblem("invalid host range \"\(name)\": more than \(maxHosts) hosts in one entry")
             }
             let expanded = head + v + tail
-            if expanded.contains("[") { out.append(contentsOf: try expand(String(expanded))) }
+            if expanded.utf8.contains(UInt8(ascii: "[")) { out.append(contentsOf: try expand(String(expanded))) }
             else { out.append(String(expanded)) }
         }
         return out

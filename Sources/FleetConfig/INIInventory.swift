@@ -124,7 +124,7 @@ struct INIInventory {
     static func hosts(_ entry: String, file: String, line: Int?) throws(ConfigError) -> ([String], Int?) {
         do {
             let (pattern, port) = try HostRange.splitPort(entry)
-            let names = pattern.contains("[") ? try HostRange.expand(pattern) : [pattern]
+            let names = pattern.utf8.contains(UInt8(ascii: "[")) ? try HostRange.expand(pattern) : [pattern]
             return (names, port)
         } catch {
             throw ConfigError(file: file, line: line, error.message)

@@ -134,7 +134,7 @@ enum YAMLValue {
         if t.hasPrefix("0b") { body = t.dropFirst(2); radix = 2; guard body.allSatisfy({ "01_".contains($0) }) else { return nil } }
         else if t.hasPrefix("0x") { body = t.dropFirst(2); radix = 16; guard body.allSatisfy({ $0.isHexDigit || $0 == "_" }) else { return nil } }
         else if c0 == "0" && t.count > 1 { body = t.dropFirst(); radix = 8; guard body.allSatisfy({ ("0"..."7").contains($0) || $0 == "_" }) else { return nil } }
-        else if t.contains(":") {
+        else if t.utf8.contains(UInt8(ascii: ":")) {
             // Base 60: 1:20 is 80. Every part after the first is 0-59, written with 1-2 digits.
             let parts = t.split(separator: ":", omittingEmptySubsequences: false)
             guard c0 != "0", parts[0].allSatisfy({ $0.isNumber || $0 == "_" }),
@@ -181,7 +181,7 @@ enum YAMLValue {
             rest = rest[..<e]
             guard let s = exponent.first, s == "+" || s == "-", exponent.count > 1, exponent.dropFirst().allSatisfy(\.isNumber) else { return nil }
         }
-        if whole.contains(":") {
+        if whole.utf8.contains(UInt8(ascii: ":")) {
             // Base 60 with a fraction: 1:30.5 is 90.5.
             let parts = whole.split(separator: ":", omittingEmptySubsequences: false)
             guard exponent.isEmpty, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isNumber || $0 == "_" } }),

@@ -106,4 +106,20 @@ struct InventoryUnitTests {
         #expect(text.contains(Secret.mask))
         #expect(inv.host(named: "h1")?.vars["db_password"]?.scalarText == "hunter2")
     }
+
+    @Test("become and jump hosts are read from the connection variables", arguments: [
+        (["ansible_become": VarValue.string("yes")], true, "root", [String]()),
+        (["ansible_become": .bool(true), "ansible_become_user": .string("mm")], true, "mm", []),
+        (["ansible_ssh_common_args": .string("-o ProxyJump=jump@bastion:2222")], false, "root", ["jump@bastion:2222"]),
+        (["ansible_ssh_common_args": .string("-o StrictHostKeyChecking=no -J a@h1,h2:2200")], false, "root", ["a@h1", "h2:2200"]),
+        (["ansible_ssh_extra_args": .string("-o 'ProxyJump [::1]:2222'")], false, "root", ["[::1]:2222"]),
+        (["jump": .string("ops@gw"), "ansible_ssh_common_args": .string("-J other")], false, "root", ["ops@gw"]),
+        (["ansible_ssh_common_args": .string("-o ProxyJump=none")], false, "root", []),
+    ] as [([String: VarValue], Bool, String, [String])])
+    func connectionVars(_ vars: [String: VarValue], _ become: Bool, _ user: String, _ jumps: [String]) {
+        let c = ConnectionVars(vars)
+        #expect(c.become == become)
+        #expect(c.becomeUser == user)
+        #expect(c.jumps.map(\.description) == jumps)
+    }
 }
