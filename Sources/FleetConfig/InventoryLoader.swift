@@ -29,7 +29,7 @@ public enum InventoryLoader {
         warnings += vars.warnings
         let label = sources.joined(separator: ", ")
         for name in builder.hostNames where builder.hasGroup(name) {
-            warnings.append(ConfigWarning(file: label, "\"\(name)\" is both a group and a host; a pattern \"\(name)\" means the group"))
+            warnings.append(ConfigWarning(file: label, "\"\(name)\" is both a group and a host; the pattern \"\(name)\" selects the host, as in Ansible"))
         }
         return builder.build()
     }
