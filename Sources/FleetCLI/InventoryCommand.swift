@@ -63,12 +63,27 @@ struct InventoryCommand: ParsableCommand {
                 // Bytes straight out: 10,000 hosts are ~8 MB of JSON.
                 var out = PythonJSON.bytes(InventoryRender.list(inv, hosts: hosts), capacity: (hosts ?? inv.hosts).count * 1024)
                 out.append(0x0A)
-                FileHandle.standardOutput.write(Data(out))
+                try writeOut(out)
                 return
             }
             text = InventoryRender.yaml(InventoryRender.yamlList(inv, hosts: hosts))
         }
         FileHandle.standardOutput.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+    }
+}
+
+/// Writes all of `bytes` to stdout without copying them into a Data first.
+private func writeOut(_ bytes: [UInt8]) throws {
+    try bytes.withUnsafeBytes { buf in
+        var done = 0
+        while done < buf.count {
+            let n = Glibc.write(1, buf.baseAddress! + done, buf.count - done)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ExitCode(1)  // stdout closed (a pipe whose reader left): nothing more to say
+            }
+            done += n
+        }
     }
 }
 

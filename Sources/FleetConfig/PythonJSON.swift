@@ -70,13 +70,28 @@ public enum PythonJSON {
         let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
         let per = (values.count + workers - 1) / workers
         DispatchQueue.concurrentPerform(iterations: workers) { w in
+            // Hosts of one group often have the very same variables: render those once.
+            var seen: [VarValue: [UInt8]] = [:]
             for i in (w * per)..<min(values.count, (w + 1) * per) {
+                // (-0.0 == 0.0 as values, but they print differently: no memo with floats.)
+                let memo = !hasFloat(values[i])
+                if memo, let done = seen[values[i]] { slots[i] = done; continue }
                 var buf: [UInt8] = []
                 write(values[i], into: &buf, indent: indent, level: level)
                 slots[i] = buf
+                if memo { seen[values[i]] = buf }
             }
         }
         return Array(results)
+    }
+
+    private static func hasFloat(_ v: VarValue) -> Bool {
+        switch v {
+        case .double: return true
+        case .list(let items): return items.contains(where: hasFloat)
+        case .map(let m): return m.values.contains(where: hasFloat)
+        default: return false
+        }
     }
 
     /// Keys in Python's order: by Unicode code point, not Swift's String ordering.

@@ -111,6 +111,7 @@ struct VarsFiles {
         if text.hasPrefix("$ANSIBLE_VAULT;") {
             throw ConfigError(file: path, line: 1, "vault-encrypted file: fleetup cannot decrypt ansible-vault (decrypt it, or mark values !secret)")
         }
+        if let simple = SimpleVarsFile.parse(text, file: path) { return Parsed(vars: simple, warnings: []) }
         var vars: [String: VarValue] = [:]
         if let root = try YAMLInventory.compose(text, file: path) {
             switch try YAMLValue.value(root, file: path, warnings: &warnings) {

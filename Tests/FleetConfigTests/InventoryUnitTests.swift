@@ -122,4 +122,27 @@ struct InventoryUnitTests {
         #expect(c.becomeUser == user)
         #expect(c.jumps.map(\.description) == jumps)
     }
+
+    @Test("the fast path for simple vars files agrees with the YAML parser", arguments: [
+        "ansible_host: 10.0.0.5\nrack: r12\n",
+        "---\n# a comment\nport: 2222\nenabled: yes\nratio: 1.5\nempty:\nsci: 1e3\noct: 0777\n",
+        "when: 2024-01-02\nneg: -7\nplus: +3\npath: /srv/app\nemail: ops@example.com\n",
+        "a: 1\r\nb: two\r\n",
+        "",
+        "# only comments\n",
+    ])
+    func simpleVarsFiles(_ text: String) throws {
+        let fast = try #require(SimpleVarsFile.parse(text, file: "t.yml"))
+        var warnings: [ConfigWarning] = []
+        let slow = try YAMLInventory.compose(text, file: "t.yml").map { try YAMLValue.value($0, file: "t.yml", warnings: &warnings) }
+        #expect(VarValue.map(fast) == (slow ?? .map([:])) || (slow == .null && fast.isEmpty))
+    }
+
+    @Test("anything less simple goes to the YAML parser", arguments: [
+        "a: 'quoted'\n", "a: [1, 2]\n", "a:\n  b: 1\n", "a: x # comment\n", "a: 10.0.0.1:22\n",
+        "yes: 1\n", "a: 1\na: 2\n", "  a: 1\n", "a:\tb\n", "a: é\n", "- a\n", "a: ~\n", "a: &x 1\n",
+    ])
+    func notSimple(_ text: String) {
+        #expect(SimpleVarsFile.parse(text, file: "t.yml") == nil)
+    }
 }
