@@ -26,7 +26,7 @@ struct INIInventory {
         var lineNumber = 0
         for raw in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
             lineNumber += 1
-            let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+            let line = Self.strip(raw)
             guard let first = line.first, first != "#", first != ";" else { continue }
             if first == "[", let (name, kind) = Self.section(line) {
                 let title = kind.map { "\(name):\($0)" } ?? name
@@ -64,8 +64,8 @@ struct INIInventory {
                 guard let eq = line.firstIndex(of: "=") else {
                     throw error(lineNumber, "expected key=value in [\(group):vars], got \"\(line)\"")
                 }
-                let key = line[..<eq].trimmingCharacters(in: .whitespaces)
-                let value = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+                let key = Self.strip(line[..<eq])
+                let value = Self.strip(line[line.index(after: eq)...])
                 guard !key.isEmpty else { throw error(lineNumber, "expected a variable name before \"=\" in [\(group):vars]") }
                 if !builder.setGroupVar(group, key, Self.value(value)) {
                     throw error(lineNumber, "ansible_group_priority must be a whole number, got \"\(value)\"")
@@ -134,7 +134,7 @@ struct INIInventory {
     /// `[name]` or `[name:kind]`, with an optional trailing comment.
     static func section(_ line: String) -> (String, String?)? {
         guard let close = line.firstIndex(of: "]") else { return nil }
-        let rest = line[line.index(after: close)...].trimmingCharacters(in: .whitespaces)
+        let rest = strip(line[line.index(after: close)...])
         guard rest.isEmpty || rest.hasPrefix("#") else { return nil }
         let inner = line[line.index(after: line.startIndex)..<close]
         let parts = inner.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
@@ -151,9 +151,17 @@ struct INIInventory {
     static func groupName(_ line: String) -> String? {
         var name = line
         if let hash = line.firstIndex(of: "#") { name = String(line[..<hash]) }
-        name = name.trimmingCharacters(in: .whitespaces)
+        name = strip(name[...])
         guard !name.isEmpty, !name.contains(where: { $0.isWhitespace || $0 == ":" || $0 == "]" }) else { return nil }
         return name
+    }
+
+    /// Python's `str.strip()`: Unicode blanks off both ends (without Foundation's bridging,
+    /// which costs more than the rest of a line's parsing).
+    static func strip<S: StringProtocol>(_ s: S) -> String where S.SubSequence == Substring {
+        guard let first = s.firstIndex(where: { !$0.isWhitespace }) else { return "" }
+        let last = s.lastIndex(where: { !$0.isWhitespace })!
+        return String(s[first...last])
     }
 
     static func value(_ text: String) -> VarValue { PythonLiteral.parse(text) ?? .string(text) }

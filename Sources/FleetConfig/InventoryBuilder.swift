@@ -179,33 +179,33 @@ public struct InventoryBuilder: Sendable {
         // Hosts with the same direct groups share their group list and its merged group
         // vars (10,000 hosts in ~200 groups: 200 merges, not 10,000).
         var groupCache: [[String]: (groups: [String], vars: [String: VarValue])] = [:]
-        let hosts = hostOrder.map { name -> FleetCore.Host in
+        for name in hostOrder {
             let direct = directGroups[name] ?? []
-            let shared: (groups: [String], vars: [String: VarValue])
-            if let cached = groupCache[direct] {
-                shared = cached
-            } else {
-                var member = Set<String>()
-                for g in direct { member.formUnion(ancestors(g)) }
-                member.remove("all")
-                let ordered = member.sorted { a, b in
-                    let da = depth[a] ?? 0, db = depth[b] ?? 0
-                    if da != db { return da < db }
-                    let pa = groups[a]!.priority, pb = groups[b]!.priority
-                    if pa != pb { return pa < pb }
-                    return PythonJSON.codePointLess(a, b)
-                }
-                var vars = groups["all"]!.vars
-                for g in ordered { vars.merge(groups[g]!.vars) { _, new in new } }
-                for layer in groupFileVars { if let v = layer["all"] { vars.merge(v) { _, new in new } } }
-                for layer in groupFileVars { for g in ordered { if let v = layer[g] { vars.merge(v) { _, new in new } } } }
-                shared = (ordered.sorted(by: PythonJSON.codePointLess), vars)
-                groupCache[direct] = shared
+            guard groupCache[direct] == nil else { continue }
+            var member = Set<String>()
+            for g in direct { member.formUnion(ancestors(g)) }
+            member.remove("all")
+            let ordered = member.sorted { a, b in
+                let da = depth[a] ?? 0, db = depth[b] ?? 0
+                if da != db { return da < db }
+                let pa = groups[a]!.priority, pb = groups[b]!.priority
+                if pa != pb { return pa < pb }
+                return PythonJSON.codePointLess(a, b)
             }
-            var vars = shared.vars
-            if let own = hostVars[name] { for (k, v) in own { vars[k] = v } }
-            for layer in hostFileVars { if let file = layer[name] { for (k, v) in file { vars[k] = v } } }
-            return FleetCore.Host(name: name, vars: vars, groups: shared.groups)
+            var vars = groups["all"]!.vars
+            for g in ordered { vars.merge(groups[g]!.vars) { _, new in new } }
+            for layer in groupFileVars { if let v = layer["all"] { vars.merge(v) { _, new in new } } }
+            for layer in groupFileVars { for g in ordered { if let v = layer[g] { vars.merge(v) { _, new in new } } } }
+            groupCache[direct] = (ordered.sorted(by: PythonJSON.codePointLess), vars)
+        }
+        // Each host's own layers on top of its shared part, on every core for big fleets.
+        let shared = groupCache, own = hostVars, files = hostFileVars, direct = directGroups
+        let hosts = Self.parallelMap(hostOrder) { name -> FleetCore.Host in
+            let base = shared[direct[name] ?? []]!
+            var vars = base.vars
+            if let mine = own[name] { for (k, v) in mine { vars[k] = v } }
+            for layer in files { if let file = layer[name] { for (k, v) in file { vars[k] = v } } }
+            return FleetCore.Host(name: name, vars: vars, groups: base.groups)
         }
         var out: [String: InventoryGroup] = [:]
         for name in groupOrder {
@@ -213,6 +213,26 @@ public struct InventoryBuilder: Sendable {
             out[name] = InventoryGroup(name: name, hosts: g.hosts, children: g.children, vars: g.vars)
         }
         return Inventory(hosts: hosts, groups: out, groupOrder: groupOrder)
+    }
+
+    /// `items.map(f)`, spread over the cores when there are enough items to pay for it.
+    static func parallelMap<T>(_ items: [String], _ f: (String) -> T) -> [T] {
+        guard items.count >= 2048 else { return items.map(f) }
+        let out = UnsafeMutableBufferPointer<T>.allocate(capacity: items.count)
+        defer { out.deallocate() }
+        // Each index is initialised by exactly one worker, and read after all have finished.
+        nonisolated(unsafe) let slots = out
+        let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let per = (items.count + workers - 1) / workers
+        withoutActuallyEscaping(f) { f in
+            nonisolated(unsafe) let work = f
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                for i in (w * per)..<min(items.count, (w + 1) * per) { (slots.baseAddress! + i).initialize(to: work(items[i])) }
+            }
+        }
+        let result = Array(out)
+        _ = out.baseAddress!.deinitialize(count: items.count)
+        return result
     }
 
     /// Declaration order of the groups, for outputs that follow it.

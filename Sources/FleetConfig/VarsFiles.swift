@@ -90,18 +90,36 @@ struct VarsFiles {
         var result: [String: Bool]? = nil
         if FileManager.default.fileExists(atPath: folder, isDirectory: &isDir) {
             if isDir.boolValue {
-                var map: [String: Bool] = [:]
-                for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
-                    var d: ObjCBool = false
-                    if FileManager.default.fileExists(atPath: folder + "/" + name, isDirectory: &d) { map[name] = d.boolValue }
-                }
-                result = map
+                result = Self.entries(of: folder)
             } else if warnIfFile {
                 warnings.append(ConfigWarning(file: folder, "\(label) is a file, not a folder; skipped (as Ansible does)"))
             }
         }
         listings[folder] = result
         return result
+    }
+
+    /// A folder's entries and whether each is a folder, from readdir's d_type (a stat only
+    /// for symlinks and file systems that do not say): one host_vars folder can hold
+    /// thousands of files.
+    static func entries(of folder: String) -> [String: Bool] {
+        guard let dir = opendir(folder) else { return [:] }
+        defer { closedir(dir) }
+        var map: [String: Bool] = [:]
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name == "." || name == ".." { continue }
+            switch Int32(entry.pointee.d_type) {
+            case Int32(DT_DIR): map[name] = true
+            case Int32(DT_REG): map[name] = false
+            default:
+                var isDir: ObjCBool = false
+                if FileManager.default.fileExists(atPath: folder + "/" + name, isDirectory: &isDir) { map[name] = isDir.boolValue }
+            }
+        }
+        return map
     }
 
     /// One vars file: a YAML (or JSON) mapping; an empty file adds nothing.
