@@ -41,8 +41,13 @@ struct InventoryCommand: ParsableCommand {
         if group != nil && !graph { throw ValidationError("a GROUP argument goes with --graph only") }
     }
 
+    nonisolated(unsafe) static var keepUntilExit: [Any] = []
+
     func run() throws {
         let inv = try inventory.loadPrintingWarnings()
+        // The process ends right after printing: tearing down a 10,000-host tree, object
+        // by object, would only delay the exit.
+        Self.keepUntilExit.append(inv)
         var text: String
         if graph {
             let start = group ?? "all"
@@ -61,7 +66,9 @@ struct InventoryCommand: ParsableCommand {
             let hosts = try inventory.limit.map { try HostPattern.limit($0, in: inv) }
             guard yaml else {
                 // Bytes straight out: 10,000 hosts are ~8 MB of JSON.
-                var out = PythonJSON.bytes(InventoryRender.list(inv, hosts: hosts), capacity: (hosts ?? inv.hosts).count * 1024)
+                let tree = InventoryRender.list(inv, hosts: hosts)
+                Self.keepUntilExit.append(tree)
+                var out = PythonJSON.bytes(tree, capacity: (hosts ?? inv.hosts).count * 1024)
                 out.append(0x0A)
                 try writeOut(out)
                 return

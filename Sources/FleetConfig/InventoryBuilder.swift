@@ -200,10 +200,20 @@ public struct InventoryBuilder: Sendable {
         }
         // Each host's own layers on top of its shared part, on every core for big fleets.
         let shared = groupCache, own = hostVars, files = hostFileVars, direct = directGroups
-        let hosts = Self.parallelMap(hostOrder) { name -> FleetCore.Host in
-            let base = shared[direct[name] ?? []]!
+        let hosts = Self.parallelMap(hostOrder) { (name: String, previous: inout FleetCore.Host?) -> FleetCore.Host in
+            let groupsKey = direct[name] ?? []
+            let base = shared[groupsKey]!
+            let mine = own[name] ?? [:]
+            let hasFiles = files.contains { $0[name] != nil }
+            // The hosts of one range line have the same groups and the same own vars (one
+            // shared copy): they get one shared merged copy too, which later compares and
+            // prints at the cost of a pointer check.
+            if !hasFiles, let p = previous, p.groups == base.groups, own[p.name] ?? [:] == mine,
+               !files.contains(where: { $0[p.name] != nil }) {
+                return FleetCore.Host(name: name, vars: p.vars, groups: base.groups)
+            }
             var vars = base.vars
-            if let mine = own[name] { for (k, v) in mine { vars[k] = v } }
+            for (k, v) in mine { vars[k] = v }
             for layer in files { if let file = layer[name] { for (k, v) in file { vars[k] = v } } }
             return FleetCore.Host(name: name, vars: vars, groups: base.groups)
         }
@@ -215,9 +225,13 @@ public struct InventoryBuilder: Sendable {
         return Inventory(hosts: hosts, groups: out, groupOrder: groupOrder)
     }
 
-    /// `items.map(f)`, spread over the cores when there are enough items to pay for it.
-    static func parallelMap<T>(_ items: [String], _ f: (String) -> T) -> [T] {
-        guard items.count >= 2048 else { return items.map(f) }
+    /// `items.map(f)`, spread over the cores when there are enough items to pay for it;
+    /// `f` also sees the previous result of the same worker (nil at a worker's start).
+    static func parallelMap<T>(_ items: [String], _ f: (String, inout T?) -> T) -> [T] {
+        guard items.count >= 2048 else {
+            var previous: T? = nil
+            return items.map { let r = f($0, &previous); previous = r; return r }
+        }
         let out = UnsafeMutableBufferPointer<T>.allocate(capacity: items.count)
         defer { out.deallocate() }
         // Each index is initialised by exactly one worker, and read after all have finished.
@@ -227,7 +241,12 @@ public struct InventoryBuilder: Sendable {
         withoutActuallyEscaping(f) { f in
             nonisolated(unsafe) let work = f
             DispatchQueue.concurrentPerform(iterations: workers) { w in
-                for i in (w * per)..<min(items.count, (w + 1) * per) { (slots.baseAddress! + i).initialize(to: work(items[i])) }
+                var previous: T? = nil
+                for i in (w * per)..<min(items.count, (w + 1) * per) {
+                    let r = work(items[i], &previous)
+                    (slots.baseAddress! + i).initialize(to: r)
+                    previous = r
+                }
             }
         }
         let result = Array(out)

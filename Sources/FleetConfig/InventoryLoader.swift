@@ -132,17 +132,23 @@ public enum InventoryLoader {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw ConfigError(file: path, "cannot read the file (\(String(cString: strerror(errno))))") }
         defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        // Sized from fstat (vars files are small: no 64 KB buffer to clear per file), and
+        // read until EOF in case the file grows meanwhile.
+        var info = stat()
+        let size = fstat(fd, &info) == 0 ? max(Int(info.st_size), 0) : 0
+        var bytes = [UInt8](repeating: 0, count: size + 1)
+        var used = 0
         while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if used == bytes.count { bytes.append(contentsOf: repeatElement(0, count: max(4096, used))) }
+            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + used, $0.count - used) }
             if n == 0 { break }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw ConfigError(file: path, "cannot read the file (\(String(cString: strerror(errno))))")
             }
-            bytes.append(contentsOf: chunk[0..<n])
+            used += n
         }
+        bytes.removeSubrange(used...)
         guard var text = String(validating: bytes, as: UTF8.self) else {
             throw ConfigError(file: path, "the file is not UTF-8 text")
         }

@@ -45,8 +45,11 @@ public enum InventoryRender {
         format("all")
         var hostvars: [String: VarValue] = [:]
         hostvars.reserveCapacity(shown.count)
+        var previous: ([String: VarValue], [String: VarValue])? = nil
         for h in shown {
-            let vars = hostVars(h)
+            // Neighbours share one copy of their variables: filter that copy once.
+            let vars: [String: VarValue]
+            if let (from, to) = previous, from == h.vars { vars = to } else { vars = hostVars(h); previous = (h.vars, vars) }
             if !vars.isEmpty { hostvars[h.name] = .map(vars) }
         }
         out["_meta"] = .map(["hostvars": .map(hostvars), "profile": .string("inventory_legacy")])

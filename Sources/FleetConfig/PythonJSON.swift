@@ -70,16 +70,16 @@ public enum PythonJSON {
         let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
         let per = (values.count + workers - 1) / workers
         DispatchQueue.concurrentPerform(iterations: workers) { w in
-            // Hosts of one group often have the very same variables: render those once.
-            var seen: [VarValue: [UInt8]] = [:]
+            // Neighbouring hosts often have the very same variables (one group, one range
+            // line): compare with the last value rendered, usually a pointer check.
+            var previous: (VarValue, [UInt8])? = nil
             for i in (w * per)..<min(values.count, (w + 1) * per) {
-                // (-0.0 == 0.0 as values, but they print differently: no memo with floats.)
-                let memo = !hasFloat(values[i])
-                if memo, let done = seen[values[i]] { slots[i] = done; continue }
+                // (-0.0 == 0.0 as values, but they print differently: no reuse with floats.)
+                if let (v, bytes) = previous, v == values[i], !hasFloat(v) { slots[i] = bytes; continue }
                 var buf: [UInt8] = []
                 write(values[i], into: &buf, indent: indent, level: level)
                 slots[i] = buf
-                if memo { seen[values[i]] = buf }
+                previous = (values[i], buf)
             }
         }
         return Array(results)

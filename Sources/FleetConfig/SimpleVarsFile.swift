@@ -1,8 +1,8 @@
 import FleetCore
 
 /// A fast path for the commonest vars file: one `name: value` per line at the top level,
-/// plain scalars only (`ansible_host: 10.0.0.5`, `rack: r12`), full-line comments, an
-/// optional `---`. A fleet with a host_vars file per host has thousands of these, and a
+/// plain or simply quoted scalars and flow lists of plain scalars (`ansible_host: 10.0.0.5`,
+/// `version: '1.2.0'`, `dns: [10.0.0.53, 10.0.1.53]`), full-line comments, an optional `---`. A fleet with a host_vars file per host has thousands of these, and a
 /// YAML parser costs far more than the file. Anything else (quotes, lists, nesting, inline
 /// comments, tabs...) returns nil and goes to the real YAML parser, so the result is
 /// always what Yams + PyYAML typing would give.
@@ -25,10 +25,7 @@ enum SimpleVarsFile {
             if rest.isEmpty {
                 value = .null
             } else {
-                guard rest.first == 0x20 else { return nil }
-                let v = rest.dropFirst()
-                guard isPlain(v) else { return nil }
-                guard let typed = try? YAMLValue.implicit(String(decoding: v, as: UTF8.self), file: file, line: lineNumber) else { return nil }
+                guard rest.first == 0x20, let typed = scalarOrList(rest.dropFirst(), file: file, line: lineNumber) else { return nil }
                 value = typed
             }
             // A typed key (`yes:`, `1:`) or a repeated one: let the real parser decide.
@@ -36,6 +33,35 @@ enum SimpleVarsFile {
             vars[name] = value
         }
         return vars
+    }
+
+    /// A plain scalar, a quoted one without escapes (`'1.2.0'`, `"x y"`), or a flow list
+    /// of plain scalars (`[a, b]`); nil for anything else.
+    private static func scalarOrList(_ v: ArraySlice<UInt8>, file: String, line: Int) -> VarValue? {
+        guard let first = v.first else { return nil }
+        if first == UInt8(ascii: "'") || first == UInt8(ascii: "\"") {
+            let body = v.dropFirst()
+            // One closing quote, last on the line; no escapes ('' or \) to interpret.
+            guard let close = body.firstIndex(of: first), close == body.endIndex - 1,
+                  !body.contains(UInt8(ascii: "\\")) else { return nil }
+            return .string(String(decoding: body[..<close], as: UTF8.self))
+        }
+        if first == UInt8(ascii: "[") {
+            guard v.last == UInt8(ascii: "]") else { return nil }
+            let inner = v.dropFirst().dropLast()
+            if inner.isEmpty { return .list([]) }
+            var items: [VarValue] = []
+            for (n, raw) in inner.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false).enumerated() {
+                // Items are written `[a, b]`: one blank after each comma, none elsewhere.
+                let item = n == 0 ? raw : (raw.first == 0x20 ? raw.dropFirst() : raw)
+                guard n == 0 || raw.first == 0x20, isPlain(item),
+                      let typed = try? YAMLValue.implicit(String(decoding: item, as: UTF8.self), file: file, line: line) else { return nil }
+                items.append(typed)
+            }
+            return .list(items)
+        }
+        guard isPlain(v) else { return nil }
+        return try? YAMLValue.implicit(String(decoding: v, as: UTF8.self), file: file, line: line)
     }
 
     /// A variable name: letters, digits, `_`, not starting with a digit.

@@ -17,9 +17,22 @@ struct VarsFiles {
         for (sub, isGroup) in [("group_vars", true), ("host_vars", false)] {
             let folder = base + "/" + sub
             guard let entries = listing(folder, warnIfFile: true, label: sub) else { continue }
+            // Entity -> its entry, decided once per folder: `web` beats `web.yml`, which
+            // beats `web.yaml`, which beats `web.json` (Ansible's find_vars_files order).
+            var byEntity: [String: (rank: Int, entry: String, isDir: Bool)] = [:]
+            for (entry, isDir) in entries {
+                for (rank, ext) in ["", ".yml", ".yaml", ".json"].enumerated() where ext.isEmpty || entry.hasSuffix(ext) {
+                    let entity = String(entry.dropLast(ext.count))
+                    if entity.isEmpty { continue }
+                    if let known = byEntity[entity], known.rank <= rank { continue }
+                    byEntity[entity] = (rank, entry, isDir)
+                }
+            }
             let names = isGroup ? builder.groupNames : builder.hostNames
             for name in names where !name.hasPrefix("/") {
-                for file in try files(for: name, in: folder, entries: entries) { found.append((name, isGroup, file)) }
+                guard let hit = byEntity[name] else { continue }
+                let path = folder + "/" + hit.entry
+                for file in hit.isDir ? folderFiles(path) : [path] { found.append((name, isGroup, file)) }
             }
         }
         try parseAll(found.map(\.file).filter { parsed[$0] == nil })
@@ -33,7 +46,8 @@ struct VarsFiles {
     /// Parses files on every core (a fleet with a host_vars file per host has thousands),
     /// then reports the first problem in file order, so the message does not depend on timing.
     private mutating func parseAll(_ paths: [String]) throws(ConfigError) {
-        let unique = Array(NSOrderedSet(array: paths)) as! [String]
+        var seen = Set<String>()
+        let unique = paths.filter { seen.insert($0).inserted }
         let results = UnsafeMutableBufferPointer<Result<Parsed, ConfigError>?>.allocate(capacity: unique.count)
         results.initialize(repeating: nil)
         defer { results.deallocate() }
@@ -56,15 +70,6 @@ struct VarsFiles {
     private struct Parsed: Sendable {
         var vars: [String: VarValue]
         var warnings: [ConfigWarning]
-    }
-
-    private mutating func files(for name: String, in folder: String, entries: [String: Bool]) throws(ConfigError) -> [String] {
-        for ext in ["", ".yml", ".yaml", ".json"] {
-            guard let isDir = entries[name + ext] else { continue }
-            let path = folder + "/" + name + ext
-            return isDir ? folderFiles(path) : [path]
-        }
-        return []
     }
 
     /// Files of a vars folder, recursively, sorted, without hidden files, `~` backups or

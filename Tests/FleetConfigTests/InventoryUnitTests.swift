@@ -128,6 +128,7 @@ struct InventoryUnitTests {
         "---\n# a comment\nport: 2222\nenabled: yes\nratio: 1.5\nempty:\nsci: 1e3\noct: 0777\n",
         "when: 2024-01-02\nneg: -7\nplus: +3\npath: /srv/app\nemail: ops@example.com\n",
         "a: 1\r\nb: two\r\n",
+        "version: '1.2.0'\nname: \"two words\"\ndns: [10.0.0.53, 10.0.1.53]\nnums: [1, yes, 1.5, off]\nnone: []\n",
         "",
         "# only comments\n",
     ])
@@ -139,8 +140,8 @@ struct InventoryUnitTests {
     }
 
     @Test("anything less simple goes to the YAML parser", arguments: [
-        "a: 'quoted'\n", "a: [1, 2]\n", "a:\n  b: 1\n", "a: x # comment\n", "a: 10.0.0.1:22\n",
-        "yes: 1\n", "a: 1\na: 2\n", "  a: 1\n", "a:\tb\n", "a: é\n", "- a\n", "a: ~\n", "a: &x 1\n",
+        "a:\n  b: 1\n", "a: x # comment\n", "a: 10.0.0.1:22\n",
+        "yes: 1\n", "a: 1\na: 2\n", "a: 'it''s'\n", "a: \"t\\tb\"\n", "a: 'x' # c\n", "a: [1,2]\n", "a: [x, [y]]\n", "a: {k: v}\n", "  a: 1\n", "a:\tb\n", "a: é\n", "- a\n", "a: ~\n", "a: &x 1\n",
     ])
     func notSimple(_ text: String) {
         #expect(SimpleVarsFile.parse(text, file: "t.yml") == nil)
