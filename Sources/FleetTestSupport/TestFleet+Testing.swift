@@ -63,6 +63,16 @@ extension TestFleet {
         try await offPool { process.waitForExit() }
     }
 
+    /// Stops (SIGSTOP) the sshd processes serving one host's connections, as a frozen
+    /// machine or a silent network would; returns their pids (SIGCONT them to thaw).
+    public func freezeConnections(on host: FleetHost) -> [pid_t] {
+        guard let pid = Processes.pid(inFile: host.sshdPidFile),
+              Processes.commandLine(pid).contains(host.sshdConfig) else { return [] }
+        let sshd = Processes.descendants(of: pid).filter { Processes.commandLine($0).hasPrefix("sshd") }
+        for p in sshd { kill(p, SIGSTOP) }
+        return sshd
+    }
+
     /// Stops one host's sshd with every process it started (its connections, their
     /// sessions and commands), as if the machine had gone away: the client sees its
     /// connections closed.

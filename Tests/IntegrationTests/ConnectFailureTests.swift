@@ -64,7 +64,8 @@ struct ConnectFailureTests {
         await executor.shutdown()
         #expect(errors.count == 6)
         #expect(errors.allSatisfy { $0 == .connectTimeout })
-        #expect(tally.accepted == 6)
+        // Each server was reached (a reset under heavy load may add a retried connection).
+        #expect(tally.accepted >= 6)
         #expect(tally.maxOpen <= 2)
     }
 
@@ -106,6 +107,38 @@ struct ConnectFailureTests {
             let second = try await executor.run(RemoteCommand("echo $PPID"), on: host)
             #expect(second.succeeded)
             #expect(!first.isEmpty && second.stdout.text != first)
+        }
+    }
+}
+
+@Suite("frozen hosts")
+struct FrozenHostTests {
+    @Test("a host that freezes mid-command: the timeout still returns, then the connection is given up")
+    func frozenHost() async throws {
+        try await withExecutor(FleetSpec(count: 1)) { fleet, executor in
+            let host = fleet.inventoryHosts[0]
+            let task = Task { try await executor.run(RemoteCommand("echo $$ > $HOME/pid; exec sleep 600", timeout: .seconds(1)), on: host) }
+            let pidFile = fleet.hosts[0].root + "/home/pid"
+            var started = false
+            for _ in 0..<500 where !started {
+                started = (try? String(contentsOfFile: pidFile, encoding: .utf8))?.hasSuffix("\n") == true
+                if !started { try await Task.sleep(for: .milliseconds(10)) }
+            }
+            #expect(started)
+            // Freeze the sshd processes serving the connection (the host stops answering).
+            let frozen = fleet.freezeConnections(on: fleet.hosts[0])
+            #expect(!frozen.isEmpty)
+            defer { frozen.forEach { kill($0, SIGCONT) } }
+            let result = try await task.value
+            #expect(result.timedOut)
+            // The kill request never gets an answer: the connection is declared dead, and a
+            // new command neither hangs nor reuses it.
+            var live = true
+            for _ in 0..<3000 where live {
+                live = await executor.isConnected(host)
+                if live { try await Task.sleep(for: .milliseconds(10)) }
+            }
+            #expect(!live)
         }
     }
 }

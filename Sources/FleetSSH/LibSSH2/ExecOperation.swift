@@ -53,21 +53,37 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
     var deadline: UInt64? { stop == nil ? timeoutAt : graceAt }
 
     func timeUp(now: UInt64, _ c: SSHConnection) {
-        if stop == nil {
-            stop = .timeout
-        } else if let g = graceAt, now >= g {
-            // The grace is over: close without waiting for the command any longer.
-            graceAt = now + ExecOperation.grace
-            switch state {
-            case .writingStdin, .sendingEOF, .reading: state = .closing
-            case .closing, .waitingClosed: finish(c, readStatus: false)
-            case .opening, .starting: break
-            }
+        guard stop != nil else { return requestStop(.timeout, now: now) }
+        guard let g = graceAt, now >= g else { return }
+        guard stopApplied else {
+            // The stop could not even be delivered (our channel open or exec request never
+            // got its answer) within the grace: the host has stopped responding.
+            return c.hostStoppedResponding("`\(command.display)` could not be stopped")
+        }
+        // The grace is over: close without waiting for the command any longer.
+        graceAt = now + ExecOperation.grace
+        switch state {
+        case .writingStdin, .sendingEOF, .reading: state = .closing
+        case .closing, .waitingClosed: finish(c, readStatus: false)
+        case .opening, .starting: break
         }
     }
 
     func cancel(_ c: SSHConnection) {
-        if stop == nil { stop = .cancel } else { stop = .cancel; graceAt = 0 }
+        if stop == nil { requestStop(.cancel, now: Reactor.now()) } else { stop = .cancel; graceAt = 0 }
+    }
+
+    /// Marks the stop; `advance` applies it as soon as no request of ours is in flight.
+    /// The grace bounds how long that may take.
+    private func requestStop(_ kind: Stop, now: UInt64) {
+        stop = kind
+        graceAt = now + ExecOperation.grace
+    }
+
+    /// True while our channel open or exec request awaits its answer: libssh2 keeps that
+    /// state in the session, so the same call must be repeated until it completes.
+    private func awaitingRequest(_ c: SSHConnection) -> Bool {
+        (state == .opening || state == .starting) && c.holdsRequestSlot(self)
     }
 
     func abort(_ error: RemoteError, _ c: SSHConnection) {
@@ -78,7 +94,7 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
 
     func advance(_ c: SSHConnection) -> OpStep {
         guard let s = c.session, !done else { return .finished }
-        if stop != nil && !stopApplied && !c.owesPendingCall(self) {
+        if stop != nil && !stopApplied && !c.owesPendingCall(self) && !awaitingRequest(c) {
             // A stop changes state (and may add the killer): either way, drive again.
             return applyStop(c) ? .finished : .progressed
         }
@@ -145,10 +161,8 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
     }
 
     /// Turns a requested stop into actions; true when the operation ended right here.
-    /// A channel open or exec request in progress must complete first (libssh2 keeps its
-    /// state in the session), so a stop during it waits and applies afterwards.
+    /// Called only when no request of ours is in flight (see `awaitingRequest`).
     private func applyStop(_ c: SSHConnection) -> Bool {
-        if (state == .opening || state == .starting) && c.holdsRequestSlot(self) { return false }
         stopApplied = true
         graceAt = Reactor.now() + ExecOperation.grace
         switch state {
@@ -159,7 +173,8 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
             state = .closing
         case .writingStdin, .sendingEOF, .reading:
             if let pid = pidLine?.pid {
-                let kill = RemoteCommand(RemoteScript.killGroup(pid), timeout: .seconds(10))
+                // TERM, up to 2 s, then KILL: 5 s is plenty; a host that cannot run it in 5 s is not answering.
+                let kill = RemoteCommand(RemoteScript.killGroup(pid), timeout: .seconds(5))
                 c.add(ExecOperation(kill, host: host, announcePid: false) { _ in })
             }
             state = .reading

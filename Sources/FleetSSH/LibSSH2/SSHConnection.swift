@@ -52,7 +52,14 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
     /// The operation whose call left a packet half-sent. libssh2 1.10 answers any other
     /// packet with LIBSSH2_ERROR_BAD_USE until that same call completes, so nothing else
     /// may touch the session meanwhile.
-    private var outboundOwner: SessionOperation?
+    private var outboundOwner: SessionOperation? {
+        didSet { if outboundOwner == nil { stallDeadline = nil } }
+    }
+    /// Set when the outbound owner's deadline passed while its packet was still half-sent
+    /// (the host is not reading): if the packet is still stuck then, the host has stopped
+    /// responding and the connection is torn down. Without it the reactor would wake for
+    /// the passed deadline over and over.
+    private var stallDeadline: UInt64?
     /// One channel open or channel request (exec, subsystem) at a time per session:
     /// libssh2 1.10 keeps open state in the session, and while waiting for a request's
     /// reply it takes another channel's CHANNEL_SUCCESS for its own failure
@@ -140,6 +147,13 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
 
     var hasTransportError: Bool { transportError != nil }
 
+    /// The host stopped answering (frozen, or the network between went silent): every
+    /// operation fails with connection-lost and the next use connects again.
+    func hostStoppedResponding(_ why: String) {
+        teardown(RemoteError(.connectionLost, host: plan.hostName, "\(plan.address) stopped responding: \(why)"),
+                 polite: false)
+    }
+
     /// Records that the transport is gone (the drive loop then fails every operation).
     func transportFailed(_ rc: Int32, while doing: String) -> RemoteError {
         let (_, message) = session.map(LibSSH2.lastError) ?? (rc, "error \(rc)")
@@ -176,8 +190,10 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
         switch phase {
         case .connecting, .handshaking, .authenticating: return setupDeadline
         case .ready:
-            var earliest: UInt64?
-            for op in ops { if let d = op.deadline, d < (earliest ?? .max) { earliest = d } }
+            var earliest = stallDeadline
+            for op in ops where !(op === outboundOwner && stallDeadline != nil) {
+                if let d = op.deadline, d < (earliest ?? .max) { earliest = d }
+            }
             return earliest
         case .idle, .closed: return nil
         }
@@ -192,8 +208,18 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
                                   "\(stage) to \(plan.address) did not finish within \(plan.connectTimeout.seconds)"),
                       retryable: false)
         case .ready:
-            for op in ops where (op.deadline ?? .max) <= now && op !== outboundOwner { op.timeUp(now: now, self) }
-            drive()
+            if let owner = outboundOwner, (owner.deadline ?? .max) <= now {
+                // Its time is up but it must repeat its half-sent call first: wait one grace.
+                if stallDeadline == nil { stallDeadline = now + ExecOperation.grace }
+                if now >= stallDeadline! {
+                    return hostStoppedResponding("a packet to it has been stuck for \(Duration.nanoseconds(ExecOperation.grace).seconds)")
+                }
+            }
+            for op in ops where (op.deadline ?? .max) <= now && op !== outboundOwner {
+                guard phase == .ready else { break }  // a timeUp may give up on the host
+                op.timeUp(now: now, self)
+            }
+            if phase == .ready { drive() }
         case .idle, .closed:
             return
         }
