@@ -31,19 +31,20 @@ struct ExecCommand: AsyncParsableCommand {
     @Option(name: .customLong("output-limit"), help: ArgumentHelp("Bytes of stdout and of stderr kept per host (the tail).", valueName: "BYTES"))
     var outputLimit: Int = RemoteCommand.defaultOutputLimit
 
-    @Argument(parsing: .captureForPassthrough, help: "The command (after --), run by each host's login shell.")
+    // Only words after `--` are the command: a mistyped option before it is an error, never
+    // a command sent to every host.
+    @Argument(parsing: .postTerminator, help: "The command (after --), run by each host's login shell.")
     var command: [String] = []
 
     func validate() throws {
-        let words = command.first == "--" ? Array(command.dropFirst()) : command
-        if words.isEmpty { throw ValidationError("give the command after --, e.g. fleetup exec -i INV -- uname -r") }
+        if command.isEmpty { throw ValidationError("give the command after --, e.g. fleetup exec -i INV -- uname -r") }
         if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds") }
         if outputLimit < 0 { throw ValidationError("--output-limit cannot be negative") }
     }
 
     func run() async throws {
         let (_, hosts) = try inventory.selectedHosts()
-        let words = command.first == "--" ? Array(command.dropFirst()) : command
+        let words = command
         // One word is sent as written (it may be a whole shell line); several are joined as
         // the shell would see them typed, like ssh does.
         let script = words.joined(separator: " ")

@@ -8,6 +8,7 @@ public struct Fleetup: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "fleetup",
         abstract: "Upgrade fleets of servers safely, in rolling batches over SSH.",
+        version: "0.1.0",
         subcommands: [ExecCommand.self, InventoryCommand.self]
     )
     public init() {}
@@ -41,6 +42,8 @@ public struct Fleetup: AsyncParsableCommand {
         } catch let error as ValidationError {
             fail("\(error)", code: 2)
         } catch {
+            // `fleetup` alone (and ArgumentParser's own help paths) end here as "help requested".
+            if exitCode(for: error) == .success { Self.exit(withError: error) }
             fail("\(error)", code: 1)
         }
     }

@@ -92,19 +92,19 @@ enum HostKeyVerdict: Sendable, Equatable {
 final class KnownHostsStore: Sendable {
     let userFiles: [String]
     let globalFiles: [String]
-    private let entries: Mutex<[KnownHostEntry]>
+    private let entries: Mutex<KnownHostsIndex>
 
     init(userFiles: [String], globalFiles: [String] = ["/etc/ssh/ssh_known_hosts"]) {
         self.userFiles = userFiles
         self.globalFiles = globalFiles
-        var all: [KnownHostEntry] = []
+        var index = KnownHostsIndex()
         for file in userFiles + globalFiles {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { continue }
             for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-                if let e = KnownHostEntry.parse(line, origin: "\(file):\(i + 1)") { all.append(e) }
+                if let e = KnownHostEntry.parse(line, origin: "\(file):\(i + 1)") { index.add(e) }
             }
         }
-        entries = Mutex(all)
+        entries = Mutex(index)
     }
 
     /// Key types known for the host, in file order: the server is asked for these first,
@@ -112,7 +112,7 @@ final class KnownHostsStore: Sendable {
     func knownKeyTypes(host: String, port: Int) -> [String] {
         let name = KnownHostEntry.lookupName(host: host, port: port)
         var types: [String] = []
-        for e in entries.withLock({ $0 }) where e.marker == .none && e.matches(name) && !types.contains(e.keyType) {
+        for e in entries.withLock({ $0.candidates(name) }) where e.marker == .none && !types.contains(e.keyType) {
             types.append(e.keyType)
         }
         return types
@@ -120,7 +120,7 @@ final class KnownHostsStore: Sendable {
 
     func verify(host: String, port: Int, keyType: String, keyBlob: [UInt8]) -> HostKeyVerdict {
         let name = KnownHostEntry.lookupName(host: host, port: port)
-        let candidates = entries.withLock { $0 }.filter { $0.matches(name) }
+        let candidates = entries.withLock { $0.candidates(name) }
         if let r = candidates.first(where: { $0.marker == .revoked && $0.keyBlob == keyBlob }) {
             return .revoked(origin: r.origin)
         }
@@ -153,8 +153,8 @@ final class KnownHostsStore: Sendable {
             guard write(fd, bytes, bytes.count) == bytes.count else {
                 throw KnownHostsError(message: "cannot write \(file): \(String(cString: strerror(errno)))")
             }
-            list.append(KnownHostEntry(marker: .none, names: .patterns([name]), keyType: keyType,
-                                       keyBlob: keyBlob, origin: "\(file) (recorded by this run)"))
+            list.add(KnownHostEntry(marker: .none, names: .patterns([name]), keyType: keyType,
+                                    keyBlob: keyBlob, origin: "\(file) (recorded by this run)"))
         }
     }
 
@@ -169,6 +169,32 @@ final class KnownHostsStore: Sendable {
     struct KnownHostsError: Error, CustomStringConvertible {
         var message: String
         var description: String { message }
+    }
+}
+
+/// known_hosts entries in file order, with the lines that name hosts literally (most of
+/// them) indexed by name: a lookup reads those directly and scans only the hashed,
+/// wildcard and negated lines, instead of every line for every connection.
+struct KnownHostsIndex: Sendable {
+    private var all: [KnownHostEntry] = []
+    private var byName: [String: [Int]] = [:]
+    private var scanned: [Int] = []
+
+    mutating func add(_ entry: KnownHostEntry) {
+        let i = all.count
+        all.append(entry)
+        if case .patterns(let names) = entry.names,
+           !names.contains(where: { $0.contains(where: { "*?!".contains($0) }) }) {
+            for n in Set(names) { byName[n, default: []].append(i) }
+        } else {
+            scanned.append(i)
+        }
+    }
+
+    /// Every entry that names `lookupName`, in file order.
+    func candidates(_ lookupName: String) -> [KnownHostEntry] {
+        let hits = (byName[lookupName] ?? []) + scanned.filter { all[$0].matches(lookupName) }
+        return hits.sorted().map { all[$0] }
     }
 }
 

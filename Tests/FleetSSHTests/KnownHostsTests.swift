@@ -97,6 +97,24 @@ struct KnownHostsTests {
         #expect(reread.verify(host: "127.0.0.1", port: 2201, keyType: "ssh-ed25519", keyBlob: Base64.decode(keyA)!) != .unknown)
     }
 
+    @Test("indexed literal lines and scanned wildcard/hashed lines come back in file order")
+    func indexOrder() throws {
+        let salt = Array("saltsaltsaltsaltsalt".utf8)
+        let hash = Digest.hmacSHA1(key: salt, message: Array("web1.example.com".utf8))
+        var index = KnownHostsIndex()
+        let lines = [
+            "*.example.com ecdsa-sha2-nistp256 \(keyA)",                                   // 1: wildcard
+            "web1.example.com,web2.example.com ssh-ed25519 \(keyA)",                        // 2: literal
+            "db1.example.com ssh-ed25519 \(keyB)",                                          // 3: other host
+            "|1|\(Base64.encode(salt))|\(Base64.encode(hash)) ssh-rsa \(keyB)",              // 4: hashed
+            "web*,!web1.example.com ssh-dss \(keyB)",                                       // 5: negated for web1
+        ]
+        for (i, l) in lines.enumerated() { index.add(try #require(KnownHostEntry.parse(l[...], origin: "t:\(i + 1)"))) }
+        #expect(index.candidates("web1.example.com").map(\.origin) == ["t:1", "t:2", "t:4"])
+        #expect(index.candidates("web2.example.com").map(\.origin) == ["t:1", "t:2", "t:5"])
+        #expect(index.candidates("other.org").isEmpty)
+    }
+
     @Test("glob", arguments: [
         ("*", "", true), ("a*b", "ab", true), ("a*b", "axxb", true), ("a*b", "axxc", false),
         ("*.*", "a.b", true), ("?", "", false), ("**x", "yyx", true),
