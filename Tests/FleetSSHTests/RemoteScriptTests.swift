@@ -44,9 +44,9 @@ struct RemoteScriptTests {
         #expect(r.output == "123")
     }
 
-    @Test("the wrapper evals the exact script, quoted")
+    @Test("the wrapper puts the exact script after the pid line, unquoted")
     func wrapper() {
-        #expect(RemoteScript.announcingPid("echo 'a b'") == #"printf '%s\n' "$$"; eval 'echo '\''a b'\'''"#)
+        #expect(RemoteScript.announcingPid("echo 'a b'") == #"printf '%s\n' "$$""# + "\necho 'a b'")
         #expect(RemoteScript.killGroup(42).hasPrefix("kill -s TERM -- -42"))
     }
 }

@@ -143,6 +143,15 @@ struct ExecTests {
         }
     }
 
+    @Test("the command runs as the session's own process: no extra fork per command")
+    func noExtraProcess() async throws {
+        try await withExecutor(FleetSpec(count: 1)) { fleet, executor in
+            // bash runs the last simple command in place: $$ is then ps itself.
+            let r = try await executor.run(RemoteCommand("ps -o comm= -p $$"), on: fleet.inventoryHosts[0])
+            #expect(r.stdout.text == "ps\n")
+        }
+    }
+
     @Test("many commands at once on one connection")
     func concurrentChannels() async throws {
         try await withExecutor(FleetSpec(count: 1)) { fleet, executor in
