@@ -21,7 +21,7 @@ final class Reactor: @unchecked Sendable {
     // @unchecked: `handlers`, `interest` and `running` are touched only on the reactor
     // thread; the submission queue is behind a Mutex; the fds are immutable after init.
     private let epollFd: Int32
-    private let wakeFd: Int32
+    let wakeFd: Int32
     private let queue = Mutex<[@Sendable () -> Void]>([])
     private var handlers: [Int32: ReactorHandler] = [:]
     private var interest: [Int32: UInt32] = [:]
@@ -30,6 +30,9 @@ final class Reactor: @unchecked Sendable {
     /// A read buffer shared by every session of this reactor (used on its thread only),
     /// so idle connections cost no buffer of their own.
     let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 32 * 1024, alignment: 16)
+    /// Set when the loop has ended (after `shutdown`); read from any thread.
+    private let stoppedFlag = Atomic<Bool>(false)
+    var hasStopped: Bool { stoppedFlag.load(ordering: .acquiring) }
     /// Handlers that asked to be driven again before the next wait (fairness cap hit).
     private var again: [ReactorHandler] = []
 
@@ -39,11 +42,24 @@ final class Reactor: @unchecked Sendable {
         guard epollFd >= 0, wakeFd >= 0 else { throw POSIXError.current("epoll/eventfd") }
         var ev = epoll_event(events: EPOLLIN.rawValue, data: epoll_data_t(fd: wakeFd))
         epoll_ctl(epollFd, EPOLL_CTL_ADD, wakeFd, &ev)
-        let thread = Thread { [unowned self] in self.loop() }
+        // The thread holds the reactor until its loop ends, so the reactor (and its fds)
+        // outlive every event the loop handles.
+        let thread = Thread { self.loop() }
         thread.name = name
         thread.stackSize = 1 << 20
         self.thread = thread
         thread.start()
+    }
+
+    /// The fds close only here, when nothing can reach the reactor any more. Closing them
+    /// when the loop ends was a real bug: a late `submit` (a second shutdown) then wrote
+    /// its 8 bytes into whatever socket had reused the eventfd's number, and the SSH
+    /// stream of an unrelated connection broke ("Bad packet length 16777216" on the
+    /// server: the bytes 01 00 00 00 read as a packet length).
+    deinit {
+        close(epollFd)
+        close(wakeFd)
+        scratch.deallocate()
     }
 
     /// Runs `work` on the reactor thread (soon; in submission order).
@@ -137,8 +153,8 @@ final class Reactor: @unchecked Sendable {
                 if let d = h.nextDeadline, d <= now { h.deadlinePassed(now: now) }
             }
         }
-        close(epollFd)
-        close(wakeFd)
+        thread = nil
+        stoppedFlag.store(true, ordering: .releasing)
     }
 
     /// Milliseconds until the earliest deadline (rounded up, so a wake is never early), or -1.
