@@ -40,8 +40,15 @@ public final class LocalProcess: Sendable {
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         let env = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
         var pid: pid_t = 0
-        let rc = withCStrings([executable] + arguments) { argv in
-            withCStrings(env) { envp in posix_spawn(&pid, executable, &actions, &attributes, argv, envp) }
+        var rc: Int32 = 0
+        // "Text file busy" passes once the process that holds a write descriptor (a fork of
+        // some other thread, about to exec) lets go: try a few times before giving up.
+        for attempt in 0..<5 {
+            rc = withCStrings([executable] + arguments) { argv in
+                withCStrings(env) { envp in posix_spawn(&pid, executable, &actions, &attributes, argv, envp) }
+            }
+            guard rc == ETXTBSY else { break }
+            usleep(useconds_t(10_000 << attempt))
         }
         guard rc == 0 else { throw Failure(description: "\(label): \(String(cString: strerror(rc)))") }
         self.pid = pid
@@ -85,6 +92,24 @@ public final class LocalProcess: Sendable {
     public static func run(_ executable: String, _ arguments: [String],
                            environment: [String: String]? = nil) throws -> String {
         try LocalProcess(executable, arguments, environment: environment).wait()
+    }
+
+    /// Writes a file (replacing it) through a close-on-exec descriptor. A program written
+    /// with a plain descriptor can fail to start with "text file busy": a process that
+    /// another thread forks meanwhile inherits the write descriptor until it execs.
+    public static func writeFile(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw Failure(description: "cannot write \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw Failure(description: "cannot write \(path): \(String(cString: strerror(errno)))") }
+            offset += n
+        }
+        // open's mode is filtered by the umask; the caller asked for exactly this one.
+        fchmod(fd, mode)
     }
 
     /// Finds a program on PATH or in the usual system folders (sshd lives in /usr/sbin).

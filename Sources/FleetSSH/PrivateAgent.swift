@@ -39,7 +39,7 @@ final class PrivateAgent: @unchecked Sendable {
             printf '%s\\n' "$FLEETUP_ASKPASS_SECRET"
 
             """
-        _ = FileManager.default.createFile(atPath: askpass, contents: Data(script.utf8), attributes: [.posixPermissions: 0o700])
+        try LocalProcess.writeFile(askpass, Array(script.utf8), mode: 0o700)
     }
 
     /// Decrypts `keyFile` into the agent. Throws with ssh-add's words when it fails.
@@ -58,7 +58,8 @@ final class PrivateAgent: @unchecked Sendable {
         do {
             try LocalProcess.run(sshAdd, ["-q", keyFile], environment: env)
         } catch {
-            throw LocalProcess.Failure(description: "could not decrypt \(keyFile) (wrong passphrase?)")
+            // ssh-add's own words, which say whether the passphrase or something else failed.
+            throw LocalProcess.Failure(description: "could not decrypt \(keyFile) (wrong passphrase?): \(error)")
         }
     }
 

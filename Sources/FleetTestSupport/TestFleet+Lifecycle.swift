@@ -106,7 +106,10 @@ extension TestFleet {
         try fm.createDirectory(atPath: "\(directory)/bin", withIntermediateDirectories: true)
         try fm.createDirectory(atPath: "\(directory)/client", withIntermediateDirectories: true)
         if fm.fileExists(atPath: self.fakeApp) { try fm.removeItem(atPath: self.fakeApp) }
-        try fm.copyItem(atPath: fakeApp, toPath: self.fakeApp)
+        guard let program = fm.contents(atPath: fakeApp) else {
+            throw Tool.Failure(description: "cannot read \(fakeApp)")
+        }
+        try LocalProcess.writeFile(self.fakeApp, [UInt8](program), mode: 0o755)
         // Written first, so `down` can clean up even if a later step fails.
         try JSONEncoder().encode(State(user: user, hosts: hosts)).write(to: URL(fileURLWithPath: stateFile))
 
@@ -161,9 +164,6 @@ extension TestFleet {
     }
 
     private func write(_ text: String, to path: String, mode: Int? = nil) throws {
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        if let mode {
-            try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
-        }
+        try LocalProcess.writeFile(path, Array(text.utf8), mode: mode_t(mode ?? 0o644))
     }
 }
