@@ -9,13 +9,15 @@ extension TestFleet {
     public static func with<T: Sendable>(_ spec: FleetSpec, _ body: (TestFleet) async throws -> T) async throws -> T {
         let dir = NSTemporaryDirectory() + "fleetup-test-\(getpid())-\(UUID().uuidString.prefix(8))"
         let fakeApp = try builtFakeApp()
+        // FLEETUP_KEEP_FLEETS=1 keeps each fleet's files (sshd logs) after its test, for debugging.
+        let keep = ProcessInfo.processInfo.environment["FLEETUP_KEEP_FLEETS"] == "1"
         let fleet = try await offPool { try TestFleet.up(spec, in: dir, fakeApp: fakeApp) }
         do {
             let result = try await body(fleet)
-            try await offPool { try fleet.down() }
+            try await offPool { try fleet.down(keepFiles: keep) }
             return result
         } catch {
-            try? await offPool { try fleet.down() }
+            try? await offPool { try fleet.down(keepFiles: keep) }
             throw error
         }
     }

@@ -156,16 +156,18 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
 
     /// Records that the transport is gone (the drive loop then fails every operation).
     func transportFailed(_ rc: Int32, while doing: String) -> RemoteError {
-        let (_, message) = session.map(LibSSH2.lastError) ?? (rc, "error \(rc)")
+        let (code, message) = session.map(LibSSH2.lastError) ?? (rc, "error \(rc)")
         let error = RemoteError(.connectionLost, host: plan.hostName,
-                                "connection to \(plan.address) lost while \(doing): \(message)")
+                                "connection to \(plan.address) lost: \(message) (\(LibSSH2.errorName(code == 0 ? rc : code)); \(doing))")
         if transportError == nil { transportError = error }
         return error
     }
 
     /// libssh2's message for the last error, for operation failures.
     func lastErrorMessage() -> String {
-        session.map { LibSSH2.lastError($0).message } ?? "no session"
+        guard let session else { return "no session" }
+        let (code, message) = LibSSH2.lastError(session)
+        return "\(message) (\(LibSSH2.errorName(code)))"
     }
 
     /// The reactor's scratch buffer for reads (reactor thread only).
