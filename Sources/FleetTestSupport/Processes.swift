@@ -19,6 +19,12 @@ enum Processes {
         return entries.compactMap { pid_t($0) }.filter { parent(of: $0) == pid }
     }
 
+    /// Every process whose command line contains `text` (a fleet's own folder).
+    static func all(commandLineContaining text: String) -> [pid_t] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { pid_t($0) }.filter { commandLine($0).contains(text) }
+    }
+
     /// Children, grandchildren and so on (sshd's per-connection monitor forks the session
     /// process, which forks the user's command).
     static func descendants(of pid: pid_t) -> [pid_t] {

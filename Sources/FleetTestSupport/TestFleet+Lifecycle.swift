@@ -70,6 +70,18 @@ extension TestFleet {
                 }
             }
         }
+        // Also the fleet's sshd and app processes found by their command lines (the folder
+        // is unique): an sshd whose pid file was not written yet when a failed `up` cleaned
+        // up, an app server whose pid file was lost. Nothing else (a fleetup using the
+        // fleet's inventory is not the fleet's to stop).
+        let ours = Processes.all(commandLineContaining: directory + "/").filter {
+            let line = Processes.commandLine($0)
+            return (line.hasPrefix("sshd") && line.contains(directory + "/hosts/")) || line.hasPrefix(fakeApp)
+        }
+        for pid in ours where !pids.contains(pid) {
+            pids.append(pid)
+            pids.append(contentsOf: Processes.children(of: pid))
+        }
         Processes.terminate(pids)
         if !keepFiles { try? FileManager.default.removeItem(atPath: directory) }
     }
