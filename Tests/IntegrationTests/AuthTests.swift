@@ -120,6 +120,46 @@ struct AuthTests {
         }
     }
 
+    @Test("ecdsa keys authenticate (P-256, P-384, P-521)", arguments: ["256", "384", "521"])
+    func ecdsa(bits: String) async throws {
+        try await withExecutor(FleetSpec(count: 1)) { fleet, executor in
+            let path = fleet.directory + "/client/ecdsa\(bits)"
+            try LocalProcess.run(keygen, ["-q", "-t", "ecdsa", "-b", bits, "-N", "", "-f", path])
+            let pub = try String(contentsOfFile: path + ".pub", encoding: .utf8)
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: fleet.directory + "/client/authorized_keys"))
+            handle.seekToEndOfFile()
+            handle.write(Data(pub.utf8))
+            try handle.close()
+            let host = fleet.inventoryHosts[0].with(["ansible_ssh_private_key_file": .string(path)])
+            let info = try await executor.connect(host)
+            #expect(info.authenticatedWith.contains("ecdsa-sha2-nistp\(bits)"))
+            #expect(try await executor.run(RemoteCommand("echo ok"), on: host).stdout.text == "ok\n")
+        }
+    }
+
+    @Test("fleetup exec reads an encrypted key's passphrase from FLEETUP_SSH_PASSPHRASE, and never prints it")
+    func passphraseFromEnvironment() async throws {
+        try await TestFleet.with(FleetSpec(count: 3)) { fleet in
+            let key = try authorizedKey(fleet, type: "ed25519", passphrase: "s3cret-phrase")
+            // The same fleet, with the encrypted key as every host's key.
+            let inventory = fleet.directory + "/encrypted.yml"
+            let text = try String(contentsOfFile: fleet.inventoryPath, encoding: .utf8)
+                .replacingOccurrences(of: fleet.clientKey, with: key)
+            try text.write(toFile: inventory, atomically: true, encoding: .utf8)
+            var env = ProcessInfo.processInfo.environment
+            env["FLEETUP_SSH_PASSPHRASE"] = "s3cret-phrase"
+            let args = ["exec", "-i", inventory, "--known-hosts", fleet.knownHosts, "--", "echo in"]
+            let r = try await TestFleet.runProgram(try TestFleet.builtProduct("fleetup"), args, environment: env)
+            #expect(r.status == 0)
+            #expect(r.stdout.contains("== host[01-03] (3): exit 0\nin\n"))
+            #expect(!(r.stdout + r.stderr).contains("s3cret-phrase"))
+            env["FLEETUP_SSH_PASSPHRASE"] = nil
+            let without = try await TestFleet.runProgram(try TestFleet.builtProduct("fleetup"), args, environment: env)
+            #expect(without.status == 3)
+            #expect(without.stdout.contains("is encrypted: set FLEETUP_SSH_PASSPHRASE"))
+        }
+    }
+
     @Test("an RSA key against OpenSSH >= 8.8 says why it cannot work with libssh2 < 1.11")
     func rsaAgainstModernOpenSSH() async throws {
         try await withExecutor(FleetSpec(count: 1)) { fleet, executor in
