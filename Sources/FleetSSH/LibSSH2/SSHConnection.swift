@@ -46,8 +46,8 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
     private let brokenFlag = Atomic<Bool>(false)
 
     var session: OpaquePointer?
-    private(set) var fd: Int32 = -1
-    private(set) var phase: Phase = .idle
+    var fd: Int32 = -1
+    var phase: Phase = .idle
     private var ops: [SessionOperation] = []
     /// The operation whose call left a packet half-sent. libssh2 1.10 answers any other
     /// packet with LIBSSH2_ERROR_BAD_USE until that same call completes, so nothing else
@@ -65,11 +65,11 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
     /// reply it takes another channel's CHANNEL_SUCCESS for its own failure
     /// (`_libssh2_packet_requirev` matches the type, then misses the channel id).
     private var requestSlotOwner: SessionOperation?
-    private var setupDeadline: UInt64 = 0
-    private var setupWaiter: CheckedContinuation<ConnectionInfo, Error>?
-    private let startedAt = Reactor.now()
+    var setupDeadline: UInt64 = 0
+    var setupWaiter: CheckedContinuation<ConnectionInfo, Error>?
+    let startedAt = Reactor.now()
     var auth = AuthProgress()
-    private var hostKey: (type: String, fingerprint: String) = ("", "")
+    var hostKey: (type: String, fingerprint: String) = ("", "")
     /// Set by operations when libssh2 reports the transport gone.
     private var transportError: RemoteError?
     private var driving = false
@@ -227,110 +227,6 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
         }
     }
 
-    // MARK: - setup
-
-    private func begin(_ continuation: CheckedContinuation<ConnectionInfo, Error>) {
-        setupWaiter = continuation
-        setupDeadline = Reactor.now() + plan.connectTimeout.nanoseconds
-        switch TCPSocket.startConnect(to: plan.address) {
-        case .failure(let e):
-            return failSetup(RemoteError(.unreachable, host: plan.hostName, "\(plan.address): \(TCPSocket.describe(e.code))"),
-                             retryable: e.code == ECONNREFUSED)
-        case .success(let socket):
-            fd = socket
-            phase = .connecting
-            reactor.register(fd, self, readable: false, writable: true)
-        }
-    }
-
-    private func finishTCPConnect() {
-        let code = TCPSocket.connectError(fd)
-        guard code == 0 else {
-            return failSetup(RemoteError(.unreachable, host: plan.hostName, "\(plan.address): \(TCPSocket.describe(code))"),
-                             retryable: code == ECONNREFUSED || code == ECONNRESET)
-        }
-        _ = LibSSH2.initialized
-        guard let s = libssh2_session_init_ex(nil, nil, nil, nil) else {
-            return failSetup(RemoteError(.connectionLost, host: plan.hostName, "libssh2 could not create a session"),
-                             retryable: false)
-        }
-        session = s
-        libssh2_session_set_blocking(s, 0)
-        fleet_session_use_quickack(s)
-        preferKnownHostKeyTypes(s)
-        phase = .handshaking
-        reactor.update(fd, readable: true, writable: false)
-        drive()
-    }
-
-    /// Asks the server for the host key types known_hosts already has for it, first
-    /// (as OpenSSH does), so a known host is not reported unknown for offering another type.
-    private func preferKnownHostKeyTypes(_ s: OpaquePointer) {
-        let known = plan.knownHosts.knownKeyTypes(host: plan.hostKeyName, port: plan.port)
-        guard !known.isEmpty else { return }
-        let supported = LibSSH2.supportedHostKeyAlgorithms(s)
-        let first = known.filter(supported.contains)
-        guard !first.isEmpty else { return }
-        let order = first + supported.filter { !first.contains($0) }
-        _ = libssh2_session_method_pref(s, LIBSSH2_METHOD_HOSTKEY, order.joined(separator: ","))
-    }
-
-    private func advanceSetup() {
-        guard let s = session else { return }
-        if phase == .handshaking {
-            let rc = libssh2_session_handshake(s, fd)
-            if LibSSH2.isAgain(rc) { return }
-            guard rc == 0 else {
-                let (_, message) = LibSSH2.lastError(s)
-                let noBanner = rc == LIBSSH2_ERROR_SOCKET_DISCONNECT || rc == LIBSSH2_ERROR_BANNER_RECV
-                    || rc == LIBSSH2_ERROR_SOCKET_RECV
-                return failSetup(RemoteError(.unreachable, host: plan.hostName,
-                                             "SSH handshake with \(plan.address) failed: \(message)"),
-                                 retryable: noBanner)
-            }
-            if let refusal = verifyHostKey(s) { return failSetup(refusal, retryable: false) }
-            phase = .authenticating
-        }
-        if phase == .authenticating {
-            switch advanceAuth(s) {
-            case .blocked:
-                return
-            case .failed(let error):
-                return failSetup(error, retryable: false)
-            case .done(let how):
-                phase = .ready
-                let banner = libssh2_session_banner_get(s).map { String(cString: $0) } ?? "unknown"
-                let info = ConnectionInfo(serverBanner: banner, hostKeyType: hostKey.type,
-                                          hostKeyFingerprint: hostKey.fingerprint, authenticatedWith: how,
-                                          setupDuration: .nanoseconds(Reactor.now() - startedAt))
-                setupWaiter?.resume(returning: info)
-                setupWaiter = nil
-            }
-        }
-    }
-
-    private func verifyHostKey(_ s: OpaquePointer) -> RemoteError? {
-        var len = 0
-        var type: Int32 = 0
-        guard let raw = libssh2_session_hostkey(s, &len, &type) else {
-            return RemoteError(.hostKeyUnknown, host: plan.hostName, "the server at \(plan.address) sent no host key")
-        }
-        let blob = [UInt8](UnsafeRawBufferPointer(start: raw, count: len))
-        let keyType = LibSSH2.keyType(ofBlob: blob)
-        hostKey = (keyType, Digest.fingerprint(ofKeyBlob: blob))
-        let verdict = plan.knownHosts.verify(host: plan.hostKeyName, port: plan.port, keyType: keyType, keyBlob: blob)
-        return HostKeyCheck.refusal(verdict, plan: plan, keyType: keyType, fingerprint: hostKey.fingerprint) {
-            try plan.knownHosts.record(host: plan.hostKeyName, port: plan.port, keyType: keyType, keyBlob: blob)
-        }
-    }
-
-    private func failSetup(_ error: RemoteError, retryable: Bool) {
-        let waiter = setupWaiter
-        setupWaiter = nil
-        teardown(error, polite: false)
-        waiter?.resume(throwing: SetupFailure(error: error, retryable: retryable))
-    }
-
     // MARK: - driving
 
     /// Advances setup or every operation until nothing moves. While an operation owns a
@@ -386,7 +282,7 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
         }
     }
 
-    private func updateInterest() {
+    func updateInterest() {
         guard fd >= 0, let s = session, phase != .closed, phase != .connecting else { return }
         let outbound = libssh2_session_block_directions(s) & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0
         // An idle session reads nothing: bytes the server sends meanwhile (rare) wait in the
@@ -395,7 +291,7 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
     }
 
     /// Fails every operation with `error`, frees the session and closes the socket.
-    private func teardown(_ error: RemoteError, polite: Bool) {
+    func teardown(_ error: RemoteError, polite: Bool) {
         guard phase != .closed else { return }
         brokenFlag.store(true, ordering: .releasing)
         phase = .closed
