@@ -43,7 +43,7 @@ struct ExecCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (_, hosts) = try inventory.selectedHosts()
+        let hosts = try inventory.reachableHosts()
         let words = command
         // One word is sent as written (it may be a whole shell line); several are joined as
         // the shell would see them typed, like ssh does.
