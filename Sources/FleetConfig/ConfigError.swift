@@ -30,18 +30,15 @@ public struct ConfigErrors: Error, Sendable, CustomStringConvertible {
 /// Something Ansible accepts with a warning, and so does fleetup: the inventory still loads,
 /// and the CLI prints `warning: file:line: problem` on stderr.
 public struct ConfigWarning: Sendable, Hashable, CustomStringConvertible {
-    public var file: String
-    public var line: Int?
-    public var message: String
+    /// Where, and what: the same shape as an error, without stopping the load.
+    public var problem: ConfigError
 
     public init(file: String, line: Int? = nil, _ message: String) {
-        self.file = file
-        self.line = line
-        self.message = message
+        problem = ConfigError(file: file, line: line, message)
     }
 
-    public var description: String {
-        if let line { return "\(file):\(line): \(message)" }
-        return "\(file): \(message)"
-    }
+    public var file: String { problem.file }
+    public var line: Int? { problem.line }
+    public var message: String { problem.message }
+    public var description: String { problem.description }
 }

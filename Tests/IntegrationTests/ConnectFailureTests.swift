@@ -75,9 +75,8 @@ struct ConnectFailureTests {
             let host = fleet.inventoryHosts[0]
             let task = Task { try await executor.run(RemoteCommand("echo started; exec sleep 600"), on: host) }
             // Wait until the long command runs, then kill its sshd and every session process.
-            var running = false
-            for _ in 0..<200 where !running {
-                running = try await executor.run(RemoteCommand("pgrep -f 'sleep 600' >/dev/null"), on: host).succeeded
+            let running = try await eventually {
+                try await executor.run(RemoteCommand("pgrep -f 'sleep 600' >/dev/null"), on: host).succeeded
             }
             #expect(running)
             fleet.stopSSH(on: fleet.hosts[0])
@@ -98,12 +97,8 @@ struct ConnectFailureTests {
             #expect(await executor.isConnected(host))
             // Kill the per-connection sshd processes only: the listener stays up.
             fleet.stopConnections(on: fleet.hosts[0])
-            var live = true
-            for _ in 0..<500 where live {
-                live = await executor.isConnected(host)
-                if live { try await Task.sleep(for: .milliseconds(10)) }
-            }
-            #expect(!live)
+            let noticed = try await eventually { await !executor.isConnected(host) }
+            #expect(noticed)
             let second = try await executor.run(RemoteCommand("echo $PPID"), on: host)
             #expect(second.succeeded)
             #expect(!first.isEmpty && second.stdout.text != first)
@@ -119,11 +114,7 @@ struct FrozenHostTests {
             let host = fleet.inventoryHosts[0]
             let task = Task { try await executor.run(RemoteCommand("echo $$ > $HOME/pid; exec sleep 600", timeout: .seconds(1)), on: host) }
             let pidFile = fleet.hosts[0].root + "/home/pid"
-            var started = false
-            for _ in 0..<500 where !started {
-                started = (try? String(contentsOfFile: pidFile, encoding: .utf8))?.hasSuffix("\n") == true
-                if !started { try await Task.sleep(for: .milliseconds(10)) }
-            }
+            let started = try await eventually { hasLine(pidFile) }
             #expect(started)
             // Freeze the sshd processes serving the connection (the host stops answering).
             let frozen = fleet.freezeConnections(on: fleet.hosts[0])
@@ -133,12 +124,8 @@ struct FrozenHostTests {
             #expect(result.timedOut)
             // The kill request never gets an answer: the connection is declared dead, and a
             // new command neither hangs nor reuses it.
-            var live = true
-            for _ in 0..<3000 where live {
-                live = await executor.isConnected(host)
-                if live { try await Task.sleep(for: .milliseconds(10)) }
-            }
-            #expect(!live)
+            let givenUp = try await eventually(within: .seconds(30)) { await !executor.isConnected(host) }
+            #expect(givenUp)
         }
     }
 }

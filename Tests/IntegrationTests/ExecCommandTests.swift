@@ -96,11 +96,7 @@ struct ExecCommandTests {
             ])
             // Every host has started its command once its pid file exists (local files).
             let pidFiles = fleet.hosts.map { $0.root + "/home/pid" }
-            var started = false
-            for _ in 0..<1000 where !started {
-                started = pidFiles.allSatisfy { (try? String(contentsOfFile: $0, encoding: .utf8))?.hasSuffix("\n") == true }
-                if !started { try await Task.sleep(for: .milliseconds(10)) }
-            }
+            let started = try await eventually { pidFiles.allSatisfy(hasLine) }
             #expect(started)
             kill(process.pid, SIGINT)
             let r = try await TestFleet.waitForExit(process)

@@ -115,10 +115,7 @@ struct ExecTests {
                 try await executor.run(RemoteCommand("echo $$ > $HOME/cancel.pid; echo started; exec sleep 600"), on: host)
             }
             // Wait until the command really runs (its pid file exists), then cancel.
-            var started = false
-            for _ in 0..<200 where !started {
-                started = try await executor.run(RemoteCommand("test -s $HOME/cancel.pid"), on: host).succeeded
-            }
+            let started = try await eventually { hasLine(fleet.hosts[0].root + "/home/cancel.pid") }
             #expect(started)
             task.cancel()
             let error = await remoteError { _ = try await task.value }

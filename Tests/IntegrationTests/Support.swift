@@ -54,3 +54,21 @@ final class Recorder<T: Sendable>: Sendable {
     func append(_ item: T) { items.withLock { $0.append(item) } }
     var all: [T] { items.withLock { $0 } }
 }
+
+/// Waits until `condition` holds, checking every 10 ms for at most `limit`; returns whether
+/// it held. For conditions on other processes (a remote command has started, a connection
+/// was noticed closed), which offer nothing to await: the wait ends the moment they hold.
+func eventually(within limit: Duration = .seconds(10),
+                _ condition: () async throws -> Bool) async throws -> Bool {
+    let deadline = ContinuousClock.now + limit
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+    return try await condition()
+}
+
+/// True once `path` holds a complete line (a remote command wrote its pid there).
+func hasLine(_ path: String) -> Bool {
+    (try? String(contentsOfFile: path, encoding: .utf8))?.hasSuffix("\n") == true
+}
