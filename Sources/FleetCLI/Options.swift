@@ -86,11 +86,20 @@ struct ConnectionOptions: ParsableArguments {
         c.maxConcurrentHandshakes = handshakes
         if let user { c.defaultUser = user }
         if let privateKey { c.defaultIdentityFiles = [privateKey] }
+        c.warn = { message in FileHandle.standardError.write(Data("fleetup: \(message)\n".utf8)) }
         return c
     }
 }
 
-extension HostKeyPolicy: ExpressibleByArgument {}
+// `no` exists only as an ssh_config setting the operator wrote, never as a flag.
+extension HostKeyPolicy: ExpressibleByArgument {
+    public init?(argument: String) {
+        guard argument != HostKeyPolicy.insecureAcceptAny.rawValue else { return nil }
+        self.init(rawValue: argument)
+    }
+
+    public static var allValueStrings: [String] { [HostKeyPolicy.strict.rawValue, HostKeyPolicy.acceptNew.rawValue] }
+}
 
 /// Seconds given on the command line (`2`, `0.5`) as a Duration.
 func duration(seconds: Double) -> Duration { .milliseconds(Int64((seconds * 1000).rounded())) }

@@ -30,6 +30,8 @@ struct ConnectPlan: Sendable {
     var policy: HostKeyPolicy
     /// TCP connect + SSH handshake + authentication.
     var connectTimeout: Duration
+    /// Where warnings go (a host key accepted unchecked).
+    var warn: @Sendable (String) -> Void
 
     /// `host01 (127.0.0.1:2222)` for messages.
     var label: String { "\(hostName) (\(address))" }

@@ -29,7 +29,9 @@ actor IdentityResolver {
                 if case .success(let id) = await load(path, host: settings.hostName) { out.append(id) }
             }
         }
-        if let socket = configuration.agentSocket, !socket.isEmpty {
+        // IdentitiesOnly: the listed files only. IdentityAgent: this host's agent, or none.
+        let socket = settings.identityAgent.map(expandTilde) ?? configuration.agentSocket
+        if !settings.identitiesOnly, let socket, !socket.isEmpty, socket.lowercased() != "none" {
             out.append(.agent(socket: socket, label: "ssh-agent (\(socket))"))
         }
         return out

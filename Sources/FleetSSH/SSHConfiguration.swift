@@ -1,4 +1,5 @@
 import FleetCore
+import struct FleetCore.Host
 import Foundation
 
 /// The run-wide SSH settings (per-host ones come from the inventory's connection vars).
@@ -27,6 +28,11 @@ public struct SSHConfiguration: Sendable {
     public var defaultUser: String
     /// Reactor threads sharing the connections.
     public var reactorThreads: Int
+    /// How a host's connection settings are found: its inventory vars by default; the CLI
+    /// puts ssh_config (and jump hosts) on top.
+    public var resolve: @Sendable (Host) -> ConnectionSettings
+    /// Receives warnings that must reach the operator (a host key accepted unchecked).
+    public var warn: @Sendable (String) -> Void
 
     public init(knownHostsFiles: [String] = [NSHomeDirectory() + "/.ssh/known_hosts"],
                 globalKnownHostsFiles: [String] = ["/etc/ssh/ssh_known_hosts"],
@@ -41,7 +47,9 @@ public struct SSHConfiguration: Sendable {
                     ProcessInfo.processInfo.environment["FLEETUP_SSH_PASSPHRASE"]
                 },
                 defaultUser: String = SSHConfiguration.localUser,
-                reactorThreads: Int = 1) {
+                reactorThreads: Int = 1,
+                resolve: @escaping @Sendable (Host) -> ConnectionSettings = { $0.connection },
+                warn: @escaping @Sendable (String) -> Void = { _ in }) {
         self.knownHostsFiles = knownHostsFiles
         self.globalKnownHostsFiles = globalKnownHostsFiles
         self.hostKeyPolicy = hostKeyPolicy
@@ -54,6 +62,8 @@ public struct SSHConfiguration: Sendable {
         self.passphrase = passphrase
         self.defaultUser = defaultUser
         self.reactorThreads = reactorThreads
+        self.resolve = resolve
+        self.warn = warn
     }
 
     /// The name of the user running fleetup.

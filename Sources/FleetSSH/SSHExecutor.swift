@@ -1,13 +1,15 @@
 import FleetCore
 import struct FleetCore.Host
 import Foundation
+import Synchronization
 
 /// The real `RemoteExecutor`: libssh2 sessions driven by reactor threads, one connection
 /// per host reused for every command, upload and tunnel of the run.
 public final class SSHExecutor: RemoteExecutor {
     public let configuration: SSHConfiguration
     private let reactors: [Reactor]
-    private let knownHosts: KnownHostsStore
+    /// known_hosts files parsed once per distinct set (ssh_config may name others per host).
+    private let knownHostsStores = Mutex<[[String]: KnownHostsStore]>([:])
     private let identities: IdentityResolver
     private let pool: ConnectionPool
 
@@ -15,8 +17,6 @@ public final class SSHExecutor: RemoteExecutor {
         self.configuration = configuration
         signal(SIGPIPE, SIG_IGN)
         reactors = try (0..<max(1, configuration.reactorThreads)).map { try Reactor(name: "fleetup-reactor-\($0)") }
-        knownHosts = KnownHostsStore(userFiles: configuration.knownHostsFiles,
-                                     globalFiles: configuration.globalKnownHostsFiles)
         identities = IdentityResolver(configuration: configuration)
         pool = ConnectionPool(handshakes: AsyncSemaphore(configuration.maxConcurrentHandshakes))
     }
@@ -71,7 +71,7 @@ public final class SSHExecutor: RemoteExecutor {
     /// Resolves, then connects with retries: refused and banner-less connections are tried
     /// again after a doubling, jittered backoff (a restarting sshd, MaxStartups drops).
     private func establish(_ host: Host) async throws -> (SSHConnection, ConnectionInfo) {
-        let settings = host.connection
+        let settings = configuration.resolve(host)
         let plan = try await makePlan(settings)
         var failures: [String] = []
         let attempts = max(1, configuration.connectAttempts)
@@ -108,11 +108,28 @@ public final class SSHExecutor: RemoteExecutor {
         guard let address = addresses.first else {
             throw RemoteError(.unreachable, host: settings.hostName, "\(settings.address) has no address")
         }
-        return ConnectPlan(hostName: settings.hostName, address: address, hostKeyName: settings.address,
+        return ConnectPlan(hostName: settings.hostName, address: address,
+                           hostKeyName: settings.hostKeyAlias ?? settings.address,
                            port: settings.port, user: settings.user ?? configuration.defaultUser,
                            identities: try await identities.identities(for: settings),
-                           knownHosts: knownHosts, policy: configuration.hostKeyPolicy,
-                           connectTimeout: configuration.connectTimeout)
+                           knownHosts: knownHostsStore(settings),
+                           policy: settings.hostKeyPolicy ?? configuration.hostKeyPolicy,
+                           connectTimeout: settings.connectTimeout ?? configuration.connectTimeout,
+                           warn: configuration.warn)
+    }
+
+    /// The store for the host's known_hosts files (the run's unless ssh_config names others),
+    /// shared by every host that uses the same files.
+    private func knownHostsStore(_ settings: ConnectionSettings) -> KnownHostsStore {
+        let user = settings.knownHostsFiles ?? configuration.knownHostsFiles
+        let global = settings.globalKnownHostsFiles ?? configuration.globalKnownHostsFiles
+        return knownHostsStores.withLock { stores in
+            let key = user + ["\u{0}"] + global
+            if let s = stores[key] { return s }
+            let s = KnownHostsStore(userFiles: user, globalFiles: global)
+            stores[key] = s
+            return s
+        }
     }
 }
 

@@ -96,9 +96,9 @@ extension SSHConnection {
         let keyType = LibSSH2.keyType(ofBlob: blob)
         hostKey = (keyType, Digest.fingerprint(ofKeyBlob: blob))
         let verdict = plan.knownHosts.verify(host: plan.hostKeyName, port: plan.port, keyType: keyType, keyBlob: blob)
-        return HostKeyCheck.refusal(verdict, plan: plan, keyType: keyType, fingerprint: hostKey.fingerprint) {
+        return HostKeyCheck.refusal(verdict, plan: plan, keyType: keyType, fingerprint: hostKey.fingerprint, record: {
             try plan.knownHosts.record(host: plan.hostKeyName, port: plan.port, keyType: keyType, keyBlob: blob)
-        }
+        }, warn: plan.warn)
     }
 
     func failSetup(_ error: RemoteError, retryable: Bool) {
