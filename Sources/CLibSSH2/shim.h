@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/ioctl.h>
 
 /* Swift does not import function-like macros; these wrappers stand in for the ones fleetup uses. */
 
@@ -26,22 +27,43 @@ static inline int fleet_channel_subsystem(LIBSSH2_CHANNEL *channel, const char *
                                            name, (unsigned int)strlen(name));
 }
 
-/* libssh2's receive, plus TCP_QUICKACK re-armed after every read (Linux resets it).
-   sshd leaves Nagle on for non-interactive sessions: a small reply queued behind an
-   unacknowledged packet waits for our delayed ACK, 40 ms, on every command. */
-static ssize_t fleet_recv_quickack(libssh2_socket_t fd, void *buffer, size_t length, int flags, void **abstract) {
-    (void)abstract;
+/* What fleetup's receive callback keeps per session: a count of the bytes received (the
+   keepalive logic tells a live server from a silent one by it), and whether to re-arm
+   TCP_QUICKACK after every read (Linux resets it). sshd leaves Nagle on for
+   non-interactive sessions: a small reply queued behind an unacknowledged packet waits
+   for our delayed ACK, 40 ms, on every command. */
+struct fleet_session_stats {
+    unsigned long long bytes_in;
+    int quickack;
+};
+
+static ssize_t fleet_recv(libssh2_socket_t fd, void *buffer, size_t length, int flags, void **abstract) {
     ssize_t n = recv(fd, buffer, length, flags);
     if (n < 0) return -errno;
-    if (n > 0) {
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+    if (n > 0 && abstract && *abstract) {
+        struct fleet_session_stats *stats = (struct fleet_session_stats *)*abstract;
+        stats->bytes_in += (unsigned long long)n;
+        if (stats->quickack) {
+            int one = 1;
+            setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+        }
     }
     return n;
 }
 
-static inline void fleet_session_use_quickack(LIBSSH2_SESSION *session) {
-    libssh2_session_callback_set(session, LIBSSH2_CALLBACK_RECV, (void *)fleet_recv_quickack);
+/* A non-blocking session whose receive callback counts into `stats` (owned by the caller,
+   alive as long as the session). */
+static inline LIBSSH2_SESSION *fleet_session_init(struct fleet_session_stats *stats) {
+    LIBSSH2_SESSION *session = libssh2_session_init_ex(NULL, NULL, NULL, stats);
+    if (session) libssh2_session_callback_set(session, LIBSSH2_CALLBACK_RECV, (void *)fleet_recv);
+    return session;
+}
+
+/* Bytes the kernel holds for the socket that nobody has read yet. */
+static inline int fleet_bytes_pending(int fd) {
+    int n = 0;
+    if (ioctl(fd, FIONREAD, &n) != 0) return 0;
+    return n;
 }
 
 static inline LIBSSH2_SFTP_HANDLE *fleet_sftp_open_for_write(LIBSSH2_SFTP *sftp, const char *path, long mode) {

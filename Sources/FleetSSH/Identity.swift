@@ -19,8 +19,18 @@ enum Identity: Sendable, Hashable, CustomStringConvertible {
 
 /// Everything one connection needs, resolved before it starts (no lookups on the reactor).
 struct ConnectPlan: Sendable {
+    /// How the bytes reach the host.
+    enum Transport: Sendable {
+        /// A TCP connection to this address.
+        case tcp(SocketAddress)
+        /// A socket already connected through a jump host (the bridge's other end).
+        case bridged(fd: Int32)
+    }
+
     var hostName: String
-    var address: SocketAddress
+    /// The endpoint as messages name it (`127.0.0.1:2201`, `web1:22 via bastion`).
+    var address: String
+    var transport: Transport
     /// The name and port known_hosts is searched for (the address, or a HostKeyAlias).
     var hostKeyName: String
     var port: Int
@@ -30,6 +40,9 @@ struct ConnectPlan: Sendable {
     var policy: HostKeyPolicy
     /// TCP connect + SSH handshake + authentication.
     var connectTimeout: Duration
+    /// ServerAliveInterval (zero: no keepalives) and ServerAliveCountMax.
+    var keepaliveInterval: Duration
+    var keepaliveCountMax: Int
     /// Where warnings go (a host key accepted unchecked).
     var warn: @Sendable (String) -> Void
 

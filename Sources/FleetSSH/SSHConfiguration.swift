@@ -26,6 +26,11 @@ public struct SSHConfiguration: Sendable {
     public var passphrase: @Sendable (String) -> String?
     /// The remote user when the inventory names none.
     public var defaultUser: String
+    /// Keepalives (ServerAliveInterval, whole seconds; zero: none) after this long without a
+    /// byte from the server; the host counts unreachable after `serverAliveCountMax`
+    /// unanswered ones.
+    public var serverAliveInterval: Duration = .seconds(15)
+    public var serverAliveCountMax: Int = 3
     /// Reactor threads sharing the connections.
     public var reactorThreads: Int
     /// How a host's connection settings are found: its inventory vars by default; the CLI

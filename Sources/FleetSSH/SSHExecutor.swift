@@ -7,11 +7,11 @@ import Synchronization
 /// per host reused for every command, upload and tunnel of the run.
 public final class SSHExecutor: RemoteExecutor {
     public let configuration: SSHConfiguration
-    private let reactors: [Reactor]
+    let reactors: [Reactor]
     /// known_hosts files parsed once per distinct set (ssh_config may name others per host).
-    private let knownHostsStores = Mutex<[[String]: KnownHostsStore]>([:])
-    private let identities: IdentityResolver
-    private let pool: ConnectionPool
+    let knownHostsStores = Mutex<[[String]: KnownHostsStore]>([:])
+    let identities: IdentityResolver
+    let pool: ConnectionPool
 
     public init(_ configuration: SSHConfiguration = SSHConfiguration()) throws {
         self.configuration = configuration
@@ -33,21 +33,21 @@ public final class SSHExecutor: RemoteExecutor {
     // MARK: RemoteExecutor
 
     public func connect(_ host: Host) async throws -> ConnectionInfo {
-        try await pool.connection(for: host.name) { try await self.establish(host) }.info
+        try await pool.connection(for: host.name) { try await self.establish(self.configuration.resolve(host)) }.info
     }
 
     public func run(_ command: RemoteCommand, on host: Host) async throws -> CommandResult {
-        let connection = try await pool.connection(for: host.name) { try await self.establish(host) }.connection
+        let connection = try await pool.connection(for: host.name) { try await self.establish(self.configuration.resolve(host)) }.connection
         return try await connection.run(command)
     }
 
     public func upload(_ source: UploadSource, to remotePath: String, mode: Int, on host: Host) async throws {
-        let connection = try await pool.connection(for: host.name) { try await self.establish(host) }.connection
+        let connection = try await pool.connection(for: host.name) { try await self.establish(self.configuration.resolve(host)) }.connection
         try await connection.upload(source, to: remotePath, mode: mode)
     }
 
     public func openTunnel(to targetHost: String, port: Int, on host: Host) async throws -> any RemoteTunnel {
-        let connection = try await pool.connection(for: host.name) { try await self.establish(host) }.connection
+        let connection = try await pool.connection(for: host.name) { try await self.establish(self.configuration.resolve(host)) }.connection
         return try await connection.openTunnel(to: targetHost, port: port)
     }
 
@@ -64,72 +64,6 @@ public final class SSHExecutor: RemoteExecutor {
         for c in await pool.removeAll() { await c.close() }
         await identities.shutdown()
         for r in reactors { r.shutdown() }
-    }
-
-    // MARK: connecting
-
-    /// Resolves, then connects with retries: refused and banner-less connections are tried
-    /// again after a doubling, jittered backoff (a restarting sshd, MaxStartups drops).
-    private func establish(_ host: Host) async throws -> (SSHConnection, ConnectionInfo) {
-        let settings = configuration.resolve(host)
-        let plan = try await makePlan(settings)
-        var failures: [String] = []
-        let attempts = max(1, configuration.connectAttempts)
-        for attempt in 1...attempts {
-            try Task.checkCancellation()
-            let connection = SSHConnection(plan: plan, reactor: reactors[Int.random(in: 0..<reactors.count)])
-            await pool.handshakes.acquire()
-            do {
-                let info = try await connection.start()
-                await pool.handshakes.release()
-                return (connection, info)
-            } catch let failure as SetupFailure {
-                await pool.handshakes.release()
-                failures.append(failure.error.message)
-                guard failure.retryable, attempt < attempts else {
-                    var error = failure.error
-                    if attempt > 1 { error.message += " (\(attempt) attempts)" }
-                    throw error
-                }
-                let base = configuration.retryBackoff.nanoseconds << UInt64(attempt - 1)
-                try await Task.sleep(for: .nanoseconds(base + UInt64.random(in: 0...base / 2)))
-            }
-        }
-        throw RemoteError(.unreachable, host: host.name, failures.last ?? "no attempt was made")
-    }
-
-    private func makePlan(_ settings: ConnectionSettings) async throws -> ConnectPlan {
-        let addresses: [SocketAddress]
-        do {
-            addresses = try await SocketAddress.resolve(settings.address, port: settings.port)
-        } catch let e as SocketAddress.ResolveError {
-            throw RemoteError(.unreachable, host: settings.hostName, "cannot resolve \(settings.address): \(e.message)")
-        }
-        guard let address = addresses.first else {
-            throw RemoteError(.unreachable, host: settings.hostName, "\(settings.address) has no address")
-        }
-        return ConnectPlan(hostName: settings.hostName, address: address,
-                           hostKeyName: settings.hostKeyAlias ?? settings.address,
-                           port: settings.port, user: settings.user ?? configuration.defaultUser,
-                           identities: try await identities.identities(for: settings),
-                           knownHosts: knownHostsStore(settings),
-                           policy: settings.hostKeyPolicy ?? configuration.hostKeyPolicy,
-                           connectTimeout: settings.connectTimeout ?? configuration.connectTimeout,
-                           warn: configuration.warn)
-    }
-
-    /// The store for the host's known_hosts files (the run's unless ssh_config names others),
-    /// shared by every host that uses the same files.
-    private func knownHostsStore(_ settings: ConnectionSettings) -> KnownHostsStore {
-        let user = settings.knownHostsFiles ?? configuration.knownHostsFiles
-        let global = settings.globalKnownHostsFiles ?? configuration.globalKnownHostsFiles
-        return knownHostsStores.withLock { stores in
-            let key = user + ["\u{0}"] + global
-            if let s = stores[key] { return s }
-            let s = KnownHostsStore(userFiles: user, globalFiles: global)
-            stores[key] = s
-            return s
-        }
     }
 }
 

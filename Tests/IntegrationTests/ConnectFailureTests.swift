@@ -129,3 +129,41 @@ struct FrozenHostTests {
         }
     }
 }
+
+@Suite("keepalives")
+struct KeepaliveTests {
+    @Test("a host that freezes during a command without a timeout is found by keepalives and counted unreachable")
+    func frozenDuringLongCommand() async throws {
+        try await withExecutor(FleetSpec(count: 1), configure: {
+            $0.serverAliveInterval = .seconds(1)
+            $0.serverAliveCountMax = 2
+        }) { fleet, executor in
+            let host = fleet.inventoryHosts[0]
+            let pidFile = fleet.hosts[0].root + "/home/pid"
+            let task = Task { try await executor.run(RemoteCommand("echo $$ > $HOME/pid; exec sleep 600"), on: host) }
+            let started = try await eventually { hasLine(pidFile) }
+            #expect(started)
+            let frozen = fleet.freezeConnections(on: fleet.hosts[0])
+            defer { frozen.forEach { kill($0, SIGCONT) } }
+            let error = await remoteError { _ = try await task.value }
+            #expect(error?.kind == .unreachable)
+            #expect(error?.message.contains("no answer to 2 keepalives, 1 s apart") == true)
+        }
+    }
+
+    @Test("an idle connection stays up through keepalives while the host answers them")
+    func idleButAlive() async throws {
+        try await withExecutor(FleetSpec(count: 1), configure: {
+            $0.serverAliveInterval = .seconds(1)
+            $0.serverAliveCountMax = 1
+        }) { fleet, executor in
+            let host = fleet.inventoryHosts[0]
+            let first = try await executor.run(RemoteCommand("echo $PPID"), on: host).stdout.text
+            // Idle for several intervals: with one unanswered keepalive allowed, a missed
+            // answer would have ended the connection.
+            try await Task.sleep(for: .seconds(3.5))
+            #expect(await executor.isConnected(host))
+            #expect(try await executor.run(RemoteCommand("echo $PPID"), on: host).stdout.text == first)
+        }
+    }
+}

@@ -1,4 +1,5 @@
 import FleetCore
+import Foundation
 import Synchronization
 
 /// Holds an operation for a task-cancellation handler, which may run before the
@@ -62,6 +63,27 @@ extension SSHConnection {
             throw RemoteError(.uploadFailed, host: plan.hostName,
                               "cannot move the upload into place at \(remotePath): \(result.stderr.text)")
         }
+    }
+
+    /// Opens a direct-tcpip channel to `target:port` from this (jump) host and returns the
+    /// socket a connection to the host behind it uses as its transport. The socket closes
+    /// when either side ends.
+    func openBridge(to target: String, port: Int) async throws -> Int32 {
+        var fds: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue),
+                         0, &fds) == 0 else {
+            throw RemoteError(.channelFailed, host: plan.hostName, "cannot create a socket pair: \(String(cString: strerror(errno)))")
+        }
+        let ours = fds[0], theirs = fds[1]
+        do {
+            try await perform { (continuation: CheckedContinuation<Void, Error>) in
+                BridgeOperation(target: target, port: port, jump: plan.hostName, fd: ours) { continuation.resume(with: $0) }
+            }
+        } catch {
+            Glibc.close(theirs)
+            throw error
+        }
+        return theirs
     }
 
     func openTunnel(to targetHost: String, port: Int) async throws -> any RemoteTunnel {

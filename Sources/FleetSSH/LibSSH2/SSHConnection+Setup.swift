@@ -9,7 +9,18 @@ extension SSHConnection {
     func begin(_ continuation: CheckedContinuation<ConnectionInfo, Error>) {
         setupWaiter = continuation
         setupDeadline = Reactor.now() + plan.connectTimeout.nanoseconds
-        switch TCPSocket.startConnect(to: plan.address) {
+        let address: SocketAddress
+        switch plan.transport {
+        case .bridged(let socket):
+            // Already connected, through the jump host: straight to the SSH handshake.
+            fd = socket
+            phase = .connecting
+            reactor.register(fd, self, readable: false, writable: true)
+            return startSession(quickAck: false)
+        case .tcp(let a):
+            address = a
+        }
+        switch TCPSocket.startConnect(to: address) {
         case .failure(let e):
             return failSetup(RemoteError(.unreachable, host: plan.hostName, "\(plan.address): \(TCPSocket.describe(e.code))"),
                              retryable: e.code == ECONNREFUSED)
@@ -26,14 +37,20 @@ extension SSHConnection {
             return failSetup(RemoteError(.unreachable, host: plan.hostName, "\(plan.address): \(TCPSocket.describe(code))"),
                              retryable: code == ECONNREFUSED || code == ECONNRESET)
         }
+        startSession(quickAck: true)
+    }
+
+    /// The socket is connected: create the libssh2 session and start the handshake.
+    private func startSession(quickAck: Bool) {
         _ = LibSSH2.initialized
-        guard let s = libssh2_session_init_ex(nil, nil, nil, nil) else {
+        // TCP_QUICKACK only means something on TCP (a bridged socket is a socketpair).
+        stats.pointee.quickack = quickAck ? 1 : 0
+        guard let s = fleet_session_init(stats) else {
             return failSetup(RemoteError(.connectionLost, host: plan.hostName, "libssh2 could not create a session"),
                              retryable: false)
         }
         session = s
         libssh2_session_set_blocking(s, 0)
-        fleet_session_use_quickack(s)
         preferKnownHostKeyTypes(s)
         phase = .handshaking
         reactor.update(fd, readable: true, writable: false)
@@ -76,6 +93,7 @@ extension SSHConnection {
                 return failSetup(error, retryable: false)
             case .done(let how):
                 phase = .ready
+                startKeepalive()
                 let banner = libssh2_session_banner_get(s).map { String(cString: $0) } ?? "unknown"
                 let info = ConnectionInfo(serverBanner: banner, hostKeyType: hostKey.type,
                                           hostKeyFingerprint: hostKey.fingerprint, authenticatedWith: how,

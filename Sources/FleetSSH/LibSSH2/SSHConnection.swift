@@ -74,10 +74,24 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
     private var transportError: RemoteError?
     private var driving = false
 
+    /// What the receive callback counts for this session (see shim.h); outlives the session.
+    let stats: UnsafeMutablePointer<fleet_session_stats> = {
+        let p = UnsafeMutablePointer<fleet_session_stats>.allocate(capacity: 1)
+        p.initialize(to: fleet_session_stats(bytes_in: 0, quickack: 0))
+        return p
+    }()
+    /// Keepalive (ServerAlive): when to look next, the bytes received by the last look, and
+    /// how many keepalives have gone unanswered since the server last sent anything.
+    private var keepaliveAt: UInt64?
+    private var bytesSeen: UInt64 = 0
+    private var unanswered = 0
+
     init(plan: ConnectPlan, reactor: Reactor) {
         self.plan = plan
         self.reactor = reactor
     }
+
+    deinit { stats.deallocate() }
 
     var isBroken: Bool { brokenFlag.load(ordering: .acquiring) }
 
@@ -148,10 +162,52 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
     var hasTransportError: Bool { transportError != nil }
 
     /// The host stopped answering (frozen, or the network between went silent): every
-    /// operation fails with connection-lost and the next use connects again.
-    func hostStoppedResponding(_ why: String) {
-        teardown(RemoteError(.connectionLost, host: plan.hostName, "\(plan.address) stopped responding: \(why)"),
-                 polite: false)
+    /// operation fails with `kind` and the next use connects again.
+    func hostStoppedResponding(_ why: String, kind: RemoteError.Kind = .connectionLost) {
+        teardown(RemoteError(kind, host: plan.hostName, "\(plan.address) stopped responding: \(why)"), polite: false)
+    }
+
+    // MARK: - keepalive
+
+    /// Starts ServerAlive-style keepalives once the session is ready (interval 0: off).
+    func startKeepalive() {
+        guard let s = session, plan.keepaliveInterval > .zero else { return }
+        let seconds = max(1, Int(plan.keepaliveInterval.components.seconds))
+        libssh2_keepalive_config(s, 1, UInt32(seconds))
+        bytesSeen = received()
+        keepaliveAt = Reactor.now() + plan.keepaliveInterval.nanoseconds
+    }
+
+    /// Every byte the server sent: what libssh2 read, plus what waits unread in the socket
+    /// (an idle session does not read; the answers to its keepalives wait there).
+    private func received() -> UInt64 {
+        stats.pointee.bytes_in + UInt64(max(0, fleet_bytes_pending(fd)))
+    }
+
+    /// As OpenSSH's ServerAlive: after an interval in which the server sent nothing, send a
+    /// keepalive that asks for an answer; after `keepaliveCountMax` of them unanswered,
+    /// the host is gone (counted unreachable).
+    private func keepaliveTick(_ now: UInt64) {
+        keepaliveAt = now + plan.keepaliveInterval.nanoseconds
+        let seen = received()
+        if seen != bytesSeen {
+            bytesSeen = seen
+            unanswered = 0
+            return
+        }
+        if unanswered >= plan.keepaliveCountMax {
+            return hostStoppedResponding("no answer to \(unanswered) keepalives, \(plan.keepaliveInterval.seconds) apart",
+                                         kind: .unreachable)
+        }
+        unanswered += 1
+        // Never while a packet is half-sent: libssh2 would take the keepalive for it.
+        guard let s = session, outboundOwner == nil,
+              libssh2_session_block_directions(s) & LIBSSH2_SESSION_BLOCK_OUTBOUND == 0 else { return }
+        var next: Int32 = 0
+        let rc = libssh2_keepalive_send(s, &next)
+        if rc != 0 && !LibSSH2.isAgain(rc) && LibSSH2.isTransportFailure(rc) {
+            teardown(transportFailed(rc, while: "sending a keepalive"), polite: false)
+        }
     }
 
     /// Records that the transport is gone (the drive loop then fails every operation).
@@ -192,7 +248,7 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
         switch phase {
         case .connecting, .handshaking, .authenticating: return setupDeadline
         case .ready:
-            var earliest = stallDeadline
+            var earliest = [stallDeadline, keepaliveAt].compactMap { $0 }.min()
             for op in ops where !(op === outboundOwner && stallDeadline != nil) {
                 if let d = op.deadline, d < (earliest ?? .max) { earliest = d }
             }
@@ -210,6 +266,10 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
                                   "\(stage) to \(plan.address) did not finish within \(plan.connectTimeout.seconds)"),
                       retryable: false)
         case .ready:
+            if let k = keepaliveAt, now >= k {
+                keepaliveTick(now)
+                guard phase == .ready else { return }
+            }
             if let owner = outboundOwner, (owner.deadline ?? .max) <= now {
                 // Its time is up but it must repeat its half-sent call first: wait one grace.
                 if stallDeadline == nil { stallDeadline = now + ExecOperation.grace }
