@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "FleetCoreTests", dependencies: ["FleetCore", "FleetTestSupport"]),
         .testTarget(name: "FleetConfigTests", dependencies: ["FleetConfig", "FleetCore"],
                     exclude: ["regenerate.sh"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "FleetSSHTests", dependencies: ["FleetSSH", "FleetCore"]),
+        .testTarget(name: "FleetSSHTests", dependencies: ["FleetSSH", "FleetCore"], exclude: ["Fixtures"]),
         .testTarget(name: "FleetRolloutTests", dependencies: ["FleetRollout", "FleetCore", "FleetTestSupport"]),
         .testTarget(name: "FleetReportsTests", dependencies: ["FleetReports", "FleetCore"]),
         .testTarget(name: "IntegrationTests", dependencies: [
