@@ -1,0 +1,158 @@
+import FleetCore
+import Foundation
+import struct FleetCore.Host
+
+/// Checks a loaded playbook against an inventory, host by host, before anything runs:
+/// which hosts each stage holds, and whether every template renders for every host (an
+/// unknown variable is found here, not on host 37 in prod).
+public enum PlaybookCheck {
+    /// The playbook's hosts (narrowed by `limit`) split into its stages, in stage order,
+    /// each in the hosts' order. Every host must be in exactly one stage.
+    public static func stages(_ playbook: Playbook, inventory: Inventory, limit: String?) throws -> [(name: String, hosts: [Host])] {
+        let file = playbook.file, hostsLine = playbook.lines["hosts"]
+        let selected: [Host]
+        do {
+            selected = try HostPattern.select(playbook.hosts, in: inventory, limit: limit, label: "hosts")
+        } catch let e as ConfigError where e.file == "hosts" {
+            throw ConfigError(file: file, line: hostsLine, "hosts: \(e.message)")
+        }
+        guard !playbook.stages.isEmpty else { return [("all", selected)] }
+        var errors: [ConfigError] = []
+        var members: [Set<String>] = []
+        for stage in playbook.stages {
+            do {
+                members.append(Set(try HostPattern.select(stage, in: inventory, limit: nil, label: "stages").map(\.name)))
+            } catch let e as ConfigError where e.file == "stages" {
+                errors.append(ConfigError(file: file, line: playbook.lines["stages"], "stages: \(e.message)"))
+                members.append([])
+            }
+        }
+        if !errors.isEmpty { throw ConfigErrors(errors) }
+        var none: [String] = []
+        for host in selected {
+            let ins = playbook.stages.indices.filter { members[$0].contains(host.name) }
+            if ins.isEmpty { none.append(host.name) }
+            if ins.count > 1 {
+                errors.append(ConfigError(file: file, line: playbook.lines["stages"],
+                                          "stages: host \(host.name) is in stages \(ins.map { playbook.stages[$0] }.joined(separator: " and ")) (a host belongs to one stage)"))
+            }
+        }
+        if !none.isEmpty {
+            errors.append(ConfigError(file: file, line: playbook.lines["stages"],
+                                      "stages: \(hostList(none)) \(none.count == 1 ? "is" : "are") selected by hosts: \"\(playbook.hosts)\" but in no stage (stages: \(playbook.stages.joined(separator: ", ")))"))
+        }
+        if !errors.isEmpty { throw ConfigErrors(Array(errors.prefix(20))) }
+        return playbook.stages.indices.map { i in (playbook.stages[i], selected.filter { members[i].contains($0.name) }) }
+    }
+
+    /// Renders every template of the playbook for every host (with the facts a hop would
+    /// give), and tests every `when:`; each problem once, naming the hosts it concerns.
+    public static func templates(_ playbook: Playbook, hosts: [Host], target: Version,
+                                 overrides: [String: VarValue] = [:]) -> [ConfigError] {
+        let targetText = playbook.release(target)?.version.text ?? target.text
+        let first = playbook.releases.first?.version.text ?? targetText
+        var problems: [String: (line: Int?, message: String, hosts: [String])] = [:]
+        var order: [String] = []
+        for host in hosts {
+            let base = TemplateScope.host(host, defaults: playbook.vars, overrides: overrides, secret: playbook.secret,
+                                          facts: ["target": targetText])
+            let hop = base.with(["from": first, "to": targetText, "release": targetText])
+            var found: [(Int?, String)] = []
+            func render(_ t: Template, _ context: TemplateContext, _ scope: TemplateScope, _ line: Int?, _ label: String) {
+                do { _ = try scope.render(t, as: context) } catch { found.append((line, "\(label): \(error.message)")) }
+            }
+            render(playbook.version.detect, .shell, base, playbook.version.line, "version.detect")
+            let steps = playbook.steps.compactMap { if case .step(let s) = $0 { return s }; return nil }
+            for s in steps { check(s, "step \"\(s.title)\"", hop, playbook, &found) }
+            for r in playbook.releases {
+                for s in r.steps { check(s, "release \(r.version.text): step \"\(s.title)\"", hop.with(["release": r.version.text]), playbook, &found) }
+            }
+            for s in playbook.rollback { check(s, "rollback: step \"\(s.title)\"", hop, playbook, &found) }
+            for (i, p) in playbook.health.enumerated() {
+                let label = "health[\(i + 1)]"
+                switch p.kind {
+                case .http(let t), .tcp(let t): render(t, .text, base, p.line, label)
+                case .command(let t): render(t, .shell, base, p.line, label)
+                }
+                if let b = p.bodyContains { render(b, .text, base, p.line, "\(label): expect.body_contains") }
+                if let l = p.logs { render(l, .shell, base, p.line, "\(label): logs") }
+            }
+            for (line, message) in found {
+                let key = "\(line ?? 0)\u{0}\(message)"
+                if problems[key] == nil { order.append(key); problems[key] = (line, message, []) }
+                problems[key]!.hosts.append(host.name)
+            }
+        }
+        let total = hosts.count
+        return order.map { key in
+            let p = problems[key]!
+            let whose = p.hosts.count == total && total > 1 ? "on all \(total) hosts" : p.hosts.count == 1 ? "host \(p.hosts[0])" : "hosts \(hostList(p.hosts))"
+            return ConfigError(file: playbook.file, line: p.line, "\(p.message) (\(whose))")
+        }.sorted { ($0.line ?? 0) < ($1.line ?? 0) }
+    }
+
+    /// Local files that uploads need and that are not there (yet): a warning at `check`,
+    /// since release archives are often fetched just before a run.
+    public static func missingUploads(_ playbook: Playbook, hosts: [Host], target: Version,
+                                      overrides: [String: VarValue] = [:]) -> [ConfigWarning] {
+        var seen = Set<String>()
+        var out: [ConfigWarning] = []
+        let targetText = playbook.release(target)?.version.text ?? target.text
+        let uploads = playbook.steps.compactMap { if case .step(let s) = $0 { return s }; return nil }
+            + playbook.releases.flatMap(\.steps)
+        // Relative sources are found beside the playbook (as the planner resolves them).
+        let dir = playbook.file.lastIndex(of: "/").map { String(playbook.file[..<$0]) } ?? "."
+        for host in hosts {
+            let base = TemplateScope.host(host, defaults: playbook.vars, overrides: overrides, secret: playbook.secret,
+                                          facts: ["target": targetText])
+            for (i, r) in playbook.releases.enumerated() where i > 0 && r.version <= target {
+                let scope = base.with(["from": playbook.releases[i - 1].version.text, "to": r.version.text, "release": r.version.text])
+                for s in uploads {
+                    guard case .upload(let src, _, _) = s.action, let path = try? scope.render(src, as: .text).text else { continue }
+                    let full = path.hasPrefix("/") || path.hasPrefix("~") ? path : (dir == "." ? path : dir + "/" + path)
+                    guard seen.insert(full).inserted, !FileManager.default.fileExists(atPath: full) else { continue }
+                    out.append(ConfigWarning(file: playbook.file, line: s.line,
+                                             "step \"\(s.title)\": upload source \(full) does not exist (needed to go to \(r.version.text))"))
+                }
+            }
+        }
+        return out
+    }
+
+    private static func check(_ s: Step, _ label: String, _ scope: TemplateScope, _ playbook: Playbook, _ found: inout [(Int?, String)]) {
+        do {
+            switch s.action {
+            case .run(let t):
+                _ = try scope.render(t, as: .shell)
+                if let dir = s.chdir ?? playbook.chdir { _ = try scope.render(dir, as: .shell) }
+            case .upload(let src, let dest, _):
+                _ = try scope.render(src, as: .text)
+                _ = try scope.render(dest, as: .text)
+            }
+        } catch {
+            found.append((s.line, "\(label): \(error.message)"))
+        }
+        for c in s.when where !playbook.flags.contains(c.name) {
+            guard let raw = scope.value(of: c.name) else {
+                let near = TemplateScope.nearest(c.name, in: scope.names + playbook.flags).map { " (did you mean \"\($0)\"?)" } ?? ""
+                found.append((s.line, "\(label): when: unknown variable or release flag \"\(c.name)\"\(near)"))
+                continue
+            }
+            guard case .isTrue = c.test else { continue }
+            let text: String
+            do { text = try scope.text(of: c.name)?.display ?? "" } catch {
+                found.append((s.line, "\(label): when: \(error.message)"))
+                continue
+            }
+            if case .bool = raw { continue }
+            if VarValue.string(text).boolValue == nil {
+                found.append((s.line, "\(label): when: \"\(c.name)\" is \"\(text)\", not a boolean (compare it: \(c.name) == \"\(text)\")"))
+            }
+        }
+    }
+
+    /// Up to five names, then how many more.
+    static func hostList(_ names: [String]) -> String {
+        names.count <= 5 ? names.joined(separator: ", ") : names.prefix(5).joined(separator: ", ") + " and \(names.count - 5) more"
+    }
+}
