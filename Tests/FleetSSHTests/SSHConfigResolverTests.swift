@@ -101,7 +101,7 @@ struct SSHConfigResolverTests {
         #expect(s.jumps.map(\.identityFiles) == [["/home/op/.ssh/ops_key"]])
     }
 
-    @Test("--known-hosts, --host-key-policy and --connect-timeout beat ssh_config, for hops too; a host's own -o beats them")
+    @Test("--known-hosts, --host-key-policy and --connect-timeout beat ssh_config and a host's own -o, for hops too")
     func runFlags() throws {
         let config = """
             Host gw
@@ -121,10 +121,14 @@ struct SSHConfigResolverTests {
         }
         let own = try resolve(config, "web", ["ansible_ssh_common_args": .string("-o UserKnownHostsFile=/own/kh -o StrictHostKeyChecking=no -o ConnectTimeout=2")],
                               flags: flags)
-        #expect(own.knownHostsFiles == ["/own/kh"])
-        #expect(own.hostKeyPolicy == .insecureAcceptAny)
-        #expect(own.connectTimeout == .seconds(2))
-        #expect(own.jumps.map(\.knownHostsFiles) == [["/run/kh"]])
+        #expect(own.knownHostsFiles == ["/run/kh"])
+        #expect(own.hostKeyPolicy == .strict)
+        #expect(own.connectTimeout == .seconds(9))
+        let unflagged = try resolve(config, "web", ["ansible_ssh_common_args": .string("-o UserKnownHostsFile=/own/kh -o StrictHostKeyChecking=no -o ConnectTimeout=2")])
+        #expect(unflagged.knownHostsFiles == ["/own/kh"])
+        #expect(unflagged.hostKeyPolicy == .insecureAcceptAny)
+        #expect(unflagged.connectTimeout == .seconds(2))
+        #expect(unflagged.jumps.map(\.knownHostsFiles) == [["/home/op/.ssh/other_known_hosts"]])  // not the target's -o
         let none = try resolve(config, "web")
         #expect(none.knownHostsFiles == ["/home/op/.ssh/other_known_hosts"])
         #expect(none.hostKeyPolicy == .acceptNew)

@@ -176,8 +176,7 @@ public final class SSHConfigResolver: Sendable {
     }
 
     /// The resolved options as the executor takes them, every path expanded (`~`, `%`
-    /// tokens, `${VAR}`), fleetup's flags applied where the host's own arguments do not
-    /// set the same thing.
+    /// tokens, `${VAR}`), fleetup's run-wide flags over whatever else set the same thing.
     func connectionSettings(_ r: SSHConfigEvaluation.Result, name: String) throws(SSHConfigError) -> ConnectionSettings {
         let o = r.options
         let env = environment
@@ -210,13 +209,13 @@ public final class SSHConfigResolver: Sendable {
             case let v: s.identityAgent = try path(v, agent.origin, "identityagent")
             }
         }
-        // The host's own ssh arguments beat fleetup's flags; the flags beat ssh_config.
-        if let files = o.userKnownHostsFiles, files.origin.isVariable || flags.knownHostsFiles == nil {
+        // fleetup's run-wide flags, typed for this run, win over everything for what they name.
+        if let files = flags.knownHostsFiles {
+            s.knownHostsFiles = files
+        } else if let files = o.userKnownHostsFiles {
             var expanded: [String] = []
             for f in files.value where files.value != ["none"] { expanded.append(try path(f, files.origin, "userknownhostsfile")) }
             s.knownHostsFiles = expanded
-        } else {
-            s.knownHostsFiles = flags.knownHostsFiles
         }
         if let files = o.globalKnownHostsFiles {
             var expanded: [String] = []
@@ -226,18 +225,10 @@ public final class SSHConfigResolver: Sendable {
             }
             s.globalKnownHostsFiles = expanded
         }
-        if let strict = o.strictHostKeyChecking, strict.origin.isVariable || flags.hostKeyPolicy == nil {
-            s.hostKeyPolicy = strict.value.policy
-        } else {
-            s.hostKeyPolicy = flags.hostKeyPolicy
-        }
+        s.hostKeyPolicy = flags.hostKeyPolicy ?? o.strictHostKeyChecking?.value.policy
         s.hostKeyAlias = alias
-        // ConnectTimeout 0 is the system's TCP timeout for ssh: fleetup's --connect-timeout then.
-        if let t = o.connectTimeout, t.origin.isVariable || flags.connectTimeout == nil {
-            s.connectTimeout = t.value > 0 ? .seconds(t.value) : flags.connectTimeout
-        } else {
-            s.connectTimeout = flags.connectTimeout
-        }
+        // ConnectTimeout 0 is the system's TCP timeout for ssh: the run's timeout for fleetup.
+        s.connectTimeout = flags.connectTimeout ?? o.connectTimeout.flatMap { $0.value > 0 ? .seconds($0.value) : nil }
         s.serverAliveInterval = o.serverAliveInterval.map { .seconds($0.value) }
         s.serverAliveCountMax = o.serverAliveCountMax?.value
         return s

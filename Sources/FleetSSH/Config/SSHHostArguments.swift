@@ -4,8 +4,9 @@ import FleetCore
 ///
 /// `user` and `identityFile` (`-u`, `--private-key`) stand in for a host's inventory
 /// variables when it has none, as Ansible's `-u` and `--private-key` do. The others apply to
-/// every connection, jump hops included: they win over ssh_config, and lose only to the
-/// same setting in a host's own ssh arguments (`ansible_ssh_common_args: -o ...`).
+/// every connection, jump hops included, and win over everything else that sets the same
+/// thing (ssh_config, and a host's `ansible_ssh_common_args: -o ...`): they were typed for
+/// this run.
 public struct SSHRunFlags: Sendable, Hashable {
     public var user: String?
     public var identityFile: String?
@@ -151,7 +152,5 @@ struct SSHHostArguments: Sendable {
 }
 
 extension SSHConfigOrigin {
-    /// Set by a host's inventory variables (which win over fleetup's run-wide flags).
-    var isVariable: Bool { if case .variable = source { return true } else { return false } }
     var isJumpVariable: Bool { if case .variable("jump", _) = source { return true } else { return false } }
 }
