@@ -49,7 +49,7 @@ struct ExecCommand: AsyncParsableCommand {
         // the shell would see them typed, like ssh does.
         let script = words.joined(separator: " ")
         let remote = RemoteCommand(script, timeout: timeout.map(duration(seconds:)), outputLimit: outputLimit)
-        let executor = try SSHExecutor(connection.sshConfiguration())
+        let executor = try SSHExecutor(connection.sshConfiguration(for: hosts, inventory: inventory.inventories.joined(separator: ", ")))
         let forks = connection.forks
         let work = Task { await AdHoc.run(remote, on: hosts, forks: forks, executor: executor) }
         let interrupts = Interrupts.install(onFirst: { work.cancel() })

@@ -56,38 +56,115 @@ struct ConnectionOptions: ParsableArguments {
                                valueName: "N"))
     var handshakes: Int = 64
 
-    @Option(name: .customLong("connect-timeout"), help: ArgumentHelp("Seconds for TCP connect + handshake + auth, per attempt.", valueName: "S"))
-    var connectTimeout: Double = 10
+    @Option(name: .customLong("connect-timeout"), help: ArgumentHelp("Seconds for TCP connect + handshake + auth, per attempt (default: ssh_config's ConnectTimeout, else 10).",
+                                                                     valueName: "S"))
+    var connectTimeout: Double?
 
-    @Option(name: .customLong("known-hosts"), help: ArgumentHelp("known_hosts file (repeatable; the first one records accept-new keys). Default: ~/.ssh/known_hosts.",
+    @Option(name: .customLong("known-hosts"), help: ArgumentHelp("known_hosts file (repeatable; the first one records accept-new keys). Default: ssh_config's UserKnownHostsFile, else ~/.ssh/known_hosts.",
                                                                  valueName: "FILE"))
     var knownHosts: [String] = []
 
-    @Option(name: .customLong("host-key-policy"), help: "Unknown host keys: strict refuses them, accept-new records them. Changed keys are always refused.")
-    var hostKeyPolicy: HostKeyPolicy = .strict
+    @Option(name: .customLong("host-key-policy"), help: "Unknown host keys: strict refuses them, accept-new records them. Changed keys are always refused. Default: ssh_config's StrictHostKeyChecking, else strict.")
+    var hostKeyPolicy: HostKeyPolicy?
 
-    @Option(name: [.customShort("u"), .customLong("user")], help: "Remote user for hosts whose inventory names none.")
+    @Option(name: [.customShort("u"), .customLong("user")], help: "Remote user for hosts whose inventory names none (before ssh_config's User).")
     var user: String?
 
-    @Option(name: .customLong("private-key"), help: ArgumentHelp("Key file for hosts whose inventory names none.", valueName: "FILE"))
+    @Option(name: .customLong("private-key"), help: ArgumentHelp("Key file for hosts whose inventory names none (tried before ssh_config's IdentityFile).", valueName: "FILE"))
     var privateKey: String?
+
+    @Option(name: .customLong("ssh-config"), help: ArgumentHelp("OpenSSH client config to read instead of ~/.ssh/config and /etc/ssh/ssh_config (like ssh -F; 'none' reads none).",
+                                                                valueName: "FILE"))
+    var sshConfig: String?
 
     func validate() throws {
         if forks < 1 { throw ValidationError("--forks must be at least 1 (got \(forks))") }
         if handshakes < 1 { throw ValidationError("--handshakes must be at least 1 (got \(handshakes))") }
-        if !(connectTimeout > 0) { throw ValidationError("--connect-timeout must be a positive number of seconds") }
+        if let connectTimeout, !(connectTimeout > 0) { throw ValidationError("--connect-timeout must be a positive number of seconds") }
     }
 
-    func sshConfiguration() -> SSHConfiguration {
+    /// Reads ssh_config now: a malformed file is bad input, before any connection.
+    func sshResolver() throws -> SSHConfigResolver {
+        let flags = SSHRunFlags(user: user, identityFile: privateKey, knownHostsFiles: knownHosts.isEmpty ? nil : knownHosts,
+                                hostKeyPolicy: hostKeyPolicy, connectTimeout: connectTimeout.map(duration(seconds:)))
+        do {
+            return try SSHConfigResolver(files: sshConfig.map { .file($0) } ?? .standard, flags: flags)
+        } catch {
+            throw error.configError(inventory: "inventory")
+        }
+    }
+
+    /// The run's SSH settings with every host's connection resolved now (inventory vars,
+    /// flags, ssh_config, jump hops): a problem in any of them is bad input, listed one per
+    /// host, before any connection is made.
+    func sshConfiguration(for hosts: [FleetCore.Host], inventory: String = "inventory") throws -> SSHConfiguration {
+        let resolver = try sshResolver()
+        var settings: [String: ConnectionSettings] = [:]
+        var errors: [ConfigError] = []
+        for host in hosts {
+            do { settings[host.name] = try resolver.resolve(host) }
+            catch { errors.append(error.configError(inventory: inventory)) }
+        }
+        if errors.count > 10 { errors = Array(errors.prefix(10)) + [ConfigError(file: inventory, "and \(errors.count - 10) more hosts")] }
+        guard errors.isEmpty else { throw ConfigErrors(errors) }
+        printWarnings(resolver.warnings)
+        let resolved = settings
+        var c = baseConfiguration()
+        let warn = c.warn
+        c.resolve = { host in resolved[host.name] ?? Self.resolveLate(host, resolver, warn) }
+        return c
+    }
+
+    /// As `sshConfiguration(for:)`, but hosts are resolved when first connected; a host whose
+    /// resolution fails is reported then and cannot be reached (prefer `sshConfiguration(for:)`).
+    func sshConfiguration() throws -> SSHConfiguration {
+        let resolver = try sshResolver()
+        printWarnings(resolver.warnings)
+        var c = baseConfiguration()
+        let warn = c.warn
+        c.resolve = { host in Self.resolveLate(host, resolver, warn) }
+        return c
+    }
+
+    private func baseConfiguration() -> SSHConfiguration {
         var c = SSHConfiguration()
         if !knownHosts.isEmpty { c.knownHostsFiles = knownHosts }
-        c.hostKeyPolicy = hostKeyPolicy
-        c.connectTimeout = .milliseconds(Int64(connectTimeout * 1000))
+        c.hostKeyPolicy = hostKeyPolicy ?? .strict
+        c.connectTimeout = duration(seconds: connectTimeout ?? 10)
         c.maxConcurrentHandshakes = handshakes
-        if let user { c.defaultUser = user }
-        if let privateKey { c.defaultIdentityFiles = [privateKey] }
+        // -u and --private-key reach the hosts through the resolver (before ssh_config, as in
+        // Ansible); jump hops, which ssh reaches without them, keep the usual defaults.
         c.warn = { message in FileHandle.standardError.write(Data("fleetup: \(message)\n".utf8)) }
         return c
+    }
+
+    /// A host resolved at connection time. On a problem it is sent nowhere: an address in
+    /// the reserved `.invalid` domain (RFC 6761) never resolves, so the host is unreachable
+    /// instead of being reached some other way than its ssh_config says.
+    private static func resolveLate(_ host: FleetCore.Host, _ resolver: SSHConfigResolver,
+                                    _ warn: @Sendable (String) -> Void) -> ConnectionSettings {
+        do {
+            return try resolver.resolve(host)
+        } catch {
+            warn("\(error.configError(inventory: "inventory"))")
+            return ConnectionSettings(hostName: host.name, address: "ssh-config-error.invalid")
+        }
+    }
+
+    /// ssh_config's warnings (unknown keywords, Match exec), once per run, on stderr.
+    private func printWarnings(_ warnings: [SSHConfigError]) {
+        for w in warnings { FileHandle.standardError.write(Data("fleetup: warning: \(w)\n".utf8)) }
+    }
+}
+
+extension SSHConfigError {
+    /// As FleetConfig reports bad input: `file:line: problem`, or for a host's variables
+    /// `INVENTORY: host web1: ansible_ssh_common_args: problem`.
+    func configError(inventory: String) -> ConfigError {
+        switch source {
+        case .file(let file, let line): return ConfigError(file: file, line: line, message)
+        case .variable(let name, let host): return ConfigError(file: inventory, "host \(host): \(name): \(message)")
+        }
     }
 }
 
