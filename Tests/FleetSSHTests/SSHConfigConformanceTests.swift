@@ -79,10 +79,16 @@ enum SSHG {
     static let ssh = LocalProcess.find("ssh")
     static let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/ssh_config")
 
-    /// The fixtures copied once per test process to a temporary folder, `@DIR@` replaced.
+    /// The fixtures copied once per test process to a temporary folder, `@DIR@` replaced
+    /// (the folders of test processes that have ended are removed first).
     static let directory: String = {
-        let dir = NSTemporaryDirectory() + "fleetup-sshconfig-\(getpid())"
         let fm = FileManager.default
+        for name in (try? fm.contentsOfDirectory(atPath: NSTemporaryDirectory())) ?? [] where name.hasPrefix("fleetup-sshconfig-") {
+            if let pid = Int32(name.dropFirst("fleetup-sshconfig-".count)), kill(pid, 0) != 0, errno == ESRCH {
+                try? fm.removeItem(atPath: NSTemporaryDirectory() + name)
+            }
+        }
+        let dir = NSTemporaryDirectory() + "fleetup-sshconfig-\(getpid())"
         try? fm.removeItem(atPath: dir)
         try? fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
         for rel in (fm.subpaths(atPath: source.path) ?? []).sorted() {
