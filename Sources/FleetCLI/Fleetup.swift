@@ -9,7 +9,9 @@ public struct Fleetup: AsyncParsableCommand {
         commandName: "fleetup",
         abstract: "Upgrade fleets of servers safely, in rolling batches over SSH.",
         version: "0.1.0",
-        subcommands: [ExecCommand.self, InventoryCommand.self]
+        subcommands: [ExecCommand.self, InventoryCommand.self,
+                      CheckCommand.self,
+                      PlanCommand.self]
     )
     public init() {}
 

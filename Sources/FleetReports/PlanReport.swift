@@ -1,0 +1,383 @@
+import FleetCore
+
+/// Renders a `RolloutPlan` (`fleetup plan`): text for people, JSON (`fleetup.plan/1`,
+/// docs/playbooks.md) for programs. Only displays of commands are written, never scripts,
+/// so secrets show as `[REDACTED]`.
+public enum PlanReport {
+    // MARK: text
+
+    public static func text(_ plan: RolloutPlan) -> String {
+        var out = header(plan)
+        out += "\n" + policy(plan)
+        for (i, stage) in plan.stages.enumerated() {
+            out += "\n" + stageText(stage, number: i + 1, of: plan.stages.count, plan: plan)
+        }
+        out += hops(plan)
+        out += health(plan)
+        out += "\n" + summary(plan) + "\n"
+        return out
+    }
+
+    static func header(_ plan: RolloutPlan) -> String {
+        let targetFrom = plan.targetFromCommandLine ? "--target" : "the playbook's target"
+        let count = plan.hosts.count
+        var s = "plan: \(plan.playbook) (\(plan.playbookFile)) to \(plan.target) (\(targetFrom)), path \(plan.path.rawValue)\n"
+        s += "hosts: \"\(plan.hostsPattern)\"\(plan.limit.map { " with --limit \"\($0)\"" } ?? ""): "
+        s += "\(count) \(count == 1 ? "host" : "hosts") in \(plan.stages.count) \(plan.stages.count == 1 ? "stage" : "stages")\n"
+        switch plan.versionSource {
+        case .detected: s += "versions: read from the hosts with the playbook's version command (--detect)\n"
+        default: s += "versions: from the inventory (\("current_version")); --detect reads them from the hosts\n"
+        }
+        return s
+    }
+
+    static func policy(_ plan: RolloutPlan) -> String {
+        let p = plan.policy
+        var s = "failure policy\n"
+        s += "  a host fails when a step exits non-zero or times out, when it is unreachable or refuses\n"
+        s += "  authentication, or when its health check fails after the upgrade\n"
+        if p.maxFailPercentage >= 100 {
+            s += "  a batch never halts the run on its own failures (max_fail_percentage 100)\n"
+        } else {
+            s += "  a batch halts the run when more than \(p.maxFailPercentage)% of its hosts fail (max_fail_percentage \(p.maxFailPercentage))\n"
+        }
+        if let m = p.maxFailures {
+            s += "  the run halts when more than \(m) \(m == 1 ? "host fails" : "hosts fail") in all (max_failures \(m)): at \(m + 1)\n"
+        } else {
+            s += "  no limit on failures across the run (max_failures is not set)\n"
+        }
+        s += "  on a halt no new host starts, hosts in flight finish their upgrade and health check,\n"
+        s += "  and no later batch or stage starts\n"
+        let pause = p.pause == .zero ? "no pause" : "pause \(DurationText.format(p.pause))"
+        let gate: String
+        switch p.gate {
+        case .none: gate = "no gate (the next stage starts when the previous one passed)"
+        case .manual: gate = "manual gate (asks on the terminal; --approve STAGE or --yes otherwise)"
+        case .soak(let d): gate = "soak \(DurationText.format(d)), then the stage's health is checked again"
+        }
+        s += "  between batches: \(pause); between stages: \(gate)\n"
+        s += "  batch sizes: \(p.batch.map(\.description).joined(separator: ", "))\(p.batch.count > 1 ? " (the last repeats)" : ""); order: \(p.order.rawValue)"
+        s += p.order == .shuffle ? " (seed \(p.seed))\n" : "\n"
+        return s
+    }
+
+    static func stageText(_ stage: PlannedStage, number: Int, of total: Int, plan: RolloutPlan) -> String {
+        let n = stage.hostCount
+        var s = "stage \(number) of \(total): \(stage.name), \(n) \(n == 1 ? "host" : "hosts") in \(stage.batches.count) \(stage.batches.count == 1 ? "batch" : "batches")\n"
+        if stage.batches.isEmpty { s += "  no hosts (--limit leaves none)\n" }
+        let byName = Dictionary(plan.hosts.map { ($0.host, $0) }, uniquingKeysWith: { a, _ in a })
+        let width = stage.batches.flatMap(\.hosts).map(\.count).max() ?? 0
+        for (b, batch) in stage.batches.enumerated() {
+            let k = batch.hosts.count
+            let halt = batch.haltAt > k ? "never halts on its own failures" : "halts at \(batch.haltAt) \(batch.haltAt == 1 ? "failure" : "failures")"
+            s += "  batch \(b + 1): \(k) \(k == 1 ? "host" : "hosts"), \(halt)\n"
+            for name in batch.hosts {
+                guard let h = byName[name] else { continue }
+                s += "    " + name.padding(width) + "  " + hostLine(h, target: plan.target) + "\n"
+            }
+        }
+        return s
+    }
+
+    static func hostLine(_ h: HostPlan, target: String) -> String {
+        switch h.outcome {
+        case .upgrade(let hops): return ([hops[0].from] + hops.map(\.to)).joined(separator: " -> ")
+        case .alreadyCurrent: return "\(h.version ?? target): already at the target, skipped"
+        case .unknownVersion: return "version unknown (no current_version; --detect reads it, run detects it first)"
+        case .error(let e): return "\(h.version.map { "\($0): " } ?? "")error: \(e)"
+        }
+    }
+
+    /// Each distinct hop once, with the hosts that take it, in the order hosts first take them.
+    static func hops(_ plan: RolloutPlan) -> String {
+        var order: [Hop] = []
+        var hosts: [Hop: [String]] = [:]
+        for h in plan.hosts {
+            for hop in h.hops {
+                if hosts[hop] == nil { order.append(hop) }
+                hosts[hop, default: []].append(h.host)
+            }
+        }
+        guard !order.isEmpty else { return "" }
+        var s = "\nhops (each distinct hop once, with the hosts that take it)\n"
+        for hop in order {
+            let names = hosts[hop]!
+            s += "\nhop \(hop.from) -> \(hop.to)"
+            if hop.releases.count > 1 || hop.releases.first != hop.to { s += " (releases \(hop.releases.joined(separator: ", ")))" }
+            s += " on \(names.count) \(names.count == 1 ? "host" : "hosts"): \(HostList.compress(names))\n"
+            if !hop.flags.isEmpty { s += "  flags: \(hop.flags.joined(separator: ", "))\n" }
+            s += stepList(hop.steps, indent: "  ")
+            for k in hop.skipped {
+                s += "  -  \(k.name): skipped (\(k.reason))\(k.release.map { ", release \($0)" } ?? "")\n"
+            }
+            if !hop.rollback.isEmpty {
+                let point = hop.pointOfNoReturn.map { "before step \($0 + 1) (\"\(hop.steps[$0].name)\")" } ?? "at any step"
+                s += "  rollback, when the hop fails \(point):\n"
+                s += stepList(hop.rollback, indent: "  ", prefix: "r")
+            }
+        }
+        return s
+    }
+
+    static func stepList(_ steps: [PlannedStep], indent: String, prefix: String = "") -> String {
+        var s = ""
+        for (i, step) in steps.enumerated() {
+            var marks: [String] = []
+            if step.become { marks.append("become") }
+            if let t = step.timeout { marks.append("timeout \(DurationText.format(t))") }
+            if step.retries > 0 { marks.append("retries \(step.retries)") }
+            if step.noReturn { marks.append("point of no return") }
+            if let r = step.release { marks.append("from release \(r)") }
+            s += "\(indent)\(prefix)\(i + 1). \(step.name)\(marks.isEmpty ? "" : "  [\(marks.joined(separator: ", "))]")\n"
+            for line in step.action.display.split(separator: "\n", omittingEmptySubsequences: false) {
+                s += "\(indent)     \(line)\n"
+            }
+        }
+        return s
+    }
+
+    static func health(_ plan: RolloutPlan) -> String {
+        var order: [[PlannedProbe]] = []
+        var hosts: [[PlannedProbe]: [String]] = [:]
+        for h in plan.hosts where !h.health.isEmpty {
+            if hosts[h.health] == nil { order.append(h.health) }
+            hosts[h.health, default: []].append(h.host)
+        }
+        guard !order.isEmpty else { return "\nhealth: no probes (a host counts as healthy when its steps succeeded)\n" }
+        var s = "\nhealth, after every hop\n"
+        for probes in order {
+            let names = hosts[probes]!
+            if order.count > 1 { s += "  on \(HostList.compress(names)):\n" }
+            for p in probes {
+                let t = p.timing
+                s += "  \(p.target): \(p.expectation)\n"
+                s += "    every \(DurationText.format(t.period))"
+                if t.initialDelay != .zero { s += " after \(DurationText.format(t.initialDelay))" }
+                s += ", timeout \(DurationText.format(t.timeout)); healthy after \(t.successThreshold) \(t.successThreshold == 1 ? "pass" : "passes") in a row, "
+                s += "unhealthy after \(t.failureThreshold) \(t.failureThreshold == 1 ? "failure" : "failures") in a row or \(DurationText.format(t.deadline))\n"
+                if let l = p.logs { s += "    logs on failure: \(l.display)\n" }
+            }
+        }
+        return s
+    }
+
+    /// `9 hosts: 5 to upgrade (11 hops), 1 already at 5.3.0, 1 version unknown, 2 errors`.
+    public static func summary(_ plan: RolloutPlan) -> String {
+        var upgrade = 0, hops = 0, current = 0, unknown = 0, errors = 0
+        for h in plan.hosts {
+            switch h.outcome {
+            case .upgrade(let x): upgrade += 1; hops += x.count
+            case .alreadyCurrent: current += 1
+            case .unknownVersion: unknown += 1
+            case .error: errors += 1
+            }
+        }
+        var parts = ["\(upgrade) to upgrade (\(hops) \(hops == 1 ? "hop" : "hops"))", "\(current) already at \(plan.target)"]
+        if unknown > 0 { parts.append("\(unknown) with the version unknown") }
+        parts.append("\(errors) \(errors == 1 ? "error" : "errors")")
+        return "summary: \(plan.hosts.count) \(plan.hosts.count == 1 ? "host" : "hosts"): " + parts.joined(separator: ", ")
+    }
+
+    // MARK: JSON
+
+    /// `fleetup.plan/1`: keys in a fixed order, absent values as null.
+    public static func json(_ plan: RolloutPlan) -> String {
+        let p = plan.policy
+        let gate: JSON
+        switch p.gate {
+        case .none: gate = .object([("kind", .string("none"))])
+        case .manual: gate = .object([("kind", .string("manual"))])
+        case .soak(let d): gate = .object([("kind", .string("soak")), ("seconds", .number(DurationText.seconds(d)))])
+        }
+        let doc = JSON.object([
+            ("schema", .string("fleetup.plan/1")),
+            ("playbook", .string(plan.playbook)),
+            ("playbook_file", .string(plan.playbookFile)),
+            ("hosts_pattern", .string(plan.hostsPattern)),
+            ("limit", plan.limit.map(JSON.string) ?? .null),
+            ("target", .string(plan.target)),
+            ("target_from", .string(plan.targetFromCommandLine ? "command-line" : "playbook")),
+            ("path", .string(plan.path.rawValue)),
+            ("versions_from", .string(plan.versionSource == .detected ? "detect" : "inventory")),
+            ("policy", .object([
+                ("batch", .array(p.batch.map { b in
+                    switch b {
+                    case .count(let n): return .number(Double(n))
+                    case .percent: return .string(b.description)
+                    }
+                })),
+                ("order", .string(p.order.rawValue)),
+                ("seed", .number(Double(p.seed))),
+                ("max_fail_percentage", .number(Double(p.maxFailPercentage))),
+                ("max_failures", p.maxFailures.map { .number(Double($0)) } ?? .null),
+                ("pause_seconds", .number(DurationText.seconds(p.pause))),
+                ("gate", gate),
+            ])),
+            ("stages", .array(plan.stages.map { st in
+                .object([
+                    ("name", .string(st.name)),
+                    ("batches", .array(st.batches.enumerated().map { i, b in
+                        .object([("number", .number(Double(i + 1))), ("hosts", .array(b.hosts.map(JSON.string))),
+                                 ("halt_at_failures", .number(Double(b.haltAt)))])
+                    })),
+                ])
+            })),
+            ("hosts", .array(plan.hosts.map(hostJSON))),
+            ("summary", summaryJSON(plan)),
+        ])
+        return doc.render() + "\n"
+    }
+
+    static func hostJSON(_ h: HostPlan) -> JSON {
+        let outcome: String
+        var error: JSON = .null
+        switch h.outcome {
+        case .upgrade: outcome = "upgrade"
+        case .alreadyCurrent: outcome = "already-current"
+        case .unknownVersion: outcome = "unknown-version"
+        case .error(let e): outcome = "error"; error = .string(e)
+        }
+        let hops = h.hops
+        return .object([
+            ("host", .string(h.host)),
+            ("stage", .string(h.stage)),
+            ("batch", .number(Double(h.batch))),
+            ("version", h.version.map(JSON.string) ?? .null),
+            ("version_source", h.versionSource == .none ? .null : .string(h.versionSource.rawValue)),
+            ("outcome", .string(outcome)),
+            ("error", error),
+            ("path", hops.isEmpty ? .array([]) : .array(([hops[0].from] + hops.map(\.to)).map(JSON.string))),
+            ("hops", .array(hops.map { hop in
+                .object([
+                    ("from", .string(hop.from)), ("to", .string(hop.to)),
+                    ("releases", .array(hop.releases.map(JSON.string))),
+                    ("flags", .array(hop.flags.map(JSON.string))),
+                    ("steps", .array(hop.steps.map(stepJSON))),
+                    ("skipped", .array(hop.skipped.map { k in
+                        .object([("name", .string(k.name)), ("reason", .string(k.reason)), ("release", k.release.map(JSON.string) ?? .null)])
+                    })),
+                    ("rollback", .array(hop.rollback.map(stepJSON))),
+                ])
+            })),
+            ("health", .array(h.health.map(probeJSON))),
+        ])
+    }
+
+    static func stepJSON(_ s: PlannedStep) -> JSON {
+        var fields: [(String, JSON)] = [("name", .string(s.name))]
+        switch s.action {
+        case .run(let c):
+            fields += [("kind", .string("run")), ("command", .string(c.display))]
+        case .upload(let u):
+            fields += [("kind", .string("upload")), ("src", .string(u.sourceDisplay)), ("dest", .string(u.destinationDisplay)),
+                       ("mode", .string(u.modeText))]
+        }
+        fields += [
+            ("become", .bool(s.become)),
+            ("timeout_seconds", s.timeout.map { .number(DurationText.seconds($0)) } ?? .null),
+            ("retries", .number(Double(s.retries))),
+            ("no_return", .bool(s.noReturn)),
+            ("release", s.release.map(JSON.string) ?? .null),
+            ("line", s.line.map { .number(Double($0)) } ?? .null),
+        ]
+        return .object(fields)
+    }
+
+    static func probeJSON(_ p: PlannedProbe) -> JSON {
+        var fields: [(String, JSON)]
+        switch p.kind {
+        case .http(let host, let port, let path):
+            fields = [("kind", .string("http")), ("host", .string(host)), ("port", .number(Double(port))), ("path", .string(path)),
+                      ("expect_status", p.expectStatus.map { .array($0.map { .number(Double($0)) }) } ?? .null),
+                      ("body_contains", p.bodyContains.map(JSON.string) ?? .null)]
+        case .tcp(let host, let port):
+            fields = [("kind", .string("tcp")), ("host", .string(host)), ("port", .number(Double(port)))]
+        case .command(let c):
+            fields = [("kind", .string("command")), ("command", .string(c.display))]
+        }
+        let t = p.timing
+        fields += [
+            ("initial_delay_seconds", .number(DurationText.seconds(t.initialDelay))),
+            ("period_seconds", .number(DurationText.seconds(t.period))),
+            ("timeout_seconds", .number(DurationText.seconds(t.timeout))),
+            ("success_threshold", .number(Double(t.successThreshold))),
+            ("failure_threshold", .number(Double(t.failureThreshold))),
+            ("deadline_seconds", .number(DurationText.seconds(t.deadline))),
+            ("logs", p.logs.map { .string($0.display) } ?? .null),
+        ]
+        return .object(fields)
+    }
+
+    static func summaryJSON(_ plan: RolloutPlan) -> JSON {
+        var c = ["upgrade": 0, "already-current": 0, "unknown-version": 0, "error": 0]
+        var hops = 0
+        for h in plan.hosts {
+            switch h.outcome {
+            case .upgrade(let x): c["upgrade"]! += 1; hops += x.count
+            case .alreadyCurrent: c["already-current"]! += 1
+            case .unknownVersion: c["unknown-version"]! += 1
+            case .error: c["error"]! += 1
+            }
+        }
+        return .object([
+            ("hosts", .number(Double(plan.hosts.count))), ("upgrade", .number(Double(c["upgrade"]!))),
+            ("already_current", .number(Double(c["already-current"]!))), ("unknown_version", .number(Double(c["unknown-version"]!))),
+            ("error", .number(Double(c["error"]!))), ("hops", .number(Double(hops))),
+        ])
+    }
+}
+
+/// A JSON value with object keys kept in the order given, written with two-space indents.
+enum JSON {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSON])
+    case object([(String, JSON)])
+
+    func render(indent: String = "") -> String {
+        switch self {
+        case .null: return "null"
+        case .bool(let b): return b ? "true" : "false"
+        case .number(let d):
+            if d == d.rounded(), abs(d) < 1e15 { return String(Int64(d)) }
+            return String(d)
+        case .string(let s): return Self.quote(s)
+        case .array(let items):
+            if items.isEmpty { return "[]" }
+            let inner = indent + "  "
+            return "[\n" + items.map { inner + $0.render(indent: inner) }.joined(separator: ",\n") + "\n\(indent)]"
+        case .object(let fields):
+            if fields.isEmpty { return "{}" }
+            let inner = indent + "  "
+            return "{\n" + fields.map { inner + Self.quote($0.0) + ": " + $0.1.render(indent: inner) }.joined(separator: ",\n") + "\n\(indent)}"
+        }
+    }
+
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 {
+                    let h = String(u.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
+                } else {
+                    out.unicodeScalars.append(u)
+                }
+            }
+        }
+        return out + "\""
+    }
+}
+
+extension String {
+    /// Padded with spaces to `width` characters.
+    func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
+}
