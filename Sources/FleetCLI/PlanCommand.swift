@@ -40,8 +40,10 @@ struct PlanCommand: AsyncParsableCommand {
         let checked = try playbook.check(inventory)
         var versions = RolloutPlanner.inventoryVersions(checked.hosts)
         if detect {
-            try refuseJumpHosts(checked.hosts)
-            let executor = try SSHExecutor(connection.sshConfiguration())
+            // Every host resolved now (inventory vars, ssh_config, jump hops): a problem is bad
+            // input before any connection, as for exec.
+            let ssh = try connection.sshConfiguration(for: checked.hosts, inventory: inventory.inventories.joined(separator: ", "))
+            let executor = try SSHExecutor(ssh)
             let (book, hosts, target, overrides, forks, limit) = (checked.playbook, checked.hosts, checked.target, checked.overrides,
                                                                   connection.forks, duration(seconds: timeout))
             let work = Task {
@@ -60,18 +62,6 @@ struct PlanCommand: AsyncParsableCommand {
         let text = json ? PlanReport.json(plan) : PlanReport.text(plan)
         FileHandle.standardOutput.write(Data(text.utf8))
         if !plan.isClean { throw ExitCode(1) }
-    }
-
-    /// As `InventoryOptions.reachableHosts`: hosts behind a jump host are refused, never
-    /// reached around the bastion.
-    func refuseJumpHosts(_ hosts: [FleetCore.Host]) throws {
-        let jumping = hosts.filter { !$0.connectionVars.jumps.isEmpty }
-        guard !jumping.isEmpty else { return }
-        let file = inventory.inventories.joined(separator: ", ")
-        throw ConfigErrors(jumping.prefix(10).map { h in
-            ConfigError(file: file, "host \(h.name): jump host \(h.connectionVars.jumps.map(\.description).joined(separator: ",")) "
-                        + "(ProxyJump) is not supported yet; leave it out with --limit, or plan without --detect")
-        })
     }
 }
 
