@@ -67,7 +67,7 @@ struct PlanCommand: AsyncParsableCommand {
 
 /// The playbook argument, `--target` and `--var`: shared by `check`, `plan` (and `run`).
 struct PlaybookOptions: ParsableArguments {
-    @Argument(help: "The playbook file (YAML).")
+    @Argument(help: ArgumentHelp("The playbook file (YAML).", valueName: "playbook"))
     var path: String
 
     @Option(help: ArgumentHelp("The version to upgrade to (default: the playbook's version.target).", valueName: "V"))
