@@ -9,9 +9,8 @@ public struct Fleetup: AsyncParsableCommand {
         commandName: "fleetup",
         abstract: "Upgrade fleets of servers safely, in rolling batches over SSH.",
         version: "0.1.0",
-        subcommands: [ExecCommand.self, InventoryCommand.self,
-                      CheckCommand.self,
-                      PlanCommand.self]
+        subcommands: [ExecCommand.self, InventoryCommand.self, CheckCommand.self, PlanCommand.self,
+                      PingCommand.self]
     )
     public init() {}
 

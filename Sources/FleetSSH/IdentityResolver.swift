@@ -15,10 +15,16 @@ actor IdentityResolver {
         self.configuration = configuration
     }
 
-    /// Explicit key files first (a missing or unreadable one is an error), then the
-    /// default ones that exist when none was given, then the user's ssh-agent.
+    /// As OpenSSH: the user's ssh-agent first (its copies of this host's key files before
+    /// its other keys, see `tryAgent`), then the key files: explicit ones (a missing or
+    /// unreadable one is an error), or the default ones that exist when none was given.
+    /// IdentitiesOnly leaves the agent out.
     func identities(for settings: ConnectionSettings) async throws -> [Identity] {
         var out: [Identity] = []
+        let socket = settings.identityAgent.map(expandTilde) ?? configuration.agentSocket
+        if !settings.identitiesOnly, let socket, !socket.isEmpty, socket.lowercased() != "none" {
+            out.append(.agent(socket: socket, label: "ssh-agent (\(socket))"))
+        }
         let explicit = settings.identityFiles.map(expandTilde)
         for path in explicit {
             out.append(try await load(path, host: settings.hostName).get())
@@ -28,11 +34,6 @@ actor IdentityResolver {
             where FileManager.default.fileExists(atPath: path) {
                 if case .success(let id) = await load(path, host: settings.hostName) { out.append(id) }
             }
-        }
-        // IdentitiesOnly: the listed files only. IdentityAgent: this host's agent, or none.
-        let socket = settings.identityAgent.map(expandTilde) ?? configuration.agentSocket
-        if !settings.identitiesOnly, let socket, !socket.isEmpty, socket.lowercased() != "none" {
-            out.append(.agent(socket: socket, label: "ssh-agent (\(socket))"))
         }
         return out
     }

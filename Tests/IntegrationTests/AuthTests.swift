@@ -42,7 +42,8 @@ struct AuthTests {
             let host = fleet.inventoryHosts[0].with(["ansible_ssh_private_key_file": .string(stranger)])
             let error = await remoteError { _ = try await executor.run(RemoteCommand("true"), on: host) }
             #expect(error?.kind == .authFailed)
-            #expect(error?.message.contains("\(stranger) (ssh-ed25519): refused") == true)
+            let fingerprint = try LocalProcess.run(keygen, ["-lf", stranger + ".pub"]).split(separator: " ")[1]
+            #expect(error?.message.contains("key \(stranger) (ssh-ed25519 \(fingerprint)): refused") == true)
         }
     }
 
@@ -78,6 +79,64 @@ struct AuthTests {
                 #expect(try await executor.run(RemoteCommand("echo agent"), on: keyless).stdout.text == "agent\n")
             }
             await executor.shutdown()
+        }
+    }
+
+    @Test("agent keys first, the host's own key file's copy before the agent's others; IdentitiesOnly skips the agent")
+    func agentOrder() async throws {
+        try await TestFleet.with(FleetSpec(count: 1)) { fleet in
+            let socket = fleet.directory + "/agent.sock"
+            let out = try LocalProcess.run(LocalProcess.find("ssh-agent")!, ["-s", "-a", socket])
+            let pid = pid_t(out.components(separatedBy: "SSH_AGENT_PID=")[1].prefix { $0.isNumber })!
+            defer { kill(pid, SIGTERM) }
+            var env = ProcessInfo.processInfo.environment
+            env["SSH_AUTH_SOCK"] = socket
+            // The agent holds a stranger's key first, then the fleet's key.
+            let stranger = fleet.directory + "/client/stranger"
+            try LocalProcess.run(keygen, ["-q", "-t", "ed25519", "-N", "", "-f", stranger])
+            try LocalProcess.run(LocalProcess.find("ssh-add")!, ["-q", stranger], environment: env)
+            try LocalProcess.run(LocalProcess.find("ssh-add")!, ["-q", fleet.clientKey], environment: env)
+            let fleetKey = try LocalProcess.run(keygen, ["-lf", fleet.clientKey + ".pub"]).split(separator: " ")[1]
+
+            var configuration = fleet.sshConfiguration()
+            configuration.agentSocket = socket
+            let viaAgent = try SSHExecutor(configuration)
+            let info = try await viaAgent.connect(fleet.inventoryHosts[0])
+            await viaAgent.shutdown()
+            #expect(info.authenticatedWith.hasPrefix("ssh-agent"))
+            #expect(info.authenticatedWith.contains(String(fleetKey)))
+
+            configuration.resolve = { host in
+                var s = host.connection
+                s.identitiesOnly = true
+                return s
+            }
+            let filesOnly = try SSHExecutor(configuration)
+            let direct = try await filesOnly.connect(fleet.inventoryHosts[0])
+            await filesOnly.shutdown()
+            #expect(direct.authenticatedWith.hasPrefix("key \(fleet.clientKey)"))
+
+            // Nothing the server accepts (the agent keeps only the stranger's key): every key
+            // tried is listed with its fingerprint.
+            try LocalProcess.run(LocalProcess.find("ssh-add")!, ["-q", "-d", fleet.clientKey + ".pub"], environment: env)
+            configuration.resolve = { host in
+                var s = host.connection
+                s.identityFiles = [stranger]
+                return s
+            }
+            let refused = try SSHExecutor(configuration)
+            let error = await remoteError { _ = try await refused.connect(fleet.inventoryHosts[0].renamed("x")) }
+            await refused.shutdown()
+            let strangerKey = try LocalProcess.run(keygen, ["-lf", stranger + ".pub"]).split(separator: " ")[1]
+            #expect(error?.kind == .authFailed)
+            #expect(error?.message.contains("ssh-agent (\(socket)) key") == true)
+            #expect(error?.message.contains(String(strangerKey)) == true)
+            // sshd logs each key it refused: the stranger's only in this last connection, so the
+            // first one offered the agent's copy of the host's own key before the stranger's.
+            let refusals = { fleet.sshdLog(of: fleet.hosts[0], containing: "Failed publickey").filter { $0.contains(strangerKey) } }
+            let logged = try await eventually { !refusals().isEmpty }
+            #expect(logged)
+            #expect(refusals().count == 1)
         }
     }
 

@@ -10,8 +10,12 @@ struct AuthProgress {
     var methods: [String]?
     var index = 0
     var agent: OpaquePointer?
-    var agentKey: UnsafeMutablePointer<libssh2_agent_publickey>?
-    var agentListed = false
+    /// The agent's keys in the order they are offered, and the next one to offer.
+    var agentKeys: [UnsafeMutablePointer<libssh2_agent_publickey>]?
+    var agentIndex = 0
+    /// Public key blobs already offered, so a key file also held by the agent is not
+    /// offered twice (each offer counts against the server's MaxAuthTries).
+    var offered: Set<[UInt8]> = []
     var tried: [String] = []
     var rsaRefusedByServer = false
 
@@ -22,8 +26,8 @@ struct AuthProgress {
             libssh2_agent_free(a)
         }
         agent = nil
-        agentKey = nil
-        agentListed = false
+        agentKeys = nil
+        agentIndex = 0
     }
 }
 
@@ -67,6 +71,9 @@ extension SSHConnection {
     private func tryKey(_ s: OpaquePointer, path: String, type: String, privateKey: [UInt8],
                         publicKey: String?) -> AuthProgress.Outcome? {
         let user = plan.user
+        let blob = publicKey.flatMap(Self.blob(ofPublicKeyLine:))
+        if let blob, auth.offered.contains(blob) { return nil }  // already offered by the agent
+        let name = "key \(path) (\(type)\(blob.map { " " + Digest.fingerprint(ofKeyBlob: $0) } ?? ""))"
         // Given no public key (length 0), libssh2 derives it from the private key on every
         // attempt; the line from the key file spares that decode.
         let publicLine = publicKey ?? ""
@@ -77,18 +84,34 @@ extension SSHConnection {
             }
         }
         if LibSSH2.isAgain(rc) { return .blocked }
-        if rc == 0 { return .done("key \(path) (\(type))") }
+        if let blob { auth.offered.insert(blob) }
+        if rc == 0 { return .done(name) }
         if LibSSH2.isTransportFailure(rc) { return .failed(transportFailed(rc, while: "authenticating")) }
         if rc == LIBSSH2_ERROR_FILE || rc == LIBSSH2_ERROR_METHOD_NOT_SUPPORTED {
-            auth.tried.append("key \(path) (\(type)): libssh2 \(LibSSH2.runtimeVersion) cannot use it: \(LibSSH2.lastError(s).message)")
+            auth.tried.append("\(name): libssh2 \(LibSSH2.runtimeVersion) cannot use it: \(LibSSH2.lastError(s).message)")
         } else {
-            auth.tried.append("key \(path) (\(type)): refused")
+            auth.tried.append("\(name): refused")
             if type == "ssh-rsa" { auth.rsaRefusedByServer = true }
         }
         return nil
     }
 
-    /// Tries the agent's keys one by one; nil once they are all refused.
+    /// The blob of an `authorized_keys`-style line (`ssh-ed25519 AAAA… comment`).
+    static func blob(ofPublicKeyLine line: String) -> [UInt8]? {
+        let fields = line.split(whereSeparator: { $0 == " " || $0 == "\n" })
+        return fields.count >= 2 ? Base64.decode(fields[1]) : nil
+    }
+
+    /// Blobs of the key files this host names, in order: the agent's copies of these go first.
+    private var fileBlobs: [[UInt8]] {
+        plan.identities.compactMap { identity in
+            if case .key(_, _, _, let publicKey) = identity { return publicKey.flatMap(Self.blob(ofPublicKeyLine:)) }
+            return nil
+        }
+    }
+
+    /// Tries the agent's keys one by one, as OpenSSH orders them: those that are also key
+    /// files of this host first (in the files' order), then the others; nil once all were refused.
     private func tryAgent(_ s: OpaquePointer, socket: String, label: String) -> AuthProgress.Outcome? {
         if auth.agent == nil {
             guard let a = libssh2_agent_init(s) else {
@@ -106,37 +129,46 @@ extension SSHConnection {
                 auth.tried.append("\(label): the agent did not list its keys")
                 return nil
             }
-            auth.agentListed = true
-            if !nextAgentKey(label) { return nil }
+            auth.agentKeys = orderedAgentKeys(a)
+            if auth.agentKeys!.isEmpty { auth.tried.append("\(label): the agent holds no keys") }
         }
-        guard let a = auth.agent else { return nil }
-        while let key = auth.agentKey {
+        guard let a = auth.agent, let keys = auth.agentKeys else { return nil }
+        while auth.agentIndex < keys.count {
+            let key = keys[auth.agentIndex]
+            let blob = [UInt8](UnsafeBufferPointer(start: key.pointee.blob, count: key.pointee.blob_len))
+            if auth.offered.contains(blob) { auth.agentIndex += 1; continue }
             let rc = libssh2_agent_userauth(a, plan.user, key)
             if LibSSH2.isAgain(rc) { return .blocked }
+            auth.offered.insert(blob)
+            auth.agentIndex += 1
             let comment = key.pointee.comment.map { String(cString: $0) } ?? "key"
-            let blob = [UInt8](UnsafeBufferPointer(start: key.pointee.blob, count: key.pointee.blob_len))
             let type = LibSSH2.keyType(ofBlob: blob)
-            if rc == 0 { return .done("\(label) key \(comment) (\(type))") }
+            let name = "\(label) key \(comment) (\(type) \(Digest.fingerprint(ofKeyBlob: blob)))"
+            if rc == 0 { return .done(name) }
             if LibSSH2.isTransportFailure(rc) { return .failed(transportFailed(rc, while: "authenticating")) }
-            auth.tried.append("\(label) key \(comment) (\(type)): refused")
+            auth.tried.append("\(name): refused")
             if type == "ssh-rsa" { auth.rsaRefusedByServer = true }
-            if !nextAgentKey(label) { return nil }
         }
         return nil
     }
 
-    /// Moves to the agent's next key; false when there is none.
-    private func nextAgentKey(_ label: String) -> Bool {
-        guard let a = auth.agent else { return false }
-        var next: UnsafeMutablePointer<libssh2_agent_publickey>?
-        let rc = libssh2_agent_get_identity(a, &next, auth.agentKey)
-        if rc != 0 {
-            if auth.agentKey == nil { auth.tried.append("\(label): the agent holds no keys") }
-            auth.agentKey = nil
-            return false
+    /// Every key the agent listed: the host's own key files' first, then the rest in the
+    /// agent's order.
+    private func orderedAgentKeys(_ a: OpaquePointer) -> [UnsafeMutablePointer<libssh2_agent_publickey>] {
+        var all: [UnsafeMutablePointer<libssh2_agent_publickey>] = []
+        var previous: UnsafeMutablePointer<libssh2_agent_publickey>?
+        while true {
+            var next: UnsafeMutablePointer<libssh2_agent_publickey>?
+            guard libssh2_agent_get_identity(a, &next, previous) == 0, let key = next else { break }
+            all.append(key)
+            previous = key
         }
-        auth.agentKey = next
-        return true
+        let files = fileBlobs
+        func rank(_ k: UnsafeMutablePointer<libssh2_agent_publickey>) -> Int {
+            let blob = [UInt8](UnsafeBufferPointer(start: k.pointee.blob, count: k.pointee.blob_len))
+            return files.firstIndex(of: blob) ?? files.count
+        }
+        return all.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(\.element)
     }
 
     private func authFailure(_ s: OpaquePointer) -> RemoteError {
