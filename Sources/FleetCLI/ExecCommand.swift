@@ -18,6 +18,7 @@ struct ExecCommand: AsyncParsableCommand {
 
     @OptionGroup var inventory: InventoryOptions
     @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var become: BecomeOptions
 
     @Option(help: ArgumentHelp("Seconds before a host's command is ended (TERM, then KILL).", valueName: "S"))
     var timeout: Double?
@@ -49,9 +50,16 @@ struct ExecCommand: AsyncParsableCommand {
         // the shell would see them typed, like ssh does.
         let script = words.joined(separator: " ")
         let remote = RemoteCommand(script, timeout: timeout.map(duration(seconds:)), outputLimit: outputLimit)
+        let becomes = try become.settings(for: hosts)
         let executor = try SSHExecutor(connection.sshConfiguration(for: hosts, inventory: inventory.inventories.joined(separator: ", ")))
         let forks = connection.forks
-        let work = Task { await AdHoc.run(remote, on: hosts, forks: forks, executor: executor) }
+        let work = Task {
+            await AdHoc.run({ host in
+                var c = remote
+                c.become = becomes[host.name] ?? nil
+                return c
+            }, display: remote.display, on: hosts, forks: forks, executor: executor)
+        }
         let interrupts = Interrupts.install(onFirst: { work.cancel() })
         let result = await work.value
         interrupts.cancel()

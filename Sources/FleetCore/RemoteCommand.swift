@@ -10,16 +10,34 @@ public struct RemoteCommand: Sendable, Hashable {
     public var timeout: Duration?
     /// How many bytes of stdout and of stderr to keep (the tail); totals are always counted.
     public var outputLimit: Int
+    /// Run as another user through sudo (Ansible's become), or as the login user when nil.
+    public var become: Become?
 
     public static let defaultOutputLimit = 64 * 1024
 
     public init(_ script: String, display: String? = nil, stdin: [UInt8] = [],
-                timeout: Duration? = nil, outputLimit: Int = RemoteCommand.defaultOutputLimit) {
+                timeout: Duration? = nil, outputLimit: Int = RemoteCommand.defaultOutputLimit,
+                become: Become? = nil) {
         self.script = script
         self.display = display ?? script
         self.stdin = stdin
         self.timeout = timeout
         self.outputLimit = outputLimit
+        self.become = become
+    }
+}
+
+/// Privilege escalation for one command: `sudo -u user`, with the password (if sudo asks for
+/// one) sent on the command's stdin when sudo prompts, never on a command line.
+public struct Become: Sendable, Hashable {
+    /// The user to become (Ansible's `become_user`; root by default).
+    public var user: String
+    /// The sudo password; nil when sudo needs none (NOPASSWD).
+    public var password: Secret?
+
+    public init(user: String = "root", password: Secret? = nil) {
+        self.user = user
+        self.password = password
     }
 }
 

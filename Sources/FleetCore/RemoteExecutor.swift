@@ -19,6 +19,9 @@ public struct RemoteError: Error, Sendable, Hashable, CustomStringConvertible {
         case channelFailed = "channel-failed"
         /// An SFTP upload failed (local file, remote path or permissions).
         case uploadFailed = "upload-failed"
+        /// sudo did not let the command run as the become user (wrong or missing password,
+        /// not in sudoers, no sudo).
+        case becomeFailed = "become-failed"
         /// The operation was cancelled by fleetup (second Ctrl-C, shutdown).
         case cancelled
     }
@@ -40,7 +43,7 @@ public struct RemoteError: Error, Sendable, Hashable, CustomStringConvertible {
         switch kind {
         case .unreachable, .connectTimeout, .hostKeyUnknown, .hostKeyChanged, .authFailed, .keyProblem:
             return true
-        case .connectionLost, .channelFailed, .uploadFailed, .cancelled:
+        case .connectionLost, .channelFailed, .uploadFailed, .becomeFailed, .cancelled:
             return false
         }
     }

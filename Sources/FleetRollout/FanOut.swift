@@ -36,11 +36,18 @@ public enum AdHoc {
     /// was cancelled are reported as cancelled.
     public static func run(_ command: RemoteCommand, on hosts: [Host], forks: Int,
                            executor: any RemoteExecutor, clock: some Clock<Duration> = ContinuousClock()) async -> AdHocRun {
+        await run({ _ in command }, display: command.display, on: hosts, forks: forks, executor: executor, clock: clock)
+    }
+
+    /// The same, with each host's own command (its become settings, say).
+    public static func run(_ command: @escaping @Sendable (Host) -> RemoteCommand, display: String, on hosts: [Host],
+                           forks: Int, executor: any RemoteExecutor,
+                           clock: some Clock<Duration> = ContinuousClock()) async -> AdHocRun {
         let start = clock.now
         let started = await FanOut.map(hosts, forks: forks) { host -> AdHocHostResult in
             do {
                 try Task.checkCancellation()
-                return AdHocHostResult(host: host.name, outcome: .ran(try await executor.run(command, on: host)))
+                return AdHocHostResult(host: host.name, outcome: .ran(try await executor.run(command(host), on: host)))
             } catch let e as RemoteError {
                 return AdHocHostResult(host: host.name, outcome: .failed(e))
             } catch {
@@ -56,7 +63,7 @@ public enum AdHoc {
             if case .failed(let e) = $0.outcome { return e.kind == .cancelled }
             return false
         }
-        return AdHocRun(command: command.display, results: results, duration: start.duration(to: clock.now),
+        return AdHocRun(command: display, results: results, duration: start.duration(to: clock.now),
                         interrupted: interrupted)
     }
 }

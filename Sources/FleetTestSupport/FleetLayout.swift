@@ -28,7 +28,7 @@ enum FleetLayout {
     /// sshd settings for one host. Only 127.0.0.1, only keys, only the fleet's own user.
     /// `SetEnv` gives sessions the host's own HOME (no ~/.bashrc, which Debian's bash reads
     /// for every ssh command) and PATH (the host's `systemctl` and app commands first).
-    static func sshdConfig(_ host: FleetHost, authorizedKeys: String, user: String) -> String {
+    static func sshdConfig(_ host: FleetHost, authorizedKeys: String, users: [String]) -> String {
         """
         # sshd of test host \(host.name), written by fleetup's test fleet
         Port \(host.sshPort)
@@ -36,7 +36,7 @@ enum FleetLayout {
         HostKey \(host.hostKey)
         PidFile \(host.sshdPidFile)
         AuthorizedKeysFile \(authorizedKeys)
-        AllowUsers \(user)
+        AllowUsers \(users.joined(separator: " "))
         StrictModes no
         UsePAM no
         PubkeyAuthentication yes

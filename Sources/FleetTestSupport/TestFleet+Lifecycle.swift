@@ -138,7 +138,7 @@ extension TestFleet {
             try write(FleetLayout.systemctlScript(fakeApp: self.fakeApp), to: "\(host.root)/bin/systemctl", mode: 0o755)
             try write(FleetLayout.appCommandScript(fakeApp: self.fakeApp), to: "\(host.installDir)/bin/\(host.app)", mode: 0o755)
             try write(FleetLayout.unitFile(host), to: "\(host.root)/units/\(host.app)")
-            try write(FleetLayout.sshdConfig(host, authorizedKeys: authorizedKeys, user: user), to: host.sshdConfig)
+            try write(FleetLayout.sshdConfig(host, authorizedKeys: authorizedKeys, users: [user] + spec.extraUsers), to: host.sshdConfig)
         }
         try Tool.inParallel(hosts) { host in
             try LocalProcess(keygen, ["-q", "-t", "ed25519", "-N", "", "-C", host.name, "-f", host.hostKey])

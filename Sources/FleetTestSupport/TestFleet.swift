@@ -12,6 +12,9 @@ public struct FleetSpec: Sendable, Hashable {
     public var versions: [String]
     /// Start the app on every host (otherwise it is installed, stopped).
     public var startApps: Bool
+    /// Existing local users the hosts' sshd also let in (with the fleet's client key),
+    /// besides the user running the fleet: for become tests as an ordinary user.
+    public var extraUsers: [String] = []
 
     public struct Group: Sendable, Hashable {
         public var name: String

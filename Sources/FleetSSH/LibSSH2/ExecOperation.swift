@@ -10,22 +10,24 @@ import FleetCore
 /// closed whatever happens.
 // @unchecked Sendable: created on any thread, then touched only on the reactor thread.
 final class ExecOperation: SessionOperation, @unchecked Sendable {
-    enum State { case opening, starting, writingStdin, sendingEOF, reading, closing, waitingClosed }
+    /// `becoming`: sudo has the command and may prompt; the command's stdin waits (see
+    /// `BecomeDialog`).
+    enum State { case opening, starting, becoming, writingStdin, sendingEOF, reading, closing, waitingClosed }
     enum Stop { case timeout, cancel }
 
     /// How long to wait for the killed command's channel to end before closing it.
     static let grace: UInt64 = 3_000_000_000
 
-    private let command: RemoteCommand
+    let command: RemoteCommand
     private let script: String
-    private let host: String
+    let host: String
     private var completion: ((Result<CommandResult, Error>) -> Void)?
     private var channel: OpaquePointer?
     private var state = State.opening
     private var stdinOffset = 0
     private var pidLine: RemoteScript.PidLine?
-    private var stdout: CapturedOutput
-    private var stderr: CapturedOutput
+    var stdout: CapturedOutput
+    var stderr: CapturedOutput
     private var stdoutEnded = false
     private var stderrEnded = false
     private let started = Reactor.now()
@@ -36,12 +38,28 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
     private var done = false
     /// Set when the channel failed mid-read: the command's outcome is then unknown.
     private var readFailure: String?
+    /// The sudo conversation of a become command, and the password it may ask for (a
+    /// stable buffer: a half-sent write is repeated with the same pointer).
+    var dialog: BecomeDialog?
+    var password: [UInt8] = []
+    var passwordSent = 0
+    var passwordDue = false
+    var eofDue = false
+    var becomeProblem: String?
 
     /// `announcePid: false` for fleetup's own helper commands (the killer).
     init(_ command: RemoteCommand, host: String, announcePid: Bool = true,
          completion: @escaping (Result<CommandResult, Error>) -> Void) {
         self.command = command
-        self.script = announcePid ? RemoteScript.announcingPid(command.script) : command.script
+        var text = command.script
+        if let become = command.become {
+            let nonce = String(UInt64.random(in: 0...UInt64.max), radix: 36)
+            let dialog = BecomeDialog(nonce: nonce, hasPassword: become.password != nil)
+            text = dialog.wrap(command.script, user: become.user)
+            self.dialog = dialog
+            password = become.password.map { Array($0.reveal().utf8) + [UInt8(ascii: "\n")] } ?? []
+        }
+        self.script = announcePid ? RemoteScript.announcingPid(text) : text
         self.host = host
         self.completion = completion
         pidLine = announcePid ? RemoteScript.PidLine() : nil
@@ -63,7 +81,7 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
         // The grace is over: close without waiting for the command any longer.
         graceAt = now + ExecOperation.grace
         switch state {
-        case .writingStdin, .sendingEOF, .reading: state = .closing
+        case .becoming, .writingStdin, .sendingEOF, .reading: state = .closing
         case .closing, .waitingClosed: finish(c, readStatus: false)
         case .opening, .starting: break
         }
@@ -116,8 +134,25 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
             if LibSSH2.isAgain(rc) { return .blocked }
             c.releaseRequestSlot(self)
             guard rc == 0 else { return fail(c, rc, "the server refused to run `\(command.display)`") }
-            state = command.stdin.isEmpty ? .sendingEOF : .writingStdin
+            state = dialog != nil ? .becoming : command.stdin.isEmpty ? .sendingEOF : .writingStdin
             return .progressed
+        case .becoming:
+            let step = readOutput(c)
+            if c.hasTransportError { return .blocked }
+            if passwordDue && passwordSent < password.count {
+                let n = password.withUnsafeBytes { buf in
+                    libssh2_channel_write_ex(channel, 0, buf.baseAddress!.advanced(by: passwordSent)
+                        .assumingMemoryBound(to: CChar.self), buf.count - passwordSent)
+                }
+                if LibSSH2.isAgain(n) { return step }
+                guard n >= 0 else { return fail(c, Int32(n), "answering sudo for `\(command.display)`") }
+                passwordSent += n
+                return .progressed
+            }
+            if eofDue { state = .sendingEOF; return .progressed }
+            if dialog?.succeeded == true { state = command.stdin.isEmpty ? .sendingEOF : .writingStdin; return .progressed }
+            if stdoutEnded && stderrEnded { state = .closing; return .progressed }
+            return step
         case .writingStdin:
             let readStep = readOutput(c)
             let n = command.stdin.withUnsafeBytes { buf in
@@ -171,10 +206,12 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
             return true
         case .starting:
             state = .closing
-        case .writingStdin, .sendingEOF, .reading:
+        case .becoming, .writingStdin, .sendingEOF, .reading:
             if let pid = pidLine?.pid {
-                // TERM, up to 2 s, then KILL: 5 s is plenty; a host that cannot run it in 5 s is not answering.
-                let kill = RemoteCommand(RemoteScript.killGroup(pid), timeout: .seconds(5))
+                // TERM, up to 2 s, then KILL: 5 s is plenty; a host that cannot run it in 5 s is
+                // not answering. A become command's processes belong to the become user: the
+                // kill goes through sudo too.
+                let kill = RemoteCommand(RemoteScript.killGroup(pid), timeout: .seconds(5), become: command.become)
                 c.add(ExecOperation(kill, host: host, announcePid: false) { _ in })
             }
             state = .reading
@@ -207,14 +244,14 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
                 step = .progressed
                 let bytes = UnsafeRawBufferPointer(start: c.scratch.baseAddress, count: n)
                 if stream != 0 {
-                    if n == 0 { stderrEnded = true } else { stderr.append(bytes) }
+                    if n == 0 { stderrEnded = true } else { receiveStderr(bytes) }
                 } else if n == 0 {
                     stdoutEnded = true
-                    if pidLine != nil { stdout.append(pidLine!.flush()) }
+                    if pidLine != nil { receiveStdout(pidLine!.flush()) }
                 } else if pidLine != nil {
-                    stdout.append(pidLine!.consume(bytes))
+                    receiveStdout(pidLine!.consume(bytes))
                 } else {
-                    stdout.append(bytes)
+                    receiveStdout(bytes)
                 }
             }
         }
@@ -249,9 +286,12 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
         if let ch = channel { libssh2_channel_free(ch) }
         channel = nil
         done = true
+        flushBecome()
         stdout.finish()
         stderr.finish()
-        if let readFailure, stop == nil {
+        if let failure = becomeFailure(), stop == nil {
+            complete(.failure(failure))
+        } else if let readFailure, stop == nil {
             complete(.failure(RemoteError(.channelFailed, host: host, readFailure)))
         } else if stop == .cancel {
             complete(.failure(RemoteError(.cancelled, host: host, "`\(command.display)` was interrupted")))
@@ -262,7 +302,7 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
         }
     }
 
-    private func complete(_ result: Result<CommandResult, Error>) {
+    func complete(_ result: Result<CommandResult, Error>) {
         completion?(result)
         completion = nil
     }
