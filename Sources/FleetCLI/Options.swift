@@ -28,22 +28,10 @@ struct InventoryOptions: ParsableArguments {
         return (inventory, hosts)
     }
 
-    /// Hosts to be reached over SSH: refuses, before any connection, hosts that name a jump
-    /// host, which the executor cannot use yet; connecting to them directly instead would
-    /// bypass the bastion the operator put in front of them.
+    /// The selected hosts, to be reached over SSH (jump hosts and all: ssh_config and the
+    /// inventory's ProxyJump are resolved by `ConnectionOptions.sshConfiguration(for:)`).
     func reachableHosts() throws -> [FleetCore.Host] {
-        let (_, hosts) = try selectedHosts()
-        let jumping = hosts.filter { !$0.connectionVars.jumps.isEmpty }
-        guard jumping.isEmpty else {
-            let file = inventories.joined(separator: ", ")
-            var errors = jumping.prefix(10).map { h in
-                ConfigError(file: file, "host \(h.name): jump host \(h.connectionVars.jumps.map(\.description).joined(separator: ",")) "
-                            + "(ProxyJump) is not supported yet; leave it out with --limit, or reach the host directly")
-            }
-            if jumping.count > 10 { errors.append(ConfigError(file: file, "and \(jumping.count - 10) more hosts behind jump hosts")) }
-            throw ConfigErrors(errors)
-        }
-        return hosts
+        try selectedHosts().1
     }
 }
 

@@ -23,7 +23,7 @@ struct PingCommand: AsyncParsableCommand {
 
     func run() async throws {
         let hosts = try inventory.reachableHosts()
-        let configuration = connection.sshConfiguration()
+        let configuration = try connection.sshConfiguration(for: hosts, inventory: inventory.inventories.joined(separator: ", "))
         if verbose && !json {
             let text = hosts.map { Self.describe(configuration.resolve($0), defaults: configuration) }.joined()
             FileHandle.standardOutput.write(Data(text.utf8))

@@ -35,8 +35,8 @@ enum HostKeyCheck {
             case .strict:
                 return RemoteError(.hostKeyUnknown, host: plan.hostName, """
                     host key for \(name) is not known: the server presents \(keyType) \(fingerprint), which is not in \
-                    \(plan.knownHosts.userFiles.joined(separator: ", ")). Check the fingerprint, then add it to \
-                    known_hosts or run with --host-key-policy accept-new
+                    \(plan.knownHosts.userFiles.isEmpty ? "any known_hosts file (UserKnownHostsFile none)" : plan.knownHosts.userFiles.joined(separator: ", ")). \
+                    Check the fingerprint, then add it to known_hosts or run with --host-key-policy accept-new
                     """)
             case .insecureAcceptAny:
                 return nil

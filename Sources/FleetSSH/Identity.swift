@@ -8,12 +8,20 @@ enum Identity: Sendable, Hashable, CustomStringConvertible {
     /// Every key an ssh-agent holds: the user's (`SSH_AUTH_SOCK`), or fleetup's own agent
     /// holding encrypted keys it decrypted once.
     case agent(socket: String, label: String)
+    /// A key file that cannot be offered, and why (kept for the failure message).
+    case unusable(path: String, why: String)
 
     var description: String {
         switch self {
         case .key(let path, let type, _, _): return "key \(path) (\(type))"
         case .agent(_, let label): return label
+        case .unusable(let path, _): return "key \(path)"
         }
+    }
+
+    var isUsable: Bool {
+        if case .unusable = self { return false }
+        return true
     }
 }
 

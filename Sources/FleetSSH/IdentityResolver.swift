@@ -25,10 +25,21 @@ actor IdentityResolver {
         if !settings.identitiesOnly, let socket, !socket.isEmpty, socket.lowercased() != "none" {
             out.append(.agent(socket: socket, label: "ssh-agent (\(socket))"))
         }
+        // A key file that cannot be used (encrypted with no passphrase given, unreadable) is
+        // skipped, with its reason kept for the failure message, as long as something else can
+        // be tried: ssh_config's `Host *` IdentityFile must not sink hosts the agent serves.
+        // With nothing else to try, its problem is the host's error.
         let explicit = settings.identityFiles.map(expandTilde)
+        var problems: [RemoteError] = []
         for path in explicit {
-            out.append(try await load(path, host: settings.hostName).get())
+            switch await load(path, host: settings.hostName) {
+            case .success(let id): out.append(id)
+            case .failure(let e):
+                problems.append(e)
+                out.append(.unusable(path: path, why: e.message))
+            }
         }
+        if let first = problems.first, !out.contains(where: \.isUsable) { throw first }
         if explicit.isEmpty {
             for path in configuration.defaultIdentityFiles.map(expandTilde)
             where FileManager.default.fileExists(atPath: path) {

@@ -107,20 +107,18 @@ struct InventoryUnitTests {
         #expect(inv.host(named: "h1")?.vars["db_password"]?.scalarText == "hunter2")
     }
 
-    @Test("become and jump hosts are read from the connection variables", arguments: [
-        (["ansible_become": VarValue.string("yes")], true, "root", [String]()),
-        (["ansible_become": .bool(true), "ansible_become_user": .string("mm")], true, "mm", []),
-        (["ansible_ssh_common_args": .string("-o ProxyJump=jump@bastion:2222")], false, "root", ["jump@bastion:2222"]),
-        (["ansible_ssh_common_args": .string("-o StrictHostKeyChecking=no -J a@h1,h2:2200")], false, "root", ["a@h1", "h2:2200"]),
-        (["ansible_ssh_extra_args": .string("-o 'ProxyJump [::1]:2222'")], false, "root", ["[::1]:2222"]),
-        (["jump": .string("ops@gw"), "ansible_ssh_common_args": .string("-J other")], false, "root", ["ops@gw"]),
-        (["ansible_ssh_common_args": .string("-o ProxyJump=none")], false, "root", []),
-    ] as [([String: VarValue], Bool, String, [String])])
-    func connectionVars(_ vars: [String: VarValue], _ become: Bool, _ user: String, _ jumps: [String]) {
+    @Test("become is read from the connection variables", arguments: [
+        (["ansible_become": VarValue.string("yes")], true, "root", "sudo"),
+        (["ansible_become": .bool(true), "ansible_become_user": .string("mm")], true, "mm", "sudo"),
+        (["ansible_sudo": .string("true"), "ansible_sudo_user": .string("app")], true, "app", "sudo"),  // the old spellings
+        (["ansible_become_method": .string("su")], false, "root", "su"),
+        ([:], false, "root", "sudo"),
+    ] as [([String: VarValue], Bool, String, String)])
+    func connectionVars(_ vars: [String: VarValue], _ become: Bool, _ user: String, _ method: String) {
         let c = ConnectionVars(vars)
         #expect(c.become == become)
         #expect(c.becomeUser == user)
-        #expect(c.jumps.map(\.description) == jumps)
+        #expect(c.becomeMethod == method)
     }
 
     @Test("the fast path for simple vars files agrees with the YAML parser", arguments: [

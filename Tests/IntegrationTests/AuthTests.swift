@@ -140,6 +140,39 @@ struct AuthTests {
         }
     }
 
+    @Test("an encrypted key with no passphrase given is skipped when the agent can log in, and named when nothing can")
+    func encryptedKeySkipped() async throws {
+        try await TestFleet.with(FleetSpec(count: 1)) { fleet in
+            let locked = try authorizedKey(fleet, type: "ed25519", passphrase: "unknown to fleetup")
+            let socket = fleet.directory + "/agent.sock"
+            let out = try LocalProcess.run(LocalProcess.find("ssh-agent")!, ["-s", "-a", socket])
+            let pid = pid_t(out.components(separatedBy: "SSH_AGENT_PID=")[1].prefix { $0.isNumber })!
+            defer { kill(pid, SIGTERM) }
+            var env = ProcessInfo.processInfo.environment
+            env["SSH_AUTH_SOCK"] = socket
+            try LocalProcess.run(LocalProcess.find("ssh-add")!, ["-q", fleet.clientKey], environment: env)
+            var configuration = fleet.sshConfiguration()
+            configuration.agentSocket = socket
+            configuration.resolve = { host in
+                var s = host.connection
+                s.identityFiles = [locked]  // as ssh_config's `Host * IdentityFile` would add it
+                return s
+            }
+            let executor = try SSHExecutor(configuration)
+            let info = try await executor.connect(fleet.inventoryHosts[0])
+            await executor.shutdown()
+            #expect(info.authenticatedWith.hasPrefix("ssh-agent"))
+
+            // The agent empty: the skipped key is named with its reason.
+            try LocalProcess.run(LocalProcess.find("ssh-add")!, ["-q", "-D"], environment: env)
+            let refused = try SSHExecutor(configuration)
+            let error = await remoteError { _ = try await refused.connect(fleet.inventoryHosts[0]) }
+            await refused.shutdown()
+            #expect(error?.kind == .authFailed)
+            #expect(error?.message.contains("\(locked) is encrypted") == true)
+        }
+    }
+
     @Test("an encrypted key is decrypted once for the whole fleet")
     func encryptedKeyOnce() async throws {
         try await TestFleet.with(FleetSpec(count: 5)) { fleet in

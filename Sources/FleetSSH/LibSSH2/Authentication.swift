@@ -59,6 +59,9 @@ extension SSHConnection {
                 step = tryKey(s, path: path, type: type, privateKey: privateKey, publicKey: publicKey)
             case .agent(let socket, let label):
                 step = tryAgent(s, socket: socket, label: label)
+            case .unusable(_, let why):
+                auth.tried.append(why)
+                step = nil
             }
             if let step { return step }
             auth.release()

@@ -82,7 +82,11 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
         graceAt = now + ExecOperation.grace
         switch state {
         case .becoming, .writingStdin, .sendingEOF, .reading: state = .closing
-        case .closing, .waitingClosed: finish(c, readStatus: false)
+        case .closing, .waitingClosed:
+            // A live host confirms a close in milliseconds; this one did not within the
+            // grace: report the command, then give up on the host.
+            finish(c, readStatus: false)
+            c.hostStoppedResponding("the channel of `\(command.display)` was not closed within \(Duration.nanoseconds(ExecOperation.grace).seconds)")
         case .opening, .starting: break
         }
     }
