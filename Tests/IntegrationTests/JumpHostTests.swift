@@ -127,4 +127,47 @@ struct JumpHostTests {
             await executor.shutdown()
         }
     }
+
+    @Test("fleetup exec with the inventory's ProxyJump (ansible_ssh_common_args): through the bastion, end to end")
+    func inventoryProxyJump() async throws {
+        try await TestFleet.with(FleetSpec(count: 3)) { fleet in
+            // The bastion is host01, named in ssh_config (a hop gets ssh_config, not the
+            // target's -u/--private-key, as with ssh); hosts 02 and 03 name it as their jump.
+            let config = fleet.directory + "/ssh_config"
+            try """
+                Host bastion
+                    HostName 127.0.0.1
+                    Port \(fleet.hosts[0].sshPort)
+                    User \(fleet.user)
+                    IdentityFile \(fleet.clientKey)
+                    UserKnownHostsFile \(fleet.knownHosts)
+
+                """.write(toFile: config, atomically: true, encoding: .utf8)
+            var ini = "[behind]\n"
+            for h in fleet.hosts.dropFirst() {
+                ini += "\(h.name) ansible_host=127.0.0.1 ansible_port=\(h.sshPort) ansible_user=\(fleet.user) "
+                    + "ansible_ssh_private_key_file=\(fleet.clientKey) ansible_ssh_common_args='-o ProxyJump=bastion'\n"
+            }
+            let inventory = fleet.directory + "/behind.ini"
+            try ini.write(toFile: inventory, atomically: true, encoding: .utf8)
+            // Each command writes where it came from, then waits, so the connections are
+            // still there to be inspected.
+            let process = try LocalProcess(try TestFleet.builtProduct("fleetup"), [
+                "exec", "-i", inventory, "--ssh-config", config, "--known-hosts", fleet.knownHosts, "--",
+                "echo $SSH_CONNECTION > $HOME/conn; sleep 5",
+            ])
+            let files = fleet.hosts.dropFirst().map { $0.root + "/home/conn" }
+            let written = try await eventually { files.allSatisfy(hasLine) }
+            #expect(written)
+            for file in files {
+                let port = Int(try String(contentsOfFile: file, encoding: .utf8).split(separator: " ")[1])!
+                let owner = try await owner(ofLocalPort: port)
+                #expect(owner.contains("sshd"), "\(owner)")
+                #expect(!owner.contains("fleetup"), "\(owner)")
+            }
+            let r = try await TestFleet.waitForExit(process)
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.stdout.contains("2 hosts: 2 ok"))
+        }
+    }
 }

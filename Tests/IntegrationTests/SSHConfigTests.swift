@@ -44,9 +44,8 @@ struct SSHConfigTests {
             let r = try await fleetup(["-i", inventory, "--ssh-config", config, "--", "echo ok from $FLEET_HOST"])
             #expect(r.status == 0, "\(r.stderr)")
             #expect(r.stdout.hasPrefix("== web-alias: exit 0\nok from host01\n"), "\(r.stdout)")
-            // Without the ssh_config, the name resolves nowhere.
-            let none = try await fleetup(["-i", inventory, "--ssh-config", "none", "--connect-timeout", "2", "--", "true"])
-            #expect(none.status == 3)
+            // (Not tried without the ssh_config: the bare name would go to DNS, and tests talk to
+            // 127.0.0.1 only.)
         }
     }
 
