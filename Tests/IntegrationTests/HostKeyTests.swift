@@ -78,4 +78,29 @@ struct HostKeyTests {
             await executor.shutdown()
         }
     }
+
+    @Test("StrictHostKeyChecking no: any key is accepted, nothing is recorded, and a loud warning names the host")
+    func insecureAcceptAny() async throws {
+        try await TestFleet.with(FleetSpec(count: 2)) { fleet in
+            let empty = fleet.directory + "/empty_known_hosts"
+            let warnings = Recorder<String>()
+            var configuration = fleet.sshConfiguration()
+            configuration.knownHostsFiles = [empty]
+            configuration.warn = { warnings.append($0) }
+            configuration.resolve = { host in
+                var s = host.connection
+                s.hostKeyPolicy = .insecureAcceptAny
+                return s
+            }
+            let executor = try SSHExecutor(configuration)
+            for host in fleet.inventoryHosts {
+                #expect(try await executor.run(RemoteCommand("echo in"), on: host).stdout.text == "in\n")
+            }
+            await executor.shutdown()
+            #expect(warnings.all.count == 2)
+            #expect(warnings.all.allSatisfy { $0.contains("NOT CHECKED") && $0.contains("StrictHostKeyChecking no") })
+            #expect(warnings.all.contains { $0.hasPrefix("host01: WARNING") })
+            #expect(!FileManager.default.fileExists(atPath: empty))
+        }
+    }
 }
