@@ -98,19 +98,7 @@ struct ConnectionOptions: ParsableArguments {
         printWarnings(resolver.warnings)
         let resolved = settings
         var c = baseConfiguration()
-        let warn = c.warn
-        c.resolve = { host in resolved[host.name] ?? Self.resolveLate(host, resolver, warn) }
-        return c
-    }
-
-    /// As `sshConfiguration(for:)`, but hosts are resolved when first connected; a host whose
-    /// resolution fails is reported then and cannot be reached (prefer `sshConfiguration(for:)`).
-    func sshConfiguration() throws -> SSHConfiguration {
-        let resolver = try sshResolver()
-        printWarnings(resolver.warnings)
-        var c = baseConfiguration()
-        let warn = c.warn
-        c.resolve = { host in Self.resolveLate(host, resolver, warn) }
+        c.resolve = { host in resolved[host.name] ?? Self.resolveLate(host, resolver) }
         return c
     }
 
@@ -126,16 +114,18 @@ struct ConnectionOptions: ParsableArguments {
         return c
     }
 
-    /// A host resolved at connection time. On a problem it is sent nowhere: an address in
-    /// the reserved `.invalid` domain (RFC 6761) never resolves, so the host is unreachable
-    /// instead of being reached some other way than its ssh_config says.
-    private static func resolveLate(_ host: FleetCore.Host, _ resolver: SSHConfigResolver,
-                                    _ warn: @Sendable (String) -> Void) -> ConnectionSettings {
+    /// A host not resolved up front, resolved when first connected. On a problem it is
+    /// unreachable with that problem as its reason, instead of being reached some other way
+    /// than its ssh_config says.
+    private static func resolveLate(_ host: FleetCore.Host, _ resolver: SSHConfigResolver) -> ConnectionSettings {
         do {
             return try resolver.resolve(host)
         } catch {
-            warn("\(error.configError(inventory: "inventory"))")
-            return ConnectionSettings(hostName: host.name, address: "ssh-config-error.invalid")
+            // Never connected to: not directly (that could bypass the bastion or the settings
+            // the operator wrote), not anywhere (no name lookup either).
+            var refused = ConnectionSettings(hostName: host.name, address: host.name)
+            refused.problem = "\(error.configError(inventory: "inventory"))"
+            return refused
         }
     }
 

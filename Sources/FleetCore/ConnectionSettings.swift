@@ -42,6 +42,9 @@ public struct ConnectionSettings: Sendable, Hashable {
     /// ServerAliveInterval (nil: the run's default) and ServerAliveCountMax.
     public var serverAliveInterval: Duration?
     public var serverAliveCountMax: Int?
+    /// Why this host must not be connected to at all (its settings could not be resolved);
+    /// the executor fails it with this message before any lookup or connection.
+    public var problem: String?
 
     public init(hostName: String, address: String, port: Int = 22, user: String? = nil,
                 identityFiles: [String] = [], identitiesOnly: Bool = false, identityAgent: String? = nil,

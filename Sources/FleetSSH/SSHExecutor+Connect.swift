@@ -36,6 +36,7 @@ extension SSHExecutor {
     /// Everything one attempt needs. A host behind jump hosts gets a fresh bridge through
     /// the last hop's (pooled) connection; its address is resolved by that hop, not here.
     private func makePlan(_ settings: ConnectionSettings) async throws -> ConnectPlan {
+        if let problem = settings.problem { throw RemoteError(.unreachable, host: settings.hostName, problem) }
         let transport: ConnectPlan.Transport
         let label: String
         if let last = settings.jumps.last {
