@@ -74,7 +74,7 @@ struct InventoryFuzzTests {
         for i in 0..<200 {
             let bytes = (0..<rng.below(200)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
             let path = dir + "/f\(i)" + ["", ".ini", ".yml"][i % 3]
-            FileManager.default.createFile(atPath: path, contents: Data(bytes))
+            _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
             _ = try? InventoryLoader.load([path])
             let pattern = String((0..<rng.below(12)).map { _ in Self.patternChars[rng.below(Self.patternChars.count)] })
             _ = try? HostPattern.select(pattern, in: inv)

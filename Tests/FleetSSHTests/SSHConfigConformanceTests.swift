@@ -94,7 +94,7 @@ enum SSHG {
         for rel in (fm.subpaths(atPath: source.path) ?? []).sorted() {
             var isDir: ObjCBool = false
             let from = source.path + "/" + rel
-            fm.fileExists(atPath: from, isDirectory: &isDir)
+            _ = fm.fileExists(atPath: from, isDirectory: &isDir)
             if isDir.boolValue {
                 try? fm.createDirectory(atPath: dir + "/" + rel, withIntermediateDirectories: true)
             } else if let text = try? String(contentsOfFile: from, encoding: .utf8) {
