@@ -104,7 +104,7 @@ struct INIInventory {
 
     private mutating func hostLine(_ line: String, group: String, at n: Int, into builder: inout InventoryBuilder) throws(ConfigError) {
         let words: [String]
-        do { words = try Shlex.split(line) } catch { throw self.error(n, "host line \"\(line)\": \(error.message)") }
+        do { words = try Shlex.split(line, comments: true) } catch { throw self.error(n, "host line \"\(line)\": \(error.message)") }
         guard let entry = words.first else { return }  // only a comment after blanks
         if entry == "---" { throw error(n, "\"---\" is not a host name (this looks like a YAML file; name it .yml)") }
         var vars: [String: VarValue] = [:]

@@ -125,7 +125,7 @@ enum SSHG {
             if let k = v["ansible_ssh_private_key_file"] { args += ["-o", "IdentityFile=\"\(k)\""] }
             if let u = v["ansible_user"] { args += ["-o", "User=\"\(u)\""] }
             for name in ["ansible_ssh_common_args", "ansible_ssh_extra_args"] {
-                if let a = v[name] { args += (try? ShellWords.split(a)) ?? [] }
+                if let a = v[name] { args += (try? Shlex.split(a, comments: false)) ?? [] }
             }
             return args
         }
@@ -138,7 +138,7 @@ enum SSHG {
             let text = (try? String(contentsOf: source.appendingPathComponent(file), encoding: .utf8)) ?? ""
             return text.split(separator: "\n", omittingEmptySubsequences: false).enumerated().compactMap { i, raw in
                 let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-                guard line.hasPrefix("# check:"), let words = try? ShellWords.split(String(line.dropFirst(8))),
+                guard line.hasPrefix("# check:"), let words = try? Shlex.split(String(line.dropFirst(8)), comments: false),
                       let destination = words.first else { return nil }
                 let vars = words.dropFirst().compactMap { w -> (String, String)? in
                     guard let eq = w.firstIndex(of: "=") else { return nil }

@@ -31,7 +31,7 @@ struct SSHConfigDocsTests {
             #expect(!checks.isEmpty, "example \(i + 1) has no # check: line")
             guard SSHG.ssh != nil else { continue }
             for check in checks {
-                let words = try ShellWords.split(String(check.dropFirst(8)))
+                let words = try Shlex.split(String(check.dropFirst(8)), comments: false)
                 let vars = words.dropFirst().compactMap { w -> (name: String, value: String)? in
                     w.firstIndex(of: "=").map { (String(w[..<$0]), String(w[w.index(after: $0)...])) }
                 }

@@ -51,7 +51,7 @@ struct SSHConfigParsingTests {
         ("", []),
     ])
     func shellWords(text: String, words: [String]) throws {
-        #expect(try ShellWords.split(text) == words)
+        #expect(try Shlex.split(text, comments: false) == words)
     }
 
     @Test("Host lines: words are patterns, case-sensitive, a matching ! excludes", arguments: [

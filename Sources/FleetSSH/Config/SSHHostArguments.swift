@@ -88,7 +88,7 @@ struct SSHHostArguments: Sendable {
         func problem(_ m: String) -> SSHConfigError { SSHConfigError(.variable(name, host: host), m) }
         let origin = SSHConfigOrigin.variable(name, host: host)
         let words: [String]
-        do { words = try ShellWords.split(text) } catch { throw problem("\(error.message) in \(text)") }
+        do { words = try Shlex.split(text, comments: false) } catch { throw problem("\(error.message) in \(text)") }
         var i = 0
         while i < words.count {
             let word = words[i]

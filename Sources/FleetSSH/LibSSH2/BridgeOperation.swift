@@ -72,21 +72,17 @@ final class BridgeOperation: SessionOperation, ReactorHandler, @unchecked Sendab
         guard let s = c.session else { return .blocked }
         switch state {
         case .opening:
-            guard c.acquireRequestSlot(self) else { return .blocked }
-            guard let ch = libssh2_channel_direct_tcpip_ex(s, target, Int32(port), "127.0.0.1", 0) else {
-                let rc = libssh2_session_last_errno(s)
-                if LibSSH2.isAgain(rc) { return .blocked }
-                c.releaseRequestSlot(self)
-                let error = LibSSH2.isTransportFailure(rc)
-                    ? c.transportFailed(rc, while: "opening a tunnel to \(target):\(port)")
-                    : RemoteError(.unreachable, host: jump,
-                                  "jump host \(jump) could not reach \(target):\(port): \(c.lastErrorMessage())")
-                finishOpen(.failure(error))
-                closeSocket(c)
-                state = .closed
-                return .finished
+            let ch: OpaquePointer
+            switch c.openDirectTCPIP(for: self, s, target: target, port: port) {
+            case .blocked:
+                return .blocked
+            case .opened(let opened):
+                ch = opened
+            case .refused(let why):
+                return failOpen(c, RemoteError(.unreachable, host: jump, "jump host \(jump) could not reach \(target):\(port): \(why)"))
+            case .failed(let error):
+                return failOpen(c, error)
             }
-            c.releaseRequestSlot(self)
             channel = ch
             connection = c
             c.reactor.register(fd, self, readable: true, writable: false)
@@ -169,6 +165,13 @@ final class BridgeOperation: SessionOperation, ReactorHandler, @unchecked Sendab
         }
         state = .closing
         return .progressed
+    }
+
+    private func failOpen(_ c: SSHConnection, _ error: RemoteError) -> OpStep {
+        finishOpen(.failure(error))
+        closeSocket(c)
+        state = .closed
+        return .finished
     }
 
     private func finishOpen(_ result: Result<Void, Error>) {

@@ -72,21 +72,20 @@ final class TunnelOperation: SessionOperation, @unchecked Sendable {
         case .opening:
             // An open in progress must complete before the channel can be dropped.
             if failure != nil && !c.holdsRequestSlot(self) { state = .closed; return .finished }
-            guard c.acquireRequestSlot(self) else { return .blocked }
-            guard let ch = libssh2_channel_direct_tcpip_ex(s, target, Int32(port), "127.0.0.1", 0) else {
-                let rc = libssh2_session_last_errno(s)
-                if LibSSH2.isAgain(rc) { return .blocked }
-                c.releaseRequestSlot(self)
-                let error = LibSSH2.isTransportFailure(rc)
-                    ? c.transportFailed(rc, while: "opening a tunnel")
-                    : RemoteError(.channelFailed, host: host,
-                                  "the host could not open a tunnel to \(target):\(port): \(c.lastErrorMessage())")
+            switch c.openDirectTCPIP(for: self, s, target: target, port: port) {
+            case .blocked:
+                return .blocked
+            case .refused(let why):
+                end(RemoteError(.channelFailed, host: host, "the host could not open a tunnel to \(target):\(port): \(why)"))
+                state = .closed
+                return .finished
+            case .failed(let error):
                 end(error)
                 state = .closed
                 return .finished
+            case .opened(let ch):
+                channel = ch
             }
-            c.releaseRequestSlot(self)
-            channel = ch
             state = failure == nil ? .open : .closing
             opened?(.success(self))
             opened = nil
@@ -154,5 +153,32 @@ final class TunnelOperation: SessionOperation, @unchecked Sendable {
         for w in writes { w.done(.failure(error)) }
         writes.removeAll()
         if state == .open || state == .opening, channel != nil { state = .closing }
+    }
+}
+
+/// How a step of opening a direct-tcpip channel went.
+enum DirectTCPIPOpen {
+    case blocked
+    case opened(OpaquePointer)
+    /// The server refused it (the target is closed, forwarding is off): in libssh2's words.
+    case refused(String)
+    /// The transport is gone.
+    case failed(RemoteError)
+}
+
+extension SSHConnection {
+    /// One step of opening a direct-tcpip channel to `target:port` for `op`, which holds the
+    /// session's request slot until the open is answered (tunnels and jump-host bridges).
+    func openDirectTCPIP(for op: SessionOperation, _ s: OpaquePointer, target: String, port: Int) -> DirectTCPIPOpen {
+        guard acquireRequestSlot(op) else { return .blocked }
+        guard let ch = libssh2_channel_direct_tcpip_ex(s, target, Int32(port), "127.0.0.1", 0) else {
+            let rc = libssh2_session_last_errno(s)
+            if LibSSH2.isAgain(rc) { return .blocked }
+            releaseRequestSlot(op)
+            if LibSSH2.isTransportFailure(rc) { return .failed(transportFailed(rc, while: "opening a tunnel to \(target):\(port)")) }
+            return .refused(lastErrorMessage())
+        }
+        releaseRequestSlot(op)
+        return .opened(ch)
     }
 }

@@ -1,11 +1,12 @@
-/// Python's `shlex.split(line, comments=True)` (POSIX mode), which Ansible uses to cut an
-/// INI host line into words: blanks separate, quotes group and are removed, a backslash
-/// escapes outside single quotes, and `#` outside quotes ends the line, even mid-word
+/// Python's `shlex.split` (POSIX mode), which Ansible uses to cut INI host lines
+/// (`comments: true`) and `ansible_ssh_common_args` and its siblings (`comments: false`)
+/// into words: blanks separate, quotes group and are removed, a backslash escapes outside
+/// single quotes, and with comments `#` outside quotes ends the line, even mid-word
 /// (`url=http://x/#top` is `url=http://x/`, as in Ansible).
-enum Shlex {
-    struct Problem: Error { let message: String }
+public enum Shlex {
+    public struct Problem: Error, Equatable { public let message: String }
 
-    static func split(_ line: String) throws(Problem) -> [String] {
+    public static func split(_ line: String, comments: Bool) throws(Problem) -> [String] {
         var words: [String] = []
         var word = String.UnicodeScalarView()
         var inWord = false  // true once a word has begun, even an empty quoted one
@@ -14,7 +15,7 @@ enum Shlex {
             switch c {
             case " ", "\t", "\n", "\r":
                 if inWord { words.append(String(word)); word = .init(); inWord = false }
-            case "#":
+            case "#" where comments:
                 if inWord { words.append(String(word)) }
                 return words
             case "'":
