@@ -60,13 +60,10 @@ struct AuthTests {
     @Test("ssh-agent authentication (no key file given)")
     func agent() async throws {
         try await TestFleet.with(FleetSpec(count: 2)) { fleet in
-            let socket = fleet.directory + "/agent.sock"
-            let out = try LocalProcess.run(LocalProcess.find("ssh-agent")!, ["-s", "-a", socket])
-            let pid = pid_t(out.components(separatedBy: "SSH_AGENT_PID=")[1].prefix { $0.isNumber })!
-            defer { kill(pid, SIGTERM) }
-            var env = ProcessInfo.processInfo.environment
-            env["SSH_AUTH_SOCK"] = socket
-            try LocalProcess.run(LocalProcess.find("ssh-add")!, ["-q", fleet.clientKey], environment: env)
+            let agent = try TestAgent(in: fleet)
+            defer { agent.stop() }
+            let socket = agent.socket
+            try agent.add([fleet.clientKey])
 
             var configuration = fleet.sshConfiguration()
             configuration.agentSocket = socket
@@ -85,17 +82,14 @@ struct AuthTests {
     @Test("agent keys first, the host's own key file's copy before the agent's others; IdentitiesOnly skips the agent")
     func agentOrder() async throws {
         try await TestFleet.with(FleetSpec(count: 1)) { fleet in
-            let socket = fleet.directory + "/agent.sock"
-            let out = try LocalProcess.run(LocalProcess.find("ssh-agent")!, ["-s", "-a", socket])
-            let pid = pid_t(out.components(separatedBy: "SSH_AGENT_PID=")[1].prefix { $0.isNumber })!
-            defer { kill(pid, SIGTERM) }
-            var env = ProcessInfo.processInfo.environment
-            env["SSH_AUTH_SOCK"] = socket
+            let agent = try TestAgent(in: fleet)
+            defer { agent.stop() }
+            let socket = agent.socket
             // The agent holds a stranger's key first, then the fleet's key.
             let stranger = fleet.directory + "/client/stranger"
             try LocalProcess.run(keygen, ["-q", "-t", "ed25519", "-N", "", "-f", stranger])
-            try LocalProcess.run(LocalProcess.find("ssh-add")!, ["-q", stranger], environment: env)
-            try LocalProcess.run(LocalProcess.find("ssh-add")!, ["-q", fleet.clientKey], environment: env)
+            try agent.add([stranger])
+            try agent.add([fleet.clientKey])
             let fleetKey = try LocalProcess.run(keygen, ["-lf", fleet.clientKey + ".pub"]).split(separator: " ")[1]
 
             var configuration = fleet.sshConfiguration()
@@ -118,7 +112,7 @@ struct AuthTests {
 
             // Nothing the server accepts (the agent keeps only the stranger's key): every key
             // tried is listed with its fingerprint.
-            try LocalProcess.run(LocalProcess.find("ssh-add")!, ["-q", "-d", fleet.clientKey + ".pub"], environment: env)
+            try agent.add(["-d", fleet.clientKey + ".pub"])
             configuration.resolve = { host in
                 var s = host.connection
                 s.identityFiles = [stranger]
@@ -144,13 +138,10 @@ struct AuthTests {
     func encryptedKeySkipped() async throws {
         try await TestFleet.with(FleetSpec(count: 1)) { fleet in
             let locked = try authorizedKey(fleet, type: "ed25519", passphrase: "unknown to fleetup")
-            let socket = fleet.directory + "/agent.sock"
-            let out = try LocalProcess.run(LocalProcess.find("ssh-agent")!, ["-s", "-a", socket])
-            let pid = pid_t(out.components(separatedBy: "SSH_AGENT_PID=")[1].prefix { $0.isNumber })!
-            defer { kill(pid, SIGTERM) }
-            var env = ProcessInfo.processInfo.environment
-            env["SSH_AUTH_SOCK"] = socket
-            try LocalProcess.run(LocalProcess.find("ssh-add")!, ["-q", fleet.clientKey], environment: env)
+            let agent = try TestAgent(in: fleet)
+            defer { agent.stop() }
+            let socket = agent.socket
+            try agent.add([fleet.clientKey])
             var configuration = fleet.sshConfiguration()
             configuration.agentSocket = socket
             configuration.resolve = { host in
@@ -164,7 +155,7 @@ struct AuthTests {
             #expect(info.authenticatedWith.hasPrefix("ssh-agent"))
 
             // The agent empty: the skipped key is named with its reason.
-            try LocalProcess.run(LocalProcess.find("ssh-add")!, ["-q", "-D"], environment: env)
+            try agent.add(["-D"])
             let refused = try SSHExecutor(configuration)
             let error = await remoteError { _ = try await refused.connect(fleet.inventoryHosts[0]) }
             await refused.shutdown()

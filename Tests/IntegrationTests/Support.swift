@@ -72,3 +72,24 @@ func eventually(within limit: Duration = .seconds(10),
 func hasLine(_ path: String) -> Bool {
     (try? String(contentsOfFile: path, encoding: .utf8))?.hasSuffix("\n") == true
 }
+
+/// An ssh-agent of a test's own, in the fleet's folder; `ssh-add` runs against it.
+struct TestAgent {
+    let socket: String
+    let pid: pid_t
+
+    init(in fleet: TestFleet) throws {
+        socket = fleet.directory + "/agent.sock"
+        let out = try LocalProcess.run(LocalProcess.find("ssh-agent")!, ["-s", "-a", socket])
+        pid = pid_t(out.components(separatedBy: "SSH_AGENT_PID=")[1].prefix { $0.isNumber })!
+    }
+
+    /// `ssh-add ARGS` with this agent (`[key]` adds, `["-d", pub]` removes, `["-D"]` empties).
+    func add(_ args: [String]) throws {
+        var env = ProcessInfo.processInfo.environment
+        env["SSH_AUTH_SOCK"] = socket
+        try LocalProcess.run(LocalProcess.find("ssh-add")!, ["-q"] + args, environment: env)
+    }
+
+    func stop() { kill(pid, SIGTERM) }
+}
