@@ -53,13 +53,8 @@ struct PingCommand: AsyncParsableCommand {
         if !s.jumps.isEmpty { lines.append("  via            " + s.jumps.map { ($0.user.map { "\($0)@" } ?? "") + $0.endpoint }.joined(separator: " -> ")) }
         lines.append("  known_hosts    " + (s.knownHostsFiles ?? c.knownHostsFiles).joined(separator: ", "))
         lines.append("  host key       \((s.hostKeyPolicy ?? c.hostKeyPolicy).rawValue)" + (s.hostKeyAlias.map { " (as \($0))" } ?? ""))
-        lines.append("  timeouts       connect \(seconds(s.connectTimeout ?? c.connectTimeout)), keepalive "
-                     + "\(seconds(s.serverAliveInterval ?? c.serverAliveInterval)) x \(s.serverAliveCountMax ?? c.serverAliveCountMax)")
+        lines.append("  timeouts       connect \((s.connectTimeout ?? c.connectTimeout).messageText), keepalive "
+                     + "\((s.serverAliveInterval ?? c.serverAliveInterval).messageText) x \(s.serverAliveCountMax ?? c.serverAliveCountMax)")
         return lines.joined(separator: "\n") + "\n"
-    }
-
-    private static func seconds(_ d: Duration) -> String {
-        let ms = Int(d.components.seconds) * 1000 + Int(d.components.attoseconds / 1_000_000_000_000_000)
-        return ms % 1000 == 0 ? "\(ms / 1000) s" : "\(Double(ms) / 1000) s"
     }
 }

@@ -75,3 +75,13 @@ extension String {
         return String(s)
     }
 }
+
+extension Duration {
+    /// `2 s`, `1.5 s`, `250 ms`: how messages and `ping -v` say a duration.
+    public var messageText: String {
+        let ms = Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15
+        if ms < 1000 { return "\(Int(ms)) ms" }
+        let s = ms / 1000
+        return s == s.rounded() ? "\(Int(s)) s" : "\((s * 10).rounded() / 10) s"
+    }
+}

@@ -113,95 +113,47 @@ public enum AdHocReport {
 
     // MARK: JSON
 
-    /// The JSON report (`--json`): one object, stable key order, documented in docs/reports.md.
+    /// The JSON report (`--json`): one object, sorted keys, documented in docs/reports.md.
+    /// Every host object has the same keys; what does not apply is null.
     public static func json(_ run: AdHocRun) -> String {
-        let doc = JSONRun(run)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(doc)) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self) + "\n"
-    }
-
-    struct JSONRun: Encodable {
-        var schema = "fleetup.exec/1"
-        var command: String
-        var duration_ms: Int
-        var interrupted: Bool
-        var summary: [String: Int]
-        var hosts: [JSONHost]
-
-        init(_ run: AdHocRun) {
-            command = run.command
-            duration_ms = milliseconds(run.duration)
-            interrupted = run.interrupted
-            summary = Dictionary(uniqueKeysWithValues: run.counts.map { ($0.key.rawValue.replacingOccurrences(of: " ", with: "_"), $0.value) })
-            hosts = run.results.map(JSONHost.init)
-        }
-    }
-
-    struct JSONHost: Encodable {
-        var host: String
-        var outcome: String
-        var exit_status: Int32?
-        var exit_signal: String?
-        var timed_out: Bool
-        var duration_ms: Int?
-        var stdout: String?
-        var stderr: String?
-        var stdout_bytes: Int?
-        var stderr_bytes: Int?
-        var stdout_truncated: Bool?
-        var stderr_truncated: Bool?
-        var error: JSONError?
-
-        init(_ r: AdHocHostResult) {
-            host = r.host
-            outcome = r.outcome.category.rawValue.replacingOccurrences(of: " ", with: "_")
-            timed_out = false
+        let hosts: [[String: Any]] = run.results.map { r in
+            var h: [String: Any] = [
+                "host": r.host, "outcome": r.outcome.category.rawValue.replacingOccurrences(of: " ", with: "_"),
+                "timed_out": false, "error": JSONText.null,
+            ]
+            for key in ["exit_status", "exit_signal", "duration_ms", "stdout", "stderr", "stdout_bytes", "stderr_bytes",
+                        "stdout_truncated", "stderr_truncated"] { h[key] = JSONText.null }
             switch r.outcome {
             case .ran(let c):
-                exit_status = c.exitStatus
-                exit_signal = c.exitSignal
-                timed_out = c.timedOut
-                duration_ms = milliseconds(c.duration)
-                stdout = c.stdout.text
-                stderr = c.stderr.text
-                stdout_bytes = c.stdout.totalBytes
-                stderr_bytes = c.stderr.totalBytes
-                stdout_truncated = c.stdout.isTruncated
-                stderr_truncated = c.stderr.isTruncated
+                h["exit_status"] = c.exitStatus.map { Int($0) } ?? JSONText.null
+                h["exit_signal"] = c.exitSignal ?? JSONText.null
+                h["timed_out"] = c.timedOut
+                h["duration_ms"] = milliseconds(c.duration)
+                h["stdout"] = c.stdout.text
+                h["stderr"] = c.stderr.text
+                h["stdout_bytes"] = c.stdout.totalBytes
+                h["stderr_bytes"] = c.stderr.totalBytes
+                h["stdout_truncated"] = c.stdout.isTruncated
+                h["stderr_truncated"] = c.stderr.isTruncated
             case .failed(let e):
-                error = JSONError(kind: e.kind.rawValue, message: e.message)
+                h["error"] = ["kind": e.kind.rawValue, "message": e.message]
             }
+            return h
         }
-
-        // Absent values are written as null, so every host object has the same keys.
-        func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: Key.self)
-            try c.encode(host, forKey: .host)
-            try c.encode(outcome, forKey: .outcome)
-            try c.encode(exit_status, forKey: .exit_status)
-            try c.encode(exit_signal, forKey: .exit_signal)
-            try c.encode(timed_out, forKey: .timed_out)
-            try c.encode(duration_ms, forKey: .duration_ms)
-            try c.encode(stdout, forKey: .stdout)
-            try c.encode(stderr, forKey: .stderr)
-            try c.encode(stdout_bytes, forKey: .stdout_bytes)
-            try c.encode(stderr_bytes, forKey: .stderr_bytes)
-            try c.encode(stdout_truncated, forKey: .stdout_truncated)
-            try c.encode(stderr_truncated, forKey: .stderr_truncated)
-            try c.encode(error, forKey: .error)
-        }
-
-        enum Key: String, CodingKey {
-            case host, outcome, exit_status, exit_signal, timed_out, duration_ms, stdout, stderr
-            case stdout_bytes, stderr_bytes, stdout_truncated, stderr_truncated, error
-        }
+        let summary = Dictionary(uniqueKeysWithValues: run.counts.map { ($0.key.rawValue.replacingOccurrences(of: " ", with: "_"), $0.value) })
+        return JSONText.render(["schema": "fleetup.exec/1", "command": run.command, "duration_ms": milliseconds(run.duration),
+                                "interrupted": run.interrupted, "summary": summary, "hosts": hosts])
     }
+}
 
-    struct JSONError: Encodable {
-        var kind: String
-        var message: String
+/// Pretty JSON with sorted keys, for the reports built as dictionaries (exec, ping).
+enum JSONText {
+    static let null = NSNull()
+
+    static func render(_ object: [String: Any]) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]))
+            ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self) + "\n"
     }
 }
 

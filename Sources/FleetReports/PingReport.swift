@@ -37,7 +37,6 @@ public enum PingReport {
         }
         let doc: [String: Any] = ["schema": "fleetup.ping/1", "hosts": hosts,
                                   "summary": ["ok": results.filter(\.ok).count, "failed": results.filter { !$0.ok }.count]]
-        let data = (try? JSONSerialization.data(withJSONObject: doc, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data()
-        return String(decoding: data, as: UTF8.self) + "\n"
+        return JSONText.render(doc)
     }
 }

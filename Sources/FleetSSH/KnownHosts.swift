@@ -34,15 +34,8 @@ struct KnownHostEntry: Sendable, Hashable {
         case .hashed(let salt, let hash):
             return Digest.hmacSHA1(key: salt, message: Array(lookupName.utf8)) == hash
         case .patterns(let patterns):
-            var matched = false
-            for p in patterns {
-                if p.hasPrefix("!") {
-                    if Glob.matches(String(p.dropFirst()), lookupName) { return false }
-                } else if Glob.matches(p, lookupName) {
-                    matched = true
-                }
-            }
-            return matched
+            // The same rule as ssh_config's Host lines.
+            return SSHPattern.hostLine(patterns, matches: lookupName)
         }
     }
 

@@ -94,7 +94,5 @@ extension TestFleet {
 
 /// Runs blocking work on a thread of its own and awaits it.
 func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try work() }) }.start()
-    }
+    try await Blocking.run("fleetup-test-fleet", work)
 }

@@ -1,4 +1,5 @@
 import FleetCore
+import FleetSSH
 import struct FleetCore.Host
 import Foundation
 
@@ -89,8 +90,5 @@ public final class TestFleet: Sendable {
     }
 
     /// The name of the user the fleet's sshd accept (the user running the fleet).
-    public static var currentUser: String {
-        if let pw = getpwuid(geteuid()), let name = pw.pointee.pw_name { return String(cString: name) }
-        return ProcessInfo.processInfo.environment["USER"] ?? "root"
-    }
+    public static var currentUser: String { SSHConfiguration.localUser }
 }

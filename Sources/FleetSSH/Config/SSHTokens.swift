@@ -14,12 +14,7 @@ enum SSHTokens {
         var it = Array(text)[...]
         while let c = it.popFirst() {
             if c == "$", let environment, it.first == "{" {
-                guard let close = it.firstIndex(of: "}") else { throw Problem(message: "unterminated ${ in \"\(text)\"") }
-                let name = String(it[it.index(after: it.startIndex)..<close])
-                guard isEnvironmentName(name[...]) else { throw Problem(message: "invalid environment name \"\(name)\" in \"\(text)\"") }
-                guard let value = environment[name] else { throw Problem(message: "environment variable \(name) is not set (in \"\(text)\")") }
-                out += value
-                it = it[(close + 1)...]
+                out += try takeVariable(&it, environment, in: text)
             } else if c == "%" {
                 guard let key = it.popFirst() else { throw Problem(message: "a lone % at the end of \"\(text)\" (write %% for a percent sign)") }
                 if key == "%" { out.append("%"); continue }
@@ -41,17 +36,23 @@ enum SSHTokens {
         var it = Array(text)[...]
         while let c = it.popFirst() {
             if c == "$", it.first == "{" {
-                guard let close = it.firstIndex(of: "}") else { throw Problem(message: "unterminated ${ in \"\(text)\"") }
-                let name = String(it[it.index(after: it.startIndex)..<close])
-                guard isEnvironmentName(name[...]) else { throw Problem(message: "invalid environment name \"\(name)\" in \"\(text)\"") }
-                guard let value = environment[name] else { throw Problem(message: "environment variable \(name) is not set (in \"\(text)\")") }
-                out += value
-                it = it[(close + 1)...]
+                out += try takeVariable(&it, environment, in: text)
             } else {
                 out.append(c)
             }
         }
         return out
+    }
+
+    /// The value of the `{NAME}` at the front of `it` (just after a `$`), consumed.
+    private static func takeVariable(_ it: inout ArraySlice<Character>, _ environment: [String: String],
+                                     in text: String) throws(Problem) -> String {
+        guard let close = it.firstIndex(of: "}") else { throw Problem(message: "unterminated ${ in \"\(text)\"") }
+        let name = String(it[it.index(after: it.startIndex)..<close])
+        guard isEnvironmentName(name[...]) else { throw Problem(message: "invalid environment name \"\(name)\" in \"\(text)\"") }
+        guard let value = environment[name] else { throw Problem(message: "environment variable \(name) is not set (in \"\(text)\")") }
+        it = it[(close + 1)...]
+        return value
     }
 
     /// Letters, digits and `_`, not starting with a digit.

@@ -3,19 +3,16 @@ import FleetCore
 /// Output routing for become commands: until sudo has let the command run, stdout and
 /// stderr go through the `BecomeDialog`, whose events drive the password and the EOF.
 extension ExecOperation {
-    func receiveStdout(_ bytes: some Collection<UInt8>) {
-        guard var d = dialog, !d.succeeded else { return stdout.append(bytes) }
-        let (output, events) = d.stdout(bytes)
-        dialog = d
-        stdout.append(output)
-        handle(events)
-    }
+    func receiveStdout(_ bytes: some Collection<UInt8>) { receive(bytes, stderr: false) }
+    func receiveStderr(_ bytes: some Collection<UInt8>) { receive(bytes, stderr: true) }
 
-    func receiveStderr(_ bytes: some Collection<UInt8>) {
-        guard var d = dialog, !d.succeeded else { return stderr.append(bytes) }
-        let (output, events) = d.stderr(bytes)
+    private func receive(_ bytes: some Collection<UInt8>, stderr isStderr: Bool) {
+        guard var d = dialog, !d.succeeded else {
+            return isStderr ? stderr.append(bytes) : stdout.append(bytes)
+        }
+        let (output, events) = isStderr ? d.stderr(bytes) : d.stdout(bytes)
         dialog = d
-        stderr.append(output)
+        if isStderr { stderr.append(output) } else { stdout.append(output) }
         handle(events)
     }
 

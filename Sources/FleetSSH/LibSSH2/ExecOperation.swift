@@ -86,7 +86,7 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
             // A live host confirms a close in milliseconds; this one did not within the
             // grace: report the command, then give up on the host.
             finish(c, readStatus: false)
-            c.hostStoppedResponding("the channel of `\(command.display)` was not closed within \(Duration.nanoseconds(ExecOperation.grace).seconds)")
+            c.hostStoppedResponding("the channel of `\(command.display)` was not closed within \(Duration.nanoseconds(ExecOperation.grace).messageText)")
         case .opening, .starting: break
         }
     }

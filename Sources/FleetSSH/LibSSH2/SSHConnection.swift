@@ -196,7 +196,7 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
             return
         }
         if unanswered >= plan.keepaliveCountMax {
-            return hostStoppedResponding("no answer to \(unanswered) keepalives, \(plan.keepaliveInterval.seconds) apart",
+            return hostStoppedResponding("no answer to \(unanswered) keepalives, \(plan.keepaliveInterval.messageText) apart",
                                          kind: .unreachable)
         }
         unanswered += 1
@@ -263,7 +263,7 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
             guard now >= setupDeadline else { return drive() }
             let stage = phase == .connecting ? "TCP connect" : phase == .handshaking ? "SSH handshake" : "authentication"
             failSetup(RemoteError(.connectTimeout, host: plan.hostName,
-                                  "\(stage) to \(plan.address) did not finish within \(plan.connectTimeout.seconds)"),
+                                  "\(stage) to \(plan.address) did not finish within \(plan.connectTimeout.messageText)"),
                       retryable: false)
         case .ready:
             if let k = keepaliveAt, now >= k {
@@ -274,7 +274,7 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
                 // Its time is up but it must repeat its half-sent call first: wait one grace.
                 if stallDeadline == nil { stallDeadline = now + ExecOperation.grace }
                 if now >= stallDeadline! {
-                    return hostStoppedResponding("a packet to it has been stuck for \(Duration.nanoseconds(ExecOperation.grace).seconds)")
+                    return hostStoppedResponding("a packet to it has been stuck for \(Duration.nanoseconds(ExecOperation.grace).messageText)")
                 }
             }
             for op in ops where (op.deadline ?? .max) <= now && op !== outboundOwner {
@@ -374,15 +374,5 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
             Glibc.close(fd)
             fd = -1
         }
-    }
-}
-
-extension Duration {
-    /// `2 s`, `1.5 s`, `250 ms` for messages.
-    var seconds: String {
-        let ms = Double(nanoseconds) / 1_000_000
-        if ms < 1000 { return "\(Int(ms)) ms" }
-        let s = ms / 1000
-        return s == s.rounded() ? "\(Int(s)) s" : String(format: "%.1f s", s)
     }
 }

@@ -123,8 +123,11 @@ final class Reactor: @unchecked Sendable {
 
     private func loop() {
         var events = [epoll_event](repeating: epoll_event(), count: 256)
+        // The earliest deadline, found by the same pass over the handlers that fires the due
+        // ones (one pass per round: with hundreds of connections this loop is the hot path).
+        var earliest: UInt64?
         while running {
-            let timeout = again.isEmpty ? waitMilliseconds() : 0
+            let timeout = again.isEmpty ? Self.waitMilliseconds(until: earliest) : 0
             let n = epoll_wait(epollFd, &events, Int32(events.count), timeout)
             if n < 0 && errno != EINTR { fatalError("epoll_wait: \(String(cString: strerror(errno)))") }
             for i in 0..<max(0, Int(n)) {
@@ -149,20 +152,23 @@ final class Reactor: @unchecked Sendable {
             let retry = again
             again.removeAll(keepingCapacity: true)
             for h in retry { h.deadlinePassed(now: now) }
+            earliest = nil
             for h in handlers.values {
-                if let d = h.nextDeadline, d <= now { h.deadlinePassed(now: now) }
+                guard var d = h.nextDeadline else { continue }
+                if d <= now {
+                    h.deadlinePassed(now: now)
+                    guard let next = h.nextDeadline else { continue }
+                    d = next
+                }
+                if d < (earliest ?? .max) { earliest = d }
             }
         }
         thread = nil
         stoppedFlag.store(true, ordering: .releasing)
     }
 
-    /// Milliseconds until the earliest deadline (rounded up, so a wake is never early), or -1.
-    private func waitMilliseconds() -> Int32 {
-        var earliest: UInt64?
-        for h in handlers.values {
-            if let d = h.nextDeadline, d < (earliest ?? .max) { earliest = d }
-        }
+    /// Milliseconds until `earliest` (rounded up, so a wake is never early), or -1.
+    private static func waitMilliseconds(until earliest: UInt64?) -> Int32 {
         guard let earliest else { return -1 }
         let now = Reactor.now()
         if earliest <= now { return 0 }
