@@ -3,21 +3,29 @@
 // It has the interface of the apps fleetup upgrades (design.md §1, §8): a version command,
 // start/stop through a `systemctl` look-alike, and an HTTP health endpoint on its own
 // loopback port that answers with the running version. Files in the host's control folder
-// make it misbehave on purpose: `fail-health` (health answers 503) and `fail-start`
-// (start exits 1), so halt and rollback paths can be tested against real hosts.
+// make it misbehave on purpose: `fail-health` (health answers 503), `fail-start` (start
+// exits 1) and `fail-migrate` (Flow's db:migrate exits 1), each either empty (always) or
+// holding a version (only while that version runs), so halt and rollback paths can be
+// tested against real hosts. What it does is logged on the host, one whole line per
+// action, so tests can prove what ran, how often and in which order.
 //
 // Glibc only (no Foundation): it starts in a few milliseconds and stays small, since a
 // fleet may run hundreds of these.
 //
 //   fleet-fakeapp version INSTALL_DIR                  prints "Version: X.Y.Z"
 //   fleet-fakeapp systemctl ACTION UNIT                 ACTION: start stop restart reload status is-active
+//   fleet-fakeapp bundle install | exec rails db:migrate | exec rails assets:precompile | exec flowctl cache clear
+//   fleet-fakeapp yarn install [--frozen-lockfile]      (both in a Flow checkout: the current folder)
 //
 // `start` forks a server that binds its port before the command returns, so a caller never
 // has to poll for readiness; `reload` (SIGHUP) makes the running server re-read its VERSION.
+// A unit without a port is a worker: a process that runs until stopped.
 //
-// A unit is described by `$FLEET_HOST_ROOT/units/UNIT` (lines `install=DIR`, `port=N`);
-// its pid file is `$FLEET_HOST_ROOT/run/UNIT.pid`; control files live in
-// `$FLEET_HOST_ROOT/control/`.
+// A unit is described by `$FLEET_HOST_ROOT/units/UNIT` (lines `install=DIR`, `port=N`,
+// `log=FILE`: the app log a start appends to); its pid file is `$FLEET_HOST_ROOT/run/UNIT.pid`;
+// control files live in `$FLEET_HOST_ROOT/control/`; `systemctl` appends `ACTION UNIT` to
+// `$FLEET_HOST_ROOT/log/services.log` (not when FLEET_QUIET is set: the fleet's own start-up),
+// `bundle` and `yarn` append `ACTION VERSION` to `$FLEET_HOST_ROOT/log/flow.log`.
 
 #if canImport(Glibc)
 import Glibc
@@ -25,7 +33,11 @@ import Glibc
 import Musl
 #endif
 
+/// A log line to write, with ` failed` appended, if the action fails (`fail` writes it).
+nonisolated(unsafe) var lineIfFailing: (path: String, line: String)?
+
 func fail(_ message: String, code: Int32 = 1) -> Never {
+    if let pending = lineIfFailing { appendLine(pending.path, pending.line + " failed") }
     let bytes = Array("fleet-fakeapp: \(message)\n".utf8)
     _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
     exit(code)
@@ -66,6 +78,7 @@ struct Unit {
     var name: String
     var install: String
     var port: Int?
+    var log: String?
 
     init(_ name: String) {
         guard let text = readFile("\(hostRoot())/units/\(name)") else {
@@ -74,14 +87,17 @@ struct Unit {
         self.name = name
         var install = ""
         var port: Int?
+        var log: String?
         for line in text.split(whereSeparator: \.isNewline) {
             let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { continue }
             if parts[0] == "install" { install = parts[1] }
             if parts[0] == "port" { port = Int(parts[1]) }
+            if parts[0] == "log" { log = parts[1] }
         }
         self.install = install
         self.port = port
+        self.log = log
     }
 
     var pidFile: String { "\(hostRoot())/run/\(name).pid" }
@@ -112,8 +128,8 @@ extension String {
 
 func start(_ unit: Unit) {
     if unit.runningPid != nil { return }
-    if exists("\(hostRoot())/control/fail-start") {
-        fail("Job for \(unit.name).service failed: start refused (control/fail-start is present)")
+    if let why = control("fail-start", appliesAt: installedVersion(unit.install)) {
+        fail("Job for \(unit.name).service failed: start refused (\(why))")
     }
     // Fork and exec `serve`, then wait until the child says it is listening (or failed).
     var fds: [Int32] = [0, 0]
@@ -155,6 +171,8 @@ func systemctl(_ args: [String]) -> Never {
     guard args.count >= 2 else { fail("usage: systemctl ACTION UNIT", code: 2) }
     let action = args[0]
     let unit = Unit(args[1].replacingSuffix(".service"))
+    let logged = ["start", "stop", "restart", "reload"].contains(action) && getenv("FLEET_QUIET") == nil
+    if logged { lineIfFailing = ("\(hostRoot())/log/services.log", "\(action) \(unit.name)") }
     switch action {
     case "start": start(unit)
     case "stop": stop(unit)
@@ -173,6 +191,7 @@ func systemctl(_ args: [String]) -> Never {
     default:
         fail("unknown action \(action); expected start, stop, restart, reload, status or is-active", code: 2)
     }
+    if logged { appendLine("\(hostRoot())/log/services.log", "\(action) \(unit.name)") }
     exit(0)
 }
 
@@ -191,7 +210,10 @@ func serve(_ unit: Unit, readyFd: Int32) -> Never {
     var none = sigset_t()
     sigemptyset(&none)
     sigprocmask(SIG_SETMASK, &none, nil)
-    guard let port = unit.port else { fail("unit \(unit.name) has no port") }
+    // The starter logs its own failure; this process's would be a second line.
+    lineIfFailing = nil
+    var version = installedVersion(unit.install)
+    guard let port = unit.port else { work(unit, readyFd: readyFd) }
     let sock = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     var one: Int32 = 1
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -207,15 +229,10 @@ func serve(_ unit: Unit, readyFd: Int32) -> Never {
     guard bound == 0, listen(sock, 64) == 0 else {
         fail("cannot listen on 127.0.0.1:\(port): \(String(cString: strerror(errno)))")
     }
-    var version = installedVersion(unit.install)
     signal(SIGHUP) { _ in reloadRequested = 1 }
     signal(SIGPIPE, SIG_IGN)
-    // Detach from the caller's stdio: sshd waits for every holder of the session's pipes.
-    let devnull = open("/dev/null", O_RDWR)
-    dup2(devnull, 0); dup2(devnull, 1); dup2(devnull, 2)
-    var ready = UInt8(ascii: "R")
-    _ = write(readyFd, &ready, 1)
-    close(readyFd)
+    if let log = unit.log { appendLine(log, "info: \(unit.name) \(version) started, listening on 127.0.0.1:\(port)") }
+    detach(readyFd: readyFd)
     while true {
         let client = accept(sock, nil, nil)
         if reloadRequested != 0 {
@@ -264,11 +281,13 @@ func finish(_ client: Int32, _ response: String) {
 func answer(_ client: Int32, version: String, unit: Unit) {
     guard let request = readRequest(client) else { return }
     let path = request.split(separator: " ").dropFirst().first.map(String.init) ?? "/"
-    let unhealthy = exists("\(hostRoot())/control/fail-health")
     let status: String
     let body: String
     switch path {
     case "/api/v4/system/ping", "/health":
+        let failing = control("fail-health", appliesAt: version)
+        let unhealthy = failing != nil
+        if let failing, let log = unit.log { appendLine(log, "error: \(unit.name) \(version) health check failing (\(failing))") }
         status = unhealthy ? "503 Service Unavailable" : "200 OK"
         let state = unhealthy ? "UNHEALTHY" : "OK"
         body = "{\"status\":\"\(state)\",\"version\":\"\(version)\",\"unit\":\"\(unit.name)\"}\n"
@@ -288,7 +307,7 @@ func answer(_ client: Int32, version: String, unit: Unit) {
 
 let args = Array(CommandLine.arguments.dropFirst())
 guard let command = args.first else {
-    fail("usage: fleet-fakeapp version INSTALL_DIR | systemctl ACTION UNIT", code: 2)
+    fail("usage: fleet-fakeapp version INSTALL_DIR | systemctl ACTION UNIT | bundle ... | yarn ...", code: 2)
 }
 switch command {
 case "version":
@@ -298,6 +317,10 @@ case "version":
     print("Build Number: \(v)")
 case "systemctl":
     systemctl(Array(args.dropFirst()))
+case "bundle":
+    bundle(Array(args.dropFirst()))
+case "yarn":
+    yarn(Array(args.dropFirst()))
 default:
-    fail("unknown command \(command); expected version or systemctl", code: 2)
+    fail("unknown command \(command); expected version, systemctl, bundle or yarn", code: 2)
 }
