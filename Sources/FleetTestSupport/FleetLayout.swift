@@ -13,13 +13,45 @@ public struct FleetHost: Sendable, Hashable, Codable {
     public var root: String
     /// The app's name: its unit, its install folder under `opt/`, its command.
     public var app: String
+    public var layout: FleetSpec.Layout = .plain
 
-    public var installDir: String { "\(root)/opt/\(app)" }
+    /// Where the app lives: `opt/APP`, or the Flow checkout `home/flow/live`.
+    public var installDir: String {
+        layout == .flow ? "\(root)/home/flow/live" : "\(root)/opt/\(app)"
+    }
+    /// The units of the host's `systemctl`: the app, or Flow's three.
+    public var units: [String] {
+        layout == .flow ? ["\(app)-web", "\(app)-sidekiq", "\(app)-streaming"] : [app]
+    }
     public var controlDir: String { "\(root)/control" }
+    /// One line per `systemctl` start, stop, restart or reload (`restart flow-sidekiq`).
+    public var serviceLogFile: String { "\(root)/log/services.log" }
+    /// One line per fake `bundle`, `yarn` or `flowctl` action (`db:migrate v3.1.2`).
+    public var flowLogFile: String { "\(root)/log/flow.log" }
+    /// The Mattermost layout's own app log: a line per start, with the version.
+    public var appLogFile: String { "\(installDir)/logs/\(app).log" }
     public var sshdConfig: String { "\(root)/sshd_config" }
     public var sshdPidFile: String { "\(root)/sshd.pid" }
     public var sshdLog: String { "\(root)/sshd.log" }
     public var hostKey: String { "\(root)/ssh_host_ed25519_key" }
+
+    private enum CodingKeys: String, CodingKey {
+        case name, group, sshPort, appPort, root, app, layout
+    }
+
+    init(name: String, group: String, sshPort: Int, appPort: Int, root: String, app: String, layout: FleetSpec.Layout) {
+        (self.name, self.group, self.sshPort, self.appPort) = (name, group, sshPort, appPort)
+        (self.root, self.app, self.layout) = (root, app, layout)
+    }
+
+    /// A fleet.json written before layouts existed reads as `.plain`.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(name: try c.decode(String.self, forKey: .name), group: try c.decode(String.self, forKey: .group),
+                  sshPort: try c.decode(Int.self, forKey: .sshPort), appPort: try c.decode(Int.self, forKey: .appPort),
+                  root: try c.decode(String.self, forKey: .root), app: try c.decode(String.self, forKey: .app),
+                  layout: try c.decodeIfPresent(FleetSpec.Layout.self, forKey: .layout) ?? .plain)
+    }
 }
 
 /// The texts the fleet writes: pure functions of the fleet's values, so they can be read
@@ -73,8 +105,18 @@ enum FleetLayout {
         """
     }
 
-    static func unitFile(_ host: FleetHost) -> String {
-        "install=\(host.installDir)\nport=\(host.appPort)\n"
+    /// A unit of the fake `systemctl`: the folder holding its VERSION, the port it serves
+    /// (none: a worker that only runs), the log it appends a line to on each start.
+    static func unitFile(install: String, port: Int?, log: String? = nil) -> String {
+        var out = "install=\(install)\n"
+        if let port { out += "port=\(port)\n" }
+        if let log { out += "log=\(log)\n" }
+        return out
+    }
+
+    /// A command on the host's PATH that is the fake app's (`bundle`, `yarn`).
+    static func toolScript(fakeApp: String, command: String) -> String {
+        "#!/bin/sh\nexec \(ShellQuote.quote(fakeApp)) \(command) \"$@\"\n"
     }
 
     /// A YAML inventory of the fleet (Ansible-compatible), hosts grouped as the fleet was.
@@ -106,6 +148,13 @@ enum FleetLayout {
                 """
             }
         }
+        return out
+    }
+
+    /// An inventory setting `vars` on `all`, to layer after the others with `-i`.
+    static func overlayInventory(_ vars: [String: String]) -> String {
+        var out = "# Written by the local test fleet: variables for every host, layered last with -i.\nall:\n  vars:\n"
+        for key in vars.keys.sorted() { out += "    \(key): \(yaml(vars[key]!))\n" }
         return out
     }
 

@@ -13,6 +13,9 @@ extension TestFleet {
         if fm.fileExists(atPath: "\(directory)/fleet.json") {
             throw Tool.Failure(description: "a fleet is already up in \(directory); run `scripts/fleet down` first")
         }
+        if spec.layout != .plain && spec.app != spec.layout.app {
+            throw Tool.Failure(description: "the \(spec.layout) layout's app is \"\(spec.layout.app)\", not \"\(spec.app)\" (its playbook's units and folders)")
+        }
         let user = currentUser
         var hosts: [FleetHost] = []
         let total = spec.groups.reduce(0) { $0 + $1.count }
@@ -25,7 +28,7 @@ extension TestFleet {
                     ? "host" + pad(n, width) : group.name + pad(i, 2)
                 hosts.append(FleetHost(name: name, group: group.name, sshPort: try PortAllocator.take(),
                                        appPort: try PortAllocator.take(), root: "\(directory)/hosts/\(name)",
-                                       app: spec.app))
+                                       app: spec.app, layout: spec.layout))
             }
         }
         let fleet = TestFleet(directory: directory, hosts: hosts, user: user)
@@ -86,14 +89,15 @@ extension TestFleet {
         if !keepFiles { try? FileManager.default.removeItem(atPath: directory) }
     }
 
-    /// Starts the app of one host (as its `systemctl start` would).
+    /// Starts the app of one host (every unit of it), as its `systemctl start` would
+    /// (logged in its services.log like any other start).
     public func startApp(on host: FleetHost) throws {
-        try hostTool(host, ["systemctl", "start", host.app]).wait()
+        for unit in host.units { try hostTool(host, ["systemctl", "start", unit]).wait() }
     }
 
-    /// Stops the app of one host.
+    /// Stops the app of one host (every unit of it).
     public func stopApp(on host: FleetHost) throws {
-        try hostTool(host, ["systemctl", "stop", host.app]).wait()
+        for unit in host.units { try hostTool(host, ["systemctl", "stop", unit]).wait() }
     }
 
     struct State: Codable {
@@ -129,17 +133,20 @@ extension TestFleet {
         try Tool.run(keygen, ["-q", "-t", "ed25519", "-N", "", "-C", "fleetup-test-client", "-f", clientKey])
         try fm.copyItem(atPath: clientKey + ".pub", toPath: authorizedKeys)
 
-        for (i, host) in hosts.enumerated() {
-            for dir in ["home", "bin", "opt/\(host.app)/bin", "units", "run", "control"] {
+        let versions = hosts.indices.map { spec.versions.isEmpty ? spec.layout.defaultVersion : spec.versions[$0 % spec.versions.count] }
+        for (host, version) in zip(hosts, versions) {
+            for dir in ["home", "bin", "units", "run", "control", "log"] {
                 try fm.createDirectory(atPath: "\(host.root)/\(dir)", withIntermediateDirectories: true)
             }
-            let version = spec.versions.isEmpty ? "1.0.0" : spec.versions[i % spec.versions.count]
-            try write(version + "\n", to: "\(host.installDir)/VERSION")
             try write(FleetLayout.systemctlScript(fakeApp: self.fakeApp), to: "\(host.root)/bin/systemctl", mode: 0o755)
-            try write(FleetLayout.appCommandScript(fakeApp: self.fakeApp), to: "\(host.installDir)/bin/\(host.app)", mode: 0o755)
-            try write(FleetLayout.unitFile(host), to: "\(host.root)/units/\(host.app)")
             try write(FleetLayout.sshdConfig(host, authorizedKeys: authorizedKeys, users: [user] + spec.extraUsers), to: host.sshdConfig)
+            switch host.layout {
+            case .plain: try writePlainApp(host, version: version)
+            case .mattermost: try writeMattermost(host, version: version)
+            case .flow: try writeFlowHost(host)
+            }
         }
+        if spec.layout == .flow { try checkOutFlow(versions) }
         try Tool.inParallel(hosts) { host in
             try LocalProcess(keygen, ["-q", "-t", "ed25519", "-N", "", "-C", host.name, "-f", host.hostKey])
         }
@@ -165,17 +172,21 @@ extension TestFleet {
         }
     }
 
+    /// The fleet's own starts: not logged, so a fresh fleet's services.log is empty and a
+    /// scenario's log holds exactly what it did.
     private func startApps() throws {
-        try Tool.inParallel(hosts) { host in try hostTool(host, ["systemctl", "start", host.app]) }
+        let units = hosts.flatMap { host in host.units.map { (host, $0) } }
+        try Tool.inParallel(units) { host, unit in try hostTool(host, ["systemctl", "start", unit], quiet: true) }
     }
 
-    private func hostTool(_ host: FleetHost, _ args: [String]) throws -> LocalProcess {
+    private func hostTool(_ host: FleetHost, _ args: [String], quiet: Bool = false) throws -> LocalProcess {
         var env = ProcessInfo.processInfo.environment
         env["FLEET_HOST_ROOT"] = host.root
+        if quiet { env["FLEET_QUIET"] = "1" }
         return try LocalProcess(fakeApp, args, environment: env)
     }
 
-    private func write(_ text: String, to path: String, mode: Int? = nil) throws {
+    func write(_ text: String, to path: String, mode: Int? = nil) throws {
         try LocalProcess.writeFile(path, Array(text.utf8), mode: mode_t(mode ?? 0o644))
     }
 }

@@ -16,6 +16,41 @@ public struct FleetSpec: Sendable, Hashable {
     /// Existing local users the hosts' sshd also let in (with the fleet's client key),
     /// besides the user running the fleet: for become tests as an ordinary user.
     public var extraUsers: [String] = []
+    /// What the hosts hold for the app; `.mattermost` and `.flow` need `app` to be the
+    /// layout's own (`Layout.app`), which `init(groups:layout:versions:startApps:)` sets.
+    public var layout: Layout = .plain
+
+    /// What each host holds besides sshd and the fake service manager (docs/playbooks.md,
+    /// "The local demo fleet").
+    public enum Layout: String, Sendable, Hashable, Codable, CaseIterable {
+        /// `opt/APP/` with `VERSION` and `bin/APP`, one unit APP: enough for exec, ping, plan.
+        case plain
+        /// What playbooks/mattermost.yml touches: `config/config.json`, `data/`, `logs/`,
+        /// the file "database" in `var/lib/mattermost/`, `var/backups/`.
+        case mattermost
+        /// What playbooks/flow.yml touches: a git checkout of the fleet's own origin in
+        /// `home/flow/live`, fake `bundle` and `yarn`, units flow-web, flow-sidekiq and
+        /// flow-streaming.
+        case flow
+
+        /// The app name the layout's playbook expects (units, folders, commands).
+        public var app: String {
+            switch self {
+            case .plain: return "app"
+            case .mattermost: return "mattermost"
+            case .flow: return "flow"
+            }
+        }
+
+        /// The version a host gets when the spec gives none.
+        public var defaultVersion: String {
+            switch self {
+            case .plain: return "1.0.0"
+            case .mattermost: return "5.0.0"
+            case .flow: return FakeReleases.flowTags[0]
+            }
+        }
+    }
 
     public struct Group: Sendable, Hashable {
         public var name: String
@@ -33,6 +68,14 @@ public struct FleetSpec: Sendable, Hashable {
     /// `count` hosts named host01…, in one group `fleet`.
     public init(count: Int, app: String = "app", versions: [String] = ["1.0.0"], startApps: Bool = false) {
         self.init(groups: [Group("fleet", count)], app: app, versions: versions, startApps: startApps)
+    }
+
+    /// A fleet laid out for a showcase playbook: the app is the layout's, and with no
+    /// `versions` every host gets the layout's oldest release.
+    public init(groups: [Group], layout: Layout, versions: [String] = [], startApps: Bool = false) {
+        self.init(groups: groups, app: layout.app, versions: versions.isEmpty ? [layout.defaultVersion] : versions,
+                  startApps: startApps)
+        self.layout = layout
     }
 }
 
@@ -73,7 +116,8 @@ public final class TestFleet: Sendable {
         }
     }
 
-    /// Makes a host misbehave (`fail-health`, `fail-start`) or behave again.
+    /// Makes a host misbehave (`fail-health`, `fail-start`, `fail-migrate`) whatever its
+    /// version, or behave again.
     public func setControl(_ flag: String, on host: FleetHost, _ enabled: Bool) throws {
         let path = "\(host.controlDir)/\(flag)"
         if enabled {
@@ -81,6 +125,12 @@ public final class TestFleet: Sendable {
         } else if FileManager.default.fileExists(atPath: path) {
             try FileManager.default.removeItem(atPath: path)
         }
+    }
+
+    /// Makes a host misbehave only while it runs `version` (`fail-health` at 5.3.0: the
+    /// release that breaks its health, while 5.2.0 was fine; a leading `v` is ignored).
+    public func setControl(_ flag: String, on host: FleetHost, onlyAt version: String) throws {
+        try Data((version + "\n").utf8).write(to: URL(fileURLWithPath: "\(host.controlDir)/\(flag)"))
     }
 
     /// The version file of a host's app, as the host sees it.

@@ -4,9 +4,11 @@ import FleetTestSupport
 import Foundation
 
 let usage = """
-usage: testfleet up N [--dir DIR] [--groups g1=N1,g2=N2] [--app NAME] [--versions V1,V2] [--start-apps] --fakeapp PATH
+usage: testfleet up N [--dir DIR] [--groups g1=N1,g2=N2] [--layout plain|mattermost|flow] [--app NAME]
+                   [--versions V1,V2] [--start-apps] --fakeapp PATH
        testfleet down [--dir DIR] [--keep]
        testfleet show [--dir DIR]
+       testfleet releases [DIR] [VERSION...]      the fake Mattermost archives (DIR: .fleet/releases)
 """
 
 func die(_ message: String, code: Int32 = 2) -> Never {
@@ -51,9 +53,16 @@ do {
             groups = [.init("fleet", n)]
         }
         guard let fakeApp = options["--fakeapp"] else { die("up needs --fakeapp PATH") }
-        let versions = options["--versions"].map { $0.split(separator: ",").map(String.init) } ?? ["1.0.0"]
-        let spec = FleetSpec(groups: groups, app: options["--app"] ?? "app", versions: versions,
-                             startApps: flags.contains("--start-apps"))
+        let layoutName = options["--layout"] ?? "plain"
+        guard let layout = FleetSpec.Layout(rawValue: layoutName) else {
+            die("bad --layout \"\(layoutName)\": expected \(FleetSpec.Layout.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let versions = options["--versions"].map { $0.split(separator: ",").map(String.init) } ?? []
+        var spec = FleetSpec(groups: groups, layout: layout, versions: versions, startApps: flags.contains("--start-apps"))
+        if let app = options["--app"] {
+            guard layout == .plain || app == layout.app else { die("--app \(app): the \(layout) layout's app is \(layout.app)") }
+            spec.app = app
+        }
         let start = Date()
         let fleet = try TestFleet.up(spec, in: dir, fakeApp: fakeApp)
         print("fleet up: \(fleet.hosts.count) hosts in \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
@@ -64,6 +73,10 @@ do {
         let fleet = try TestFleet.attach(dir)
         try fleet.down(keepFiles: flags.contains("--keep"))
         print("fleet down: \(fleet.hosts.count) hosts stopped")
+    case "releases":
+        let out = positional.first ?? FileManager.default.currentDirectoryPath + "/.fleet/releases"
+        let versions = positional.dropFirst().isEmpty ? FakeReleases.mattermostVersions : Array(positional.dropFirst())
+        for path in try FakeReleases.writeMattermostArchives(versions, in: out) { print(path) }
     case "show":
         let fleet = try TestFleet.attach(dir)
         for h in fleet.hosts {
