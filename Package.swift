@@ -30,9 +30,11 @@ let package = Package(
         .target(name: "FleetRollout", dependencies: ["FleetCore"]),
         // Renderers of runs and statuses (text, JSON, Markdown, HTML, JUnit).
         .target(name: "FleetReports", dependencies: ["FleetCore"]),
+        // The state folder: runs (their journals and reports) and the fleet lock.
+        .target(name: "FleetStore", dependencies: ["FleetCore"]),
         // One file per subcommand.
         .target(name: "FleetCLI", dependencies: [
-            "FleetCore", "FleetConfig", "FleetSSH", "FleetRollout", "FleetReports",
+            "FleetCore", "FleetConfig", "FleetSSH", "FleetRollout", "FleetReports", "FleetStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "fleetup", dependencies: ["FleetCLI"]),
@@ -49,8 +51,9 @@ let package = Package(
         .testTarget(name: "FleetSSHTests", dependencies: ["FleetSSH", "FleetCore"], exclude: ["Fixtures"]),
         .testTarget(name: "FleetRolloutTests", dependencies: ["FleetRollout", "FleetCore", "FleetTestSupport"]),
         .testTarget(name: "FleetReportsTests", dependencies: ["FleetReports", "FleetCore"]),
+        .testTarget(name: "FleetStoreTests", dependencies: ["FleetStore", "FleetCore"]),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "FleetSSH", "FleetCore", "FleetConfig", "FleetTestSupport", "FleetCLI",
+            "FleetSSH", "FleetCore", "FleetConfig", "FleetTestSupport", "FleetCLI", "FleetStore",
         ]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FleetConfig
 import FleetCore
+import FleetStore
 import Foundation
 
 /// The `fleetup` command: one subcommand per file.
@@ -10,7 +11,7 @@ public struct Fleetup: AsyncParsableCommand {
         abstract: "Upgrade fleets of servers safely, in rolling batches over SSH.",
         version: "0.1.0",
         subcommands: [ExecCommand.self, InventoryCommand.self, CheckCommand.self, PlanCommand.self,
-                      PingCommand.self]
+                      PingCommand.self, LockCommand.self]
     )
     public init() {}
 
@@ -42,6 +43,10 @@ public struct Fleetup: AsyncParsableCommand {
             fail("\(error)", code: 2)
         } catch let error as ValidationError {
             fail("\(error)", code: 2)
+        } catch let error as LockError {
+            // The fleet's lock: held or unreadable means the run could not start.
+            if case .badLockHost = error { fail("\(error)", code: 2) }
+            fail("\(error)", code: 3)
         } catch {
             // `fleetup` alone (and ArgumentParser's own help paths) end here as "help requested".
             if exitCode(for: error) == .success { Self.exit(withError: error) }

@@ -1,0 +1,119 @@
+import ArgumentParser
+import FleetCore
+import FleetSSH
+import FleetStore
+import Foundation
+
+/// `fleetup lock status|release PLAYBOOK -i INV…`: who holds a fleet's lock, and removing
+/// it (with a record) when its run is gone.
+struct LockCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lock",
+        abstract: "Show who holds a fleet's lock, or force-release it.",
+        discussion: """
+            A fleet (a playbook with its inventories) is upgraded by one run at a time: `fleetup run` \
+            holds the fleet's lock on this machine (in the state folder) and on the lock host (the \
+            inventory's fleetup_lock_host, else the first host of the playbook's plan), so two \
+            operators on two machines exclude each other. See docs/runs.md.
+            """,
+        subcommands: [Status.self, Release.self])
+
+    /// The arguments both subcommands take.
+    struct Target: ParsableArguments {
+        @Argument(help: ArgumentHelp("The playbook file (YAML).", valueName: "playbook"))
+        var playbook: String
+
+        @OptionGroup var inventory: InventoryOptions
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var store: StoreOptions
+
+        func validate() throws {
+            if inventory.limit != nil {
+                throw ValidationError("--limit does not apply: a lock is the whole fleet's (the playbook with its inventories)")
+            }
+        }
+
+        /// The fleet's lock, with an SSH executor for the lock host (shut it down after).
+        func lock() throws -> (FleetLockTarget, FleetLock, SSHExecutor?) {
+            let target = try FleetLockTarget.resolve(playbook: playbook, inventories: inventory.inventories)
+            var executor: SSHExecutor?
+            if let host = target.lockHost {
+                executor = try SSHExecutor(connection.sshConfiguration(for: [host], inventory: inventory.inventories.joined(separator: ", ")))
+            }
+            return (target, target.lock(store: store.store, executor: executor), executor)
+        }
+    }
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "status",
+            abstract: "Show who holds the fleet's lock, here and on the lock host.",
+            discussion: "Exit status: 0 when the lock is free, 1 when it is held, 2 for bad input, 3 when the lock host could not be asked.")
+
+        @OptionGroup var target: Target
+
+        func run() async throws {
+            let (fleet, lock, executor) = try target.lock()
+            let status = await lock.status()
+            await executor?.shutdown()
+            var lines = ["fleet \(fleet.key.label) (key \(fleet.key.hex))",
+                         "  local \(lock.local.path): \(status.local)"]
+            if let remote = lock.remote {
+                lines.append("  lock host \(remote.place): " + (status.remoteError.map { "not asked: \($0)" } ?? "\(status.remote ?? .free)"))
+            } else {
+                lines.append("  lock host: none (the plan has no hosts)")
+            }
+            FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+            if status.isFree { return }
+            let held = !status.local.isFree || !(status.remote?.isFree ?? true)
+            throw ExitCode(held ? 1 : 3)
+        }
+    }
+
+    struct Release: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "release",
+            abstract: "Remove the fleet's lock whoever holds it (--force), recording who did.",
+            discussion: """
+                For a lock whose run is gone (a crash on another machine, a lost session). Removes \
+                the lock here and on the lock host and appends a line to <state>/locks/released.log: \
+                when, who, and what each lock held. Exit status: 0 when released, 2 without --force \
+                or for bad input, 3 when the lock host could not be reached (the local lock is \
+                released all the same).
+                """)
+
+        @OptionGroup var target: Target
+
+        @Flag(help: "Really remove the lock, whoever holds it.")
+        var force = false
+
+        func run() async throws {
+            guard force else {
+                throw ValidationError("""
+                    lock release needs --force: it removes the fleet's lock whoever holds it, here and on \
+                    the lock host, so a run that is still going would no longer keep other runs out. \
+                    Check with `fleetup lock status` first; a forced release is recorded in \
+                    \(target.store.store.locksFolder)/released.log
+                    """)
+            }
+            let (fleet, lock, executor) = try target.lock()
+            let released: FleetLock.ForceRelease
+            do {
+                released = try await lock.forceRelease()
+                await executor?.shutdown()
+            } catch {
+                await executor?.shutdown()
+                throw error
+            }
+            var lines = ["released the lock of fleet \(fleet.key.label) (key \(fleet.key.hex))",
+                         "  local: was \(released.local)"]
+            if let remote = lock.remote {
+                lines.append("  lock host \(remote.host.name): " + (released.remoteError.map { "not reached, its lock may still be held: \($0)" }
+                                                                   ?? "was \(released.remote ?? .free)"))
+            }
+            lines.append("recorded in \(lock.releasedLog)")
+            FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+            if released.remoteError != nil { throw ExitCode(3) }
+        }
+    }
+}

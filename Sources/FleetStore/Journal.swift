@@ -1,0 +1,127 @@
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Appends entries to a run's journal (`journal.jsonl`), one JSON line each, durably: when
+/// `append` returns, the line is on disk, so a `kill -9` (or a crash of the machine) after
+/// it loses nothing. The format and the torn-tail rule are in `JournalFormat`.
+///
+/// Safe to share between tasks: appends are serialised by a mutex around the descriptor,
+/// and each line goes out in one write(2) on an O_APPEND descriptor, so lines never
+/// interleave. `append` blocks for the fdatasync (a few milliseconds on a local disk).
+///
+/// The journal holds exactly what it is given: secrets must be redacted by the caller.
+public final class JournalWriter: Sendable {
+    public let path: String
+    /// Bytes of a torn last line that opening cut off (0 when the journal ended cleanly).
+    public let repairedBytes: Int
+    /// The descriptor; -1 once closed.
+    private let fd: Mutex<Int32>
+
+    /// Opens (creating with mode 0600) the journal at `path` for appending. An existing
+    /// journal whose last line is torn is first truncated to its whole lines (and that is
+    /// flushed), so the next line starts cleanly.
+    public init(path: String) throws {
+        self.path = path
+        let created = !FileManager.default.fileExists(atPath: path)
+        let fd = try Posix.open(path, O_RDWR | O_APPEND | O_CREAT, what: "cannot open the journal")
+        do {
+            repairedBytes = try Self.cutTornTail(fd, path: path)
+            if created { try Posix.syncFolder((path as NSString).deletingLastPathComponent) }
+        } catch {
+            Glibc.close(fd)
+            throw error
+        }
+        self.fd = Mutex(fd)
+    }
+
+    deinit {
+        fd.withLock { fd in
+            if fd >= 0 { Glibc.close(fd) }
+        }
+    }
+
+    /// Writes `entry` as one line and flushes it to disk before returning.
+    ///
+    /// If the write is short (disk full), the partial line is cut off again, so the journal
+    /// only ever holds whole lines; the error says so.
+    public func append<Entry: Encodable>(_ entry: Entry) throws {
+        let line = try JournalFormat.line(entry, path: path)
+        let path = self.path
+        try fd.withLock { fd throws(StoreError) in
+            guard fd >= 0 else { throw StoreError(.io, path: path, "the journal is closed") }
+            var before = stat()
+            guard fstat(fd, &before) == 0 else { throw Posix.failure("cannot stat the journal", path) }
+            let n = Posix.writeOnce(fd, line)
+            if n != line.count {
+                let code = errno
+                if n > 0 { _ = ftruncate(fd, before.st_size) }
+                let what = n < 0 ? Posix.errnoText(code) : "short write (\(n) of \(line.count) bytes; the partial line was removed)"
+                throw StoreError(.io, path: path, "cannot append to the journal: \(what)")
+            }
+            try Posix.sync(fd, path: path)
+        }
+    }
+
+    /// Closes the journal (idempotent); later appends throw.
+    public func close() {
+        fd.withLock { fd in
+            if fd >= 0 { Glibc.close(fd) }
+            fd = -1
+        }
+    }
+
+    /// Truncates a torn tail; returns how many bytes were cut.
+    private static func cutTornTail(_ fd: Int32, path: String) throws(StoreError) -> Int {
+        guard let bytes = try Posix.read(path), !bytes.isEmpty else { return 0 }
+        let whole = JournalFormat.wholeLength(bytes)
+        guard whole < bytes.count else { return 0 }
+        guard ftruncate(fd, off_t(whole)) == 0 else { throw Posix.failure("cannot cut the torn last line of the journal", path) }
+        try Posix.sync(fd, path: path)
+        return bytes.count - whole
+    }
+}
+
+/// Reads a journal back (for `fleetup resume` and reports).
+public enum JournalReader {
+    /// A journal's entries, in the order they were appended.
+    public struct Contents<Entry> {
+        public var entries: [Entry]
+        /// True when a torn last line (what a crash during a write leaves) was left out.
+        public var droppedTornLine: Bool
+
+        public init(entries: [Entry], droppedTornLine: Bool) {
+            self.entries = entries
+            self.droppedTornLine = droppedTornLine
+        }
+    }
+
+    /// Every whole line of the journal at `path`, decoded as `Entry`. A torn last line is
+    /// dropped (and said so); any other line that is not an `Entry` is an error naming
+    /// `path:line` and what was expected. A missing journal is an error.
+    public static func read<Entry: Decodable>(_ path: String, as type: Entry.Type) throws -> Contents<Entry> {
+        guard let bytes = try Posix.read(path) else { throw StoreError(.io, path: path, "no journal: the file does not exist") }
+        let whole = JournalFormat.wholeLength(bytes)
+        let decoder = JournalFormat.decoder()
+        var entries: [Entry] = []
+        var lineNumber = 0
+        var start = 0
+        while start < whole {
+            let end = bytes[start..<whole].firstIndex(of: JournalFormat.newline)!
+            lineNumber += 1
+            do {
+                entries.append(try decoder.decode(Entry.self, from: Data(bytes[start..<end])))
+            } catch {
+                throw StoreError(.corruptJournal, path: path, line: lineNumber,
+                                 "expected a journal entry (\(Entry.self)), one JSON object per line: \(JournalFormat.describe(error))")
+            }
+            start = end + 1
+        }
+        return Contents(entries: entries, droppedTornLine: whole < bytes.count)
+    }
+}
+
+extension JournalReader.Contents: Sendable where Entry: Sendable {}
+extension JournalReader.Contents: Equatable where Entry: Equatable {}

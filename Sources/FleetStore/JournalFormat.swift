@@ -1,0 +1,108 @@
+import Foundation
+
+/// The journal's format, shared by the writer and the reader so they agree on what a torn
+/// tail is.
+///
+/// One JSON object per line (keys sorted, no pretty printing, dates as ISO-8601 UTC with
+/// milliseconds), each line ended by `\n`. The journal holds exactly what it is given:
+/// redacting secrets is the caller's business (pass values whose encoding is redacted).
+///
+/// **Torn tail.** Each line is written with one write(2), so a crash mid-write can only leave
+/// its last line incomplete: bytes after the last `\n`, or a last line that is not JSON at
+/// all. That tail is dropped by the reader and cut off by a writer that reopens the journal.
+/// A last line that is JSON but not the entry the reader expects is a real line written by
+/// someone: it is an error like any other line, never silently dropped.
+enum JournalFormat {
+    static let newline = UInt8(ascii: "\n")
+
+    static func encoder() -> JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        e.dateEncodingStrategy = .custom { date, encoder in
+            var c = encoder.singleValueContainer()
+            try c.encode(Timestamp.text(date, milliseconds: true))
+        }
+        return e
+    }
+
+    static func decoder() -> JSONDecoder {
+        let d = JSONDecoder()
+        d.dateDecodingStrategy = .custom { decoder in
+            let c = try decoder.singleValueContainer()
+            let text = try c.decode(String.self)
+            guard let date = Timestamp.parse(text) else {
+                throw DecodingError.dataCorruptedError(in: c, debugDescription: "expected an ISO-8601 time, got \"\(text)\"")
+            }
+            return date
+        }
+        return d
+    }
+
+    /// One entry as its journal line, `\n` included.
+    static func line<Entry: Encodable>(_ entry: Entry, path: String) throws(StoreError) -> [UInt8] {
+        let data: Data
+        do { data = try encoder().encode(entry) } catch {
+            throw StoreError(.io, path: path, "cannot encode a journal entry (\(Entry.self)): \(error)")
+        }
+        // JSONEncoder escapes control characters in strings, so without pretty printing the
+        // text holds no newline; the check keeps a future encoder option from splitting lines.
+        guard !data.contains(newline) else {
+            throw StoreError(.io, path: path, "a journal entry (\(Entry.self)) encoded to more than one line")
+        }
+        return Array(data) + [newline]
+    }
+
+    /// How many leading bytes are whole lines: everything except a torn tail.
+    static func wholeLength(_ bytes: [UInt8]) -> Int {
+        guard let lastNewline = bytes.lastIndex(of: newline) else { return 0 }
+        // Bytes after the last newline are the torn line; the line before it is whole.
+        if lastNewline != bytes.count - 1 { return lastNewline + 1 }
+        let start = bytes[..<lastNewline].lastIndex(of: newline).map { $0 + 1 } ?? 0
+        if isJSON(bytes[start..<lastNewline]) { return lastNewline + 1 }
+        return start
+    }
+
+    static func isJSON(_ line: ArraySlice<UInt8>) -> Bool {
+        (try? JSONSerialization.jsonObject(with: Data(line), options: [.fragmentsAllowed])) != nil
+    }
+
+    /// A decoding error as one lower-case phrase naming where in the object it happened.
+    static func describe(_ error: Error) -> String {
+        func at(_ path: [CodingKey]) -> String {
+            path.isEmpty ? "" : path.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+                .trimmingCharacters(in: CharacterSet(charactersIn: ".")) + ": "
+        }
+        guard let e = error as? DecodingError else { return "\(error)" }
+        switch e {
+        case .keyNotFound(let key, let c):
+            return "\(at(c.codingPath))missing key \"\(key.stringValue)\""
+        case .typeMismatch(let type, let c):
+            return "\(at(c.codingPath))expected \(type)"
+        case .valueNotFound(let type, let c):
+            return "\(at(c.codingPath))expected \(type), found null"
+        case .dataCorrupted(let c):
+            return c.codingPath.isEmpty ? "not valid JSON" : "\(at(c.codingPath))\(c.debugDescription)"
+        @unknown default:
+            return "\(e)"
+        }
+    }
+}
+
+/// ISO-8601 UTC times (`2026-12-02T03:15:01Z`), as journals and lock owners write them.
+public enum Timestamp {
+    /// `date` in UTC, with `.123` milliseconds when asked.
+    public static func text(_ date: Date, milliseconds: Bool = false) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = milliseconds ? [.withInternetDateTime, .withFractionalSeconds] : [.withInternetDateTime]
+        return f.string(from: date)
+    }
+
+    /// Reads a time with or without fractional seconds.
+    public static func parse(_ text: String) -> Date? {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let d = f.date(from: text) { return d }
+        f.formatOptions = [.withInternetDateTime]
+        return f.date(from: text)
+    }
+}

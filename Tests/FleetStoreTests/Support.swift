@@ -1,0 +1,103 @@
+import FleetCore
+@testable import FleetStore
+import Foundation
+import Testing
+
+/// A fresh folder for one test, removed after it.
+func withFolder<T>(_ body: (String) async throws -> T) async throws -> T {
+    let dir = NSTemporaryDirectory() + "fleetstore-test-\(getpid())-\(UUID().uuidString.prefix(8))"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    return try await body(dir)
+}
+
+/// The permission bits of a file or folder.
+func mode(_ path: String) throws -> Int {
+    let attributes = try FileManager.default.attributesOfItem(atPath: path)
+    return (attributes[.posixPermissions] as? NSNumber)?.intValue ?? -1
+}
+
+/// A pid that existed and is gone: a process started, waited for and reaped.
+func reapedPid() throws -> Int32 {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/bin/true")
+    try p.run()
+    p.waitUntilExit()
+    return p.processIdentifier
+}
+
+func owner(_ runID: String, machine: String = Posix.machineName, pid: Int32 = getpid(),
+           startedAt: Date = Date(timeIntervalSince1970: 1_796_181_301)) -> LockOwner {
+    LockOwner(runID: runID, user: "alice", machine: machine, pid: pid, startedAt: startedAt,
+              playbook: "playbooks/mattermost.yml", inventories: ["inventories/demo"],
+              fleetKey: "0123456789abcdef", fleet: "playbooks/mattermost.yml + inventories/demo")
+}
+
+/// The error `body` threw as `E` (records an issue when it threw nothing or something else).
+func thrown<E: Error>(_ type: E.Type, _ body: () async throws -> Void) async -> E? {
+    do {
+        try await body()
+        Issue.record("expected \(E.self), but nothing was thrown")
+    } catch let e as E {
+        return e
+    } catch {
+        Issue.record("expected \(E.self), got \(error)")
+    }
+    return nil
+}
+
+/// A `RemoteExecutor` that runs each command with the local /bin/sh, HOME set to a folder of
+/// the test's: the lock scripts' behaviour, without sshd. `down` makes every call fail as an
+/// unreachable host would.
+final class LocalShellExecutor: RemoteExecutor {
+    let home: String
+    let down: Bool
+
+    init(home: String, down: Bool = false) {
+        self.home = home
+        self.down = down
+    }
+
+    func run(_ command: RemoteCommand, on host: FleetCore.Host) async throws -> CommandResult {
+        if down { throw RemoteError(.unreachable, host: host.name, "connection refused (127.0.0.1:1)") }
+        let home = self.home
+        return try await withCheckedThrowingContinuation { continuation in
+            // Waiting for the child blocks: on a thread of its own, not the cooperative pool.
+            Thread {
+                do {
+                    let p = Process()
+                    p.executableURL = URL(fileURLWithPath: "/bin/sh")
+                    p.arguments = ["-c", command.script]
+                    p.environment = ["HOME": home, "PATH": "/usr/bin:/bin"]
+                    let out = Pipe(), err = Pipe()
+                    p.standardOutput = out
+                    p.standardError = err
+                    try p.run()
+                    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+                    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+                    p.waitUntilExit()
+                    continuation.resume(returning: CommandResult(
+                        exitStatus: p.terminationStatus,
+                        stdout: CapturedOutput(String(decoding: stdout, as: UTF8.self)),
+                        stderr: CapturedOutput(String(decoding: stderr, as: UTF8.self))))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }.start()
+        }
+    }
+
+    func connect(_ host: FleetCore.Host) async throws -> ConnectionInfo {
+        ConnectionInfo(serverBanner: "local", hostKeyType: "none", hostKeyFingerprint: "none",
+                       authenticatedWith: "none", setupDuration: .zero)
+    }
+
+    func upload(_ source: UploadSource, to remotePath: String, mode: Int, on host: FleetCore.Host) async throws {}
+
+    func openTunnel(to targetHost: String, port: Int, on host: FleetCore.Host) async throws -> any RemoteTunnel {
+        throw RemoteError(.channelFailed, host: host.name, "no tunnels here")
+    }
+
+    func disconnect(_ host: FleetCore.Host) async {}
+    func shutdown() async {}
+}
