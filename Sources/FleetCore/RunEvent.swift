@@ -1,0 +1,339 @@
+/// How one host's part of a run ended (design.md §6).
+public enum HostOutcome: String, Sendable, Hashable, Codable, CaseIterable {
+    /// On the target and healthy.
+    case upgraded
+    /// Was on the target already: nothing ran.
+    case alreadyCurrent = "already-current"
+    /// A step failed, timed out, or health failed; no rollback ran (past the point of no
+    /// return, none in the playbook, `--no-rollback`, or the rollback itself failed).
+    case failed
+    /// Failed before the point of no return; the rollback steps ran and passed.
+    case rolledBack = "rolled-back"
+    /// Never started: the run halted first.
+    case skippedAfterHalt = "skipped-after-halt"
+    /// Could not be reached or logged into.
+    case unreachable
+    /// Its commands were ended by a second Ctrl-C; re-checked on resume.
+    case interrupted
+
+    /// Failed, rolled back and unreachable hosts count against the failure policy (§5.2).
+    public var countsAsFailure: Bool {
+        switch self {
+        case .failed, .rolledBack, .unreachable: return true
+        case .upgraded, .alreadyCurrent, .skippedAfterHalt, .interrupted: return false
+        }
+    }
+
+    /// Done for good: resume does not touch such a host again (failed ones only with
+    /// `--retry-failed`).
+    public var isSuccess: Bool { self == .upgraded || self == .alreadyCurrent }
+}
+
+/// How a whole run ended.
+public enum RunOutcome: String, Sendable, Hashable, Codable {
+    /// Every host upgraded or already current.
+    case succeeded
+    /// Every stage ran, but some hosts failed within what the policy allows.
+    case failed
+    /// The failure policy was breached: nothing new started.
+    case halted
+    /// Ctrl-C or SIGTERM: drained (or aborted); `fleetup resume` goes on.
+    case interrupted
+    /// Stopped at a manual gate nobody approved; `fleetup resume --approve STAGE` goes on.
+    case waitingForApproval = "waiting-for-approval"
+
+    /// 0 only for success (design.md §2).
+    public var exitCode: Int32 { self == .succeeded ? 0 : 1 }
+}
+
+/// Where a step sits in a host's work.
+public enum StepPhase: String, Sendable, Hashable, Codable {
+    /// The hop's own steps.
+    case upgrade
+    /// The rollback steps, after a failure before the point of no return.
+    case rollback
+}
+
+/// One step about to run (journaled before it starts, so a crash shows what was in flight).
+public struct StepRef: Sendable, Hashable, Codable {
+    public var phase: StepPhase
+    /// The hop, as release texts.
+    public var from: String
+    public var to: String
+    /// 0-based within the hop's steps (or its rollback steps).
+    public var index: Int
+    public var name: String
+    /// As run, secrets redacted.
+    public var command: String
+    public var release: String?
+    /// 1 for the first try; more when `retries:` ran it again.
+    public var attempt: Int
+
+    public init(phase: StepPhase, from: String, to: String, index: Int, name: String, command: String,
+                release: String? = nil, attempt: Int = 1) {
+        self.phase = phase
+        self.from = from
+        self.to = to
+        self.index = index
+        self.name = name
+        self.command = command
+        self.release = release
+        self.attempt = attempt
+    }
+}
+
+/// One step as it ran.
+public struct StepRecord: Sendable, Hashable, Codable {
+    public var step: StepRef
+    public var exitStatus: Int32?
+    public var signal: String?
+    public var timedOut: Bool
+    /// The transport's error (`connection-lost: …`), when the step did not finish on its own.
+    public var error: String?
+    public var durationMs: Int
+    /// Tails of the output, secrets redacted.
+    public var stdout: String
+    public var stderr: String
+
+    public init(step: StepRef, exitStatus: Int32? = nil, signal: String? = nil, timedOut: Bool = false,
+                error: String? = nil, durationMs: Int = 0, stdout: String = "", stderr: String = "") {
+        self.step = step
+        self.exitStatus = exitStatus
+        self.signal = signal
+        self.timedOut = timedOut
+        self.error = error
+        self.durationMs = durationMs
+        self.stdout = stdout
+        self.stderr = stderr
+    }
+
+    public var succeeded: Bool { error == nil && !timedOut && signal == nil && exitStatus == 0 }
+
+    /// `exit 0`, `exit 3`, `timed out`, `killed by KILL`, or the transport's error.
+    public var outcomeText: String {
+        if timedOut { return "timed out" }
+        if let error { return error }
+        if let signal { return "killed by \(signal)" }
+        if let exitStatus { return "exit \(exitStatus)" }
+        return "no exit status"
+    }
+}
+
+/// One attempt of a probe.
+public struct ProbeAttempt: Sendable, Hashable, Codable {
+    /// From the health check's start.
+    public var atMs: Int
+    public var durationMs: Int
+    public var passed: Bool
+    /// `status 200, 15 bytes: {"status":"OK"}`, `connection refused`, `exit 1: …`, `timed out after 1s`.
+    public var detail: String
+
+    public init(atMs: Int, durationMs: Int, passed: Bool, detail: String) {
+        self.atMs = atMs
+        self.durationMs = durationMs
+        self.passed = passed
+        self.detail = detail
+    }
+}
+
+/// One probe's transcript within a health check.
+public struct ProbeRecord: Sendable, Hashable, Codable {
+    public var target: String
+    public var expectation: String
+    public var healthy: Bool
+    /// `2 consecutive passes`, `3 consecutive failures`, `deadline 60s passed`.
+    public var verdict: String
+    public var attempts: [ProbeAttempt]
+    /// The tail of the probe's `logs:` command, when it failed.
+    public var logs: String?
+
+    public init(target: String, expectation: String, healthy: Bool, verdict: String,
+                attempts: [ProbeAttempt], logs: String? = nil) {
+        self.target = target
+        self.expectation = expectation
+        self.healthy = healthy
+        self.verdict = verdict
+        self.attempts = attempts
+        self.logs = logs
+    }
+}
+
+/// A host's health check after a hop (or on resume, or after a soak).
+public struct HealthRecord: Sendable, Hashable, Codable {
+    /// `after 5.1.0 -> 5.2.0`, `re-check on resume`, `soak of staging`.
+    public var context: String
+    public var healthy: Bool
+    public var probes: [ProbeRecord]
+    public var durationMs: Int
+
+    public init(context: String, healthy: Bool, probes: [ProbeRecord], durationMs: Int) {
+        self.context = context
+        self.healthy = healthy
+        self.probes = probes
+        self.durationMs = durationMs
+    }
+}
+
+/// How a host ended, with the versions and what an operator needs to act.
+public struct HostResult: Sendable, Hashable, Codable {
+    public var outcome: HostOutcome
+    public var versionBefore: String?
+    public var versionAfter: String?
+    /// The releases it went through, its starting version first (`5.0.0`, `5.1.0`, …).
+    public var path: [String]
+    /// Why it failed, in one line.
+    public var message: String?
+    /// After a failure past the point of no return: which backup to restore.
+    public var restore: String?
+
+    public init(outcome: HostOutcome, versionBefore: String? = nil, versionAfter: String? = nil,
+                path: [String] = [], message: String? = nil, restore: String? = nil) {
+        self.outcome = outcome
+        self.versionBefore = versionBefore
+        self.versionAfter = versionAfter
+        self.path = path
+        self.message = message
+        self.restore = restore
+    }
+}
+
+/// A stage as the run planned it: batches of host names and their halt thresholds.
+public struct StagePlan: Sendable, Hashable, Codable {
+    public var name: String
+    public var batches: [[String]]
+    /// Failed hosts in each batch that halt the run.
+    public var haltAt: [Int]
+
+    public init(name: String, batches: [[String]], haltAt: [Int]) {
+        self.name = name
+        self.batches = batches
+        self.haltAt = haltAt
+    }
+
+    public init(_ stage: PlannedStage) {
+        self.init(name: stage.name, batches: stage.batches.map(\.hosts), haltAt: stage.batches.map(\.haltAt))
+    }
+}
+
+/// What a run set out to do: the first entry of its journal, enough to resume it.
+public struct RunHeader: Sendable, Hashable, Codable {
+    public var id: String
+    public var user: String
+    public var machine: String
+    public var fleetupVersion: String
+    public var playbook: String
+    /// Absolute paths, so `resume` can load them again from anywhere.
+    public var playbookFile: String
+    public var inventories: [String]
+    public var target: String
+    public var limit: String?
+    /// `--var` names (values may be secret: resume takes them from its own command line).
+    public var overrides: [String]
+    public var forks: Int
+    public var rollback: Bool
+    /// The policy as the playbook says it: `batch [1, 25%, 50%], max_fail_percentage 0, …`.
+    public var policy: String
+    public var pauseMs: Int
+    public var gate: String
+    public var stages: [StagePlan]
+
+    public init(id: String, user: String, machine: String, fleetupVersion: String, playbook: String,
+                playbookFile: String, inventories: [String], target: String, limit: String? = nil,
+                overrides: [String] = [], forks: Int, rollback: Bool = true, policy: String, pauseMs: Int = 0,
+                gate: String = "none", stages: [StagePlan]) {
+        self.id = id
+        self.user = user
+        self.machine = machine
+        self.fleetupVersion = fleetupVersion
+        self.playbook = playbook
+        self.playbookFile = playbookFile
+        self.inventories = inventories
+        self.target = target
+        self.limit = limit
+        self.overrides = overrides
+        self.forks = forks
+        self.rollback = rollback
+        self.policy = policy
+        self.pauseMs = pauseMs
+        self.gate = gate
+        self.stages = stages
+    }
+
+    /// Every host of the plan, in stage, batch and batch order.
+    public var hosts: [String] { stages.flatMap { $0.batches.flatMap { $0 } } }
+}
+
+/// What happened at a gate between two stages.
+public enum GateDecision: String, Sendable, Hashable, Codable {
+    /// `gate: none`.
+    case open
+    /// Approved on the terminal, by `--approve STAGE` or `--yes`.
+    case approved
+    /// Nobody approved (not interactive, no `--approve`): the run waits.
+    case notApproved = "not-approved"
+    /// Declined at the prompt.
+    case declined
+    /// `soak`: waited, and every host of the stage was still healthy.
+    case soaked
+    /// `soak`: a host was unhealthy after the soak: the run halts.
+    case soakFailed = "soak-failed"
+}
+
+/// One change of a run's state, as the journal stores it (one JSON object per line).
+/// The coordinator appends each one and it is on disk before the next action starts.
+public enum RunEvent: Sendable, Hashable, Codable {
+    case runStarted(RunHeader)
+    /// `fleetup resume` took the run up again.
+    case resumed(user: String, machine: String, retryFailed: Bool)
+    case stageStarted(stage: String)
+    case batchStarted(stage: String, batch: Int, hosts: [String])
+    /// `recheck`: the host was mid-step when the run stopped; version and health first.
+    case hostStarted(host: String, recheck: Bool)
+    case versionRead(host: String, version: String?, problem: String?)
+    case hopStarted(host: String, from: String, to: String)
+    case stepStarted(host: String, step: StepRef)
+    case stepFinished(host: String, record: StepRecord)
+    case healthChecked(host: String, record: HealthRecord)
+    case hostFinished(host: String, result: HostResult)
+    /// Hosts that will not start in this run, and why (a halt).
+    case hostsSkipped(hosts: [String], reason: String)
+    case gate(stage: String, next: String, decision: GateDecision, detail: String?)
+    case halted(reason: String)
+    /// First Ctrl-C: nothing new starts.
+    case draining
+    /// Second Ctrl-C: commands in flight are ended.
+    case aborting
+    case runFinished(outcome: RunOutcome)
+
+    /// The host it concerns, if one.
+    public var host: String? {
+        switch self {
+        case .hostStarted(let h, _), .versionRead(let h, _, _), .hopStarted(let h, _, _), .stepStarted(let h, _),
+             .stepFinished(let h, _), .healthChecked(let h, _), .hostFinished(let h, _):
+            return h
+        default:
+            return nil
+        }
+    }
+}
+
+/// A journal line: the event with its order and wall-clock time.
+public struct JournalEntry: Sendable, Hashable, Codable {
+    /// 1, 2, 3… across the run (a resume goes on counting).
+    public var seq: Int
+    /// ISO 8601, UTC, milliseconds.
+    public var time: String
+    public var event: RunEvent
+
+    public init(seq: Int, time: String, event: RunEvent) {
+        self.seq = seq
+        self.time = time
+        self.event = event
+    }
+}
+
+/// Where the coordinator's events go: the journal (appended and flushed before `record`
+/// returns), the progress display, tests' recorders.
+public protocol RunEventSink: Sendable {
+    func record(_ entry: JournalEntry) throws
+}

@@ -1,0 +1,144 @@
+/// One host's part of a run, folded from the journal.
+public struct HostRecord: Sendable, Hashable, Codable {
+    public enum State: String, Sendable, Hashable, Codable {
+        /// Not started yet (or not again since a resume).
+        case pending
+        /// Started and not finished: mid-step when the journal ends.
+        case running
+        case finished
+    }
+
+    public var host: String
+    public var stage: String
+    /// 1-based within the stage.
+    public var batch: Int
+    public var state: State
+    /// Set once finished (or skipped).
+    public var result: HostResult?
+    public var steps: [StepRecord]
+    public var health: [HealthRecord]
+    /// The step started and not finished, when the journal ends mid-step.
+    public var inFlightStep: StepRef?
+    public var startedAt: String?
+    public var finishedAt: String?
+
+    public init(host: String, stage: String, batch: Int) {
+        self.host = host
+        self.stage = stage
+        self.batch = batch
+        state = .pending
+        steps = []
+        health = []
+    }
+
+    public var outcome: HostOutcome? { result?.outcome }
+}
+
+/// The one record of a run (design.md §6), built from its journal alone, so it is the same
+/// whether the run finished, halted, was killed or resumed.
+public struct RunRecord: Sendable, Hashable {
+    public var header: RunHeader
+    public var startedAt: String
+    public var finishedAt: String?
+    /// nil while the journal has no `runFinished` after its last start or resume.
+    public var outcome: RunOutcome?
+    public var haltReason: String?
+    /// In plan order.
+    public var hosts: [HostRecord]
+    /// Gates passed, by the stage they follow.
+    public var gates: [String: GateDecision]
+    public var resumes: Int
+    /// The last journal sequence number.
+    public var lastSeq: Int
+
+    /// Folds a journal. Its first entry must be `runStarted`.
+    public init(entries: [JournalEntry]) throws(RunRecordError) {
+        guard let first = entries.first, case .runStarted(let header) = first.event else {
+            throw RunRecordError("the journal does not start with the run's header")
+        }
+        self.header = header
+        startedAt = first.time
+        gates = [:]
+        resumes = 0
+        lastSeq = first.seq
+        var hosts: [HostRecord] = []
+        var index: [String: Int] = [:]
+        for stage in header.stages {
+            for (b, batch) in stage.batches.enumerated() {
+                for h in batch {
+                    index[h] = hosts.count
+                    hosts.append(HostRecord(host: h, stage: stage.name, batch: b + 1))
+                }
+            }
+        }
+        for entry in entries.dropFirst() {
+            lastSeq = entry.seq
+            let e = entry.event
+            if let h = e.host, index[h] == nil {
+                throw RunRecordError("journal entry \(entry.seq) names host \(h), which is not in the run's plan")
+            }
+            switch e {
+            case .runStarted:
+                throw RunRecordError("journal entry \(entry.seq) starts the run a second time")
+            case .resumed:
+                resumes += 1
+                outcome = nil
+                finishedAt = nil
+                haltReason = nil
+            case .hostStarted(let h, _):
+                let i = index[h]!
+                hosts[i].state = .running
+                hosts[i].result = nil
+                hosts[i].inFlightStep = nil
+                hosts[i].startedAt = entry.time
+                hosts[i].finishedAt = nil
+            case .stepStarted(let h, let step):
+                hosts[index[h]!].inFlightStep = step
+            case .stepFinished(let h, let record):
+                hosts[index[h]!].inFlightStep = nil
+                hosts[index[h]!].steps.append(record)
+            case .healthChecked(let h, let record):
+                hosts[index[h]!].health.append(record)
+            case .hostFinished(let h, let result):
+                let i = index[h]!
+                hosts[i].state = .finished
+                hosts[i].result = result
+                hosts[i].inFlightStep = nil
+                hosts[i].finishedAt = entry.time
+            case .hostsSkipped(let names, let reason):
+                for h in names {
+                    guard let i = index[h] else {
+                        throw RunRecordError("journal entry \(entry.seq) skips host \(h), which is not in the run's plan")
+                    }
+                    hosts[i].state = .finished
+                    hosts[i].result = HostResult(outcome: .skippedAfterHalt, message: reason)
+                }
+            case .gate(let stage, _, let decision, _):
+                gates[stage] = decision
+            case .halted(let reason):
+                haltReason = reason
+            case .runFinished(let o):
+                outcome = o
+                finishedAt = entry.time
+            case .stageStarted, .batchStarted, .versionRead, .hopStarted, .draining, .aborting:
+                break
+            }
+        }
+        self.hosts = hosts
+    }
+
+    public func host(_ name: String) -> HostRecord? { hosts.first { $0.host == name } }
+
+    /// Hosts by outcome (pending and running ones under nil).
+    public var counts: [HostOutcome?: Int] {
+        var out: [HostOutcome?: Int] = [:]
+        for h in hosts { out[h.outcome, default: 0] += 1 }
+        return out
+    }
+}
+
+public struct RunRecordError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
