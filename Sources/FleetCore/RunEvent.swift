@@ -337,3 +337,19 @@ public struct JournalEntry: Sendable, Hashable, Codable {
 public protocol RunEventSink: Sendable {
     func record(_ entry: JournalEntry) throws
 }
+
+extension RunHeader {
+    /// The header of a run of `plan`.
+    public init(id: String, user: String, machine: String, fleetupVersion: String, plan: RolloutPlan,
+                playbookFile: String, inventories: [String], overrides: [String] = [], forks: Int, rollback: Bool = true) {
+        let p = plan.policy
+        var policy = "batch [\(p.batch.map(\.description).joined(separator: ", "))], max_fail_percentage \(p.maxFailPercentage)"
+        if let m = p.maxFailures { policy += ", max_failures \(m)" }
+        policy += ", order \(p.order.rawValue)"
+        self.init(id: id, user: user, machine: machine, fleetupVersion: fleetupVersion, playbook: plan.playbook,
+                  playbookFile: playbookFile, inventories: inventories, target: plan.target, limit: plan.limit,
+                  overrides: overrides, forks: forks, rollback: rollback, policy: policy,
+                  pauseMs: Int(p.pause.components.seconds) * 1000 + Int(p.pause.components.attoseconds / 1_000_000_000_000_000),
+                  gate: p.gate.description, stages: plan.stages.map(StagePlan.init))
+    }
+}

@@ -107,11 +107,11 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
     /// `gatesPassed` come from the journal on resume. Throws when the journal cannot be
     /// written (the run then stopped as after a second Ctrl-C).
     public func run(opening: RunEvent, work: [String: RolloutMachine.Work] = [:],
-                    gatesPassed: Set<String> = []) async throws -> RunOutcome {
+                    gatesPassed: Set<String> = [], failedBefore: Int = 0) async throws -> RunOutcome {
         let h = setup.header
         var machine = RolloutMachine(stages: h.stages, policy: FailurePolicy(setup.playbook.rolling),
                                      pause: setup.playbook.rolling.pause, gate: setup.playbook.rolling.gate,
-                                     forks: h.forks, work: work, gatesPassed: gatesPassed)
+                                     forks: h.forks, work: work, gatesPassed: gatesPassed, failedBefore: failedBefore)
         emit(opening)
         if let e = sinkError { throw RunJournalError(message: e) }
         let (events, continuation) = AsyncStream.makeStream(of: RolloutMachine.Event.self)

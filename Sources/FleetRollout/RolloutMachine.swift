@@ -92,12 +92,14 @@ public struct RolloutMachine: Sendable {
     private var batch = -1
     private var queue: [String] = []
     private var failedInBatch = 0
-    private var anyFailed = false
+    private var anyFailed: Bool
 
     /// `work`: per host; hosts it does not name run. `gatesPassed`: stages whose gate an
-    /// earlier part of the run passed.
+    /// earlier part of the run passed. `failedBefore`: hosts an earlier part left failed
+    /// (not retried): the run cannot succeed, but a resume counts its failures afresh.
     public init(stages: [StagePlan], policy: FailurePolicy, pause: Duration = .zero, gate: StageGate = .none,
-                forks: Int, work: [String: Work] = [:], gatesPassed: Set<String> = []) {
+                forks: Int, work: [String: Work] = [:], gatesPassed: Set<String> = [], failedBefore: Int = 0) {
+        anyFailed = failedBefore > 0
         self.stages = stages
         self.policy = policy
         self.pause = pause

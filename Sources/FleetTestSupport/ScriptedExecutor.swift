@@ -15,6 +15,23 @@ public final class ScriptedExecutor: RemoteExecutor {
 
     public typealias Script = @Sendable (_ host: String, _ command: RemoteCommand) -> Reply
 
+    /// What a tunnel from a host to a port gives: the bytes the far side sends (then it
+    /// closes), a refusal, or a wait for a gate first.
+    public enum TunnelReply: Sendable {
+        case bytes([UInt8])
+        case refused(String)
+        indirect case held(gate: String, then: TunnelReply)
+
+        /// An HTTP response with this status and body.
+        public static func http(_ status: Int, _ body: String) -> TunnelReply {
+            .bytes(Array("HTTP/1.1 \(status) X\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)".utf8))
+        }
+    }
+
+    public typealias TunnelScript = @Sendable (_ host: String, _ targetHost: String, _ port: Int) -> TunnelReply
+    /// nil: the host connects; otherwise the error `connect` throws.
+    public typealias ConnectScript = @Sendable (_ host: String) -> RemoteError.Kind?
+
     private struct State {
         var calls: [(host: String, command: String)] = []
         var inFlight = 0
@@ -26,10 +43,21 @@ public final class ScriptedExecutor: RemoteExecutor {
     }
 
     private let script: Script
+    private let tunnels: TunnelScript
+    private let connects: ConnectScript
     private let state = Mutex(State())
 
-    public init(_ script: @escaping Script = { _, _ in .result(CommandResult(exitStatus: 0)) }) {
+    public init(connects: @escaping ConnectScript = { _ in nil },
+                tunnels: @escaping TunnelScript = { _, _, _ in .refused("the scripted executor has no tunnels") },
+                _ script: @escaping Script) {
         self.script = script
+        self.tunnels = tunnels
+        self.connects = connects
+    }
+
+    /// Every command succeeds with no output.
+    public convenience init() {
+        self.init { _, _ in .result(CommandResult(exitStatus: 0)) }
     }
 
     /// Every `run` so far, in call order.
@@ -59,11 +87,16 @@ public final class ScriptedExecutor: RemoteExecutor {
     }
 
     public func connect(_ host: Host) async throws -> ConnectionInfo {
-        ConnectionInfo(serverBanner: "SSH-2.0-scripted", hostKeyType: "ssh-ed25519",
+        if let kind = connects(host.name) {
+            state.withLock { $0.calls.append((host.name, "connect")) }
+            throw RemoteError(kind, host: host.name, "scripted: \(kind.rawValue)")
+        }
+        return ConnectionInfo(serverBanner: "SSH-2.0-scripted", hostKeyType: "ssh-ed25519",
                        hostKeyFingerprint: "SHA256:scripted", authenticatedWith: "script", setupDuration: .zero)
     }
 
     public func run(_ command: RemoteCommand, on host: Host) async throws -> CommandResult {
+        if let kind = connects(host.name) { throw RemoteError(kind, host: host.name, "scripted: \(kind.rawValue)") }
         state.withLock { s in
             s.calls.append((host.name, command.display))
             s.inFlight += 1
@@ -107,9 +140,29 @@ public final class ScriptedExecutor: RemoteExecutor {
     }
 
     public func openTunnel(to targetHost: String, port: Int, on host: Host) async throws -> any RemoteTunnel {
-        throw RemoteError(.channelFailed, host: host.name, "the scripted executor has no tunnels")
+        state.withLock { $0.calls.append((host.name, "tunnel \(targetHost):\(port)")) }
+        var reply = tunnels(host.name, targetHost, port)
+        while case .held(let gate, let then) = reply {
+            await hold(at: gate)
+            try Task.checkCancellation()
+            reply = then
+        }
+        switch reply {
+        case .bytes(let b): return ScriptedTunnel(b)
+        case .refused(let why): throw RemoteError(.channelFailed, host: host.name, why)
+        case .held: fatalError("unreachable: held replies are unwrapped above")
+        }
     }
 
     public func disconnect(_ host: Host) async {}
     public func shutdown() async {}
+}
+
+/// A tunnel whose far side sends fixed bytes, then closes.
+final class ScriptedTunnel: RemoteTunnel {
+    private let pending: Mutex<[UInt8]?>
+    init(_ bytes: [UInt8]) { pending = Mutex(bytes) }
+    func write(_ bytes: [UInt8]) async throws {}
+    func read() async throws -> [UInt8]? { pending.withLock { p in defer { p = nil }; return p } }
+    func close() async {}
 }
