@@ -37,7 +37,9 @@ public final class ScriptedExecutor: RemoteExecutor {
         var inFlight = 0
         var maxInFlight = 0
         var open: Set<String> = []
-        var waiting: [String: [CheckedContinuation<Void, Never>]] = [:]
+        var waiting: [String: [(id: Int, CheckedContinuation<Void, Never>)]] = [:]
+        var nextWaiter = 0
+        var cancelledWaiters: Set<Int> = []
         var arrived: [String: Int] = [:]
         var arrivalWaiters: [(gate: String, count: Int, CheckedContinuation<Void, Never>)] = []
     }
@@ -69,7 +71,7 @@ public final class ScriptedExecutor: RemoteExecutor {
     public func release(_ gate: String) {
         let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
             s.open.insert(gate)
-            return s.waiting.removeValue(forKey: gate) ?? []
+            return (s.waiting.removeValue(forKey: gate) ?? []).map(\.1)
         }
         for w in waiters { w.resume() }
     }
@@ -116,22 +118,34 @@ public final class ScriptedExecutor: RemoteExecutor {
         }
     }
 
+    /// Waits at `gate` until it is released, or until the waiting task is cancelled (as a
+    /// real command ends when its task is: the caller then sees the cancellation).
     private func hold(at gate: String) async {
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            let (pass, arrivals) = state.withLock { s -> (Bool, [CheckedContinuation<Void, Never>]) in
-                s.arrived[gate, default: 0] += 1
-                let n = s.arrived[gate]!
-                var ready: [CheckedContinuation<Void, Never>] = []
-                s.arrivalWaiters.removeAll { w in
-                    if w.gate == gate && n >= w.count { ready.append(w.2); return true }
-                    return false
+        let id = state.withLock { s -> Int in s.nextWaiter += 1; return s.nextWaiter }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let (pass, arrivals) = state.withLock { s -> (Bool, [CheckedContinuation<Void, Never>]) in
+                    s.arrived[gate, default: 0] += 1
+                    let n = s.arrived[gate]!
+                    var ready: [CheckedContinuation<Void, Never>] = []
+                    s.arrivalWaiters.removeAll { w in
+                        if w.gate == gate && n >= w.count { ready.append(w.2); return true }
+                        return false
+                    }
+                    if s.open.contains(gate) || s.cancelledWaiters.remove(id) != nil { return (true, ready) }
+                    s.waiting[gate, default: []].append((id, c))
+                    return (false, ready)
                 }
-                if s.open.contains(gate) { return (true, ready) }
-                s.waiting[gate, default: []].append(c)
-                return (false, ready)
+                for a in arrivals { a.resume() }
+                if pass { c.resume() }
             }
-            for a in arrivals { a.resume() }
-            if pass { c.resume() }
+        } onCancel: {
+            let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+                if let i = s.waiting[gate]?.firstIndex(where: { $0.id == id }) { return s.waiting[gate]!.remove(at: i).1 }
+                s.cancelledWaiters.insert(id)
+                return nil
+            }
+            waiter?.resume()
         }
     }
 
