@@ -10,17 +10,22 @@ final class Interrupts: @unchecked Sendable {
     private init(_ sources: [DispatchSourceSignal]) { self.sources = sources }
 
     static func install(onFirst: @escaping @Sendable () -> Void) -> Interrupts {
+        install(exitOn: 2) { n in
+            FileHandle.standardError.write(Data("fleetup: interrupted: stopping the commands in flight (again to quit at once)\n".utf8))
+            onFirst()
+        }
+    }
+
+    /// Calls `onSignal(n)` for the n-th Ctrl-C/SIGTERM before the `exitOn`-th, which exits
+    /// at once with 130 (`run`: the first drains, the second ends commands, the third quits).
+    static func install(exitOn: Int, onSignal: @escaping @Sendable (Int) -> Void) -> Interrupts {
         let count = Counter()
         let sources = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
-                if count.increment() == 1 {
-                    FileHandle.standardError.write(Data("fleetup: interrupted: stopping the commands in flight (again to quit at once)\n".utf8))
-                    onFirst()
-                } else {
-                    Glibc.exit(130)
-                }
+                let n = count.increment()
+                if n < exitOn { onSignal(n) } else { Glibc.exit(130) }
             }
             source.resume()
             return source

@@ -12,6 +12,8 @@ public final class SSHExecutor: RemoteExecutor {
     let knownHostsStores = Mutex<[[String]: KnownHostsStore]>([:])
     let identities: IdentityResolver
     let pool: ConnectionPool
+    /// Set by `shutdown`: the reactors are gone, so nothing may be started on them.
+    private let isShutDown = Mutex(false)
 
     public init(_ configuration: SSHConfiguration = SSHConfiguration()) throws {
         self.configuration = configuration
@@ -32,21 +34,31 @@ public final class SSHExecutor: RemoteExecutor {
 
     // MARK: RemoteExecutor
 
+    /// Throws once the executor was shut down (an operation would wait for a reactor that
+    /// no longer runs).
+    private func checkLive(_ host: Host) throws {
+        if isShutDown.withLock({ $0 }) { throw RemoteError(.cancelled, host: host.name, "fleetup's SSH executor was already shut down") }
+    }
+
     public func connect(_ host: Host) async throws -> ConnectionInfo {
-        try await pool.connection(for: host.name) { try await self.establish(self.configuration.resolve(host)) }.info
+        try checkLive(host)
+        return try await pool.connection(for: host.name) { try await self.establish(self.configuration.resolve(host)) }.info
     }
 
     public func run(_ command: RemoteCommand, on host: Host) async throws -> CommandResult {
+        try checkLive(host)
         let connection = try await pool.connection(for: host.name) { try await self.establish(self.configuration.resolve(host)) }.connection
         return try await connection.run(command)
     }
 
     public func upload(_ source: UploadSource, to remotePath: String, mode: Int, on host: Host) async throws {
+        try checkLive(host)
         let connection = try await pool.connection(for: host.name) { try await self.establish(self.configuration.resolve(host)) }.connection
         try await connection.upload(source, to: remotePath, mode: mode)
     }
 
     public func openTunnel(to targetHost: String, port: Int, on host: Host) async throws -> any RemoteTunnel {
+        try checkLive(host)
         let connection = try await pool.connection(for: host.name) { try await self.establish(self.configuration.resolve(host)) }.connection
         return try await connection.openTunnel(to: targetHost, port: port)
     }
@@ -61,6 +73,7 @@ public final class SSHExecutor: RemoteExecutor {
     }
 
     public func shutdown() async {
+        isShutDown.withLock { $0 = true }
         for c in await pool.removeAll() { await c.close() }
         await identities.shutdown()
         for r in reactors { r.shutdown() }

@@ -1,0 +1,130 @@
+import ArgumentParser
+import FleetConfig
+import FleetCore
+import FleetRollout
+import FleetSSH
+import FleetStore
+import Foundation
+
+/// `fleetup run PLAYBOOK -i INV…`: the rolling upgrade (design.md §5).
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Upgrade the fleet: stage by stage, batch by batch, health-checked, halting per the failure policy.",
+        discussion: """
+            Checks the playbook and inventory as `fleetup check` does, takes the fleet's lock, then \
+            upgrades each host along its release path (its version read live), checking health after \
+            every hop. Every state change is in the run's journal before the next action, so \
+            `fleetup resume` continues a halted, interrupted or killed run. First Ctrl-C: nothing new \
+            starts, hosts in flight finish; second: their commands are ended; third: quit at once. \
+            Exit status: 0 every host upgraded or already current, 1 failed, halted, interrupted or \
+            waiting at a gate, 2 bad input, 3 could not start (lock held, host key refused).
+            """)
+
+    @OptionGroup var playbook: PlaybookOptions
+    @OptionGroup var inventory: InventoryOptions
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var become: BecomeOptions
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var run: RunOptions
+
+    func run() async throws {
+        let checked = try playbook.check(inventory)
+        let plan = RolloutPlanner.plan(checked.playbook, stages: checked.stages, target: checked.target,
+                                       targetFromCommandLine: playbook.target != nil, versions: [:], versionSource: .detected,
+                                       overrides: checked.overrides, limit: inventory.limit)
+        let hosts = checked.hosts
+        let becomes = try become.stepBecome(for: hosts)
+        let fleet = try FleetLockTarget.resolve(playbook: playbook.path, inventories: inventory.inventories)
+        var lockHosts = hosts
+        if let h = fleet.lockHost, !hosts.contains(where: { $0.name == h.name }) { lockHosts.append(h) }
+        let executor = try SSHExecutor(connection.sshConfiguration(for: lockHosts, inventory: inventory.inventories.joined(separator: ", ")))
+        let folder = try store.store.create()
+        let header = RunHeader(id: folder.id.text, user: RunSession.user, machine: RunSession.machine,
+                               fleetupVersion: Fleetup.configuration.version, plan: plan,
+                               playbookFile: RunSession.absolute(playbook.path),
+                               inventories: inventory.inventories.map(RunSession.absolute),
+                               overrides: checked.overrides.keys.sorted(), forks: connection.forks, rollback: !run.noRollback)
+        let setup = RunSetup(playbook: checked.playbook, hosts: hosts, target: checked.target, overrides: checked.overrides,
+                             header: header, become: { becomes[$0.name] ?? Become() },
+                             extraSecrets: becomes.values.compactMap { $0.password?.reveal() })
+        let session = RunSession(setup: setup, folder: folder, lock: fleet.lock(store: store.store, executor: executor),
+                                 executor: executor, options: run)
+        let code = try await session.execute(opening: .runStarted(header))
+        if code != 0 { throw ExitCode(code) }
+    }
+}
+
+/// `fleetup resume [RUN]`: goes on with a halted, interrupted or killed run from its journal.
+struct ResumeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resume",
+        abstract: "Continue a halted, interrupted or killed run from its journal.",
+        discussion: """
+            Loads the run's playbook and inventories again (from the paths its journal recorded), \
+            keeps its plan (stages and batches), and goes on: hosts done are not touched; a host \
+            that was mid-step or interrupted is re-checked (version and health) first; hosts never \
+            started run; failed hosts are retried only with --retry-failed. Connection options \
+            (--known-hosts, …) and secrets (--var, FLEETUP_BECOME_PASSWORD) are given again: the \
+            journal does not keep them. RUN is a run id or a unique prefix; default: the latest run.
+            """)
+
+    @Argument(help: ArgumentHelp("The run (id or unique prefix; default: the latest).", valueName: "run"))
+    var runID: String?
+
+    @Flag(name: .customLong("retry-failed"), help: "Also retry the hosts that failed (re-checked first).")
+    var retryFailed = false
+
+    @Option(name: .customLong("var"), help: ArgumentHelp("A variable, as for run (repeatable).", valueName: "K=V"))
+    var vars: [String] = []
+
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var become: BecomeOptions
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var run: RunOptions
+
+    func run() async throws {
+        let runs = store.store
+        let folder: RunFolder
+        if let runID {
+            folder = try runs.find(runID)
+        } else {
+            guard let latest = try runs.latest() else { throw ConfigError(file: runs.runsFolder, "there is no run to resume") }
+            folder = latest
+        }
+        let record = try RunSession.record(of: folder)
+        if let refusal = ResumePlanner.refusal(record) { throw ConfigError(file: folder.journal, refusal) }
+        let h = record.header
+        var args = [h.playbookFile, "--target", h.target] + vars.flatMap { ["--var", $0] }
+        let book = try PlaybookOptions.parse(args)
+        args = h.inventories.flatMap { ["-i", $0] }
+        let inventoryOptions = try InventoryOptions.parse(args)
+        let checked = try book.check(inventoryOptions)
+        // The plan is the journal's: hosts by name from the inventory as it is now.
+        let byName = Dictionary(checked.inventory.hosts.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let hosts = h.hosts.compactMap { byName[$0] }
+        let missing = h.hosts.filter { byName[$0] == nil }
+        if !missing.isEmpty {
+            FileHandle.standardError.write(Data("fleetup: warning: not in the inventory any more (they fail): \(HostListText.compact(missing))\n".utf8))
+        }
+        let fleet = try FleetLockTarget.resolve(playbook: h.playbookFile, inventories: h.inventories)
+        var lockHosts = hosts
+        if let lh = fleet.lockHost, !hosts.contains(where: { $0.name == lh.name }) { lockHosts.append(lh) }
+        let executor = try SSHExecutor(connection.sshConfiguration(for: lockHosts, inventory: h.inventories.joined(separator: ", ")))
+        let becomes = try become.stepBecome(for: hosts)
+        var header = h
+        header.forks = connection.forks
+        header.rollback = !run.noRollback && h.rollback
+        let setup = RunSetup(playbook: checked.playbook, hosts: hosts, target: checked.target, overrides: checked.overrides,
+                             header: header, become: { becomes[$0.name] ?? Become() },
+                             extraSecrets: becomes.values.compactMap { $0.password?.reveal() })
+        let session = RunSession(setup: setup, folder: folder, lock: fleet.lock(store: runs, executor: executor),
+                                 executor: executor, options: run)
+        let code = try await session.execute(
+            opening: .resumed(user: RunSession.user, machine: RunSession.machine, retryFailed: retryFailed),
+            lastSeq: record.lastSeq, work: ResumePlanner.work(for: record, retryFailed: retryFailed),
+            gatesPassed: ResumePlanner.gatesPassed(record),
+            failedBefore: ResumePlanner.failedBefore(record, retryFailed: retryFailed))
+        if code != 0 { throw ExitCode(code) }
+    }
+}

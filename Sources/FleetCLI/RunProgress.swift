@@ -1,0 +1,165 @@
+import FleetCore
+import Foundation
+import Synchronization
+
+/// Progress of a run on stderr, fed by the same events the journal gets (design.md §2).
+/// On a terminal: finished hosts scroll above a live block of one line per host in flight
+/// (its hop and step) and a stage/batch bar, redrawn in place. Otherwise: plain timestamped
+/// lines, one per batch, host result, failure, halt and gate (`-v`: one per step too).
+final class RunProgress: RunEventSink {
+    private struct State {
+        var stage = ""
+        var batch = 0
+        var batches: [String: Int] = [:]
+        var batchHosts = 0
+        var batchDone = 0
+        var inFlight: [(host: String, doing: String)] = []
+        var counts: [HostOutcome: Int] = [:]
+        var liveLines = 0
+        var draining = false
+    }
+
+    private let state = Mutex(State())
+    private let tty: Bool
+    private let verbose: Bool
+    private let out: FileHandle
+    /// Lines of the live block at most (the rest are counted).
+    private let liveLimit = 15
+
+    init(header: RunHeader, tty: Bool = isatty(STDERR_FILENO) != 0, verbose: Bool = false,
+         out: FileHandle = .standardError) {
+        self.tty = tty
+        self.verbose = verbose
+        self.out = out
+        state.withLock { s in for st in header.stages { s.batches[st.name] = st.batches.count } }
+    }
+
+    func record(_ entry: JournalEntry) throws {
+        let text: String = state.withLock { s in
+            var lines: [String] = []
+            switch entry.event {
+            case .runStarted(let h):
+                lines.append("run \(h.id): \(h.playbook) -> \(h.target) on \(h.hosts.count) hosts (\(h.stages.map { "\($0.name) \($0.batches.flatMap { $0 }.count)" }.joined(separator: ", ")))")
+            case .resumed(let user, let machine, let retry):
+                lines.append("resumed by \(user)@\(machine)\(retry ? " (retrying failed hosts)" : "")")
+            case .stageStarted(let stage):
+                s.stage = stage
+                lines.append("stage \(stage)")
+            case .batchStarted(let stage, let batch, let hosts):
+                s.stage = stage
+                s.batch = batch
+                s.batchHosts = hosts.count
+                s.batchDone = 0
+                lines.append("\(stage) batch \(batch)/\(s.batches[stage] ?? batch): \(hosts.count) host\(hosts.count == 1 ? "" : "s")")
+            case .hostStarted(let host, let recheck):
+                s.inFlight.append((host, recheck ? "re-checking" : "connecting"))
+            case .versionRead(let host, let v, _):
+                set(&s, host, v.map { "on \($0)" } ?? "version unreadable")
+            case .hopStarted(let host, let from, let to):
+                set(&s, host, "\(from) -> \(to)")
+                if verbose { lines.append("  \(host): \(from) -> \(to)") }
+            case .stepStarted(let host, let step):
+                let what = step.phase == .rollback ? "rollback: \(step.name)" : step.name
+                set(&s, host, "\(step.from) -> \(step.to): \(what)\(step.attempt > 1 ? " (try \(step.attempt))" : "")")
+                if verbose { lines.append("  \(host): \(what)") }
+            case .stepFinished(let host, let r):
+                if !r.succeeded { lines.append("  \(host): step \"\(r.step.name)\" \(r.outcomeText)") }
+            case .healthChecked(let host, let r):
+                if !r.healthy { lines.append("  \(host): unhealthy (\(r.context))") }
+                else if verbose { lines.append("  \(host): healthy (\(r.context))") }
+            case .hostFinished(let host, let r):
+                s.inFlight.removeAll { $0.host == host }
+                s.counts[r.outcome, default: 0] += 1
+                s.batchDone += 1
+                var line = "\(Self.mark(r.outcome)) \(host): \(r.outcome.rawValue)"
+                if let b = r.versionBefore, let a = r.versionAfter, b != a { line += " \(b) -> \(a)" }
+                else if let b = r.versionBefore { line += " (\(b))" }
+                if let m = r.message { line += ": \(m)" }
+                lines.append(line)
+                if let restore = r.restore { lines.append("    restore: \(restore)") }
+            case .hostsSkipped(let hosts, _):
+                s.counts[.skippedAfterHalt, default: 0] += hosts.count
+                lines.append("skipped after the halt: \(HostListText.compact(hosts))")
+            case .gate(let stage, let next, let decision, let detail):
+                lines.append("gate after \(stage): \(decision.rawValue)\(detail.map { " (\($0))" } ?? "")\(decision == .open ? "" : ", next: \(next)")")
+            case .halted(let reason):
+                lines.append("HALTED: \(reason)")
+            case .draining:
+                s.draining = true
+                lines.append("interrupted: draining (hosts in flight finish their upgrade; nothing new starts; Ctrl-C again to end them)")
+            case .aborting:
+                lines.append("interrupted again: ending the commands in flight")
+            case .runFinished(let o):
+                lines.append("run \(o.rawValue)")
+            }
+            return render(&s, lines, time: entry.time)
+        }
+        if !text.isEmpty { out.write(Data(text.utf8)) }
+    }
+
+    private func set(_ s: inout State, _ host: String, _ doing: String) {
+        if let i = s.inFlight.firstIndex(where: { $0.host == host }) { s.inFlight[i].doing = doing }
+    }
+
+    /// Permanent lines, then (on a terminal) the live block redrawn below them.
+    private func render(_ s: inout State, _ lines: [String], time: String) -> String {
+        guard tty else {
+            let clock = time.count >= 19 ? String(time.dropFirst(11).prefix(8)) : time
+            return lines.map { "\(clock) \($0)\n" }.joined()
+        }
+        var out = ""
+        if s.liveLines > 0 { out += "\u{1B}[\(s.liveLines)F\u{1B}[J" }
+        for l in lines { out += l + "\n" }
+        var live: [String] = []
+        for f in s.inFlight.prefix(liveLimit) { live.append("  … \(f.host): \(f.doing)") }
+        if s.inFlight.count > liveLimit { live.append("  … and \(s.inFlight.count - liveLimit) more in flight") }
+        if !s.stage.isEmpty && s.batchHosts > 0 {
+            let width = 20
+            let filled = s.batchHosts == 0 ? 0 : s.batchDone * width / s.batchHosts
+            let failed = s.counts.filter { $0.key.countsAsFailure }.map(\.value).reduce(0, +)
+            live.append("[\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] "
+                        + "\(s.stage) batch \(s.batch)/\(s.batches[s.stage] ?? s.batch): \(s.batchDone)/\(s.batchHosts) done"
+                        + (failed > 0 ? ", \(failed) failed in the run" : "") + (s.draining ? ", draining" : ""))
+        }
+        for l in live { out += l + "\n" }
+        s.liveLines = live.count
+        return out
+    }
+
+    /// Clears the live block (before the summary).
+    func finish() {
+        let text = state.withLock { s -> String in
+            defer { s.liveLines = 0 }
+            return tty && s.liveLines > 0 ? "\u{1B}[\(s.liveLines)F\u{1B}[J" : ""
+        }
+        if !text.isEmpty { out.write(Data(text.utf8)) }
+    }
+
+    static func mark(_ o: HostOutcome) -> String {
+        switch o {
+        case .upgraded, .alreadyCurrent: return "ok"
+        case .skippedAfterHalt, .interrupted: return "--"
+        case .failed, .rolledBack, .unreachable: return "!!"
+        }
+    }
+}
+
+/// Host names in one line, shortened past a few.
+enum HostListText {
+    static func compact(_ hosts: [String], limit: Int = 8) -> String {
+        hosts.count <= limit ? hosts.joined(separator: ", ")
+            : hosts.prefix(limit).joined(separator: ", ") + " and \(hosts.count - limit) more"
+    }
+}
+
+/// Sends every event to each sink in turn; the first (the journal) must succeed before the
+/// others see it, and a display's failure never stops the run.
+struct TeeSink: RunEventSink {
+    let journal: any RunEventSink
+    let displays: [any RunEventSink]
+
+    func record(_ entry: JournalEntry) throws {
+        try journal.record(entry)
+        for d in displays { try? d.record(entry) }
+    }
+}

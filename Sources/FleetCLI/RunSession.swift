@@ -1,0 +1,158 @@
+import ArgumentParser
+import FleetConfig
+import FleetCore
+import FleetRollout
+import FleetSSH
+import FleetStore
+import Foundation
+
+/// `--yes`, `--approve STAGE`, `--no-rollback`, `-v`: what `run` and `resume` share.
+struct RunOptions: ParsableArguments {
+    @Flag(name: [.customShort("y"), .long], help: "Approve every manual gate between stages.")
+    var yes = false
+
+    @Option(help: ArgumentHelp("Approve the manual gate after this stage (repeatable).", valueName: "STAGE"))
+    var approve: [String] = []
+
+    @Flag(name: .customLong("no-rollback"), help: "On a failure, do not run the playbook's rollback steps.")
+    var noRollback = false
+
+    @Option(help: ArgumentHelp("Also copy the run's reports into this folder.", valueName: "DIR"))
+    var output: String?
+
+    @Flag(name: .shortAndLong, help: "Progress: one line per step, not only per host.")
+    var verbose = false
+
+    var gateKeeper: any GateKeeper {
+        TerminalGateKeeper(approved: yes ? nil : Set(approve),
+                           interactive: isatty(STDIN_FILENO) != 0 && isatty(STDERR_FILENO) != 0)
+    }
+}
+
+/// Manual gates on a terminal: approved by `--yes`/`--approve`, else asked (y/N); without a
+/// terminal the run stops at the gate, resumable with `--approve STAGE`.
+struct TerminalGateKeeper: GateKeeper {
+    let approved: Set<String>?
+    let interactive: Bool
+
+    func approve(stage: String, next: String) async -> (GateDecision, String?) {
+        if approved == nil { return (.approved, "--yes") }
+        if approved!.contains(stage) { return (.approved, "--approve \(stage)") }
+        guard interactive else {
+            return (.notApproved, "the gate after \(stage) is manual and nobody approved it: `fleetup resume --approve \(stage)` starts \(next)")
+        }
+        FileHandle.standardError.write(Data("\(stage) passed. Start \(next)? [y/N] ".utf8))
+        let answer = try? await Blocking.run("fleetup-gate") { readLine(strippingNewline: true) ?? "" }
+        if let a = answer?.lowercased(), a == "y" || a == "yes" { return (.approved, "approved on the terminal") }
+        return (.declined, "declined at the gate after \(stage) on the terminal")
+    }
+}
+
+/// One part of a run (`run`, or `resume`): the lock, the journal, the coordinator, signals,
+/// the reports and the summary. The lock is released at the end whatever happened.
+struct RunSession {
+    var setup: RunSetup
+    var folder: RunFolder
+    var lock: FleetLock
+    var executor: SSHExecutor
+    var options: RunOptions
+
+    /// Runs and returns the exit code (0 success, 1 failed/halted/interrupted/waiting).
+    func execute(opening: RunEvent, lastSeq: Int = 0, work: [String: RolloutMachine.Work] = [:],
+                 gatesPassed: Set<String> = [], failedBefore: Int = 0) async throws -> Int32 {
+        let owner = LockOwner.current(runID: setup.header.id, key: lock.key, playbook: setup.header.playbookFile,
+                                      inventories: setup.header.inventories)
+        let notes: [String]
+        do {
+            notes = try await lock.acquire(owner)
+        } catch {
+            await executor.shutdown()
+            throw error
+        }
+        for n in notes { FileHandle.standardError.write(Data("fleetup: \(n)\n".utf8)) }
+        let outcome: RunOutcome
+        do {
+            outcome = try await coordinate(opening: opening, lastSeq: lastSeq, work: work, gatesPassed: gatesPassed,
+                                           failedBefore: failedBefore)
+        } catch {
+            await release(owner)
+            await executor.shutdown()
+            throw error
+        }
+        // The lock host's lock goes through the executor: shut it down only after.
+        await release(owner)
+        await executor.shutdown()
+        try summarize()
+        return outcome.exitCode
+    }
+
+    private func coordinate(opening: RunEvent, lastSeq: Int, work: [String: RolloutMachine.Work],
+                            gatesPassed: Set<String>, failedBefore: Int) async throws -> RunOutcome {
+        let journal = try JournalWriter(path: folder.journal)
+        defer { journal.close() }
+        let progress = RunProgress(header: setup.header, verbose: options.verbose)
+        let coordinator = Coordinator(setup: setup, executor: executor, clock: ContinuousClock(),
+                                      sink: TeeSink(journal: journal, displays: [progress]),
+                                      gateKeeper: options.gateKeeper, lastSeq: lastSeq,
+                                      now: { Timestamp.text(Date(), milliseconds: true) })
+        let interrupts = Interrupts.install(exitOn: 3) { _ in coordinator.interrupt() }
+        defer { interrupts.cancel() }
+        let outcome = try await coordinator.run(opening: opening, work: work, gatesPassed: gatesPassed, failedBefore: failedBefore)
+        progress.finish()
+        return outcome
+    }
+
+    private func release(_ owner: LockOwner) async {
+        do {
+            try await lock.release(owner.runID)
+        } catch {
+            FileHandle.standardError.write(Data("fleetup: warning: the fleet's lock was not released: \(error)\n".utf8))
+        }
+    }
+
+    /// The run's record from its journal (what it did, not what this process remembers):
+    /// counts per outcome and where everything is.
+    private func summarize() throws {
+        let record = try Self.record(of: folder)
+        var parts: [String] = []
+        for o in HostOutcome.allCases { if let n = record.counts[o], n > 0 { parts.append("\(n) \(o.rawValue)") } }
+        if let n = record.counts[nil], n > 0 { parts.append("\(n) not started") }
+        var text = "\nrun \(record.header.id) \(record.outcome?.rawValue ?? "unfinished"): \(parts.joined(separator: ", "))\n"
+        if let why = record.haltReason { text += "halted: \(why)\n" }
+        text += "journal: \(folder.journal)\n"
+        if record.outcome != .succeeded { text += "resume:  fleetup resume \(record.header.id)\n" }
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    static func record(of folder: RunFolder) throws -> RunRecord {
+        let entries = try JournalReader.read(folder.journal, as: JournalEntry.self).entries
+        do {
+            return try RunRecord(entries: entries)
+        } catch {
+            throw ConfigError(file: folder.journal, "\(error)")
+        }
+    }
+
+    /// Who runs fleetup, for the journal and the lock.
+    static var user: String { SSHConfiguration.localUser }
+    static var machine: String { ProcessInfo.processInfo.hostName }
+
+    /// An inventory or playbook argument as an absolute path (a comma list stays as given).
+    static func absolute(_ path: String) -> String {
+        guard FileManager.default.fileExists(atPath: path) else { return path }
+        return URL(fileURLWithPath: path).standardizedFileURL.path
+    }
+}
+
+extension BecomeOptions {
+    /// How `become: true` steps run on each host: the host's become user and password
+    /// (-K, `ansible_become_password`, FLEETUP_BECOME_PASSWORD), whether or not the host
+    /// itself says `ansible_become`.
+    func stepBecome(for hosts: [FleetCore.Host]) throws -> [String: Become] {
+        var forced = self
+        forced.become = true
+        var out: [String: Become] = [:]
+        for (name, b) in try forced.settings(for: hosts) { out[name] = b ?? Become() }
+        return out
+    }
+}
