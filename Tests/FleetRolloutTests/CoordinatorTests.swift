@@ -130,7 +130,7 @@ enum Fixture {
 
 /// Moves the manual clock whenever the code under test sleeps on it, until stopped: time
 /// passes only when everything else is parked (no real sleeps anywhere).
-func drive(_ clock: ManualClock, while task: Task<RunOutcome, any Error>) async throws -> RunOutcome {
+func drive<T: Sendable>(_ clock: ManualClock, while task: Task<T, any Error>) async throws -> T {
     let driver = Task {
         while !Task.isCancelled {
             await clock.waitForSleepers(1)
