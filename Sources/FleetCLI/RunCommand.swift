@@ -29,7 +29,8 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var run: RunOptions
 
     func run() async throws {
-        let checked = try playbook.check(inventory)
+        var checked = try playbook.check(inventory)
+        checked.playbook = run.apply(to: checked.playbook)
         let plan = RolloutPlanner.plan(checked.playbook, stages: checked.stages, target: checked.target,
                                        targetFromCommandLine: playbook.target != nil, versions: [:], versionSource: .detected,
                                        overrides: checked.overrides, limit: inventory.limit)
@@ -99,7 +100,8 @@ struct ResumeCommand: AsyncParsableCommand {
         let book = try PlaybookOptions.parse(args)
         args = h.inventories.flatMap { ["-i", $0] }
         let inventoryOptions = try InventoryOptions.parse(args)
-        let checked = try book.check(inventoryOptions)
+        var checked = try book.check(inventoryOptions)
+        checked.playbook = run.apply(to: checked.playbook)
         // The plan is the journal's: hosts by name from the inventory as it is now.
         let byName = Dictionary(checked.inventory.hosts.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let hosts = h.hosts.compactMap { byName[$0] }

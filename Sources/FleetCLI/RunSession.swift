@@ -23,6 +23,29 @@ struct RunOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Progress: one line per step, not only per host.")
     var verbose = false
 
+    @Option(help: ArgumentHelp("Override the playbook's rolling.pause between batches (e.g. 5s, 0s).", valueName: "DURATION"))
+    var pause: String?
+
+    @Option(help: ArgumentHelp("Override how long a `gate: soak` waits before re-checking health (e.g. 30s).", valueName: "DURATION"))
+    var soak: String?
+
+    func validate() throws {
+        for (flag, value) in [("--pause", pause), ("--soak", soak)] {
+            if let value, DurationText.parse(value) == nil {
+                throw ValidationError("\(flag) \(value): expected a duration such as 30s, 5m or 0s")
+            }
+        }
+    }
+
+    /// The playbook with `--pause` and `--soak` applied (an operator's override wins over
+    /// the file, for this run and the resumes that pass it again).
+    func apply(to book: Playbook) -> Playbook {
+        var book = book
+        if let p = pause.flatMap(DurationText.parse) { book.rolling.pause = p }
+        if let d = soak.flatMap(DurationText.parse), case .soak = book.rolling.gate { book.rolling.gate = .soak(d) }
+        return book
+    }
+
     var gateKeeper: any GateKeeper {
         TerminalGateKeeper(approved: yes ? nil : Set(approve),
                            interactive: isatty(STDIN_FILENO) != 0 && isatty(STDERR_FILENO) != 0)
