@@ -33,10 +33,18 @@ public struct FleetLock: Sendable {
         do {
             if let note = try await remote.acquire(owner) { notes.append(note) }
         } catch {
-            _ = try? local.release(owner.runID)
+            giveBackLocal(owner.runID)
             throw error
         }
         return notes
+    }
+
+    /// Releases the local lock, ignoring a failure (the remote one already failed).
+    /// Not inlined: Swift 6.3.1's release build crashes (CoroSplit, swifterror) on a
+    /// `try?` of a throwing call inside the catch of this async function.
+    @inline(never)
+    private func giveBackLocal(_ runID: String) {
+        do { _ = try local.release(runID) } catch {}
     }
 
     /// Releases both locks if they still hold run `runID` (remote first, so that a crash in

@@ -51,6 +51,7 @@ public struct LocalLock: Sendable, Hashable {
     /// Takes the lock for `owner`; returns a note when it took over a stale one. Throws
     /// `LockError.held` when another run holds it.
     @discardableResult
+    @inline(never)  // see FleetLock.giveBackLocal: keeps the 6.3.1 optimizer from crashing
     public func acquire(_ owner: LockOwner) throws -> String? {
         try withGuard {
             if try create(owner) { return nil }
@@ -72,6 +73,7 @@ public struct LocalLock: Sendable, Hashable {
     }
 
     /// Who holds the lock now.
+    @inline(never)  // see FleetLock.giveBackLocal: keeps the 6.3.1 optimizer from crashing
     public func holder() throws -> LockState {
         try state()
     }
@@ -79,6 +81,7 @@ public struct LocalLock: Sendable, Hashable {
     /// Removes the lock if it still holds run `runID`; returns whether it did. A lock that
     /// another run took over (or that was force-released) is left alone.
     @discardableResult
+    @inline(never)  // see FleetLock.giveBackLocal: keeps the 6.3.1 optimizer from crashing
     public func release(_ runID: String) throws -> Bool {
         try withGuard {
             guard case .held(let holder) = try state(), holder.runID == runID else { return false }
@@ -89,6 +92,7 @@ public struct LocalLock: Sendable, Hashable {
     }
 
     /// Removes the lock whoever holds it; returns what it held.
+    @inline(never)  // see FleetLock.giveBackLocal: keeps the 6.3.1 optimizer from crashing
     public func forceRelease() throws -> LockState {
         try withGuard {
             let previous = try state()
@@ -129,6 +133,7 @@ public struct LocalLock: Sendable, Hashable {
         return true
     }
 
+    @inline(never)
     private func withGuard<T>(_ body: () throws -> T) throws -> T {
         try Posix.makeFolders(folder)
         let fd = try Posix.open(guardPath, O_RDWR | O_CREAT, what: "cannot open the lock's guard file")
