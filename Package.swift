@@ -28,8 +28,9 @@ let package = Package(
         .target(name: "FleetSSH", dependencies: ["FleetCore", "CLibSSH2", "CFleetPosix"]),
         // Pure planners and the coordinator; never imports FleetSSH (the CLI wires them).
         .target(name: "FleetRollout", dependencies: ["FleetCore"]),
-        // Renderers of runs and statuses (text, JSON, Markdown, HTML, JUnit).
-        .target(name: "FleetReports", dependencies: ["FleetCore"]),
+        // Renderers of runs and statuses (text, JSON, Markdown, HTML, JUnit); writes a run's
+        // reports into its run folder (FleetStore).
+        .target(name: "FleetReports", dependencies: ["FleetCore", "FleetStore"]),
         // The state folder: runs (their journals and reports) and the fleet lock.
         .target(name: "FleetStore", dependencies: ["FleetCore"]),
         // One file per subcommand.
@@ -50,7 +51,8 @@ let package = Package(
                     exclude: ["regenerate.sh"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FleetSSHTests", dependencies: ["FleetSSH", "FleetCore"], exclude: ["Fixtures"]),
         .testTarget(name: "FleetRolloutTests", dependencies: ["FleetRollout", "FleetCore", "FleetTestSupport"]),
-        .testTarget(name: "FleetReportsTests", dependencies: ["FleetReports", "FleetCore"]),
+        .testTarget(name: "FleetReportsTests", dependencies: ["FleetReports", "FleetCore", "FleetStore", "FleetTestSupport"],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "FleetStoreTests", dependencies: ["FleetStore", "FleetCore"]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "FleetSSH", "FleetCore", "FleetConfig", "FleetTestSupport", "FleetCLI", "FleetStore",

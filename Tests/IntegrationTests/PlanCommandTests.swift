@@ -40,17 +40,7 @@ struct PlanCommandTests {
     }
 
     static func compare(_ actual: String, golden path: String) throws {
-        if ProcessInfo.processInfo.environment["FLEETUP_UPDATE_GOLDEN"] == "1" {
-            try actual.write(toFile: path, atomically: true, encoding: .utf8)
-            return
-        }
-        let expected = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-        guard actual != expected else { return }
-        let tmp = NSTemporaryDirectory() + "plan-\(UUID().uuidString)"
-        try actual.write(toFile: tmp, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: tmp) }
-        let diff = (try? LocalProcess("/usr/bin/diff", ["-u", path, tmp]).waitForExit().stdout) ?? "(no diff)"
-        Issue.record("output differs from \(path) (FLEETUP_UPDATE_GOLDEN=1 rewrites it):\n\(diff)")
+        if let diff = try Golden.mismatch(actual, golden: path) { Issue.record("\(diff)") }
     }
 
     @Test("the plan shows secrets redacted and never their values")

@@ -1,0 +1,73 @@
+import ArgumentParser
+import FleetCore
+import FleetReports
+import FleetStore
+import Foundation
+
+extension RunReportFormat: ExpressibleByArgument {}
+
+/// `fleetup report RUN --format json|md|html|junit`: a stored run's report, rendered again
+/// from its journal (so it is the same whether the run finished, halted or was killed).
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Render a stored run's report again from its journal.",
+        discussion: """
+            RUN is a run id, a prefix only one run has, or `latest` (see `fleetup runs`). The report \
+            is written to standard output in one format, or with --output DIR as all four files \
+            (run.json, report.md, report.html, report.junit.xml). Formats: docs/reports.md. \
+            Exit status: 0, or 2 when the run cannot be found or its journal cannot be read.
+            """)
+
+    @Argument(help: ArgumentHelp("The run: its id, a prefix only it has, or `latest`.", valueName: "run"))
+    var runName: String
+
+    @Option(help: ArgumentHelp("json (fleetup.run/1), md (for a chat or a ticket), html (one self-contained page) or junit.",
+                               valueName: "format"))
+    var format: RunReportFormat?
+
+    @Option(help: ArgumentHelp("Write all four reports into this folder (created if missing) instead.", valueName: "dir"))
+    var output: String?
+
+    @OptionGroup var store: StoreOptions
+
+    func validate() throws {
+        if format != nil && output != nil {
+            throw ValidationError("--format and --output do not go together: --output writes all four formats")
+        }
+    }
+
+    func run() throws {
+        let stored = StoredRuns.load(runName, from: store.store)
+        if stored.droppedTornLine {
+            FileHandle.standardError.write(Data("fleetup: warning: \(stored.folder.journal): its last line was torn (a crash mid-write) and is left out\n".utf8))
+        }
+        if let output {
+            let paths: [String]
+            do { paths = try RunReports.write(stored.record, toDirectory: output) } catch { Fleetup.fail("\(error)", code: 1) }
+            FileHandle.standardOutput.write(Data(paths.map { $0 + "\n" }.joined().utf8))
+            return
+        }
+        FileHandle.standardOutput.write(Data(RunReports.render(stored.record, format ?? .markdown).utf8))
+    }
+}
+
+/// Reading stored runs for the commands that show them.
+enum StoredRuns {
+    /// The run `name` names, read and folded; a run that cannot be found or read ends
+    /// fleetup with its reason (`path:line: …`) and exit status 2.
+    static func load(_ name: String, from store: RunStore) -> StoredRun {
+        do {
+            return try store.run(named: name).load()
+        } catch {
+            Fleetup.fail("\(error)", code: 2)
+        }
+    }
+
+    /// Whether the run's process still holds its fleet's lock on this machine.
+    static func isRunning(_ record: RunRecord, store: RunStore) -> Bool {
+        let key = FleetKey(playbook: record.header.playbookFile, inventories: record.header.inventories)
+        guard case .held(let owner)? = try? LocalLock(store: store, key: key).holder() else { return false }
+        return owner.runID == record.header.id && !owner.isStale()
+    }
+}

@@ -1,0 +1,40 @@
+import ArgumentParser
+import FleetCore
+import FleetReports
+import FleetStore
+import Foundation
+
+/// `fleetup runs`: the stored runs, newest first, with how each ended.
+struct RunsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "runs",
+        abstract: "List the stored runs: id, start, playbook, target, outcome, hosts by outcome.",
+        discussion: """
+            Newest first. A run whose journal has no end is `running` while its process still holds \
+            the fleet's lock on this machine, else `unfinished` (`fleetup resume` goes on with it). A \
+            journal that cannot be read is listed as `unreadable`, its reason on standard error. \
+            --json writes fleetup.runs/1 (docs/reports.md).
+            """)
+
+    @Flag(help: "Write fleetup.runs/1 JSON.")
+    var json = false
+
+    @OptionGroup var store: StoreOptions
+
+    func run() throws {
+        let store = self.store.store
+        let folders: [RunFolder]
+        do { folders = try store.list() } catch { Fleetup.fail("\(error)", code: 2) }
+        var runs: [RunListing] = []
+        for folder in folders {
+            do {
+                let record = try folder.load().record
+                runs.append(RunListing(id: folder.id.text, record: record, running: StoredRuns.isRunning(record, store: store)))
+            } catch {
+                FileHandle.standardError.write(Data("fleetup: warning: \(error)\n".utf8))
+                runs.append(RunListing(id: folder.id.text, record: nil, problem: "\(error)"))
+            }
+        }
+        FileHandle.standardOutput.write(Data((json ? RunList.json(runs) : RunList.text(runs)).utf8))
+    }
+}

@@ -1,0 +1,235 @@
+import FleetCore
+import FleetStore
+
+/// The four renderings of a run's record (docs/reports.md).
+public enum RunReportFormat: String, Sendable, Hashable, CaseIterable {
+    /// `fleetup.run/1`, for programs.
+    case json
+    /// For a chat message or a ticket.
+    case markdown = "md"
+    /// One self-contained page: tables, a timeline, the failures in full.
+    case html
+    /// A test suite per stage and a test case per host, for CI.
+    case junit
+
+    /// Its name in a run folder and in `--output DIR` (the names `RunFolder` reserves).
+    public var fileName: String {
+        switch self {
+        case .json: return "run.json"
+        case .markdown: return "report.md"
+        case .html: return "report.html"
+        case .junit: return "report.junit.xml"
+        }
+    }
+}
+
+/// The run report: what `fleetup run` and `fleetup resume` write at the end of every run,
+/// and what `fleetup report` renders again from a journal.
+public enum RunReports {
+    /// `record` in `format`. Pure: the same record gives the same bytes.
+    public static func render(_ record: RunRecord, _ format: RunReportFormat) -> String {
+        switch format {
+        case .json: return RunJSON.render(record)
+        case .markdown: return RunMarkdown.render(record)
+        case .html: return RunHTML.render(record)
+        case .junit: return RunJUnit.render(record)
+        }
+    }
+
+    /// Writes the four reports into the run's folder (`run.json`, `report.md`,
+    /// `report.html`, `report.junit.xml`); returns their paths.
+    @discardableResult
+    public static func write(_ record: RunRecord, to folder: RunFolder) throws(StoreError) -> [String] {
+        try write(record, toDirectory: folder.path)
+    }
+
+    /// Writes the four reports into `directory` (created 0700 when missing; `--output DIR`),
+    /// under the run folder's names, replacing older ones; returns their paths. All four are
+    /// rendered first; each file is replaced whole (temporary file, flush, rename), so no
+    /// reader ever sees half a report.
+    @discardableResult
+    public static func write(_ record: RunRecord, toDirectory directory: String) throws(StoreError) -> [String] {
+        let texts = RunReportFormat.allCases.map { ($0, render(record, $0)) }
+        try StoreFile.makeFolders(directory)
+        var paths: [String] = []
+        for (format, text) in texts {
+            let path = directory + "/" + format.fileName
+            try StoreFile.write(text, to: path)
+            paths.append(path)
+        }
+        return paths
+    }
+}
+
+/// A host's place in a report: its outcome, or where it is in a run that has not ended.
+enum HostStatus: Hashable {
+    case outcome(HostOutcome)
+    /// Started, not finished when the journal ends.
+    case running
+    /// Not started (yet, or again since a resume).
+    case pending
+
+    init(_ host: HostRecord) {
+        if let o = host.outcome { self = .outcome(o) } else { self = host.state == .running ? .running : .pending }
+    }
+
+    /// Every status, in the order reports list them: successes, failures, the rest.
+    static let all: [HostStatus] = [.outcome(.upgraded), .outcome(.alreadyCurrent), .outcome(.failed), .outcome(.rolledBack),
+                                    .outcome(.unreachable), .outcome(.interrupted), .outcome(.skippedAfterHalt), .running, .pending]
+
+    /// `upgraded`, `rolled-back`, `running`… (the JSON values).
+    var label: String {
+        switch self {
+        case .outcome(let o): return o.rawValue
+        case .running: return "running"
+        case .pending: return "pending"
+        }
+    }
+
+    /// The JSON summary's key: `rolled_back`.
+    var key: String { label.replacingOccurrences(of: "-", with: "_") }
+
+    /// Needs someone to look: failed, rolled back, unreachable, interrupted.
+    var needsAttention: Bool {
+        if case .outcome(let o) = self { return o.countsAsFailure || o == .interrupted }
+        return false
+    }
+}
+
+/// Counts of hosts by status.
+struct StatusCounts {
+    var counts: [HostStatus: Int] = [:]
+    var total = 0
+
+    init<S: Sequence>(_ hosts: S) where S.Element == HostRecord {
+        for h in hosts {
+            counts[HostStatus(h), default: 0] += 1
+            total += 1
+        }
+    }
+
+    subscript(_ s: HostStatus) -> Int { counts[s] ?? 0 }
+
+    /// `2 upgraded, 1 failed, 3 skipped-after-halt` (only statuses that occur), or `no hosts`.
+    var text: String {
+        let parts = HostStatus.all.filter { self[$0] > 0 }.map { "\(self[$0]) \($0.label)" }
+        return parts.isEmpty ? "no hosts" : parts.joined(separator: ", ")
+    }
+}
+
+/// What every format says the same way: the outcome line, the hints.
+enum RunText {
+    /// `halted`, `succeeded`…, or `unfinished` while the journal has no end.
+    static func outcome(_ r: RunRecord) -> String { r.outcome?.rawValue ?? "unfinished" }
+
+    /// ✅ succeeded, ❌ failed or halted, ⏸️ interrupted, ⏳ waiting, 🔄 unfinished.
+    static func mark(_ r: RunRecord) -> String {
+        switch r.outcome {
+        case .succeeded: return "✅"
+        case .failed, .halted: return "❌"
+        case .interrupted: return "⏸️"
+        case .waitingForApproval: return "⏳"
+        case nil: return "🔄"
+        }
+    }
+
+    /// `mattermost → 5.3.0 halted: 1 of 3 hosts in the batch failed, more than max_fail_percentage 0%`.
+    static func headline(_ r: RunRecord) -> String {
+        let all = StatusCounts(r.hosts)
+        let what = "\(r.header.playbook) → \(r.header.target) \(outcome(r))"
+        switch r.outcome {
+        case .succeeded:
+            return "\(what): \(all.total) \(all.total == 1 ? "host" : "hosts") upgraded or already current"
+        case .failed:
+            let failed = r.hosts.filter { $0.outcome?.countsAsFailure == true }.count
+            return "\(what): \(failed) of \(all.total) hosts failed, within the failure policy"
+        case .halted:
+            return "\(what): \(r.haltReason ?? "the failure policy was breached")"
+        case .interrupted:
+            return "\(what): stopped by Ctrl-C or SIGTERM"
+        case .waitingForApproval:
+            return "\(what): \(waitingStage(r).map { "\($0) was not approved" } ?? "a gate was not approved")"
+        case nil:
+            return "\(what): the journal has no end (still running, or fleetup was killed)"
+        }
+    }
+
+    /// The stage whose gate nobody approved.
+    static func waitingStage(_ r: RunRecord) -> String? {
+        let names = r.header.stages.map(\.name)
+        guard let i = names.firstIndex(where: { r.gates[$0] == .notApproved }), i + 1 < names.count else { return nil }
+        return names[i + 1]
+    }
+
+    /// What to do next, one line each: resume, approve, retry, restore.
+    static func hints(_ r: RunRecord) -> [String] {
+        var out: [String] = []
+        let id = r.header.id
+        switch r.outcome {
+        case .halted, .failed:
+            if r.hosts.contains(where: { $0.outcome?.countsAsFailure == true }) {
+                out.append("after fixing the cause: `fleetup resume \(id)` goes on with the hosts not done; `--retry-failed` also takes the failed ones again")
+            }
+        case .interrupted, nil:
+            out.append("`fleetup resume \(id)` goes on where the run stopped (hosts that were mid-step are checked first)")
+        case .waitingForApproval:
+            out.append("`fleetup resume \(id) --approve \(waitingStage(r) ?? "STAGE")` goes on")
+        case .succeeded:
+            break
+        }
+        let restore = r.hosts.filter { $0.result?.restore != nil }.map(\.host)
+        if !restore.isEmpty {
+            out.append("restore \(HostList.compress(restore)) from the backups named in \(restore.count == 1 ? "its failure" : "their failures") before resuming: past the point of no return nothing was rolled back")
+        }
+        return out
+    }
+
+    /// `1.2s`, `4m12s`, `250ms`: a duration in milliseconds as playbooks write them.
+    static func duration(_ ms: Int?) -> String {
+        guard let ms else { return "–" }
+        return DurationText.format(.milliseconds(ms))
+    }
+
+    /// `2026-12-02 03:15:01 UTC` from a journal time.
+    static func when(_ time: String?) -> String {
+        guard let time, time.count >= 19 else { return time ?? "–" }
+        let chars = Array(time)
+        return String(chars[0..<10]) + " " + String(chars[11..<19]) + " UTC"
+    }
+
+    /// A step in one line: `step 3 "unpack the release" of 5.1.0 -> 5.2.0: exit 2 (1.2s)`.
+    static func step(_ s: StepRecord) -> String {
+        let ref = s.step
+        let kind = ref.phase == .rollback ? "rollback step" : "step"
+        let attempt = ref.attempt > 1 ? ", attempt \(ref.attempt)" : ""
+        return "\(kind) \(ref.index + 1) \"\(ref.name)\" of \(ref.from) -> \(ref.to): \(s.outcomeText) (\(duration(s.durationMs))\(attempt))"
+    }
+
+    /// The last `lines` lines of an output tail, and how many were left out.
+    static func tail(_ text: String, lines: Int) -> (text: String, omitted: Int) {
+        var all = text.split(separator: "\n", omittingEmptySubsequences: false)
+        if all.last == "" { all.removeLast() }
+        guard all.count > lines else { return (all.joined(separator: "\n"), 0) }
+        return (all.suffix(lines).joined(separator: "\n"), all.count - lines)
+    }
+
+    /// Control characters other than tab and newline (a terminal's colour codes) as U+FFFD:
+    /// they mean nothing in a report and some formats cannot hold them.
+    static func printable(_ raw: String) -> String {
+        let text = raw.contains("\r\n") ? raw.replacingOccurrences(of: "\r\n", with: "\n") : raw
+        guard text.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\n" && $0 != "\t") || (0x7F...0x9F).contains($0.value) }) else {
+            return text
+        }
+        var out = String.UnicodeScalarView()
+        for u in text.unicodeScalars {
+            let bad = (u.value < 0x20 && u != "\n" && u != "\t") || (0x7F...0x9F).contains(u.value)
+            out.append(bad ? "\u{FFFD}" : u)
+        }
+        return String(out)
+    }
+
+    /// The probes that were not healthy, in a host's health checks that failed.
+    static func failedProbes(_ h: HostRecord) -> [(HealthRecord, ProbeRecord)] {
+        h.health.filter { !$0.healthy }.flatMap { check in check.probes.filter { !$0.healthy }.map { (check, $0) } }
+    }
+}
