@@ -44,6 +44,10 @@ public struct Fleetup: AsyncParsableCommand {
             fail("\(error)", code: 2)
         } catch let error as ValidationError {
             fail("\(error)", code: 2)
+        } catch let error as StoreError {
+            // A run that cannot be found or read back (a corrupt journal): bad input; the
+            // state folder not writable: the run could not start.
+            fail("\(error)", code: error.kind == .io ? 3 : 2)
         } catch let error as LockError {
             // The fleet's lock: held or unreadable means the run could not start.
             if case .badLockHost = error { fail("\(error)", code: 2) }

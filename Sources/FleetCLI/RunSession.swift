@@ -1,6 +1,7 @@
 import ArgumentParser
 import FleetConfig
 import FleetCore
+import FleetReports
 import FleetRollout
 import FleetSSH
 import FleetStore
@@ -134,26 +135,26 @@ struct RunSession {
     }
 
     /// The run's record from its journal (what it did, not what this process remembers):
-    /// counts per outcome and where everything is.
+    /// the four reports in the run folder (and `--output`), counts per outcome, and where
+    /// everything is.
     private func summarize() throws {
         let record = try Self.record(of: folder)
+        try RunReports.write(record, to: folder)
+        if let dir = options.output { try RunReports.write(record, toDirectory: dir) }
         var parts: [String] = []
         for o in HostOutcome.allCases { if let n = record.counts[o], n > 0 { parts.append("\(n) \(o.rawValue)") } }
         if let n = record.counts[nil], n > 0 { parts.append("\(n) not started") }
         var text = "\nrun \(record.header.id) \(record.outcome?.rawValue ?? "unfinished"): \(parts.joined(separator: ", "))\n"
         if let why = record.haltReason { text += "halted: \(why)\n" }
         text += "journal: \(folder.journal)\n"
+        text += "reports: \(folder.htmlReport) (and report.md, report.junit.xml, run.json)\n"
+        if let dir = options.output { text += "copied:  \(dir)\n" }
         if record.outcome != .succeeded { text += "resume:  fleetup resume \(record.header.id)\n" }
         FileHandle.standardError.write(Data(text.utf8))
     }
 
     static func record(of folder: RunFolder) throws -> RunRecord {
-        let entries = try JournalReader.read(folder.journal, as: JournalEntry.self).entries
-        do {
-            return try RunRecord(entries: entries)
-        } catch {
-            throw ConfigError(file: folder.journal, "\(error)")
-        }
+        try folder.load().record
     }
 
     /// Who runs fleetup, for the journal and the lock.
