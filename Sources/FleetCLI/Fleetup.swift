@@ -44,6 +44,8 @@ public struct Fleetup: AsyncParsableCommand {
             fail("\(error)", code: 2)
         } catch let error as ValidationError {
             fail("\(error)", code: 2)
+        } catch let error as StartRefusal {
+            fail("\(error)", code: 3)
         } catch let error as StoreError {
             // A run that cannot be found or read back (a corrupt journal): bad input; the
             // state folder not writable: the run could not start.

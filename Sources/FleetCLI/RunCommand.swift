@@ -40,6 +40,7 @@ struct RunCommand: AsyncParsableCommand {
         var lockHosts = hosts
         if let h = fleet.lockHost, !hosts.contains(where: { $0.name == h.name }) { lockHosts.append(h) }
         let executor = try SSHExecutor(connection.sshConfiguration(for: lockHosts, inventory: inventory.inventories.joined(separator: ", ")))
+        try await RunSession.preflight(hosts, executor: executor, handshakes: connection.handshakes)
         let folder = try store.store.create()
         let header = RunHeader(id: folder.id.text, user: RunSession.user, machine: RunSession.machine,
                                fleetupVersion: Fleetup.configuration.version, plan: plan,
@@ -114,6 +115,7 @@ struct ResumeCommand: AsyncParsableCommand {
         if let lh = fleet.lockHost, !hosts.contains(where: { $0.name == lh.name }) { lockHosts.append(lh) }
         let executor = try SSHExecutor(connection.sshConfiguration(for: lockHosts, inventory: h.inventories.joined(separator: ", ")))
         let becomes = try become.stepBecome(for: hosts)
+        try await RunSession.preflight(hosts, executor: executor, handshakes: connection.handshakes)
         var header = h
         header.forks = connection.forks
         header.rollback = !run.noRollback && h.rollback

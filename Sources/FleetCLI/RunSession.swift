@@ -110,6 +110,27 @@ struct RunSession {
         return outcome.exitCode
     }
 
+    /// Connects to every host first: a refused host key stops the run before anything
+    /// changes (exit 3); unreachable hosts are named and fail when their turn comes; a
+    /// fleet with no host reachable does not start (exit 3).
+    /// Before the run folder exists: a run refused here leaves nothing behind.
+    static func preflight(_ hosts: [FleetCore.Host], executor: SSHExecutor, handshakes: Int) async throws {
+        let result = await Preflight.connect(hosts, width: handshakes, executor: executor)
+        if !result.refused.isEmpty {
+            await executor.shutdown()
+            let lines = result.refused.map { "  \($0)" }.joined(separator: "\n")
+            throw StartRefusal(message: "host keys refused, nothing was changed:\n\(lines)\n"
+                               + "check them, then add them to known_hosts (or --host-key-policy accept-new for keys never seen)")
+        }
+        if result.connected == 0 && !hosts.isEmpty {
+            await executor.shutdown()
+            throw StartRefusal(message: "no host is reachable:\n" + result.unreachable.prefix(10).map { "  \($0)" }.joined(separator: "\n"))
+        }
+        for e in result.unreachable {
+            FileHandle.standardError.write(Data("fleetup: warning: \(e) (it fails when its turn comes)\n".utf8))
+        }
+    }
+
     private func coordinate(opening: RunEvent, lastSeq: Int, work: [String: RolloutMachine.Work],
                             gatesPassed: Set<String>, failedBefore: Int) async throws -> RunOutcome {
         let journal = try JournalWriter(path: folder.journal)
@@ -179,4 +200,10 @@ extension BecomeOptions {
         for (name, b) in try forced.settings(for: hosts) { out[name] = b ?? Become() }
         return out
     }
+}
+
+/// The run could not start (a refused host key, no host reachable): exit 3.
+struct StartRefusal: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
 }
