@@ -57,11 +57,11 @@ enum StoredRuns {
     /// The run `name` names, read and folded; a run that cannot be found or read ends
     /// fleetup with its reason (`path:line: …`) and exit status 2.
     static func load(_ name: String, from store: RunStore) -> StoredRun {
-        do {
-            return try store.run(named: name).load()
-        } catch {
-            Fleetup.fail("\(error)", code: 2)
-        }
+        let folder: RunFolder
+        do { folder = try store.run(named: name) } catch { Fleetup.fail("\(error)", code: 2) }
+        // Typed and untyped throws in one `try` crash Swift 6.3.1's release build
+        // ("swifterror value can only be loaded and stored from…"): one kind per statement.
+        do { return try folder.load() } catch { Fleetup.fail("\(error)", code: 2) }
     }
 
     /// Whether the run's process still holds its fleet's lock on this machine.
