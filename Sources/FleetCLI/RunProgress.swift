@@ -162,4 +162,6 @@ struct TeeSink: RunEventSink {
         try journal.record(entry)
         for d in displays { try? d.record(entry) }
     }
+
+    func flush(through seq: Int) async throws { try await journal.flush(through: seq) }
 }

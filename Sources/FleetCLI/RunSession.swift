@@ -133,7 +133,7 @@ struct RunSession {
 
     private func coordinate(opening: RunEvent, lastSeq: Int, work: [String: RolloutMachine.Work],
                             gatesPassed: Set<String>, failedBefore: Int) async throws -> RunOutcome {
-        let journal = try JournalWriter(path: folder.journal)
+        let journal = GroupCommitJournal(try JournalWriter(path: folder.journal))
         defer { journal.close() }
         let progress = RunProgress(header: setup.header, verbose: options.verbose)
         let coordinator = Coordinator(setup: setup, executor: executor, clock: ContinuousClock(),

@@ -332,10 +332,18 @@ public struct JournalEntry: Sendable, Hashable, Codable {
     }
 }
 
-/// Where the coordinator's events go: the journal (appended and flushed before `record`
-/// returns), the progress display, tests' recorders.
+/// Where the coordinator's events go: the journal, the progress display, tests' recorders.
+/// `record` takes entries in order (the coordinator calls it under its lock, so it must be
+/// quick); `flush(through:)` returns once entry `seq` is durable — the coordinator awaits
+/// it before the next action, so a crash loses nothing that was done.
 public protocol RunEventSink: Sendable {
     func record(_ entry: JournalEntry) throws
+    func flush(through seq: Int) async throws
+}
+
+extension RunEventSink {
+    /// Sinks that hold nothing on disk have nothing to flush.
+    public func flush(through seq: Int) async throws {}
 }
 
 extension RunHeader {

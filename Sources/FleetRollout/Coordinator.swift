@@ -91,11 +91,13 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
             s.interrupts += 1
             return (s.interrupts, s.events)
         }
+        // From a signal handler's thread: recorded in order, made durable with the next
+        // action's flush.
         if n == 1 {
-            emit(.draining)
+            _ = enqueue(.draining)
             events?.yield(.drain)
         } else if n == 2 {
-            emit(.aborting)
+            _ = enqueue(.aborting)
             events?.yield(.abort)
         }
     }
@@ -112,7 +114,7 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
         var machine = RolloutMachine(stages: h.stages, policy: FailurePolicy(setup.playbook.rolling),
                                      pause: setup.playbook.rolling.pause, gate: setup.playbook.rolling.gate,
                                      forks: h.forks, work: work, gatesPassed: gatesPassed, failedBefore: failedBefore)
-        emit(opening)
+        await emit(opening)
         if let e = sinkError { throw RunJournalError(message: e) }
         let (events, continuation) = AsyncStream.makeStream(of: RolloutMachine.Event.self)
         let pendingInterrupts = state.withLock { s -> Int in
@@ -137,9 +139,9 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
                 for action in actions {
                     switch action {
                     case .startStage(let stage):
-                        emit(.stageStarted(stage: stage))
+                        await emit(.stageStarted(stage: stage))
                     case .startBatch(let stage, let batch, let hosts):
-                        emit(.batchStarted(stage: stage, batch: batch, hosts: hosts))
+                        await emit(.batchStarted(stage: stage, batch: batch, hosts: hosts))
                     case .startHost(let host, let recheck):
                         group.addTask {
                             let o = await self.runHost(host, recheck: recheck)
@@ -156,11 +158,11 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
                             if !Task.isCancelled { continuation.yield(.gateDecided(decision, detail: detail)) }
                         })
                     case .gatePassed(let stage, let next, let decision, let detail):
-                        emit(.gate(stage: stage, next: next, decision: decision, detail: detail))
+                        await emit(.gate(stage: stage, next: next, decision: decision, detail: detail))
                     case .skip(let hosts, let reason):
-                        emit(.hostsSkipped(hosts: hosts, reason: reason))
+                        await emit(.hostsSkipped(hosts: hosts, reason: reason))
                     case .halt(let reason):
-                        emit(.halted(reason: reason))
+                        await emit(.halted(reason: reason))
                     case .cancelWaits:
                         for w in waits { w.cancel() }
                     case .cancelInFlight:
@@ -181,25 +183,38 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
         state.withLock { $0.events = nil }
         continuation.finish()
         if let failure { throw RunJournalError(message: failure) }
-        emit(.runFinished(outcome: outcome))
+        await emit(.runFinished(outcome: outcome))
         if let e = sinkError { throw RunJournalError(message: e) }
         return outcome
     }
 
     private var sinkError: String? { state.withLock { $0.sinkError } }
 
-    /// Appends an event; the sink has it on disk when this returns. Order is the journal's
-    /// order: one lock around numbering and writing.
-    func emit(_ event: RunEvent) {
-        state.withLock { s in
-            guard s.sinkError == nil else { return }
+    /// Appends an event and returns once the sink has it on disk (the next action may
+    /// start). The journal's order is the order of `enqueue`: one lock around numbering and
+    /// writing; the wait for the disk is outside it, shared by every task waiting at once.
+    func emit(_ event: RunEvent) async {
+        guard let seq = enqueue(event) else { return }
+        do {
+            try await sink.flush(through: seq)
+        } catch {
+            state.withLock { s in if s.sinkError == nil { s.sinkError = "the journal could not be written: \(error)" } }
+        }
+    }
+
+    /// Numbers and writes an event (not yet durable); nil once the sink has failed.
+    private func enqueue(_ event: RunEvent) -> Int? {
+        state.withLock { s -> Int? in
+            guard s.sinkError == nil else { return nil }
             s.seq += 1
             do {
                 try sink.record(JournalEntry(seq: s.seq, time: now(), event: event))
             } catch {
                 s.sinkError = "the journal could not be written: \(error)"
+                return nil
             }
             if case .hostFinished(let h, let r) = event { s.outcomes[h] = r.outcome }
+            return s.seq
         }
     }
 
@@ -219,7 +234,7 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
             let checked = await FanOut.map(hosts, forks: setup.header.forks) { host -> (String, Bool) in
                 let record = await self.checker(for: host).check(self.probes(for: host), on: host,
                                                                   context: "soak of \(stage) for \(DurationText.format(d))")
-                self.emit(.healthChecked(host: host.name, record: record))
+                await self.emit(.healthChecked(host: host.name, record: record))
                 return (host.name, record.healthy)
             }
             let unhealthy = checked.compactMap { $0 }.filter { !$0.1 }.map(\.0)
@@ -246,9 +261,9 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
 
     /// One host's work, start to finish; returns its outcome once it is journaled.
     func runHost(_ name: String, recheck: Bool) async -> HostOutcome {
-        emit(.hostStarted(host: name, recheck: recheck))
+        await emit(.hostStarted(host: name, recheck: recheck))
         guard let host = setup.hosts[name] else {
-            emit(.hostFinished(host: name, result: HostResult(outcome: .failed, message: "not in the inventory any more")))
+            await emit(.hostFinished(host: name, result: HostResult(outcome: .failed, message: "not in the inventory any more")))
             return .failed
         }
         let redactor = Redactor(scope: scope(for: host), extra: setup.extraSecrets)
@@ -275,7 +290,7 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
                     plan = p
                     event = .planned(p.outcome)
                 case .hopStarted(let from, let to):
-                    emit(.hopStarted(host: name, from: from, to: to))
+                    await emit(.hopStarted(host: name, from: from, to: to))
                 case .runStep(let ref, let step):
                     event = await runStep(ref, step, on: host, redactor: redactor)
                 case .checkHealth(let context):
@@ -284,7 +299,7 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
                         event = .healthChecked(healthy: true, reason: nil)
                     } else {
                         let record = await checker(for: host).check(probes, on: host, context: context)
-                        emit(.healthChecked(host: name, record: record))
+                        await emit(.healthChecked(host: name, record: record))
                         if Task.isCancelled && !record.healthy {
                             event = .cancelled
                         } else {
@@ -295,7 +310,7 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
                         }
                     }
                 case .finish(let result):
-                    emit(.hostFinished(host: name, result: result))
+                    await emit(.hostFinished(host: name, result: result))
                     return result.outcome
                 }
             }
@@ -304,12 +319,12 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
                     queue += try machine.handle(event)
                 } catch {
                     let r = HostResult(outcome: .failed, message: "\(error)")
-                    emit(.hostFinished(host: name, result: r))
+                    await emit(.hostFinished(host: name, result: r))
                     return .failed
                 }
             }
         }
-        emit(.hostFinished(host: name, result: HostResult(outcome: .failed, message: "the host's work ended without an outcome")))
+        await emit(.hostFinished(host: name, result: HostResult(outcome: .failed, message: "the host's work ended without an outcome")))
         return .failed
     }
 
@@ -345,9 +360,9 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
             return .cancelled
         }
         switch observed {
-        case .known(let v, _): emit(.versionRead(host: host.name, version: v, problem: nil))
-        case .failed(let why): emit(.versionRead(host: host.name, version: nil, problem: redactor.redact(why)))
-        case .unknown: emit(.versionRead(host: host.name, version: nil, problem: "no version"))
+        case .known(let v, _): await emit(.versionRead(host: host.name, version: v, problem: nil))
+        case .failed(let why): await emit(.versionRead(host: host.name, version: nil, problem: redactor.redact(why)))
+        case .unknown: await emit(.versionRead(host: host.name, version: nil, problem: "no version"))
         }
         if case .failed(let why) = observed { return .versionRead(.failed(redactor.redact(why))) }
         return .versionRead(observed)
@@ -357,7 +372,7 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
     public static var outputTail: Int { 4096 }
 
     private func runStep(_ ref: StepRef, _ step: PlannedStep, on host: Host, redactor: Redactor) async -> HostMachine.Event {
-        emit(.stepStarted(host: host.name, step: ref))
+        await emit(.stepStarted(host: host.name, step: ref))
         let began = clock.now
         var record = StepRecord(step: ref)
         var cancelled = false
@@ -383,7 +398,7 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
             record.error = "interrupted"
         }
         record.durationMs = began.duration(to: clock.now).milliseconds
-        emit(.stepFinished(host: host.name, record: record))
+        await emit(.stepFinished(host: host.name, record: record))
         return cancelled ? .cancelled : .stepFinished(record)
     }
 }

@@ -48,6 +48,13 @@ public final class JournalWriter: Sendable {
     /// If the write is short (disk full), the partial line is cut off again, so the journal
     /// only ever holds whole lines; the error says so.
     public func append<Entry: Encodable>(_ entry: Entry) throws {
+        try write(entry)
+        try sync()
+    }
+
+    /// Writes `entry` as one line WITHOUT waiting for the disk (`sync` does): for group
+    /// commit, where one fdatasync makes many lines durable (`GroupCommitJournal`).
+    public func write<Entry: Encodable>(_ entry: Entry) throws {
         let line = try JournalFormat.line(entry, path: path)
         let path = self.path
         try fd.withLock { fd throws(StoreError) in
@@ -61,8 +68,15 @@ public final class JournalWriter: Sendable {
                 let what = n < 0 ? Posix.errnoText(code) : "short write (\(n) of \(line.count) bytes; the partial line was removed)"
                 throw StoreError(.io, path: path, "cannot append to the journal: \(what)")
             }
-            try Posix.sync(fd, path: path)
         }
+    }
+
+    /// Flushes every line written so far to disk (fdatasync).
+    public func sync() throws {
+        let path = self.path
+        let fd = self.fd.withLock { $0 }
+        guard fd >= 0 else { throw StoreError(.io, path: path, "the journal is closed") }
+        try Posix.sync(fd, path: path)
     }
 
     /// Closes the journal (idempotent); later appends throw.

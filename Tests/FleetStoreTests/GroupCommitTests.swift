@@ -1,0 +1,56 @@
+import FleetCore
+@testable import FleetStore
+import Foundation
+import Synchronization
+import Testing
+
+@Suite("group commit: each entry durable before its flush returns, many flushes share one fdatasync")
+struct GroupCommitTests {
+    @Test("200 tasks record and flush at once: when a flush returns its line is in the file; order and count hold")
+    func concurrent() async throws {
+        try await withFolder { dir in
+            let path = dir + "/journal.jsonl"
+            let journal = GroupCommitJournal(try JournalWriter(path: path))
+            let numbers = Numbers()
+            await withThrowingTaskGroup(of: Void.self) { group in
+                for i in 0..<200 {
+                    group.addTask {
+                        // Numbering and recording under one lock, as the coordinator does.
+                        let n = try numbers.next { n in
+                            try journal.record(JournalEntry(seq: n, time: "t", event: .hostStarted(host: "h\(i)", recheck: false)))
+                        }
+                        try await journal.flush(through: n)
+                        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+                        #expect(lines.count >= n)
+                    }
+                }
+            }
+            journal.close()
+            let entries = try JournalReader.read(path, as: JournalEntry.self).entries
+            #expect(entries.map(\.seq) == Array(1...200))
+        }
+    }
+
+    @Test("a closed journal refuses new entries")
+    func closed() async throws {
+        try await withFolder { dir in
+            let journal = GroupCommitJournal(try JournalWriter(path: dir + "/j.jsonl"))
+            try journal.record(JournalEntry(seq: 1, time: "t", event: .draining))
+            try await journal.flush(through: 1)
+            journal.close()
+            #expect(throws: StoreError.self) { try journal.record(JournalEntry(seq: 2, time: "t", event: .aborting)) }
+        }
+    }
+}
+
+/// Numbers entries and records them under one lock, as the coordinator does.
+private final class Numbers: Sendable {
+    private let last = Mutex(0)
+    func next(_ record: (Int) throws -> Void) throws -> Int {
+        try last.withLock { n in
+            n += 1
+            try record(n)
+            return n
+        }
+    }
+}
