@@ -167,12 +167,12 @@ extension FleetStatus {
         let pool = stage.map(hosts(stage:)) ?? hosts
         var buckets: [(Version?, String?, [String])] = []
         for h in pool {
+            // Versions group by precedence (the first spelling names the group), other texts by text.
             let v = h.version.flatMap(Version.init)
-            let key: String? = v == nil ? nil : h.version
-            if let i = buckets.firstIndex(where: { b in v != nil ? b.0 == v : (b.0 == nil && b.1 == key) }) {
+            if let i = buckets.firstIndex(where: { b in v != nil ? b.0 == v : (b.0 == nil && b.1 == h.version) }) {
                 buckets[i].2.append(h.name)
             } else {
-                buckets.append((v, key, [h.name]))
+                buckets.append((v, h.version, [h.name]))
             }
         }
         // Texts that are not versions sort after the versions, by text; unknown last of all.
