@@ -100,7 +100,8 @@ struct StatusCommand: AsyncParsableCommand {
             stages: StatusPlanner.stages(of: plan.checks), hosts: found)
         let text = StatusReports.render(status, json ? .json : (format ?? .text))
         if let output {
-            do { try StoreFile.write(text, to: output) } catch { Fleetup.fail("\(error)", code: 2) }
+            // As `fleetup report --output`: a report that cannot be written is a failure (1).
+            do { try StoreFile.write(text, to: output) } catch { Fleetup.fail("\(error)", code: 1) }
             progress.say("wrote \(output)")
         } else {
             FileHandle.standardOutput.write(Data(text.utf8))

@@ -13,7 +13,7 @@ public enum StatusReportFormat: String, Sendable, Hashable, CaseIterable {
     /// A test suite per stage and a test case per host, for CI.
     case junit
 
-    /// The golden file's name.
+    /// A file name for a report in this format (`status.html`), as the tests keep them.
     public var fileName: String {
         switch self {
         case .text: return "status.txt"
