@@ -11,7 +11,7 @@ public struct Fleetup: AsyncParsableCommand {
         abstract: "Upgrade fleets of servers safely, in rolling batches over SSH.",
         version: "0.1.0",
         subcommands: [ExecCommand.self, InventoryCommand.self, CheckCommand.self, PlanCommand.self,
-                      PingCommand.self, RunCommand.self, ResumeCommand.self, LockCommand.self, ReportCommand.self,
+                      PingCommand.self, StatusCommand.self, RunCommand.self, ResumeCommand.self, LockCommand.self, ReportCommand.self,
                       RunsCommand.self]
     )
     public init() {}

@@ -76,7 +76,9 @@ struct PlaybookOptions: ParsableArguments {
     @Option(name: .customLong("var"), help: ArgumentHelp("A variable, overriding the inventory and the playbook (repeatable).", valueName: "K=V"))
     var vars: [String] = []
 
-    func validate() throws {
+    func validate() throws { try Self.validate(vars: vars) }
+
+    static func validate(vars: [String]) throws {
         for v in vars {
             guard let eq = v.firstIndex(of: "="), Template.isName(String(v[..<eq])) else {
                 throw ValidationError("--var \(v): expected NAME=VALUE (a variable name, then =)")
@@ -85,13 +87,22 @@ struct PlaybookOptions: ParsableArguments {
     }
 
     /// `--var` values (as text, as Ansible's `-e k=v`).
-    var overrides: [String: VarValue] {
+    var overrides: [String: VarValue] { Self.overrides(vars) }
+
+    static func overrides(_ vars: [String]) -> [String: VarValue] {
         var out: [String: VarValue] = [:]
         for v in vars {
             let eq = v.firstIndex(of: "=")!
             out[String(v[..<eq])] = .string(String(v[v.index(after: eq)...]))
         }
         return out
+    }
+
+    /// A `--var` named after a run fact is bad input: fleetup sets those.
+    static func checkFacts(_ overrides: [String: VarValue]) throws {
+        for name in overrides.keys.sorted() where TemplateScope.factNames.contains(name) {
+            throw ConfigError(file: "--var", "\"\(name)\" is a run fact (\(TemplateScope.factNames.joined(separator: ", "))): fleetup sets it")
+        }
     }
 
     /// A playbook checked against the inventory: its stages, hosts and target.
@@ -114,9 +125,7 @@ struct PlaybookOptions: ParsableArguments {
         }
         let target = try resolveTarget(book)
         let overrides = self.overrides
-        for name in overrides.keys where TemplateScope.factNames.contains(name) {
-            throw ConfigError(file: "--var", "\"\(name)\" is a run fact (\(TemplateScope.factNames.joined(separator: ", "))): fleetup sets it")
-        }
+        try Self.checkFacts(overrides)
         let stages = try PlaybookCheck.stages(book, inventory: inv, limit: inventoryOptions.limit)
             .map { StageHosts(name: $0.name, hosts: $0.hosts) }
         let hosts = stages.flatMap(\.hosts)
@@ -130,7 +139,10 @@ struct PlaybookOptions: ParsableArguments {
         return Checked(playbook: book, inventory: inv, stages: stages, hosts: hosts, target: target, overrides: overrides)
     }
 
-    func resolveTarget(_ book: Playbook) throws -> Version {
+    func resolveTarget(_ book: Playbook) throws -> Version { try Self.resolveTarget(target, book) }
+
+    /// `--target` as one of the playbook's releases, else the playbook's default target.
+    static func resolveTarget(_ target: String?, _ book: Playbook) throws -> Version {
         let releases = book.releases.map(\.version.text).joined(separator: ", ")
         if let t = target {
             guard let v = Version(t) else {

@@ -45,10 +45,13 @@ enum RunHTMLDetails {
         return s + "</div>\n"
     }
 
-    static func health(_ h: HostRecord) -> String {
+    static func health(_ h: HostRecord) -> String { health(h.health) }
+
+    /// Health checks with every probe, attempt and log (the status page shows its own too).
+    static func health(_ checks: [HealthRecord]) -> String {
         let e = RunHTML.escape
         var s = "<h4>Health</h4>\n"
-        for check in h.health {
+        for check in checks {
             s += "<div class=\"health \(check.healthy ? "ok" : "bad")\">\n"
             s += "<p><strong>\(e(check.context))</strong>: \(check.healthy ? "healthy" : "unhealthy") in \(e(RunText.duration(check.durationMs)))</p>\n"
             for probe in check.probes {

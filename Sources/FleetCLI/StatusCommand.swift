@@ -1,0 +1,197 @@
+import ArgumentParser
+import FleetConfig
+import FleetCore
+import FleetReports
+import FleetRollout
+import FleetSSH
+import FleetStore
+import Foundation
+import Synchronization
+
+extension StatusReportFormat: ExpressibleByArgument {}
+
+/// `fleetup status -i INV [PLAYBOOK]`: what every host runs and whether it is well, now.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "The fleet's status: reachability, version, health and the last run of every host; versions per stage, drift from the target.",
+        discussion: """
+            Changes nothing. With a PLAYBOOK: its hosts and stages, its version command and its health \
+            probes, and drift from its target (or --target). Without: every host of the inventory, \
+            grouped by its first group, the version only with --version-cmd. The last run that touched \
+            each host comes from the stored runs (--state-dir). The report goes to standard output (or \
+            --output FILE), progress to standard error. Formats: docs/reports.md. Exit status: 0 when \
+            every host is reachable and healthy (and with --require-target on the target), 1 otherwise, \
+            2 for bad input.
+            """)
+
+    @Argument(help: ArgumentHelp("The playbook whose hosts, version command and probes to use (YAML).", valueName: "playbook"))
+    var playbookPath: String?
+
+    @OptionGroup var inventory: InventoryOptions
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var store: StoreOptions
+
+    @Option(help: ArgumentHelp("The version the fleet should be on (default: the playbook's version.target).", valueName: "V"))
+    var target: String?
+
+    @Option(name: .customLong("var"), help: ArgumentHelp("A variable, overriding the inventory and the playbook (repeatable).", valueName: "K=V"))
+    var vars: [String] = []
+
+    @Option(name: .customLong("version-cmd"),
+            help: ArgumentHelp("The command that prints a host's version (first x.y.z of its output); templates use the host's variables. Replaces the playbook's.",
+                               valueName: "CMD"))
+    var versionCommand: String?
+
+    @Flag(name: .customLong("require-target"), help: "Hosts not on the target (or on an unknown version) fail the status too.")
+    var requireTarget = false
+
+    @Option(help: ArgumentHelp("text, json (fleetup.status/1), md, html (one self-contained page) or junit.", valueName: "format"))
+    var format: StatusReportFormat?
+
+    @Flag(help: "The same as --format json.")
+    var json = false
+
+    @Option(help: ArgumentHelp("Write the report into this file instead of standard output.", valueName: "file"))
+    var output: String?
+
+    @Option(help: ArgumentHelp("Seconds the version command may take on a host.", valueName: "S"))
+    var timeout: Double = 30
+
+    func validate() throws {
+        if json && format != nil && format != .json { throw ValidationError("--json and --format \(format!.rawValue) do not go together") }
+        if !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds") }
+        try PlaybookOptions.validate(vars: vars)
+        if playbookPath == nil && !vars.isEmpty && versionCommand == nil {
+            throw ValidationError("--var needs a playbook or --version-cmd to use it")
+        }
+        if requireTarget && playbookPath == nil && target == nil {
+            throw ValidationError("--require-target needs a target: give a playbook or --target")
+        }
+    }
+
+    func run() async throws {
+        let started = Date()
+        let clock = ContinuousClock()
+        let start = clock.now
+        let plan = try plan()
+        let hosts = plan.checks.map(\.host)
+        let ssh = try connection.sshConfiguration(for: hosts, inventory: inventory.inventories.joined(separator: ", "))
+        let executor = try SSHExecutor(ssh)
+        let lastRuns = Self.lastRuns(hosts.map(\.name), store: store.store)
+
+        let total = hosts.count
+        let progress = Progress(total: total)
+        progress.say("checking \(total) \(total == 1 ? "host" : "hosts"), \(min(connection.forks, total)) at a time")
+        let collector = StatusCollector(executor: executor, clock: clock, forks: connection.forks) { progress.done($0) }
+        let checks = plan.checks
+        let work = Task { await collector.collect(checks) }
+        let interrupts = Interrupts.install(onFirst: { work.cancel() })
+        var found = await work.value
+        interrupts.cancel()
+        await executor.shutdown()
+        for i in found.indices { found[i].lastRun = lastRuns[found[i].name] }
+
+        let status = FleetStatus(
+            generatedAt: Timestamp.text(started, milliseconds: true), durationMs: start.duration(to: clock.now).milliseconds,
+            inventories: inventory.inventories, limit: inventory.limit, playbook: plan.playbook?.name,
+            playbookFile: plan.playbook.map { Self.absolute($0.file) }, target: plan.target, requireTarget: requireTarget,
+            versionSource: versionCommand != nil ? .versionCommand : (plan.playbook != nil ? .playbook : nil),
+            stages: StatusPlanner.stages(of: plan.checks), hosts: found)
+        let text = StatusReports.render(status, json ? .json : (format ?? .text))
+        if let output {
+            // As `fleetup report --output`: a report that cannot be written is a failure (1).
+            do { try StoreFile.write(text, to: output) } catch { Fleetup.fail("\(error)", code: 1) }
+            progress.say("wrote \(output)")
+        } else {
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
+        if !status.passes { throw ExitCode(1) }
+    }
+
+    struct Plan {
+        var playbook: Playbook?
+        var target: String?
+        var checks: [StatusCheck]
+    }
+
+    /// The hosts and what to ask each; bad input (exit 2) before any connection.
+    func plan() throws -> Plan {
+        let overrides = PlaybookOptions.overrides(vars)
+        try PlaybookOptions.checkFacts(overrides)
+        var command: Template?
+        if let versionCommand {
+            do { command = try Template(parsing: versionCommand) } catch { throw ConfigError(file: "--version-cmd", error.message) }
+        }
+        guard let playbookPath else {
+            let (inv, hosts) = try inventory.selectedHosts()
+            if let target, Version(target) == nil { throw ConfigError(file: "--target", "\"\(target)\" is not a version (expected x.y.z)") }
+            do {
+                return Plan(target: target, checks: try StatusPlanner.checks(hosts, inventory: inv, versionCommand: command,
+                                                                             versionTimeout: duration(seconds: timeout)))
+            } catch {
+                throw ConfigErrors(error.problems.map { ConfigError(file: "--version-cmd", $0) })
+            }
+        }
+        var warnings: [ConfigWarning] = []
+        let book = try PlaybookLoader.load(playbookPath, warnings: &warnings)
+        let inv = try inventory.loadPrintingWarnings()
+        if !warnings.isEmpty {
+            FileHandle.standardError.write(Data(warnings.map { "fleetup: warning: \($0)\n" }.joined().utf8))
+        }
+        guard !inv.hosts.isEmpty else { throw ConfigError(file: inventory.inventories.joined(separator: ", "), "the inventory has no hosts") }
+        let target = try PlaybookOptions.resolveTarget(target, book)
+        let stages = try PlaybookCheck.stages(book, inventory: inv, limit: inventory.limit).map { StageHosts(name: $0.name, hosts: $0.hosts) }
+        do {
+            let checks = try StatusPlanner.checks(book, stages: stages, target: target, overrides: overrides, versionCommand: command,
+                                                  versionTimeout: duration(seconds: timeout))
+            return Plan(playbook: book, target: book.release(target)?.version.text ?? target.text, checks: checks)
+        } catch {
+            throw ConfigErrors(error.problems.map { ConfigError(file: command == nil ? book.file : "--version-cmd", $0) })
+        }
+    }
+
+    /// The newest stored run that touched each host. A run whose journal cannot be read is
+    /// left out, with a warning: the status is still worth having.
+    static func lastRuns(_ names: [String], store: RunStore) -> [String: LastRun] {
+        let warn = { (message: String) in FileHandle.standardError.write(Data("fleetup: warning: \(message)\n".utf8)) }
+        let folders: [RunFolder]
+        do { folders = try store.list() } catch {
+            warn("\(error); the last runs are not shown")
+            return [:]
+        }
+        var out: [String: LastRun] = [:]
+        for folder in folders {
+            let record: RunRecord
+            do { record = try folder.load().record } catch {
+                warn("\(error) (run left out of the last runs)")
+                continue
+            }
+            let pending = names.filter { out[$0] == nil }
+            if pending.isEmpty { break }
+            for (name, run) in LastRun.find(for: pending, in: [record]) { out[name] = run }
+        }
+        return out
+    }
+
+    static func absolute(_ path: String) -> String {
+        URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath + "/"))
+            .standardizedFileURL.path
+    }
+
+    /// Plain lines on stderr: the start, then each host as it is done.
+    final class Progress: Sendable {
+        let total: Int
+        private let count = Mutex(0)
+        init(total: Int) { self.total = total }
+
+        func say(_ line: String) { FileHandle.standardError.write(Data("fleetup: \(line)\n".utf8)) }
+
+        func done(_ h: StatusHost) {
+            let n = count.withLock { n -> Int in n += 1; return n }
+            var what = h.reachable ? (h.version ?? "version not read") : (h.error ?? "unreachable")
+            if h.reachable, let healthy = h.healthy { what += healthy ? ", healthy" : ", UNHEALTHY" }
+            say("[\(n)/\(total)] \(h.name): \(what)")
+        }
+    }
+}
