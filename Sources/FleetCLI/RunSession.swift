@@ -91,6 +91,10 @@ struct RunSession {
             notes = try await lock.acquire(owner)
         } catch {
             await executor.shutdown()
+            // A run refused before it began (the lock is held) leaves no empty run folder
+            // behind: `fleetup resume` (the latest run) would pick it and fail on its missing
+            // journal. A resumed run's folder has its journal and stays.
+            if !FileManager.default.fileExists(atPath: folder.journal) { try? FileManager.default.removeItem(atPath: folder.path) }
             throw error
         }
         for n in notes { FileHandle.standardError.write(Data("fleetup: \(n)\n".utf8)) }
