@@ -14,7 +14,8 @@ struct DemoFleetTests {
     func mattermostHop() async throws {
         let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 1)], layout: .mattermost, versions: ["5.0.0"], startApps: true)
         try await withExecutor(spec) { fleet, executor in
-            let releases = try fleet.buildMattermostReleases()
+            // tar and gzip are waited for on a thread of their own, not the cooperative pool.
+            let releases = try await Blocking.run("demo-releases") { try fleet.buildMattermostReleases() }
             let overlay = try fleet.writeInventoryOverlay(["release_dir": releases])
             let run = try await DemoRun.plan("mattermost", fleet: fleet, executor: executor, extraInventories: [overlay])
             let (staging, prod) = (fleet.hosts[0], fleet.hosts[1])
