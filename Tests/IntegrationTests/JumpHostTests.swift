@@ -150,11 +150,12 @@ struct JumpHostTests {
             }
             let inventory = fleet.directory + "/behind.ini"
             try ini.write(toFile: inventory, atomically: true, encoding: .utf8)
-            // Each command writes where it came from, then waits, so the connections are
-            // still there to be inspected.
+            // Each command writes where it came from, then waits for the test's go file, so
+            // the connections are still there to be inspected however slow the machine is.
+            let go = fleet.directory + "/go"
             let process = try LocalProcess(try TestFleet.builtProduct("fleetup"), [
                 "exec", "-i", inventory, "--ssh-config", config, "--known-hosts", fleet.knownHosts, "--",
-                "echo $SSH_CONNECTION > $HOME/conn; sleep 5",
+                "echo $SSH_CONNECTION > $HOME/conn; i=0; while [ ! -e \(ShellQuote.quote(go)) ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done",
             ])
             let files = fleet.hosts.dropFirst().map { $0.root + "/home/conn" }
             let written = try await eventually { files.allSatisfy(hasLine) }
@@ -165,6 +166,7 @@ struct JumpHostTests {
                 #expect(owner.contains("sshd"), "\(owner)")
                 #expect(!owner.contains("fleetup"), "\(owner)")
             }
+            try Data().write(to: URL(fileURLWithPath: go))
             let r = try await TestFleet.waitForExit(process)
             #expect(r.status == 0, "\(r.stderr)")
             #expect(r.stdout.contains("2 hosts: 2 ok"))
