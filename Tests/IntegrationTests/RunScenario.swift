@@ -51,9 +51,11 @@ struct RunScenario {
     /// overlay that sets `release_dir` to the fleet's archives (`hostVars`: per host, e.g. a
     /// folder with a corrupted archive for one host).
     static func mattermost(_ fleet: TestFleet, edits: [Edit] = [],
-                           hostVars: [String: [String: String]] = [:]) throws -> RunScenario {
+                           hostVars: [String: [String: String]] = [:]) async throws -> RunScenario {
         let book = try copy("mattermost", into: fleet, edits: [.noPause("30s")] + edits)
-        let overlay = try writeOverlay(in: fleet, vars: ["release_dir": try fleet.buildMattermostReleases()], hostVars: hostVars)
+        // tar and gzip are waited for on a thread of their own, not the cooperative pool.
+        let releases = try await Blocking.run("scenario-releases") { try fleet.buildMattermostReleases() }
+        let overlay = try writeOverlay(in: fleet, vars: ["release_dir": releases], hostVars: hostVars)
         return RunScenario(fleet: fleet, playbook: book,
                            inventories: [fleet.inventoryPath, PlanCommandTests.root + "/inventories/demo/mattermost.yml", overlay])
     }
@@ -181,6 +183,12 @@ struct RunScenario {
     }
 
     // MARK: what the hosts show
+
+    /// Stops a host's sshd and everything it started (waited for off the cooperative pool).
+    func stopSSH(_ host: FleetHost) async throws {
+        let fleet = self.fleet
+        try await Blocking.run("scenario-stop-ssh") { fleet.stopSSH(on: host) }
+    }
 
     /// An HTTP GET of the host's app on 127.0.0.1 (its health endpoint), on a thread of its own.
     func get(_ host: FleetHost, _ path: String) async throws -> (status: Int, body: String) {

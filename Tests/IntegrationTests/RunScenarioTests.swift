@@ -19,7 +19,7 @@ struct RunScenarioTests {
         let spec = FleetSpec(groups: [.init("staging", 3), .init("prod", 9)], layout: .mattermost,
                              versions: ["5.0.0", "5.1.0", "5.2.0"], startApps: true)
         try await TestFleet.with(spec) { fleet in
-            let s = try RunScenario.mattermost(fleet)
+            let s = try await RunScenario.mattermost(fleet)
             let initial = RunScenario.versions(spec, fleet)
             let r = try await s.run(["--yes"])
             #expect(r.status == 0, "\(r.stderr)")
@@ -137,7 +137,7 @@ struct RunScenarioTests {
     func healthBreaksPastNoReturn() async throws {
         let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 6)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
         try await TestFleet.with(spec) { fleet in
-            let s = try RunScenario.mattermost(fleet)
+            let s = try await RunScenario.mattermost(fleet)
             let initial = RunScenario.versions(spec, fleet)
             let host = { (name: String) in fleet.hosts.first { $0.name == name }! }
             try fleet.setControl("fail-health", on: host("prod03"), onlyAt: "5.3.0")
@@ -186,7 +186,7 @@ struct RunScenarioTests {
             let corrupt = fleet.directory + "/releases-corrupt"
             try FileManager.default.createDirectory(atPath: corrupt, withIntermediateDirectories: true)
             try Data("not a gzip archive\n".utf8).write(to: URL(fileURLWithPath: "\(corrupt)/\(FakeReleases.mattermostArchiveName("5.3.0"))"))
-            let s = try RunScenario.mattermost(fleet, hostVars: ["staging02": ["release_dir": corrupt]])
+            let s = try await RunScenario.mattermost(fleet, hostVars: ["staging02": ["release_dir": corrupt]])
             let initial = RunScenario.versions(spec, fleet)
             let staging02 = fleet.hosts[1]
             let r = try await s.run(["--yes"])
@@ -227,9 +227,9 @@ struct RunScenarioTests {
     func unreachableHalts() async throws {
         let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 6)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
         try await TestFleet.with(spec) { fleet in
-            let s = try RunScenario.mattermost(fleet)
+            let s = try await RunScenario.mattermost(fleet)
             let initial = RunScenario.versions(spec, fleet)
-            fleet.stopSSH(on: fleet.hosts[3])
+            try await s.stopSSH(fleet.hosts[3])
             let r = try await s.run(["--yes"])
             #expect(r.status == 1, "\(r.stderr)")
             let record = try s.record()
@@ -248,9 +248,9 @@ struct RunScenarioTests {
     func unreachableWithinThreshold() async throws {
         let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 6)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
         try await TestFleet.with(spec) { fleet in
-            let s = try RunScenario.mattermost(fleet, edits: [.maxFailPercentage(0, 50)])
+            let s = try await RunScenario.mattermost(fleet, edits: [.maxFailPercentage(0, 50)])
             let initial = RunScenario.versions(spec, fleet)
-            fleet.stopSSH(on: fleet.hosts[3])
+            try await s.stopSSH(fleet.hosts[3])
             let r = try await s.run(["--yes"])
             #expect(r.status == 1, "\(r.stderr)")
             let record = try s.record()
@@ -269,14 +269,14 @@ struct RunScenarioTests {
     func hostLostMidStep() async throws {
         let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 4)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
         try await TestFleet.with(spec) { fleet in
-            let s = try RunScenario.mattermost(fleet, edits: [.hold])
+            let s = try await RunScenario.mattermost(fleet, edits: [.hold])
             let initial = RunScenario.versions(spec, fleet)
             let prod03 = fleet.hosts[3]
             try s.hold(prod03)
             let p = try s.start()
             let holding = try await eventually(within: .seconds(30)) { s.holdingPid(prod03) != nil }
             try #require(holding, "prod03 never reached its held step")
-            fleet.stopSSH(on: prod03)
+            try await s.stopSSH(prod03)
             let r = try await TestFleet.waitForExit(p)
             try? s.letGo(prod03)
             #expect(r.status == 1, "\(r.stderr)")
@@ -300,7 +300,7 @@ struct RunScenarioTests {
     func killedAndResumed() async throws {
         let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 8)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
         try await TestFleet.with(spec) { fleet in
-            let s = try RunScenario.mattermost(fleet, edits: [.hold])
+            let s = try await RunScenario.mattermost(fleet, edits: [.hold])
             let initial = RunScenario.versions(spec, fleet)
             let prod03 = fleet.hosts[3]
             try s.hold(prod03)
@@ -308,10 +308,10 @@ struct RunScenarioTests {
             // In prod batch 2 ([prod02, prod03]): prod02 done, prod03 mid-step, by the journal.
             let batch2 = RunScenario.Batch(stage: "prod", number: 2, hosts: ["prod02", "prod03"])
             let inBatch2 = try await eventually(within: .seconds(30)) {
+                guard s.holdingPid(prod03) != nil else { return false }
                 let e = try s.entries()
                 return e.has { $0.batchStarted == batch2 } && e.has { $0.hostFinished?.host == "prod02" }
                     && e.has { $0.stepStarted?.host == "prod03" && $0.stepStarted?.step.name == "hold (test)" }
-                    && s.holdingPid(prod03) != nil
             }
             try #require(inBatch2, "the run never got into prod batch 2 with prod03 held")
             kill(p.pid, SIGKILL)
@@ -359,7 +359,7 @@ struct RunScenarioTests {
     func secondRunRefused() async throws {
         let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 1)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
         try await TestFleet.with(spec) { fleet in
-            let s = try RunScenario.mattermost(fleet, edits: [.hold])
+            let s = try await RunScenario.mattermost(fleet, edits: [.hold])
             try s.hold(fleet.hosts[0])
             let first = try s.start()
             let holding = try await eventually(within: .seconds(30)) { s.holdingPid(fleet.hosts[0]) != nil }
@@ -392,7 +392,7 @@ struct RunScenarioTests {
                     timeout: 2s
 
                 """, "hang (test)")
-            let s = try RunScenario.mattermost(fleet, edits: [hang])
+            let s = try await RunScenario.mattermost(fleet, edits: [hang])
             let staging01 = fleet.hosts[0]
             let marker = staging01.root + "/hang-marker"
             let r = try await s.run(["--yes", "--no-rollback"])
@@ -422,7 +422,7 @@ struct RunScenarioTests {
     func interruptDrains() async throws {
         let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 4)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
         try await TestFleet.with(spec) { fleet in
-            let s = try RunScenario.mattermost(fleet, edits: [.hold])
+            let s = try await RunScenario.mattermost(fleet, edits: [.hold])
             let initial = RunScenario.versions(spec, fleet)
             let prod02 = fleet.hosts[2]
             try s.hold(prod02)
@@ -462,7 +462,7 @@ struct RunScenarioTests {
     func interruptAborts() async throws {
         let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 4)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
         try await TestFleet.with(spec) { fleet in
-            let s = try RunScenario.mattermost(fleet, edits: [.hold])
+            let s = try await RunScenario.mattermost(fleet, edits: [.hold])
             let initial = RunScenario.versions(spec, fleet)
             let prod02 = fleet.hosts[2]
             try s.hold(prod02)
