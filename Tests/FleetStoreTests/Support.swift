@@ -19,11 +19,36 @@ func mode(_ path: String) throws -> Int {
 
 /// A pid that existed and is gone: a process started, waited for and reaped.
 func reapedPid() throws -> Int32 {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/bin/true")
-    try p.run()
-    p.waitUntilExit()
-    return p.processIdentifier
+    try spawnAndWait("/bin/true", [], environment: [:]).pid
+}
+
+/// Runs a program to its end: posix_spawn and waitpid, stdin /dev/null, stdout and stderr
+/// through files. Not Foundation's Process: its waitUntilExit sometimes never saw the child
+/// exit (the child stayed an unreaped zombie, likely a lost SIGCHLD while Process sets up
+/// its monitoring on first use), and two such waits from async tests held both threads of a
+/// 2-core machine's cooperative pool: the whole test process hung.
+func spawnAndWait(_ path: String, _ arguments: [String],
+                  environment: [String: String]) throws -> (pid: pid_t, status: Int32, stdout: String, stderr: String) {
+    let base = NSTemporaryDirectory() + "fleetstore-proc-\(getpid())-\(UUID().uuidString.prefix(8))"
+    defer { unlink(base + ".out"); unlink(base + ".err") }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, base + ".out", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_addopen(&actions, 2, base + ".err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    func cStrings(_ strings: [String]) -> [UnsafeMutablePointer<CChar>?] { strings.map { strdup($0) } + [nil] }
+    let argv = cStrings([path] + arguments)
+    let envp = cStrings(environment.map { "\($0.key)=\($0.value)" })
+    defer { (argv + envp).forEach { free($0) } }
+    var pid: pid_t = 0
+    let rc = posix_spawn(&pid, path, &actions, nil, argv, envp)
+    guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EINVAL) }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    let out = (try? String(contentsOfFile: base + ".out", encoding: .utf8)) ?? ""
+    let err = (try? String(contentsOfFile: base + ".err", encoding: .utf8)) ?? ""
+    return (pid, status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f), out, err)
 }
 
 func owner(_ runID: String, machine: String = Posix.machineName, pid: Int32 = getpid(),
@@ -65,21 +90,9 @@ final class LocalShellExecutor: RemoteExecutor {
             // Waiting for the child blocks: on a thread of its own, not the cooperative pool.
             Thread {
                 do {
-                    let p = Process()
-                    p.executableURL = URL(fileURLWithPath: "/bin/sh")
-                    p.arguments = ["-c", command.script]
-                    p.environment = ["HOME": home, "PATH": "/usr/bin:/bin"]
-                    let out = Pipe(), err = Pipe()
-                    p.standardOutput = out
-                    p.standardError = err
-                    try p.run()
-                    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-                    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-                    p.waitUntilExit()
+                    let r = try spawnAndWait("/bin/sh", ["-c", command.script], environment: ["HOME": home, "PATH": "/usr/bin:/bin"])
                     continuation.resume(returning: CommandResult(
-                        exitStatus: p.terminationStatus,
-                        stdout: CapturedOutput(String(decoding: stdout, as: UTF8.self)),
-                        stderr: CapturedOutput(String(decoding: stderr, as: UTF8.self))))
+                        exitStatus: r.status, stdout: CapturedOutput(r.stdout), stderr: CapturedOutput(r.stderr)))
                 } catch {
                     continuation.resume(throwing: error)
                 }

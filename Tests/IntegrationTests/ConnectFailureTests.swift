@@ -112,7 +112,10 @@ struct FrozenHostTests {
     func frozenHost() async throws {
         try await withExecutor(FleetSpec(count: 1)) { fleet, executor in
             let host = fleet.inventoryHosts[0]
-            let task = Task { try await executor.run(RemoteCommand("echo $$ > $HOME/pid; exec sleep 600", timeout: .seconds(1)), on: host) }
+            // The freeze must come before the timeout: with a whole suite of fleets running,
+            // noticing the pid file and freezing took more than 1 s at times, and the kill got
+            // through first (the connection then stayed healthy).
+            let task = Task { try await executor.run(RemoteCommand("echo $$ > $HOME/pid; exec sleep 600", timeout: .seconds(5)), on: host) }
             let pidFile = fleet.hosts[0].root + "/home/pid"
             let started = try await eventually { hasLine(pidFile) }
             #expect(started)

@@ -21,9 +21,10 @@ struct JumpHostTests {
         return try SSHExecutor(configuration)
     }
 
-    /// Which process owns the local TCP socket with this source port on 127.0.0.1.
-    func owner(ofLocalPort port: Int) async throws -> String {
-        let ss = try await TestFleet.runProgram("/usr/bin/ss", ["-Htnp", "src", "127.0.0.1:\(port)"])
+    /// Which process owns the local TCP socket from this port to this server port on 127.0.0.1.
+    /// Both ends: another connection (to another server) may use the same local port.
+    func owner(ofLocalPort port: Int, to serverPort: Int) async throws -> String {
+        let ss = try await TestFleet.runProgram("/usr/bin/ss", ["-Htnp", "src", "127.0.0.1:\(port)", "dst", "127.0.0.1:\(serverPort)"])
         return ss.stdout
     }
 
@@ -40,7 +41,7 @@ struct JumpHostTests {
                 #expect(words.first.map(String.init) == host.name)
                 let clientPort = Int(words[2])!
                 // The target's peer is a socket of the bastion's sshd, not of this process.
-                let owner = try await owner(ofLocalPort: clientPort)
+                let owner = try await owner(ofLocalPort: clientPort, to: Int(words[4].trimmingCharacters(in: .whitespacesAndNewlines))!)
                 #expect(owner.contains("sshd"), "\(owner)")
                 #expect(!owner.contains("pid=\(getpid()),"), "\(owner)")
                 if let pid = owner.firstMatch(of: /pid=(\d+)/)?.1 { bastionPids.insert(String(pid)) }
@@ -56,9 +57,10 @@ struct JumpHostTests {
             let target = fleet.inventoryHosts[2]
             let executor = try executor(fleet, targets: [target.name], jumps: [hop(fleet, 0), hop(fleet, 1)])
             let r = try await executor.run(RemoteCommand("echo $FLEET_HOST $SSH_CONNECTION"), on: target)
-            let clientPort = Int(r.stdout.text.split(separator: " ")[2])!
+            let words = r.stdout.text.split(separator: " ")
+            let clientPort = Int(words[2])!
             // The target's peer is the second hop's sshd; the second hop's peer is the first's.
-            let owner = try await owner(ofLocalPort: clientPort)
+            let owner = try await owner(ofLocalPort: clientPort, to: Int(words[4].trimmingCharacters(in: .whitespacesAndNewlines))!)
             #expect(owner.contains("sshd"))
             let second = try await executor.run(RemoteCommand("echo $SSH_CONNECTION"), on: fleet.inventoryHosts[1])
             #expect(!second.stdout.text.isEmpty)
@@ -150,23 +152,22 @@ struct JumpHostTests {
             }
             let inventory = fleet.directory + "/behind.ini"
             try ini.write(toFile: inventory, atomically: true, encoding: .utf8)
-            // Each command writes where it came from, then waits for the test's go file, so
-            // the connections are still there to be inspected however slow the machine is.
-            let go = fleet.directory + "/go"
+            // Each command writes where it came from, then waits until the test has looked
+            // (the file `go`), so the connections are still there to be inspected.
             let process = try LocalProcess(try TestFleet.builtProduct("fleetup"), [
                 "exec", "-i", inventory, "--ssh-config", config, "--known-hosts", fleet.knownHosts, "--",
-                "echo $SSH_CONNECTION > $HOME/conn; i=0; while [ ! -e \(ShellQuote.quote(go)) ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done",
+                "echo $SSH_CONNECTION > $HOME/conn; while [ ! -e $HOME/go ]; do sleep 0.05; done",
             ])
             let files = fleet.hosts.dropFirst().map { $0.root + "/home/conn" }
             let written = try await eventually { files.allSatisfy(hasLine) }
             #expect(written)
             for file in files {
-                let port = Int(try String(contentsOfFile: file, encoding: .utf8).split(separator: " ")[1])!
-                let owner = try await owner(ofLocalPort: port)
+                let words = try String(contentsOfFile: file, encoding: .utf8).split(separator: " ")
+                let owner = try await owner(ofLocalPort: Int(words[1])!, to: Int(words[3].trimmingCharacters(in: .whitespacesAndNewlines))!)
                 #expect(owner.contains("sshd"), "\(owner)")
                 #expect(!owner.contains("fleetup"), "\(owner)")
             }
-            try Data().write(to: URL(fileURLWithPath: go))
+            for host in fleet.hosts.dropFirst() { _ = FileManager.default.createFile(atPath: host.root + "/home/go", contents: nil) }
             let r = try await TestFleet.waitForExit(process)
             #expect(r.status == 0, "\(r.stderr)")
             #expect(r.stdout.contains("2 hosts: 2 ok"))
