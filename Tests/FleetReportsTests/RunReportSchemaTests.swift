@@ -31,9 +31,7 @@ struct RunReportSchemaTests {
     static let schemaPath = root + "/docs/schema/fleetup.run-1.schema.json"
     static let xsd = root + "/Tests/FleetReportsTests/Fixtures/junit.xsd"
 
-    static func schema() throws -> SchemaSubset {
-        try SchemaSubset(JSONValue.parse(String(contentsOfFile: schemaPath, encoding: .utf8)))
-    }
+    static func schema() throws -> SchemaSubset { try SchemaSubset.load(schemaPath) }
 
     @Test("every record the tests make is valid fleetup.run/1", arguments: Runs.all.map(\.0))
     func valid(name: String) throws {
@@ -56,8 +54,7 @@ struct RunReportSchemaTests {
     func invalid(original: String, replacement: String, problem: String) throws {
         let json = RunReports.render(Runs.halted, .json)
         #expect(json.contains(original))
-        let broken = json.replacingOccurrences(of: original, with: replacement)
-        let problems = try Self.schema().problems(JSONValue.parse(broken)).map(\.description)
+        let problems = try Self.schema().problems(in: json, replacing: original, with: replacement)
         #expect(problems.contains { $0.contains(problem) }, "\(problems)")
     }
 
@@ -65,9 +62,7 @@ struct RunReportSchemaTests {
     func documented() throws {
         let schema = try Self.schema()
         #expect(schema.unknownKeywords().isEmpty, "\(schema.unknownKeywords())")
-        let docs = try String(contentsOfFile: Self.root + "/docs/reports.md", encoding: .utf8)
-        let section = try #require(docs.components(separatedBy: "## The run report").dropFirst().first)
-        let missing = schema.propertyNames().filter { !section.contains("`\($0)`") && !section.contains("`\($0)[]`") }.sorted()
+        let missing = try schema.keysNotExplained(in: Self.root + "/docs/reports.md", section: "## The run report")
         #expect(missing.isEmpty, "keys of fleetup.run/1 that docs/reports.md does not explain: \(missing)")
     }
 

@@ -165,3 +165,23 @@ struct SchemaSubset {
         return names
     }
 }
+
+extension SchemaSubset {
+    /// The schema in a file.
+    static func load(_ path: String) throws -> SchemaSubset {
+        try SchemaSubset(JSONValue.parse(String(contentsOfFile: path, encoding: .utf8)))
+    }
+
+    /// The problems of `json` once `original` is replaced by `replacement` in it.
+    func problems(in json: String, replacing original: String, with replacement: String) throws -> [String] {
+        try problems(JSONValue.parse(json.replacingOccurrences(of: original, with: replacement))).map(\.description)
+    }
+
+    /// The schema's keys that the docs' `section` (up to the file's end) does not name in backticks.
+    func keysNotExplained(in docsPath: String, section: String) throws -> [String] {
+        let docs = try String(contentsOfFile: docsPath, encoding: .utf8)
+        // No such section: every key is unexplained.
+        guard let text = docs.components(separatedBy: section).dropFirst().first else { return propertyNames().sorted() }
+        return propertyNames().filter { !text.contains("`\($0)`") && !text.contains("`\($0)[]`") }.sorted()
+    }
+}

@@ -156,9 +156,7 @@ extension StatusReportTests {
 struct StatusReportSchemaTests {
     static let schemaPath = RunReportSchemaTests.root + "/docs/schema/fleetup.status-1.schema.json"
 
-    static func schema() throws -> SchemaSubset {
-        try SchemaSubset(JSONValue.parse(String(contentsOfFile: schemaPath, encoding: .utf8)))
-    }
+    static func schema() throws -> SchemaSubset { try SchemaSubset.load(schemaPath) }
 
     @Test("every status the tests make is valid fleetup.status/1", arguments: Statuses.all.map(\.0))
     func valid(name: String) throws {
@@ -181,8 +179,7 @@ struct StatusReportSchemaTests {
     func invalid(original: String, replacement: String, problem: String) throws {
         let json = StatusReports.render(Statuses.sample, .json)
         #expect(json.contains(original))
-        let broken = json.replacingOccurrences(of: original, with: replacement)
-        let problems = try Self.schema().problems(JSONValue.parse(broken)).map(\.description)
+        let problems = try Self.schema().problems(in: json, replacing: original, with: replacement)
         #expect(problems.contains { $0.contains(problem) }, "\(problems)")
     }
 
@@ -190,9 +187,7 @@ struct StatusReportSchemaTests {
     func documented() throws {
         let schema = try Self.schema()
         #expect(schema.unknownKeywords().isEmpty, "\(schema.unknownKeywords())")
-        let docs = try String(contentsOfFile: RunReportSchemaTests.root + "/docs/reports.md", encoding: .utf8)
-        let section = try #require(docs.components(separatedBy: "## The status report").dropFirst().first)
-        let missing = schema.propertyNames().filter { !section.contains("`\($0)`") && !section.contains("`\($0)[]`") }.sorted()
+        let missing = try schema.keysNotExplained(in: RunReportSchemaTests.root + "/docs/reports.md", section: "## The status report")
         #expect(missing.isEmpty, "keys of fleetup.status/1 that docs/reports.md does not explain: \(missing)")
     }
 
