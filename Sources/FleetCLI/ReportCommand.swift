@@ -66,7 +66,8 @@ enum StoredRuns {
 
     /// Whether the run's process still holds its fleet's lock on this machine.
     static func isRunning(_ record: RunRecord, store: RunStore) -> Bool {
-        let key = FleetKey(playbook: record.header.playbookFile, inventories: record.header.inventories)
+        guard let hex = record.header.fleetKey else { return false }
+        let key = FleetKey(hex: hex, label: record.header.playbook)
         guard case .held(let owner)? = try? LocalLock(store: store, key: key).holder() else { return false }
         return owner.runID == record.header.id && !owner.isStale()
     }

@@ -46,7 +46,8 @@ struct RunCommand: AsyncParsableCommand {
                                fleetupVersion: Fleetup.configuration.version, plan: plan,
                                playbookFile: RunSession.absolute(playbook.path),
                                inventories: inventory.inventories.map(RunSession.absolute),
-                               overrides: checked.overrides.keys.sorted(), forks: connection.forks, rollback: !run.noRollback)
+                               overrides: checked.overrides.keys.sorted(), forks: connection.forks, rollback: !run.noRollback,
+                               fleetKey: fleet.key.hex)
         let setup = RunSetup(playbook: checked.playbook, hosts: hosts, target: checked.target, overrides: checked.overrides,
                              header: header, become: { becomes[$0.name] ?? Become() },
                              extraSecrets: becomes.values.compactMap { $0.password?.reveal() })
@@ -65,17 +66,28 @@ struct ResumeCommand: AsyncParsableCommand {
         discussion: """
             Loads the run's playbook and inventories again (from the paths its journal recorded), \
             keeps its plan (stages and batches), and goes on: hosts done are not touched; a host \
-            that was mid-step or interrupted is re-checked (version and health) first; hosts never \
-            started run; failed hosts are retried only with --retry-failed. Connection options \
-            (--known-hosts, …) and secrets (--var, FLEETUP_BECOME_PASSWORD) are given again: the \
-            journal does not keep them. RUN is a run id or a unique prefix; default: the latest run.
+            the journal left mid-hop goes on from the first step of that hop that did not finish \
+            (that step runs again), never from the version it reports; hosts never started run; \
+            failed hosts are retried (from where they failed) only with --retry-failed; --replan \
+            HOST plans a host afresh from the version it reports (after you restored it). --plan \
+            shows what each host would do and changes nothing. Connection options (--known-hosts, \
+            …) and secrets (--var, FLEETUP_BECOME_PASSWORD) are given again: the journal does not \
+            keep them. RUN is a run id or a unique prefix; default: the latest run.
             """)
 
     @Argument(help: ArgumentHelp("The run (id or unique prefix; default: the latest).", valueName: "run"))
     var runID: String?
 
-    @Flag(name: .customLong("retry-failed"), help: "Also retry the hosts that failed (re-checked first).")
+    @Flag(name: .customLong("retry-failed"), help: "Also retry the hosts that failed, from where each failed.")
     var retryFailed = false
+
+    @Option(name: .customLong("replan"),
+            help: ArgumentHelp("Plan this host afresh from the version it reports, whatever its journal says (repeatable).",
+                               valueName: "HOST"))
+    var replan: [String] = []
+
+    @Flag(name: .customLong("plan"), help: "Show what each host would do, then stop: nothing is connected or changed.")
+    var planOnly = false
 
     @Option(name: .customLong("var"), help: ArgumentHelp("A variable, as for run (repeatable).", valueName: "K=V"))
     var vars: [String] = []
@@ -96,6 +108,10 @@ struct ResumeCommand: AsyncParsableCommand {
         }
         let record = try RunSession.record(of: folder)
         if let refusal = ResumePlanner.refusal(record) { throw ConfigError(file: folder.journal, refusal) }
+        for name in replan where record.host(name) == nil {
+            throw ValidationError("--replan \(name): not a host of run \(record.header.id)"
+                                  + (TemplateScope.nearest(name, in: record.header.hosts).map { " (did you mean \"\($0)\"?)" } ?? ""))
+        }
         let h = record.header
         var args = [h.playbookFile, "--target", h.target] + vars.flatMap { ["--var", $0] }
         let book = try PlaybookOptions.parse(args)
@@ -110,6 +126,15 @@ struct ResumeCommand: AsyncParsableCommand {
         if !missing.isEmpty {
             FileHandle.standardError.write(Data("fleetup: warning: not in the inventory any more (they fail): \(HostListText.compact(missing))\n".utf8))
         }
+        let work = ResumePlanner.work(for: record, retryFailed: retryFailed, replan: Set(replan))
+        let preview = ResumePreview.lines(record, work: work, playbook: checked.playbook, hosts: byName, target: checked.target,
+                                          overrides: checked.overrides)
+        if planOnly {
+            let head = "resume \(h.id): \(h.playbook) -> \(h.target), \(h.hosts.count) hosts\n"
+            FileHandle.standardOutput.write(Data((head + preview.map { "  \($0)\n" }.joined()).utf8))
+            return
+        }
+        FileHandle.standardError.write(Data(("resume \(h.id):\n" + preview.map { "  \($0)\n" }.joined()).utf8))
         let fleet = try FleetLockTarget.resolve(playbook: h.playbookFile, inventories: h.inventories)
         var lockHosts = hosts
         if let lh = fleet.lockHost, !hosts.contains(where: { $0.name == lh.name }) { lockHosts.append(lh) }
@@ -126,9 +151,8 @@ struct ResumeCommand: AsyncParsableCommand {
                                  executor: executor, options: run)
         let code = try await session.execute(
             opening: .resumed(user: RunSession.user, machine: RunSession.machine, retryFailed: retryFailed),
-            lastSeq: record.lastSeq, work: ResumePlanner.work(for: record, retryFailed: retryFailed),
-            gatesPassed: ResumePlanner.gatesPassed(record),
-            failedBefore: ResumePlanner.failedBefore(record, retryFailed: retryFailed))
+            lastSeq: record.lastSeq, work: work, gatesPassed: ResumePlanner.gatesPassed(record),
+            failedBefore: ResumePlanner.failedBefore(record, retryFailed: retryFailed, replan: Set(replan)))
         if code != 0 { throw ExitCode(code) }
     }
 }

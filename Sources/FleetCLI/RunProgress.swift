@@ -51,8 +51,9 @@ final class RunProgress: RunEventSink {
                 s.batchHosts = hosts.count
                 s.batchDone = 0
                 lines.append("\(stage) batch \(batch)/\(s.batches[stage] ?? batch): \(hosts.count) host\(hosts.count == 1 ? "" : "s")")
-            case .hostStarted(let host, let recheck):
-                s.inFlight.append((host, recheck ? "re-checking" : "connecting"))
+            case .hostStarted(let host, let recheck, let resumeAt):
+                s.inFlight.append((host, recheck ? "resuming" : "connecting"))
+                if let resumeAt { lines.append("  \(host): goes on from \(resumeAt)") }
             case .versionRead(let host, let v, _):
                 set(&s, host, v.map { "on \($0)" } ?? "version unreadable")
             case .hopStarted(let host, let from, let to):
@@ -91,6 +92,8 @@ final class RunProgress: RunEventSink {
                 lines.append("interrupted again: ending the commands in flight")
             case .runFinished(let o):
                 lines.append("run \(o.rawValue)")
+            case .note(let host, let text):
+                lines.append(host.map { "  \($0): \(text)" } ?? text)
             }
             return render(&s, lines, time: entry.time)
         }
@@ -164,4 +167,5 @@ struct TeeSink: RunEventSink {
     }
 
     func flush(through seq: Int) async throws { try await journal.flush(through: seq) }
+    var degradation: String? { journal.degradation }
 }

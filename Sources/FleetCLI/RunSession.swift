@@ -87,22 +87,30 @@ struct RunSession {
         let owner = LockOwner.current(runID: setup.header.id, key: lock.key, playbook: setup.header.playbookFile,
                                       inventories: setup.header.inventories)
         let notes: [String]
+        let reserve: JournalReserve
         do {
-            notes = try await lock.acquire(owner)
+            reserve = try JournalReserve(path: folder.path + "/journal.reserve", bytes: JournalReserve.size(forks: setup.header.forks))
+            do { notes = try await lock.acquire(owner) } catch {
+                _ = reserve.free()
+                throw error
+            }
         } catch {
             await executor.shutdown()
-            // A run refused before it began (the lock is held) leaves no empty run folder
-            // behind: `fleetup resume` (the latest run) would pick it and fail on its missing
-            // journal. A resumed run's folder has its journal and stays.
+            // A run refused before it began (the lock is held, no room for the journal)
+            // leaves no empty run folder behind: `fleetup resume` (the latest run) would pick
+            // it and fail on its missing journal. A resumed run's folder has its journal and stays.
             if !FileManager.default.fileExists(atPath: folder.journal) { try? FileManager.default.removeItem(atPath: folder.path) }
             throw error
         }
         for n in notes { FileHandle.standardError.write(Data("fleetup: \(n)\n".utf8)) }
         let outcome: RunOutcome
         do {
-            outcome = try await coordinate(opening: opening, lastSeq: lastSeq, work: work, gatesPassed: gatesPassed,
-                                           failedBefore: failedBefore)
+            var setup = self.setup
+            setup.hostLocks = HostLocks(owner: owner, executor: executor)
+            outcome = try await coordinate(setup, opening: opening, lastSeq: lastSeq, work: work, gatesPassed: gatesPassed,
+                                           failedBefore: failedBefore, reserve: reserve)
         } catch {
+            _ = reserve.free()
             await release(owner)
             await executor.shutdown()
             throw error
@@ -135,9 +143,9 @@ struct RunSession {
         }
     }
 
-    private func coordinate(opening: RunEvent, lastSeq: Int, work: [String: RolloutMachine.Work],
-                            gatesPassed: Set<String>, failedBefore: Int) async throws -> RunOutcome {
-        let journal = GroupCommitJournal(try JournalWriter(path: folder.journal))
+    private func coordinate(_ setup: RunSetup, opening: RunEvent, lastSeq: Int, work: [String: RolloutMachine.Work],
+                            gatesPassed: Set<String>, failedBefore: Int, reserve: JournalReserve) async throws -> RunOutcome {
+        let journal = GroupCommitJournal(try JournalWriter(path: folder.journal, reserve: reserve))
         defer { journal.close() }
         let progress = RunProgress(header: setup.header, verbose: options.verbose)
         let coordinator = Coordinator(setup: setup, executor: executor, clock: ContinuousClock(),
@@ -164,15 +172,21 @@ struct RunSession {
     /// everything is.
     private func summarize() throws {
         let record = try Self.record(of: folder)
-        try RunReports.write(record, to: folder)
+        var unwritten: String?
+        do {
+            try RunReports.write(record, to: folder)
+        } catch {
+            // A full disk: the journal has everything, the reports can be made again.
+            unwritten = "the reports were not written (\(error)); `fleetup report \(record.header.id)` writes them once there is room"
+        }
         if let dir = options.output { try RunReports.write(record, toDirectory: dir) }
         var parts: [String] = []
         for o in HostOutcome.allCases { if let n = record.counts[o], n > 0 { parts.append("\(n) \(o.rawValue)") } }
         if let n = record.counts[nil], n > 0 { parts.append("\(n) not started") }
         var text = "\nrun \(record.header.id) \(record.outcome?.rawValue ?? "unfinished"): \(parts.joined(separator: ", "))\n"
-        if let why = record.haltReason { text += "halted: \(why)\n" }
+        if let why = record.haltReason { text += "\(record.outcome == .interrupted ? "stopped" : "halted"): \(why)\n" }
         text += "journal: \(folder.journal)\n"
-        text += "reports: \(folder.htmlReport) (and report.md, report.junit.xml, run.json)\n"
+        text += unwritten.map { "reports: \($0)\n" } ?? "reports: \(folder.htmlReport) (and report.md, report.junit.xml, run.json)\n"
         if let dir = options.output { text += "copied:  \(dir)\n" }
         if record.outcome != .succeeded { text += "resume:  fleetup resume \(record.header.id)\n" }
         FileHandle.standardError.write(Data(text.utf8))

@@ -21,7 +21,7 @@ struct FleetLockTarget {
     /// The host that keeps the remote lock (`LockHost.choose`); nil when the plan has no hosts.
     var lockHost: FleetCore.Host?
 
-    /// The key from the paths as given; the lock host from the plan of the WHOLE inventory
+    /// The key from the hosts of the plan of the WHOLE inventory; the lock host from that plan
     /// (never narrowed by `--limit`, so that runs of one fleet with different limits pick
     /// the same lock host). Only the playbook's hosts and stages are read, not its templates:
     /// a lock can be inspected and released even while the playbook has errors.
@@ -39,7 +39,8 @@ struct FleetLockTarget {
         } catch let error as LockError {
             throw ConfigError(file: inventories.joined(separator: ", "), "\(error)")
         }
-        return FleetLockTarget(key: FleetKey(playbook: path, inventories: inventories), lockHost: lockHost)
+        return FleetLockTarget(key: FleetKey(hosts: planned, label: FleetKey.label(playbook: path, inventories: inventories)),
+                               lockHost: lockHost)
     }
 
     /// The fleet's lock in `store`, remote part through `executor` when there is a lock host.

@@ -236,11 +236,14 @@ public struct RunHeader: Sendable, Hashable, Codable {
     public var pauseMs: Int
     public var gate: String
     public var stages: [StagePlan]
+    /// The fleet's lock key (FleetStore's FleetKey, from the plan's hosts); nil in journals
+    /// written before it was kept.
+    public var fleetKey: String?
 
     public init(id: String, user: String, machine: String, fleetupVersion: String, playbook: String,
                 playbookFile: String, inventories: [String], target: String, limit: String? = nil,
                 overrides: [String] = [], forks: Int, rollback: Bool = true, policy: String, pauseMs: Int = 0,
-                gate: String = "none", stages: [StagePlan]) {
+                gate: String = "none", stages: [StagePlan], fleetKey: String? = nil) {
         self.id = id
         self.user = user
         self.machine = machine
@@ -257,6 +260,7 @@ public struct RunHeader: Sendable, Hashable, Codable {
         self.pauseMs = pauseMs
         self.gate = gate
         self.stages = stages
+        self.fleetKey = fleetKey
     }
 
     /// Every host of the plan, in stage, batch and batch order.
@@ -287,8 +291,10 @@ public enum RunEvent: Sendable, Hashable, Codable {
     case resumed(user: String, machine: String, retryFailed: Bool)
     case stageStarted(stage: String)
     case batchStarted(stage: String, batch: Int, hosts: [String])
-    /// `recheck`: the host was mid-step when the run stopped; version and health first.
-    case hostStarted(host: String, recheck: Bool)
+    /// `recheck`: a resume takes the host up again. `resumeAt` says where it goes on when it
+    /// continues the hop its journal left it in (`5.2.0 -> 5.3.0 at step 7 "start"`); nil
+    /// when it starts afresh from the version it reports (docs/runs.md, "Resume by steps").
+    case hostStarted(host: String, recheck: Bool, resumeAt: String? = nil)
     case versionRead(host: String, version: String?, problem: String?)
     case hopStarted(host: String, from: String, to: String)
     case stepStarted(host: String, step: StepRef)
@@ -304,12 +310,17 @@ public enum RunEvent: Sendable, Hashable, Codable {
     /// Second Ctrl-C: commands in flight are ended.
     case aborting
     case runFinished(outcome: RunOutcome)
+    /// Something an operator should know that changes no state: a stale host lock taken
+    /// over, a host lock that could not be released.
+    case note(host: String?, text: String)
 
     /// The host it concerns, if one.
     public var host: String? {
         switch self {
-        case .hostStarted(let h, _), .versionRead(let h, _, _), .hopStarted(let h, _, _), .stepStarted(let h, _),
+        case .hostStarted(let h, _, _), .versionRead(let h, _, _), .hopStarted(let h, _, _), .stepStarted(let h, _),
              .stepFinished(let h, _), .healthChecked(let h, _), .hostFinished(let h, _):
+            return h
+        case .note(let h, _):
             return h
         default:
             return nil
@@ -339,17 +350,23 @@ public struct JournalEntry: Sendable, Hashable, Codable {
 public protocol RunEventSink: Sendable {
     func record(_ entry: JournalEntry) throws
     func flush(through seq: Int) async throws
+    /// Why the sink is writing into its last reserve (its disk is full), once it is: the
+    /// run must stop starting anything new while the hosts in flight finish.
+    var degradation: String? { get }
 }
 
 extension RunEventSink {
     /// Sinks that hold nothing on disk have nothing to flush.
     public func flush(through seq: Int) async throws {}
+    /// Sinks without a reserve never degrade: they work or fail.
+    public var degradation: String? { nil }
 }
 
 extension RunHeader {
     /// The header of a run of `plan`.
     public init(id: String, user: String, machine: String, fleetupVersion: String, plan: RolloutPlan,
-                playbookFile: String, inventories: [String], overrides: [String] = [], forks: Int, rollback: Bool = true) {
+                playbookFile: String, inventories: [String], overrides: [String] = [], forks: Int, rollback: Bool = true,
+                fleetKey: String? = nil) {
         let p = plan.policy
         var policy = "batch [\(p.batch.map(\.description).joined(separator: ", "))], max_fail_percentage \(p.maxFailPercentage)"
         if let m = p.maxFailures { policy += ", max_failures \(m)" }
@@ -358,6 +375,6 @@ extension RunHeader {
                   playbookFile: playbookFile, inventories: inventories, target: plan.target, limit: plan.limit,
                   overrides: overrides, forks: forks, rollback: rollback, policy: policy,
                   pauseMs: Int(p.pause.components.seconds) * 1000 + Int(p.pause.components.attoseconds / 1_000_000_000_000_000),
-                  gate: p.gate.description, stages: plan.stages.map(StagePlan.init))
+                  gate: p.gate.description, stages: plan.stages.map(StagePlan.init), fleetKey: fleetKey)
     }
 }

@@ -21,6 +21,8 @@ public struct HostRecord: Sendable, Hashable, Codable {
     public var inFlightStep: StepRef?
     public var startedAt: String?
     public var finishedAt: String?
+    /// Where its upgrade stands by the journal: what a resume goes on from.
+    public var position = HostPosition()
 
     public init(host: String, stage: String, batch: Int) {
         self.host = host
@@ -85,8 +87,9 @@ public struct RunRecord: Sendable, Hashable {
                 outcome = nil
                 finishedAt = nil
                 haltReason = nil
-            case .hostStarted(let h, _):
+            case .hostStarted(let h, _, let resumeAt):
                 let i = index[h]!
+                if resumeAt == nil { hosts[i].position.reset() }
                 hosts[i].state = .running
                 hosts[i].result = nil
                 hosts[i].inFlightStep = nil
@@ -94,9 +97,15 @@ public struct RunRecord: Sendable, Hashable {
                 hosts[i].finishedAt = nil
             case .stepStarted(let h, let step):
                 hosts[index[h]!].inFlightStep = step
+                hosts[index[h]!].position.stepStarted(step)
             case .stepFinished(let h, let record):
                 hosts[index[h]!].inFlightStep = nil
                 hosts[index[h]!].steps.append(record)
+                hosts[index[h]!].position.stepFinished(record)
+            case .versionRead(let h, let version, _):
+                hosts[index[h]!].position.versionRead(version)
+            case .hopStarted(let h, let from, let to):
+                hosts[index[h]!].position.hopStarted(from: from, to: to)
             case .healthChecked(let h, let record):
                 hosts[index[h]!].health.append(record)
             case .hostFinished(let h, let result):
@@ -105,6 +114,7 @@ public struct RunRecord: Sendable, Hashable {
                 hosts[i].result = result
                 hosts[i].inFlightStep = nil
                 hosts[i].finishedAt = entry.time
+                hosts[i].position.hostFinished(result.outcome)
             case .hostsSkipped(let names, let reason):
                 for h in names {
                     guard let i = index[h] else {
@@ -120,7 +130,7 @@ public struct RunRecord: Sendable, Hashable {
             case .runFinished(let o):
                 outcome = o
                 finishedAt = entry.time
-            case .stageStarted, .batchStarted, .versionRead, .hopStarted, .draining, .aborting:
+            case .stageStarted, .batchStarted, .draining, .aborting, .note:
                 break
             }
         }

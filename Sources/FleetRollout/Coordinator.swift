@@ -29,10 +29,12 @@ public struct RunSetup: Sendable {
     public var become: @Sendable (Host) -> Become
     /// Values to redact besides the hosts' secret variables (a become password).
     public var extraSecrets: [String]
+    /// One upgrader per host: each host's own lock (nil: none, as in unit tests of other rules).
+    public var hostLocks: (any HostLocking)?
 
     public init(playbook: Playbook, hosts: [Host], target: Version, overrides: [String: VarValue] = [:],
                 header: RunHeader, become: @escaping @Sendable (Host) -> Become = { _ in Become() },
-                extraSecrets: [String] = []) {
+                extraSecrets: [String] = [], hostLocks: (any HostLocking)? = nil) {
         self.playbook = playbook
         self.hosts = Dictionary(hosts.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         self.target = target
@@ -40,6 +42,7 @@ public struct RunSetup: Sendable {
         self.header = header
         self.become = become
         self.extraSecrets = extraSecrets
+        self.hostLocks = hostLocks
     }
 }
 
@@ -56,16 +59,21 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
     /// Wall-clock time for the journal (ISO 8601).
     public let now: @Sendable () -> String
 
-    private struct State {
+    struct State {
         var seq: Int
         var events: AsyncStream<RolloutMachine.Event>.Continuation?
         var interrupts = 0
         var outcomes: [String: HostOutcome] = [:]
+        /// The journal cannot be written: nothing may start that it would not hold.
         var sinkError: String?
+        /// The journal writes into its reserve (its disk is full): the run is stopping.
+        var stopping: String?
+        /// Hosts in flight when the journal broke, and the last thing each did.
+        var stoppedHosts: [String] = []
     }
 
-    private let state: Mutex<State>
-    private let placement: [String: (stage: String, batch: Int)]
+    let state: Mutex<State>
+    let placement: [String: (stage: String, batch: Int)]
 
     /// `lastSeq`: the journal's last sequence number (0 for a new run).
     public init(setup: RunSetup, executor: any RemoteExecutor, clock: C, sink: any RunEventSink,
@@ -106,8 +114,9 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
     public var lastSeq: Int { state.withLock { $0.seq } }
 
     /// Runs to the end. `opening` (`runStarted` or `resumed`) is recorded first; `work` and
-    /// `gatesPassed` come from the journal on resume. Throws when the journal cannot be
-    /// written (the run then stopped as after a second Ctrl-C).
+    /// `gatesPassed` come from the journal on resume. A journal that writes into its reserve
+    /// (a full disk) stops the run as a drain does; one that cannot be written at all stops
+    /// every host after the step it is in, and `run` throws `RunJournalError` naming them.
     public func run(opening: RunEvent, work: [String: RolloutMachine.Work] = [:],
                     gatesPassed: Set<String> = [], failedBefore: Int = 0) async throws -> RunOutcome {
         let h = setup.header
@@ -142,9 +151,10 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
                         await emit(.stageStarted(stage: stage))
                     case .startBatch(let stage, let batch, let hosts):
                         await emit(.batchStarted(stage: stage, batch: batch, hosts: hosts))
-                    case .startHost(let host, let recheck):
+                    case .startHost(let host, let resume):
+                        let start = resume ? machine.start(of: host) : .fresh
                         group.addTask {
-                            let o = await self.runHost(host, recheck: recheck)
+                            let o = await self.runHost(host, start: start)
                             continuation.yield(.hostFinished(host: host, outcome: o))
                         }
                     case .pause(let d):
@@ -172,11 +182,6 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
                         break loop
                     }
                 }
-                // A journal that cannot be written stops the run: nothing may go unrecorded.
-                if sinkError != nil && !machine.draining {
-                    if let more = try? machine.handle(.abort), more.contains(.cancelInFlight) { group.cancelAll() }
-                    if case .finished(let o) = machine.phase { outcome = o; break loop }
-                }
             }
             for w in waits { w.cancel() }
         }
@@ -184,22 +189,40 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
         continuation.finish()
         if let failure { throw RunJournalError(message: failure) }
         await emit(.runFinished(outcome: outcome))
-        if let e = sinkError { throw RunJournalError(message: e) }
+        if let e = sinkError { throw RunJournalError(message: journalFailureMessage(e)) }
         return outcome
     }
 
-    private var sinkError: String? { state.withLock { $0.sinkError } }
+    var sinkError: String? { state.withLock { $0.sinkError } }
+    var stopping: Bool { state.withLock { $0.stopping != nil || $0.sinkError != nil } }
 
     /// Appends an event and returns once the sink has it on disk (the next action may
     /// start). The journal's order is the order of `enqueue`: one lock around numbering and
     /// writing; the wait for the disk is outside it, shared by every task waiting at once.
     func emit(_ event: RunEvent) async {
-        guard let seq = enqueue(event) else { return }
+        guard let seq = enqueue(event) else { return stop(because: nil) }
         do {
             try await sink.flush(through: seq)
         } catch {
-            state.withLock { s in if s.sinkError == nil { s.sinkError = "the journal could not be written: \(error)" } }
+            state.withLock { s in if s.sinkError == nil { s.sinkError = "\(error)" } }
+            return stop(because: nil)
         }
+        if let reason = sink.degradation { stop(because: reason) }
+    }
+
+    /// The journal broke, or writes into its reserve: the first time, the run drains
+    /// (nothing new starts) and, while it still can, the journal says why.
+    private func stop(because reason: String?) {
+        let (first, events) = state.withLock { s -> (Bool, AsyncStream<RolloutMachine.Event>.Continuation?) in
+            guard s.stopping == nil else { return (false, s.events) }
+            s.stopping = reason ?? s.sinkError ?? "the journal failed"
+            return (true, s.events)
+        }
+        guard first else { return }
+        if let reason {
+            _ = enqueue(.halted(reason: "the state folder's disk is full (\(reason)): nothing new starts; the hosts in flight finish the hop they are in, then `fleetup resume` goes on"))
+        }
+        events?.yield(.drain)
     }
 
     /// Numbers and writes an event (not yet durable); nil once the sink has failed.
@@ -210,12 +233,26 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
             do {
                 try sink.record(JournalEntry(seq: s.seq, time: now(), event: event))
             } catch {
-                s.sinkError = "the journal could not be written: \(error)"
+                s.sinkError = "\(error)"
                 return nil
             }
             if case .hostFinished(let h, let r) = event { s.outcomes[h] = r.outcome }
             return s.seq
         }
+    }
+
+    /// What the operator is told when the journal broke mid-run.
+    private func journalFailureMessage(_ error: String) -> String {
+        let stopped = state.withLock { $0.stoppedHosts }
+        var text = "the journal could not be written (\(error)): nothing new started"
+        if !stopped.isEmpty {
+            text += ", and the hosts in flight stopped after what they were doing (their apps may be stopped):\n"
+                + stopped.sorted().map { "  \($0)" }.joined(separator: "\n")
+                + "\nmake room for the journal, then `fleetup resume \(setup.header.id)`: each goes on from the last step its journal holds"
+        } else {
+            text += "; make room for the journal, then `fleetup resume \(setup.header.id)`"
+        }
+        return text
     }
 
     // MARK: gates
@@ -243,163 +280,6 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
             }
             return (.soakFailed, "after a soak of \(DurationText.format(d)), unhealthy in \(stage): \(unhealthy.joined(separator: ", "))")
         }
-    }
-
-    // MARK: one host
-
-    private func scope(for host: Host) -> TemplateScope {
-        RolloutPlanner.scope(for: host, playbook: setup.playbook, target: setup.target, overrides: setup.overrides)
-    }
-
-    private func checker(for host: Host) -> HealthChecker<C> {
-        HealthChecker(executor: executor, clock: clock, redactor: Redactor(scope: scope(for: host), extra: setup.extraSecrets))
-    }
-
-    private func probes(for host: Host) -> [PlannedProbe] {
-        (try? HealthPlanner.probes(setup.playbook.health, scope: scope(for: host))) ?? []
-    }
-
-    /// One host's work, start to finish; returns its outcome once it is journaled.
-    func runHost(_ name: String, recheck: Bool) async -> HostOutcome {
-        await emit(.hostStarted(host: name, recheck: recheck))
-        guard let host = setup.hosts[name] else {
-            await emit(.hostFinished(host: name, result: HostResult(outcome: .failed, message: "not in the inventory any more")))
-            return .failed
-        }
-        let redactor = Redactor(scope: scope(for: host), extra: setup.extraSecrets)
-        var machine = HostMachine(host: name, target: setup.header.target, recheck: recheck, rollback: setup.header.rollback)
-        var plan: HostPlan?
-        var queue: [HostMachine.Action]
-        do { queue = try machine.handle(.start) } catch { queue = [] }
-        while !queue.isEmpty {
-            let action = queue.removeFirst()
-            var event: HostMachine.Event?
-            if Task.isCancelled, !isFinish(action) {
-                event = .cancelled
-            } else {
-                switch action {
-                case .connect:
-                    event = await connect(host)
-                case .readVersion:
-                    event = await readVersion(host, redactor: redactor)
-                case .plan(let version):
-                    let where_ = placement[name] ?? ("", 0)
-                    let p = RolloutPlanner.hostPlan(host, stage: where_.stage, batch: where_.batch, playbook: setup.playbook,
-                                                    target: setup.target, observed: .known(version, .detected),
-                                                    overrides: setup.overrides)
-                    plan = p
-                    event = .planned(p.outcome)
-                case .hopStarted(let from, let to):
-                    await emit(.hopStarted(host: name, from: from, to: to))
-                case .runStep(let ref, let step):
-                    event = await runStep(ref, step, on: host, redactor: redactor)
-                case .checkHealth(let context):
-                    let probes = plan?.health ?? self.probes(for: host)
-                    if probes.isEmpty {
-                        event = .healthChecked(healthy: true, reason: nil)
-                    } else {
-                        let record = await checker(for: host).check(probes, on: host, context: context)
-                        await emit(.healthChecked(host: name, record: record))
-                        if Task.isCancelled && !record.healthy {
-                            event = .cancelled
-                        } else {
-                            let why = record.probes.filter { !$0.healthy }
-                                .map { "\($0.target): \($0.verdict)" + ($0.attempts.last.map { " (last: \($0.detail))" } ?? "") }
-                                .joined(separator: "; ")
-                            event = .healthChecked(healthy: record.healthy, reason: why.isEmpty ? nil : why)
-                        }
-                    }
-                case .finish(let result):
-                    await emit(.hostFinished(host: name, result: result))
-                    return result.outcome
-                }
-            }
-            if let event {
-                do {
-                    queue += try machine.handle(event)
-                } catch {
-                    let r = HostResult(outcome: .failed, message: "\(error)")
-                    await emit(.hostFinished(host: name, result: r))
-                    return .failed
-                }
-            }
-        }
-        await emit(.hostFinished(host: name, result: HostResult(outcome: .failed, message: "the host's work ended without an outcome")))
-        return .failed
-    }
-
-    private func isFinish(_ a: HostMachine.Action) -> Bool {
-        if case .finish = a { return true }
-        return false
-    }
-
-    private func connect(_ host: Host) async -> HostMachine.Event {
-        do {
-            _ = try await executor.connect(host)
-            return .connected
-        } catch let e as RemoteError {
-            return e.kind == .cancelled ? .cancelled : .connectFailed(e)
-        } catch {
-            return .cancelled
-        }
-    }
-
-    private func readVersion(_ host: Host, redactor: Redactor) async -> HostMachine.Event {
-        let observed: ObservedVersion
-        do {
-            let command = try VersionDetector.command(for: host, playbook: setup.playbook, target: setup.target,
-                                                      overrides: setup.overrides)
-            observed = VersionDetector.version(in: try await executor.run(command, on: host), pattern: setup.playbook.version.pattern)
-        } catch let e as RemoteError {
-            if e.kind == .cancelled { return .cancelled }
-            if e.isConnectionFailure { return .connectFailed(e) }
-            observed = .failed("version command: \(e.kind.rawValue): \(e.message)")
-        } catch let e as PathError {
-            observed = .failed(e.message)
-        } catch {
-            return .cancelled
-        }
-        switch observed {
-        case .known(let v, _): await emit(.versionRead(host: host.name, version: v, problem: nil))
-        case .failed(let why): await emit(.versionRead(host: host.name, version: nil, problem: redactor.redact(why)))
-        case .unknown: await emit(.versionRead(host: host.name, version: nil, problem: "no version"))
-        }
-        if case .failed(let why) = observed { return .versionRead(.failed(redactor.redact(why))) }
-        return .versionRead(observed)
-    }
-
-    /// Output kept per stream in the journal and reports.
-    public static var outputTail: Int { 4096 }
-
-    private func runStep(_ ref: StepRef, _ step: PlannedStep, on host: Host, redactor: Redactor) async -> HostMachine.Event {
-        await emit(.stepStarted(host: host.name, step: ref))
-        let began = clock.now
-        var record = StepRecord(step: ref)
-        var cancelled = false
-        do {
-            switch step.action {
-            case .run(var command):
-                if step.become { command.become = setup.become(host) }
-                let r = try await executor.run(command, on: host)
-                record.exitStatus = r.exitStatus
-                record.signal = r.exitSignal
-                record.timedOut = r.timedOut
-                record.stdout = Redactor.tail(redactor.redact(r.stdout.text), bytes: Self.outputTail)
-                record.stderr = Redactor.tail(redactor.redact(r.stderr.text), bytes: Self.outputTail)
-            case .upload(let u):
-                try await executor.upload(.file(path: u.source), to: u.destination, mode: u.mode, on: host)
-                record.exitStatus = 0
-            }
-        } catch let e as RemoteError {
-            cancelled = e.kind == .cancelled
-            record.error = cancelled ? "interrupted" : redactor.redact("\(e.kind.rawValue): \(e.message)")
-        } catch {
-            cancelled = true
-            record.error = "interrupted"
-        }
-        record.durationMs = began.duration(to: clock.now).milliseconds
-        await emit(.stepFinished(host: host.name, record: record))
-        return cancelled ? .cancelled : .stepFinished(record)
     }
 }
 

@@ -1,26 +1,46 @@
 import FleetCore
 
-/// One host's upgrade as a pure state machine (design.md §5.3, §5.5, §5.6): connect, read
-/// the version, plan the path, run each hop's steps (with retries), check health after
-/// every hop, read the version again at the end. On a failure before the hop's point of no
-/// return the rollback steps run; after it, nothing is reverted blindly and the result says
-/// which backups to restore. The coordinator performs the actions.
+/// How a host's work begins in this part of the run (docs/runs.md, "Resume by steps").
+public enum HostStart: Sendable, Hashable {
+    /// Plan its path from the version it reports (a host new to the run).
+    case fresh
+    /// Plan afresh from the version it reports, and on the target already check its health
+    /// (`fleetup resume --replan`: an operator restored or repaired it by hand).
+    case replan
+    /// Go on from where the journal left it: the first step of its hop that did not finish.
+    case resume(HostPosition)
+}
+
+/// One host's upgrade as a pure state machine (docs/design.md §5.3, §5.5, §5.6): connect,
+/// take the host's lock, read the version, plan the path, run each hop's steps (with
+/// retries), check health after every hop, read the version again at the end. On a failure
+/// before the hop's point of no return the rollback steps run; after it, nothing is reverted
+/// blindly and the result says which backups to restore. A resumed host goes on from its
+/// journal's position (`HostStart.resume`), never from what its version suggests. The
+/// coordinator performs the actions.
 public struct HostMachine: Sendable {
     public enum Event: Sendable, Hashable {
         case start
         case connected
         case connectFailed(RemoteError)
+        /// The host's own lock was asked.
+        case locked(HostLockOutcome)
         case versionRead(ObservedVersion)
-        /// The host's plan for the version just read (the coordinator asks the planner).
+        /// The host's plan for the version `plan` named (the coordinator asks the planner).
         case planned(HostPlanOutcome)
         case stepFinished(StepRecord)
         case healthChecked(healthy: Bool, reason: String?)
+        /// The run is stopping (its journal's disk is full): finish the hop under way, start
+        /// no other. Sent before the next event; it returns no action of its own.
+        case drain
         /// A second Ctrl-C ended what ran.
         case cancelled
     }
 
     public enum Action: Sendable, Hashable {
         case connect
+        /// Take the host's lock, then send `locked`.
+        case lock
         case readVersion
         /// Plan the path from this version, then send `planned`.
         case plan(version: String)
@@ -32,12 +52,30 @@ public struct HostMachine: Sendable {
     }
 
     private enum Stage: Sendable, Hashable {
-        case idle, connecting, readingVersion, planning, inHop, checkingHealth, rollingBack, verifying, done
+        /// Waiting for `start`.
+        case idle
+        /// Connecting (the pre-flight usually did already: then at once).
+        case connecting
+        /// Taking the host's own lock: nothing runs on it before.
+        case locking
+        /// Reading the version before anything changes.
+        case readingVersion
+        /// Waiting for the path planned from a version.
+        case planning
+        /// Running step `step` of hop `hop`, try `attempt`.
+        case inHop
+        /// The health check after hop `hop` (or a replanned host's check on the target).
+        case checkingHealth
+        /// Running rollback step `step` of hop `hop`.
+        case rollingBack
+        /// The last version read: the host must report the target.
+        case verifying
+        case done
     }
 
     public let host: String
     public let target: String
-    public let recheck: Bool
+    public let start: HostStart
     public let rollbackEnabled: Bool
 
     private var stage: Stage = .idle
@@ -48,32 +86,51 @@ public struct HostMachine: Sendable {
     private var noReturnPassed: PlannedStep?
     private var versionBefore: String?
     private var failure: String?
+    /// A replanned host on the target: its health decides.
     private var rechecking = false
+    private var draining = false
 
-    public init(host: String, target: String, recheck: Bool = false, rollback: Bool = true) {
+    public init(host: String, target: String, start: HostStart = .fresh, rollback: Bool = true) {
         self.host = host
         self.target = target
-        self.recheck = recheck
+        self.start = start
         self.rollbackEnabled = rollback
     }
 
-    public var isDone: Bool { stage == .done }
-
     public mutating func handle(_ event: Event) throws(MachineError) -> [Action] {
         switch (stage, event) {
+        case (.done, .drain):
+            return []
         case (.done, _):
             throw MachineError("\(host): \(event) after the host finished")
+        case (_, .drain):
+            draining = true
+            return []
         case (_, .cancelled):
-            return finish(.interrupted, message: "interrupted: its commands were ended (re-checked on resume)")
+            return finish(.interrupted, message: "interrupted: its commands were ended (resume goes on from its last step)")
         case (.idle, .start):
             stage = .connecting
             return [.connect]
         case (.connecting, .connected):
-            stage = .readingVersion
-            return [.readVersion]
-        case (.connecting, .connectFailed(let e)), (.readingVersion, .connectFailed(let e)):
+            stage = .locking
+            return [.lock]
+        case (.connecting, .connectFailed(let e)), (.locking, .connectFailed(let e)), (.readingVersion, .connectFailed(let e)):
             return finish(e.isConnectionFailure ? .unreachable : .failed, message: "\(e.kind.rawValue): \(e.message)")
+        case (.locking, .locked(let outcome)):
+            switch outcome {
+            case .acquired:
+                if draining { return stopBeforeAnything() }
+                stage = .readingVersion
+                return [.readVersion]
+            case .held(let holder):
+                return finish(.failed, message: "the host is locked by \(holder): another run is upgrading it; nothing ran on it")
+            case .failed(let e):
+                return finish(e.isConnectionFailure ? .unreachable : .failed,
+                              message: "its lock could not be taken: \(e.kind.rawValue): \(e.message)")
+            }
         case (.readingVersion, .versionRead(let v)):
+            if draining { return stopBeforeAnything() }
+            if case .resume(let position) = start { return resumeRead(v, position) }
             switch v {
             case .known(let text, _):
                 versionBefore = text
@@ -85,10 +142,11 @@ public struct HostMachine: Sendable {
                 return finish(.failed, message: "no version read")
             }
         case (.planning, .planned(let outcome)):
+            if draining { return stopBeforeAnything() }
+            if case .resume(let position) = start { return resumePlanned(outcome, position) }
             switch outcome {
             case .alreadyCurrent:
-                if recheck {
-                    // It was mid-upgrade when the run stopped: on the target now, but healthy?
+                if start == .replan {
                     rechecking = true
                     stage = .checkingHealth
                     return [.checkHealth(context: "re-check on resume")]
@@ -113,7 +171,13 @@ public struct HostMachine: Sendable {
             if !healthy {
                 return failed("health check failed after \(h.from) -> \(h.to): \(reason ?? "unhealthy")")
             }
-            if hop + 1 < hops.count { return startHop(hop + 1) }
+            if hop + 1 < hops.count {
+                if draining {
+                    return finish(.interrupted, after: h.to,
+                                  message: "stopped after \(h.from) -> \(h.to) (healthy): the run was stopping; resume goes on with \(h.to) -> \(hops[hop + 1].to)")
+                }
+                return startHop(hop + 1)
+            }
             stage = .verifying
             return [.readVersion]
         case (.verifying, .versionRead(let v)):
@@ -132,6 +196,62 @@ public struct HostMachine: Sendable {
             throw MachineError("\(host): \(event) while \(stage)")
         }
     }
+
+    /// Draining before the first change on the host: it ends as it was.
+    private mutating func stopBeforeAnything() -> [Action] {
+        finish(.interrupted, message: "the run was stopping before anything ran on it")
+    }
+
+    // MARK: resume by steps
+
+    /// A resumed host's version only tells whether someone else moved it: a half-done hop
+    /// may report either end of it (or nothing, mid-unpack). Anything else stops the host.
+    private mutating func resumeRead(_ v: ObservedVersion, _ position: HostPosition) -> [Action] {
+        if case .known(let text, _) = v, !position.expectedVersions.contains(where: { Version($0) == Version(text) }) {
+            let expected = position.expectedVersions.joined(separator: " or ")
+            return finish(.failed, after: text, message: "the journal left it mid-hop \(position.hop.map { "\($0)" } ?? "?") but it reports \(text) (expected \(expected)): "
+                          + "it was changed outside this run; look at it, then `fleetup resume --replan \(host)` plans it afresh from the version it reports")
+        }
+        guard let from = position.start else {
+            return finish(.failed, message: "the journal holds no version its path started from: `fleetup resume --replan \(host)` plans it afresh")
+        }
+        versionBefore = from
+        stage = .planning
+        return [.plan(version: from)]
+    }
+
+    /// Finds the journal's hop in the path planned from the same version and goes on there.
+    private mutating func resumePlanned(_ outcome: HostPlanOutcome, _ position: HostPosition) -> [Action] {
+        guard case .upgrade(let planned) = outcome else {
+            return finish(.failed, message: "the journal left it mid-upgrade but the playbook now plans no upgrade from \(versionBefore ?? "?"): "
+                          + "`fleetup resume --replan \(host)` plans it afresh")
+        }
+        hops = planned
+        switch ResumePoint.locate(position, in: planned) {
+        case .mismatch(let why):
+            return finish(.failed, message: "the playbook changed since the journal left it in \(position.hop.map { "\($0)" } ?? "?"): \(why); "
+                          + "finish that hop by hand, then `fleetup resume --replan \(host)`")
+        case .rollback(let h, let next):
+            hop = h
+            failure = "resumed its rollback of \(planned[h].from) -> \(planned[h].to)"
+            return rollbackFrom(next)
+        case .step(let h, let next, let pastNoReturn):
+            hop = h
+            step = next
+            attempt = 1
+            noReturnPassed = pastNoReturn
+            stage = .inHop
+            return [run(planned[h].steps[next], phase: .upgrade)]
+        case .health(let h):
+            hop = h
+            let hp = planned[h]
+            noReturnPassed = hp.pointOfNoReturn.map { hp.steps[$0] }
+            stage = .checkingHealth
+            return [.checkHealth(context: "after \(hp.from) -> \(hp.to)")]
+        }
+    }
+
+    // MARK: hops and steps
 
     private mutating func startHop(_ i: Int) -> [Action] {
         hop = i
@@ -159,9 +279,7 @@ public struct HostMachine: Sendable {
             guard record.succeeded else {
                 return finish(.failed, message: "\(failure ?? "failed"); then rollback step \"\(record.step.name)\" \(record.outcomeText)")
             }
-            step += 1
-            if step < h.rollback.count { return [run(h.rollback[step], phase: .rollback)] }
-            return finish(.rolledBack, after: h.from, message: failure)
+            return rollbackFrom(step + 1)
         }
         let s = h.steps[step]
         guard record.succeeded else {
@@ -179,20 +297,27 @@ public struct HostMachine: Sendable {
         return [.checkHealth(context: "after \(h.from) -> \(h.to)")]
     }
 
+    /// Runs the hop's rollback from step `i`; past the last one the host is rolled back.
+    private mutating func rollbackFrom(_ i: Int) -> [Action] {
+        let h = hops[hop]
+        guard i < h.rollback.count else { return finish(.rolledBack, after: h.from, message: failure) }
+        stage = .rollingBack
+        step = i
+        attempt = 1
+        return [run(h.rollback[i], phase: .rollback)]
+    }
+
     /// A step or the health check failed: roll back, or say what to restore.
     private mutating func failed(_ why: String) -> [Action] {
         failure = why
         let h = hops[hop]
         if let point = noReturnPassed {
-            return finish(.failed, after: nil, message: why, restore: Self.restoreHint(h, point: point))
+            return finish(.failed, after: nil, message: why, restore: Self.restoreHint(h, point: point, host: host))
         }
         guard rollbackEnabled, !h.rollback.isEmpty else {
             return finish(.failed, message: why + (rollbackEnabled ? " (the playbook has no rollback steps)" : " (--no-rollback)"))
         }
-        stage = .rollingBack
-        step = 0
-        attempt = 1
-        return [run(h.rollback[0], phase: .rollback)]
+        return rollbackFrom(0)
     }
 
     private mutating func finish(_ outcome: HostOutcome, after: String? = nil, message: String? = nil,
@@ -206,7 +331,7 @@ public struct HostMachine: Sendable {
 
     /// Past the point of no return nothing is reverted: the backups this hop took are what
     /// a restore needs. Named by the hop's backup steps' commands, as they ran (redacted).
-    static func restoreHint(_ h: Hop, point: PlannedStep) -> String {
+    static func restoreHint(_ h: Hop, point: PlannedStep, host: String) -> String {
         let end = h.steps.firstIndex(of: point) ?? h.steps.count
         let backups = h.steps[..<end].filter { s in
             let text = (s.name + " " + s.action.display).lowercased()
@@ -218,6 +343,6 @@ public struct HostMachine: Sendable {
         } else {
             out += "restore \(h.from) from the backups this hop took: " + backups.map { "\"\($0.name)\": \($0.action.display)" }.joined(separator: "; ")
         }
-        return out
+        return out + "; once restored, `fleetup resume --replan \(host)` upgrades it again (or fix it forward, then `fleetup resume --retry-failed` goes on from where it failed)"
     }
 }

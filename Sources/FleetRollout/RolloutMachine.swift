@@ -33,8 +33,8 @@ public struct RolloutMachine: Sendable {
     public enum Action: Sendable, Hashable {
         case startStage(stage: String)
         case startBatch(stage: String, batch: Int, hosts: [String])
-        /// `recheck`: read the version and check health before anything else (resume).
-        case startHost(host: String, recheck: Bool)
+        /// `resume`: the host is taken up again (its `Work.resume` says how).
+        case startHost(host: String, resume: Bool)
         /// Wait, then send `pauseOver`.
         case pause(Duration)
         /// Pass the gate after `stage` (ask, soak, …), then send `gateDecided`.
@@ -53,10 +53,16 @@ public struct RolloutMachine: Sendable {
     /// What a host has to do in this run.
     public enum Work: Sendable, Hashable {
         case run
-        /// Was mid-step (or interrupted) when the run stopped: re-check first.
-        case recheck
+        /// Taken up again by a resume (from its journal position, or replanned): it goes
+        /// first in its batch, so a half-upgraded host is looked at before anything else.
+        case resume(HostStart)
         /// Nothing (done in an earlier part of the run, or failed and not retried).
         case none
+
+        var isResume: Bool {
+            if case .resume = self { return true }
+            return false
+        }
     }
 
     /// Where the run is.
@@ -187,6 +193,12 @@ public struct RolloutMachine: Sendable {
 
     private func work(of host: String) -> Work { work[host] ?? .run }
 
+    /// How a host taken up again by this resume begins (`.fresh` for the others).
+    public func start(of host: String) -> HostStart {
+        if case .resume(let start) = work(of: host) { return start }
+        return .fresh
+    }
+
     private func hasWork(stage s: Int, batch b: Int) -> Bool {
         stages[s].batches[b].contains { work(of: $0) != .none }
     }
@@ -223,7 +235,7 @@ public struct RolloutMachine: Sendable {
         failedInBatch = 0
         queue = stages[s].batches[b].filter { work(of: $0) != .none }
         // Re-checks go first: a half-upgraded host is looked at before anything else starts.
-        queue = queue.filter { work(of: $0) == .recheck } + queue.filter { work(of: $0) == .run }
+        queue = queue.filter { work(of: $0).isResume } + queue.filter { !work(of: $0).isResume }
         phase = .inBatch
         if newStage { actions.append(.startStage(stage: stages[s].name)) }
         actions.append(.startBatch(stage: stages[s].name, batch: b + 1, hosts: stages[s].batches[b]))
@@ -240,7 +252,7 @@ public struct RolloutMachine: Sendable {
         while haltReason == nil && !draining && inFlight.count < forks && !queue.isEmpty {
             let host = queue.removeFirst()
             inFlight.insert(host)
-            actions.append(.startHost(host: host, recheck: work(of: host) == .recheck))
+            actions.append(.startHost(host: host, resume: work(of: host).isResume))
         }
         return actions
     }

@@ -49,6 +49,8 @@ public final class GroupCommitJournal: RunEventSink {
         }
     }
 
+    public var degradation: String? { writer.degradation }
+
     /// Flushes what is left, stops the thread and closes the journal.
     public func close() {
         state.withLock { $0.closed = true }

@@ -19,12 +19,16 @@ public final class JournalWriter: Sendable {
     public let repairedBytes: Int
     /// The descriptor; -1 once closed.
     private let fd: Mutex<Int32>
+    /// Room given back when the disk is full (`JournalReserve`); nil: none.
+    public let reserve: JournalReserve?
+    private let degraded = Mutex<String?>(nil)
 
     /// Opens (creating with mode 0600) the journal at `path` for appending. An existing
     /// journal whose last line is torn is first truncated to its whole lines (and that is
     /// flushed), so the next line starts cleanly.
-    public init(path: String) throws {
+    public init(path: String, reserve: JournalReserve? = nil) throws {
         self.path = path
+        self.reserve = reserve
         let created = !FileManager.default.fileExists(atPath: path)
         let fd = try Posix.open(path, O_RDWR | O_APPEND | O_CREAT, what: "cannot open the journal")
         do {
@@ -54,22 +58,35 @@ public final class JournalWriter: Sendable {
 
     /// Writes `entry` as one line WITHOUT waiting for the disk (`sync` does): for group
     /// commit, where one fdatasync makes many lines durable (`GroupCommitJournal`).
+    ///
+    /// A disk found full is retried once after the reserve is given back; from then on
+    /// `degradation` says so (the run must drain).
     public func write<Entry: Encodable>(_ entry: Entry) throws {
         let line = try JournalFormat.line(entry, path: path)
         let path = self.path
+        let reserve = self.reserve
         try fd.withLock { fd throws(StoreError) in
             guard fd >= 0 else { throw StoreError(.io, path: path, "the journal is closed") }
             var before = stat()
             guard fstat(fd, &before) == 0 else { throw Posix.failure("cannot stat the journal", path) }
-            let n = Posix.writeOnce(fd, line)
+            var n = Posix.writeOnce(fd, line)
+            var code = n < 0 ? errno : ENOSPC
+            if n != line.count, JournalReserve.isFull(code), reserve?.free() == true {
+                if n > 0 { _ = ftruncate(fd, before.st_size) }
+                self.degraded.withLock { $0 = Posix.errnoText(code).lowercased() }
+                n = Posix.writeOnce(fd, line)
+                code = n < 0 ? errno : ENOSPC
+            }
             if n != line.count {
-                let code = errno
                 if n > 0 { _ = ftruncate(fd, before.st_size) }
                 let what = n < 0 ? Posix.errnoText(code) : "short write (\(n) of \(line.count) bytes; the partial line was removed)"
                 throw StoreError(.io, path: path, "cannot append to the journal: \(what)")
             }
         }
     }
+
+    /// Why the journal writes into its reserve (its disk was found full), once it does.
+    public var degradation: String? { degraded.withLock { $0 } }
 
     /// Flushes every line written so far to disk (fdatasync).
     public func sync() throws {
@@ -79,12 +96,13 @@ public final class JournalWriter: Sendable {
         try Posix.sync(fd, path: path)
     }
 
-    /// Closes the journal (idempotent); later appends throw.
+    /// Closes the journal (idempotent) and gives its reserve back; later appends throw.
     public func close() {
         fd.withLock { fd in
             if fd >= 0 { Glibc.close(fd) }
             fd = -1
         }
+        _ = reserve?.free()
     }
 
     /// Truncates a torn tail; returns how many bytes were cut.

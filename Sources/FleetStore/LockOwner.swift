@@ -1,27 +1,39 @@
+import FleetCore
 import Foundation
 
-/// Which fleet a lock is for: a playbook run against a set of inventories.
+/// Which fleet a lock is for: the hosts a playbook's plan covers.
 ///
-/// The key is FNV-1a 64 (as 16 hex digits) of the playbook's absolute path and the sorted
-/// absolute inventory paths, one per line: the same files give the same key whatever the
-/// order of `-i` or the folder fleetup is started from. An inventory that is a host list
-/// (`-i 'web1,web2,'`) takes part as written.
+/// The key is FNV-1a 64 (as 16 hex digits) of the plan's hosts as the inventory says to
+/// reach them (`ansible_host:ansible_port`, `[v6]:port`), sorted and one per line: what the
+/// fleet IS, not where its files are. A byte-identical copy of the playbook elsewhere, a
+/// second checkout, another operator's machine: the same hosts give the same key. (Two runs
+/// over overlapping but different host sets get different keys; the host locks keep them
+/// apart host by host.)
 public struct FleetKey: Sendable, Hashable, Codable, CustomStringConvertible {
     /// 16 lower-case hex digits; the lock files are named after it.
     public let hex: String
     /// For humans: `playbooks/mattermost.yml + inventories/demo`.
     public let label: String
-    /// The absolute paths that make the key.
-    public let playbook: String
-    public let inventories: [String]
+    /// The endpoints that make the key, sorted.
+    public let endpoints: [String]
 
-    public init(playbook: String, inventories: [String]) {
-        let playbookPath = Self.absolute(playbook)
-        let inventoryPaths = inventories.map(Self.absoluteInventory).sorted()
-        self.playbook = playbookPath
-        self.inventories = inventoryPaths
-        hex = Self.fnv1a64(([playbookPath] + inventoryPaths).joined(separator: "\n"))
-        label = playbook + " + " + inventories.joined(separator: ", ")
+    /// The key of a plan's hosts; `label` names the fleet for humans.
+    public init(hosts: [FleetCore.Host], label: String) {
+        endpoints = Set(hosts.map { ConnectionSettings(hostName: $0.name, vars: $0.vars).endpoint }).sorted()
+        hex = Self.fnv1a64(endpoints.joined(separator: "\n"))
+        self.label = label
+    }
+
+    /// A key read back (a run's journal header keeps its hex).
+    public init(hex: String, label: String) {
+        self.hex = hex
+        self.label = label
+        endpoints = []
+    }
+
+    /// `playbooks/mattermost.yml + inventories/demo`: the files as given.
+    public static func label(playbook: String, inventories: [String]) -> String {
+        playbook + " + " + inventories.joined(separator: ", ")
     }
 
     public var description: String { "\(label) (fleet \(hex))" }
@@ -35,17 +47,6 @@ public struct FleetKey: Sendable, Hashable, Codable, CustomStringConvertible {
         }
         let hex = String(h, radix: 16)
         return String(repeating: "0", count: 16 - hex.count) + hex
-    }
-
-    static func absolute(_ path: String) -> String {
-        URL(fileURLWithPath: RunStore.absolute(path)).resolvingSymlinksInPath().path
-    }
-
-    /// As `InventoryLoader` decides: a source that is no file or folder and holds a comma is
-    /// a host list, not a path.
-    static func absoluteInventory(_ source: String) -> String {
-        if !FileManager.default.fileExists(atPath: source) && source.contains(",") { return source }
-        return absolute(source)
     }
 }
 

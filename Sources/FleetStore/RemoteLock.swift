@@ -1,38 +1,50 @@
 import FleetCore
 
-/// The fleet's lock on a lock host, so that two operators on two machines exclude each
-/// other too. The protocol is `RemoteLockProtocol`; this runs it through a `RemoteExecutor`.
+/// A lock on a host, taken and given back over SSH: a fleet's lock on its lock host (so
+/// that two operators on two machines exclude each other), or a host's own lock (one
+/// upgrader per host, `HostLocks`). The protocol is `RemoteLockProtocol`; this runs it
+/// through a `RemoteExecutor`.
 ///
 /// Stale: the remote owner names the same machine as the new owner and its pid is gone on
 /// this machine. (Callers take the local lock first, so no other fleetup on this machine is
 /// taking over the same lock at the same time.)
 public struct RemoteLock: Sendable {
     public let host: Host
-    public let key: FleetKey
+    public let lockPlace: RemoteLockPlace
     public let executor: any RemoteExecutor
 
+    /// A fleet's lock on its lock host.
     public init(host: Host, key: FleetKey, executor: any RemoteExecutor) {
+        self.init(host: host, place: .fleet(key.hex), executor: executor)
+    }
+
+    public init(host: Host, place: RemoteLockPlace, executor: any RemoteExecutor) {
         self.host = host
-        self.key = key
+        self.lockPlace = place
         self.executor = executor
     }
 
     /// Where the lock lives, for messages: `host01:~/.local/state/fleetup/locks/<key>/owner.json`.
-    public var place: String { "\(host.name):~/.local/state/fleetup/locks/\(key.hex)/owner.json" }
+    public var place: String { "\(host.name):\(lockPlace.display)/owner.json" }
 
-    /// Takes the lock for `owner`; returns a note when it took over a stale one. Throws
-    /// `LockError.held` when another run holds it, `.remote` when the host cannot be asked.
+    /// Takes the lock for `owner`; returns a note when it took over a stale one (or, with
+    /// `sameRun`, one its own run held in an earlier part: a resume). Throws
+    /// `LockError.held` when another run holds it, `.remote` when the host cannot be asked
+    /// (with `transportErrors`, the executor's `RemoteError` as it is).
     @discardableResult
-    public func acquire(_ owner: LockOwner) async throws -> String? {
+    public func acquire(_ owner: LockOwner, sameRun: Bool = false, transportErrors: Bool = false) async throws -> String? {
         // Twice at most: a holder that released between our two commands leaves it free.
         for _ in 0..<2 {
-            switch try await ask(RemoteLockProtocol.acquire(key: key.hex, owner: owner)) {
+            switch try await ask(RemoteLockProtocol.acquire(in: lockPlace, owner: owner), transportErrors: transportErrors) {
             case .acquired:
                 return nil
-            case .held(.held(let holder)) where holder.isStale(onMachine: owner.machine):
-                let takeOver = RemoteLockProtocol.takeOver(key: key.hex, staleRunID: holder.runID, owner: owner)
-                switch try await ask(takeOver) {
-                case .acquired: return "took over the stale lock on \(host.name) of \(holder): that process is gone"
+            case .held(.held(let holder)) where holder.isStale(onMachine: owner.machine) || (sameRun && holder.runID == owner.runID):
+                let takeOver = RemoteLockProtocol.takeOver(in: lockPlace, staleRunID: holder.runID, owner: owner)
+                switch try await ask(takeOver, transportErrors: transportErrors) {
+                case .acquired:
+                    if holder.runID == owner.runID && holder.machine == owner.machine && holder.pid == owner.pid { return nil }
+                    let why = holder.runID == owner.runID ? "an earlier part of this run" : "that process is gone"
+                    return "took over the stale lock on \(host.name) of \(holder): \(why)"
                 case .held(let state): throw Self.error(state, place: place)
                 case .free, .released: continue
                 }
@@ -47,7 +59,7 @@ public struct RemoteLock: Sendable {
 
     /// Who holds the lock on the lock host.
     public func holder() async throws -> LockState {
-        switch try await ask(RemoteLockProtocol.status(key: key.hex)) {
+        switch try await ask(RemoteLockProtocol.status(in: lockPlace)) {
         case .held(let state): return state
         case .free, .acquired, .released: return .free
         }
@@ -56,21 +68,22 @@ public struct RemoteLock: Sendable {
     /// Removes the lock if it still holds run `runID`; returns whether it did.
     @discardableResult
     public func release(_ runID: String) async throws -> Bool {
-        if case .released = try await ask(RemoteLockProtocol.release(key: key.hex, runID: runID)) { return true }
+        if case .released = try await ask(RemoteLockProtocol.release(in: lockPlace, runID: runID)) { return true }
         return false
     }
 
     /// Removes the lock whoever holds it; returns what it held.
     public func forceRelease() async throws -> LockState {
-        if case .released(let previous) = try await ask(RemoteLockProtocol.forceRelease(key: key.hex)) { return previous }
+        if case .released(let previous) = try await ask(RemoteLockProtocol.forceRelease(in: lockPlace)) { return previous }
         return .free
     }
 
-    private func ask(_ command: RemoteCommand) async throws -> RemoteLockProtocol.Reply {
+    private func ask(_ command: RemoteCommand, transportErrors: Bool = false) async throws -> RemoteLockProtocol.Reply {
         let result: CommandResult
         do {
             result = try await executor.run(command, on: host)
         } catch let e as RemoteError {
+            if transportErrors { throw e }
             throw LockError.remote(host: host.name, reason: "\(e.kind.rawValue): \(e.message)")
         }
         return try RemoteLockProtocol.parse(result, host: host.name)

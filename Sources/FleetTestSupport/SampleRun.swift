@@ -20,7 +20,7 @@ public enum SampleRun {
             StagePlan(name: "staging", batches: [["mm-staging-1"], ["mm-staging-2"]], haltAt: [1, 1]),
             StagePlan(name: "prod", batches: [["mm-eu-01"], ["mm-eu-02", "mm-eu-03", "mm-eu-04"],
                                               ["mm-us-01", "mm-us-02", "mm-us-03"]], haltAt: [1, 1, 1]),
-        ])
+        ], fleetKey: "5b1a3e2f0c4d6e7a")
 
     /// The journal, in order.
     public static var entries: [JournalEntry] {

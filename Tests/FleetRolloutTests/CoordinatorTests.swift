@@ -165,7 +165,7 @@ struct CoordinatorTests {
         #expect(batches == [["s1"], ["p1"], ["p2", "p3"], ["p4"]])
         // Every prod host starts after staging's last host finished.
         let seqFinishedS1 = sink.entries.first { if case .hostFinished("s1", _) = $0.event { return true }; return false }!.seq
-        let firstProd = sink.entries.first { if case .hostStarted(let h, _) = $0.event { return h.hasPrefix("p") }; return false }!.seq
+        let firstProd = sink.entries.first { if case .hostStarted(let h, _, _) = $0.event { return h.hasPrefix("p") }; return false }!.seq
         #expect(seqFinishedS1 < firstProd)
         #expect(sink.entries.map(\.seq) == Array(1...sink.entries.count))
     }
@@ -260,7 +260,7 @@ struct CoordinatorTests {
         #expect(sink.events.contains(.draining))
     }
 
-    @Test("second interrupt ends the command in flight: the host is interrupted, and resume re-checks it")
+    @Test("second interrupt ends the command in flight: the host is interrupted, and resume goes on from that step")
     func abortThenResume() async throws {
         let world = World([("p1", "1.1.0"), ("p2", "1.1.0")], holdInstall: ["p1": "p1"])
         let sink = RecordingSink()
@@ -276,9 +276,11 @@ struct CoordinatorTests {
         #expect(record.host("p1")?.outcome == .interrupted)
         #expect(record.host("p1")?.steps.last?.error == "interrupted")
 
-        // Resume: p1 is re-checked (its version read first), p2 runs; the journal goes on counting.
+        // Resume: p1 goes on from its install (its version read first), p2 runs; the journal goes on counting.
         let work = ResumePlanner.work(for: record, retryFailed: false)
-        #expect(work == ["p1": .recheck, "p2": .run])
+        let p1 = try #require(record.host("p1")?.position)
+        #expect(p1.hop == .init(from: "1.1.0", to: "1.2.0") && p1.done.isEmpty && p1.attempted)
+        #expect(work == ["p1": .resume(.resume(p1)), "p2": .run])
         world.executor.release("p1")     // its install goes through this time
         let before = world.executor.calls.count
         let world2 = world
@@ -305,7 +307,7 @@ struct CoordinatorTests {
         #expect(record.host("p3")?.outcome == .skippedAfterHalt)
         let work = ResumePlanner.work(for: record, retryFailed: false)
         #expect(work == ["p1": RolloutMachine.Work.none, "p2": RolloutMachine.Work.none, "p3": .run])
-        #expect(ResumePlanner.work(for: record, retryFailed: true)["p2"] == .recheck)
+        #expect(ResumePlanner.work(for: record, retryFailed: true)["p2"] == .resume(.resume(record.host("p2")!.position)))
         let p1Calls = world.commands("p1").count
         let c2 = Fixture.coordinator(pb, hosts, world: world, clock: ManualClock(), sink: sink, lastSeq: c.lastSeq)
         #expect(try await c2.run(opening: .resumed(user: "t", machine: "m", retryFailed: false), work: work,

@@ -53,13 +53,13 @@ struct RolloutMachineTests {
         var d = Driver([stage("staging", [["s1"]]), stage("prod", [["p1", "p2"], ["p3"]])])
         let first = try d.send(.start)
         #expect(first == [.startStage(stage: "staging"), .startBatch(stage: "staging", batch: 1, hosts: ["s1"]),
-                          .startHost(host: "s1", recheck: false)])
+                          .startHost(host: "s1", resume: false)])
         let next = try d.finish("s1")
         #expect(next == [.gatePassed(stage: "staging", next: "prod", decision: .open, detail: nil),
                          .startStage(stage: "prod"), .startBatch(stage: "prod", batch: 1, hosts: ["p1", "p2"]),
-                         .startHost(host: "p1", recheck: false), .startHost(host: "p2", recheck: false)])
+                         .startHost(host: "p1", resume: false), .startHost(host: "p2", resume: false)])
         #expect(try d.finish("p2") == [])          // p1 still in flight: batch 2 waits
-        #expect(try d.finish("p1") == [.startBatch(stage: "prod", batch: 2, hosts: ["p3"]), .startHost(host: "p3", recheck: false)])
+        #expect(try d.finish("p1") == [.startBatch(stage: "prod", batch: 2, hosts: ["p3"]), .startHost(host: "p3", resume: false)])
         #expect(try d.finish("p3") == [.finish(.succeeded)])
         #expect(d.started == ["s1", "p1", "p2", "p3"])
     }
@@ -137,10 +137,10 @@ struct RolloutMachineTests {
         try d.send(.start)
         #expect(try d.finish("a") == [.pause(.seconds(30))])
         #expect(d.m.phase == .pausing)
-        #expect(try d.send(.pauseOver) == [.startBatch(stage: "s", batch: 2, hosts: ["b"]), .startHost(host: "b", recheck: false)])
+        #expect(try d.send(.pauseOver) == [.startBatch(stage: "s", batch: 2, hosts: ["b"]), .startHost(host: "b", resume: false)])
         let after = try d.finish("b")
         #expect(!after.contains(.pause(.seconds(30))))
-        #expect(after.contains(.startHost(host: "c", recheck: false)))
+        #expect(after.contains(.startHost(host: "c", resume: false)))
     }
 
     @Test("manual gate: the next stage starts only once approved; not approved ends the run waiting")
@@ -149,7 +149,7 @@ struct RolloutMachineTests {
         try d.send(.start)
         #expect(try d.finish("s1") == [.gate(stage: "staging", next: "prod", gate: .manual)])
         var e = d
-        #expect(try d.send(.gateDecided(.approved, detail: "yes")).contains(.startHost(host: "p1", recheck: false)))
+        #expect(try d.send(.gateDecided(.approved, detail: "yes")).contains(.startHost(host: "p1", resume: false)))
         let waiting = try e.send(.gateDecided(.notApproved, detail: "needs --approve staging"))
         #expect(waiting.last == .finish(.waitingForApproval))
         #expect(e.started == ["s1"])
@@ -196,10 +196,10 @@ struct RolloutMachineTests {
     @Test("resume: done hosts are not started, re-checks go first, finished batches and passed gates are skipped")
     func resume() throws {
         var d = Driver([stage("staging", [["s1"]]), stage("prod", [["p1", "p2", "p3"], ["p4"]])], gate: .manual,
-                       work: ["s1": .none, "p1": .none, "p2": .run, "p3": .recheck], gatesPassed: ["staging"])
+                       work: ["s1": .none, "p1": .none, "p2": .run, "p3": .resume(.replan)], gatesPassed: ["staging"])
         let a = try d.send(.start)
         #expect(a == [.startStage(stage: "prod"), .startBatch(stage: "prod", batch: 1, hosts: ["p1", "p2", "p3"]),
-                      .startHost(host: "p3", recheck: true), .startHost(host: "p2", recheck: false)])
+                      .startHost(host: "p3", resume: true), .startHost(host: "p2", resume: false)])
     }
 
     @Test("impossible transitions are errors, not silent no-ops")

@@ -12,20 +12,34 @@ struct FleetKeyTests {
         #expect(FleetKey.fnv1a64("foobar") == "85944171f73967e8")
     }
 
-    @Test("the same files give the same key, whatever the -i order or how the paths are written")
-    func stable() async throws {
-        try await withFolder { dir async throws in
-            for f in ["book.yml", "a.ini", "b.ini"] { try Data().write(to: URL(fileURLWithPath: dir + "/" + f)) }
-            let k1 = FleetKey(playbook: dir + "/book.yml", inventories: [dir + "/a.ini", dir + "/b.ini"])
-            let k2 = FleetKey(playbook: dir + "/./book.yml", inventories: [dir + "/b.ini", dir + "/x/../a.ini"])
-            #expect(k1.hex == k2.hex)
-            #expect(k1.hex.count == 16)
-            #expect(k1.label == "\(dir)/book.yml + \(dir)/a.ini, \(dir)/b.ini")
-            #expect(FleetKey(playbook: dir + "/book.yml", inventories: [dir + "/a.ini"]).hex != k1.hex)
-            #expect(FleetKey(playbook: dir + "/a.ini", inventories: [dir + "/a.ini", dir + "/b.ini"]).hex != k1.hex)
-            // A host list is part of the key as written.
-            #expect(FleetKey(playbook: dir + "/book.yml", inventories: ["web1,web2,"]).inventories == ["web1,web2,"])
-        }
+    static func host(_ name: String, _ vars: [String: VarValue] = [:]) -> FleetCore.Host { FleetCore.Host(name: name, vars: vars) }
+
+    /// Pairs of host sets and whether they make the same key.
+    static let rows: [(a: [FleetCore.Host], b: [FleetCore.Host], same: Bool, why: String)] = [
+        ([host("web1"), host("web2")], [host("web2"), host("web1")], true, "order does not matter"),
+        ([host("web1", ["ansible_host": .string("10.0.0.1")])], [host("other-name", ["ansible_host": .string("10.0.0.1")])], true,
+         "names do not matter: where the host is does"),
+        ([host("web1")], [host("web1", ["ansible_port": .int(22)])], true, "port 22 is the default"),
+        ([host("web1")], [host("web1", ["ansible_port": .int(2222)])], false, "another port is another sshd"),
+        ([host("web1"), host("web2")], [host("web1")], false, "a subset is another fleet (host locks keep them apart)"),
+        ([host("a", ["ansible_host": .string("127.0.0.1"), "ansible_port": .int(2201)])],
+         [host("a", ["ansible_ssh_host": .string("127.0.0.1"), "ansible_ssh_port": .string("2201")])], true, "ansible_ssh_ spellings"),
+    ]
+
+    @Test("the key comes from where the plan's hosts are, not from file paths", arguments: rows.indices)
+    func fromHosts(row: Int) {
+        let r = Self.rows[row]
+        let a = FleetKey(hosts: r.a, label: "a"), b = FleetKey(hosts: r.b, label: "b")
+        #expect((a.hex == b.hex) == r.same, "\(r.why)")
+        #expect(a.hex.count == 16)
+    }
+
+    @Test("a key read back from a journal keeps its hex")
+    func readBack() {
+        let k = FleetKey(hosts: [Self.host("web1")], label: "x")
+        #expect(FleetKey(hex: k.hex, label: "x").hex == k.hex)
+        #expect(k.endpoints == ["web1:22"])
+        #expect(FleetKey.label(playbook: "playbooks/m.yml", inventories: ["inv/a", "inv/b"]) == "playbooks/m.yml + inv/a, inv/b")
     }
 }
 
@@ -43,7 +57,7 @@ struct LockOwnerTests {
 
 @Suite("local lock: one run at a time on this machine")
 struct LocalLockTests {
-    static let key = FleetKey(playbook: "/fleet/book.yml", inventories: ["/fleet/inv"])
+    static let key = FleetKey(hosts: [FleetCore.Host(name: "web1")], label: "/fleet/book.yml + /fleet/inv")
 
     @Test("a second acquire is refused, naming the holder; the lock file is 0600 JSON")
     func secondRefused() async throws {

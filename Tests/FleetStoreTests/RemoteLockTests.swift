@@ -5,7 +5,7 @@ import Testing
 
 private typealias Host = FleetCore.Host
 private let key = "0123456789abcdef"
-private let fleetKey = FleetKey(playbook: "/fleet/book.yml", inventories: ["/fleet/inv"])
+private let fleetKey = FleetKey(hosts: [FleetCore.Host(name: "web1")], label: "/fleet/book.yml + /fleet/inv")
 private let lockHost = FleetCore.Host(name: "lockhost")
 
 private func result(_ stdout: String, status: Int32? = 0, stderr: String = "") -> CommandResult {
@@ -16,27 +16,27 @@ private func result(_ stdout: String, status: Int32? = 0, stderr: String = "") -
 struct RemoteLockProtocolTests {
     @Test("status, release and force release, as sent")
     func texts() {
-        #expect(RemoteLockProtocol.status(key: key).script == #"""
+        #expect(RemoteLockProtocol.status(in: .fleet(key)).script == #"""
             f="$HOME"/.local/state/fleetup/locks/0123456789abcdef/owner.json; if [ -f "$f" ]; then echo 'fleetup-lock: held'; cat "$f"; else echo 'fleetup-lock: free'; fi
             """#)
-        #expect(RemoteLockProtocol.release(key: key, runID: "20261202-031501-3f2a").script == #"""
+        #expect(RemoteLockProtocol.release(in: .fleet(key), runID: "20261202-031501-3f2a").script == #"""
             f="$HOME"/.local/state/fleetup/locks/0123456789abcdef/owner.json; if grep -qF -- '"runID":"20261202-031501-3f2a"' "$f" 2>/dev/null; then echo 'fleetup-lock: released'; cat "$f"; rm -f "$f" || exit 1; elif [ -f "$f" ]; then echo 'fleetup-lock: held'; cat "$f"; else echo 'fleetup-lock: free'; fi
             """#)
-        #expect(RemoteLockProtocol.forceRelease(key: key).script == #"""
+        #expect(RemoteLockProtocol.forceRelease(in: .fleet(key)).script == #"""
             f="$HOME"/.local/state/fleetup/locks/0123456789abcdef/owner.json; if [ -f "$f" ]; then echo 'fleetup-lock: released'; cat "$f"; rm -f "$f" || exit 1; else echo 'fleetup-lock: free'; fi
             """#)
-        #expect(RemoteLockProtocol.status(key: key).timeout == .seconds(30))
-        #expect(RemoteLockProtocol.status(key: key).display == "fleetup lock status 0123456789abcdef")
+        #expect(RemoteLockProtocol.status(in: .fleet(key)).timeout == .seconds(30))
+        #expect(RemoteLockProtocol.status(in: .fleet(key)).display == "fleetup lock status 0123456789abcdef")
     }
 
     @Test("acquire and take-over write the owner's JSON as one quoted word")
     func acquireText() {
         let o = owner("20261202-031501-3f2a", machine: "ops1", pid: 4242)
         let json = "'" + o.json() + "'"  // no ' inside: quoted as is
-        #expect(RemoteLockProtocol.acquire(key: key, owner: o).script == #"""
+        #expect(RemoteLockProtocol.acquire(in: .fleet(key), owner: o).script == #"""
             umask 077; d="$HOME"/.local/state/fleetup/locks/0123456789abcdef; t="$d"/.owner.20261202-031501-3f2a.$$; mkdir -p "$d" && printf '%s\n' \#(json) > "$t" || exit 1; if e=$(ln "$t" "$d/owner.json" 2>&1); then rm -f "$t"; echo 'fleetup-lock: acquired'; elif [ -f "$d/owner.json" ]; then rm -f "$t"; echo 'fleetup-lock: held'; cat "$d/owner.json"; else rm -f "$t"; echo "$e" >&2; exit 1; fi
             """#)
-        #expect(RemoteLockProtocol.takeOver(key: key, staleRunID: "20261201-000000-0001", owner: o).script == #"""
+        #expect(RemoteLockProtocol.takeOver(in: .fleet(key), staleRunID: "20261201-000000-0001", owner: o).script == #"""
             umask 077; d="$HOME"/.local/state/fleetup/locks/0123456789abcdef; f="$d/owner.json"; t="$d"/.owner.20261202-031501-3f2a.$$; if grep -qF -- '"runID":"20261201-000000-0001"' "$f" 2>/dev/null; then printf '%s\n' \#(json) > "$t" && mv -f "$t" "$f" || exit 1; echo 'fleetup-lock: acquired'; elif [ -f "$f" ]; then echo 'fleetup-lock: held'; cat "$f"; else echo 'fleetup-lock: free'; fi
             """#)
     }
@@ -45,12 +45,12 @@ struct RemoteLockProtocolTests {
     func quoting() {
         var o = owner("20261202-031501-3f2a")
         o.user = "o'brien; rm -rf ~"
-        let acquire = RemoteLockProtocol.acquire(key: key, owner: o).script
+        let acquire = RemoteLockProtocol.acquire(in: .fleet(key), owner: o).script
         #expect(acquire.contains(#"printf '%s\n' '{"fleet":"#))
         #expect(acquire.contains(#""user":"o'\''brien; rm -rf ~"}'"#))
-        let release = RemoteLockProtocol.release(key: key, runID: "x'; touch pwned; '").script
+        let release = RemoteLockProtocol.release(in: .fleet(key), runID: "x'; touch pwned; '").script
         #expect(release.contains(#"grep -qF -- '"runID":"x'\''; touch pwned; '\''"' "$f""#))
-        #expect(RemoteLockProtocol.status(key: "a key").script.hasPrefix(#"f="$HOME"/.local/state/fleetup/locks/'a key'/owner.json; "#))
+        #expect(RemoteLockProtocol.status(in: .fleet("a key")).script.hasPrefix(#"f="$HOME"/.local/state/fleetup/locks/'a key'/owner.json; "#))
     }
 
     @Test("answers", arguments: [

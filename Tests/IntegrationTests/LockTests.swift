@@ -29,6 +29,11 @@ struct LockTests {
         LockOwner.current(runID: runID, key: key, playbook: "book.yml", inventories: ["inventory.yml"])
     }
 
+    /// The fleet's key as `fleetup lock` and `run` work it out: from the plan's hosts (every host).
+    static func key(_ book: String, _ fleet: TestFleet) -> FleetKey {
+        FleetKey(hosts: fleet.inventoryHosts, label: FleetKey.label(playbook: book, inventories: [fleet.inventoryPath]))
+    }
+
     /// The lock file as the lock host keeps it (the test hosts' HOME is their own folder).
     static func remoteFile(_ fleet: TestFleet, _ key: FleetKey) -> String {
         fleet.hosts[0].root + "/home/.local/state/fleetup/locks/\(key.hex)/owner.json"
@@ -37,7 +42,7 @@ struct LockTests {
     @Test("eight acquires at once on one lock host: exactly one wins, every other is told who won")
     func concurrentAcquires() async throws {
         try await withExecutor(FleetSpec(count: 1)) { fleet, executor in
-            let key = FleetKey(playbook: try Self.playbook(in: fleet), inventories: [fleet.inventoryPath])
+            let key = Self.key(try Self.playbook(in: fleet), fleet)
             let lock = RemoteLock(host: fleet.inventoryHosts[0], key: key, executor: executor)
             let owners = (0..<8).map { Self.owner(String(format: "20261202-031501-%04x", $0), key) }
             let outcomes = await withTaskGroup(of: (LockOwner, LockError?).self) { group in
@@ -68,7 +73,7 @@ struct LockTests {
     @Test("release by another run leaves the lock; release by its owner frees it")
     func releaseByOwner() async throws {
         try await withExecutor(FleetSpec(count: 1)) { fleet, executor in
-            let key = FleetKey(playbook: try Self.playbook(in: fleet), inventories: [fleet.inventoryPath])
+            let key = Self.key(try Self.playbook(in: fleet), fleet)
             let lock = RemoteLock(host: fleet.inventoryHosts[0], key: key, executor: executor)
             let holder = Self.owner("20261202-031501-3f2a", key)
             try await lock.acquire(holder)
@@ -85,7 +90,7 @@ struct LockTests {
     @Test("force release frees the local and the remote lock, and records who held them")
     func forceRelease() async throws {
         try await withExecutor(FleetSpec(count: 1)) { fleet, executor in
-            let key = FleetKey(playbook: try Self.playbook(in: fleet), inventories: [fleet.inventoryPath])
+            let key = Self.key(try Self.playbook(in: fleet), fleet)
             let store = RunStore(root: fleet.directory + "/state")
             let lock = FleetLock(store: store, key: key, remote: RemoteLock(host: fleet.inventoryHosts[0], key: key, executor: executor))
             let holder = Self.owner("20261202-031501-3f2a", key)
@@ -113,7 +118,7 @@ struct LockTests {
                                                ["lock"] + args + [book, "-i", fleet.inventoryPath, "--known-hosts", fleet.knownHosts, "--state-dir", state])
             }
             // The run's side: the same key and lock host the command works out (host01, first of the plan).
-            let key = FleetKey(playbook: book, inventories: [fleet.inventoryPath])
+            let key = Self.key(book, fleet)
             let executor = try SSHExecutor(fleet.sshConfiguration())
             let lock = FleetLock(store: RunStore(root: state), key: key, remote: RemoteLock(host: fleet.inventoryHosts[0], key: key, executor: executor))
             let holder = Self.owner("20261202-031501-3f2a", key)

@@ -131,7 +131,7 @@ struct ReportCommandTests {
         try await Self.withStore { state in
             let header = Self.unfinishedEntries[0]
             guard case .runStarted(let h) = header.event else { Issue.record("no header"); return }
-            let key = FleetKey(playbook: h.playbookFile, inventories: h.inventories)
+            let key = FleetKey(hex: try #require(h.fleetKey), label: h.playbook)
             // This test process is the run's process: alive, on this machine.
             try LocalLock(store: RunStore(root: state), key: key)
                 .acquire(LockOwner.current(runID: h.id, key: key, playbook: h.playbookFile, inventories: h.inventories))

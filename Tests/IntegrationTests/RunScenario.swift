@@ -316,7 +316,7 @@ extension RunEvent {
         return nil
     }
     var hostStarted: (host: String, recheck: Bool)? {
-        if case .hostStarted(let h, let r) = self { return (h, r) }
+        if case .hostStarted(let h, let r, _) = self { return (h, r) }
         return nil
     }
     var hostFinished: (host: String, result: HostResult)? {

@@ -296,7 +296,7 @@ struct RunScenarioTests {
 
     // MARK: f. kill -9 and resume
 
-    @Test("f. kill -9 of fleetup in prod batch 2, then resume: completes; finished hosts untouched; the mid-step host re-checked first")
+    @Test("f. kill -9 of fleetup in prod batch 2, then resume: completes; finished hosts untouched; the mid-step host goes on from its step first")
     func killedAndResumed() async throws {
         let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 8)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
         try await TestFleet.with(spec) { fleet in
@@ -335,9 +335,16 @@ struct RunScenarioTests {
             let starts = resumed.compactMap(\.event.hostStarted)
             #expect(starts.first.map { "\($0.host) \($0.recheck)" } == "prod03 true")
             #expect(!starts.contains { finished.contains($0.host) }, "a finished host was started again")
-            // Re-checked first: its version is read before any step, and nothing else starts before it is done.
+            // Taken up first: its host lock (the dead run's) taken over, its version read before any
+            // step, its hop gone on with from the held step; nothing else starts before it is done.
             let p3 = resumed.map(\.event).filter { $0.host == "prod03" }
-            if case .versionRead(_, let v, _)? = p3.dropFirst().first { #expect(v == "5.2.0") } else { Issue.record("prod03: \(p3.prefix(2))") }
+            guard case .note(_, let note)? = p3.dropFirst().first else { Issue.record("prod03: \(p3.prefix(2))"); return }
+            #expect(note.hasPrefix("took over the stale lock on prod03 of run \(run.id.text) (") && note.hasSuffix(": an earlier part of this run"), "\(note)")
+            if case .versionRead(_, let v, _)? = p3.dropFirst(2).first { #expect(v == "5.2.0") } else { Issue.record("prod03: \(p3.prefix(3))") }
+            if case .stepStarted(_, let step)? = p3.dropFirst(3).first {
+                #expect(step.name == "hold (test)" && step.index == 0)
+            } else { Issue.record("prod03: \(p3.prefix(4))") }
+            #expect(r.stderr.contains("prod03: goes on with 5.2.0 -> 5.3.0 at step 1 \"hold (test)\" (it had started: it runs again)"), "\(r.stderr)")
             let p3Done = try #require(resumed.firstIndex { $0.event.hostFinished?.host == "prod03" })
             let nextStart = try #require(resumed.firstIndex { ($0.event.hostStarted?.host).map { $0 != "prod03" } ?? false })
             #expect(p3Done < nextStart)

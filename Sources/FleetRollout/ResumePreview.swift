@@ -1,0 +1,59 @@
+import FleetCore
+
+/// What a resume will do with each host, in words (`fleetup resume --plan`, and the lines a
+/// resume prints before it starts): which step runs again, and why.
+public enum ResumePreview {
+    /// One line per host that is not done, in plan order: `prod03: goes on with 5.2.0 ->
+    /// 5.3.0 at step 7 "start" (it had started: it runs again; no_return)`.
+    public static func lines(_ record: RunRecord, work: [String: RolloutMachine.Work], playbook: Playbook,
+                             hosts: [String: Host], target: Version, overrides: [String: VarValue] = [:]) -> [String] {
+        var out: [String] = []
+        var done = 0
+        for h in record.hosts {
+            let what: String
+            switch work[h.host] ?? .run {
+            case .none:
+                if h.outcome?.isSuccess == true { done += 1; continue }
+                what = "\(h.outcome?.rawValue ?? "pending"): left as it is (--retry-failed "
+                    + (h.position.isClean ? "starts it afresh" : "goes on with \(h.position.describe())") + ")"
+            case .run:
+                what = "starts afresh from the version it reports" + (h.outcome == nil && h.state == .pending ? " (not started yet)" : "")
+            case .resume(.fresh), .resume(.replan):
+                what = "starts afresh from the version it reports (--replan)"
+            case .resume(.resume(let position)):
+                what = describe(position, host: hosts[h.host], stage: h.stage, batch: h.batch, playbook: playbook,
+                                target: target, overrides: overrides)
+            }
+            out.append("\(h.host): \(what)")
+        }
+        if done > 0 { out.append("\(done) host\(done == 1 ? "" : "s") upgraded or already current: not touched") }
+        return out
+    }
+
+    /// Where a journal position goes on in the path planned from the same version.
+    static func describe(_ position: HostPosition, host: Host?, stage: String, batch: Int, playbook: Playbook,
+                         target: Version, overrides: [String: VarValue]) -> String {
+        guard let host, let start = position.start else { return "goes on with \(position.describe())" }
+        let plan = RolloutPlanner.hostPlan(host, stage: stage, batch: batch, playbook: playbook, target: target,
+                                           observed: .known(start, .detected), overrides: overrides)
+        guard case .upgrade(let hops) = plan.outcome else {
+            return "stops: the playbook now plans no upgrade from \(start) (`--replan \(host.name)` plans it afresh)"
+        }
+        switch ResumePoint.locate(position, in: hops) {
+        case .mismatch(let why):
+            return "stops: the playbook changed since: \(why) (`--replan \(host.name)` plans it afresh)"
+        case .step(let i, let next, let passed):
+            let step = hops[i].steps[next]
+            var notes: [String] = []
+            if position.attempted { notes.append("it had started: it runs again") }
+            if step.noReturn { notes.append("no_return") } else if passed != nil { notes.append("past the point of no return") }
+            return "goes on with \(hops[i].from) -> \(hops[i].to) at step \(next + 1) \"\(step.name)\""
+                + (notes.isEmpty ? "" : " (\(notes.joined(separator: "; ")))")
+        case .health(let i):
+            return "goes on with \(hops[i].from) -> \(hops[i].to) at its health check (every step ran)"
+        case .rollback(let i, let next):
+            guard next < hops[i].rollback.count else { return "its rollback of \(hops[i].from) -> \(hops[i].to) ran: rolled back" }
+            return "finishes its rollback of \(hops[i].from) -> \(hops[i].to) at rollback step \(next + 1) \"\(hops[i].rollback[next].name)\""
+        }
+    }
+}

@@ -1,0 +1,101 @@
+import FleetCore
+import FleetRollout
+import FleetTestSupport
+import Synchronization
+import Testing
+
+/// Host locks held in memory: who holds each host, and every release.
+final class MemoryHostLocks: HostLocking {
+    let held: Mutex<[String: String]>
+    let released = Mutex<[String]>([])
+    let run: String
+
+    init(run: String = "run-1", held: [String: String] = [:]) {
+        self.run = run
+        self.held = Mutex(held)
+    }
+
+    func acquire(_ host: Host) async -> HostLockOutcome {
+        held.withLock { h in
+            if let holder = h[host.name], holder != run { return .held(by: holder) }
+            h[host.name] = run
+            return .acquired(note: nil)
+        }
+    }
+
+    func release(_ host: Host) async -> String? {
+        held.withLock { _ = $0.removeValue(forKey: host.name) }
+        released.withLock { $0.append(host.name) }
+        return nil
+    }
+}
+
+@Suite("safety: one upgrader per host, a journal on a full disk drains")
+struct SafetyTests {
+    @Test("a host another run holds fails with the holder named before anything runs on it; the others go on and give their locks back")
+    func hostLockedElsewhere() async throws {
+        let world = MigratingHosts(["p1": "1.1.0", "p2": "1.1.0"])
+        let holder = "run 20261207-010203-beef (bob@ops2, pid 77, since 2026-12-07T01:02:03Z)"
+        let locks = MemoryHostLocks(held: ["p2": holder])
+        let sink = RecordingSink()
+        let c = world.coordinator(hosts: ["p1", "p2"], sink: sink, locks: locks)
+        #expect(try await c.run(opening: .runStarted(c.setup.header)) == .failed)
+        let record = try RunRecord(entries: sink.entries)
+        #expect(record.host("p2")?.outcome == .failed)
+        #expect(record.host("p2")?.result?.message == "the host is locked by \(holder): another run is upgrading it; nothing ran on it")
+        #expect(world.commands("p2").isEmpty)
+        #expect(record.host("p1")?.outcome == .upgraded)
+        #expect(locks.released.withLock { $0 } == ["p1"])
+        #expect(locks.held.withLock { $0 } == ["p2": holder])
+    }
+
+    @Test("the journal writes into its reserve mid-step: the step finishes, the host finishes that hop and stops, nothing new starts; resume completes")
+    func journalReserve() async throws {
+        let world = MigratingHosts(["p1": "1.0.0", "p2": "1.1.0"])
+        world.shared.holdMigrate.withLock { $0["p1"] = "migrate" }
+        let sink = RecordingSink()
+        let c = world.coordinator(hosts: ["p1", "p2"], sink: sink, forks: 1)
+        let run = Task { try await c.run(opening: .runStarted(c.setup.header)) }
+        await world.executor.waitForArrivals(at: "migrate", count: 1)
+        sink.degrade("no space left on device")
+        world.executor.release("migrate")
+        #expect(try await run.value == .interrupted)
+        // p1 finished the hop it was in (its app restarted and healthy on 1.1.0), and went no further.
+        #expect(world.commands("p1") == ["app version", "set-version 1.1.0", "migrate 1.1.0", "restart", "health"])
+        #expect(world.state("p1").running == "1.1.0")
+        #expect(world.commands("p2").isEmpty)
+        let record = try RunRecord(entries: sink.entries)
+        #expect(record.host("p1")?.outcome == .interrupted)
+        #expect(record.host("p1")?.result?.message?.hasPrefix("stopped after 1.0.0 -> 1.1.0 (healthy): the run was stopping") == true)
+        #expect(record.host("p2")?.state == .pending)
+        #expect(record.haltReason?.hasPrefix("the state folder's disk is full (no space left on device): nothing new starts") == true)
+        #expect(record.outcome == .interrupted)
+
+        let work = ResumePlanner.work(for: record, retryFailed: false)
+        let sink2 = RecordingSink()
+        let c2 = world.coordinator(hosts: ["p1", "p2"], sink: sink2, lastSeq: record.lastSeq, forks: 1)
+        #expect(try await c2.run(opening: .resumed(user: "t", machine: "m", retryFailed: false), work: work) == .succeeded)
+        #expect(world.state("p1") == .init(version: "1.2.0", schema: "1.2.0", running: "1.2.0"))
+        #expect(world.state("p2") == .init(version: "1.2.0", schema: "1.2.0", running: "1.2.0"))
+    }
+
+    @Test("a journal that cannot be written mid-step: the command is not killed, nothing more runs anywhere, the error names where each host stopped")
+    func journalBroken() async throws {
+        let world = MigratingHosts(["p1": "1.1.0", "p2": "1.1.0"])
+        world.shared.holdMigrate.withLock { $0["p1"] = "migrate" }
+        let sink = RecordingSink()
+        let c = world.coordinator(hosts: ["p1", "p2"], sink: sink, forks: 1)
+        let run = Task { try await c.run(opening: .runStarted(c.setup.header)) }
+        await world.executor.waitForArrivals(at: "migrate", count: 1)
+        sink.fail()
+        world.executor.release("migrate")
+        let error = await #expect(throws: RunJournalError.self) { try await run.value }
+        #expect(world.commands("p1") == ["app version", "set-version 1.2.0", "migrate 1.2.0"])
+        #expect(world.state("p1").schema == "1.2.0")
+        #expect(world.commands("p2").isEmpty)
+        let message = try #require(error?.message)
+        #expect(message.hasPrefix("the journal could not be written (no space left on device): nothing new started"))
+        #expect(message.contains("\n  p1: after step 2 \"migrate\" of 1.1.0 -> 1.2.0\n"), "\(message)")
+        #expect(message.hasSuffix("`fleetup resume run-1`: each goes on from the last step its journal holds"))
+    }
+}
