@@ -69,20 +69,30 @@ public final class JournalWriter: Sendable {
             guard fd >= 0 else { throw StoreError(.io, path: path, "the journal is closed") }
             var before = stat()
             guard fstat(fd, &before) == 0 else { throw Posix.failure("cannot stat the journal", path) }
-            var n = Posix.writeOnce(fd, line)
-            var code = n < 0 ? errno : ENOSPC
-            if n != line.count, JournalReserve.isFull(code), reserve?.free() == true {
-                if n > 0 { _ = ftruncate(fd, before.st_size) }
+            var code = Self.writeLine(fd, line)
+            if code != 0, JournalReserve.isFull(code), reserve?.free() == true {
+                _ = ftruncate(fd, before.st_size)
                 self.degraded.withLock { $0 = Posix.errnoText(code).lowercased() }
-                n = Posix.writeOnce(fd, line)
-                code = n < 0 ? errno : ENOSPC
+                code = Self.writeLine(fd, line)
             }
-            if n != line.count {
-                if n > 0 { _ = ftruncate(fd, before.st_size) }
-                let what = n < 0 ? Posix.errnoText(code) : "short write (\(n) of \(line.count) bytes; the partial line was removed)"
-                throw StoreError(.io, path: path, "cannot append to the journal: \(what)")
+            if code != 0 {
+                _ = ftruncate(fd, before.st_size)
+                throw StoreError(.io, path: path, "cannot append to the journal: \(Posix.errnoText(code)) (the journal holds whole lines only)")
             }
         }
+    }
+
+    /// Writes the whole line (a short write goes on with the rest, to learn why it stopped);
+    /// 0, or the errno of the write that failed.
+    private static func writeLine(_ fd: Int32, _ line: [UInt8]) -> Int32 {
+        var n = Posix.writeOnce(fd, line)
+        var written = max(n, 0)
+        while n > 0 && written < line.count {
+            n = Posix.writeOnce(fd, Array(line[written...]))
+            written += max(n, 0)
+        }
+        if written == line.count { return 0 }
+        return n < 0 ? errno : EIO
     }
 
     /// Why the journal writes into its reserve (its disk was found full), once it does.

@@ -54,3 +54,19 @@ private final class Numbers: Sendable {
         }
     }
 }
+
+@Suite("journal reserve: room kept for the end of a run")
+struct JournalReserveSizeTests {
+    @Test("256 KiB per fork, at least 1 MiB, at most 64 MiB; FLEETUP_JOURNAL_RESERVE wins", arguments: [
+        (1, [:], 1 << 20),                                       // the floor
+        (20, [:], 5 << 20),                                      // the default --forks
+        (1000, [:], 64 << 20),                                   // the ceiling
+        (Int.max, [:], 64 << 20),                                // no overflow
+        (20, ["FLEETUP_JOURNAL_RESERVE": "0"], 0),               // none
+        (20, ["FLEETUP_JOURNAL_RESERVE": "4096"], 4096),
+        (20, ["FLEETUP_JOURNAL_RESERVE": "lots"], 5 << 20),      // not a number: the default
+    ] as [(Int, [String: String], Int)])
+    func size(forks: Int, environment: [String: String], bytes: Int) {
+        #expect(JournalReserve.size(forks: forks, environment: environment) == bytes)
+    }
+}

@@ -15,7 +15,11 @@ struct RunScenario {
     let playbook: String
     /// `-i` in order: the fleet's, the demo's, the overlay.
     let inventories: [String]
-    var stateDir: String { fleet.directory + "/state" }
+    /// The state folder: the fleet's own unless a scenario puts it elsewhere (a small disk).
+    var stateRoot: String?
+    /// Variables for fleetup besides this process's own (FLEETUP_JOURNAL_RESERVE).
+    var environment: [String: String] = [:]
+    var stateDir: String { stateRoot ?? fleet.directory + "/state" }
     var store: RunStore { RunStore(root: stateDir) }
 
     /// An exact edit of a showcase playbook's text: `old` must occur exactly once.
@@ -38,11 +42,18 @@ struct RunScenario {
         /// A step that holds while the host's `control/hold` exists (the test creates and
         /// removes it), after writing its shell's pid to `run/hold.pid`; it passes at once
         /// on a host without the file.
-        static let hold = firstStep("""
+        static let hold = firstStep(holdStep, "hold (test)")
+
+        /// The hold step after the playbook text `text` (which ends with a newline).
+        static func hold(after text: String, _ why: String) -> Edit {
+            Edit(old: text, new: text + holdStep, why: "a step \"hold (test)\" \(why)")
+        }
+
+        static let holdStep = """
               - name: hold (test)
                 run: if [ -e {{ host_root }}/control/hold ]; then echo $$ > {{ host_root }}/run/hold.pid; while [ -e {{ host_root }}/control/hold ]; do sleep 0.05; done; fi
 
-            """, "hold (test)")
+            """
     }
 
     static let mattermostReleases = FakeReleases.mattermostVersions
@@ -112,19 +123,24 @@ struct RunScenario {
         ["run", playbook] + inventories.flatMap { ["-i", $0] } + ["--known-hosts", fleet.knownHosts, "--state-dir", stateDir]
     }
 
+    private var processEnvironment: [String: String]? {
+        environment.isEmpty ? nil : ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
+
     /// `fleetup run …` to its end.
     func run(_ extra: [String] = ["--yes"]) async throws -> LocalProcess.Exit {
-        try await TestFleet.runProgram(try Self.binary, runArguments + extra)
+        try await TestFleet.runProgram(try Self.binary, runArguments + extra, environment: processEnvironment)
     }
 
     /// `fleetup run …` started, not waited for.
     func start(_ extra: [String] = ["--yes"]) throws -> LocalProcess {
-        try LocalProcess(try Self.binary, runArguments + extra)
+        try LocalProcess(try Self.binary, runArguments + extra, environment: processEnvironment)
     }
 
     /// `fleetup resume [args…]` (the connection flags given again, as the journal keeps none).
     func resume(_ args: [String]) async throws -> LocalProcess.Exit {
-        try await TestFleet.runProgram(try Self.binary, ["resume"] + args + ["--known-hosts", fleet.knownHosts, "--state-dir", stateDir])
+        try await TestFleet.runProgram(try Self.binary, ["resume"] + args + ["--known-hosts", fleet.knownHosts, "--state-dir", stateDir],
+                                       environment: processEnvironment)
     }
 
     /// The batches `fleetup plan --json` prints for the same playbook and inventories.

@@ -1,0 +1,179 @@
+import FleetCore
+import FleetSSH
+import FleetStore
+import FleetTestSupport
+import Foundation
+import Testing
+
+/// The ways a real upgrade ends "succeeded" while it is not, or two upgrades touch one
+/// server: each reproduced with the built fleetup on real sshd hosts of the local fleet
+/// (docs/runs.md: "Resume by steps", "Host locks", "A full disk").
+@Suite("safety: resume by steps, one upgrader per host, a full disk")
+struct SafetyScenarioTests {
+    /// Waits until `host` holds in the scenario's hold step, by its pid file and the journal.
+    static func held(_ s: RunScenario, _ host: FleetHost) async throws {
+        let ok = try await eventually(within: .seconds(60)) {
+            guard s.holdingPid(host) != nil else { return false }
+            return try s.entries().has { $0.stepStarted?.host == host.name && $0.stepStarted?.step.name == "hold (test)" }
+        }
+        try #require(ok, "\(host.name) never held")
+    }
+
+    @Test("kill -9 after `git checkout` (the version reads the target), before db:migrate: resume runs the migration, then the rest")
+    func killedBetweenCheckoutAndMigration() async throws {
+        let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 1)], layout: .flow, versions: ["v3.1.1"], startApps: true)
+        try await TestFleet.with(spec) { fleet in
+            let s = try RunScenario.flow(fleet, edits: [.hold(after: "    run: git checkout --quiet {{ to }}\n", "after the checkout")])
+            let staging01 = fleet.hosts[0]
+            try s.hold(staging01)
+            let p = try s.start([])
+            try await Self.held(s, staging01)
+            kill(p.pid, SIGKILL)
+            #expect(try await TestFleet.waitForExit(p).signal == SIGKILL)
+            try s.letGo(staging01)
+            #expect(fleet.flowLog(of: staging01).isEmpty, "nothing migrated before the kill")
+            let cut = try s.entries().count
+
+            let r = try await s.resume([])
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.stderr.contains("staging01: goes on with v3.1.1 -> v3.1.2 at step 3 \"hold (test)\" (it had started: it runs again)"),
+                    "\(r.stderr)")
+            // On resume the host already reported the target: the version alone would have called it upgraded.
+            let resumed = Array(try s.entries()[cut...]).map(\.event)
+            let read = resumed.first { if case .versionRead("staging01", _, _) = $0 { return true }; return false }
+            guard case .versionRead(_, let version, _)? = read else { Issue.record("no version read: \(resumed)"); return }
+            #expect(version == "v3.1.2")
+            #expect(fleet.flowLog(of: staging01) == ["db:migrate v3.1.2", "cache clear v3.1.2"])
+            #expect(fleet.serviceLog(of: staging01) == ["restart flow-sidekiq", "reload flow-web"])
+            let record = try s.record()
+            #expect(record.outcome == .succeeded && record.host("staging01")?.outcome == .upgraded)
+        }
+    }
+
+    @Test("a byte-identical copy at another path is refused by the fleet's lock; a playbook over an overlapping fleet is refused per host, naming the holder")
+    func oneUpgraderPerHost() async throws {
+        let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 2)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
+        try await TestFleet.with(spec) { fleet in
+            let s = try await RunScenario.mattermost(fleet, edits: [.hold])
+            let prod01 = fleet.hosts[1]
+            try s.hold(prod01)
+            let first = try s.start()
+            try await Self.held(s, prod01)
+            let runID = try #require(try s.latestRun()).id.text
+
+            // The same playbook, byte for byte, in another folder (another checkout).
+            let elsewhere = fleet.directory + "/checkout-2"
+            try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: s.playbook, toPath: elsewhere + "/mattermost.yml")
+            let copy = RunScenario(fleet: fleet, playbook: elsewhere + "/mattermost.yml", inventories: s.inventories,
+                                   stateRoot: fleet.directory + "/state-2")
+            let refused = try await copy.run()
+            #expect(refused.status == 3, "\(refused.stderr)")
+            #expect(refused.stderr.contains("the fleet is locked by run \(runID) ("), "\(refused.stderr)")
+
+            // Another playbook over part of the fleet (another key): prod01 is refused by its own lock.
+            let prodOnly = try RunScenario.copy("mattermost", into: fleet, edits: [
+                .noPause("30s"), RunScenario.Edit(old: "hosts: mattermost\nstages: [staging, prod]", new: "hosts: prod\nstages: [prod]", why: "prod hosts only"),
+            ])
+            try FileManager.default.moveItem(atPath: prodOnly, toPath: elsewhere + "/mattermost-prod.yml")
+            let other = RunScenario(fleet: fleet, playbook: elsewhere + "/mattermost-prod.yml", inventories: s.inventories,
+                                    stateRoot: fleet.directory + "/state-3")
+            let r = try await other.run()
+            #expect(r.status == 1, "\(r.stderr)")
+            let record = try other.record()
+            let p1 = try #require(record.host("prod01"))
+            #expect(p1.outcome == .failed)
+            #expect(p1.result?.message?.hasPrefix("the host is locked by run \(runID) (") == true, "\(p1.result?.message ?? "")")
+            #expect(p1.result?.message?.hasSuffix("another run is upgrading it; nothing ran on it") == true)
+            #expect(p1.steps.isEmpty && p1.result?.versionBefore == nil)
+            #expect(fleet.serviceLog(of: prod01).isEmpty, "the second run touched prod01")
+
+            try s.letGo(prod01)
+            let done = try await TestFleet.waitForExit(first)
+            #expect(done.status == 0, "\(done.stderr)")
+            // One upgrade on prod01: one stop, one start.
+            #expect(fleet.serviceLog(of: prod01) == ["stop mattermost", "start mattermost"])
+            #expect(try fleet.installedVersion(of: prod01) == "5.3.0")
+        }
+    }
+
+    /// playbooks/mattermost.yml with a hold step right after `stop` (the app is down while
+    /// it holds), its state folder on `disk`.
+    static func stoppedMidHop(_ fleet: TestFleet, disk: SmallDisk, reserve: Int) async throws -> RunScenario {
+        var s = try await RunScenario.mattermost(fleet, edits: [.hold(after: "    run: systemctl stop {{ service }}\n    become: true\n", "after stop")])
+        s.stateRoot = disk.path + "/state"
+        s.environment = ["FLEETUP_JOURNAL_RESERVE": "\(reserve)"]
+        return s
+    }
+
+    @Test("the state folder's disk fills while prod01's app is stopped: the journal's reserve lets it finish its hop (started, healthy), nothing new starts; resume completes",
+          .enabled(if: SmallDisk.available, "needs root to mount a small tmpfs"))
+    func fullDiskDrains() async throws {
+        let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 3)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
+        try await TestFleet.with(spec) { fleet in
+            try await SmallDisk.with(bytes: 8 << 20) { disk in
+                let s = try await Self.stoppedMidHop(fleet, disk: disk, reserve: 1 << 20)
+                let prod01 = fleet.hosts[1]
+                try s.hold(prod01)
+                let p = try s.start()
+                try await Self.held(s, prod01)
+                #expect(fleet.serviceLog(of: prod01) == ["stop mattermost"])
+                try disk.fill()
+                try s.letGo(prod01)
+                let r = try await TestFleet.waitForExit(p)
+                #expect(r.status == 1, "\(r.stderr)")
+                #expect(r.stderr.contains("stopped: the state folder's disk is full (no space left on device): nothing new starts"), "\(r.stderr)")
+                // prod01 finished its upgrade: started again, on 5.3.0 and healthy.
+                #expect(fleet.serviceLog(of: prod01) == ["stop mattermost", "start mattermost"])
+                let health = try await s.get(prod01, "/api/v4/system/ping")
+                #expect(health.status == 200 && health.body.contains(#""version":"5.3.0""#), "\(health)")
+                // Nothing new started.
+                for h in fleet.hosts[2...] { #expect(fleet.serviceLog(of: h).isEmpty, "\(h.name)") }
+                let record = try s.record()
+                #expect(record.outcome == .interrupted)
+                #expect(record.host("prod01")?.outcome == .upgraded)
+                #expect(record.host("prod02")?.state == .pending && record.host("prod03")?.state == .pending)
+
+                disk.empty()
+                let resumed = try await s.resume([])
+                #expect(resumed.status == 0, "\(resumed.stderr)")
+                for h in fleet.hosts { #expect(try fleet.installedVersion(of: h) == "5.3.0", "\(h.name)") }
+                #expect(try s.record().outcome == .succeeded)
+            }
+        }
+    }
+
+    @Test("no reserve and a full disk: the step in flight ends on its own, nothing more runs anywhere, the error names where prod01 stopped; resume goes on from there",
+          .enabled(if: SmallDisk.available, "needs root to mount a small tmpfs"))
+    func fullDiskWithoutReserve() async throws {
+        let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 2)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
+        try await TestFleet.with(spec) { fleet in
+            try await SmallDisk.with(bytes: 4 << 20) { disk in
+                let s = try await Self.stoppedMidHop(fleet, disk: disk, reserve: 0)
+                let prod01 = fleet.hosts[1]
+                try s.hold(prod01)
+                let p = try s.start()
+                try await Self.held(s, prod01)
+                let holding = try #require(s.holdingPid(prod01))
+                try disk.fill()
+                try s.letGo(prod01)
+                let r = try await TestFleet.waitForExit(p)
+                #expect(r.status == 1, "\(r.stderr)")
+                #expect(r.stderr.contains("the journal could not be written (") && r.stderr.contains("cannot append to the journal: No space left on device (the journal holds whole lines only)): nothing new started"), "\(r.stderr)")
+                #expect(r.stderr.contains("\nfleetup:   prod01: after step 2 \"hold (test)\" of 5.2.0 -> 5.3.0\n"), "\(r.stderr)")
+                // The held step ended by itself (not killed), and nothing ran after it.
+                #expect(!LocalProcesses.isRunning(holding))
+                #expect(fleet.serviceLog(of: prod01) == ["stop mattermost"])
+                #expect(fleet.serviceLog(of: fleet.hosts[2]).isEmpty)
+
+                disk.empty()
+                let resumed = try await s.resume([])
+                #expect(resumed.status == 0, "\(resumed.stderr)")
+                #expect(resumed.stderr.contains("prod01: goes on with 5.2.0 -> 5.3.0 at step 2 \"hold (test)\" (it had started: it runs again)"),
+                        "\(resumed.stderr)")
+                #expect(fleet.serviceLog(of: prod01) == ["stop mattermost", "start mattermost"])
+                for h in fleet.hosts { #expect(try fleet.installedVersion(of: h) == "5.3.0", "\(h.name)") }
+            }
+        }
+    }
+}
