@@ -11,10 +11,11 @@ struct LockCommand: AsyncParsableCommand {
         commandName: "lock",
         abstract: "Show who holds a fleet's lock, or force-release it.",
         discussion: """
-            A fleet (a playbook with its inventories) is upgraded by one run at a time: `fleetup run` \
+            A fleet (the hosts of a playbook's plan) is upgraded by one run at a time: `fleetup run` \
             holds the fleet's lock on this machine (in the state folder) and on the lock host (the \
             inventory's fleetup_lock_host, else the first host of the playbook's plan), so two \
-            operators on two machines exclude each other. See docs/runs.md.
+            operators on two machines exclude each other; and each host's own lock while it works \
+            on that host, so two runs never upgrade one host at once. See docs/runs.md.
             """,
         subcommands: [Status.self, Release.self])
 
@@ -33,14 +34,23 @@ struct LockCommand: AsyncParsableCommand {
             }
         }
 
-        /// The fleet's lock, with an SSH executor for the lock host (shut it down after).
+        /// The fleet's lock, with an SSH executor for the lock host and every host of the
+        /// plan (their host locks); shut it down after.
         func lock() throws -> (FleetLockTarget, FleetLock, SSHExecutor?) {
             let target = try FleetLockTarget.resolve(playbook: playbook, inventories: inventory.inventories)
             var executor: SSHExecutor?
-            if let host = target.lockHost {
-                executor = try SSHExecutor(connection.sshConfiguration(for: [host], inventory: inventory.inventories.joined(separator: ", ")))
+            var hosts = target.hosts
+            if let host = target.lockHost, !hosts.contains(where: { $0.name == host.name }) { hosts.append(host) }
+            if !hosts.isEmpty {
+                executor = try SSHExecutor(connection.sshConfiguration(for: hosts, inventory: inventory.inventories.joined(separator: ", ")))
             }
             return (target, target.lock(store: store.store, executor: executor), executor)
+        }
+
+        /// Every host lock of the fleet's hosts, asked (or force-released).
+        func hostLocks(_ target: FleetLockTarget, executor: SSHExecutor?, release: Bool) async -> HostLockSurvey {
+            guard let executor else { return HostLockSurvey() }
+            return await HostLockSurvey.take(target.hosts, executor: executor, forks: connection.forks, release: release)
         }
     }
 
@@ -55,6 +65,7 @@ struct LockCommand: AsyncParsableCommand {
         func run() async throws {
             let (fleet, lock, executor) = try target.lock()
             let status = await lock.status()
+            let hostLocks = await target.hostLocks(fleet, executor: executor, release: false)
             await executor?.shutdown()
             var lines = ["fleet \(fleet.key.label) (key \(fleet.key.hex))",
                          "  local \(lock.local.path): \(status.local)"]
@@ -63,9 +74,10 @@ struct LockCommand: AsyncParsableCommand {
             } else {
                 lines.append("  lock host: none (the plan has no hosts)")
             }
+            lines += hostLocks.lines(released: false)
             FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
-            if status.isFree { return }
-            let held = !status.local.isFree || !(status.remote?.isFree ?? true)
+            if status.isFree && hostLocks.held.isEmpty && hostLocks.unanswered.isEmpty { return }
+            let held = !status.local.isFree || !(status.remote?.isFree ?? true) || !hostLocks.held.isEmpty
             throw ExitCode(held ? 1 : 3)
         }
     }
@@ -97,9 +109,10 @@ struct LockCommand: AsyncParsableCommand {
                     """)
             }
             let (fleet, lock, executor) = try target.lock()
+            let hostLocks = await target.hostLocks(fleet, executor: executor, release: true)
             let released: FleetLock.ForceRelease
             do {
-                released = try await lock.forceRelease()
+                released = try await lock.forceRelease(also: hostLocks.record)
                 await executor?.shutdown()
             } catch {
                 await executor?.shutdown()
@@ -111,9 +124,10 @@ struct LockCommand: AsyncParsableCommand {
                 lines.append("  lock host \(remote.host.name): " + (released.remoteError.map { "not reached, its lock may still be held: \($0)" }
                                                                    ?? "was \(released.remote ?? .free)"))
             }
+            lines += hostLocks.lines(released: true)
             lines.append("recorded in \(lock.releasedLog)")
             FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
-            if released.remoteError != nil { throw ExitCode(3) }
+            if released.remoteError != nil || !hostLocks.unanswered.isEmpty { throw ExitCode(3) }
         }
     }
 }

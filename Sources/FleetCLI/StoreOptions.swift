@@ -20,6 +20,8 @@ struct FleetLockTarget {
     var key: FleetKey
     /// The host that keeps the remote lock (`LockHost.choose`); nil when the plan has no hosts.
     var lockHost: FleetCore.Host?
+    /// Every host of the plan (the whole inventory's): each has its own host lock.
+    var hosts: [FleetCore.Host] = []
 
     /// The key from the hosts of the plan of the WHOLE inventory; the lock host from that plan
     /// (never narrowed by `--limit`, so that runs of one fleet with different limits pick
@@ -40,7 +42,7 @@ struct FleetLockTarget {
             throw ConfigError(file: inventories.joined(separator: ", "), "\(error)")
         }
         return FleetLockTarget(key: FleetKey(hosts: planned, label: FleetKey.label(playbook: path, inventories: inventories)),
-                               lockHost: lockHost)
+                               lockHost: lockHost, hosts: planned)
     }
 
     /// The fleet's lock in `store`, remote part through `executor` when there is a lock host.

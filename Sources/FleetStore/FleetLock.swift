@@ -93,9 +93,9 @@ public struct FleetLock: Sendable {
 
     /// Removes the local and the remote lock whoever holds them, and appends a line to
     /// `released.log`: when, who (`by`, default user@machine and pid), the fleet and what each
-    /// lock held. A lock host that cannot be reached does not stop the local release; it is
+    /// lock held (`also`: what else was released, the host locks). A lock host that cannot be reached does not stop the local release; it is
     /// in the result and the record.
-    public func forceRelease(by who: String? = nil, now: Date = Date()) async throws -> ForceRelease {
+    public func forceRelease(by who: String? = nil, now: Date = Date(), also: String? = nil) async throws -> ForceRelease {
         let previousLocal = try local.forceRelease()
         var previousRemote: LockState?
         var remoteError: LockError?
@@ -109,6 +109,7 @@ public struct FleetLock: Sendable {
         if let remote {
             line += "; lock host \(remote.host.name) " + (remoteError.map { "not reached (\($0))" } ?? "\(previousRemote ?? .free)")
         }
+        if let also { line += "; " + also }
         try Posix.makeFolders(store.locksFolder)
         try Posix.appendLine(line, to: releasedLog)
         return ForceRelease(local: previousLocal, remote: previousRemote, remoteError: remoteError, record: line)

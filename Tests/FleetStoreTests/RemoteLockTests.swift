@@ -125,6 +125,26 @@ struct RemoteLockScriptTests {
         }
     }
 
+    @Test("a host's own lock: its run takes it over from an earlier part on another machine (a resume); another run's is refused")
+    func hostLockSameRun() async throws {
+        try await withFolder { home async throws in
+            let place = RemoteLockPlace.host()
+            let lock = RemoteLock(host: lockHost, place: place, executor: LocalShellExecutor(home: home))
+            let earlier = owner("20261202-031501-3f2a", machine: "ops-elsewhere", pid: 4242)
+            try await lock.acquire(earlier)
+            #expect(FileManager.default.fileExists(atPath: home + "/.local/state/fleetup/host.lock/owner.json"))
+            let resumed = owner("20261202-031501-3f2a")
+            #expect(try await lock.acquire(resumed, sameRun: true)
+                    == "took over the stale lock on lockhost of \(earlier): an earlier part of this run")
+            #expect(try await lock.holder() == .held(resumed))
+            // Without sameRun (a fleet's lock), or for another run, it stays held.
+            #expect(await thrown(LockError.self) { try await lock.acquire(owner("20261202-040000-0001"), sameRun: true) } == .held(resumed))
+            // The folder an inventory names instead (`fleetup_host_lock_dir`), under HOME or absolute.
+            #expect(RemoteLockPlace.host(folder: "~/locks/x y").folder == #""$HOME"/'locks/x y'"#)
+            #expect(RemoteLockPlace.host(folder: "/var/lib/fleetup").folder == "/var/lib/fleetup")
+        }
+    }
+
     @Test("a quote in a value reaches the file intact and runs nothing")
     func quotingEndToEnd() async throws {
         try await withFolder { home async throws in

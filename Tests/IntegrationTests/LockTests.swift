@@ -123,6 +123,8 @@ struct LockTests {
             let lock = FleetLock(store: RunStore(root: state), key: key, remote: RemoteLock(host: fleet.inventoryHosts[0], key: key, executor: executor))
             let holder = Self.owner("20261202-031501-3f2a", key)
             _ = try await lock.acquire(holder)
+            // ...and the host lock of host02, which it is upgrading.
+            #expect(await HostLocks(owner: holder, executor: executor).acquire(fleet.inventoryHosts[1]) == .acquired(note: nil))
             await executor.shutdown()
 
             let held = try await fleetup(["status"])
@@ -131,6 +133,7 @@ struct LockTests {
                 fleet \(key.label) (key \(key.hex))
                   local \(state)/locks/\(key.hex).json: held by \(holder)
                   lock host host01:~/.local/state/fleetup/locks/\(key.hex)/owner.json: held by \(holder)
+                  host lock host02: held by \(holder)
 
                 """)
 
@@ -141,11 +144,13 @@ struct LockTests {
 
             let forced = try await fleetup(["release", "--force"])
             #expect(forced.status == 0, "stderr: \(forced.stderr)")
-            #expect(forced.stdout.contains("  local: was held by \(holder)\n  lock host host01: was held by \(holder)\n"))
-            #expect(try String(contentsOfFile: state + "/locks/released.log", encoding: .utf8).contains("held by \(holder)"))
+            #expect(forced.stdout.contains("  local: was held by \(holder)\n  lock host host01: was held by \(holder)\n  host lock host02: was held by \(holder)\n"))
+            #expect(try String(contentsOfFile: state + "/locks/released.log", encoding: .utf8).hasSuffix("; host locks: host02 held by \(holder)\n"))
+            #expect(!FileManager.default.fileExists(atPath: fleet.hosts[1].root + "/home/.local/state/fleetup/host.lock/owner.json"))
 
             let free = try await fleetup(["status"])
             #expect(free.status == 0, "stderr: \(free.stderr)")
+            #expect(free.stdout.hasSuffix("\n  host locks: none held (2 hosts)\n"))
             #expect(free.stdout.components(separatedBy: ": free\n").count == 3)
 
             // A lock host that cannot be asked is neither free nor held: exit 3, saying why.
