@@ -130,8 +130,7 @@ struct ResumeCommand: AsyncParsableCommand {
         let preview = ResumePreview.lines(record, work: work, playbook: checked.playbook, hosts: byName, target: checked.target,
                                           overrides: checked.overrides)
         if planOnly {
-            let head = "resume \(h.id): \(h.playbook) -> \(h.target), \(h.hosts.count) hosts\n"
-            FileHandle.standardOutput.write(Data((head + preview.map { "  \($0)\n" }.joined()).utf8))
+            FileHandle.standardOutput.write(Data((ResumePreview.header(record) + "\n" + preview.map { "  \($0)\n" }.joined()).utf8))
             return
         }
         FileHandle.standardError.write(Data(("resume \(h.id):\n" + preview.map { "  \($0)\n" }.joined()).utf8))

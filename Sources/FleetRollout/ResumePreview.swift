@@ -3,6 +3,12 @@ import FleetCore
 /// What a resume will do with each host, in words (`fleetup resume --plan`, and the lines a
 /// resume prints before it starts): which step runs again, and why.
 public enum ResumePreview {
+    /// `resume 20261207-031501-3f2a: flow -> v3.1.2, 6 hosts`
+    public static func header(_ record: RunRecord) -> String {
+        let h = record.header
+        return "resume \(h.id): \(h.playbook) -> \(h.target), \(h.hosts.count) hosts"
+    }
+
     /// One line per host that is not done, in plan order: `prod03: goes on with 5.2.0 ->
     /// 5.3.0 at step 7 "start" (it had started: it runs again; no_return)`.
     public static func lines(_ record: RunRecord, work: [String: RolloutMachine.Work], playbook: Playbook,
