@@ -13,7 +13,8 @@ public enum HostOutcome: String, Sendable, Hashable, Codable, CaseIterable {
     case skippedAfterHalt = "skipped-after-halt"
     /// Could not be reached or logged into.
     case unreachable
-    /// Its commands were ended by a second Ctrl-C; re-checked on resume.
+    /// Stopped before its end: its commands ended by a second Ctrl-C, or a run that stopped
+    /// for a full disk; resume goes on from its last step.
     case interrupted
 
     /// Failed, rolled back and unreachable hosts count against the failure policy (§5.2).
