@@ -49,14 +49,21 @@ struct SafetyTests {
         #expect(locks.held.withLock { $0 } == ["p2": holder])
     }
 
-    @Test("the journal writes into its reserve mid-step: the step finishes, the host finishes that hop and stops, nothing new starts; resume completes")
-    func journalReserve() async throws {
-        let world = MigratingHosts(["p1": "1.0.0", "p2": "1.1.0"])
+    /// p1 (and p2, one at a time) upgrading, p1 held in its migration: the run, its sink
+    /// and coordinator, once it holds.
+    static func heldInMigration(_ world: MigratingHosts) async -> (Task<RunOutcome, any Error>, RecordingSink) {
         world.shared.holdMigrate.withLock { $0["p1"] = "migrate" }
         let sink = RecordingSink()
         let c = world.coordinator(hosts: ["p1", "p2"], sink: sink, forks: 1)
         let run = Task { try await c.run(opening: .runStarted(c.setup.header)) }
         await world.executor.waitForArrivals(at: "migrate", count: 1)
+        return (run, sink)
+    }
+
+    @Test("the journal writes into its reserve mid-step: the step finishes, the host finishes that hop and stops, nothing new starts; resume completes")
+    func journalReserve() async throws {
+        let world = MigratingHosts(["p1": "1.0.0", "p2": "1.1.0"])
+        let (run, sink) = await Self.heldInMigration(world)
         sink.degrade("no space left on device")
         world.executor.release("migrate")
         #expect(try await run.value == .interrupted)
@@ -82,11 +89,7 @@ struct SafetyTests {
     @Test("a journal that cannot be written mid-step: the command is not killed, nothing more runs anywhere, the error names where each host stopped")
     func journalBroken() async throws {
         let world = MigratingHosts(["p1": "1.1.0", "p2": "1.1.0"])
-        world.shared.holdMigrate.withLock { $0["p1"] = "migrate" }
-        let sink = RecordingSink()
-        let c = world.coordinator(hosts: ["p1", "p2"], sink: sink, forks: 1)
-        let run = Task { try await c.run(opening: .runStarted(c.setup.header)) }
-        await world.executor.waitForArrivals(at: "migrate", count: 1)
+        let (run, sink) = await Self.heldInMigration(world)
         sink.fail()
         world.executor.release("migrate")
         let error = await #expect(throws: RunJournalError.self) { try await run.value }

@@ -97,83 +97,78 @@ struct SafetyScenarioTests {
         }
     }
 
-    /// playbooks/mattermost.yml with a hold step right after `stop` (the app is down while
-    /// it holds), its state folder on `disk`.
-    static func stoppedMidHop(_ fleet: TestFleet, disk: SmallDisk, reserve: Int) async throws -> RunScenario {
-        var s = try await RunScenario.mattermost(fleet, edits: [.hold(after: "    run: systemctl stop {{ service }}\n    become: true\n", "after stop")])
-        s.stateRoot = disk.path + "/state"
-        s.environment = ["FLEETUP_JOURNAL_RESERVE": "\(reserve)"]
-        return s
-    }
-
-    @Test("the state folder's disk fills while prod01's app is stopped: the journal's reserve lets it finish its hop (started, healthy), nothing new starts; resume completes",
-          .enabled(if: SmallDisk.available, "needs root to mount a small tmpfs"))
-    func fullDiskDrains() async throws {
-        let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 3)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
+    /// Mattermost hosts on 5.2.0 (staging01, then `prod` of them) with a hold step right
+    /// after `stop`, the state folder on a small disk: `body` gets the scenario, the disk,
+    /// prod01 and the run, once prod01's app is stopped and holding.
+    static func stoppedMidHop(prod: Int, disk bytes: Int, reserve: Int,
+                              _ body: @escaping (TestFleet, RunScenario, SmallDisk, FleetHost, LocalProcess) async throws -> Void) async throws {
+        let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", prod)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
         try await TestFleet.with(spec) { fleet in
-            try await SmallDisk.with(bytes: 8 << 20) { disk in
-                let s = try await Self.stoppedMidHop(fleet, disk: disk, reserve: 1 << 20)
+            try await SmallDisk.with(bytes: bytes) { disk in
+                var s = try await RunScenario.mattermost(fleet, edits: [.hold(after: "    run: systemctl stop {{ service }}\n    become: true\n", "after stop")])
+                s.stateRoot = disk.path + "/state"
+                s.environment = ["FLEETUP_JOURNAL_RESERVE": "\(reserve)"]
                 let prod01 = fleet.hosts[1]
                 try s.hold(prod01)
                 let p = try s.start()
                 try await Self.held(s, prod01)
                 #expect(fleet.serviceLog(of: prod01) == ["stop mattermost"])
-                try disk.fill()
-                try s.letGo(prod01)
-                let r = try await TestFleet.waitForExit(p)
-                #expect(r.status == 1, "\(r.stderr)")
-                #expect(r.stderr.contains("stopped: the state folder's disk is full (no space left on device): nothing new starts"), "\(r.stderr)")
-                // prod01 finished its upgrade: started again, on 5.3.0 and healthy.
-                #expect(fleet.serviceLog(of: prod01) == ["stop mattermost", "start mattermost"])
-                let health = try await s.get(prod01, "/api/v4/system/ping")
-                #expect(health.status == 200 && health.body.contains(#""version":"5.3.0""#), "\(health)")
-                // Nothing new started.
-                for h in fleet.hosts[2...] { #expect(fleet.serviceLog(of: h).isEmpty, "\(h.name)") }
-                let record = try s.record()
-                #expect(record.outcome == .interrupted)
-                #expect(record.host("prod01")?.outcome == .upgraded)
-                #expect(record.host("prod02")?.state == .pending && record.host("prod03")?.state == .pending)
-
-                disk.empty()
-                let resumed = try await s.resume([])
-                #expect(resumed.status == 0, "\(resumed.stderr)")
-                for h in fleet.hosts { #expect(try fleet.installedVersion(of: h) == "5.3.0", "\(h.name)") }
-                #expect(try s.record().outcome == .succeeded)
+                try await body(fleet, s, disk, prod01, p)
             }
+        }
+    }
+
+    @Test("the state folder's disk fills while prod01's app is stopped: the journal's reserve lets it finish its hop (started, healthy), nothing new starts; resume completes",
+          .enabled(if: SmallDisk.available, "needs root to mount a small tmpfs"))
+    func fullDiskDrains() async throws {
+        try await Self.stoppedMidHop(prod: 3, disk: 8 << 20, reserve: 1 << 20) { fleet, s, disk, prod01, p in
+            try disk.fill()
+            try s.letGo(prod01)
+            let r = try await TestFleet.waitForExit(p)
+            #expect(r.status == 1, "\(r.stderr)")
+            #expect(r.stderr.contains("stopped: the state folder's disk is full (no space left on device): nothing new starts"), "\(r.stderr)")
+            // prod01 finished its upgrade: started again, on 5.3.0 and healthy.
+            #expect(fleet.serviceLog(of: prod01) == ["stop mattermost", "start mattermost"])
+            let health = try await s.get(prod01, "/api/v4/system/ping")
+            #expect(health.status == 200 && health.body.contains(#""version":"5.3.0""#), "\(health)")
+            // Nothing new started.
+            for h in fleet.hosts[2...] { #expect(fleet.serviceLog(of: h).isEmpty, "\(h.name)") }
+            let record = try s.record()
+            #expect(record.outcome == .interrupted)
+            #expect(record.host("prod01")?.outcome == .upgraded)
+            #expect(record.host("prod02")?.state == .pending && record.host("prod03")?.state == .pending)
+
+            disk.empty()
+            let resumed = try await s.resume([])
+            #expect(resumed.status == 0, "\(resumed.stderr)")
+            for h in fleet.hosts { #expect(try fleet.installedVersion(of: h) == "5.3.0", "\(h.name)") }
+            #expect(try s.record().outcome == .succeeded)
         }
     }
 
     @Test("no reserve and a full disk: the step in flight ends on its own, nothing more runs anywhere, the error names where prod01 stopped; resume goes on from there",
           .enabled(if: SmallDisk.available, "needs root to mount a small tmpfs"))
     func fullDiskWithoutReserve() async throws {
-        let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 2)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
-        try await TestFleet.with(spec) { fleet in
-            try await SmallDisk.with(bytes: 4 << 20) { disk in
-                let s = try await Self.stoppedMidHop(fleet, disk: disk, reserve: 0)
-                let prod01 = fleet.hosts[1]
-                try s.hold(prod01)
-                let p = try s.start()
-                try await Self.held(s, prod01)
-                let holding = try #require(s.holdingPid(prod01))
-                try disk.fill()
-                try s.letGo(prod01)
-                let r = try await TestFleet.waitForExit(p)
-                #expect(r.status == 1, "\(r.stderr)")
-                #expect(r.stderr.contains("the journal could not be written (") && r.stderr.contains("cannot append to the journal: No space left on device (the journal holds whole lines only)): nothing new started"), "\(r.stderr)")
-                #expect(r.stderr.contains("\nfleetup:   prod01: after step 2 \"hold (test)\" of 5.2.0 -> 5.3.0\n"), "\(r.stderr)")
-                // The held step ended by itself (not killed), and nothing ran after it.
-                #expect(!LocalProcesses.isRunning(holding))
-                #expect(fleet.serviceLog(of: prod01) == ["stop mattermost"])
-                #expect(fleet.serviceLog(of: fleet.hosts[2]).isEmpty)
+        try await Self.stoppedMidHop(prod: 2, disk: 4 << 20, reserve: 0) { fleet, s, disk, prod01, p in
+            let holding = try #require(s.holdingPid(prod01))
+            try disk.fill()
+            try s.letGo(prod01)
+            let r = try await TestFleet.waitForExit(p)
+            #expect(r.status == 1, "\(r.stderr)")
+            #expect(r.stderr.contains("the journal could not be written (") && r.stderr.contains("cannot append to the journal: No space left on device (the journal holds whole lines only)): nothing new started"), "\(r.stderr)")
+            #expect(r.stderr.contains("\nfleetup:   prod01: after step 2 \"hold (test)\" of 5.2.0 -> 5.3.0\n"), "\(r.stderr)")
+            // The held step ended by itself (not killed), and nothing ran after it.
+            #expect(!LocalProcesses.isRunning(holding))
+            #expect(fleet.serviceLog(of: prod01) == ["stop mattermost"])
+            #expect(fleet.serviceLog(of: fleet.hosts[2]).isEmpty)
 
-                disk.empty()
-                let resumed = try await s.resume([])
-                #expect(resumed.status == 0, "\(resumed.stderr)")
-                #expect(resumed.stderr.contains("prod01: goes on with 5.2.0 -> 5.3.0 at step 2 \"hold (test)\" (it had started: it runs again)"),
-                        "\(resumed.stderr)")
-                #expect(fleet.serviceLog(of: prod01) == ["stop mattermost", "start mattermost"])
-                for h in fleet.hosts { #expect(try fleet.installedVersion(of: h) == "5.3.0", "\(h.name)") }
-            }
+            disk.empty()
+            let resumed = try await s.resume([])
+            #expect(resumed.status == 0, "\(resumed.stderr)")
+            #expect(resumed.stderr.contains("prod01: goes on with 5.2.0 -> 5.3.0 at step 2 \"hold (test)\" (it had started: it runs again)"),
+                    "\(resumed.stderr)")
+            #expect(fleet.serviceLog(of: prod01) == ["stop mattermost", "start mattermost"])
+            for h in fleet.hosts { #expect(try fleet.installedVersion(of: h) == "5.3.0", "\(h.name)") }
         }
     }
 }
