@@ -20,8 +20,10 @@ public enum ResumePreview {
             switch work[h.host] ?? .run {
             case .none:
                 if h.outcome?.isSuccess == true { done += 1; continue }
-                what = "\(h.outcome?.rawValue ?? "pending"): left as it is (--retry-failed "
-                    + (h.position.isClean ? "starts it afresh" : "goes on with \(h.position.describe())") + ")"
+                let retry = h.position.isClean || h.outcome == .rolledBack ? "starts afresh"
+                    : describe(h.position, host: hosts[h.host], stage: h.stage, batch: h.batch, playbook: playbook,
+                               target: target, overrides: overrides)
+                what = "\(h.outcome?.rawValue ?? "pending"): left as it is (--retry-failed: \(retry))"
             case .run:
                 what = "starts afresh from the version it reports" + (h.outcome == nil && h.state == .pending ? " (not started yet)" : "")
             case .resume(.fresh), .resume(.replan):

@@ -50,6 +50,32 @@ struct SafetyScenarioTests {
         }
     }
 
+    @Test("on the target and unhealthy past its point of no return: once fixed, --retry-failed checks its health again and the run goes on; no step runs twice")
+    func retryUnhealthyOnTarget() async throws {
+        let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 2)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
+        try await TestFleet.with(spec) { fleet in
+            let s = try await RunScenario.mattermost(fleet)
+            let prod01 = fleet.hosts[1]
+            try fleet.setControl("fail-health", on: prod01, onlyAt: "5.3.0")
+            let r = try await s.run()
+            #expect(r.status == 1, "\(r.stderr)")
+            #expect(try s.record().host("prod01")?.outcome == .failed)
+            #expect(try fleet.installedVersion(of: prod01) == "5.3.0")
+
+            let plain = try await s.resume([])
+            #expect(plain.status == 1 && plain.stderr.contains("prod01: failed: left as it is (--retry-failed: goes on with 5.2.0 -> 5.3.0 at its health check (every step ran))"),
+                    "\(plain.stderr)")
+            try fleet.setControl("fail-health", on: prod01, false)
+            let retried = try await s.resume(["--retry-failed"])
+            #expect(retried.status == 0, "\(retried.stderr)")
+            #expect(retried.stderr.contains("prod01: goes on with 5.2.0 -> 5.3.0 at its health check (every step ran)"), "\(retried.stderr)")
+            #expect(fleet.serviceLog(of: prod01) == ["stop mattermost", "start mattermost"])
+            let record = try s.record()
+            #expect(record.outcome == .succeeded)
+            #expect(record.host("prod01")?.outcome == .upgraded && record.host("prod02")?.outcome == .upgraded)
+        }
+    }
+
     @Test("a byte-identical copy at another path is refused by the fleet's lock; a playbook over an overlapping fleet is refused per host, naming the holder")
     func oneUpgraderPerHost() async throws {
         let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 2)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
