@@ -265,6 +265,9 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
             return await gateKeeper.approve(stage: stage, next: next)
         case .soak(let d):
             do { try await clock.sleep(for: d) } catch { return (.notApproved, "interrupted during the soak") }
+            if setup.playbook.health.isEmpty {
+                return (.soaked, "waited \(DurationText.format(d)) after \(stage); the playbook has no health probes to check again")
+            }
             let names = setup.header.stages.first { $0.name == stage }?.batches.flatMap { $0 } ?? []
             let outcomes = state.withLock { $0.outcomes }
             let hosts = names.filter { outcomes[$0]?.isSuccess == true }.compactMap { setup.hosts[$0] }

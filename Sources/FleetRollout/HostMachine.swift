@@ -241,7 +241,7 @@ public struct HostMachine: Sendable {
             attempt = 1
             noReturnPassed = pastNoReturn
             stage = .inHop
-            return [run(planned[h].steps[next], phase: .upgrade)]
+            return [runStep()]
         case .health(let h):
             hop = h
             let hp = planned[h]
@@ -264,7 +264,17 @@ public struct HostMachine: Sendable {
         stage = .inHop
         step = 0
         attempt = 1
-        return [.hopStarted(from: h.from, to: h.to), run(h.steps[0], phase: .upgrade)]
+        return [.hopStarted(from: h.from, to: h.to), runStep()]
+    }
+
+    /// Runs step `step` of the hop. A `no_return` step passes the point of no return as it
+    /// STARTS: cut off or failed halfway, it may have done its irreversible part (a
+    /// migration that applied some changes, a new release that migrated as it started), so
+    /// nothing is rolled back from then on (docs/design.md §5.6).
+    private mutating func runStep() -> Action {
+        let s = hops[hop].steps[step]
+        if s.noReturn && noReturnPassed == nil { noReturnPassed = s }
+        return run(s, phase: .upgrade)
     }
 
     private func run(_ s: PlannedStep, phase: StepPhase) -> Action {
@@ -285,14 +295,13 @@ public struct HostMachine: Sendable {
         guard record.succeeded else {
             if attempt <= s.retries {
                 attempt += 1
-                return [run(s, phase: .upgrade)]
+                return [runStep()]
             }
             return failed("step \"\(s.name)\" of \(h.from) -> \(h.to) \(record.outcomeText)")
         }
-        if s.noReturn && noReturnPassed == nil { noReturnPassed = s }
         step += 1
         attempt = 1
-        if step < h.steps.count { return [run(h.steps[step], phase: .upgrade)] }
+        if step < h.steps.count { return [runStep()] }
         stage = .checkingHealth
         return [.checkHealth(context: "after \(h.from) -> \(h.to)")]
     }

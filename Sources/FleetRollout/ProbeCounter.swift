@@ -8,8 +8,9 @@ import FleetCore
 /// after `successThreshold` consecutive passes, unhealthy after `failureThreshold`
 /// consecutive failures, and unhealthy when the deadline (counted from the first attempt's
 /// start) would pass before the next attempt could start. Worked example, period 2s,
-/// failure_threshold 3, deadline 60s: fail at 0s, 2s, 4s → unhealthy at 4s; fail, pass,
-/// fail, fail, fail → unhealthy on the fifth attempt (the pass reset the count).
+/// failure_threshold 3, deadline 60s: fail at 0s, 2s, 4s → unhealthy at 4s; with
+/// success_threshold 2, fail, pass, fail, fail, fail → unhealthy on the fifth attempt (the
+/// pass reset the failure count without making it healthy).
 public struct ProbeCounter: Sendable, Hashable {
     public enum Verdict: Sendable, Hashable {
         case healthy(String)

@@ -359,6 +359,20 @@ struct CoordinatorTests {
         #expect(world.commands("p1").isEmpty)
     }
 
+    @Test("soak with no health probes: it waits, then passes (nothing to check again), and prod starts")
+    func soakWithoutProbes() async throws {
+        let world = World([("s1", "1.1.0"), ("p1", "1.1.0")])
+        let sink = RecordingSink()
+        let clock = ManualClock()
+        var pb = Fixture.playbook(gate: .soak(.seconds(60)))
+        pb.health = []
+        let c = Fixture.coordinator(pb, Fixture.hosts(staging: 1, prod: 1), world: world, clock: clock, sink: sink)
+        #expect(try await drive(clock, while: Task { try await c.run(opening: Fixture.header(c)) }) == .succeeded)
+        let record = try RunRecord(entries: sink.entries)
+        #expect(record.gates["staging"] == .soaked)
+        #expect(world.running("p1") == "1.2.0")
+    }
+
     @Test("secrets never reach the journal: not in commands, not in output that echoes them")
     func secrets() async throws {
         let world = World([("p1", "1.1.0")])

@@ -11,17 +11,17 @@ struct HealthCountingTests {
                     failureThreshold: failure, deadline: deadline)
     }
 
-    @Test("the worked example: fail at 0s, 2s, 4s is unhealthy at the third; a pass resets the count")
+    @Test("the worked example: fail at 0s, 2s, 4s is unhealthy at the third; a pass (of 2 needed) resets the count")
     func workedExample() {
         var c = ProbeCounter(timing())
         #expect(c.record(startedAt: .zero, endedAt: .milliseconds(5), passed: false, detail: "503") == .next(at: .seconds(2)))
         #expect(c.record(startedAt: .seconds(2), endedAt: .seconds(2), passed: false, detail: "503") == .next(at: .seconds(4)))
         #expect(c.record(startedAt: .seconds(4), endedAt: .seconds(4), passed: false, detail: "503") == .unhealthy("3 consecutive failures"))
 
-        var r = ProbeCounter(timing())
+        var r = ProbeCounter(timing(success: 2))
         for (i, pass) in [false, true, false, false].enumerated() {
             let at = Duration.seconds(2 * i)
-            if case .unhealthy = r.record(startedAt: at, endedAt: at, passed: pass, detail: "") { Issue.record("unhealthy too early at \(i)") }
+            #expect(r.record(startedAt: at, endedAt: at, passed: pass, detail: "") == .next(at: at + .seconds(2)), "attempt \(i + 1)")
         }
         #expect(r.record(startedAt: .seconds(8), endedAt: .seconds(8), passed: false, detail: "") == .unhealthy("3 consecutive failures"))
         #expect(r.attempts.count == 5)

@@ -20,7 +20,8 @@ final class MigratingHosts: Sendable {
         let hosts: Mutex<[String: HostState]>
         /// host → the gate its next `migrate` waits at.
         let holdMigrate = Mutex<[String: String]>([:])
-        /// Hosts whose `migrate` fails from now on / whose health fails.
+        /// Hosts whose `set-version` / `migrate` fails from now on / whose health fails.
+        let checkoutFails = Mutex<Set<String>>([])
         let migrateFails = Mutex<Set<String>>([])
         let sick = Mutex<Set<String>>([])
         init(_ hosts: [String: HostState]) { self.hosts = Mutex(hosts) }
@@ -39,6 +40,7 @@ final class MigratingHosts: Sendable {
             case "app":
                 return .result(CommandResult(exitStatus: 0, stdout: CapturedOutput("Version: \(w.hosts.withLock { $0[host]!.version })\n")))
             case "set-version":
+                if w.checkoutFails.withLock({ $0.contains(host) }) { return .result(CommandResult(exitStatus: 128)) }
                 w.hosts.withLock { $0[host]!.version = words[1] }
                 return ok
             case "migrate":
@@ -187,14 +189,35 @@ struct ResumeTests {
         }
     }
 
-    @Test("killed before the migration started, and it fails on resume: still before the point of no return, so the rollback runs")
-    func rollbackWhenNotPastNoReturn() async throws {
+    @Test("a no_return step passes the point of no return as it starts: failing, live or on resume, nothing is rolled back")
+    func noReturnStarted() async throws {
+        // Live: migrate fails at once.
+        let live = MigratingHosts(["p1": "1.1.0"])
+        _ = live.shared.migrateFails.withLock { $0.insert("p1") }
+        let sink = RecordingSink()
+        let c = live.coordinator(hosts: ["p1"], sink: sink)
+        #expect(try await c.run(opening: .runStarted(c.setup.header)) == .failed)
+        #expect(live.commands("p1") == ["app version", "set-version 1.2.0", "migrate 1.2.0"])
+        #expect(try RunRecord(entries: sink.entries).host("p1")?.result?.restore?.contains("(step \"migrate\")") == true)
+
+        // On resume: killed before migrate started; it fails when it runs.
         let world = MigratingHosts(["p1": "1.1.0"])
         let journal = try await killedRun(world, cut: stepStarted("migrate"))
         _ = world.shared.migrateFails.withLock { $0.insert("p1") }
         let from = world.executor.calls.count
         let (_, record) = try await resume(world, journal)
-        #expect(world.commands("p1", from: from) == ["app version", "migrate 1.2.0", "restore 1.1.0"])
+        #expect(world.commands("p1", from: from) == ["app version", "migrate 1.2.0"])
+        #expect(record.host("p1")?.outcome == .failed && record.host("p1")?.result?.restore != nil)
+    }
+
+    @Test("killed before the version-changing step, which fails on resume: before the point of no return, so the rollback runs")
+    func rollbackBeforeNoReturn() async throws {
+        let world = MigratingHosts(["p1": "1.1.0"])
+        let journal = try await killedRun(world, cut: stepStarted("check out"))
+        _ = world.shared.checkoutFails.withLock { $0.insert("p1") }
+        let from = world.executor.calls.count
+        let (_, record) = try await resume(world, journal)
+        #expect(world.commands("p1", from: from) == ["app version", "set-version 1.2.0", "restore 1.1.0"])
         #expect(record.host("p1")?.outcome == .rolledBack)
         #expect(world.state("p1").version == "1.1.0")
     }
