@@ -61,6 +61,16 @@ public enum PlaybookCheck {
             func render(_ t: Template, _ context: TemplateContext, _ scope: TemplateScope, _ line: Int?, _ label: String) {
                 do { _ = try scope.render(t, as: context) } catch { found.append((line, "\(label): \(error.message)")) }
             }
+            // A probe's URL or address as this host renders it, read by the planner's own parser.
+            func address(_ t: Template, _ scope: TemplateScope, _ line: Int?, _ label: String,
+                         _ parse: (String) throws(ProbeAddress.Problem) -> ProbeAddress) {
+                let text: String
+                do { text = try scope.render(t, as: .text).text } catch { return found.append((line, "\(label): \(error.message)")) }
+                // Literal values were checked when the playbook was read.
+                guard !t.isLiteral else { return }
+                // The message quotes the value: a secret in it shows as the mask.
+                do { _ = try parse(text) } catch { found.append((line, "\(label): \(Redactor(scope: scope).redact(error.message))")) }
+            }
             render(playbook.version.detect, .shell, base, playbook.version.line, "version.detect")
             let steps = playbook.steps.compactMap { if case .step(let s) = $0 { return s }; return nil }
             for s in steps { check(s, "step \"\(s.title)\"", hop, playbook, &found) }
@@ -71,7 +81,8 @@ public enum PlaybookCheck {
             for (i, p) in playbook.health.enumerated() {
                 let label = "health[\(i + 1)]"
                 switch p.kind {
-                case .http(let t), .tcp(let t): render(t, .text, base, p.line, label)
+                case .http(let t): address(t, base, p.line, "\(label): http", ProbeAddress.url)
+                case .tcp(let t): address(t, base, p.line, "\(label): tcp", ProbeAddress.tcp)
                 case .command(let t): render(t, .shell, base, p.line, label)
                 }
                 if let b = p.bodyContains { render(b, .text, base, p.line, "\(label): expect.body_contains") }
