@@ -102,6 +102,21 @@ public enum PlaybookCheck {
         }.sorted { ($0.line ?? 0) < ($1.line ?? 0) }
     }
 
+    /// Names in `secret:` that no layer sets: not a playbook var, not a variable of any host
+    /// of the inventory (the whole inventory: `--limit` does not change what a name means),
+    /// not a `--var`. Such a name protects nothing, and a typo (`licence_key`) would leave the
+    /// real secret printed in plans: an error naming the near miss.
+    public static func secretNames(_ playbook: Playbook, inventory: Inventory,
+                                   overrides: [String: VarValue] = [:]) -> [ConfigError] {
+        var known = Set(playbook.vars.keys).union(overrides.keys)
+        for host in inventory.hosts { known.formUnion(host.vars.keys) }
+        return playbook.secret.subtracting(known).sorted().map { name in
+            let near = TemplateScope.nearest(name, in: known.sorted()).map { " (did you mean \"\($0)\"?)" } ?? ""
+            return ConfigError(file: playbook.file, line: playbook.lines["secret.\(name)"] ?? playbook.lines["secret"],
+                               "secret: \"\(name)\" is not a variable of vars:, the inventory or --var\(near)")
+        }
+    }
+
     /// Local files that uploads need and that are not there (yet): a warning at `check`,
     /// since release archives are often fetched just before a run.
     public static func missingUploads(_ playbook: Playbook, hosts: [Host], target: Version,

@@ -4,7 +4,8 @@ import Foundation
 import Testing
 
 /// `fleetup check` and `fleetup plan` judge a playbook alike (issue 18, point 5): what `plan`
-/// refuses, `check` refuses first, with the same `file:line: path: problem` and exit 2.
+/// refuses, `check` refuses first, with the same `file:line: path: problem` and exit 2, and
+/// `plan` prints no plan (so no secret) for a playbook `check` refuses.
 @Suite("check and plan agree")
 struct CheckPlanAgreementTests {
     /// Writes `playbook` with an inventory of two hosts (each with its license key), runs
@@ -45,6 +46,8 @@ struct CheckPlanAgreementTests {
         ("health:\n  - tcp: 0", "up.yml:11: health[1]: tcp: \"0\": port 0 is out of range (expected 1-65535)"),
         // A templated URL: web2's inventory gives the port.
         ("health:\n  - http: \"http://127.0.0.1:{{ app_port }}/\"", "up.yml:11: health[1]: http: \"http://127.0.0.1:80800/\": port 80800 is out of range (expected 1-65535) (host web2)"),
+        // The issue's secret typo: the real secret would have printed in the plan.
+        ("secret: [licence_key]", "up.yml:10: secret: \"licence_key\" is not a variable of vars:, the inventory or --var (did you mean \"license_key\"?)"),
     ])
     func refusedByBoth(extra: String, message: String) async throws {
         let book = Self.playbook(extra)
@@ -55,5 +58,13 @@ struct CheckPlanAgreementTests {
             #expect(r.stdout.isEmpty, "\(command)")
             #expect(!r.stdout.contains("s3cr3t") && !r.stderr.contains("s3cr3t"), "\(command)")
         }
+    }
+
+    @Test("a secret named right is redacted in the plan")
+    func secretRedacted() async throws {
+        let r = try await Self.fleetup(["plan"], playbook: Self.playbook("secret: [license_key]"))
+        #expect(r.status == 0 && r.stderr.isEmpty, "\(r.stderr)")
+        #expect(r.stdout.contains("install --key [REDACTED]"), "\(r.stdout)")
+        #expect(!r.stdout.contains("s3cr3t"))
     }
 }
