@@ -9,6 +9,7 @@ import Foundation
 enum HostRange {
     /// Splits a host entry into its name (ranges still unexpanded) and its port.
     static func splitPort(_ text: String) throws(HostProblem) -> (String, Int?) {
+        try refuseControlCharacters(text)
         guard text.utf8.contains(UInt8(ascii: ":")) else { return (text, nil) }
         let c = Array(text.utf8)
         // `[address]:port` (IPv6, or anything bracketed): Ansible's bracketed_hostport.
@@ -41,6 +42,34 @@ enum HostRange {
     }
 
     private static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+
+    /// A NUL ends the name where C code reads it (getaddrinfo would connect to `web` for
+    /// `web\0evil`), and other control characters or line separators garble every line that
+    /// names the host: refused, Ansible would take them.
+    static func refuseControlCharacters(_ text: String) throws(HostProblem) {
+        guard let bad = text.unicodeScalars.first(where: isControl) else { return }
+        throw HostProblem("host \"\(visible(text))\" has a control character, \(code(bad)) (expected a host name or an address)")
+    }
+
+    /// C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
+    private static func isControl(_ c: Unicode.Scalar) -> Bool {
+        c.value < 0x20 || (0x7F...0x9F).contains(c.value) || c.value == 0x2028 || c.value == 0x2029
+    }
+
+    private static func code(_ c: Unicode.Scalar) -> String {
+        let hex = String(c.value, radix: 16, uppercase: true)
+        return "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+    }
+
+    /// The name with each control character written `\uXXXX` (as JSON would), so the
+    /// message shows where it is and never carries it to the terminal.
+    static func visible(_ text: String) -> String {
+        var out = ""
+        for c in text.unicodeScalars {
+            if isControl(c) { out += "\\u" + code(c).dropFirst(2) } else { out.unicodeScalars.append(c) }
+        }
+        return out
+    }
 
     private static func port(_ text: String, in entry: String) throws(HostProblem) -> Int {
         guard let p = Int(text), (1...65535).contains(p) else {
