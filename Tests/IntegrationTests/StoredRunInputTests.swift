@@ -23,4 +23,26 @@ struct StoredRunInputTests {
             #expect(r.stdout.isEmpty)
         }
     }
+
+    @Test("a state folder that is a file is said to be one, not a store without runs: exit 2", arguments: [
+        // The issue's case: runs said "no runs yet".
+        (["runs"], "file", "STATE/file: is not a folder (expected the state folder, which holds runs/ and locks/)"),
+        (["runs", "--json"], "file", "STATE/file: is not a folder (expected the state folder, which holds runs/ and locks/)"),
+        // report and resume said "there are no runs yet" / "there is no run to resume".
+        (["report", "latest"], "file", "STATE/file: is not a folder (expected the state folder, which holds runs/ and locks/)"),
+        (["resume"], "file", "STATE/file: is not a folder (expected the state folder, which holds runs/ and locks/)"),
+        // A state folder whose runs/ is a file.
+        (["runs"], "broken", "STATE/broken/runs: is not a folder (expected the folder of the stored runs)"),
+    ])
+    func stateDirNotAFolder(args: [String], stateDir: String, message: String) async throws {
+        try await ReportCommandTests.withStore { state in
+            try "not a folder\n".write(toFile: state + "/file", atomically: true, encoding: .utf8)
+            try FileManager.default.createDirectory(atPath: state + "/broken", withIntermediateDirectories: true)
+            try "not a folder\n".write(toFile: state + "/broken/runs", atomically: true, encoding: .utf8)
+            let r = try await ReportCommandTests.fleetup(args + ["--state-dir", state + "/" + stateDir])
+            #expect(r.status == 2)
+            #expect(r.stderr == "fleetup: \(message.replacingOccurrences(of: "STATE", with: state))\n")
+            #expect(r.stdout.isEmpty)
+        }
+    }
 }
