@@ -43,6 +43,9 @@ struct ReportCommand: ParsableCommand {
         if stored.droppedTornLine {
             FileHandle.standardError.write(Data("fleetup: warning: \(stored.folder.journal): its last line was torn (a crash mid-write) and is left out\n".utf8))
         }
+        for gap in stored.gaps {
+            FileHandle.standardError.write(Data("fleetup: warning: \(gap): \(StoredRuns.incomplete)\n".utf8))
+        }
         if let output {
             let paths: [String]
             // The folder is the operator's input: one that cannot be made or written is bad input.
@@ -65,6 +68,9 @@ enum StoredRuns {
         // ("swifterror value can only be loaded and stored from…"): one kind per statement.
         do { return try folder.load() } catch { Fleetup.fail("\(error)", code: 2) }
     }
+
+    /// What a journal with missing entries means for what is shown from it.
+    static let incomplete = "the report shows only what the journal holds, so hosts may have got further than it says"
 
     /// Whether the run's process still holds its fleet's lock on this machine.
     static func isRunning(_ record: RunRecord, store: RunStore) -> Bool {

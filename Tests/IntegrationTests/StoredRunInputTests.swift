@@ -45,4 +45,49 @@ struct StoredRunInputTests {
             #expect(r.stdout.isEmpty)
         }
     }
+
+    /// The sample run's journal without its entries 40 and 41 (lines 40 and 41), in `state`.
+    static func gappedRun(in state: String) throws -> RunFolder {
+        let id = "20261205-000000-0040"
+        let folder = RunFolder(id: RunID(id)!, path: "\(state)/runs/\(id)")
+        try FileManager.default.createDirectory(atPath: folder.path, withIntermediateDirectories: true)
+        var header = SampleRun.header
+        header.id = id
+        let entries = [JournalEntry(seq: 1, time: SampleRun.entries[0].time, event: .runStarted(header))]
+            + SampleRun.entries.dropFirst().filter { $0.seq != 40 && $0.seq != 41 }
+        let writer = try JournalWriter(path: folder.journal)
+        for e in entries { try writer.append(e) }
+        writer.close()
+        return folder
+    }
+
+    @Test("a journal with entries missing from the middle: report and runs show it and say so; resume refuses")
+    func missingEntries() async throws {
+        try await ReportCommandTests.withStore { state in
+            let folder = try Self.gappedRun(in: state)
+            let gap = "\(folder.journal):40: journal entries 40-41 are missing before this line (seq goes from 39 to 42)"
+            let report = try await ReportCommandTests.fleetup(["report", folder.id.text, "--format", "json", "--state-dir", state])
+            #expect(report.status == 0)
+            #expect(report.stderr == "fleetup: warning: \(gap): the report shows only what the journal holds, so hosts may have got further than it says\n")
+            #expect(report.stdout.contains("\"last_seq\""))
+
+            let runs = try await ReportCommandTests.fleetup(["runs", "--state-dir", state])
+            #expect(runs.status == 0)
+            #expect(runs.stdout.contains("\n\(folder.id)  2026-12-02 03:15:01  mattermost  5.3.0   halted      2 upgraded, 1 already-current, 1 failed, "
+                                         + "1 rolled-back, 1 unreachable, 3 skipped-after-halt (incomplete: journal entries 40-41 missing)\n"), "\(runs.stdout)")
+            #expect(runs.stderr.hasPrefix("fleetup: warning: \(gap): the run is listed as far as the journal goes\n"), "\(runs.stderr)")
+            let json = try await ReportCommandTests.fleetup(["runs", "--json", "--state-dir", state])
+            let doc = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+            let listed = try #require((doc["runs"] as? [[String: Any]])?.first { $0["id"] as? String == folder.id.text })
+            #expect(listed["warning"] as? String == "journal entries 40-41 missing" && listed["error"] is NSNull)
+            #expect((doc["runs"] as? [[String: Any]])?.first { $0["id"] as? String == SampleRun.id }?["warning"] is NSNull)
+
+            let before = try Data(contentsOf: URL(fileURLWithPath: folder.journal))
+            let resume = try await ReportCommandTests.fleetup(["resume", folder.id.text, "--state-dir", state])
+            #expect(resume.status == 2)
+            #expect(resume.stderr == "fleetup: \(gap): resume could run a finished step again, so it does not go on; "
+                    + "`fleetup report \(folder.id)` shows what the journal holds, and a new `fleetup run` finds the hosts already upgraded (already-current)\n")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: folder.journal)) == before)
+        }
+    }
 }
