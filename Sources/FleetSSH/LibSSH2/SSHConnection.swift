@@ -80,11 +80,8 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
         p.initialize(to: fleet_session_stats(bytes_in: 0, quickack: 0))
         return p
     }()
-    /// Keepalive (ServerAlive): when to look next, the bytes received by the last look, and
-    /// how many keepalives have gone unanswered since the server last sent anything.
-    private var keepaliveAt: UInt64?
-    private var bytesSeen: UInt64 = 0
-    private var unanswered = 0
+    /// Keepalives (ServerAlive); nil when off.
+    private var keepalive: KeepaliveTimer?
 
     init(plan: ConnectPlan, reactor: Reactor) {
         self.plan = plan
@@ -174,32 +171,30 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
         guard let s = session, plan.keepaliveInterval > .zero else { return }
         let seconds = max(1, Int(plan.keepaliveInterval.components.seconds))
         libssh2_keepalive_config(s, 1, UInt32(seconds))
-        bytesSeen = received()
-        keepaliveAt = Reactor.now() + plan.keepaliveInterval.nanoseconds
+        keepalive = KeepaliveTimer(interval: plan.keepaliveInterval, countMax: plan.keepaliveCountMax,
+                                   now: Reactor.now(), traffic: traffic())
     }
 
     /// Every byte the server sent: what libssh2 read, plus what waits unread in the socket
     /// (an idle session does not read; the answers to its keepalives wait there).
-    private func received() -> UInt64 {
-        stats.pointee.bytes_in + UInt64(max(0, fleet_bytes_pending(fd)))
+    private func traffic() -> KeepaliveTimer.Traffic {
+        KeepaliveTimer.Traffic(read: stats.pointee.bytes_in, lastReadAt: 0, pending: UInt64(max(0, fleet_bytes_pending(fd))))
     }
 
     /// As OpenSSH's ServerAlive: after an interval in which the server sent nothing, send a
     /// keepalive that asks for an answer; after `keepaliveCountMax` of them unanswered,
     /// the host is gone (counted unreachable).
     private func keepaliveTick(_ now: UInt64) {
-        keepaliveAt = now + plan.keepaliveInterval.nanoseconds
-        let seen = received()
-        if seen != bytesSeen {
-            bytesSeen = seen
-            unanswered = 0
-            return
-        }
-        if unanswered >= plan.keepaliveCountMax {
-            return hostStoppedResponding("no answer to \(unanswered) keepalives, \(plan.keepaliveInterval.messageText) apart",
+        guard var timer = keepalive else { return }
+        let action = timer.check(now: now, traffic: traffic())
+        keepalive = timer
+        switch action {
+        case .wait: return
+        case .giveUp:
+            return hostStoppedResponding("no answer to \(timer.unanswered) keepalives, \(plan.keepaliveInterval.messageText) apart",
                                          kind: .unreachable)
+        case .send: break
         }
-        unanswered += 1
         // Never while a packet is half-sent: libssh2 would take the keepalive for it.
         guard let s = session, outboundOwner == nil,
               libssh2_session_block_directions(s) & LIBSSH2_SESSION_BLOCK_OUTBOUND == 0 else { return }
@@ -248,7 +243,7 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
         switch phase {
         case .connecting, .handshaking, .authenticating: return setupDeadline
         case .ready:
-            var earliest = [stallDeadline, keepaliveAt].compactMap { $0 }.min()
+            var earliest = [stallDeadline, keepalive?.nextCheck].compactMap { $0 }.min()
             for op in ops where !(op === outboundOwner && stallDeadline != nil) {
                 if let d = op.deadline, d < (earliest ?? .max) { earliest = d }
             }
@@ -266,7 +261,7 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
                                   "\(stage) to \(plan.address) did not finish within \(plan.connectTimeout.messageText)"),
                       retryable: false)
         case .ready:
-            if let k = keepaliveAt, now >= k {
+            if let k = keepalive?.nextCheck, now >= k {
                 keepaliveTick(now)
                 guard phase == .ready else { return }
             }
