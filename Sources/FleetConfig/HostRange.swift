@@ -1,3 +1,4 @@
+import FleetCore
 import Foundation
 
 /// Host names as inventories write them: `name`, `name:port`, `[v6]:port`, and ranges
@@ -43,32 +44,10 @@ enum HostRange {
 
     private static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
 
-    /// A NUL ends the name where C code reads it (getaddrinfo would connect to `web` for
-    /// `web\0evil`), and other control characters or line separators garble every line that
-    /// names the host: refused, Ansible would take them.
+    /// Refused, where Ansible would take them (`ControlCharacters`).
     static func refuseControlCharacters(_ text: String) throws(HostProblem) {
-        guard let bad = text.unicodeScalars.first(where: isControl) else { return }
-        throw HostProblem("host \"\(visible(text))\" has a control character, \(code(bad)) (expected a host name or an address)")
-    }
-
-    /// C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
-    private static func isControl(_ c: Unicode.Scalar) -> Bool {
-        c.value < 0x20 || (0x7F...0x9F).contains(c.value) || c.value == 0x2028 || c.value == 0x2029
-    }
-
-    private static func code(_ c: Unicode.Scalar) -> String {
-        let hex = String(c.value, radix: 16, uppercase: true)
-        return "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
-    }
-
-    /// The name with each control character written `\uXXXX` (as JSON would), so the
-    /// message shows where it is and never carries it to the terminal.
-    static func visible(_ text: String) -> String {
-        var out = ""
-        for c in text.unicodeScalars {
-            if isControl(c) { out += "\\u" + code(c).dropFirst(2) } else { out.unicodeScalars.append(c) }
-        }
-        return out
+        guard let problem = ControlCharacters.problem(in: text) else { return }
+        throw HostProblem("host \(problem) (expected a host name or an address)")
     }
 
     private static func port(_ text: String, in entry: String) throws(HostProblem) -> Int {
