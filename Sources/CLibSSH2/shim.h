@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/ioctl.h>
+#include <time.h>
 
 /* Swift does not import function-like macros; these wrappers stand in for the ones fleetup uses. */
 
@@ -27,13 +28,15 @@ static inline int fleet_channel_subsystem(LIBSSH2_CHANNEL *channel, const char *
                                            name, (unsigned int)strlen(name));
 }
 
-/* What fleetup's receive callback keeps per session: a count of the bytes received (the
-   keepalive logic tells a live server from a silent one by it), and whether to re-arm
-   TCP_QUICKACK after every read (Linux resets it). sshd leaves Nagle on for
-   non-interactive sessions: a small reply queued behind an unacknowledged packet waits
+/* What fleetup's receive callback keeps per session: a count of the bytes received and
+   when (CLOCK_MONOTONIC ns, the reactor's clock) some were last read (the keepalive logic
+   tells a live server from a silent one, and since when it is silent, by them), and
+   whether to re-arm TCP_QUICKACK after every read (Linux resets it). sshd leaves Nagle on
+   for non-interactive sessions: a small reply queued behind an unacknowledged packet waits
    for our delayed ACK, 40 ms, on every command. */
 struct fleet_session_stats {
     unsigned long long bytes_in;
+    unsigned long long last_in_ns;
     int quickack;
 };
 
@@ -42,7 +45,10 @@ static ssize_t fleet_recv(libssh2_socket_t fd, void *buffer, size_t length, int 
     if (n < 0) return -errno;
     if (n > 0 && abstract && *abstract) {
         struct fleet_session_stats *stats = (struct fleet_session_stats *)*abstract;
+        struct timespec now;
         stats->bytes_in += (unsigned long long)n;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        stats->last_in_ns = (unsigned long long)now.tv_sec * 1000000000ULL + (unsigned long long)now.tv_nsec;
         if (stats->quickack) {
             int one = 1;
             setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));

@@ -68,9 +68,9 @@ struct LockCommand: AsyncParsableCommand {
             let hostLocks = await target.hostLocks(fleet, executor: executor, release: false)
             await executor?.shutdown()
             var lines = ["fleet \(fleet.key.label) (key \(fleet.key.hex))",
-                         "  local \(lock.local.path): \(status.local)"]
+                         "  local \(lock.local.path): \(status.local.statusText())"]
             if let remote = lock.remote {
-                lines.append("  lock host \(remote.place): " + (status.remoteError.map { "not asked: \($0)" } ?? "\(status.remote ?? .free)"))
+                lines.append("  lock host \(remote.place): " + (status.remoteError.map { "not asked: \($0)" } ?? (status.remote ?? .free).statusText()))
             } else {
                 lines.append("  lock host: none (the plan has no hosts)")
             }

@@ -129,7 +129,8 @@ struct PlaybookOptions: ParsableArguments {
         let stages = try PlaybookCheck.stages(book, inventory: inv, limit: inventoryOptions.limit)
             .map { StageHosts(name: $0.name, hosts: $0.hosts) }
         let hosts = stages.flatMap(\.hosts)
-        var errors = PlaybookCheck.templates(book, hosts: hosts, target: target, overrides: overrides)
+        var errors = PlaybookCheck.secretNames(book, inventory: inv, overrides: overrides)
+            + PlaybookCheck.templates(book, hosts: hosts, target: target, overrides: overrides)
         if errors.isEmpty { errors = Self.pathProblems(book, hosts: hosts, target: target, overrides: overrides) }
         warnings += PlaybookCheck.missingUploads(book, hosts: hosts, target: target, overrides: overrides)
         if !warnings.isEmpty {

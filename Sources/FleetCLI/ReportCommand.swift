@@ -16,7 +16,8 @@ struct ReportCommand: ParsableCommand {
             RUN is a run id, a prefix only one run has, or `latest` (see `fleetup runs`). The report \
             is written to standard output in one format, or with --output DIR as all four files \
             (run.json, report.md, report.html, report.junit.xml). Formats: docs/reports.md. \
-            Exit status: 0, or 2 when the run cannot be found or its journal cannot be read.
+            Exit status: 0, or 2 when the run cannot be found, its journal cannot be read, or the \
+            --output folder cannot be made or written.
             """)
 
     @Argument(help: ArgumentHelp("The run: its id, a prefix only it has, or `latest`.", valueName: "run"))
@@ -42,9 +43,13 @@ struct ReportCommand: ParsableCommand {
         if stored.droppedTornLine {
             FileHandle.standardError.write(Data("fleetup: warning: \(stored.folder.journal): its last line was torn (a crash mid-write) and is left out\n".utf8))
         }
+        for gap in stored.gaps {
+            FileHandle.standardError.write(Data("fleetup: warning: \(gap): \(StoredRuns.incomplete)\n".utf8))
+        }
         if let output {
             let paths: [String]
-            do { paths = try RunReports.write(stored.record, toDirectory: output) } catch { Fleetup.fail("\(error)", code: 1) }
+            // The folder is the operator's input: one that cannot be made or written is bad input.
+            do { paths = try RunReports.write(stored.record, toDirectory: output) } catch { Fleetup.fail("--output: \(error)", code: 2) }
             FileHandle.standardOutput.write(Data(paths.map { $0 + "\n" }.joined().utf8))
             return
         }
@@ -63,6 +68,9 @@ enum StoredRuns {
         // ("swifterror value can only be loaded and stored from…"): one kind per statement.
         do { return try folder.load() } catch { Fleetup.fail("\(error)", code: 2) }
     }
+
+    /// What a journal with missing entries means for what is shown from it.
+    static let incomplete = "the report shows only what the journal holds, so hosts may have got further than it says"
 
     /// Whether the run's process still holds its fleet's lock on this machine.
     static func isRunning(_ record: RunRecord, store: RunStore) -> Bool {

@@ -106,7 +106,15 @@ struct ResumeCommand: AsyncParsableCommand {
             guard let latest = try runs.latest() else { throw ConfigError(file: runs.runsFolder, "there is no run to resume") }
             folder = latest
         }
-        let record = try RunSession.record(of: folder)
+        let stored = try folder.load()
+        // A lost entry may be a step that finished: going on could run it again.
+        if let gap = stored.gaps.first {
+            throw StoreError(.corruptJournal, path: gap.path, line: gap.line,
+                             "\(gap.message): resume could run a finished step again, so it does not go on; "
+                                 + "`fleetup report \(folder.id)` shows what the journal holds, and a new `fleetup run` "
+                                 + "finds the hosts already upgraded (already-current)")
+        }
+        let record = stored.record
         if let refusal = ResumePlanner.refusal(record) { throw ConfigError(file: folder.journal, refusal) }
         for name in replan where record.host(name) == nil {
             throw ValidationError("--replan \(name): not a host of run \(record.header.id)"

@@ -75,6 +75,7 @@ struct StatusCommand: AsyncParsableCommand {
         let clock = ContinuousClock()
         let start = clock.now
         let plan = try plan()
+        if let output { try Self.checkOutput(output) }
         let hosts = plan.checks.map(\.host)
         let ssh = try connection.sshConfiguration(for: hosts, inventory: inventory.inventories.joined(separator: ", "))
         let executor = try SSHExecutor(ssh)
@@ -100,8 +101,8 @@ struct StatusCommand: AsyncParsableCommand {
             stages: StatusPlanner.stages(of: plan.checks), hosts: found)
         let text = StatusReports.render(status, json ? .json : (format ?? .text))
         if let output {
-            // As `fleetup report --output`: a report that cannot be written is a failure (1).
-            do { try StoreFile.write(text, to: output) } catch { Fleetup.fail("\(error)", code: 1) }
+            // As `fleetup report --output`: the file is the operator's input (2).
+            do { try StoreFile.write(text, to: output) } catch { Fleetup.fail("--output: \(error)", code: 2) }
             progress.say("wrote \(output)")
         } else {
             FileHandle.standardOutput.write(Data(text.utf8))
@@ -172,6 +173,19 @@ struct StatusCommand: AsyncParsableCommand {
             for (name, run) in LastRun.find(for: pending, in: [record]) { out[name] = run }
         }
         return out
+    }
+
+    /// `--output FILE` whose folder is missing, or that is a folder: bad input, said before
+    /// any host is asked rather than after all of them were.
+    static func checkOutput(_ path: String) throws {
+        var isDir: ObjCBool = false
+        let folder = (absolute(path) as NSString).deletingLastPathComponent
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDir), isDir.boolValue else {
+            throw ConfigError(file: "--output", "\(folder) is not a folder (expected FILE in an existing folder)")
+        }
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+            throw ConfigError(file: "--output", "\(path) is a folder (expected a file to write the report into)")
+        }
     }
 
     static func absolute(_ path: String) -> String {

@@ -1,3 +1,4 @@
+import FleetCore
 import Foundation
 
 /// Host names as inventories write them: `name`, `name:port`, `[v6]:port`, and ranges
@@ -9,6 +10,7 @@ import Foundation
 enum HostRange {
     /// Splits a host entry into its name (ranges still unexpanded) and its port.
     static func splitPort(_ text: String) throws(HostProblem) -> (String, Int?) {
+        try refuseControlCharacters(text)
         guard text.utf8.contains(UInt8(ascii: ":")) else { return (text, nil) }
         let c = Array(text.utf8)
         // `[address]:port` (IPv6, or anything bracketed): Ansible's bracketed_hostport.
@@ -41,6 +43,12 @@ enum HostRange {
     }
 
     private static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+
+    /// Refused, where Ansible would take them (`ControlCharacters`).
+    static func refuseControlCharacters(_ text: String) throws(HostProblem) {
+        guard let problem = ControlCharacters.problem(in: text) else { return }
+        throw HostProblem("host \(problem) (expected a host name or an address)")
+    }
 
     private static func port(_ text: String, in entry: String) throws(HostProblem) -> Int {
         guard let p = Int(text), (1...65535).contains(p) else {

@@ -61,6 +61,16 @@ public enum PlaybookCheck {
             func render(_ t: Template, _ context: TemplateContext, _ scope: TemplateScope, _ line: Int?, _ label: String) {
                 do { _ = try scope.render(t, as: context) } catch { found.append((line, "\(label): \(error.message)")) }
             }
+            // A probe's URL or address as this host renders it, read by the planner's own parser.
+            func address(_ t: Template, _ scope: TemplateScope, _ line: Int?, _ label: String,
+                         _ parse: (String) throws(ProbeAddress.Problem) -> ProbeAddress) {
+                let text: String
+                do { text = try scope.render(t, as: .text).text } catch { return found.append((line, "\(label): \(error.message)")) }
+                // Literal values were checked when the playbook was read.
+                guard !t.isLiteral else { return }
+                // The message quotes the value: a secret in it shows as the mask.
+                do { _ = try parse(text) } catch { found.append((line, "\(label): \(Redactor(scope: scope).redact(error.message))")) }
+            }
             render(playbook.version.detect, .shell, base, playbook.version.line, "version.detect")
             let steps = playbook.steps.compactMap { if case .step(let s) = $0 { return s }; return nil }
             for s in steps { check(s, "step \"\(s.title)\"", hop, playbook, &found) }
@@ -71,7 +81,8 @@ public enum PlaybookCheck {
             for (i, p) in playbook.health.enumerated() {
                 let label = "health[\(i + 1)]"
                 switch p.kind {
-                case .http(let t), .tcp(let t): render(t, .text, base, p.line, label)
+                case .http(let t): address(t, base, p.line, "\(label): http", ProbeAddress.url)
+                case .tcp(let t): address(t, base, p.line, "\(label): tcp", ProbeAddress.tcp)
                 case .command(let t): render(t, .shell, base, p.line, label)
                 }
                 if let b = p.bodyContains { render(b, .text, base, p.line, "\(label): expect.body_contains") }
@@ -89,6 +100,21 @@ public enum PlaybookCheck {
             let whose = p.hosts.count == total && total > 1 ? "on all \(total) hosts" : p.hosts.count == 1 ? "host \(p.hosts[0])" : "hosts \(hostList(p.hosts))"
             return ConfigError(file: playbook.file, line: p.line, "\(p.message) (\(whose))")
         }.sorted { ($0.line ?? 0) < ($1.line ?? 0) }
+    }
+
+    /// Names in `secret:` that no layer sets: not a playbook var, not a variable of any host
+    /// of the inventory (the whole inventory: `--limit` does not change what a name means),
+    /// not a `--var`. Such a name protects nothing, and a typo (`licence_key`) would leave the
+    /// real secret printed in plans: an error naming the near miss.
+    public static func secretNames(_ playbook: Playbook, inventory: Inventory,
+                                   overrides: [String: VarValue] = [:]) -> [ConfigError] {
+        var known = Set(playbook.vars.keys).union(overrides.keys)
+        for host in inventory.hosts { known.formUnion(host.vars.keys) }
+        return playbook.secret.subtracting(known).sorted().map { name in
+            let near = TemplateScope.nearest(name, in: known.sorted()).map { " (did you mean \"\($0)\"?)" } ?? ""
+            return ConfigError(file: playbook.file, line: playbook.lines["secret.\(name)"] ?? playbook.lines["secret"],
+                               "secret: \"\(name)\" is not a variable of vars:, the inventory or --var\(near)")
+        }
     }
 
     /// Local files that uploads need and that are not there (yet): a warning at `check`,

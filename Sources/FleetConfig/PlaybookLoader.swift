@@ -139,7 +139,10 @@ struct PlaybookReader {
         for (t, n) in nodes.texts(node, path) ?? [] {
             if !Template.isName(t) { nodes.fail(n, "\(path): \"\(t)\" is not a variable name (letters, digits and _)") }
             else if out.contains(t) { nodes.fail(n, "\(path): \"\(t)\" is listed twice") }
-            else { out.append(t) }
+            else {
+                out.append(t)
+                lines["\(path).\(t)"] = n.mark?.line  // `check` names a secret's own line
+            }
         }
         return out
     }

@@ -238,12 +238,16 @@ extension PlaybookReader {
         switch kinds[0] {
         case "http":
             guard let t = nodes.template(entry["http"]!, "\(path): http") else { return nil }
-            if t.isLiteral, !t.source.hasPrefix("http://") {
-                nodes.fail(entry["http"], "\(path): http: \"\(t.source)\" is not an http URL (expected http://HOST:PORT/PATH; the probe goes through the SSH connection, so no TLS)")
+            // A literal is checked now; a template per host by PlaybookCheck, with the same parser.
+            if let text = literalText(t) {
+                do { _ = try ProbeAddress.url(text) } catch { nodes.fail(entry["http"], "\(path): http: \(error.message)") }
             }
             probe.kind = .http(url: t)
         case "tcp":
             guard let t = nodes.template(entry["tcp"]!, "\(path): tcp") else { return nil }
+            if let text = literalText(t) {
+                do { _ = try ProbeAddress.tcp(text) } catch { nodes.fail(entry["tcp"], "\(path): tcp: \(error.message)") }
+            }
             probe.kind = .tcp(address: t)
         default:
             guard let t = nodes.template(entry["command"]!, "\(path): command") else { return nil }
@@ -278,6 +282,12 @@ extension PlaybookReader {
         if probe.timing.timeout == .zero { nodes.fail(entry["timeout"], "\(path): timeout: expected a duration above 0") }
         if let l = entry["logs"] { probe.logs = nodes.template(l, "\(path): logs") }
         return nodes.errors.count == errorsBefore ? probe : nil
+    }
+
+    /// A template without variables as the text it renders to (`{{ 'x' }}` is `x`).
+    func literalText(_ t: Template) -> String? {
+        guard t.isLiteral else { return nil }
+        return try? TemplateScope(vars: [:]).render(t, as: .text).text
     }
 
     func probeTemplates(_ p: HealthProbe) -> [Template] {

@@ -9,12 +9,15 @@ public struct RunListing: Sendable {
     public var running: Bool
     /// Why the journal could not be read (`path:line: …`).
     public var problem: String?
+    /// Why the record, read all the same, is not the whole run (entries missing).
+    public var warning: String?
 
-    public init(id: String, record: RunRecord?, running: Bool = false, problem: String? = nil) {
+    public init(id: String, record: RunRecord?, running: Bool = false, problem: String? = nil, warning: String? = nil) {
         self.id = id
         self.record = record
         self.running = running
         self.problem = problem
+        self.warning = warning
     }
 
     /// The run's outcome; `running` or `unfinished` while its journal has no end (running
@@ -33,7 +36,8 @@ public enum RunList {
         let rows = [["ID", "STARTED (UTC)", "PLAYBOOK", "TARGET", "OUTCOME", "HOSTS"]] + runs.map { run -> [String] in
             guard let r = run.record else { return [run.id, "–", "–", "–", run.outcome, run.problem ?? ""] }
             let when = RunText.when(r.startedAt).replacingOccurrences(of: " UTC", with: "")
-            return [run.id, when, r.header.playbook, r.header.target, run.outcome, StatusCounts(r.hosts).text]
+            let hosts = StatusCounts(r.hosts).text + (run.warning.map { " (incomplete: \($0))" } ?? "")
+            return [run.id, when, r.header.playbook, r.header.target, run.outcome, hosts]
         }
         let widths = (0..<5).map { c in rows.map { $0[c].count }.max() ?? 0 }
         return rows.map { row in
@@ -55,6 +59,7 @@ public enum RunList {
                 ("halt_reason", .text(r?.haltReason)),
                 ("summary", r.map { RunJSON.summary(StatusCounts($0.hosts)) } ?? .null),
                 ("error", .text(run.problem)),
+                ("warning", .text(run.warning)),
             ])
         }
         return JSON.object([("schema", .string("fleetup.runs/1")), ("runs", .array(items))]).render() + "\n"

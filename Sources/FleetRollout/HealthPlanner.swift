@@ -24,16 +24,14 @@ public enum HealthPlanner {
         switch p.kind {
         case .http(let url):
             let u = try scope.render(url, as: .text).text
-            guard let parsed = parseURL(u) else {
-                throw PathError(.render, "health: \"\(u)\" is not an http URL (expected http://HOST:PORT/PATH; the probe goes through the SSH connection, so no TLS)", line: p.line)
-            }
-            kind = .http(host: parsed.host, port: parsed.port, path: parsed.path)
+            let a: ProbeAddress
+            do { a = try ProbeAddress.url(u) } catch { throw problem("http", error, p, scope) }
+            kind = .http(host: a.host, port: a.port, path: a.path)
         case .tcp(let address):
-            let a = try scope.render(address, as: .text).text
-            guard let parsed = parseAddress(a) else {
-                throw PathError(.render, "health: tcp \"\(a)\" is not an address (expected PORT or HOST:PORT)", line: p.line)
-            }
-            kind = .tcp(host: parsed.host, port: parsed.port)
+            let t = try scope.render(address, as: .text).text
+            let a: ProbeAddress
+            do { a = try ProbeAddress.tcp(t) } catch { throw problem("tcp", error, p, scope) }
+            kind = .tcp(host: a.host, port: a.port)
         case .command(let t):
             kind = .command(try scope.render(t, as: .shell).command(timeout: p.timing.timeout))
         }
@@ -42,38 +40,8 @@ public enum HealthPlanner {
                             timing: p.timing, logs: try p.logs.map { try scope.render($0, as: .shell).command() })
     }
 
-    /// `http://host:port/path` (port 80 when absent, path `/` when absent).
-    static func parseURL(_ url: String) -> (host: String, port: Int, path: String)? {
-        guard url.hasPrefix("http://") else { return nil }
-        let rest = url.dropFirst(7)
-        let slash = rest.firstIndex(of: "/") ?? rest.endIndex
-        let authority = String(rest[..<slash])
-        let path = slash == rest.endIndex ? "/" : String(rest[slash...])
-        guard !authority.isEmpty, !authority.contains("@") else { return nil }
-        if authority.contains(":") {
-            guard let a = parseAddress(authority) else { return nil }
-            return (a.host, a.port, path)
-        }
-        return (authority, 80, path)
-    }
-
-    /// `3000`, `127.0.0.1:3000`, `[::1]:3000`.
-    static func parseAddress(_ text: String) -> (host: String, port: Int)? {
-        if let p = Int(text), (1...65535).contains(p) { return ("127.0.0.1", p) }
-        var host: Substring
-        var port: Substring
-        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
-            host = text[text.index(after: text.startIndex)..<close]
-            let after = text[text.index(after: close)...]
-            guard after.hasPrefix(":") else { return nil }
-            port = after.dropFirst()
-        } else {
-            guard let colon = text.lastIndex(of: ":") else { return nil }
-            host = text[..<colon]
-            port = text[text.index(after: colon)...]
-            if host.contains(":") { return nil }
-        }
-        guard !host.isEmpty, let p = Int(port), (1...65535).contains(p) else { return nil }
-        return (String(host), p)
+    /// The parser's message quotes the rendered value: a secret in it shows as the mask.
+    private static func problem(_ kind: String, _ error: ProbeAddress.Problem, _ p: HealthProbe, _ scope: TemplateScope) -> PathError {
+        PathError(.render, "health: \(kind): \(Redactor(scope: scope).redact(error.message))", line: p.line)
     }
 }

@@ -97,6 +97,7 @@ public struct RunStore: Sendable, Hashable {
 
     /// Creates a new run folder (mkdir: never an existing one) for a run starting `now`.
     public func create(now: Date = Date()) throws -> RunFolder {
+        try checkFolders()
         try Posix.makeFolders(runsFolder)
         for _ in 0..<64 {
             let id = RunID(date: now, random: UInt16.random(in: 0...UInt16.max))
@@ -111,6 +112,8 @@ public struct RunStore: Sendable, Hashable {
 
     /// Every stored run, newest first. Entries of `runs/` that are not run folders are ignored.
     public func list() throws -> [RunFolder] {
+        // A file given as the state folder is a mistake to say, not a store with no runs.
+        try checkFolders()
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: runsFolder)
@@ -148,6 +151,17 @@ public struct RunStore: Sendable, Hashable {
         let more = matches.count > 10 ? " and \(matches.count - 10) more" : ""
         throw StoreError(.ambiguousRun, path: runsFolder,
                          "\"\(idOrPrefix)\" matches \(matches.count) runs: \(shown)\(more); give more of the id")
+    }
+
+    /// Throws `notAFolder` when the state folder or its `runs/` exists as something else
+    /// than a folder (missing ones are fine: they are made when a run starts).
+    public func checkFolders() throws(StoreError) {
+        for (path, what) in [(root, "the state folder, which holds runs/ and locks/"), (runsFolder, "the folder of the stored runs")] {
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue {
+                throw StoreError(.notAFolder, path: path, "is not a folder (expected \(what))")
+            }
+        }
     }
 
     static func absolute(_ path: String) -> String {

@@ -9,6 +9,9 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         case runNotFound = "run-not-found"
         /// Several stored runs start with this prefix.
         case ambiguousRun = "ambiguous-run"
+        /// The state folder (or its `runs/`) exists but is not a folder: bad input, such as a
+        /// `--state-dir` naming a file.
+        case notAFolder = "not-a-folder"
     }
 
     public var kind: Kind

@@ -9,12 +9,16 @@ public struct StoredRun: Sendable {
     public var record: RunRecord
     /// The journal ended in a torn line (a crash mid-write), which was left out.
     public var droppedTornLine: Bool
+    /// Entries missing from the middle of the journal (`seq` jumps): the record is folded
+    /// from what is there, which is not the whole run (docs/runs.md).
+    public var gaps: [JournalGap] = []
 }
 
 extension RunFolder {
-    /// Reads and folds the journal. A line that is not an entry, or an entry the fold cannot
-    /// take (a host not in the plan, a second start), is a `corruptJournal` error naming the
-    /// journal's path and line.
+    /// Reads and folds the journal. A line that is not an entry, an entry the fold cannot
+    /// take (a host not in the plan, a second start) or one numbered out of order is a
+    /// `corruptJournal` error naming the journal's path and line; entries missing from the
+    /// middle are `gaps`, for the caller to say (and `resume` to refuse).
     public func load() throws(StoreError) -> StoredRun {
         let contents: JournalReader.Contents<JournalEntry>
         do {
@@ -26,9 +30,10 @@ extension RunFolder {
         }
         let entries = contents.entries
         guard !entries.isEmpty else { throw StoreError(.corruptJournal, path: journal, "the journal is empty: the run never started") }
+        let gaps = try JournalGaps.find(entries, path: journal)
         do {
             return StoredRun(folder: self, entries: entries, record: try RunRecord(entries: entries),
-                             droppedTornLine: contents.droppedTornLine)
+                             droppedTornLine: contents.droppedTornLine, gaps: gaps)
         } catch {
             // The fold stops at the first entry it cannot take, so every longer prefix fails
             // too: the shortest failing prefix ends at that entry's line (one entry a line).

@@ -376,6 +376,9 @@ struct SSHConfigResolverTests {
         (["ansible_ssh_extra_args": "-o Host=x"], "host h: ansible_ssh_extra_args: -o Host=x: host cannot be given on the command line"),
         (["ansible_ssh_common_args": "-p"], "host h: ansible_ssh_common_args: -p needs a value"),
         (["jump": "a:b"], "host h: jump: invalid jump host \"a:b\": bad port \"b\""),
+        // A NUL would cut the address where it is resolved: 127.0.0.1 would be reached.
+        (["ansible_host": "127.0.0.1\u{0}evil"], "host h: ansible_host: \"127.0.0.1\\u0000evil\" has a control character, U+0000 (expected a host name or an address)"),
+        (["ansible_ssh_host": "db\n2"], "host h: ansible_ssh_host: \"db\\u000A2\" has a control character, U+000A (expected a host name or an address)"),
     ])
     func badArguments(vars: [String: String], message: String) {
         #expect(resolveError("", "h", vars.mapValues { .string($0) }) == message)

@@ -19,6 +19,8 @@ struct RunsDocsTests {
         #expect(owner.json() + "\n" == json)
         #expect(Self.text.contains("fleetup: \(LockError.held(owner))\n"))
         #expect(Self.text.contains("held by \(owner)\n"))
+        // The stale example, as lock status words it when the owner's pid is gone here.
+        #expect(Self.text.contains(": \(LockState.held(owner).statusText { _ in true })\n"))
     }
 
     private struct HostEvent: Decodable { var seq: Int }

@@ -150,7 +150,30 @@ struct KeepaliveTests {
             defer { frozen.forEach { kill($0, SIGCONT) } }
             let error = await remoteError { _ = try await task.value }
             #expect(error?.kind == .unreachable)
-            #expect(error?.message.contains("no answer to 2 keepalives, 1 s apart") == true)
+            #expect(error?.message.contains("no answer to 2 keepalives (ServerAliveInterval 1 s, ServerAliveCountMax 2)") == true,
+                    "\(error?.message ?? "")")
+        }
+    }
+
+    @Test("a host that freezes between two commands is given up by keepalives while idle; the next command connects anew")
+    func frozenWhileIdle() async throws {
+        try await withExecutor(FleetSpec(count: 1), configure: {
+            $0.serverAliveInterval = .seconds(1)
+            $0.serverAliveCountMax = 2
+        }) { fleet, executor in
+            let host = fleet.inventoryHosts[0]
+            // $PPID is the sshd process serving the connection: a new one means a new connection.
+            let first = try await executor.run(RemoteCommand("echo $PPID"), on: host).stdout.text
+            // Only the connection's own sshd processes stop: the listener still accepts.
+            let frozen = fleet.freezeConnections(on: fleet.hosts[0])
+            defer { frozen.forEach { kill($0, SIGCONT) } }
+            #expect(!frozen.isEmpty)
+            // No command runs and none has a timeout: only keepalives can find it. The wait is
+            // on the event; its limit is only there so that a failure cannot hang the suite.
+            let givenUp = try await eventually(within: .seconds(60)) { await !executor.isConnected(host) }
+            #expect(givenUp)
+            let second = try await executor.run(RemoteCommand("echo $PPID"), on: host)
+            #expect(second.succeeded && !first.isEmpty && second.stdout.text != first)
         }
     }
 

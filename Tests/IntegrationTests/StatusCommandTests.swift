@@ -118,6 +118,9 @@ struct StatusCommandTests {
         (["--format", "pdf"], "pdf"),
         (["--json", "--format", "md"], "--json and --format md do not go together"),
         (["--var", "target=1"], "\"target\" is a run fact"),
+        // The report could not be written after every host was asked: refused first.
+        (["--output", "/nonexistent-fleetup/status.txt"], "fleetup: --output: /nonexistent-fleetup is not a folder (expected FILE in an existing folder)"),
+        (["--output", "/tmp"], "fleetup: --output: /tmp is a folder (expected a file to write the report into)"),
     ])
     func badInput(args: [String], message: String) async throws {
         // Port 9 (discard) on this machine: never dialled, the input is refused first.

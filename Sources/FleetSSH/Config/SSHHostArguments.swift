@@ -51,6 +51,10 @@ struct SSHHostArguments: Sendable {
         }
         func origin(_ name: String) -> SSHConfigOrigin { .variable(name, host: host.name) }
         hostArgument = text("ansible_host", "ansible_ssh_host")?.value ?? host.name
+        // A NUL would cut the address where it is resolved (the inventory refuses it in names).
+        if let address = text("ansible_host", "ansible_ssh_host"), let problem = ControlCharacters.problem(in: address.value) {
+            throw SSHConfigError(.variable(address.name, host: host.name), "\(problem) (expected a host name or an address)")
+        }
 
         if let jump = text("jump") {
             do { options.apply(.proxyJump(try SSHJumpSpec.parse(jump.value)), origin: origin(jump.name)) }

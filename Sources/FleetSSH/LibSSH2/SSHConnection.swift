@@ -77,14 +77,12 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
     /// What the receive callback counts for this session (see shim.h); outlives the session.
     let stats: UnsafeMutablePointer<fleet_session_stats> = {
         let p = UnsafeMutablePointer<fleet_session_stats>.allocate(capacity: 1)
-        p.initialize(to: fleet_session_stats(bytes_in: 0, quickack: 0))
+        p.initialize(to: fleet_session_stats(bytes_in: 0, last_in_ns: 0, quickack: 0))
         return p
     }()
-    /// Keepalive (ServerAlive): when to look next, the bytes received by the last look, and
-    /// how many keepalives have gone unanswered since the server last sent anything.
-    private var keepaliveAt: UInt64?
-    private var bytesSeen: UInt64 = 0
-    private var unanswered = 0
+    /// Keepalives (ServerAlive); nil when off. The gate is libssh2's own rule for sending.
+    private var keepalive: KeepaliveTimer?
+    private var keepaliveGate = LibSSH2KeepaliveGate()
 
     init(plan: ConnectPlan, reactor: Reactor) {
         self.plan = plan
@@ -112,6 +110,9 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
                                                             "the connection is closed"), self)
                 return
             }
+            // A command on an idle session: take note of what waited in the socket before
+            // libssh2 reads it, or its read time would pass for its arrival (KeepaliveTimer).
+            if self.ops.isEmpty { self.keepalive?.observe(now: Reactor.now(), traffic: self.traffic()) }
             self.ops.append(op)
             self.drive()
         }
@@ -172,39 +173,47 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
     /// Starts ServerAlive-style keepalives once the session is ready (interval 0: off).
     func startKeepalive() {
         guard let s = session, plan.keepaliveInterval > .zero else { return }
-        let seconds = max(1, Int(plan.keepaliveInterval.components.seconds))
-        libssh2_keepalive_config(s, 1, UInt32(seconds))
-        bytesSeen = received()
-        keepaliveAt = Reactor.now() + plan.keepaliveInterval.nanoseconds
+        // fleetup's timer decides when to send; libssh2's interval only gates its sends.
+        libssh2_keepalive_config(s, 1, UInt32(LibSSH2KeepaliveGate.seconds))
+        keepalive = KeepaliveTimer(interval: plan.keepaliveInterval, countMax: plan.keepaliveCountMax,
+                                   now: Reactor.now(), traffic: traffic())
     }
 
-    /// Every byte the server sent: what libssh2 read, plus what waits unread in the socket
-    /// (an idle session does not read; the answers to its keepalives wait there).
-    private func received() -> UInt64 {
-        stats.pointee.bytes_in + UInt64(max(0, fleet_bytes_pending(fd)))
+    /// What the server sent: what libssh2 read (and when it last read), plus what waits
+    /// unread in the socket (an idle session does not read; answers to keepalives wait there).
+    private func traffic() -> KeepaliveTimer.Traffic {
+        KeepaliveTimer.Traffic(read: stats.pointee.bytes_in, lastReadAt: stats.pointee.last_in_ns,
+                               pending: UInt64(max(0, fleet_bytes_pending(fd))))
     }
 
-    /// As OpenSSH's ServerAlive: after an interval in which the server sent nothing, send a
-    /// keepalive that asks for an answer; after `keepaliveCountMax` of them unanswered,
-    /// the host is gone (counted unreachable).
+    /// As OpenSSH's ServerAlive (KeepaliveTimer): an interval after the server was last heard
+    /// from, send a keepalive that asks for an answer; the look after `keepaliveCountMax` of
+    /// them unanswered gives the host up (counted unreachable).
     private func keepaliveTick(_ now: UInt64) {
-        keepaliveAt = now + plan.keepaliveInterval.nanoseconds
-        let seen = received()
-        if seen != bytesSeen {
-            bytesSeen = seen
-            unanswered = 0
-            return
-        }
-        if unanswered >= plan.keepaliveCountMax {
-            return hostStoppedResponding("no answer to \(unanswered) keepalives, \(plan.keepaliveInterval.messageText) apart",
+        guard var timer = keepalive else { return }
+        // libssh2 reads time(), which may lag the precise clock (glibc: the coarse one): the
+        // gate is judged by time() itself, the fraction of the second only estimated.
+        let second = time(nil)
+        var wall = timespec()
+        clock_gettime(CLOCK_REALTIME_COARSE, &wall)
+        let sendable = keepaliveGate.sendableAt(now: now, second: second, nanosecond: wall.tv_sec == second ? wall.tv_nsec : 0)
+        let action = timer.check(now: now, traffic: traffic(), sendableAt: sendable)
+        keepalive = timer
+        switch action {
+        case .wait: return
+        case .giveUp:
+            return hostStoppedResponding("no answer to \(timer.unanswered) keepalives (ServerAliveInterval "
+                                             + "\(plan.keepaliveInterval.messageText), ServerAliveCountMax \(plan.keepaliveCountMax))",
                                          kind: .unreachable)
+        case .send: break
         }
-        unanswered += 1
-        // Never while a packet is half-sent: libssh2 would take the keepalive for it.
+        // Never while a packet is half-sent: libssh2 would take the keepalive for it. A host
+        // that takes none of our packets counts it as unanswered all the same.
         guard let s = session, outboundOwner == nil,
               libssh2_session_block_directions(s) & LIBSSH2_SESSION_BLOCK_OUTBOUND == 0 else { return }
         var next: Int32 = 0
         let rc = libssh2_keepalive_send(s, &next)
+        keepaliveGate.sent(second: time(nil))
         if rc != 0 && !LibSSH2.isAgain(rc) && LibSSH2.isTransportFailure(rc) {
             teardown(transportFailed(rc, while: "sending a keepalive"), polite: false)
         }
@@ -248,7 +257,7 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
         switch phase {
         case .connecting, .handshaking, .authenticating: return setupDeadline
         case .ready:
-            var earliest = [stallDeadline, keepaliveAt].compactMap { $0 }.min()
+            var earliest = [stallDeadline, keepalive?.nextCheck].compactMap { $0 }.min()
             for op in ops where !(op === outboundOwner && stallDeadline != nil) {
                 if let d = op.deadline, d < (earliest ?? .max) { earliest = d }
             }
@@ -266,7 +275,7 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
                                   "\(stage) to \(plan.address) did not finish within \(plan.connectTimeout.messageText)"),
                       retryable: false)
         case .ready:
-            if let k = keepaliveAt, now >= k {
+            if let k = keepalive?.nextCheck, now >= k {
                 keepaliveTick(now)
                 guard phase == .ready else { return }
             }

@@ -1,0 +1,25 @@
+import FleetCore
+@testable import FleetStore
+import Foundation
+import Testing
+
+/// `fleetup lock status` says `stale` for a lock the next run would take over (its owner ran
+/// here and its pid is gone), where it said `held`.
+@Suite("lock status words")
+struct LockStatusTextTests {
+    @Test("held, stale or free, as the next run would judge the owner")
+    func words() throws {
+        let dead = owner("20261202-031501-3f2a", pid: try reapedPid())
+        let text = "run 20261202-031501-3f2a (\(dead.user)@\(Posix.machineName), pid \(dead.pid), since 2026-12-02T03:15:01Z)"
+        // This machine, pid gone: stale, as LocalLock.acquire treats it.
+        #expect(LockState.held(dead).statusText() == "stale (pid \(dead.pid) is gone on this machine): \(text); the next run takes it over")
+        // Another machine's owner is never judged from here, whatever its pid.
+        let elsewhere = owner("20261202-031501-3f2a", machine: "ops-elsewhere", pid: dead.pid)
+        #expect(LockState.held(elsewhere).statusText() == "held by \(elsewhere)")
+        // This process: alive.
+        let alive = owner("20261202-031501-3f2a")
+        #expect(LockState.held(alive).statusText() == "held by \(alive)")
+        #expect(LockState.free.statusText() == "free")
+        #expect(LockState.unreadable("the lock file is empty").statusText() == "held, owner unreadable (the lock file is empty)")
+    }
+}
