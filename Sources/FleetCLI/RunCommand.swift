@@ -111,8 +111,9 @@ struct ResumeCommand: AsyncParsableCommand {
         if let gap = stored.gaps.first {
             throw StoreError(.corruptJournal, path: gap.path, line: gap.line,
                              "\(gap.message): resume could run a finished step again, so it does not go on; "
-                                 + "`fleetup report \(folder.id)` shows what the journal holds, and a new `fleetup run` "
-                                 + "finds the hosts already upgraded (already-current)")
+                                 + "`fleetup report \(folder.id)` shows what the journal holds; the hosts this run left "
+                                 + "mid-upgrade keep their host locks (`fleetup lock status`): check each by hand, then "
+                                 + "`fleetup lock release --force` lets a new run take them")
         }
         let record = stored.record
         if let refusal = ResumePlanner.refusal(record) { throw ConfigError(file: folder.journal, refusal) }

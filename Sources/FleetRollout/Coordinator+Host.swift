@@ -37,10 +37,10 @@ extension Coordinator {
         var last = "nothing yet"
         var queue: [HostMachine.Action]
         do { queue = try machine.handle(.start) } catch { queue = [] }
-        /// The journal broke: the host stops where it is (its outcome cannot be journaled).
+        /// The journal broke: the host stops where it is (its outcome cannot be journaled),
+        /// and keeps its lock (a resume of this run goes on with it).
         func stopHere() async -> HostOutcome {
             state.withLock { $0.stoppedHosts.append("\(name): after \(last)") }
-            if locked { await releaseLock(host, journaled: false) }
             return .interrupted
         }
         while !queue.isEmpty {
@@ -82,7 +82,7 @@ extension Coordinator {
                     event = await checkHealth(host, probes: plan?.health ?? probes(for: host), context: context)
                 case .finish(let result):
                     await emit(.hostFinished(host: name, result: result))
-                    if locked { await releaseLock(host, journaled: true) }
+                    if locked { await releaseLock(host, unless: machine.leftMidUpgrade) }
                     return result.outcome
                 }
             }
@@ -96,13 +96,13 @@ extension Coordinator {
                 } catch {
                     let r = HostResult(outcome: .failed, message: "\(error)")
                     await emit(.hostFinished(host: name, result: r))
-                    if locked { await releaseLock(host, journaled: true) }
+                    if locked { await releaseLock(host, unless: true) }
                     return .failed
                 }
             }
         }
         await emit(.hostFinished(host: name, result: HostResult(outcome: .failed, message: "the host's work ended without an outcome")))
-        if locked { await releaseLock(host, journaled: true) }
+        if locked { await releaseLock(host, unless: true) }
         return .failed
     }
 
@@ -111,11 +111,15 @@ extension Coordinator {
         return false
     }
 
-    /// Gives the host's lock back; a lock that stays is stale for the next run (same
-    /// machine) or needs `fleetup lock release --force`, so the journal says so.
-    private func releaseLock(_ host: Host, journaled: Bool) async {
+    /// Gives the host's lock back, unless its upgrade is unfinished: then the lock stays
+    /// (only this run's resume takes it over; other runs are refused the host), and the
+    /// journal says so, as it says a release that failed.
+    private func releaseLock(_ host: Host, unless midUpgrade: Bool) async {
+        if midUpgrade {
+            return await emit(.note(host: host.name, text: "its host lock stays: its upgrade is unfinished (`fleetup resume \(setup.header.id)` goes on with it)"))
+        }
         guard let why = await setup.hostLocks?.release(host) else { return }
-        if journaled { await emit(.note(host: host.name, text: "its host lock was not released: \(why)")) }
+        await emit(.note(host: host.name, text: "its host lock was not released: \(why)"))
     }
 
     private func connect(_ host: Host) async -> HostMachine.Event {

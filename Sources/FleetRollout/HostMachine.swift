@@ -89,12 +89,23 @@ public struct HostMachine: Sendable {
     /// A replanned host on the target: its health decides.
     private var rechecking = false
     private var draining = false
+    /// A hop started on the host in this run (now or in the part the journal resumes).
+    private var changed = false
+    private var outcome: HostOutcome?
+
+    /// The host ended with its upgrade unfinished: a hop under way (or resumed) and not
+    /// upgraded, rolled back or current. Its host lock stays, for this run's resume alone.
+    public var leftMidUpgrade: Bool {
+        guard changed, let outcome else { return false }
+        return outcome != .upgraded && outcome != .rolledBack && outcome != .alreadyCurrent
+    }
 
     public init(host: String, target: String, start: HostStart = .fresh, rollback: Bool = true) {
         self.host = host
         self.target = target
         self.start = start
         self.rollbackEnabled = rollback
+        if case .resume(let position) = start { changed = !position.isClean }
     }
 
     public mutating func handle(_ event: Event) throws(MachineError) -> [Action] {
@@ -122,8 +133,8 @@ public struct HostMachine: Sendable {
                 if draining { return stopBeforeAnything() }
                 stage = .readingVersion
                 return [.readVersion]
-            case .held(let holder):
-                return finish(.failed, message: "the host is locked by \(holder): another run is upgrading it; nothing ran on it")
+            case .refused(let why):
+                return finish(.failed, message: why)
             case .failed(let e):
                 return finish(e.isConnectionFailure ? .unreachable : .failed,
                               message: "its lock could not be taken: \(e.kind.rawValue): \(e.message)")
@@ -255,6 +266,7 @@ public struct HostMachine: Sendable {
 
     private mutating func startHop(_ i: Int) -> [Action] {
         hop = i
+        changed = true
         noReturnPassed = nil
         let h = hops[i]
         guard !h.steps.isEmpty else {
@@ -332,6 +344,7 @@ public struct HostMachine: Sendable {
     private mutating func finish(_ outcome: HostOutcome, after: String? = nil, message: String? = nil,
                                  restore: String? = nil) -> [Action] {
         stage = .done
+        self.outcome = outcome
         // The planned path: where it started, then every release it was to visit.
         let path = (versionBefore.map { [$0] } ?? []) + hops.map(\.to)
         return [.finish(HostResult(outcome: outcome, versionBefore: versionBefore, versionAfter: after, path: path,

@@ -17,7 +17,7 @@ final class MemoryHostLocks: HostLocking {
 
     func acquire(_ host: Host) async -> HostLockOutcome {
         held.withLock { h in
-            if let holder = h[host.name], holder != run { return .held(by: holder) }
+            if let holder = h[host.name], holder != run { return .refused("the host is locked by \(holder)") }
             h[host.name] = run
             return .acquired(note: nil)
         }
@@ -42,7 +42,7 @@ struct SafetyTests {
         #expect(try await c.run(opening: .runStarted(c.setup.header)) == .failed)
         let record = try RunRecord(entries: sink.entries)
         #expect(record.host("p2")?.outcome == .failed)
-        #expect(record.host("p2")?.result?.message == "the host is locked by \(holder): another run is upgrading it; nothing ran on it")
+        #expect(record.host("p2")?.result?.message == "the host is locked by \(holder)")
         #expect(world.commands("p2").isEmpty)
         #expect(record.host("p1")?.outcome == .upgraded)
         #expect(locks.released.withLock { $0 } == ["p1"])
@@ -58,6 +58,23 @@ struct SafetyTests {
         let run = Task { try await c.run(opening: .runStarted(c.setup.header)) }
         await world.executor.waitForArrivals(at: "migrate", count: 1)
         return (run, sink)
+    }
+
+    @Test("a host left mid-upgrade keeps its lock (this run's resume takes it); a host done, or rolled back, gives it back")
+    func lockKeptMidUpgrade() async throws {
+        let world = MigratingHosts(["p1": "1.1.0", "p2": "1.1.0", "p3": "1.1.0"])
+        world.shared.migrateFails.withLock { $0 = ["p1"] }
+        world.shared.checkoutFails.withLock { $0 = ["p2"] }
+        let locks = MemoryHostLocks()
+        let sink = RecordingSink()
+        let c = world.coordinator(hosts: ["p1", "p2", "p3"], sink: sink, locks: locks, forks: 3)
+        #expect(try await c.run(opening: .runStarted(c.setup.header)) == .failed)
+        let record = try RunRecord(entries: sink.entries)
+        // p1: its migration failed past the point of no return; p2: rolled back; p3: upgraded.
+        #expect(record.host("p1")?.outcome == .failed && record.host("p2")?.outcome == .rolledBack)
+        #expect(Set(locks.released.withLock { $0 }) == ["p2", "p3"])
+        #expect(locks.held.withLock { $0 } == ["p1": "run-1"])
+        #expect(sink.events.contains(.note(host: "p1", text: "its host lock stays: its upgrade is unfinished (`fleetup resume run-1` goes on with it)")))
     }
 
     @Test("the journal writes into its reserve mid-step: the step finishes, the host finishes that hop and stops, nothing new starts; resume completes")

@@ -32,20 +32,30 @@ struct SafetyScenarioTests {
             #expect(try await TestFleet.waitForExit(p).signal == SIGKILL)
             try s.letGo(staging01)
             #expect(fleet.flowLog(of: staging01).isEmpty, "nothing migrated before the kill")
-            let cut = try s.entries().count
+            let killed = try #require(try s.latestRun())
 
-            let r = try await s.resume([])
+            // A NEW run (not a resume) would see the target and call the host current: its
+            // host lock, left by the killed run, refuses it.
+            let again = try await s.run([])
+            #expect(again.status == 1, "\(again.stderr)")
+            let refused = try #require(try s.record().host("staging01")?.result?.message)
+            #expect(refused.hasPrefix("run \(killed.id.text) left this host mid-upgrade (") && refused.contains("`fleetup resume \(killed.id.text)` goes on"),
+                    "\(refused)")
+            #expect(fleet.flowLog(of: staging01).isEmpty)
+            let cut = try s.entries(of: killed).count
+
+            let r = try await s.resume([killed.id.text])
             #expect(r.status == 0, "\(r.stderr)")
             #expect(r.stderr.contains("staging01: goes on with v3.1.1 -> v3.1.2 at step 3 \"hold (test)\" (it had started: it runs again)"),
                     "\(r.stderr)")
             // On resume the host already reported the target: the version alone would have called it upgraded.
-            let resumed = Array(try s.entries()[cut...]).map(\.event)
+            let resumed = Array(try s.entries(of: killed)[cut...]).map(\.event)
             let read = resumed.first { if case .versionRead("staging01", _, _) = $0 { return true }; return false }
             guard case .versionRead(_, let version, _)? = read else { Issue.record("no version read: \(resumed)"); return }
             #expect(version == "v3.1.2")
             #expect(fleet.flowLog(of: staging01) == ["db:migrate v3.1.2", "cache clear v3.1.2"])
             #expect(fleet.serviceLog(of: staging01) == ["restart flow-sidekiq", "reload flow-web"])
-            let record = try s.record()
+            let record = try s.record(of: killed)
             #expect(record.outcome == .succeeded && record.host("staging01")?.outcome == .upgraded)
         }
     }
@@ -110,7 +120,7 @@ struct SafetyScenarioTests {
             let p1 = try #require(record.host("prod01"))
             #expect(p1.outcome == .failed)
             #expect(p1.result?.message?.hasPrefix("the host is locked by run \(runID) (") == true, "\(p1.result?.message ?? "")")
-            #expect(p1.result?.message?.hasSuffix("another run is upgrading it; nothing ran on it") == true)
+            #expect(p1.result?.message?.hasSuffix("another run is upgrading it, or left it mid-upgrade; nothing ran on it") == true)
             #expect(p1.steps.isEmpty && p1.result?.versionBefore == nil)
             #expect(fleet.serviceLog(of: prod01).isEmpty, "the second run touched prod01")
 
