@@ -86,7 +86,8 @@ struct StoredRunInputTests {
             let resume = try await ReportCommandTests.fleetup(["resume", folder.id.text, "--state-dir", state])
             #expect(resume.status == 2)
             #expect(resume.stderr == "fleetup: \(gap): resume could run a finished step again, so it does not go on; "
-                    + "`fleetup report \(folder.id)` shows what the journal holds, and a new `fleetup run` finds the hosts already upgraded (already-current)\n")
+                    + "`fleetup report \(folder.id)` shows what the journal holds; the hosts this run left mid-upgrade keep their host locks "
+                    + "(`fleetup lock status`): check each by hand, then `fleetup lock release --force` lets a new run take them\n")
             #expect(try Data(contentsOf: URL(fileURLWithPath: folder.journal)) == before)
         }
     }
