@@ -53,18 +53,20 @@ public struct RunRecord: Sendable, Hashable {
     /// The last journal sequence number.
     public var lastSeq: Int
 
-    /// Folds a journal. Its first entry must be `runStarted`.
-    public init(entries: [JournalEntry]) throws(RunRecordError) {
-        guard let first = entries.first, case .runStarted(let header) = first.event else {
+    /// Where each host is in `hosts`, by name.
+    private var index: [String: Int] = [:]
+
+    /// A run's record as its first entry (`runStarted`) starts it: every host pending.
+    public init(header entry: JournalEntry) throws(RunRecordError) {
+        guard case .runStarted(let header) = entry.event else {
             throw RunRecordError("the journal does not start with the run's header")
         }
         self.header = header
-        startedAt = first.time
+        startedAt = entry.time
         gates = [:]
         resumes = 0
-        lastSeq = first.seq
-        var hosts: [HostRecord] = []
-        var index: [String: Int] = [:]
+        lastSeq = entry.seq
+        hosts = []
         for stage in header.stages {
             for (b, batch) in stage.batches.enumerated() {
                 for h in batch {
@@ -73,71 +75,80 @@ public struct RunRecord: Sendable, Hashable {
                 }
             }
         }
-        for entry in entries.dropFirst() {
-            lastSeq = entry.seq
-            let e = entry.event
-            if let h = e.host, index[h] == nil {
-                throw RunRecordError("journal entry \(entry.seq) names host \(h), which is not in the run's plan")
-            }
-            switch e {
-            case .runStarted:
-                throw RunRecordError("journal entry \(entry.seq) starts the run a second time")
-            case .resumed:
-                resumes += 1
-                outcome = nil
-                finishedAt = nil
-                haltReason = nil
-            case .hostStarted(let h, _, let resumeAt):
-                let i = index[h]!
-                if resumeAt == nil { hosts[i].position.reset() }
-                hosts[i].state = .running
-                hosts[i].result = nil
-                hosts[i].inFlightStep = nil
-                hosts[i].startedAt = entry.time
-                hosts[i].finishedAt = nil
-            case .stepStarted(let h, let step):
-                hosts[index[h]!].inFlightStep = step
-                hosts[index[h]!].position.stepStarted(step)
-            case .stepFinished(let h, let record):
-                hosts[index[h]!].inFlightStep = nil
-                hosts[index[h]!].steps.append(record)
-                hosts[index[h]!].position.stepFinished(record)
-            case .versionRead(let h, let version, _):
-                hosts[index[h]!].position.versionRead(version)
-            case .hopStarted(let h, let from, let to):
-                hosts[index[h]!].position.hopStarted(from: from, to: to)
-            case .healthChecked(let h, let record):
-                hosts[index[h]!].health.append(record)
-            case .hostFinished(let h, let result):
-                let i = index[h]!
-                hosts[i].state = .finished
-                hosts[i].result = result
-                hosts[i].inFlightStep = nil
-                hosts[i].finishedAt = entry.time
-                hosts[i].position.hostFinished(result.outcome)
-            case .hostsSkipped(let names, let reason):
-                for h in names {
-                    guard let i = index[h] else {
-                        throw RunRecordError("journal entry \(entry.seq) skips host \(h), which is not in the run's plan")
-                    }
-                    hosts[i].state = .finished
-                    hosts[i].result = HostResult(outcome: .skippedAfterHalt, message: reason)
-                }
-            case .gate(let stage, _, let decision, _):
-                gates[stage] = decision
-            case .halted(let reason):
-                haltReason = reason
-            case .runFinished(let o):
-                outcome = o
-                finishedAt = entry.time
-            case .stageStarted, .batchStarted, .draining, .aborting, .note:
-                break
-            }
-        }
-        self.hosts = hosts
     }
 
-    public func host(_ name: String) -> HostRecord? { hosts.first { $0.host == name } }
+    /// Folds a journal. Its first entry must be `runStarted`.
+    public init(entries: [JournalEntry]) throws(RunRecordError) {
+        guard let first = entries.first else { throw RunRecordError("the journal does not start with the run's header") }
+        try self.init(header: first)
+        for entry in entries.dropFirst() { try apply(entry) }
+    }
+
+    /// The fold, one entry at a time: what `fleetup run` keeps live, what reading a
+    /// journal back does. An entry it cannot take is an error naming its `seq`.
+    public mutating func apply(_ entry: JournalEntry) throws(RunRecordError) {
+        lastSeq = entry.seq
+        let e = entry.event
+        if let h = e.host, index[h] == nil {
+            throw RunRecordError("journal entry \(entry.seq) names host \(h), which is not in the run's plan")
+        }
+        switch e {
+        case .runStarted:
+            throw RunRecordError("journal entry \(entry.seq) starts the run a second time")
+        case .resumed:
+            resumes += 1
+            outcome = nil
+            finishedAt = nil
+            haltReason = nil
+        case .hostStarted(let h, _, let resumeAt):
+            let i = index[h]!
+            if resumeAt == nil { hosts[i].position.reset() }
+            hosts[i].state = .running
+            hosts[i].result = nil
+            hosts[i].inFlightStep = nil
+            hosts[i].startedAt = entry.time
+            hosts[i].finishedAt = nil
+        case .stepStarted(let h, let step):
+            hosts[index[h]!].inFlightStep = step
+            hosts[index[h]!].position.stepStarted(step)
+        case .stepFinished(let h, let record):
+            hosts[index[h]!].inFlightStep = nil
+            hosts[index[h]!].steps.append(record)
+            hosts[index[h]!].position.stepFinished(record)
+        case .versionRead(let h, let version, _):
+            hosts[index[h]!].position.versionRead(version)
+        case .hopStarted(let h, let from, let to):
+            hosts[index[h]!].position.hopStarted(from: from, to: to)
+        case .healthChecked(let h, let record):
+            hosts[index[h]!].health.append(record)
+        case .hostFinished(let h, let result):
+            let i = index[h]!
+            hosts[i].state = .finished
+            hosts[i].result = result
+            hosts[i].inFlightStep = nil
+            hosts[i].finishedAt = entry.time
+            hosts[i].position.hostFinished(result.outcome)
+        case .hostsSkipped(let names, let reason):
+            for h in names {
+                guard let i = index[h] else {
+                    throw RunRecordError("journal entry \(entry.seq) skips host \(h), which is not in the run's plan")
+                }
+                hosts[i].state = .finished
+                hosts[i].result = HostResult(outcome: .skippedAfterHalt, message: reason)
+            }
+        case .gate(let stage, _, let decision, _):
+            gates[stage] = decision
+        case .halted(let reason):
+            haltReason = reason
+        case .runFinished(let o):
+            outcome = o
+            finishedAt = entry.time
+        case .stageStarted, .batchStarted, .draining, .aborting, .note:
+            break
+        }
+    }
+
+    public func host(_ name: String) -> HostRecord? { index[name].map { hosts[$0] } }
 
     /// Hosts by outcome (pending and running ones under nil).
     public var counts: [HostOutcome?: Int] {
