@@ -180,10 +180,7 @@ struct RunSession {
             unwritten = "the reports were not written (\(error)); `fleetup report \(record.header.id)` writes them once there is room"
         }
         if let dir = options.output { try RunReports.write(record, toDirectory: dir) }
-        var parts: [String] = []
-        for o in HostOutcome.allCases { if let n = record.counts[o], n > 0 { parts.append("\(n) \(o.rawValue)") } }
-        if let n = record.counts[nil], n > 0 { parts.append("\(n) not started") }
-        var text = "\nrun \(record.header.id) \(record.outcome?.rawValue ?? "unfinished"): \(parts.joined(separator: ", "))\n"
+        var text = "\nrun \(record.header.id) \(record.outcome?.rawValue ?? "unfinished"): \(record.statusCounts.text)\n"
         if let why = record.haltReason { text += "\(record.outcome == .interrupted ? "stopped" : "halted"): \(why)\n" }
         text += "journal: \(folder.journal)\n"
         text += unwritten.map { "reports: \($0)\n" } ?? "reports: \(folder.htmlReport) (and report.md, report.junit.xml, run.json)\n"

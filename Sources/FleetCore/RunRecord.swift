@@ -46,7 +46,9 @@ public struct RunRecord: Sendable, Hashable {
     public var outcome: RunOutcome?
     public var haltReason: String?
     /// In plan order.
-    public var hosts: [HostRecord]
+    public private(set) var hosts: [HostRecord]
+    /// Hosts by status, kept as the fold goes (what the live progress and the summary count).
+    public private(set) var statusCounts = StatusCounts()
     /// Gates passed, by the stage they follow.
     public var gates: [String: GateDecision]
     public var resumes: Int
@@ -72,6 +74,7 @@ public struct RunRecord: Sendable, Hashable {
                 for h in batch {
                     index[h] = hosts.count
                     hosts.append(HostRecord(host: h, stage: stage.name, batch: b + 1))
+                    statusCounts.add(.pending)
                 }
             }
         }
@@ -103,8 +106,10 @@ public struct RunRecord: Sendable, Hashable {
         case .hostStarted(let h, _, let resumeAt):
             let i = index[h]!
             if resumeAt == nil { hosts[i].position.reset() }
-            hosts[i].state = .running
-            hosts[i].result = nil
+            counted(i) {
+                $0.state = .running
+                $0.result = nil
+            }
             hosts[i].inFlightStep = nil
             hosts[i].startedAt = entry.time
             hosts[i].finishedAt = nil
@@ -123,8 +128,10 @@ public struct RunRecord: Sendable, Hashable {
             hosts[index[h]!].health.append(record)
         case .hostFinished(let h, let result):
             let i = index[h]!
-            hosts[i].state = .finished
-            hosts[i].result = result
+            counted(i) {
+                $0.state = .finished
+                $0.result = result
+            }
             hosts[i].inFlightStep = nil
             hosts[i].finishedAt = entry.time
             hosts[i].position.hostFinished(result.outcome)
@@ -133,8 +140,10 @@ public struct RunRecord: Sendable, Hashable {
                 guard let i = index[h] else {
                     throw RunRecordError("journal entry \(entry.seq) skips host \(h), which is not in the run's plan")
                 }
-                hosts[i].state = .finished
-                hosts[i].result = HostResult(outcome: .skippedAfterHalt, message: reason)
+                counted(i) {
+                    $0.state = .finished
+                    $0.result = HostResult(outcome: .skippedAfterHalt, message: reason)
+                }
             }
         case .gate(let stage, _, let decision, _):
             gates[stage] = decision
@@ -150,12 +159,20 @@ public struct RunRecord: Sendable, Hashable {
 
     public func host(_ name: String) -> HostRecord? { index[name].map { hosts[$0] } }
 
-    /// Hosts by outcome (pending and running ones under nil).
-    public var counts: [HostOutcome?: Int] {
-        var out: [HostOutcome?: Int] = [:]
-        for h in hosts { out[h.outcome, default: 0] += 1 }
-        return out
+    /// Changes one host's part by hand (tests craft records this way), keeping
+    /// `statusCounts` true.
+    public mutating func update(_ name: String, _ change: (inout HostRecord) -> Void) {
+        guard let i = index[name] else { return }
+        counted(i, change)
     }
+
+    /// Changes host `i`'s state or result, keeping `statusCounts` true.
+    private mutating func counted(_ i: Int, _ change: (inout HostRecord) -> Void) {
+        let before = HostStatus(hosts[i])
+        change(&hosts[i])
+        statusCounts.move(from: before, to: HostStatus(hosts[i]))
+    }
+
 }
 
 public struct RunRecordError: Error, Sendable, Hashable, CustomStringConvertible {

@@ -61,62 +61,6 @@ public enum RunReports {
     }
 }
 
-/// A host's place in a report: its outcome, or where it is in a run that has not ended.
-enum HostStatus: Hashable {
-    case outcome(HostOutcome)
-    /// Started, not finished when the journal ends.
-    case running
-    /// Not started (yet, or again since a resume).
-    case pending
-
-    init(_ host: HostRecord) {
-        if let o = host.outcome { self = .outcome(o) } else { self = host.state == .running ? .running : .pending }
-    }
-
-    /// Every status, in the order reports list them: successes, failures, the rest.
-    static let all: [HostStatus] = [.outcome(.upgraded), .outcome(.alreadyCurrent), .outcome(.failed), .outcome(.rolledBack),
-                                    .outcome(.unreachable), .outcome(.interrupted), .outcome(.skippedAfterHalt), .running, .pending]
-
-    /// `upgraded`, `rolled-back`, `running`… (the JSON values).
-    var label: String {
-        switch self {
-        case .outcome(let o): return o.rawValue
-        case .running: return "running"
-        case .pending: return "pending"
-        }
-    }
-
-    /// The JSON summary's key: `rolled_back`.
-    var key: String { label.replacingOccurrences(of: "-", with: "_") }
-
-    /// Needs someone to look: failed, rolled back, unreachable, interrupted.
-    var needsAttention: Bool {
-        if case .outcome(let o) = self { return o.countsAsFailure || o == .interrupted }
-        return false
-    }
-}
-
-/// Counts of hosts by status.
-struct StatusCounts {
-    var counts: [HostStatus: Int] = [:]
-    var total = 0
-
-    init<S: Sequence>(_ hosts: S) where S.Element == HostRecord {
-        for h in hosts {
-            counts[HostStatus(h), default: 0] += 1
-            total += 1
-        }
-    }
-
-    subscript(_ s: HostStatus) -> Int { counts[s] ?? 0 }
-
-    /// `2 upgraded, 1 failed, 3 skipped-after-halt` (only statuses that occur), or `no hosts`.
-    var text: String {
-        let parts = HostStatus.all.filter { self[$0] > 0 }.map { "\(self[$0]) \($0.label)" }
-        return parts.isEmpty ? "no hosts" : parts.joined(separator: ", ")
-    }
-}
-
 /// What every format says the same way: the outcome line, the hints.
 enum RunText {
     /// `halted`, `succeeded`…, or `unfinished` while the journal has no end.

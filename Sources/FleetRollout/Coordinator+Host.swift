@@ -63,8 +63,8 @@ extension Coordinator {
                 case .readVersion:
                     event = await readVersion(host, redactor: redactor)
                 case .plan(let version):
-                    let where_ = placement[name] ?? ("", 0)
-                    let p = RolloutPlanner.hostPlan(host, stage: where_.stage, batch: where_.batch, playbook: setup.playbook,
+                    let placed = state.withLock { s in s.record.host(name).map { ($0.stage, $0.batch) } } ?? ("", 0)
+                    let p = RolloutPlanner.hostPlan(host, stage: placed.0, batch: placed.1, playbook: setup.playbook,
                                                     target: setup.target, observed: .known(version, .detected),
                                                     overrides: setup.overrides)
                     plan = p

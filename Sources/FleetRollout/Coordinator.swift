@@ -63,7 +63,8 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
         var seq: Int
         var events: AsyncStream<RolloutMachine.Event>.Continuation?
         var interrupts = 0
-        var outcomes: [String: HostOutcome] = [:]
+        /// The journal's fold, kept live: every entry the sink took is applied to it.
+        var record: RunRecord
         /// The journal cannot be written: nothing may start that it would not hold.
         var sinkError: String?
         /// The journal writes into its reserve (its disk is full): the run is stopping.
@@ -73,7 +74,6 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
     }
 
     let state: Mutex<State>
-    let placement: [String: (stage: String, batch: Int)]
 
     /// `lastSeq`: the journal's last sequence number (0 for a new run).
     public init(setup: RunSetup, executor: any RemoteExecutor, clock: C, sink: any RunEventSink,
@@ -85,13 +85,14 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
         self.sink = sink
         self.gateKeeper = gateKeeper
         self.now = now
-        state = Mutex(State(seq: lastSeq))
-        var placement: [String: (String, Int)] = [:]
-        for s in setup.header.stages {
-            for (b, batch) in s.batches.enumerated() { for h in batch { placement[h] = (s.name, b + 1) } }
-        }
-        self.placement = placement
+        // Every host pending until `run` says otherwise (a resume gives the record so far).
+        // A header entry always folds: it is the run's own.
+        let record = try! RunRecord(header: JournalEntry(seq: lastSeq, time: "", event: .runStarted(setup.header)))
+        state = Mutex(State(seq: lastSeq, record: record))
     }
+
+    /// The run's record as the journal holds it so far (the same fold `fleetup report` makes).
+    public var record: RunRecord { state.withLock { $0.record } }
 
     /// First call: drain (nothing new starts); second: end the commands in flight.
     public func interrupt() {
@@ -113,12 +114,14 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
     /// The journal's last sequence number so far.
     public var lastSeq: Int { state.withLock { $0.seq } }
 
-    /// Runs to the end. `opening` (`runStarted` or `resumed`) is recorded first; `work` and
-    /// `gatesPassed` come from the journal on resume. A journal that writes into its reserve
+    /// Runs to the end. `opening` (`runStarted` or `resumed`) is recorded first; `record`
+    /// (the journal folded so far), `work` and `gatesPassed` come from the journal on
+    /// resume. A journal that writes into its reserve
     /// (a full disk) stops the run as a drain does; one that cannot be written at all stops
     /// every host after the step it is in, and `run` throws `RunJournalError` naming them.
-    public func run(opening: RunEvent, work: [String: RolloutMachine.Work] = [:],
+    public func run(opening: RunEvent, record: RunRecord? = nil, work: [String: RolloutMachine.Work] = [:],
                     gatesPassed: Set<String> = [], failedBefore: Int = 0) async throws -> RunOutcome {
+        if let record { state.withLock { $0.record = record } }
         let h = setup.header
         var machine = RolloutMachine(stages: h.stages, policy: FailurePolicy(setup.playbook.rolling),
                                      pause: setup.playbook.rolling.pause, gate: setup.playbook.rolling.gate,
@@ -230,13 +233,14 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
         state.withLock { s -> Int? in
             guard s.sinkError == nil else { return nil }
             s.seq += 1
+            let entry = JournalEntry(seq: s.seq, time: now(), event: event)
             do {
-                try sink.record(JournalEntry(seq: s.seq, time: now(), event: event))
+                try sink.record(entry)
+                if case .runStarted = event { s.record = try RunRecord(header: entry) } else { try s.record.apply(entry) }
             } catch {
                 s.sinkError = "\(error)"
                 return nil
             }
-            if case .hostFinished(let h, let r) = event { s.outcomes[h] = r.outcome }
             return s.seq
         }
     }
@@ -268,9 +272,8 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
             if setup.playbook.health.isEmpty {
                 return (.soaked, "waited \(DurationText.format(d)) after \(stage); the playbook has no health probes to check again")
             }
-            let names = setup.header.stages.first { $0.name == stage }?.batches.flatMap { $0 } ?? []
-            let outcomes = state.withLock { $0.outcomes }
-            let hosts = names.filter { outcomes[$0]?.isSuccess == true }.compactMap { setup.hosts[$0] }
+            let names = state.withLock { s in s.record.hosts.filter { $0.stage == stage && $0.outcome?.isSuccess == true }.map(\.host) }
+            let hosts = names.compactMap { setup.hosts[$0] }
             let checked = await FanOut.map(hosts, forks: setup.header.forks) { host -> (String, Bool) in
                 let record = await self.checker(for: host).check(self.probes(for: host), on: host,
                                                                   context: "soak of \(stage) for \(DurationText.format(d))")

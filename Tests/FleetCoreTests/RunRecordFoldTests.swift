@@ -12,6 +12,7 @@ struct RunRecordFoldTests {
         var live = try RunRecord(header: entries[0])
         for (i, e) in entries.enumerated().dropFirst() {
             try live.apply(e)
+            #expect(live.statusCounts == StatusCounts(live.hosts), "counts after entry \(e.seq)")
             if i % 7 == 0 || i == entries.count - 1 { #expect(live == (try RunRecord(entries: Array(entries.prefix(i + 1)))), "after entry \(e.seq)") }
         }
         #expect(live.outcome == .halted && live.lastSeq == entries.last?.seq)

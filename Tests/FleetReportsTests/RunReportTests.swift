@@ -99,8 +99,8 @@ struct RunReportTests {
     ])
     func escaping(message: String, expected: String) throws {
         var r = Runs.halted
-        let i = try #require(r.hosts.firstIndex { $0.host == "mm-eu-03" })
-        r.hosts[i].result?.message = message
+        try #require(r.host("mm-eu-03") != nil)
+        r.update("mm-eu-03") { $0.result?.message = message }
         let md = RunReports.render(r, .markdown)
         #expect(md.contains("**mm-eu-03** · prod batch 2 · unreachable\n\(expected)\n"), "\(md)")
     }
@@ -108,9 +108,9 @@ struct RunReportTests {
     @Test("markdown: a fence longer than any backtick run in the output; long output keeps its tail")
     func fences() throws {
         var r = Runs.halted
-        let i = try #require(r.hosts.firstIndex { $0.host == "mm-eu-02" })
+        try #require(r.host("mm-eu-02")?.steps.count ?? 0 > 3)
         let lines = (1...40).map { "line \($0)" } + ["```", "````"]
-        r.hosts[i].steps[3].stderr = lines.joined(separator: "\n") + "\n"
+        r.update("mm-eu-02") { $0.steps[3].stderr = lines.joined(separator: "\n") + "\n" }
         let md = RunReports.render(r, .markdown)
         #expect(md.contains("`````text\n[… 27 earlier lines]\nline 28\n"))
         #expect(md.contains("line 40\n```\n````\n`````\n"))
