@@ -159,7 +159,7 @@ struct ResumeCommand: AsyncParsableCommand {
                                  executor: executor, options: run)
         let code = try await session.execute(
             opening: .resumed(user: RunSession.user, machine: RunSession.machine, retryFailed: retryFailed),
-            lastSeq: record.lastSeq, work: work, gatesPassed: ResumePlanner.gatesPassed(record),
+            record: record, lastSeq: record.lastSeq, work: work, gatesPassed: ResumePlanner.gatesPassed(record),
             failedBefore: ResumePlanner.failedBefore(record, retryFailed: retryFailed, replan: Set(replan)))
         if code != 0 { throw ExitCode(code) }
     }

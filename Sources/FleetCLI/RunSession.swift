@@ -82,7 +82,7 @@ struct RunSession {
     var options: RunOptions
 
     /// Runs and returns the exit code (0 success, 1 failed/halted/interrupted/waiting).
-    func execute(opening: RunEvent, lastSeq: Int = 0, work: [String: RolloutMachine.Work] = [:],
+    func execute(opening: RunEvent, record: RunRecord? = nil, lastSeq: Int = 0, work: [String: RolloutMachine.Work] = [:],
                  gatesPassed: Set<String> = [], failedBefore: Int = 0) async throws -> Int32 {
         let owner = LockOwner.current(runID: setup.header.id, key: lock.key, playbook: setup.header.playbookFile,
                                       inventories: setup.header.inventories)
@@ -104,11 +104,12 @@ struct RunSession {
         }
         for n in notes { FileHandle.standardError.write(Data("fleetup: \(n)\n".utf8)) }
         let outcome: RunOutcome
+        let live: RunRecord
         do {
             var setup = self.setup
             setup.hostLocks = HostLocks(owner: owner, executor: executor)
-            outcome = try await coordinate(setup, opening: opening, lastSeq: lastSeq, work: work, gatesPassed: gatesPassed,
-                                           failedBefore: failedBefore, reserve: reserve)
+            (outcome, live) = try await coordinate(setup, opening: opening, record: record, lastSeq: lastSeq, work: work,
+                                                   gatesPassed: gatesPassed, failedBefore: failedBefore, reserve: reserve)
         } catch {
             _ = reserve.free()
             await release(owner)
@@ -118,7 +119,7 @@ struct RunSession {
         // The lock host's lock goes through the executor: shut it down only after.
         await release(owner)
         await executor.shutdown()
-        try summarize()
+        try summarize(live)
         return outcome.exitCode
     }
 
@@ -143,8 +144,9 @@ struct RunSession {
         }
     }
 
-    private func coordinate(_ setup: RunSetup, opening: RunEvent, lastSeq: Int, work: [String: RolloutMachine.Work],
-                            gatesPassed: Set<String>, failedBefore: Int, reserve: JournalReserve) async throws -> RunOutcome {
+    /// The run to its end: its outcome, and its record as the journal holds it.
+    private func coordinate(_ setup: RunSetup, opening: RunEvent, record: RunRecord?, lastSeq: Int, work: [String: RolloutMachine.Work],
+                            gatesPassed: Set<String>, failedBefore: Int, reserve: JournalReserve) async throws -> (RunOutcome, RunRecord) {
         let journal = GroupCommitJournal(try JournalWriter(path: folder.journal, reserve: reserve))
         defer { journal.close() }
         let progress = RunProgress(header: setup.header, verbose: options.verbose)
@@ -154,9 +156,10 @@ struct RunSession {
                                       now: { Timestamp.text(Date(), milliseconds: true) })
         let interrupts = Interrupts.install(exitOn: 3) { _ in coordinator.interrupt() }
         defer { interrupts.cancel() }
-        let outcome = try await coordinator.run(opening: opening, work: work, gatesPassed: gatesPassed, failedBefore: failedBefore)
+        let outcome = try await coordinator.run(opening: opening, record: record, work: work, gatesPassed: gatesPassed,
+                                                failedBefore: failedBefore)
         progress.finish()
-        return outcome
+        return (outcome, coordinator.record)
     }
 
     private func release(_ owner: LockOwner) async {
@@ -167,11 +170,10 @@ struct RunSession {
         }
     }
 
-    /// The run's record from its journal (what it did, not what this process remembers):
-    /// the four reports in the run folder (and `--output`), counts per outcome, and where
-    /// everything is.
-    private func summarize() throws {
-        let record = try Self.record(of: folder)
+    /// From the run's record — the fold of its journal, entry by entry, as it was written
+    /// (what `fleetup report` folds again): the four reports in the run folder (and
+    /// `--output`), counts per status, and where everything is.
+    private func summarize(_ record: RunRecord) throws {
         var unwritten: String?
         do {
             try RunReports.write(record, to: folder)
@@ -187,10 +189,6 @@ struct RunSession {
         if let dir = options.output { text += "copied:  \(dir)\n" }
         if record.outcome != .succeeded { text += "resume:  fleetup resume \(record.header.id)\n" }
         FileHandle.standardError.write(Data(text.utf8))
-    }
-
-    static func record(of folder: RunFolder) throws -> RunRecord {
-        try folder.load().record
     }
 
     /// Who runs fleetup, for the journal and the lock.

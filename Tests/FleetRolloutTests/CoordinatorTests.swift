@@ -359,6 +359,34 @@ struct CoordinatorTests {
         #expect(world.commands("p1").isEmpty)
     }
 
+    @Test("a soak in a resumed run checks the stage's hosts that finished in the earlier part (the live record has them)")
+    func soakAfterResume() async throws {
+        let world = World([("s1", "1.1.0"), ("s2", "1.1.0"), ("p1", "1.1.0")])
+        let sink = RecordingSink()
+        let clock = ManualClock()
+        let pb = Fixture.playbook(batch: [.count(2)], gate: .soak(.seconds(300)))
+        let hosts = Fixture.hosts(staging: 2, prod: 1)
+        let c = Fixture.coordinator(pb, hosts, world: world, clock: clock, sink: sink)
+        let run = Task { try await c.run(opening: Fixture.header(c)) }
+        await clock.waitForSleepers(1)      // staging is done; the soak waits
+        c.interrupt()
+        #expect(try await run.value == .interrupted)
+        let record = try RunRecord(entries: sink.entries)
+        #expect(record.gates["staging"] == nil && record.host("s1")?.outcome == .upgraded)
+
+        let clock2 = ManualClock()
+        let c2 = Fixture.coordinator(pb, hosts, world: world, clock: clock2, sink: sink, lastSeq: c.lastSeq)
+        let resumed = Task {
+            try await c2.run(opening: .resumed(user: "t", machine: "m", retryFailed: false), record: record,
+                             work: ResumePlanner.work(for: record, retryFailed: false))
+        }
+        #expect(try await drive(clock2, while: resumed) == .succeeded)
+        let after = try RunRecord(entries: sink.entries)
+        #expect(after.gates["staging"] == .soaked)
+        for h in ["s1", "s2"] { #expect(after.host(h)?.health.last?.context == "soak of staging for 5m", "\(h)") }
+        #expect(c2.record == after)
+    }
+
     @Test("soak with no health probes: it waits, then passes (nothing to check again), and prod starts")
     func soakWithoutProbes() async throws {
         let world = World([("s1", "1.1.0"), ("p1", "1.1.0")])
