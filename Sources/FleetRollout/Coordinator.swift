@@ -121,7 +121,12 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
     /// every host after the step it is in, and `run` throws `RunJournalError` naming them.
     public func run(opening: RunEvent, record: RunRecord? = nil, work: [String: RolloutMachine.Work] = [:],
                     gatesPassed: Set<String> = [], failedBefore: Int = 0) async throws -> RunOutcome {
-        if let record { state.withLock { $0.record = record } }
+        if case .resumed = opening {
+            // A resume goes on from the record so far: without it, hosts done earlier would
+            // look pending to the soak gate and the summary.
+            guard let record else { throw RunJournalError(message: "a resume needs the run's record so far") }
+            state.withLock { $0.record = record }
+        }
         let h = setup.header
         var machine = RolloutMachine(stages: h.stages, policy: FailurePolicy(setup.playbook.rolling),
                                      pause: setup.playbook.rolling.pause, gate: setup.playbook.rolling.gate,

@@ -285,7 +285,7 @@ struct CoordinatorTests {
         let before = world.executor.calls.count
         let world2 = world
         let c2 = Fixture.coordinator(pb, hosts, world: world2, clock: ManualClock(), sink: sink, forks: 1, lastSeq: c.lastSeq)
-        let outcome = try await c2.run(opening: .resumed(user: "test", machine: "box", retryFailed: false), work: work)
+        let outcome = try await c2.run(opening: .resumed(user: "test", machine: "box", retryFailed: false), record: record, work: work)
         #expect(outcome == .succeeded)
         #expect(Array(world.executor.calls[before...]).first?.host == "p1")
         #expect(Array(world.executor.calls[before...]).first?.command == "app version")
@@ -310,7 +310,7 @@ struct CoordinatorTests {
         #expect(ResumePlanner.work(for: record, retryFailed: true)["p2"] == .resume(.resume(record.host("p2")!.position)))
         let p1Calls = world.commands("p1").count
         let c2 = Fixture.coordinator(pb, hosts, world: world, clock: ManualClock(), sink: sink, lastSeq: c.lastSeq)
-        #expect(try await c2.run(opening: .resumed(user: "t", machine: "m", retryFailed: false), work: work,
+        #expect(try await c2.run(opening: .resumed(user: "t", machine: "m", retryFailed: false), record: record, work: work,
                                  failedBefore: ResumePlanner.failedBefore(record, retryFailed: false)) == .failed)
         #expect(world.commands("p1").count == p1Calls)
         #expect(world.running("p3") == "1.2.0")
@@ -330,7 +330,7 @@ struct CoordinatorTests {
         let c2 = Fixture.coordinator(pb, hosts, world: world, clock: ManualClock(), sink: sink,
                                      gateKeeper: FixedGateKeeper(approved: ["staging"]), lastSeq: c.lastSeq)
         let work = ResumePlanner.work(for: record, retryFailed: false)
-        #expect(try await c2.run(opening: .resumed(user: "t", machine: "m", retryFailed: false), work: work,
+        #expect(try await c2.run(opening: .resumed(user: "t", machine: "m", retryFailed: false), record: record, work: work,
                                  gatesPassed: ResumePlanner.gatesPassed(record)) == .succeeded)
         #expect(world.commands("s1").filter { $0.hasPrefix("install") }.count == 1)
     }

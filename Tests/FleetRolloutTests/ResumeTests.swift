@@ -136,7 +136,7 @@ private func resumeJournal(_ world: MigratingHosts, _ before: [JournalEntry], ho
     let record = try RunRecord(entries: before)
     let sink = RecordingSink()
     let c = world.coordinator(playbook, hosts: hosts, sink: sink, lastSeq: record.lastSeq)
-    let outcome = try await c.run(opening: .resumed(user: "t", machine: "m", retryFailed: retryFailed),
+    let outcome = try await c.run(opening: .resumed(user: "t", machine: "m", retryFailed: retryFailed), record: record,
                                   work: ResumePlanner.work(for: record, retryFailed: retryFailed, replan: replan),
                                   failedBefore: ResumePlanner.failedBefore(record, retryFailed: retryFailed, replan: replan))
     return (outcome, before + sink.entries)

@@ -98,7 +98,7 @@ struct SafetyTests {
         let work = ResumePlanner.work(for: record, retryFailed: false)
         let sink2 = RecordingSink()
         let c2 = world.coordinator(hosts: ["p1", "p2"], sink: sink2, lastSeq: record.lastSeq, forks: 1)
-        #expect(try await c2.run(opening: .resumed(user: "t", machine: "m", retryFailed: false), work: work) == .succeeded)
+        #expect(try await c2.run(opening: .resumed(user: "t", machine: "m", retryFailed: false), record: record, work: work) == .succeeded)
         #expect(world.state("p1") == .init(version: "1.2.0", schema: "1.2.0", running: "1.2.0"))
         #expect(world.state("p2") == .init(version: "1.2.0", schema: "1.2.0", running: "1.2.0"))
     }
