@@ -1,4 +1,5 @@
 import FleetCore
+import FleetRollout
 import Foundation
 import Synchronization
 
@@ -6,7 +7,10 @@ import Synchronization
 /// On a terminal: finished hosts scroll above a live block of one line per host in flight
 /// (its hop and step) and a stage/batch bar, redrawn in place. Otherwise: plain timestamped
 /// lines, one per batch, host result, failure, halt and gate (`-v`: one per step too).
-final class RunProgress: RunEventSink {
+///
+/// The coordinator shows each entry under its lock, in journal order; the text is made
+/// there and written from a queue of its own, so the journal never waits on stderr.
+final class RunProgress: RunDisplay {
     private struct State {
         var stage = ""
         var batch = 0
@@ -14,7 +18,8 @@ final class RunProgress: RunEventSink {
         var batchHosts = 0
         var batchDone = 0
         var inFlight: [(host: String, doing: String)] = []
-        var counts: [HostOutcome: Int] = [:]
+        /// Hosts that count against the failure policy, by the run's record.
+        var failures = 0
         var liveLines = 0
         var draining = false
     }
@@ -23,6 +28,7 @@ final class RunProgress: RunEventSink {
     private let tty: Bool
     private let verbose: Bool
     private let out: FileHandle
+    private let writer = DispatchQueue(label: "fleetup-progress")
     /// Lines of the live block at most (the rest are counted).
     private let liveLimit = 15
 
@@ -34,8 +40,9 @@ final class RunProgress: RunEventSink {
         state.withLock { s in for st in header.stages { s.batches[st.name] = st.batches.count } }
     }
 
-    func record(_ entry: JournalEntry) throws {
+    func show(_ entry: JournalEntry, counts: StatusCounts) {
         let text: String = state.withLock { s in
+            s.failures = counts.failures
             var lines: [String] = []
             switch entry.event {
             case .runStarted(let h):
@@ -70,7 +77,6 @@ final class RunProgress: RunEventSink {
                 else if verbose { lines.append("  \(host): healthy (\(r.context))") }
             case .hostFinished(let host, let r):
                 s.inFlight.removeAll { $0.host == host }
-                s.counts[r.outcome, default: 0] += 1
                 s.batchDone += 1
                 var line = "\(Self.mark(r.outcome)) \(host): \(r.outcome.rawValue)"
                 if let b = r.versionBefore, let a = r.versionAfter, b != a { line += " \(b) -> \(a)" }
@@ -79,7 +85,6 @@ final class RunProgress: RunEventSink {
                 lines.append(line)
                 if let restore = r.restore { lines.append("    restore: \(restore)") }
             case .hostsSkipped(let hosts, _):
-                s.counts[.skippedAfterHalt, default: 0] += hosts.count
                 lines.append("skipped after the halt: \(HostListText.compact(hosts))")
             case .gate(let stage, let next, let decision, let detail):
                 lines.append("gate after \(stage): \(decision.rawValue)\(detail.map { " (\($0))" } ?? "")\(decision == .open ? "" : ", next: \(next)")")
@@ -97,7 +102,12 @@ final class RunProgress: RunEventSink {
             }
             return render(&s, lines, time: entry.time)
         }
-        if !text.isEmpty { out.write(Data(text.utf8)) }
+        if !text.isEmpty { write(text) }
+    }
+
+    private func write(_ text: String) {
+        let out = self.out
+        writer.async { out.write(Data(text.utf8)) }
     }
 
     private func set(_ s: inout State, _ host: String, _ doing: String) {
@@ -119,7 +129,7 @@ final class RunProgress: RunEventSink {
         if !s.stage.isEmpty && s.batchHosts > 0 {
             let width = 20
             let filled = s.batchHosts == 0 ? 0 : s.batchDone * width / s.batchHosts
-            let failed = s.counts.filter { $0.key.countsAsFailure }.map(\.value).reduce(0, +)
+            let failed = s.failures
             live.append("[\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] "
                         + "\(s.stage) batch \(s.batch)/\(s.batches[s.stage] ?? s.batch): \(s.batchDone)/\(s.batchHosts) done"
                         + (failed > 0 ? ", \(failed) failed in the run" : "") + (s.draining ? ", draining" : ""))
@@ -129,13 +139,14 @@ final class RunProgress: RunEventSink {
         return out
     }
 
-    /// Clears the live block (before the summary).
+    /// Writes what is queued, then clears the live block (before the summary).
     func finish() {
         let text = state.withLock { s -> String in
             defer { s.liveLines = 0 }
             return tty && s.liveLines > 0 ? "\u{1B}[\(s.liveLines)F\u{1B}[J" : ""
         }
-        if !text.isEmpty { out.write(Data(text.utf8)) }
+        if !text.isEmpty { write(text) }
+        writer.sync {}
     }
 
     static func mark(_ o: HostOutcome) -> String {
@@ -153,19 +164,4 @@ enum HostListText {
         hosts.count <= limit ? hosts.joined(separator: ", ")
             : hosts.prefix(limit).joined(separator: ", ") + " and \(hosts.count - limit) more"
     }
-}
-
-/// Sends every event to each sink in turn; the first (the journal) must succeed before the
-/// others see it, and a display's failure never stops the run.
-struct TeeSink: RunEventSink {
-    let journal: any RunEventSink
-    let displays: [any RunEventSink]
-
-    func record(_ entry: JournalEntry) throws {
-        try journal.record(entry)
-        for d in displays { try? d.record(entry) }
-    }
-
-    func flush(through seq: Int) async throws { try await journal.flush(through: seq) }
-    var degradation: String? { journal.degradation }
 }

@@ -151,8 +151,7 @@ struct RunSession {
         defer { journal.close() }
         let progress = RunProgress(header: setup.header, verbose: options.verbose)
         let coordinator = Coordinator(setup: setup, executor: executor, clock: ContinuousClock(),
-                                      sink: TeeSink(journal: journal, displays: [progress]),
-                                      gateKeeper: options.gateKeeper, lastSeq: lastSeq,
+                                      sink: journal, display: progress, gateKeeper: options.gateKeeper, lastSeq: lastSeq,
                                       now: { Timestamp.text(Date(), milliseconds: true) })
         let interrupts = Interrupts.install(exitOn: 3) { _ in coordinator.interrupt() }
         defer { interrupts.cancel() }

@@ -46,6 +46,13 @@ public struct RunSetup: Sendable {
     }
 }
 
+/// Shows a run as it goes (the live progress). Called in journal order, under the
+/// coordinator's lock, with each entry the journal took and the host counts after it: it
+/// must not wait (it writes from a queue of its own).
+public protocol RunDisplay: Sendable {
+    func show(_ entry: JournalEntry, counts: StatusCounts)
+}
+
 /// The only place a run's decisions are carried out: it feeds the rollout machine (stages,
 /// batches, halts, gates) and one host machine per host in flight, performs their actions
 /// through the `RemoteExecutor` with time from the injected clock, and appends every state
@@ -55,6 +62,7 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
     public let executor: any RemoteExecutor
     public let clock: C
     public let sink: any RunEventSink
+    public let display: (any RunDisplay)?
     public let gateKeeper: any GateKeeper
     /// Wall-clock time for the journal (ISO 8601).
     public let now: @Sendable () -> String
@@ -77,12 +85,13 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
 
     /// `lastSeq`: the journal's last sequence number (0 for a new run).
     public init(setup: RunSetup, executor: any RemoteExecutor, clock: C, sink: any RunEventSink,
-                gateKeeper: any GateKeeper = FixedGateKeeper(approved: []), lastSeq: Int = 0,
-                now: @escaping @Sendable () -> String) {
+                display: (any RunDisplay)? = nil, gateKeeper: any GateKeeper = FixedGateKeeper(approved: []),
+                lastSeq: Int = 0, now: @escaping @Sendable () -> String) {
         self.setup = setup
         self.executor = executor
         self.clock = clock
         self.sink = sink
+        self.display = display
         self.gateKeeper = gateKeeper
         self.now = now
         // Every host pending until `run` says otherwise (a resume gives the record so far).
@@ -246,6 +255,7 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
                 s.sinkError = "\(error)"
                 return nil
             }
+            display?.show(entry, counts: s.record.statusCounts)
             return s.seq
         }
     }
