@@ -11,8 +11,10 @@ extension Coordinator {
         HealthChecker(executor: executor, clock: clock, redactor: Redactor(scope: scope(for: host), extra: setup.extraSecrets))
     }
 
-    func probes(for host: Host) -> [PlannedProbe] {
-        (try? HealthPlanner.probes(setup.playbook.health, scope: scope(for: host))) ?? []
+    /// The playbook's probes rendered for `host` (a template that cannot be rendered is the
+    /// host's problem, never "no probes").
+    func probes(for host: Host) -> Result<[PlannedProbe], PathError> {
+        Result { () throws(PathError) in try HealthPlanner.probes(setup.playbook.health, scope: scope(for: host)) }
     }
 
     /// One host's work, start to finish; returns its outcome once it is journaled.
@@ -30,8 +32,8 @@ extension Coordinator {
             return .failed
         }
         let redactor = Redactor(scope: scope(for: host), extra: setup.extraSecrets)
-        var machine = HostMachine(host: name, target: setup.header.target, start: start, rollback: setup.header.rollback)
-        var plan: HostPlan?
+        var machine = HostMachine(host: name, target: setup.header.target, start: start, rollback: setup.header.rollback,
+                                  versionPattern: setup.playbook.version.pattern)
         var locked = false
         var toldToDrain = false
         var last = "nothing yet"
@@ -61,14 +63,15 @@ extension Coordinator {
                     }
                     event = .locked(outcome)
                 case .readVersion:
-                    event = await readVersion(host, redactor: redactor)
+                    event = await readVersion(host)
+                case .noteVersion(let version, let problem):
+                    await emit(.versionRead(host: name, version: version, problem: problem.map(redactor.redact)))
                 case .plan(let version):
                     let placed = state.withLock { s in s.record.host(name).map { ($0.stage, $0.batch) } } ?? ("", 0)
                     let p = RolloutPlanner.hostPlan(host, stage: placed.0, batch: placed.1, playbook: setup.playbook,
                                                     target: setup.target, observed: .known(version, .detected),
                                                     overrides: setup.overrides)
-                    plan = p
-                    event = .planned(p.outcome)
+                    event = .planned(p.outcome, probes: p.health)
                 case .hopStarted(let from, let to):
                     await emit(.hopStarted(host: name, from: from, to: to))
                 case .runStep(let ref, let step):
@@ -77,9 +80,11 @@ extension Coordinator {
                     if sinkError != nil { return await stopHere() }
                     last = "\(ref.phase == .rollback ? "rollback step" : "step") \(ref.index + 1) \"\(ref.name)\" of \(ref.from) -> \(ref.to)"
                     event = await runStep(ref, step, on: host, redactor: redactor)
-                case .checkHealth(let context):
+                case .checkHealth(let probes, let context):
                     last = "the health check \(context)"
-                    event = await checkHealth(host, probes: plan?.health ?? probes(for: host), context: context)
+                    let record = await checker(for: host).check(probes, on: host, context: context)
+                    await emit(.healthChecked(host: name, record: record))
+                    event = Task.isCancelled && !record.healthy ? .cancelled : .healthChecked(record)
                 case .finish(let result):
                     await emit(.hostFinished(host: name, result: result))
                     if locked { await releaseLock(host, unless: machine.leftMidUpgrade) }
@@ -133,39 +138,21 @@ extension Coordinator {
         }
     }
 
-    private func readVersion(_ host: Host, redactor: Redactor) async -> HostMachine.Event {
-        let observed: ObservedVersion
+    /// Runs the version command; the host machine reads what it came to.
+    private func readVersion(_ host: Host) async -> HostMachine.Event {
+        let command: RemoteCommand
         do {
-            let command = try VersionDetector.command(for: host, playbook: setup.playbook, target: setup.target,
-                                                      overrides: setup.overrides)
-            observed = VersionDetector.version(in: try await executor.run(command, on: host), pattern: setup.playbook.version.pattern)
+            command = try VersionDetector.command(for: host, playbook: setup.playbook, target: setup.target, overrides: setup.overrides)
+        } catch {
+            return .versionRead(.unrenderable(error.message))
+        }
+        do {
+            return .versionRead(.output(try await executor.run(command, on: host)))
         } catch let e as RemoteError {
-            if e.kind == .cancelled { return .cancelled }
-            if e.isConnectionFailure { return .connectFailed(e) }
-            observed = .failed("version command: \(e.kind.rawValue): \(e.message)")
-        } catch let e as PathError {
-            observed = .failed(e.message)
+            return .versionRead(.error(e))
         } catch {
             return .cancelled
         }
-        switch observed {
-        case .known(let v, _): await emit(.versionRead(host: host.name, version: v, problem: nil))
-        case .failed(let why): await emit(.versionRead(host: host.name, version: nil, problem: redactor.redact(why)))
-        case .unknown: await emit(.versionRead(host: host.name, version: nil, problem: "no version"))
-        }
-        if case .failed(let why) = observed { return .versionRead(.failed(redactor.redact(why))) }
-        return .versionRead(observed)
-    }
-
-    private func checkHealth(_ host: Host, probes: [PlannedProbe], context: String) async -> HostMachine.Event {
-        guard !probes.isEmpty else { return .healthChecked(healthy: true, reason: nil) }
-        let record = await checker(for: host).check(probes, on: host, context: context)
-        await emit(.healthChecked(host: host.name, record: record))
-        if Task.isCancelled && !record.healthy { return .cancelled }
-        let why = record.probes.filter { !$0.healthy }
-            .map { "\($0.target): \($0.verdict)" + ($0.attempts.last.map { " (last: \($0.detail))" } ?? "") }
-            .joined(separator: "; ")
-        return .healthChecked(healthy: record.healthy, reason: why.isEmpty ? nil : why)
     }
 
     /// Output kept per stream in the journal and reports.

@@ -137,9 +137,11 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
             state.withLock { $0.record = record }
         }
         let h = setup.header
+        let succeeded = Set(state.withLock { $0.record.hosts.filter { $0.outcome?.isSuccess == true }.map(\.host) })
         var machine = RolloutMachine(stages: h.stages, policy: FailurePolicy(setup.playbook.rolling),
                                      pause: setup.playbook.rolling.pause, gate: setup.playbook.rolling.gate,
-                                     forks: h.forks, work: work, gatesPassed: gatesPassed, failedBefore: failedBefore)
+                                     forks: h.forks, work: work, gatesPassed: gatesPassed, failedBefore: failedBefore,
+                                     succeeded: succeeded, hasProbes: !setup.playbook.health.isEmpty)
         await emit(opening)
         if let e = sinkError { throw RunJournalError(message: e) }
         let (events, continuation) = AsyncStream.makeStream(of: RolloutMachine.Event.self)
@@ -179,10 +181,16 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
                             do { try await self.clock.sleep(for: d) } catch { return }
                             continuation.yield(.pauseOver)
                         })
-                    case .gate(let stage, let next, let gate):
+                    case .askApproval(let stage, let next):
                         waits.append(Task {
-                            let (decision, detail) = await self.pass(gate, after: stage, next: next)
+                            let (decision, detail) = await self.gateKeeper.approve(stage: stage, next: next)
                             if !Task.isCancelled { continuation.yield(.gateDecided(decision, detail: detail)) }
+                        })
+                    case .soak(let stage, let duration, let hosts):
+                        waits.append(Task {
+                            do { try await self.clock.sleep(for: duration) } catch { return }
+                            let unhealthy = await self.soakCheck(hosts, context: "soak of \(stage) for \(DurationText.format(duration))")
+                            if !Task.isCancelled { continuation.yield(.soakChecked(unhealthy: unhealthy, checked: hosts.count)) }
                         })
                     case .gatePassed(let stage, let next, let decision, let detail):
                         await emit(.gate(stage: stage, next: next, decision: decision, detail: detail))
@@ -276,31 +284,24 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
 
     // MARK: gates
 
-    private func pass(_ gate: StageGate, after stage: String, next: String) async -> (GateDecision, String?) {
-        switch gate {
-        case .none:
-            return (.open, nil)
-        case .manual:
-            return await gateKeeper.approve(stage: stage, next: next)
-        case .soak(let d):
-            do { try await clock.sleep(for: d) } catch { return (.notApproved, "interrupted during the soak") }
-            if setup.playbook.health.isEmpty {
-                return (.soaked, "waited \(DurationText.format(d)) after \(stage); the playbook has no health probes to check again")
+    /// Checks the health of each host a soak names (`--forks` at a time), journals each
+    /// check, and returns the hosts found unhealthy, in plan order.
+    private func soakCheck(_ names: [String], context: String) async -> [String] {
+        let hosts = names.compactMap { setup.hosts[$0] }
+        let checked = await FanOut.map(hosts, forks: setup.header.forks) { host -> (String, Bool) in
+            let record: HealthRecord
+            switch self.probes(for: host) {
+            case .success(let probes):
+                record = await self.checker(for: host).check(probes, on: host, context: context)
+            case .failure(let error):
+                let probe = ProbeRecord(target: "health", expectation: "the playbook's probes", healthy: false,
+                                        verdict: "could not be made for this host: \(error.message)", attempts: [])
+                record = HealthRecord(context: context, healthy: false, probes: [probe], durationMs: 0)
             }
-            let names = state.withLock { s in s.record.hosts.filter { $0.stage == stage && $0.outcome?.isSuccess == true }.map(\.host) }
-            let hosts = names.compactMap { setup.hosts[$0] }
-            let checked = await FanOut.map(hosts, forks: setup.header.forks) { host -> (String, Bool) in
-                let record = await self.checker(for: host).check(self.probes(for: host), on: host,
-                                                                  context: "soak of \(stage) for \(DurationText.format(d))")
-                await self.emit(.healthChecked(host: host.name, record: record))
-                return (host.name, record.healthy)
-            }
-            let unhealthy = checked.compactMap { $0 }.filter { !$0.1 }.map(\.0)
-            if unhealthy.isEmpty {
-                return (.soaked, "every host of \(stage) was still healthy after a soak of \(DurationText.format(d)) (\(hosts.count) checked)")
-            }
-            return (.soakFailed, "after a soak of \(DurationText.format(d)), unhealthy in \(stage): \(unhealthy.joined(separator: ", "))")
+            await self.emit(.healthChecked(host: host.name, record: record))
+            return (host.name, record.healthy)
         }
+        return checked.compactMap { $0 }.filter { !$0.1 }.map(\.0)
     }
 }
 

@@ -11,6 +11,16 @@ public enum HostStart: Sendable, Hashable {
     case resume(HostPosition)
 }
 
+/// What running a host's version command came to, as the coordinator saw it.
+public enum VersionReading: Sendable, Hashable {
+    /// The command ran: its result (the machine reads the version out of it).
+    case output(CommandResult)
+    /// The transport's error (a lost connection, an interrupt, a refused channel).
+    case error(RemoteError)
+    /// The command could not be made for this host (a template that does not render).
+    case unrenderable(String)
+}
+
 /// One host's upgrade as a pure state machine (docs/design.md §5.3, §5.5, §5.6): connect,
 /// take the host's lock, read the version, plan the path, run each hop's steps (with
 /// retries), check health after every hop, read the version again at the end. On a failure
@@ -25,11 +35,13 @@ public struct HostMachine: Sendable {
         case connectFailed(RemoteError)
         /// The host's own lock was asked.
         case locked(HostLockOutcome)
-        case versionRead(ObservedVersion)
-        /// The host's plan for the version `plan` named (the coordinator asks the planner).
-        case planned(HostPlanOutcome)
+        case versionRead(VersionReading)
+        /// The host's plan for the version `plan` named (the coordinator asks the planner),
+        /// with its health probes.
+        case planned(HostPlanOutcome, probes: [PlannedProbe])
         case stepFinished(StepRecord)
-        case healthChecked(healthy: Bool, reason: String?)
+        /// What the health check found.
+        case healthChecked(HealthRecord)
         /// The run is stopping (its journal's disk is full): finish the hop under way, start
         /// no other. Sent before the next event; it returns no action of its own.
         case drain
@@ -42,12 +54,14 @@ public struct HostMachine: Sendable {
         /// Take the host's lock, then send `locked`.
         case lock
         case readVersion
+        /// Journal what the version command came to (before anything it decides happens).
+        case noteVersion(version: String?, problem: String?)
         /// Plan the path from this version, then send `planned`.
         case plan(version: String)
         case hopStarted(from: String, to: String)
         case runStep(StepRef, PlannedStep)
-        /// Run the host's probes, then send `healthChecked`.
-        case checkHealth(context: String)
+        /// Run these probes (never none), then send `healthChecked`.
+        case checkHealth(probes: [PlannedProbe], context: String)
         case finish(HostResult)
     }
 
@@ -77,9 +91,12 @@ public struct HostMachine: Sendable {
     public let target: String
     public let start: HostStart
     public let rollbackEnabled: Bool
+    /// The playbook's `version.pattern`.
+    public let versionPattern: String?
 
     private var stage: Stage = .idle
     private var hops: [Hop] = []
+    private var probes: [PlannedProbe] = []
     private var hop = 0
     private var step = 0
     private var attempt = 1
@@ -100,11 +117,12 @@ public struct HostMachine: Sendable {
         return outcome != .upgraded && outcome != .rolledBack && outcome != .alreadyCurrent
     }
 
-    public init(host: String, target: String, start: HostStart = .fresh, rollback: Bool = true) {
+    public init(host: String, target: String, start: HostStart = .fresh, rollback: Bool = true, versionPattern: String? = nil) {
         self.host = host
         self.target = target
         self.start = start
         self.rollbackEnabled = rollback
+        self.versionPattern = versionPattern
         if case .resume(let position) = start { changed = !position.isClean }
     }
 
@@ -139,28 +157,22 @@ public struct HostMachine: Sendable {
                 return finish(e.isConnectionFailure ? .unreachable : .failed,
                               message: "its lock could not be taken: \(e.kind.rawValue): \(e.message)")
             }
-        case (.readingVersion, .versionRead(let v)):
-            if draining { return stopBeforeAnything() }
-            if case .resume(let position) = start { return resumeRead(v, position) }
-            switch v {
-            case .known(let text, _):
-                versionBefore = text
-                stage = .planning
-                return [.plan(version: text)]
-            case .failed(let why):
-                return finish(.failed, message: why)
-            case .unknown:
-                return finish(.failed, message: "no version read")
+        case (.readingVersion, .versionRead(let reading)), (.verifying, .versionRead(let reading)):
+            guard let (v, note) = observe(reading) else {
+                if case .error(let e) = reading, e.kind == .cancelled { return try handle(.cancelled) }
+                guard case .error(let e) = reading else { return [] }
+                return try handle(.connectFailed(e))
             }
-        case (.planning, .planned(let outcome)):
+            return [note] + afterVersion(v)
+        case (.planning, .planned(let outcome, let probes)):
+            self.probes = probes
             if draining { return stopBeforeAnything() }
             if case .resume(let position) = start { return resumePlanned(outcome, position) }
             switch outcome {
             case .alreadyCurrent:
                 if start == .replan {
                     rechecking = true
-                    stage = .checkingHealth
-                    return [.checkHealth(context: "re-check on resume")]
+                    return checkHealth(context: "re-check on resume")
                 }
                 return finish(.alreadyCurrent, after: versionBefore)
             case .error(let why):
@@ -173,25 +185,36 @@ public struct HostMachine: Sendable {
             }
         case (.inHop, .stepFinished(let record)), (.rollingBack, .stepFinished(let record)):
             return stepFinished(record)
-        case (.checkingHealth, .healthChecked(let healthy, let reason)):
-            if rechecking {
-                return healthy ? finish(.upgraded, after: versionBefore)
-                    : finish(.failed, message: "re-check on resume: on \(versionBefore ?? "?") but unhealthy: \(reason ?? "health failed")")
-            }
-            let h = hops[hop]
-            if !healthy {
-                return failed("health check failed after \(h.from) -> \(h.to): \(reason ?? "unhealthy")")
-            }
-            if hop + 1 < hops.count {
-                if draining {
-                    return finish(.interrupted, after: h.to,
-                                  message: "stopped after \(h.from) -> \(h.to) (healthy): the run was stopping; resume goes on with \(h.to) -> \(hops[hop + 1].to)")
-                }
-                return startHop(hop + 1)
-            }
-            stage = .verifying
-            return [.readVersion]
-        case (.verifying, .versionRead(let v)):
+        case (.checkingHealth, .healthChecked(let record)):
+            return healthChecked(healthy: record.healthy, reason: Self.reason(record))
+        case (.verifying, .connectFailed(let e)):
+            return finish(.failed, message: "after the upgrade: \(e.kind.rawValue): \(e.message)")
+        default:
+            throw MachineError("\(host): \(event) while \(stage)")
+        }
+    }
+
+    /// The version a reading holds, and the journal note for it; nil when the transport
+    /// failed (a lost connection or an interrupt: not the version command's fault).
+    private func observe(_ reading: VersionReading) -> (ObservedVersion, Action)? {
+        let v: ObservedVersion
+        switch reading {
+        case .output(let result): v = VersionDetector.version(in: result, pattern: versionPattern)
+        case .unrenderable(let why): v = .failed(why)
+        case .error(let e):
+            if e.kind == .cancelled || e.isConnectionFailure { return nil }
+            v = .failed("version command: \(e.kind.rawValue): \(e.message)")
+        }
+        switch v {
+        case .known(let text, _): return (v, .noteVersion(version: text, problem: nil))
+        case .failed(let why): return (v, .noteVersion(version: nil, problem: why))
+        case .unknown: return (v, .noteVersion(version: nil, problem: "no version"))
+        }
+    }
+
+    /// Goes on once the version is known: plan from it (before), or check it (at the end).
+    private mutating func afterVersion(_ v: ObservedVersion) -> [Action] {
+        if stage == .verifying {
             switch v {
             case .known(let text, _):
                 if Version(text) == Version(target) { return finish(.upgraded, after: text) }
@@ -201,11 +224,55 @@ public struct HostMachine: Sendable {
             case .unknown:
                 return finish(.failed, message: "after the upgrade: no version read")
             }
-        case (.verifying, .connectFailed(let e)):
-            return finish(.failed, message: "after the upgrade: \(e.kind.rawValue): \(e.message)")
-        default:
-            throw MachineError("\(host): \(event) while \(stage)")
         }
+        if draining { return stopBeforeAnything() }
+        if case .resume(let position) = start { return resumeRead(v, position) }
+        switch v {
+        case .known(let text, _):
+            versionBefore = text
+            stage = .planning
+            return [.plan(version: text)]
+        case .failed(let why):
+            return finish(.failed, message: why)
+        case .unknown:
+            return finish(.failed, message: "no version read")
+        }
+    }
+
+    /// The health check after a hop (or a replanned host's on the target); none to run
+    /// when the playbook has no probes: healthy.
+    private mutating func checkHealth(context: String) -> [Action] {
+        stage = .checkingHealth
+        if probes.isEmpty { return healthChecked(healthy: true, reason: nil) }
+        return [.checkHealth(probes: probes, context: context)]
+    }
+
+    private mutating func healthChecked(healthy: Bool, reason: String?) -> [Action] {
+        if rechecking {
+            return healthy ? finish(.upgraded, after: versionBefore)
+                : finish(.failed, message: "re-check on resume: on \(versionBefore ?? "?") but unhealthy: \(reason ?? "health failed")")
+        }
+        let h = hops[hop]
+        if !healthy {
+            return failed("health check failed after \(h.from) -> \(h.to): \(reason ?? "unhealthy")")
+        }
+        if hop + 1 < hops.count {
+            if draining {
+                return finish(.interrupted, after: h.to,
+                              message: "stopped after \(h.from) -> \(h.to) (healthy): the run was stopping; resume goes on with \(h.to) -> \(hops[hop + 1].to)")
+            }
+            return startHop(hop + 1)
+        }
+        stage = .verifying
+        return [.readVersion]
+    }
+
+    /// Why a check was unhealthy: each failing probe's verdict and its last attempt.
+    static func reason(_ record: HealthRecord) -> String? {
+        let why = record.probes.filter { !$0.healthy }
+            .map { "\($0.target): \($0.verdict)" + ($0.attempts.last.map { " (last: \($0.detail))" } ?? "") }
+            .joined(separator: "; ")
+        return why.isEmpty ? nil : why
     }
 
     /// Draining before the first change on the host: it ends as it was.
@@ -257,8 +324,7 @@ public struct HostMachine: Sendable {
             hop = h
             let hp = planned[h]
             noReturnPassed = hp.pointOfNoReturn.map { hp.steps[$0] }
-            stage = .checkingHealth
-            return [.checkHealth(context: "after \(hp.from) -> \(hp.to)")]
+            return checkHealth(context: "after \(hp.from) -> \(hp.to)")
         }
     }
 
@@ -270,8 +336,7 @@ public struct HostMachine: Sendable {
         noReturnPassed = nil
         let h = hops[i]
         guard !h.steps.isEmpty else {
-            stage = .checkingHealth
-            return [.hopStarted(from: h.from, to: h.to), .checkHealth(context: "after \(h.from) -> \(h.to)")]
+            return [.hopStarted(from: h.from, to: h.to)] + checkHealth(context: "after \(h.from) -> \(h.to)")
         }
         stage = .inHop
         step = 0
@@ -314,8 +379,7 @@ public struct HostMachine: Sendable {
         step += 1
         attempt = 1
         if step < h.steps.count { return [runStep()] }
-        stage = .checkingHealth
-        return [.checkHealth(context: "after \(h.from) -> \(h.to)")]
+        return checkHealth(context: "after \(h.from) -> \(h.to)")
     }
 
     /// Runs the hop's rollback from step `i`; past the last one the host is rolled back.

@@ -22,8 +22,10 @@ public struct RolloutMachine: Sendable {
         case hostFinished(host: String, outcome: HostOutcome)
         /// The pause between two batches is over.
         case pauseOver
-        /// The gate after the current stage decided (`detail` says why, for the record).
+        /// The manual gate after the current stage decided (`detail` says why, for the record).
         case gateDecided(GateDecision, detail: String?)
+        /// The soak after the current stage waited and checked these hosts' health.
+        case soakChecked(unhealthy: [String], checked: Int)
         /// First Ctrl-C / SIGTERM.
         case drain
         /// Second Ctrl-C / SIGTERM.
@@ -37,8 +39,11 @@ public struct RolloutMachine: Sendable {
         case startHost(host: String, resume: Bool)
         /// Wait, then send `pauseOver`.
         case pause(Duration)
-        /// Pass the gate after `stage` (ask, soak, …), then send `gateDecided`.
-        case gate(stage: String, next: String, gate: StageGate)
+        /// Ask whether the manual gate after `stage` opens, then send `gateDecided`.
+        case askApproval(stage: String, next: String)
+        /// Wait `duration`, then check the health of `hosts` (the stage's hosts that ended
+        /// upgraded or already current), then send `soakChecked`.
+        case soak(stage: String, duration: Duration, hosts: [String])
         /// Record the gate's decision.
         case gatePassed(stage: String, next: String, decision: GateDecision, detail: String?)
         case skip(hosts: [String], reason: String)
@@ -92,6 +97,11 @@ public struct RolloutMachine: Sendable {
     public private(set) var draining = false
 
     private var work: [String: Work]
+    /// Hosts that ended upgraded or already current, in this part of the run or before:
+    /// the ones a soak checks again.
+    private var succeeded: Set<String>
+    /// The playbook has health probes (a soak without them has nothing to check).
+    private let hasProbes: Bool
     /// Stages whose gate (after them) was passed before (resume).
     private var gatesPassed: Set<String>
     private var stage = 0
@@ -103,9 +113,13 @@ public struct RolloutMachine: Sendable {
     /// `work`: per host; hosts it does not name run. `gatesPassed`: stages whose gate an
     /// earlier part of the run passed. `failedBefore`: hosts an earlier part left failed
     /// (not retried): the run cannot succeed, but a resume counts its failures afresh.
+    /// `succeeded`: hosts an earlier part left upgraded or already current.
     public init(stages: [StagePlan], policy: FailurePolicy, pause: Duration = .zero, gate: StageGate = .none,
-                forks: Int, work: [String: Work] = [:], gatesPassed: Set<String> = [], failedBefore: Int = 0) {
+                forks: Int, work: [String: Work] = [:], gatesPassed: Set<String> = [], failedBefore: Int = 0,
+                succeeded: Set<String> = [], hasProbes: Bool = true) {
         anyFailed = failedBefore > 0
+        self.succeeded = succeeded
+        self.hasProbes = hasProbes
         self.stages = stages
         self.policy = policy
         self.pause = pause
@@ -134,6 +148,7 @@ public struct RolloutMachine: Sendable {
 
         case .hostFinished(let host, let outcome):
             guard inFlight.remove(host) != nil else { throw MachineError("\(host) finished but was not in flight") }
+            if outcome.isSuccess { succeeded.insert(host) }
             var actions: [Action] = []
             if outcome.countsAsFailure {
                 failedInBatch += 1
@@ -149,6 +164,16 @@ public struct RolloutMachine: Sendable {
         case .pauseOver:
             guard phase == .pausing else { throw MachineError("pause over while \(phase)") }
             return enter(stage: stage, batch: batch + 1, firstStage: false)
+
+        case .soakChecked(let unhealthy, let checked):
+            guard phase == .atGate, case .soak(let d) = gate else { throw MachineError("soak checked while \(phase)") }
+            let name = stages[stage].name
+            if unhealthy.isEmpty {
+                let what = hasProbes ? "every host of \(name) was still healthy after a soak of \(DurationText.format(d)) (\(checked) checked)"
+                    : "waited \(DurationText.format(d)) after \(name); the playbook has no health probes to check again"
+                return try handle(.gateDecided(.soaked, detail: what))
+            }
+            return try handle(.gateDecided(.soakFailed, detail: "after a soak of \(DurationText.format(d)), unhealthy in \(name): \(unhealthy.joined(separator: ", "))"))
 
         case .gateDecided(let decision, let detail):
             guard phase == .atGate else { throw MachineError("gate decided while \(phase)") }
@@ -219,7 +244,7 @@ public struct RolloutMachine: Sendable {
             if gate != .none && !gatesPassed.contains(stages[s].name) && stageHasWork(s + 1) {
                 stage = s
                 phase = .atGate
-                return actions + [.gate(stage: stages[s].name, next: stages[s + 1].name, gate: gate)]
+                return actions + [gateAction(after: s)]
             }
             if gate == .none && stageHasWork(s + 1) && !gatesPassed.contains(stages[s].name) {
                 gatesPassed.insert(stages[s].name)
@@ -240,6 +265,14 @@ public struct RolloutMachine: Sendable {
         if newStage { actions.append(.startStage(stage: stages[s].name)) }
         actions.append(.startBatch(stage: stages[s].name, batch: b + 1, hosts: stages[s].batches[b]))
         return actions + fill()
+    }
+
+    /// What passing the gate after stage `s` takes: someone's approval, or a soak of the
+    /// stage's hosts that ended well (in plan order; none when the playbook has no probes).
+    private func gateAction(after s: Int) -> Action {
+        guard case .soak(let d) = gate else { return .askApproval(stage: stages[s].name, next: stages[s + 1].name) }
+        let hosts = hasProbes ? stages[s].batches.flatMap { $0 }.filter(succeeded.contains) : []
+        return .soak(stage: stages[s].name, duration: d, hosts: hosts)
     }
 
     private func stageHasWork(_ s: Int) -> Bool {

@@ -11,9 +11,9 @@ private struct Driver {
 
     init(_ stages: [StagePlan], maxFail: Int = 0, maxFailures: Int? = nil, pause: Duration = .zero,
          gate: StageGate = .none, forks: Int = 100, work: [String: RolloutMachine.Work] = [:],
-         gatesPassed: Set<String> = []) {
+         gatesPassed: Set<String> = [], hasProbes: Bool = true) {
         m = RolloutMachine(stages: stages, policy: FailurePolicy(maxFailPercentage: maxFail, maxFailures: maxFailures),
-                           pause: pause, gate: gate, forks: forks, work: work, gatesPassed: gatesPassed)
+                           pause: pause, gate: gate, forks: forks, work: work, gatesPassed: gatesPassed, hasProbes: hasProbes)
     }
 
     @discardableResult
@@ -147,7 +147,7 @@ struct RolloutMachineTests {
     func manualGate() throws {
         var d = Driver([stage("staging", [["s1"]]), stage("prod", [["p1"]])], gate: .manual)
         try d.send(.start)
-        #expect(try d.finish("s1") == [.gate(stage: "staging", next: "prod", gate: .manual)])
+        #expect(try d.finish("s1") == [.askApproval(stage: "staging", next: "prod")])
         var e = d
         #expect(try d.send(.gateDecided(.approved, detail: "yes")).contains(.startHost(host: "p1", resume: false)))
         let waiting = try e.send(.gateDecided(.notApproved, detail: "needs --approve staging"))
@@ -155,15 +155,31 @@ struct RolloutMachineTests {
         #expect(e.started == ["s1"])
     }
 
-    @Test("soak that finds an unhealthy host halts before the next stage; its hosts are skipped")
+    @Test("soak: it checks the stage's hosts that ended well; one unhealthy halts before the next stage, its hosts skipped")
     func soakFailed() throws {
-        var d = Driver([stage("staging", [["s1"]]), stage("prod", [["p1", "p2"]])], gate: .soak(.seconds(300)))
+        var d = Driver([stage("staging", [["s1", "s2", "s3"]]), stage("prod", [["p1", "p2"]])], maxFail: 50, gate: .soak(.seconds(300)))
         try d.send(.start)
         try d.finish("s1")
-        let a = try d.send(.gateDecided(.soakFailed, detail: "unhealthy in staging: s1"))
-        #expect(a.contains(.halt(reason: "unhealthy in staging: s1")))
+        try d.finish("s2", .rolledBack)
+        #expect(try d.finish("s3", .alreadyCurrent) == [.soak(stage: "staging", duration: .seconds(300), hosts: ["s1", "s3"])])
+        let a = try d.send(.soakChecked(unhealthy: ["s1"], checked: 2))
+        #expect(a.contains(.halt(reason: "after a soak of 5m, unhealthy in staging: s1")))
         #expect(d.skipped == ["p1", "p2"])
         #expect(d.finished == .halted)
+    }
+
+    @Test("soak: all healthy opens the next stage; without probes it checks no host and passes")
+    func soakPassed() throws {
+        for probes in [true, false] {
+            var d = Driver([stage("staging", [["s1"]]), stage("prod", [["p1"]])], gate: .soak(.seconds(60)), hasProbes: probes)
+            try d.send(.start)
+            #expect(try d.finish("s1") == [.soak(stage: "staging", duration: .seconds(60), hosts: probes ? ["s1"] : [])])
+            let a = try d.send(.soakChecked(unhealthy: [], checked: probes ? 1 : 0))
+            let detail = probes ? "every host of staging was still healthy after a soak of 1m (1 checked)"
+                : "waited 1m after staging; the playbook has no health probes to check again"
+            #expect(a.first == .gatePassed(stage: "staging", next: "prod", decision: .soaked, detail: detail))
+            #expect(a.contains(.startHost(host: "p1", resume: false)))
+        }
     }
 
     @Test("drain: nothing new starts, in-flight hosts finish, the rest stays pending (not skipped)")
