@@ -77,14 +77,15 @@ public struct HostMachine: Sendable {
         /// Waiting for the path planned from a version.
         case planning
         /// Running step `step` of hop `hop`, try `attempt`.
-        case inHop
-        /// The health check after hop `hop` (or a replanned host's check on the target).
-        case checkingHealth
-        /// Running rollback step `step` of hop `hop`.
-        case rollingBack
+        case inHop(hop: Int, step: Int, attempt: Int)
+        /// The health check after hop `hop`; nil: a replanned host's check on the target.
+        case checkingHealth(hop: Int?)
+        /// Running rollback step `step` of hop `hop`, after `failure`.
+        case rollingBack(hop: Int, step: Int, failure: String)
         /// The last version read: the host must report the target.
         case verifying
-        case done
+        /// Finished with this outcome: no event but a late `drain` is taken.
+        case done(HostOutcome)
     }
 
     public let host: String
@@ -95,25 +96,21 @@ public struct HostMachine: Sendable {
     public let versionPattern: String?
 
     private var stage: Stage = .idle
+    /// The path planned from `versionBefore`, and the probes run after each hop.
     private var hops: [Hop] = []
     private var probes: [PlannedProbe] = []
-    private var hop = 0
-    private var step = 0
-    private var attempt = 1
-    private var noReturnPassed: PlannedStep?
     private var versionBefore: String?
-    private var failure: String?
-    /// A replanned host on the target: its health decides.
-    private var rechecking = false
+    /// The hop under way went past its point of no return (at this step).
+    private var noReturnPassed: PlannedStep?
+    /// The run is stopping: finish the hop under way, start no other.
     private var draining = false
     /// A hop started on the host in this run (now or in the part the journal resumes).
     private var changed = false
-    private var outcome: HostOutcome?
 
     /// The host ended with its upgrade unfinished: a hop under way (or resumed) and not
     /// upgraded, rolled back or current. Its host lock stays, for this run's resume alone.
     public var leftMidUpgrade: Bool {
-        guard changed, let outcome else { return false }
+        guard changed, case .done(let outcome) = stage else { return false }
         return outcome != .upgraded && outcome != .rolledBack && outcome != .alreadyCurrent
     }
 
@@ -145,6 +142,8 @@ public struct HostMachine: Sendable {
             return [.lock]
         case (.connecting, .connectFailed(let e)), (.locking, .connectFailed(let e)), (.readingVersion, .connectFailed(let e)):
             return finish(e.isConnectionFailure ? .unreachable : .failed, message: "\(e.kind.rawValue): \(e.message)")
+        case (.verifying, .connectFailed(let e)):
+            return finish(.failed, message: "after the upgrade: \(e.kind.rawValue): \(e.message)")
         case (.locking, .locked(let outcome)):
             switch outcome {
             case .acquired:
@@ -159,9 +158,8 @@ public struct HostMachine: Sendable {
             }
         case (.readingVersion, .versionRead(let reading)), (.verifying, .versionRead(let reading)):
             guard let (v, note) = observe(reading) else {
-                if case .error(let e) = reading, e.kind == .cancelled { return try handle(.cancelled) }
                 guard case .error(let e) = reading else { return [] }
-                return try handle(.connectFailed(e))
+                return try handle(e.kind == .cancelled ? .cancelled : .connectFailed(e))
             }
             return [note] + afterVersion(v)
         case (.planning, .planned(let outcome, let probes)):
@@ -170,10 +168,7 @@ public struct HostMachine: Sendable {
             if case .resume(let position) = start { return resumePlanned(outcome, position) }
             switch outcome {
             case .alreadyCurrent:
-                if start == .replan {
-                    rechecking = true
-                    return checkHealth(context: "re-check on resume")
-                }
+                if start == .replan { return checkHealth(after: nil) }
                 return finish(.alreadyCurrent, after: versionBefore)
             case .error(let why):
                 return finish(.failed, message: why)
@@ -183,12 +178,15 @@ public struct HostMachine: Sendable {
                 hops = h
                 return startHop(0)
             }
-        case (.inHop, .stepFinished(let record)), (.rollingBack, .stepFinished(let record)):
-            return stepFinished(record)
-        case (.checkingHealth, .healthChecked(let record)):
-            return healthChecked(healthy: record.healthy, reason: Self.reason(record))
-        case (.verifying, .connectFailed(let e)):
-            return finish(.failed, message: "after the upgrade: \(e.kind.rawValue): \(e.message)")
+        case (.inHop(let hop, let step, let attempt), .stepFinished(let record)):
+            return stepFinished(record, hop: hop, step: step, attempt: attempt)
+        case (.rollingBack(let hop, let step, let failure), .stepFinished(let record)):
+            guard record.succeeded else {
+                return finish(.failed, message: "\(failure); then rollback step \"\(record.step.name)\" \(record.outcomeText)")
+            }
+            return rollback(hop: hop, from: step + 1, failure: failure)
+        case (.checkingHealth(let hop), .healthChecked(let record)):
+            return healthChecked(after: hop, healthy: record.healthy, reason: Self.reason(record))
         default:
             throw MachineError("\(host): \(event) while \(stage)")
         }
@@ -214,7 +212,7 @@ public struct HostMachine: Sendable {
 
     /// Goes on once the version is known: plan from it (before), or check it (at the end).
     private mutating func afterVersion(_ v: ObservedVersion) -> [Action] {
-        if stage == .verifying {
+        if case .verifying = stage {
             switch v {
             case .known(let text, _):
                 if Version(text) == Version(target) { return finish(.upgraded, after: text) }
@@ -239,22 +237,23 @@ public struct HostMachine: Sendable {
         }
     }
 
-    /// The health check after a hop (or a replanned host's on the target); none to run
-    /// when the playbook has no probes: healthy.
-    private mutating func checkHealth(context: String) -> [Action] {
-        stage = .checkingHealth
-        if probes.isEmpty { return healthChecked(healthy: true, reason: nil) }
+    /// The health check after hop `hop` (nil: a replanned host's on the target); none to
+    /// run when the playbook has no probes: healthy.
+    private mutating func checkHealth(after hop: Int?) -> [Action] {
+        stage = .checkingHealth(hop: hop)
+        if probes.isEmpty { return healthChecked(after: hop, healthy: true, reason: nil) }
+        let context = hop.map { "after \(hops[$0].from) -> \(hops[$0].to)" } ?? "re-check on resume"
         return [.checkHealth(probes: probes, context: context)]
     }
 
-    private mutating func healthChecked(healthy: Bool, reason: String?) -> [Action] {
-        if rechecking {
+    private mutating func healthChecked(after hop: Int?, healthy: Bool, reason: String?) -> [Action] {
+        guard let hop else {
             return healthy ? finish(.upgraded, after: versionBefore)
                 : finish(.failed, message: "re-check on resume: on \(versionBefore ?? "?") but unhealthy: \(reason ?? "health failed")")
         }
         let h = hops[hop]
         if !healthy {
-            return failed("health check failed after \(h.from) -> \(h.to): \(reason ?? "unhealthy")")
+            return failed("health check failed after \(h.from) -> \(h.to): \(reason ?? "unhealthy")", hop: hop)
         }
         if hop + 1 < hops.count {
             if draining {
@@ -310,91 +309,65 @@ public struct HostMachine: Sendable {
             return finish(.failed, message: "the playbook changed since the journal left it in \(position.hop.map { "\($0)" } ?? "?"): \(why); "
                           + "finish that hop by hand, then `fleetup resume --replan \(host)`")
         case .rollback(let h, let next):
-            hop = h
-            failure = "resumed its rollback of \(planned[h].from) -> \(planned[h].to)"
-            return rollbackFrom(next)
+            return rollback(hop: h, from: next, failure: "resumed its rollback of \(planned[h].from) -> \(planned[h].to)")
         case .step(let h, let next, let pastNoReturn):
-            hop = h
-            step = next
-            attempt = 1
             noReturnPassed = pastNoReturn
-            stage = .inHop
-            return [runStep()]
+            return [runStep(hop: h, step: next, attempt: 1)]
         case .health(let h):
-            hop = h
             let hp = planned[h]
             noReturnPassed = hp.pointOfNoReturn.map { hp.steps[$0] }
-            return checkHealth(context: "after \(hp.from) -> \(hp.to)")
+            return checkHealth(after: h)
         }
     }
 
     // MARK: hops and steps
 
     private mutating func startHop(_ i: Int) -> [Action] {
-        hop = i
         changed = true
         noReturnPassed = nil
         let h = hops[i]
-        guard !h.steps.isEmpty else {
-            return [.hopStarted(from: h.from, to: h.to)] + checkHealth(context: "after \(h.from) -> \(h.to)")
-        }
-        stage = .inHop
-        step = 0
-        attempt = 1
-        return [.hopStarted(from: h.from, to: h.to), runStep()]
+        guard !h.steps.isEmpty else { return [.hopStarted(from: h.from, to: h.to)] + checkHealth(after: i) }
+        return [.hopStarted(from: h.from, to: h.to), runStep(hop: i, step: 0, attempt: 1)]
     }
 
-    /// Runs step `step` of the hop. A `no_return` step passes the point of no return as it
-    /// STARTS: cut off or failed halfway, it may have done its irreversible part (a
+    /// Runs step `step` of hop `hop`. A `no_return` step passes the point of no return as
+    /// it STARTS: cut off or failed halfway, it may have done its irreversible part (a
     /// migration that applied some changes, a new release that migrated as it started), so
     /// nothing is rolled back from then on (docs/design.md §5.6).
-    private mutating func runStep() -> Action {
+    private mutating func runStep(hop: Int, step: Int, attempt: Int) -> Action {
+        stage = .inHop(hop: hop, step: step, attempt: attempt)
         let s = hops[hop].steps[step]
         if s.noReturn && noReturnPassed == nil { noReturnPassed = s }
-        return run(s, phase: .upgrade)
+        return run(s, phase: .upgrade, hop: hop, step: step, attempt: attempt)
     }
 
-    private func run(_ s: PlannedStep, phase: StepPhase) -> Action {
+    private func run(_ s: PlannedStep, phase: StepPhase, hop: Int, step: Int, attempt: Int) -> Action {
         let h = hops[hop]
         return .runStep(StepRef(phase: phase, from: h.from, to: h.to, index: step, name: s.name, command: s.action.display,
                                 release: s.release, attempt: attempt), s)
     }
 
-    private mutating func stepFinished(_ record: StepRecord) -> [Action] {
+    private mutating func stepFinished(_ record: StepRecord, hop: Int, step: Int, attempt: Int) -> [Action] {
         let h = hops[hop]
-        if stage == .rollingBack {
-            guard record.succeeded else {
-                return finish(.failed, message: "\(failure ?? "failed"); then rollback step \"\(record.step.name)\" \(record.outcomeText)")
-            }
-            return rollbackFrom(step + 1)
-        }
         let s = h.steps[step]
         guard record.succeeded else {
-            if attempt <= s.retries {
-                attempt += 1
-                return [runStep()]
-            }
-            return failed("step \"\(s.name)\" of \(h.from) -> \(h.to) \(record.outcomeText)")
+            if attempt <= s.retries { return [runStep(hop: hop, step: step, attempt: attempt + 1)] }
+            return failed("step \"\(s.name)\" of \(h.from) -> \(h.to) \(record.outcomeText)", hop: hop)
         }
-        step += 1
-        attempt = 1
-        if step < h.steps.count { return [runStep()] }
-        return checkHealth(context: "after \(h.from) -> \(h.to)")
+        if step + 1 < h.steps.count { return [runStep(hop: hop, step: step + 1, attempt: 1)] }
+        return checkHealth(after: hop)
     }
 
-    /// Runs the hop's rollback from step `i`; past the last one the host is rolled back.
-    private mutating func rollbackFrom(_ i: Int) -> [Action] {
+    /// Runs hop `hop`'s rollback from step `i`; past the last one the host is rolled back.
+    private mutating func rollback(hop: Int, from i: Int, failure: String) -> [Action] {
         let h = hops[hop]
         guard i < h.rollback.count else { return finish(.rolledBack, after: h.from, message: failure) }
-        stage = .rollingBack
-        step = i
-        attempt = 1
-        return [run(h.rollback[i], phase: .rollback)]
+        stage = .rollingBack(hop: hop, step: i, failure: failure)
+        return [run(h.rollback[i], phase: .rollback, hop: hop, step: i, attempt: 1)]
     }
 
-    /// A step or the health check failed: roll back, or say what to restore.
-    private mutating func failed(_ why: String) -> [Action] {
-        failure = why
+    /// A step or the health check of hop `hop` failed: roll back, or say what to restore.
+    private mutating func failed(_ why: String, hop: Int) -> [Action] {
         let h = hops[hop]
         if let point = noReturnPassed {
             return finish(.failed, after: nil, message: why, restore: Self.restoreHint(h, point: point, host: host))
@@ -402,13 +375,12 @@ public struct HostMachine: Sendable {
         guard rollbackEnabled, !h.rollback.isEmpty else {
             return finish(.failed, message: why + (rollbackEnabled ? " (the playbook has no rollback steps)" : " (--no-rollback)"))
         }
-        return rollbackFrom(0)
+        return rollback(hop: hop, from: 0, failure: why)
     }
 
     private mutating func finish(_ outcome: HostOutcome, after: String? = nil, message: String? = nil,
                                  restore: String? = nil) -> [Action] {
-        stage = .done
-        self.outcome = outcome
+        stage = .done(outcome)
         // The planned path: where it started, then every release it was to visit.
         let path = (versionBefore.map { [$0] } ?? []) + hops.map(\.to)
         return [.finish(HostResult(outcome: outcome, versionBefore: versionBefore, versionAfter: after, path: path,

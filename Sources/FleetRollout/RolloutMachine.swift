@@ -129,11 +129,6 @@ public struct RolloutMachine: Sendable {
         self.gatesPassed = gatesPassed
     }
 
-    public var isFinished: Bool {
-        if case .finished = phase { return true }
-        return false
-    }
-
     /// The actions for one event, to perform in order.
     public mutating func handle(_ event: Event) throws(MachineError) -> [Action] {
         if case .finished = phase {
