@@ -87,17 +87,14 @@ struct BecomeTests {
     @Test("a timeout ends a become command: its root-owned processes are killed through sudo")
     func timeoutKillsRootProcess() async throws {
         try await withUserFleet { fleet, executor, asking, _ in
-            let pidFile = "/tmp/fleetup-become-\(getpid()).pid"
-            defer { unlink(pidFile) }
-            let r = try await executor.run(RemoteCommand("echo $$ > \(pidFile); exec sleep 600", timeout: .seconds(1), become: right),
+            // Found by its name, not a pid file: on a busy machine the timeout may fire while
+            // sudo is still starting the shell.
+            let sleeper = Sleeper()
+            let r = try await executor.run(RemoteCommand(sleeper.command, timeout: .seconds(1), become: right),
                                            on: asking)
             #expect(r.timedOut)
-            let pid = try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-            let gone = try await eventually {
-                let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
-                return stat.isEmpty || stat.contains(") Z ")
-            }
-            #expect(gone, "sleep \(pid) (root) still runs")
+            let gone = try await eventually { LocalProcesses.running(commandLineContaining: sleeper.marker).isEmpty }
+            #expect(gone, "\(sleeper.command) (root) still runs")
         }
     }
 

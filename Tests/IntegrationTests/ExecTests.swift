@@ -93,13 +93,15 @@ struct ExecTests {
     func timeout() async throws {
         try await withExecutor(FleetSpec(count: 1)) { fleet, executor in
             let host = fleet.inventoryHosts[0]
-            let result = try await executor.run(
-                RemoteCommand("echo $$ > $HOME/sleeper.pid; exec sleep 600", timeout: .seconds(2)), on: host)
+            // The sleeper is found by its name, not a pid file: on a busy machine the timeout
+            // may fire before the shell wrote one.
+            let sleeper = Sleeper()
+            let result = try await executor.run(RemoteCommand(sleeper.command, timeout: .seconds(2)), on: host)
             #expect(result.timedOut)
             #expect(result.exitStatus == nil)
             // Gone or a zombie waiting for init: in both cases it no longer runs.
             let check = try await executor.run(
-                RemoteCommand("ps -o stat= -p $(cat $HOME/sleeper.pid) | grep -qv Z && echo running || echo stopped"), on: host)
+                RemoteCommand("ps -eo stat=,args= | grep -v grep | grep -F \(sleeper.marker) | grep -qv '^Z' && echo running || echo stopped"), on: host)
             #expect(check.stdout.text == "stopped\n")
             // The connection is still usable after a timeout.
             let after = try await executor.run(RemoteCommand("echo ok"), on: host)
@@ -115,7 +117,7 @@ struct ExecTests {
                 try await executor.run(RemoteCommand("echo $$ > $HOME/cancel.pid; echo started; exec sleep 600"), on: host)
             }
             // Wait until the command really runs (its pid file exists), then cancel.
-            let started = try await eventually { hasLine(fleet.hosts[0].root + "/home/cancel.pid") }
+            let started = try await eventually(unless: { task.isCancelled }) { hasLine(fleet.hosts[0].root + "/home/cancel.pid") }
             #expect(started)
             task.cancel()
             let error = await remoteError { _ = try await task.value }

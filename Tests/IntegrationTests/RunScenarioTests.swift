@@ -274,7 +274,7 @@ struct RunScenarioTests {
             let prod03 = fleet.hosts[3]
             try s.hold(prod03)
             let p = try s.start()
-            let holding = try await eventually(within: .seconds(30)) { s.holdingPid(prod03) != nil }
+            let holding = try await eventually { s.holdingPid(prod03) != nil }
             try #require(holding, "prod03 never reached its held step")
             try await s.stopSSH(prod03)
             let r = try await TestFleet.waitForExit(p)
@@ -307,7 +307,7 @@ struct RunScenarioTests {
             let p = try s.start()
             // In prod batch 2 ([prod02, prod03]): prod02 done, prod03 mid-step, by the journal.
             let batch2 = RunScenario.Batch(stage: "prod", number: 2, hosts: ["prod02", "prod03"])
-            let inBatch2 = try await eventually(within: .seconds(30)) {
+            let inBatch2 = try await eventually {
                 guard s.holdingPid(prod03) != nil else { return false }
                 let e = try s.entries()
                 return e.has { $0.batchStarted == batch2 } && e.has { $0.hostFinished?.host == "prod02" }
@@ -369,7 +369,7 @@ struct RunScenarioTests {
             let s = try await RunScenario.mattermost(fleet, edits: [.hold])
             try s.hold(fleet.hosts[0])
             let first = try s.start()
-            let holding = try await eventually(within: .seconds(30)) { s.holdingPid(fleet.hosts[0]) != nil }
+            let holding = try await eventually { s.holdingPid(fleet.hosts[0]) != nil }
             try #require(holding)
             let firstRun = try #require(try s.latestRun())
             let second = try await s.run(["--yes"])
@@ -434,7 +434,7 @@ struct RunScenarioTests {
             let prod02 = fleet.hosts[2]
             try s.hold(prod02)
             let p = try s.start()
-            try #require(try await eventually(within: .seconds(30)) { s.holdingPid(prod02) != nil })
+            try #require(try await eventually { s.holdingPid(prod02) != nil })
             kill(p.pid, SIGINT)
             let draining = try await eventually { try s.entries().has { $0 == .draining } }
             #expect(draining)
@@ -474,7 +474,7 @@ struct RunScenarioTests {
             let prod02 = fleet.hosts[2]
             try s.hold(prod02)
             let p = try s.start()
-            try #require(try await eventually(within: .seconds(30)) { s.holdingPid(prod02) != nil })
+            try #require(try await eventually { s.holdingPid(prod02) != nil })
             let shell = try #require(s.holdingPid(prod02))
             let held = prod02.controlDir + "/hold"
             #expect(LocalProcesses.isRunning(shell, commandLineContaining: held))

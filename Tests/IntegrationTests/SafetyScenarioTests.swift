@@ -12,7 +12,7 @@ import Testing
 struct SafetyScenarioTests {
     /// Waits until `host` holds in the scenario's hold step, by its pid file and the journal.
     static func held(_ s: RunScenario, _ host: FleetHost) async throws {
-        let ok = try await eventually(within: .seconds(60)) {
+        let ok = try await eventually {
             guard s.holdingPid(host) != nil else { return false }
             return try s.entries().has { $0.stepStarted?.host == host.name && $0.stepStarted?.step.name == "hold (test)" }
         }

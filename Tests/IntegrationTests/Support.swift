@@ -55,17 +55,31 @@ final class Recorder<T: Sendable>: Sendable {
     var all: [T] { items.withLock { $0 } }
 }
 
-/// Waits until `condition` holds, checking every 10 ms for at most `limit`; returns whether
-/// it held. For conditions on other processes (a remote command has started, a connection
-/// was noticed closed), which offer nothing to await: the wait ends the moment they hold.
-func eventually(within limit: Duration = .seconds(10),
+/// Waits until `condition` holds — an event another process makes visible (a remote
+/// command wrote its pid, a journal holds a line, a connection was noticed closed), which
+/// offers nothing to await — checking every 10 ms; returns whether it held. There is no
+/// window of time in it: a busy machine makes the wait longer, never the test fail. `within`
+/// only keeps a broken test from hanging the suite (5 minutes by default), and `unless`
+/// ends the wait at once when the test can see the event will never come (the command it
+/// waits on has ended).
+func eventually(within limit: Duration = .seconds(300), unless gone: () async throws -> Bool = { false },
                 _ condition: () async throws -> Bool) async throws -> Bool {
     let deadline = ContinuousClock.now + limit
     while ContinuousClock.now < deadline {
         if try await condition() { return true }
+        if try await gone() { return try await condition() }
         try await Task.sleep(for: .milliseconds(10))
     }
     return try await condition()
+}
+
+/// A sleeper unique to one test, found by its command line whether or not it had time to
+/// write its pid: `sleep 600 0.000…` (GNU sleep adds its arguments up; dash, which become
+/// commands run in, has no `exec -a`).
+struct Sleeper {
+    /// The command line's unique part: a tiny extra duration with this process's pid in it.
+    let marker = "0.000\(getpid())\(UInt32.random(in: 100_000...999_999))"
+    var command: String { "exec sleep 600 \(marker)" }
 }
 
 /// True once `path` holds a complete line (a remote command wrote its pid there).
