@@ -392,11 +392,12 @@ struct RunScenarioTests {
         let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 1)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
         try await TestFleet.with(spec) { fleet in
             // The marker (the shell's $0) names the host's own folder; the shell writes its pid
-            // and its sleep's beside it, then waits on the sleep.
+            // and its sleep's beside it, then waits on the sleep. The timeout leaves the shell
+            // 5 s to start (2 s was once too short with a whole suite on 2 cores).
             let hang = RunScenario.Edit.firstStep("""
                   - name: hang (test)
                     run: sh -c 'echo $$ > "$0.pids"; sleep 300 & echo $! >> "$0.pids"; wait' {{ host_root }}/hang-marker
-                    timeout: 2s
+                    timeout: 5s
 
                 """, "hang (test)")
             let s = try await RunScenario.mattermost(fleet, edits: [hang])
