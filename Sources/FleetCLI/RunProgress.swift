@@ -115,9 +115,9 @@ final class RunProgress: RunDisplay {
     }
 
     /// Permanent lines, then (on a terminal) the live block redrawn below them.
-    private func render(_ s: inout State, _ lines: [String], time: String) -> String {
+    private func render(_ s: inout State, _ lines: [String], time: WallTime) -> String {
         guard tty else {
-            let clock = time.count >= 19 ? String(time.dropFirst(11).prefix(8)) : time
+            let clock = String(time.tableText.suffix(8))
             return lines.map { "\(clock) \($0)\n" }.joined()
         }
         var out = ""

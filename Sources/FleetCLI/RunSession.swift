@@ -152,7 +152,7 @@ struct RunSession {
         let progress = RunProgress(header: setup.header, verbose: options.verbose)
         let coordinator = Coordinator(setup: setup, executor: executor, clock: ContinuousClock(),
                                       sink: journal, display: progress, gateKeeper: options.gateKeeper, lastSeq: lastSeq,
-                                      now: { Timestamp.text(Date(), milliseconds: true) })
+                                      startedAt: .now)
         let interrupts = Interrupts.install(exitOn: 3) { _ in coordinator.interrupt() }
         defer { interrupts.cancel() }
         let outcome = try await coordinator.run(opening: opening, record: record, work: work, gatesPassed: gatesPassed,

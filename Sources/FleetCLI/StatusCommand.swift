@@ -94,7 +94,7 @@ struct StatusCommand: AsyncParsableCommand {
         for i in found.indices { found[i].lastRun = lastRuns[found[i].name] }
 
         let status = FleetStatus(
-            generatedAt: Timestamp.text(started, milliseconds: true), durationMs: start.duration(to: clock.now).milliseconds,
+            generatedAt: WallTime(started), durationMs: start.duration(to: clock.now).milliseconds,
             inventories: inventory.inventories, limit: inventory.limit, playbook: plan.playbook?.name,
             playbookFile: plan.playbook.map { Self.absolute($0.file) }, target: plan.target, requireTarget: requireTarget,
             versionSource: versionCommand != nil ? .versionCommand : (plan.playbook != nil ? .playbook : nil),

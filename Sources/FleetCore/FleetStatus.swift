@@ -4,7 +4,7 @@
 /// Collected by `StatusCollector`; rendered by `StatusReports`.
 public struct FleetStatus: Sendable, Hashable {
     /// When the collection started (ISO-8601 UTC with milliseconds).
-    public var generatedAt: String
+    public var generatedAt: WallTime
     /// How long collecting took.
     public var durationMs: Int
     /// The inventories as given (paths or host lists).
@@ -30,7 +30,7 @@ public struct FleetStatus: Sendable, Hashable {
         case versionCommand = "version-cmd"
     }
 
-    public init(generatedAt: String, durationMs: Int, inventories: [String], limit: String? = nil, playbook: String? = nil,
+    public init(generatedAt: WallTime, durationMs: Int, inventories: [String], limit: String? = nil, playbook: String? = nil,
                 playbookFile: String? = nil, target: String? = nil, requireTarget: Bool = false,
                 versionSource: VersionSourceKind? = nil, stages: [String], hosts: [StatusHost]) {
         self.generatedAt = generatedAt
@@ -100,12 +100,12 @@ public struct LastRun: Sendable, Hashable {
     public var playbook: String
     public var target: String
     /// When the host finished in that run (else when it started there).
-    public var at: String
+    public var at: WallTime
     /// The host's outcome there (`upgraded`, `failed`…), or `running` when the journal ends mid-host.
     public var outcome: String
     public var message: String?
 
-    public init(runID: String, playbook: String, target: String, at: String, outcome: String, message: String? = nil) {
+    public init(runID: String, playbook: String, target: String, at: WallTime, outcome: String, message: String? = nil) {
         self.runID = runID
         self.playbook = playbook
         self.target = target

@@ -333,11 +333,11 @@ public enum RunEvent: Sendable, Hashable, Codable {
 public struct JournalEntry: Sendable, Hashable, Codable {
     /// 1, 2, 3… across the run (a resume goes on counting).
     public var seq: Int
-    /// ISO 8601, UTC, milliseconds.
-    public var time: String
+    /// When it was written (ISO 8601 UTC with milliseconds in the journal's text).
+    public var time: WallTime
     public var event: RunEvent
 
-    public init(seq: Int, time: String, event: RunEvent) {
+    public init(seq: Int, time: WallTime, event: RunEvent) {
         self.seq = seq
         self.time = time
         self.event = event

@@ -19,8 +19,8 @@ public struct HostRecord: Sendable, Hashable, Codable {
     public var health: [HealthRecord]
     /// The step started and not finished, when the journal ends mid-step.
     public var inFlightStep: StepRef?
-    public var startedAt: String?
-    public var finishedAt: String?
+    public var startedAt: WallTime?
+    public var finishedAt: WallTime?
     /// Where its upgrade stands by the journal: what a resume goes on from.
     public var position = HostPosition()
 
@@ -40,8 +40,8 @@ public struct HostRecord: Sendable, Hashable, Codable {
 /// whether the run finished, halted, was killed or resumed.
 public struct RunRecord: Sendable, Hashable {
     public var header: RunHeader
-    public var startedAt: String
-    public var finishedAt: String?
+    public var startedAt: WallTime
+    public var finishedAt: WallTime?
     /// nil while the journal has no `runFinished` after its last start or resume.
     public var outcome: RunOutcome?
     public var haltReason: String?

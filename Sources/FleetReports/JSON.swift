@@ -1,3 +1,4 @@
+import FleetCore
 /// A JSON value with object keys kept in the order given, written with two-space indents.
 enum JSON {
     case null
@@ -52,5 +53,7 @@ extension JSON {
     static func int(_ n: Int) -> JSON { .number(Double(n)) }
     /// A string, or null when there is none.
     static func text(_ s: String?) -> JSON { s.map(JSON.string) ?? .null }
+    /// A time as its ISO-8601 text (`2026-12-02T03:15:01.250Z`), or null.
+    static func time(_ t: WallTime?) -> JSON { t.map { .string($0.description) } ?? .null }
     static func int(_ n: Int?) -> JSON { n.map { .number(Double($0)) } ?? .null }
 }

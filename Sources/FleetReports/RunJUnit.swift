@@ -17,7 +17,7 @@ enum RunJUnit {
             let hosts = r.hosts(stage: stage.name)
             let t = Tally(hosts)
             out += "  <testsuite name=\"\(attr(stage.name))\"" + t.attributes + " time=\"\(seconds(span(hosts, in: r)))\""
-            if let first = hosts.compactMap(\.startedAt).min() { out += " timestamp=\"\(attr(first))\"" }
+            if let first = hosts.compactMap(\.startedAt).min() { out += " timestamp=\"\(attr(first.description))\"" }
             out += ">\n"
             out += "    <properties>\n"
             for (name, value) in [("run", r.header.id), ("playbook", r.header.playbook), ("target", r.header.target),

@@ -35,7 +35,7 @@ public enum RunList {
         guard !runs.isEmpty else { return "no runs yet\n" }
         let rows = [["ID", "STARTED (UTC)", "PLAYBOOK", "TARGET", "OUTCOME", "HOSTS"]] + runs.map { run -> [String] in
             guard let r = run.record else { return [run.id, "–", "–", "–", run.outcome, run.problem ?? ""] }
-            let when = RunText.when(r.startedAt).replacingOccurrences(of: " UTC", with: "")
+            let when = r.startedAt.tableText
             let hosts = StatusCounts(r.hosts).text + (run.warning.map { " (incomplete: \($0))" } ?? "")
             return [run.id, when, r.header.playbook, r.header.target, run.outcome, hosts]
         }
@@ -50,8 +50,8 @@ public enum RunList {
             let r = run.record
             return .object([
                 ("id", .string(run.id)),
-                ("started_at", .text(r?.startedAt)),
-                ("finished_at", .text(r?.finishedAt)),
+                ("started_at", .time(r?.startedAt)),
+                ("finished_at", .time(r?.finishedAt)),
                 ("user", .text(r?.header.user)),
                 ("playbook", .text(r?.header.playbook)),
                 ("target", .text(r?.header.target)),

@@ -135,10 +135,8 @@ enum RunText {
     }
 
     /// `2026-12-02 03:15:01 UTC` from a journal time.
-    static func when(_ time: String?) -> String {
-        guard let time, time.count >= 19 else { return time ?? "–" }
-        let chars = Array(time)
-        return String(chars[0..<10]) + " " + String(chars[11..<19]) + " UTC"
+    static func when(_ time: WallTime?) -> String {
+        time.map { $0.tableText + " UTC" } ?? "–"
     }
 
     /// A step in one line: `step 3 "unpack the release" of 5.1.0 -> 5.2.0: exit 2 (1.2s)`.

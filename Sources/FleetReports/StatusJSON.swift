@@ -6,7 +6,7 @@ enum StatusJSON {
     static func render(_ s: FleetStatus) -> String {
         let doc: JSON = .object([
             ("schema", .string("fleetup.status/1")),
-            ("generated_at", .string(s.generatedAt)),
+            ("generated_at", .time(s.generatedAt)),
             ("duration_ms", .int(s.durationMs)),
             ("inventories", .array(s.inventories.map(JSON.string))),
             ("limit", .text(s.limit)),
@@ -77,7 +77,7 @@ enum StatusJSON {
             ("health", h.health.map(RunJSON.health) ?? .null),
             ("last_run", h.lastRun.map { l in
                 .object([("id", .string(l.runID)), ("playbook", .string(l.playbook)), ("target", .string(l.target)),
-                         ("at", .string(l.at)), ("outcome", .string(l.outcome)), ("message", .text(l.message))])
+                         ("at", .time(l.at)), ("outcome", .string(l.outcome)), ("message", .text(l.message))])
             } ?? .null),
         ])
     }

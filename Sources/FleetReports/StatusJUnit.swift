@@ -30,7 +30,7 @@ enum StatusJUnit {
     }
 
     /// `2026-12-03T09:30:00.125Z` without its zone and fraction, as xs:dateTime and JUnit readers like it.
-    static func timestamp(_ iso: String) -> String { String(iso.prefix(19)) }
+    static func timestamp(_ t: WallTime) -> String { String(t.description.prefix(19)) }
 
     static func testcase(_ s: FleetStatus, _ h: StatusHost) -> String {
         let attr = RunJUnit.attr, text = RunJUnit.text

@@ -12,8 +12,10 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
     public let sink: any RunEventSink
     public let display: (any RunDisplay)?
     public let gateKeeper: any GateKeeper
-    /// Wall-clock time for the journal (ISO 8601).
-    public let now: @Sendable () -> String
+    /// Wall-clock time for the journal: `startedAt`, moved on by the injected clock (so a
+    /// manual clock gives tests exact times too).
+    public let startedAt: WallTime
+    private let clockStart: C.Instant
 
     struct State {
         var seq: Int
@@ -34,19 +36,23 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
     /// `lastSeq`: the journal's last sequence number (0 for a new run).
     public init(setup: RunSetup, executor: any RemoteExecutor, clock: C, sink: any RunEventSink,
                 display: (any RunDisplay)? = nil, gateKeeper: any GateKeeper = FixedGateKeeper(approved: []),
-                lastSeq: Int = 0, now: @escaping @Sendable () -> String) {
+                lastSeq: Int = 0, startedAt: WallTime) {
         self.setup = setup
         self.executor = executor
         self.clock = clock
         self.sink = sink
         self.display = display
         self.gateKeeper = gateKeeper
-        self.now = now
+        self.startedAt = startedAt
+        clockStart = clock.now
         // Every host pending until `run` says otherwise (a resume gives the record so far).
         // A header entry always folds: it is the run's own.
-        let record = try! RunRecord(header: JournalEntry(seq: lastSeq, time: "", event: .runStarted(setup.header)))
+        let record = try! RunRecord(header: JournalEntry(seq: lastSeq, time: startedAt, event: .runStarted(setup.header)))
         state = Mutex(State(seq: lastSeq, record: record))
     }
+
+    /// The wall-clock time now, by the injected clock.
+    var now: WallTime { startedAt + clockStart.duration(to: clock.now) }
 
     /// The run's record as the journal holds it so far (the same fold `fleetup report` makes).
     public var record: RunRecord { state.withLock { $0.record } }
@@ -203,7 +209,7 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
         state.withLock { s -> Int? in
             guard s.sinkError == nil else { return nil }
             s.seq += 1
-            let entry = JournalEntry(seq: s.seq, time: now(), event: event)
+            let entry = JournalEntry(seq: s.seq, time: now, event: event)
             do {
                 try sink.record(entry)
                 if case .runStarted = event { s.record = try RunRecord(header: entry) } else { try s.record.apply(entry) }

@@ -1,3 +1,4 @@
+import FleetCore
 import Foundation
 
 /// The journal's format, shared by the writer and the reader so they agree on what a torn
@@ -90,19 +91,23 @@ enum JournalFormat {
 
 /// ISO-8601 UTC times (`2026-12-02T03:15:01Z`), as journals and lock owners write them.
 public enum Timestamp {
-    /// `date` in UTC, with `.123` milliseconds when asked.
+    /// `date` in UTC, with `.123` milliseconds when asked (`WallTime`'s text: one formatter).
     public static func text(_ date: Date, milliseconds: Bool = false) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = milliseconds ? [.withInternetDateTime, .withFractionalSeconds] : [.withInternetDateTime]
-        return f.string(from: date)
+        WallTime(date).iso(milliseconds: milliseconds)
     }
 
-    /// Reads a time with or without fractional seconds.
+    /// Reads a time with or without fractional seconds (`WallTime`'s parser).
     public static func parse(_ text: String) -> Date? {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let d = f.date(from: text) { return d }
-        f.formatOptions = [.withInternetDateTime]
-        return f.date(from: text)
+        WallTime(iso: text).map { Date(timeIntervalSince1970: Double($0.milliseconds) / 1000) }
     }
+}
+
+extension WallTime {
+    /// The wall-clock time of `date`, to the millisecond.
+    public init(_ date: Date) {
+        self.init(milliseconds: Int((date.timeIntervalSince1970 * 1000).rounded(.down)))
+    }
+
+    /// This machine's wall-clock time now.
+    public static var now: WallTime { WallTime(Date()) }
 }

@@ -167,11 +167,8 @@ public enum SampleRun {
         }
     }
 
-    /// `start` plus `ms`, as the journal writes times.
-    public static func time(_ ms: Int) -> String {
-        // 03:15:01.250 plus ms, within one day.
-        let total = (3 * 3600 + 15 * 60 + 1) * 1000 + 250 + ms
-        func pad(_ v: Int, _ w: Int) -> String { String(repeating: "0", count: max(0, w - String(v).count)) + String(v) }
-        return "2026-12-02T\(pad(total / 3_600_000, 2)):\(pad(total / 60_000 % 60, 2)):\(pad(total / 1000 % 60, 2)).\(pad(total % 1000, 3))Z"
+    /// `start` plus `ms`.
+    public static func time(_ ms: Int) -> WallTime {
+        WallTime(iso: start)! + .milliseconds(ms)
     }
 }

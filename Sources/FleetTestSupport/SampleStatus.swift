@@ -6,7 +6,7 @@ import FleetCore
 /// version that could not be read; every last run is `SampleRun`'s (mm-us-01, skipped after
 /// the halt there, has none).
 public enum SampleStatus {
-    public static let generatedAt = "2026-12-03T09:30:00.125Z"
+    public static let generatedAt = WallTime(iso: "2026-12-03T09:30:00.125Z")!
 
     static func healthy(_ port: Int = 8065) -> HealthRecord {
         HealthRecord(context: "status", healthy: true, probes: [

@@ -25,13 +25,13 @@ struct RunRecordFoldTests {
     ])
     func refused(event: RunEvent, message: String) throws {
         var record = try RunRecord(header: SampleRun.entries[0])
-        #expect(throws: RunRecordError(message)) { try record.apply(JournalEntry(seq: 99, time: "t", event: event)) }
+        #expect(throws: RunRecordError(message)) { try record.apply(JournalEntry(seq: 99, time: SampleRun.time(0), event: event)) }
     }
 
     @Test("a journal must start with its header")
     func header() {
         #expect(throws: RunRecordError("the journal does not start with the run's header")) {
-            _ = try RunRecord(header: JournalEntry(seq: 1, time: "t", event: .draining))
+            _ = try RunRecord(header: JournalEntry(seq: 1, time: SampleRun.time(0), event: .draining))
         }
         #expect(throws: RunRecordError("the journal does not start with the run's header")) { _ = try RunRecord(entries: []) }
     }

@@ -122,7 +122,7 @@ enum Fixture {
                                playbookFile: playbook.file, inventories: ["/i"], forks: forks)
         let setup = RunSetup(playbook: playbook, hosts: hosts, target: Version("1.2.0")!, header: header)
         return Coordinator(setup: setup, executor: world.executor, clock: clock, sink: sink, gateKeeper: gateKeeper,
-                           lastSeq: lastSeq, now: { "2026-12-02T00:00:00.000Z" })
+                           lastSeq: lastSeq, startedAt: "2026-12-02T00:00:00.000Z")
     }
 
     static func header(_ c: Coordinator<ManualClock>) -> RunEvent { .runStarted(c.setup.header) }
@@ -434,7 +434,7 @@ struct CoordinatorTests {
         let world = World([("p1", "1.1.0")])
         let sink = RecordingSink()
         let base = Fixture.coordinator(pb, Fixture.hosts(staging: 0, prod: 1), world: world, clock: ManualClock(), sink: sink)
-        let c = Coordinator(setup: base.setup, executor: executor, clock: ManualClock(), sink: sink, now: { "t" })
+        let c = Coordinator(setup: base.setup, executor: executor, clock: ManualClock(), sink: sink, startedAt: "2026-12-02T00:00:00.000Z")
         #expect(try await c.run(opening: Fixture.header(c)) == .succeeded)
         let steps = try #require(try RunRecord(entries: sink.entries).host("p1")?.steps)
         #expect(steps.map(\.step.attempt) == [1, 2])

@@ -91,7 +91,7 @@ final class MigratingHosts: Sendable {
                                playbookFile: pb.file, inventories: ["/i"], forks: forks)
         let setup = RunSetup(playbook: pb, hosts: list, target: Version("1.2.0")!, header: header, hostLocks: locks)
         return Coordinator(setup: setup, executor: executor, clock: ManualClock(), sink: sink, lastSeq: lastSeq,
-                           now: { "2026-12-07T00:00:00.000Z" })
+                           startedAt: "2026-12-07T00:00:00.000Z")
     }
 }
 
@@ -296,7 +296,7 @@ struct ResumeTests {
         let world = MigratingHosts(["p1": "1.1.0"])
         let journal = try await killedRun(world, cut: stepStarted("migrate"))
         // Pretend the kill came during the rollback: migrate failed, restore started.
-        let t = "2026-12-07T00:00:00.000Z"
+        let t: WallTime = "2026-12-07T00:00:00.000Z"
         var seq = journal.last!.seq
         func ref(_ phase: StepPhase, _ i: Int, _ name: String, _ cmd: String) -> StepRef {
             StepRef(phase: phase, from: "1.1.0", to: "1.2.0", index: i, name: name, command: cmd)

@@ -17,7 +17,7 @@ struct GroupCommitTests {
                     group.addTask {
                         // Numbering and recording under one lock, as the coordinator does.
                         let n = try numbers.next { n in
-                            try journal.record(JournalEntry(seq: n, time: "t", event: .hostStarted(host: "h\(i)", recheck: false)))
+                            try journal.record(JournalEntry(seq: n, time: WallTime(milliseconds: 0), event: .hostStarted(host: "h\(i)", recheck: false)))
                         }
                         try await journal.flush(through: n)
                         let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
@@ -35,10 +35,10 @@ struct GroupCommitTests {
     func closed() async throws {
         try await withFolder { dir in
             let journal = GroupCommitJournal(try JournalWriter(path: dir + "/j.jsonl"))
-            try journal.record(JournalEntry(seq: 1, time: "t", event: .draining))
+            try journal.record(JournalEntry(seq: 1, time: WallTime(milliseconds: 0), event: .draining))
             try await journal.flush(through: 1)
             journal.close()
-            #expect(throws: StoreError.self) { try journal.record(JournalEntry(seq: 2, time: "t", event: .aborting)) }
+            #expect(throws: StoreError.self) { try journal.record(JournalEntry(seq: 2, time: WallTime(milliseconds: 0), event: .aborting)) }
         }
     }
 }

@@ -8,7 +8,7 @@ import Testing
 @Suite("journal gaps")
 struct JournalGapsTests {
     static func entries(_ seqs: [Int]) -> [JournalEntry] {
-        seqs.map { JournalEntry(seq: $0, time: "2026-12-02T03:15:01.250Z", event: .draining) }
+        seqs.map { JournalEntry(seq: $0, time: WallTime(iso: "2026-12-02T03:15:01.250Z")!, event: .draining) }
     }
 
     @Test("jumps in seq are gaps, each named by the line after it", arguments: [

@@ -43,7 +43,7 @@ struct ReportCommandTests {
             if case .stepStarted("mm-eu-04", let s) = e.event { return s.name == "start" }
             return false
         }!
-        let later = all[1...cut].map { JournalEntry(seq: $0.seq, time: $0.time.replacingOccurrences(of: "2026-12-02T", with: "2026-12-03T"), event: $0.event) }
+        let later = all[1...cut].map { JournalEntry(seq: $0.seq, time: $0.time + .seconds(86_400), event: $0.event) }
         return [JournalEntry(seq: 1, time: "2026-12-03T03:15:01.250Z", event: .runStarted(header))] + later
     }
 

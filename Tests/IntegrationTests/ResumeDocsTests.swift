@@ -1,6 +1,7 @@
 import FleetConfig
 import FleetCore
 import FleetRollout
+import FleetTestSupport
 import Foundation
 import Testing
 
@@ -42,7 +43,7 @@ struct ResumeDocsTests {
         for h in ["staging02", "prod01", "prod04"] {
             events += [.hostStarted(host: h, recheck: false), .hostFinished(host: h, result: HostResult(outcome: .upgraded))]
         }
-        let record = try RunRecord(entries: events.enumerated().map { JournalEntry(seq: $0.offset + 1, time: "t", event: $0.element) })
+        let record = try RunRecord(entries: events.enumerated().map { JournalEntry(seq: $0.offset + 1, time: SampleRun.time(0), event: $0.element) })
         let work = ResumePlanner.work(for: record, retryFailed: false)
         let lines = ResumePreview.lines(record, work: work, playbook: book, hosts: hosts, target: target)
         #expect("resume " + block == ResumePreview.header(record) + "\n" + lines.map { "  \($0)\n" }.joined())

@@ -34,7 +34,7 @@ struct RunProgressTests {
         let progress = RunProgress(header: header, tty: tty, out: pipe.fileHandleForWriting)
         var record: RunRecord?
         for (i, e) in events().enumerated() {
-            let entry = JournalEntry(seq: i + 1, time: "2026-12-02T03:15:0\(i % 10).000Z", event: e)
+            let entry = JournalEntry(seq: i + 1, time: WallTime(iso: "2026-12-02T03:15:0\(i % 10).000Z")!, event: e)
             if record == nil { record = try RunRecord(header: entry) } else { try record!.apply(entry) }
             progress.show(entry, counts: record!.statusCounts)
         }
