@@ -28,9 +28,9 @@ let package = Package(
         .target(name: "FleetSSH", dependencies: ["FleetCore", "CLibSSH2", "CFleetPosix"]),
         // Pure planners and the coordinator; never imports FleetSSH (the CLI wires them).
         .target(name: "FleetRollout", dependencies: ["FleetCore"]),
-        // Renderers of runs and statuses (text, JSON, Markdown, HTML, JUnit); writes a run's
-        // reports into its run folder (FleetStore).
-        .target(name: "FleetReports", dependencies: ["FleetCore", "FleetStore"]),
+        // Renderers of runs and statuses (text, JSON, Markdown, HTML, JUnit): values in,
+        // bytes out (FleetStore writes them).
+        .target(name: "FleetReports", dependencies: ["FleetCore"]),
         // The state folder: runs (their journals and reports) and the fleet lock.
         .target(name: "FleetStore", dependencies: ["FleetCore"]),
         // One file per subcommand.

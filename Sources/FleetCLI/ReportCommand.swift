@@ -49,7 +49,7 @@ struct ReportCommand: ParsableCommand {
         if let output {
             let paths: [String]
             // The folder is the operator's input: one that cannot be made or written is bad input.
-            do { paths = try RunReports.write(stored.record, toDirectory: output) } catch { Fleetup.fail("--output: \(error)", code: 2) }
+            do { paths = try StoreFile.write(RunReports.files(stored.record), into: output) } catch { Fleetup.fail("--output: \(error)", code: 2) }
             FileHandle.standardOutput.write(Data(paths.map { $0 + "\n" }.joined().utf8))
             return
         }

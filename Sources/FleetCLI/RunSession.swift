@@ -175,12 +175,12 @@ struct RunSession {
     private func summarize(_ record: RunRecord) throws {
         var unwritten: String?
         do {
-            try RunReports.write(record, to: folder)
+            try StoreFile.write(RunReports.files(record), into: folder.path)
         } catch {
             // A full disk: the journal has everything, the reports can be made again.
             unwritten = "the reports were not written (\(error)); `fleetup report \(record.header.id)` writes them once there is room"
         }
-        if let dir = options.output { try RunReports.write(record, toDirectory: dir) }
+        if let dir = options.output { try StoreFile.write(RunReports.files(record), into: dir) }
         var text = "\nrun \(record.header.id) \(record.outcome?.rawValue ?? "unfinished"): \(record.statusCounts.text)\n"
         if let why = record.haltReason { text += "\(record.outcome == .interrupted ? "stopped" : "halted"): \(why)\n" }
         text += "journal: \(folder.journal)\n"

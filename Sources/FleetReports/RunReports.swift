@@ -1,5 +1,4 @@
 import FleetCore
-import FleetStore
 
 /// The four renderings of a run's record (docs/reports.md).
 public enum RunReportFormat: String, Sendable, Hashable, CaseIterable {
@@ -36,30 +35,13 @@ public enum RunReports {
         }
     }
 
-    /// Writes the four reports into the run's folder (`run.json`, `report.md`,
-    /// `report.html`, `report.junit.xml`); returns their paths.
-    @discardableResult
-    public static func write(_ record: RunRecord, to folder: RunFolder) throws(StoreError) -> [String] {
-        try write(record, toDirectory: folder.path)
-    }
-
-    /// Writes the four reports into `directory` (created 0700 when missing; `--output DIR`),
-    /// under the run folder's names, replacing older ones; returns their paths. All four are
-    /// rendered first; each file is replaced whole (temporary file, flush, rename), so no
-    /// reader ever sees half a report.
-    @discardableResult
-    public static func write(_ record: RunRecord, toDirectory directory: String) throws(StoreError) -> [String] {
-        let texts = RunReportFormat.allCases.map { ($0, render(record, $0)) }
-        try StoreFile.makeFolders(directory)
-        var paths: [String] = []
-        for (format, text) in texts {
-            let path = directory + "/" + format.fileName
-            try StoreFile.write(text, to: path)
-            paths.append(path)
-        }
-        return paths
+    /// The four reports as files, under the run folder's names (`run.json`, `report.md`,
+    /// `report.html`, `report.junit.xml`), every one rendered: FleetStore writes them.
+    public static func files(_ record: RunRecord) -> [(name: String, bytes: [UInt8])] {
+        RunReportFormat.allCases.map { ($0.fileName, Array(render(record, $0).utf8)) }
     }
 }
+
 
 /// What every format says the same way: the outcome line, the hints.
 enum RunText {

@@ -206,7 +206,7 @@ struct RunReportTests {
         let folder = RunFolder(id: RunID(SampleRun.id)!, path: dir + "/runs/" + SampleRun.id)
         try FileManager.default.createDirectory(atPath: folder.path, withIntermediateDirectories: true)
         try "old".write(toFile: folder.markdownReport, atomically: false, encoding: .utf8)
-        let paths = try RunReports.write(Runs.halted, to: folder)
+        let paths = try StoreFile.write(RunReports.files(Runs.halted), into: folder.path)
         #expect(paths == [folder.record, folder.markdownReport, folder.htmlReport, folder.junitReport])
         for (path, format) in zip(paths, RunReportFormat.allCases) {
             #expect(try String(contentsOfFile: path, encoding: .utf8) == RunReports.render(Runs.halted, format))
@@ -217,7 +217,7 @@ struct RunReportTests {
                 == ["report.html", "report.junit.xml", "report.md", "run.json"])
         // --output DIR: created when missing, same files.
         let out = dir + "/out/nested"
-        let copies = try RunReports.write(Runs.halted, toDirectory: out)
+        let copies = try StoreFile.write(RunReports.files(Runs.halted), into: out)
         #expect(copies.map { ($0 as NSString).lastPathComponent } == RunReportFormat.allCases.map(\.fileName))
         #expect(try String(contentsOfFile: out + "/report.junit.xml", encoding: .utf8) == RunReports.render(Runs.halted, .junit))
     }
@@ -229,7 +229,7 @@ struct RunReportTests {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try "x".write(toFile: dir + "/file", atomically: false, encoding: .utf8)
         #expect {
-            try RunReports.write(Runs.halted, toDirectory: dir + "/file")
+            try StoreFile.write(RunReports.files(Runs.halted), into: dir + "/file")
         } throws: { error in
             "\(error)".hasPrefix(dir + "/file") && "\(error)".contains("not a folder")
         }
