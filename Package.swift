@@ -20,12 +20,15 @@ let package = Package(
         ),
         // epoll and eventfd for the reactor (Swift's Glibc module lacks them).
         .systemLibrary(name: "CFleetPosix"),
-        // Values and seams, Foundation only.
+        // Values and seams: the standard library only.
         .target(name: "FleetCore"),
+        // Local processes (posix_spawn, waited for off the cooperative pool), blocking work on
+        // threads of its own, one parallel map: what several modules and the tests need.
+        .target(name: "FleetProcess"),
         // Inventory and playbook loading and validation.
         .target(name: "FleetConfig", dependencies: ["FleetCore", "Yams"]),
         // The libssh2 executor.
-        .target(name: "FleetSSH", dependencies: ["FleetCore", "CLibSSH2", "CFleetPosix"]),
+        .target(name: "FleetSSH", dependencies: ["FleetCore", "FleetProcess", "CLibSSH2", "CFleetPosix"]),
         // Pure planners and the coordinator; never imports FleetSSH (the CLI wires them).
         .target(name: "FleetRollout", dependencies: ["FleetCore"]),
         // Renderers of runs and statuses (text, JSON, Markdown, HTML, JUnit): values in,
@@ -35,27 +38,30 @@ let package = Package(
         .target(name: "FleetStore", dependencies: ["FleetCore"]),
         // One file per subcommand.
         .target(name: "FleetCLI", dependencies: [
-            "FleetCore", "FleetConfig", "FleetSSH", "FleetRollout", "FleetReports", "FleetStore",
+            "FleetCore", "FleetConfig", "FleetProcess", "FleetSSH", "FleetRollout", "FleetReports", "FleetStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "fleetup", dependencies: ["FleetCLI"]),
-        // Scripted executor, manual clock, the local test fleet.
-        .target(name: "FleetTestSupport", dependencies: ["FleetCore", "FleetSSH"]),
+        // What unit tests need, pure (no libssh2): scripted executor, manual clock, recording
+        // sink, sample records, golden files.
+        .target(name: "FleetTestSupport", dependencies: ["FleetCore", "FleetProcess"]),
+        // The local test fleet: real sshd hosts on 127.0.0.1, their layouts and processes.
+        .target(name: "FleetTestFleet", dependencies: ["FleetCore", "FleetProcess", "FleetSSH"]),
         // `scripts/fleet` drives the same fleet code the tests use.
-        .executableTarget(name: "testfleet", dependencies: ["FleetTestSupport"]),
+        .executableTarget(name: "testfleet", dependencies: ["FleetTestFleet"]),
         // The fake showcase app installed on every test host (no Foundation: starts fast, small).
         .executableTarget(name: "fleet-fakeapp"),
 
         .testTarget(name: "FleetCoreTests", dependencies: ["FleetCore", "FleetTestSupport"]),
         .testTarget(name: "FleetConfigTests", dependencies: ["FleetConfig", "FleetCore"],
                     exclude: ["regenerate.sh"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "FleetSSHTests", dependencies: ["FleetSSH", "FleetCore"], exclude: ["Fixtures"]),
+        .testTarget(name: "FleetSSHTests", dependencies: ["FleetSSH", "FleetCore", "FleetProcess"], exclude: ["Fixtures"]),
         .testTarget(name: "FleetRolloutTests", dependencies: ["FleetRollout", "FleetCore", "FleetTestSupport"]),
-        .testTarget(name: "FleetReportsTests", dependencies: ["FleetReports", "FleetCore", "FleetStore", "FleetTestSupport"],
+        .testTarget(name: "FleetReportsTests", dependencies: ["FleetReports", "FleetCore", "FleetStore", "FleetProcess", "FleetTestSupport"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "FleetStoreTests", dependencies: ["FleetStore", "FleetCore"]),
+        .testTarget(name: "FleetStoreTests", dependencies: ["FleetStore", "FleetCore", "FleetProcess"]),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "FleetSSH", "FleetCore", "FleetConfig", "FleetTestSupport", "FleetCLI", "FleetStore",
+            "FleetSSH", "FleetCore", "FleetConfig", "FleetProcess", "FleetTestSupport", "FleetTestFleet", "FleetCLI", "FleetStore",
         ]),
     ],
     swiftLanguageModes: [.v6]

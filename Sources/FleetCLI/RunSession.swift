@@ -1,6 +1,7 @@
 import ArgumentParser
 import FleetConfig
 import FleetCore
+import FleetProcess
 import FleetReports
 import FleetRollout
 import FleetSSH

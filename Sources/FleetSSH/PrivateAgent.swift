@@ -1,3 +1,4 @@
+import FleetProcess
 import Foundation
 
 /// fleetup's own ssh-agent for a run, holding the encrypted keys it was given, decrypted

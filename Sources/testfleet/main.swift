@@ -1,6 +1,7 @@
 // `scripts/fleet` runs this: the local test fleet from the shell, through the same code
 // the tests use (FleetTestSupport.TestFleet).
-import FleetTestSupport
+import FleetTestFleet
+import FleetTestFleet
 import Foundation
 
 let usage = """

@@ -1,3 +1,4 @@
+import FleetProcess
 import FleetReports
 import FleetTestSupport
 import Foundation
@@ -24,7 +25,7 @@ struct ChromiumTests {
         try html.write(toFile: page, atomically: true, encoding: .utf8)
         // --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start. `timeout`
         // ends a browser that hangs, so the test fails instead of waiting forever.
-        let r = try await TestFleet.runProgram("/usr/bin/timeout", [
+        let r = try await LocalProcess.result(of: "/usr/bin/timeout", [
             "120", chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
             "--user-data-dir=\(dir)/profile", "--host-resolver-rules=MAP * ~NOTFOUND",

@@ -1,6 +1,6 @@
 import FleetCore
+import FleetProcess
 import FleetReports
-import FleetSSH
 import FleetTestSupport
 import Foundation
 import Testing
@@ -76,7 +76,7 @@ struct RunReportSchemaTests {
         for (name, record) in Runs.all {
             let path = "\(dir)/\(name).xml"
             try RunReports.render(record, .junit).write(toFile: path, atomically: true, encoding: .utf8)
-            let r = try await TestFleet.runProgram(xmllint, ["--noout", "--schema", Self.xsd, path])
+            let r = try await LocalProcess.result(of: xmllint, ["--noout", "--schema", Self.xsd, path])
             #expect(r.status == 0 && r.stderr.contains("\(path) validates"), "\(name): \(r.stderr)")
         }
         // The XSD really checks: a test case without its name, or with two outcomes, fails.
@@ -87,7 +87,7 @@ struct RunReportSchemaTests {
             #expect(broken != good)
             let path = "\(dir)/broken.xml"
             try broken.write(toFile: path, atomically: true, encoding: .utf8)
-            let r = try await TestFleet.runProgram(xmllint, ["--noout", "--schema", Self.xsd, path])
+            let r = try await LocalProcess.result(of: xmllint, ["--noout", "--schema", Self.xsd, path])
             #expect(r.status != 0 && r.stderr.contains("fails to validate"), "\(r.stderr)")
         }
     }

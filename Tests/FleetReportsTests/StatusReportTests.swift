@@ -1,4 +1,5 @@
 import FleetCore
+import FleetProcess
 import FleetReports
 import FleetTestSupport
 import Foundation
@@ -210,7 +211,7 @@ struct StatusReportSchemaTests {
         for (name, status) in Statuses.all {
             let path = "\(dir)/\(name).xml"
             try StatusReports.render(status, .junit).write(toFile: path, atomically: true, encoding: .utf8)
-            let r = try await TestFleet.runProgram(xmllint, ["--noout", "--schema", RunReportSchemaTests.xsd, path])
+            let r = try await LocalProcess.result(of: xmllint, ["--noout", "--schema", RunReportSchemaTests.xsd, path])
             #expect(r.status == 0 && r.stderr.contains("\(path) validates"), "\(name): \(r.stderr)")
         }
         // A host with both an error and a failure does not validate: the check can fail.
@@ -218,7 +219,7 @@ struct StatusReportSchemaTests {
             .replacingOccurrences(of: "<error message=\"unreachable", with: "<failure/><error message=\"unreachable")
         let path = "\(dir)/broken.xml"
         try broken.write(toFile: path, atomically: true, encoding: .utf8)
-        let r = try await TestFleet.runProgram(xmllint, ["--noout", "--schema", RunReportSchemaTests.xsd, path])
+        let r = try await LocalProcess.result(of: xmllint, ["--noout", "--schema", RunReportSchemaTests.xsd, path])
         #expect(r.status != 0 && r.stderr.contains("fails to validate"), "\(r.stderr)")
     }
 }

@@ -1,5 +1,6 @@
 import FleetCore
 import struct FleetCore.Host
+import FleetProcess
 @testable import FleetSSH
 import Foundation
 import Testing

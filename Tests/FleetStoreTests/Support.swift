@@ -1,4 +1,5 @@
 import FleetCore
+import FleetProcess
 @testable import FleetStore
 import Foundation
 import Testing
@@ -19,36 +20,9 @@ func mode(_ path: String) throws -> Int {
 
 /// A pid that existed and is gone: a process started, waited for and reaped.
 func reapedPid() throws -> Int32 {
-    try spawnAndWait("/bin/true", [], environment: [:]).pid
-}
-
-/// Runs a program to its end: posix_spawn and waitpid, stdin /dev/null, stdout and stderr
-/// through files. Not Foundation's Process: its waitUntilExit sometimes never saw the child
-/// exit (the child stayed an unreaped zombie, likely a lost SIGCHLD while Process sets up
-/// its monitoring on first use), and two such waits from async tests held both threads of a
-/// 2-core machine's cooperative pool: the whole test process hung.
-func spawnAndWait(_ path: String, _ arguments: [String],
-                  environment: [String: String]) throws -> (pid: pid_t, status: Int32, stdout: String, stderr: String) {
-    let base = NSTemporaryDirectory() + "fleetstore-proc-\(getpid())-\(UUID().uuidString.prefix(8))"
-    defer { unlink(base + ".out"); unlink(base + ".err") }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, base + ".out", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    posix_spawn_file_actions_addopen(&actions, 2, base + ".err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    func cStrings(_ strings: [String]) -> [UnsafeMutablePointer<CChar>?] { strings.map { strdup($0) } + [nil] }
-    let argv = cStrings([path] + arguments)
-    let envp = cStrings(environment.map { "\($0.key)=\($0.value)" })
-    defer { (argv + envp).forEach { free($0) } }
-    var pid: pid_t = 0
-    let rc = posix_spawn(&pid, path, &actions, nil, argv, envp)
-    guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EINVAL) }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-    let out = (try? String(contentsOfFile: base + ".out", encoding: .utf8)) ?? ""
-    let err = (try? String(contentsOfFile: base + ".err", encoding: .utf8)) ?? ""
-    return (pid, status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f), out, err)
+    let p = try LocalProcess("/bin/true", [], environment: [:])
+    _ = p.waitForExit()
+    return p.pid
 }
 
 func owner(_ runID: String, machine: String = Posix.machineName, pid: Int32 = getpid(),
@@ -86,18 +60,9 @@ final class LocalShellExecutor: RemoteExecutor {
     func run(_ command: RemoteCommand, on host: FleetCore.Host) async throws -> CommandResult {
         if down { throw RemoteError(.unreachable, host: host.name, "connection refused (127.0.0.1:1)") }
         let home = self.home
-        return try await withCheckedThrowingContinuation { continuation in
-            // Waiting for the child blocks: on a thread of its own, not the cooperative pool.
-            Thread {
-                do {
-                    let r = try spawnAndWait("/bin/sh", ["-c", command.script], environment: ["HOME": home, "PATH": "/usr/bin:/bin"])
-                    continuation.resume(returning: CommandResult(
-                        exitStatus: r.status, stdout: CapturedOutput(r.stdout), stderr: CapturedOutput(r.stderr)))
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }.start()
-        }
+        // Waited for on a thread of its own, not the cooperative pool.
+        let r = try await LocalProcess.result(of: "/bin/sh", ["-c", command.script], environment: ["HOME": home, "PATH": "/usr/bin:/bin"])
+        return CommandResult(exitStatus: r.status ?? (128 + (r.signal ?? 0)), stdout: CapturedOutput(r.stdout), stderr: CapturedOutput(r.stderr))
     }
 
     func connect(_ host: FleetCore.Host) async throws -> ConnectionInfo {

@@ -1,4 +1,6 @@
+import FleetProcess
 import FleetSSH
+import FleetTestFleet
 import FleetTestSupport
 import Foundation
 import Testing

@@ -1,7 +1,9 @@
 import FleetConfig
 import FleetCore
+import FleetProcess
 import FleetSSH
-@testable import FleetTestSupport
+@testable import FleetTestFleet
+import FleetTestSupport
 import Foundation
 import Testing
 

@@ -1,6 +1,8 @@
 import FleetCore
+import FleetProcess
 import FleetRollout
 import FleetSSH
+import FleetTestFleet
 import FleetTestSupport
 import Foundation
 import Testing

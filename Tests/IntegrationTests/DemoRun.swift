@@ -2,6 +2,7 @@ import FleetConfig
 import FleetCore
 import FleetRollout
 import FleetSSH
+import FleetTestFleet
 import FleetTestSupport
 import Foundation
 import Testing

@@ -1,5 +1,6 @@
 import FleetCore
 import FleetSSH
+import FleetTestFleet
 import FleetTestSupport
 import Foundation
 import Synchronization

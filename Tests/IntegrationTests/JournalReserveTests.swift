@@ -1,5 +1,6 @@
 import FleetCore
 import FleetStore
+import FleetTestFleet
 import FleetTestSupport
 import Foundation
 import Testing

@@ -1,6 +1,7 @@
 import FleetCore
 import FleetSSH
 import FleetStore
+import FleetTestFleet
 import FleetTestSupport
 import Foundation
 import Testing

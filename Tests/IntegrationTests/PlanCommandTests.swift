@@ -1,5 +1,7 @@
 import FleetCore
+import FleetProcess
 import FleetSSH
+import FleetTestFleet
 import FleetTestSupport
 import Foundation
 import Testing

@@ -1,7 +1,9 @@
 import FleetConfig
 import FleetCore
+import FleetProcess
 import FleetRollout
 import FleetSSH
+import FleetTestFleet
 import FleetTestSupport
 import Foundation
 import Testing

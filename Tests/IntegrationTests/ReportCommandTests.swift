@@ -1,6 +1,7 @@
 import FleetCore
 import FleetReports
 import FleetStore
+import FleetTestFleet
 import FleetTestSupport
 import Foundation
 import Testing

@@ -1,4 +1,5 @@
 import FleetCore
+import FleetTestFleet
 import FleetTestSupport
 import Foundation
 import Testing

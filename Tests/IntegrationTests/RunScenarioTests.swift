@@ -1,6 +1,8 @@
 import FleetCore
+import FleetProcess
 import FleetSSH
 import FleetStore
+import FleetTestFleet
 import FleetTestSupport
 import Foundation
 import Testing

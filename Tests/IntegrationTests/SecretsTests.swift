@@ -1,4 +1,5 @@
 import FleetSSH
+import FleetTestFleet
 import FleetTestSupport
 import Foundation
 import Testing

@@ -1,5 +1,6 @@
 import FleetCore
 @testable import FleetSSH
+import FleetTestFleet
 import FleetTestSupport
 import Foundation
 import Testing

@@ -1,3 +1,4 @@
+import FleetProcess
 import Foundation
 
 /// A resolved socket address (IPv4 or IPv6).

@@ -1,4 +1,5 @@
 import FleetCore
+import FleetProcess
 import FleetSSH
 import Foundation
 
@@ -49,7 +50,7 @@ extension TestFleet {
     /// Runs a local program to its end on a thread of its own (never the cooperative pool).
     public static func runProgram(_ path: String, _ arguments: [String],
                                   environment: [String: String]? = nil) async throws -> LocalProcess.Exit {
-        try await offPool { try LocalProcess(path, arguments, environment: environment).waitForExit() }
+        try await LocalProcess.result(of: path, arguments, environment: environment)
     }
 
     /// Ends every SSH connection of one host (its sshd keeps listening), as an idle
@@ -62,7 +63,7 @@ extension TestFleet {
 
     /// Waits on a thread of its own for a started program to end.
     public static func waitForExit(_ process: LocalProcess) async throws -> LocalProcess.Exit {
-        try await offPool { process.waitForExit() }
+        try await process.exited()
     }
 
     /// Stops (SIGSTOP) the sshd processes serving one host's connections, as a frozen

@@ -1,4 +1,5 @@
 import FleetCore
+import FleetProcess
 import FleetSSH
 import Foundation
 

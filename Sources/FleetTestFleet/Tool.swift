@@ -1,3 +1,4 @@
+import FleetProcess
 import FleetSSH
 
 /// Local programs for the test fleet, through FleetSSH's `LocalProcess`.

@@ -1,3 +1,4 @@
+import FleetProcess
 import FleetSSH
 import Foundation
 

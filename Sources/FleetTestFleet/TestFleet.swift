@@ -1,6 +1,6 @@
 import FleetCore
-import FleetSSH
 import struct FleetCore.Host
+import FleetSSH
 import Foundation
 
 /// What fleet to bring up.
