@@ -22,13 +22,13 @@ let package = Package(
         .systemLibrary(name: "CFleetPosix"),
         // Values and seams: the standard library only.
         .target(name: "FleetCore"),
-        // Local processes (posix_spawn, waited for off the cooperative pool), blocking work on
-        // threads of its own, one parallel map: what several modules and the tests need.
-        .target(name: "FleetProcess"),
+        // This machine: local processes (posix_spawn, waited for off the cooperative pool),
+        // blocking work on threads of its own, one parallel map, bounded reads of input files.
+        .target(name: "FleetLocal"),
         // Inventory and playbook loading and validation.
         .target(name: "FleetConfig", dependencies: ["FleetCore", "Yams"]),
         // The libssh2 executor.
-        .target(name: "FleetSSH", dependencies: ["FleetCore", "FleetProcess", "CLibSSH2", "CFleetPosix"]),
+        .target(name: "FleetSSH", dependencies: ["FleetCore", "FleetLocal", "CLibSSH2", "CFleetPosix"]),
         // Pure planners and the coordinator; never imports FleetSSH (the CLI wires them).
         .target(name: "FleetRollout", dependencies: ["FleetCore"]),
         // Renderers of runs and statuses (text, JSON, Markdown, HTML, JUnit): values in,
@@ -38,15 +38,15 @@ let package = Package(
         .target(name: "FleetStore", dependencies: ["FleetCore"]),
         // One file per subcommand.
         .target(name: "FleetCLI", dependencies: [
-            "FleetCore", "FleetConfig", "FleetProcess", "FleetSSH", "FleetRollout", "FleetReports", "FleetStore",
+            "FleetCore", "FleetConfig", "FleetLocal", "FleetSSH", "FleetRollout", "FleetReports", "FleetStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "fleetup", dependencies: ["FleetCLI"]),
         // What unit tests need, pure (no libssh2): scripted executor, manual clock, recording
         // sink, sample records, golden files.
-        .target(name: "FleetTestSupport", dependencies: ["FleetCore", "FleetProcess"]),
+        .target(name: "FleetTestSupport", dependencies: ["FleetCore", "FleetLocal"]),
         // The local test fleet: real sshd hosts on 127.0.0.1, their layouts and processes.
-        .target(name: "FleetTestFleet", dependencies: ["FleetCore", "FleetProcess", "FleetSSH"]),
+        .target(name: "FleetTestFleet", dependencies: ["FleetCore", "FleetLocal", "FleetSSH"]),
         // `scripts/fleet` drives the same fleet code the tests use.
         .executableTarget(name: "testfleet", dependencies: ["FleetTestFleet"]),
         // The fake showcase app installed on every test host (no Foundation: starts fast, small).
@@ -55,13 +55,13 @@ let package = Package(
         .testTarget(name: "FleetCoreTests", dependencies: ["FleetCore", "FleetTestSupport"]),
         .testTarget(name: "FleetConfigTests", dependencies: ["FleetConfig", "FleetCore"],
                     exclude: ["regenerate.sh"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "FleetSSHTests", dependencies: ["FleetSSH", "FleetCore", "FleetProcess"], exclude: ["Fixtures"]),
+        .testTarget(name: "FleetSSHTests", dependencies: ["FleetSSH", "FleetCore", "FleetLocal"], exclude: ["Fixtures"]),
         .testTarget(name: "FleetRolloutTests", dependencies: ["FleetRollout", "FleetCore", "FleetTestSupport"]),
-        .testTarget(name: "FleetReportsTests", dependencies: ["FleetReports", "FleetCore", "FleetStore", "FleetProcess", "FleetTestSupport"],
+        .testTarget(name: "FleetReportsTests", dependencies: ["FleetReports", "FleetCore", "FleetStore", "FleetLocal", "FleetTestSupport"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "FleetStoreTests", dependencies: ["FleetStore", "FleetCore", "FleetProcess"]),
+        .testTarget(name: "FleetStoreTests", dependencies: ["FleetStore", "FleetCore", "FleetLocal"]),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "FleetSSH", "FleetCore", "FleetConfig", "FleetProcess", "FleetTestSupport", "FleetTestFleet", "FleetCLI", "FleetStore",
+            "FleetSSH", "FleetCore", "FleetConfig", "FleetLocal", "FleetTestSupport", "FleetTestFleet", "FleetCLI", "FleetStore",
         ]),
     ],
     swiftLanguageModes: [.v6]

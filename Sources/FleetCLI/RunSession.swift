@@ -1,7 +1,7 @@
 import ArgumentParser
 import FleetConfig
 import FleetCore
-import FleetProcess
+import FleetLocal
 import FleetReports
 import FleetRollout
 import FleetSSH

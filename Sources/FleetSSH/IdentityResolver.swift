@@ -1,5 +1,5 @@
 import FleetCore
-import FleetProcess
+import FleetLocal
 import Foundation
 
 /// Turns a host's identity settings into `Identity` values, reading each key file once

@@ -1,4 +1,4 @@
-import FleetProcess
+import FleetLocal
 import Foundation
 
 /// fleetup's own ssh-agent for a run, holding the encrypted keys it was given, decrypted

@@ -1,4 +1,4 @@
-import FleetProcess
+import FleetLocal
 import FleetSSH
 import Foundation
 

@@ -1,4 +1,4 @@
-import FleetProcess
+import FleetLocal
 import FleetSSH
 
 /// Local programs for the test fleet, through FleetSSH's `LocalProcess`.

@@ -1,6 +1,6 @@
 import FleetCore
 import struct FleetCore.Host
-import FleetProcess
+import FleetLocal
 @testable import FleetSSH
 import Foundation
 import Testing

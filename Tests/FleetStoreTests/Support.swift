@@ -1,5 +1,5 @@
 import FleetCore
-import FleetProcess
+import FleetLocal
 @testable import FleetStore
 import Foundation
 import Testing

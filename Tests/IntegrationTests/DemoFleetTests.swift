@@ -1,5 +1,5 @@
 import FleetCore
-import FleetProcess
+import FleetLocal
 import FleetRollout
 import FleetSSH
 import FleetTestFleet

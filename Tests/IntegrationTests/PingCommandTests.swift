@@ -1,5 +1,5 @@
 import FleetCore
-import FleetProcess
+import FleetLocal
 import FleetSSH
 import FleetTestFleet
 import FleetTestSupport

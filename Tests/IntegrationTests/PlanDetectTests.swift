@@ -1,6 +1,6 @@
 import FleetConfig
 import FleetCore
-import FleetProcess
+import FleetLocal
 import FleetRollout
 import FleetSSH
 import FleetTestFleet

@@ -1,4 +1,4 @@
-import FleetProcess
+import FleetLocal
 import Foundation
 
 /// A resolved socket address (IPv4 or IPv6).
