@@ -113,47 +113,34 @@ public enum AdHocReport {
 
     // MARK: JSON
 
-    /// The JSON report (`--json`): one object, sorted keys, documented in docs/reports.md.
+    /// The JSON report (`--json`): one object, keys in the order docs/reports.md shows them.
     /// Every host object has the same keys; what does not apply is null.
     public static func json(_ run: AdHocRun) -> String {
-        let hosts: [[String: Any]] = run.results.map { r in
-            var h: [String: Any] = [
-                "host": r.host, "outcome": r.outcome.category.rawValue.replacingOccurrences(of: " ", with: "_"),
-                "timed_out": false, "error": JSONText.null,
-            ]
-            for key in ["exit_status", "exit_signal", "duration_ms", "stdout", "stderr", "stdout_bytes", "stderr_bytes",
-                        "stdout_truncated", "stderr_truncated"] { h[key] = JSONText.null }
+        let hosts: [JSON] = run.results.map { r in
+            let outcome = JSON.string(r.outcome.category.rawValue.replacingOccurrences(of: " ", with: "_"))
             switch r.outcome {
             case .ran(let c):
-                h["exit_status"] = c.exitStatus.map { Int($0) } ?? JSONText.null
-                h["exit_signal"] = c.exitSignal ?? JSONText.null
-                h["timed_out"] = c.timedOut
-                h["duration_ms"] = milliseconds(c.duration)
-                h["stdout"] = c.stdout.text
-                h["stderr"] = c.stderr.text
-                h["stdout_bytes"] = c.stdout.totalBytes
-                h["stderr_bytes"] = c.stderr.totalBytes
-                h["stdout_truncated"] = c.stdout.isTruncated
-                h["stderr_truncated"] = c.stderr.isTruncated
+                return .object([
+                    ("host", .string(r.host)), ("outcome", outcome), ("exit_status", .int(c.exitStatus.map { Int($0) })),
+                    ("exit_signal", .text(c.exitSignal)), ("timed_out", .bool(c.timedOut)), ("duration_ms", .int(milliseconds(c.duration))),
+                    ("stdout", .string(c.stdout.text)), ("stderr", .string(c.stderr.text)),
+                    ("stdout_bytes", .int(c.stdout.totalBytes)), ("stderr_bytes", .int(c.stderr.totalBytes)),
+                    ("stdout_truncated", .bool(c.stdout.isTruncated)), ("stderr_truncated", .bool(c.stderr.isTruncated)),
+                    ("error", .null),
+                ])
             case .failed(let e):
-                h["error"] = ["kind": e.kind.rawValue, "message": e.message]
+                let none: [(String, JSON)] = ["exit_status", "exit_signal", "timed_out", "duration_ms", "stdout", "stderr", "stdout_bytes",
+                                              "stderr_bytes", "stdout_truncated", "stderr_truncated"].map { ($0, $0 == "timed_out" ? .bool(false) : .null) }
+                return .object([("host", .string(r.host)), ("outcome", outcome)] + none
+                               + [("error", .object([("kind", .string(e.kind.rawValue)), ("message", .string(e.message))]))])
             }
-            return h
         }
-        let summary = Dictionary(uniqueKeysWithValues: run.counts.map { ($0.key.rawValue.replacingOccurrences(of: " ", with: "_"), $0.value) })
-        return JSONText.render(["schema": "fleetup.exec/1", "command": run.command, "duration_ms": milliseconds(run.duration),
-                                "interrupted": run.interrupted, "summary": summary, "hosts": hosts])
-    }
-}
-
-/// Pretty JSON with sorted keys, for the reports built as dictionaries (exec, ping).
-enum JSONText {
-    static let null = NSNull()
-
-    static func render(_ object: [String: Any]) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]))
-            ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self) + "\n"
+        let summary = run.counts.sorted { $0.key.rawValue < $1.key.rawValue }
+            .map { ($0.key.rawValue.replacingOccurrences(of: " ", with: "_"), JSON.int($0.value)) }
+        return JSON.object([
+            ("schema", .string("fleetup.exec/1")), ("command", .string(run.command)), ("duration_ms", .int(milliseconds(run.duration))),
+            ("interrupted", .bool(run.interrupted)), ("summary", .object(summary)), ("hosts", .array(hosts)),
+        ]).render() + "\n"
     }
 }
 

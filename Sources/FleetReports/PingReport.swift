@@ -23,20 +23,21 @@ public enum PingReport {
 
     /// `fleetup.ping/1`: one object per host with the same keys.
     public static func json(_ results: [PingResult]) -> String {
-        let hosts: [[String: Any]] = results.map { r in
-            [
-                "host": r.host,
-                "ok": r.ok,
-                "round_trip_ms": r.roundTrip.map { milliseconds($0) } as Any? ?? NSNull(),
-                "setup_ms": r.info.map { milliseconds($0.setupDuration) } as Any? ?? NSNull(),
-                "server": r.info?.serverBanner as Any? ?? NSNull(),
-                "host_key": r.info.map { "\($0.hostKeyType) \($0.hostKeyFingerprint)" } as Any? ?? NSNull(),
-                "authenticated_with": r.info?.authenticatedWith as Any? ?? NSNull(),
-                "error": r.error.map { ["kind": $0.kind.rawValue, "message": $0.message] } as Any? ?? NSNull(),
-            ]
+        let hosts: [JSON] = results.map { r in
+            .object([
+                ("host", .string(r.host)),
+                ("ok", .bool(r.ok)),
+                ("round_trip_ms", .int(r.roundTrip.map { milliseconds($0) })),
+                ("setup_ms", .int(r.info.map { milliseconds($0.setupDuration) })),
+                ("server", .text(r.info?.serverBanner)),
+                ("host_key", .text(r.info.map { "\($0.hostKeyType) \($0.hostKeyFingerprint)" })),
+                ("authenticated_with", .text(r.info?.authenticatedWith)),
+                ("error", r.error.map { .object([("kind", .string($0.kind.rawValue)), ("message", .string($0.message))]) } ?? .null),
+            ])
         }
-        let doc: [String: Any] = ["schema": "fleetup.ping/1", "hosts": hosts,
-                                  "summary": ["ok": results.filter(\.ok).count, "failed": results.filter { !$0.ok }.count]]
-        return JSONText.render(doc)
+        return JSON.object([
+            ("schema", .string("fleetup.ping/1")), ("hosts", .array(hosts)),
+            ("summary", .object([("ok", .int(results.filter(\.ok).count)), ("failed", .int(results.filter { !$0.ok }.count))])),
+        ]).render() + "\n"
     }
 }
