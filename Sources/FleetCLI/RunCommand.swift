@@ -127,6 +127,14 @@ struct ResumeCommand: AsyncParsableCommand {
         args = h.inventories.flatMap { ["-i", $0] }
         let inventoryOptions = try InventoryOptions.parse(args)
         var checked = try book.check(inventoryOptions)
+        // The run goes on under the policy it started with (its plan's batches were cut by it);
+        // `--pause`/`--soak` given again still win.
+        if let started = h.rolling {
+            if let note = ResumePlanner.policyNote(started: started, now: checked.playbook.rolling) {
+                FileHandle.standardError.write(Data("fleetup: note: \(note)\n".utf8))
+            }
+            checked.playbook.rolling = started
+        }
         checked.playbook = run.apply(to: checked.playbook)
         // The plan is the journal's: hosts by name from the inventory as it is now.
         let byName = Dictionary(checked.inventory.hosts.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })

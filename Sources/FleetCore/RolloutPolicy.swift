@@ -73,3 +73,57 @@ public struct RolloutPolicy: Sendable, Hashable {
         self.gate = gate
     }
 }
+
+/// The policy as a run's journal header keeps it, so that a resume goes on under the policy
+/// the run started with: `{"batch":["1","25%"],"gate":"soak","maxFailPercentage":0,
+/// "maxFailures":null,"order":"inventory","pauseMs":30000,"seed":0,"soakMs":300000}`.
+extension RolloutPolicy: Codable {
+    enum CodingKeys: String, CodingKey { case batch, order, seed, maxFailPercentage, maxFailures, pauseMs, gate, soakMs }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        batch = try c.decode([String].self, forKey: .batch).map { text in
+            if text.hasSuffix("%"), let p = Int(text.dropLast()) { return .percent(p) }
+            guard let n = Int(text) else {
+                throw DecodingError.dataCorruptedError(forKey: .batch, in: c, debugDescription: "expected a count or a percentage, got \"\(text)\"")
+            }
+            return .count(n)
+        }
+        let orderText = try c.decode(String.self, forKey: .order)
+        guard let order = HostOrder(rawValue: orderText) else {
+            throw DecodingError.dataCorruptedError(forKey: .order, in: c, debugDescription: "unknown order \"\(orderText)\"")
+        }
+        self.order = order
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        maxFailPercentage = try c.decode(Int.self, forKey: .maxFailPercentage)
+        maxFailures = try c.decodeIfPresent(Int.self, forKey: .maxFailures)
+        pause = .milliseconds(try c.decode(Int.self, forKey: .pauseMs))
+        switch try c.decode(String.self, forKey: .gate) {
+        case "none": gate = .none
+        case "manual": gate = .manual
+        case "soak": gate = .soak(.milliseconds(try c.decode(Int.self, forKey: .soakMs)))
+        case let other: throw DecodingError.dataCorruptedError(forKey: .gate, in: c, debugDescription: "unknown gate \"\(other)\"")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(batch.map(\.description), forKey: .batch)
+        try c.encode(order.rawValue, forKey: .order)
+        try c.encode(seed, forKey: .seed)
+        try c.encode(maxFailPercentage, forKey: .maxFailPercentage)
+        try c.encode(maxFailures, forKey: .maxFailures)
+        try c.encode(Self.ms(pause), forKey: .pauseMs)
+        switch gate {
+        case .none: try c.encode("none", forKey: .gate)
+        case .manual: try c.encode("manual", forKey: .gate)
+        case .soak(let d):
+            try c.encode("soak", forKey: .gate)
+            try c.encode(Self.ms(d), forKey: .soakMs)
+        }
+    }
+
+    static func ms(_ d: Duration) -> Int {
+        Int(d.components.seconds) * 1000 + Int(d.components.attoseconds / 1_000_000_000_000_000)
+    }
+}

@@ -240,11 +240,14 @@ public struct RunHeader: Sendable, Hashable, Codable {
     /// The fleet's lock key (FleetStore's FleetKey, from the plan's hosts); nil in journals
     /// written before it was kept.
     public var fleetKey: String?
+    /// The rolling policy the run started under (with `--pause`/`--soak` applied): a resume
+    /// goes on under it. nil in journals written before it was kept.
+    public var rolling: RolloutPolicy?
 
     public init(id: String, user: String, machine: String, fleetupVersion: String, playbook: String,
                 playbookFile: String, inventories: [String], target: String, limit: String? = nil,
                 overrides: [String] = [], forks: Int, rollback: Bool = true, policy: String, pauseMs: Int = 0,
-                gate: String = "none", stages: [StagePlan], fleetKey: String? = nil) {
+                gate: String = "none", stages: [StagePlan], fleetKey: String? = nil, rolling: RolloutPolicy? = nil) {
         self.id = id
         self.user = user
         self.machine = machine
@@ -262,6 +265,7 @@ public struct RunHeader: Sendable, Hashable, Codable {
         self.gate = gate
         self.stages = stages
         self.fleetKey = fleetKey
+        self.rolling = rolling
     }
 
     /// Every host of the plan, in stage, batch and batch order.
@@ -376,6 +380,6 @@ extension RunHeader {
                   playbookFile: playbookFile, inventories: inventories, target: plan.target, limit: plan.limit,
                   overrides: overrides, forks: forks, rollback: rollback, policy: policy,
                   pauseMs: Int(p.pause.components.seconds) * 1000 + Int(p.pause.components.attoseconds / 1_000_000_000_000_000),
-                  gate: p.gate.description, stages: plan.stages.map(StagePlan.init), fleetKey: fleetKey)
+                  gate: p.gate.description, stages: plan.stages.map(StagePlan.init), fleetKey: fleetKey, rolling: p)
     }
 }

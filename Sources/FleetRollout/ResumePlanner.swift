@@ -42,6 +42,22 @@ public enum ResumePlanner {
         Set(record.gates.filter { [.open, .approved, .soaked].contains($0.value) }.keys)
     }
 
+    /// What to say when the playbook's rolling policy is not the one the run started
+    /// under (which the resume keeps: its batches were cut by it); nil when they agree.
+    public static func policyNote(started: RolloutPolicy, now: RolloutPolicy) -> String? {
+        guard started != now else { return nil }
+        return "the playbook's rolling policy changed since the run started (now \(describe(now))); "
+            + "the run goes on under its own (\(describe(started)))"
+    }
+
+    /// `batch [1, 25%], max_fail_percentage 0, max_failures 2, pause 30s, gate manual`.
+    static func describe(_ p: RolloutPolicy) -> String {
+        var out = "batch [\(p.batch.map(\.description).joined(separator: ", "))], max_fail_percentage \(p.maxFailPercentage)"
+        if let m = p.maxFailures { out += ", max_failures \(m)" }
+        if p.order != .inventory { out += ", order \(p.order.rawValue)" }
+        return out + ", pause \(DurationText.format(p.pause)), gate \(p.gate)"
+    }
+
     /// Why the run cannot be resumed, or nil.
     public static func refusal(_ record: RunRecord) -> String? {
         if record.outcome == .succeeded { return "run \(record.header.id) succeeded: there is nothing to resume" }

@@ -1,4 +1,5 @@
 import FleetCore
+import Foundation
 import FleetRollout
 import FleetTestSupport
 import Synchronization
@@ -314,5 +315,30 @@ struct ResumeTests {
         let (_, record) = try await resume(world, torn)
         #expect(world.commands("p1", from: from) == ["app version", "restore 1.1.0"])
         #expect(record.host("p1")?.outcome == .rolledBack)
+    }
+}
+
+@Suite("the run's rolling policy in its journal header")
+struct RunPolicyTests {
+    @Test("every policy goes through the journal's JSON and back unchanged", arguments: [
+        RolloutPolicy(),
+        RolloutPolicy(batch: [.count(1), .percent(25), .percent(50)], maxFailPercentage: 0, pause: .seconds(30), gate: .manual),
+        RolloutPolicy(batch: [.count(0)], order: .shuffle, seed: 42, maxFailPercentage: 25, maxFailures: 2,
+                      pause: .milliseconds(1500), gate: .soak(.seconds(300))),
+    ])
+    func roundTrip(policy: RolloutPolicy) throws {
+        let text = String(decoding: try JSONEncoder().encode(policy), as: UTF8.self)
+        #expect(try JSONDecoder().decode(RolloutPolicy.self, from: Data(text.utf8)) == policy, "\(text)")
+    }
+
+    @Test("a playbook whose policy changed since the run started: the resume says so and keeps the run's")
+    func note() {
+        let started = RolloutPolicy(batch: [.count(1)], maxFailPercentage: 0, pause: .seconds(30), gate: .manual)
+        var now = started
+        #expect(ResumePlanner.policyNote(started: started, now: now) == nil)
+        now.maxFailPercentage = 25
+        #expect(ResumePlanner.policyNote(started: started, now: now)
+                == "the playbook's rolling policy changed since the run started (now batch [1], max_fail_percentage 25, pause 30s, gate manual); "
+                + "the run goes on under its own (batch [1], max_fail_percentage 0, pause 30s, gate manual)")
     }
 }

@@ -78,8 +78,13 @@ struct SafetyScenarioTests {
             #expect(plain.status == 1 && plain.stderr.contains("prod01: failed: left as it is (--retry-failed: goes on with 5.2.0 -> 5.3.0 at its health check (every step ran))"),
                     "\(plain.stderr)")
             try fleet.setControl("fail-health", on: prod01, false)
+            // The operator also loosened the playbook's policy: the run keeps the one it started under, and says so.
+            let book = try String(contentsOfFile: s.playbook, encoding: .utf8)
+            try book.replacingOccurrences(of: "max_fail_percentage: 0 ", with: "max_fail_percentage: 50 ").write(toFile: s.playbook, atomically: true, encoding: .utf8)
             let retried = try await s.resume(["--retry-failed"])
             #expect(retried.status == 0, "\(retried.stderr)")
+            #expect(retried.stderr.contains("fleetup: note: the playbook's rolling policy changed since the run started (now batch [1, 25%, 50%], max_fail_percentage 50, "),
+                    "\(retried.stderr)")
             #expect(retried.stderr.contains("prod01: goes on with 5.2.0 -> 5.3.0 at its health check (every step ran)"), "\(retried.stderr)")
             #expect(fleet.serviceLog(of: prod01) == ["stop mattermost", "start mattermost"])
             let record = try s.record()
