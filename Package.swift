@@ -53,6 +53,7 @@ let package = Package(
         .executableTarget(name: "fleet-fakeapp"),
 
         .testTarget(name: "FleetCoreTests", dependencies: ["FleetCore", "FleetTestSupport"]),
+        .testTarget(name: "FleetLocalTests", dependencies: ["FleetLocal"]),
         .testTarget(name: "FleetConfigTests", dependencies: ["FleetConfig", "FleetCore"],
                     exclude: ["regenerate.sh"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FleetSSHTests", dependencies: ["FleetSSH", "FleetCore", "FleetLocal"], exclude: ["Fixtures"]),
