@@ -36,9 +36,12 @@ let package = Package(
         .target(name: "FleetReports", dependencies: ["FleetCore"]),
         // The state folder: runs (their journals and reports) and the fleet lock.
         .target(name: "FleetStore", dependencies: ["FleetCore"]),
+        // What a plan or a run starts from, value in, value out: files loaded and checked
+        // together, the target, the plan, the fleet and its lock host.
+        .target(name: "FleetPrepare", dependencies: ["FleetCore", "FleetConfig", "FleetRollout", "FleetStore"]),
         // One file per subcommand.
         .target(name: "FleetCLI", dependencies: [
-            "FleetCore", "FleetConfig", "FleetLocal", "FleetSSH", "FleetRollout", "FleetReports", "FleetStore",
+            "FleetCore", "FleetConfig", "FleetLocal", "FleetSSH", "FleetRollout", "FleetReports", "FleetStore", "FleetPrepare",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "fleetup", dependencies: ["FleetCLI"]),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FleetConfig
 import FleetCore
+import FleetPrepare
 import FleetRollout
 import Foundation
 
@@ -21,7 +22,7 @@ struct CheckCommand: ParsableCommand {
     @OptionGroup var inventory: InventoryOptions
 
     func run() throws {
-        let c = try playbook.check(inventory)
+        let c = try playbook.prepare(inventory)
         let stages = c.stages.map { "\($0.name) \($0.hosts.count)" }.joined(separator: ", ")
         let steps = c.playbook.steps.filter { if case .step = $0 { return true }; return false }.count
         let line = "\(c.playbook.file): ok: \(c.hosts.count) \(c.hosts.count == 1 ? "host" : "hosts") in "

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FleetCore
+import FleetPrepare
 import FleetSSH
 import FleetStore
 import Foundation
@@ -36,8 +37,9 @@ struct LockCommand: AsyncParsableCommand {
 
         /// The fleet's lock, with an SSH executor for the lock host and every host of the
         /// plan (their host locks); shut it down after.
-        func lock() throws -> (FleetLockTarget, FleetLock, SSHExecutor?) {
-            let target = try FleetLockTarget.resolve(playbook: playbook, inventories: inventory.inventories)
+        func lock() throws -> (FleetTarget, FleetLock, SSHExecutor?) {
+            let (target, warnings) = try FleetTarget.resolve(playbook: playbook, inventories: inventory.inventories)
+            RunSession.warn(warnings)
             var executor: SSHExecutor?
             var hosts = target.hosts
             if let host = target.lockHost, !hosts.contains(where: { $0.name == host.name }) { hosts.append(host) }
@@ -48,7 +50,7 @@ struct LockCommand: AsyncParsableCommand {
         }
 
         /// Every host lock of the fleet's hosts, asked (or force-released).
-        func hostLocks(_ target: FleetLockTarget, executor: SSHExecutor?, release: Bool) async -> HostLockSurvey {
+        func hostLocks(_ target: FleetTarget, executor: SSHExecutor?, release: Bool) async -> HostLockSurvey {
             guard let executor else { return HostLockSurvey() }
             return await HostLockSurvey.take(target.hosts, executor: executor, forks: connection.forks, release: release)
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FleetConfig
 import FleetCore
+import FleetPrepare
 import FleetReports
 import FleetRollout
 import FleetSSH
@@ -37,7 +38,7 @@ struct PlanCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let checked = try playbook.check(inventory)
+        let checked = try playbook.prepare(inventory)
         var versions = RolloutPlanner.inventoryVersions(checked.hosts)
         if detect {
             // Every host resolved now (inventory vars, ssh_config, jump hops): a problem is bad
@@ -55,10 +56,7 @@ struct PlanCommand: AsyncParsableCommand {
             interrupts.cancel()
             await executor.shutdown()
         }
-        let plan = RolloutPlanner.plan(checked.playbook, stages: checked.stages, target: checked.target,
-                                       targetFromCommandLine: playbook.target != nil, versions: versions,
-                                       versionSource: detect ? .detected : .inventory, overrides: checked.overrides,
-                                       limit: inventory.limit)
+        let plan = checked.plan(versions: versions, source: detect ? .detected : .inventory)
         let text = json ? PlanReport.json(plan) : PlanReport.text(plan)
         FileHandle.standardOutput.write(Data(text.utf8))
         if !plan.isClean { throw ExitCode(1) }
@@ -98,88 +96,16 @@ struct PlaybookOptions: ParsableArguments {
         return out
     }
 
-    /// A `--var` named after a run fact is bad input: fleetup sets those.
-    static func checkFacts(_ overrides: [String: VarValue]) throws {
-        for name in overrides.keys.sorted() where TemplateScope.factNames.contains(name) {
-            throw ConfigError(file: "--var", "\"\(name)\" is a run fact (\(TemplateScope.factNames.joined(separator: ", "))): fleetup sets it")
-        }
+    /// What this command line asks for, as a value.
+    func request(_ inventory: InventoryOptions) -> RunRequest {
+        RunRequest(playbook: path, inventories: inventory.inventories, limit: inventory.limit, target: target, overrides: overrides)
     }
 
-    /// A playbook checked against the inventory: its stages, hosts and target.
-    struct Checked {
-        var playbook: Playbook
-        var inventory: Inventory
-        var stages: [StageHosts]
-        var hosts: [FleetCore.Host]
-        var target: Version
-        var overrides: [String: VarValue]
-    }
-
-    /// Loads and checks everything `check` checks; bad input throws (exit 2), warnings go to stderr.
-    func check(_ inventoryOptions: InventoryOptions) throws -> Checked {
-        var warnings: [ConfigWarning] = []
-        let book = try PlaybookLoader.load(path, warnings: &warnings)
-        let inv = try inventoryOptions.loadPrintingWarnings()
-        guard !inv.hosts.isEmpty else {
-            throw ConfigError(file: inventoryOptions.inventories.joined(separator: ", "), "the inventory has no hosts")
-        }
-        let target = try resolveTarget(book)
-        let overrides = self.overrides
-        try Self.checkFacts(overrides)
-        let stages = try PlaybookCheck.stages(book, inventory: inv, limit: inventoryOptions.limit)
-            .map { StageHosts(name: $0.name, hosts: $0.hosts) }
-        let hosts = stages.flatMap(\.hosts)
-        var errors = PlaybookCheck.secretNames(book, inventory: inv, overrides: overrides)
-            + PlaybookCheck.templates(book, hosts: hosts, target: target, overrides: overrides)
-        if errors.isEmpty { errors = Self.pathProblems(book, hosts: hosts, target: target, overrides: overrides) }
-        warnings += PlaybookCheck.missingUploads(book, hosts: hosts, target: target, overrides: overrides)
-        if !warnings.isEmpty {
-            FileHandle.standardError.write(Data(warnings.map { "fleetup: warning: \($0)\n" }.joined().utf8))
-        }
-        if !errors.isEmpty { throw ConfigErrors(errors) }
-        return Checked(playbook: book, inventory: inv, stages: stages, hosts: hosts, target: target, overrides: overrides)
-    }
-
-    func resolveTarget(_ book: Playbook) throws -> Version { try Self.resolveTarget(target, book) }
-
-    /// `--target` as one of the playbook's releases, else the playbook's default target.
-    static func resolveTarget(_ target: String?, _ book: Playbook) throws -> Version {
-        let releases = book.releases.map(\.version.text).joined(separator: ", ")
-        if let t = target {
-            guard let v = Version(t) else {
-                throw ConfigError(file: "--target", "\"\(t)\" is not a version (expected x.y.z)")
-            }
-            guard let r = book.release(v) else {
-                throw ConfigError(file: "--target", "\(t) is not one of the playbook's releases (\(releases))")
-            }
-            return r.version
-        }
-        guard let v = book.defaultTarget else { throw ConfigError(file: book.file, "no target: set version.target or give --target") }
-        return v
-    }
-
-    /// Plans every host from the oldest release to the newest, so that what only a path
-    /// reveals (releases ordering the same steps differently, a `when:` on a flag) is
-    /// found now, whatever versions the hosts are on.
-    static func pathProblems(_ book: Playbook, hosts: [FleetCore.Host], target: Version,
-                             overrides: [String: VarValue]) -> [ConfigError] {
-        guard let first = book.releases.first?.version, let last = book.releases.last?.version, first != last else { return [] }
-        var seen: [String: [String]] = [:]
-        var order: [(Int?, String)] = []
-        for host in hosts {
-            let scope = RolloutPlanner.scope(for: host, playbook: book, target: target, overrides: overrides)
-            do {
-                _ = try UpgradePathPlanner.path(from: first, to: last, playbook: book, scope: scope)
-            } catch {
-                let key = "\(error.line ?? 0)\u{0}\(error.message)"
-                if seen[key] == nil { order.append((error.line, error.message)) }
-                seen[key, default: []].append(host.name)
-            }
-        }
-        return order.map { line, message in
-            let names = seen["\(line ?? 0)\u{0}\(message)"]!
-            let whose = names.count == hosts.count && hosts.count > 1 ? "on all \(hosts.count) hosts" : "on \(names.count == 1 ? "host" : "hosts") \(names.prefix(5).joined(separator: ", "))"
-            return ConfigError(file: book.file, line: line, "\(message) (\(whose))")
-        }
+    /// Loads and checks everything `check` checks (`RunInputs.prepare`); bad input throws
+    /// (exit 2), warnings go to stderr.
+    func prepare(_ inventory: InventoryOptions) throws -> RunInputs {
+        let inputs = try RunInputs.prepare(request(inventory))
+        RunSession.warn(inputs.warnings)
+        return inputs
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FleetConfig
 import FleetCore
+import FleetPrepare
 import FleetRollout
 import FleetSSH
 import FleetStore
@@ -29,32 +30,25 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var run: RunOptions
 
     func run() async throws {
-        var checked = try playbook.check(inventory)
-        checked.playbook = run.apply(to: checked.playbook)
-        let plan = RolloutPlanner.plan(checked.playbook, stages: checked.stages, target: checked.target,
-                                       targetFromCommandLine: playbook.target != nil, versions: [:], versionSource: .detected,
-                                       overrides: checked.overrides, limit: inventory.limit)
-        let hosts = checked.hosts
-        let becomes = try become.stepBecome(for: hosts)
-        let fleet = try FleetLockTarget.resolve(playbook: playbook.path, inventories: inventory.inventories)
-        var lockHosts = hosts
-        if let h = fleet.lockHost, !hosts.contains(where: { $0.name == h.name }) { lockHosts.append(h) }
-        let executor = try SSHExecutor(connection.sshConfiguration(for: lockHosts, inventory: inventory.inventories.joined(separator: ", ")))
-        try await RunSession.preflight(hosts, executor: executor, handshakes: connection.handshakes)
-        let folder = try store.store.create()
-        let header = RunHeader(id: folder.id.text, user: RunSession.user, machine: RunSession.machine,
-                               fleetupVersion: Fleetup.configuration.version, plan: plan,
-                               playbookFile: RunSession.absolute(playbook.path),
-                               inventories: inventory.inventories.map(RunSession.absolute),
-                               overrides: checked.overrides.keys.sorted(), forks: connection.forks, rollback: !run.noRollback,
-                               fleetKey: fleet.key.hex)
-        let setup = RunSetup(playbook: checked.playbook, hosts: hosts, target: checked.target, overrides: checked.overrides,
-                             header: header, become: { becomes[$0.name] ?? Become() },
-                             extraSecrets: becomes.values.compactMap { $0.password?.reveal() })
-        let session = RunSession(setup: setup, folder: folder, lock: fleet.lock(store: store.store, executor: executor),
-                                 executor: executor, options: run)
-        let code = try await session.execute(opening: .runStarted(header))
-        if code != 0 { throw ExitCode(code) }
+        var inputs = try playbook.prepare(inventory)
+        inputs.playbook = run.apply(to: inputs.playbook)
+        let plan = inputs.plan()
+        let fleet = try inputs.fleet()
+        try await RunSession.start(hosts: inputs.hosts, fleet: fleet, inventory: inventory.inventories, connection: connection,
+                                   become: become) { executor, becomes in
+            let folder = try store.store.create()
+            let header = RunHeader(id: folder.id.text, user: RunSession.user, machine: RunSession.machine,
+                                   fleetupVersion: Fleetup.configuration.version, plan: plan,
+                                   playbookFile: RunSession.absolute(playbook.path),
+                                   inventories: inventory.inventories.map(RunSession.absolute),
+                                   overrides: inputs.overrides.keys.sorted(), forks: connection.forks, rollback: !run.noRollback,
+                                   fleetKey: fleet.key.hex)
+            let session = RunSession(setup: RunSession.makeSetup(inputs, hosts: inputs.hosts, header: header, becomes: becomes),
+                                     folder: folder, lock: fleet.lock(store: store.store, executor: executor),
+                                     executor: executor, options: run)
+            let code = try await session.execute(opening: .runStarted(header))
+            if code != 0 { throw ExitCode(code) }
+        }
     }
 }
 
@@ -122,53 +116,47 @@ struct ResumeCommand: AsyncParsableCommand {
                                   + (TemplateScope.nearest(name, in: record.header.hosts).map { " (did you mean \"\($0)\"?)" } ?? ""))
         }
         let h = record.header
-        var args = [h.playbookFile, "--target", h.target] + vars.flatMap { ["--var", $0] }
-        let book = try PlaybookOptions.parse(args)
-        args = h.inventories.flatMap { ["-i", $0] }
-        let inventoryOptions = try InventoryOptions.parse(args)
-        var checked = try book.check(inventoryOptions)
+        // The run's own files and target, with the --var values given again (the journal keeps
+        // none: they may be secret).
+        var inputs = try RunInputs.prepare(RunRequest(playbook: h.playbookFile, inventories: h.inventories, target: h.target,
+                                                      overrides: PlaybookOptions.overrides(vars)))
+        RunSession.warn(inputs.warnings)
         // The run goes on under the policy it started with (its plan's batches were cut by it);
         // `--pause`/`--soak` given again still win.
         if let started = h.rolling {
-            if let note = ResumePlanner.policyNote(started: started, now: checked.playbook.rolling) {
+            if let note = ResumePlanner.policyNote(started: started, now: inputs.playbook.rolling) {
                 FileHandle.standardError.write(Data("fleetup: note: \(note)\n".utf8))
             }
-            checked.playbook.rolling = started
+            inputs.playbook.rolling = started
         }
-        checked.playbook = run.apply(to: checked.playbook)
+        inputs.playbook = run.apply(to: inputs.playbook)
         // The plan is the journal's: hosts by name from the inventory as it is now.
-        let byName = Dictionary(checked.inventory.hosts.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        let hosts = h.hosts.compactMap { byName[$0] }
-        let missing = h.hosts.filter { byName[$0] == nil }
+        let (hosts, missing) = inputs.hosts(named: h.hosts)
         if !missing.isEmpty {
             FileHandle.standardError.write(Data("fleetup: warning: not in the inventory any more (they fail): \(HostListText.compact(missing))\n".utf8))
         }
         let work = ResumePlanner.work(for: record, retryFailed: retryFailed, replan: Set(replan))
-        let preview = ResumePreview.lines(record, work: work, playbook: checked.playbook, hosts: byName, target: checked.target,
-                                          overrides: checked.overrides)
+        let byName = Dictionary(hosts.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let preview = ResumePreview.lines(record, work: work, playbook: inputs.playbook, hosts: byName, target: inputs.target,
+                                          overrides: inputs.overrides)
         if planOnly {
             FileHandle.standardOutput.write(Data((ResumePreview.header(record) + "\n" + preview.map { "  \($0)\n" }.joined()).utf8))
             return
         }
         FileHandle.standardError.write(Data(("resume \(h.id):\n" + preview.map { "  \($0)\n" }.joined()).utf8))
-        let fleet = try FleetLockTarget.resolve(playbook: h.playbookFile, inventories: h.inventories)
-        var lockHosts = hosts
-        if let lh = fleet.lockHost, !hosts.contains(where: { $0.name == lh.name }) { lockHosts.append(lh) }
-        let executor = try SSHExecutor(connection.sshConfiguration(for: lockHosts, inventory: h.inventories.joined(separator: ", ")))
-        let becomes = try become.stepBecome(for: hosts)
-        try await RunSession.preflight(hosts, executor: executor, handshakes: connection.handshakes)
+        let fleet = try inputs.fleet()
         var header = h
         header.forks = connection.forks
         header.rollback = !run.noRollback && h.rollback
-        let setup = RunSetup(playbook: checked.playbook, hosts: hosts, target: checked.target, overrides: checked.overrides,
-                             header: header, become: { becomes[$0.name] ?? Become() },
-                             extraSecrets: becomes.values.compactMap { $0.password?.reveal() })
-        let session = RunSession(setup: setup, folder: folder, lock: fleet.lock(store: runs, executor: executor),
-                                 executor: executor, options: run)
-        let code = try await session.execute(
-            opening: .resumed(user: RunSession.user, machine: RunSession.machine, retryFailed: retryFailed),
-            record: record, lastSeq: record.lastSeq, work: work, gatesPassed: ResumePlanner.gatesPassed(record),
-            failedBefore: ResumePlanner.failedBefore(record, retryFailed: retryFailed, replan: Set(replan)))
-        if code != 0 { throw ExitCode(code) }
+        try await RunSession.start(hosts: hosts, fleet: fleet, inventory: h.inventories, connection: connection,
+                                   become: become) { executor, becomes in
+            let session = RunSession(setup: RunSession.makeSetup(inputs, hosts: hosts, header: header, becomes: becomes),
+                                     folder: folder, lock: fleet.lock(store: runs, executor: executor), executor: executor, options: run)
+            let code = try await session.execute(
+                opening: .resumed(user: RunSession.user, machine: RunSession.machine, retryFailed: retryFailed),
+                record: record, lastSeq: record.lastSeq, work: work, gatesPassed: ResumePlanner.gatesPassed(record),
+                failedBefore: ResumePlanner.failedBefore(record, retryFailed: retryFailed, replan: Set(replan)))
+            if code != 0 { throw ExitCode(code) }
+        }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import FleetConfig
 import FleetCore
 import FleetLocal
+import FleetPrepare
 import FleetReports
 import FleetRollout
 import FleetSSH
@@ -96,7 +97,6 @@ struct RunSession {
                 throw error
             }
         } catch {
-            await executor.shutdown()
             // A run refused before it began (the lock is held, no room for the journal)
             // leaves no empty run folder behind: `fleetup resume` (the latest run) would pick
             // it and fail on its missing journal. A resumed run's folder has its journal and stays.
@@ -114,14 +114,41 @@ struct RunSession {
         } catch {
             _ = reserve.free()
             await release(owner)
+            throw error
+        }
+        // The lock host's lock goes through the executor (`start` shuts it down after).
+        await release(owner)
+        try summarize(live)
+        return outcome.exitCode
+    }
+
+    /// What `run` and `resume` share before their session: one SSH executor for the run's
+    /// hosts and its lock host (from the connection flags), each host's become, and the
+    /// pre-flight; `body` gets them, and the executor is shut down once, when it returns or
+    /// throws, whatever happened.
+    static func start(hosts: [FleetCore.Host], fleet: FleetTarget, inventory: [String], connection: ConnectionOptions,
+                      become: BecomeOptions, _ body: (SSHExecutor, [String: Become]) async throws -> Void) async throws {
+        let executor = try SSHExecutor(connection.sshConfiguration(for: fleet.reaching(hosts), inventory: inventory.joined(separator: ", ")))
+        do {
+            let becomes = try become.stepBecome(for: hosts)
+            try await preflight(hosts, executor: executor, handshakes: connection.handshakes)
+            try await body(executor, becomes)
+        } catch {
             await executor.shutdown()
             throw error
         }
-        // The lock host's lock goes through the executor: shut it down only after.
-        await release(owner)
         await executor.shutdown()
-        try summarize(live)
-        return outcome.exitCode
+    }
+
+    /// The coordinator's setup: the inputs, the hosts of the plan, the header, each host's become.
+    static func makeSetup(_ inputs: RunInputs, hosts: [FleetCore.Host], header: RunHeader, becomes: [String: Become]) -> RunSetup {
+        RunSetup(playbook: inputs.playbook, hosts: hosts, target: inputs.target, overrides: inputs.overrides, header: header,
+                 become: { becomes[$0.name] ?? Become() }, extraSecrets: becomes.values.compactMap { $0.password?.reveal() })
+    }
+
+    /// Warnings on stderr, one line each.
+    static func warn(_ warnings: [ConfigWarning]) {
+        if !warnings.isEmpty { FileHandle.standardError.write(Data(warnings.map { "fleetup: warning: \($0)\n" }.joined().utf8)) }
     }
 
     /// Connects to every host first: a refused host key stops the run before anything
@@ -131,13 +158,11 @@ struct RunSession {
     static func preflight(_ hosts: [FleetCore.Host], executor: SSHExecutor, handshakes: Int) async throws {
         let result = await Preflight.connect(hosts, width: handshakes, executor: executor)
         if !result.refused.isEmpty {
-            await executor.shutdown()
             let lines = result.refused.map { "  \($0)" }.joined(separator: "\n")
             throw StartRefusal(message: "host keys refused, nothing was changed:\n\(lines)\n"
                                + "check them, then add them to known_hosts (or --host-key-policy accept-new for keys never seen)")
         }
         if result.connected == 0 && !hosts.isEmpty {
-            await executor.shutdown()
             throw StartRefusal(message: "no host is reachable:\n" + result.unreachable.prefix(10).map { "  \($0)" }.joined(separator: "\n"))
         }
         for e in result.unreachable {

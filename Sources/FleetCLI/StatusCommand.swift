@@ -1,6 +1,7 @@
 import ArgumentParser
 import FleetConfig
 import FleetCore
+import FleetPrepare
 import FleetReports
 import FleetRollout
 import FleetSSH
@@ -119,7 +120,7 @@ struct StatusCommand: AsyncParsableCommand {
     /// The hosts and what to ask each; bad input (exit 2) before any connection.
     func plan() throws -> Plan {
         let overrides = PlaybookOptions.overrides(vars)
-        try PlaybookOptions.checkFacts(overrides)
+        try PlaybookChecks.facts(overrides)
         var command: Template?
         if let versionCommand {
             do { command = try Template(parsing: versionCommand) } catch { throw ConfigError(file: "--version-cmd", error.message) }
@@ -141,7 +142,7 @@ struct StatusCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data(warnings.map { "fleetup: warning: \($0)\n" }.joined().utf8))
         }
         guard !inv.hosts.isEmpty else { throw ConfigError(file: inventory.inventories.joined(separator: ", "), "the inventory has no hosts") }
-        let target = try PlaybookOptions.resolveTarget(target, book)
+        let target = try PlaybookChecks.target(target, book)
         let stages = try PlaybookCheck.stages(book, inventory: inv, limit: inventory.limit).map { StageHosts(name: $0.name, hosts: $0.hosts) }
         do {
             let checks = try StatusPlanner.checks(book, stages: stages, target: target, overrides: overrides, versionCommand: command,
