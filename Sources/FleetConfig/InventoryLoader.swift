@@ -126,29 +126,13 @@ public enum InventoryLoader {
     }
 
     /// A file's text: UTF-8 (a byte-order mark is dropped), or an error naming the file.
-    /// Plain POSIX reads: Foundation's `contents(atPath:)` costs more than the parse for
-    /// the small files group_vars/host_vars folders are made of.
+    /// At most `ConfigLimits.fileBytes`, and never from a device (`-i /dev/zero` read
+    /// forever): `InputFile` decides what is read.
     static func text(of path: String) throws(ConfigError) -> String {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw ConfigError(file: path, "cannot read the file (\(String(cString: strerror(errno))))") }
-        defer { close(fd) }
-        // Sized from fstat (vars files are small: no 64 KB buffer to clear per file), and
-        // read until EOF in case the file grows meanwhile.
-        var info = stat()
-        let size = fstat(fd, &info) == 0 ? max(Int(info.st_size), 0) : 0
-        var bytes = [UInt8](repeating: 0, count: size + 1)
-        var used = 0
-        while true {
-            if used == bytes.count { bytes.append(contentsOf: repeatElement(0, count: max(4096, used))) }
-            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + used, $0.count - used) }
-            if n == 0 { break }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ConfigError(file: path, "cannot read the file (\(String(cString: strerror(errno))))")
-            }
-            used += n
+        let bytes: [UInt8]
+        do { bytes = try InputFile.read(path, limit: ConfigLimits.fileBytes) } catch {
+            throw ConfigError(file: path, error.message)
         }
-        bytes.removeSubrange(used...)
         guard var text = String(validating: bytes, as: UTF8.self) else {
             throw ConfigError(file: path, "the file is not UTF-8 text")
         }

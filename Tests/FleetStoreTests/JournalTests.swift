@@ -167,4 +167,25 @@ struct JournalTests {
             #expect(closed?.message == "the journal is closed")
         }
     }
+
+    @Test("a journal that is a link to a device, or larger than 1 GB, is refused instead of read forever", arguments: [
+        ("/dev/zero", "is a device, not a file (fleetup reads regular files and pipes)"),
+        ("", "is larger than 1 GB, the most fleetup reads from one file"),  // a sparse file of 1 GB + 1 byte
+    ])
+    func hostileJournal(target: String, message: String) async throws {
+        try await withFolder { dir async throws in
+            let path = dir + "/journal.jsonl"
+            if target.isEmpty {
+                #expect(FileManager.default.createFile(atPath: path, contents: nil))
+                #expect(truncate(path, off_t(JournalReader.maxBytes) + 1) == 0)
+            } else {
+                try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: target)
+            }
+            let read = await thrown(StoreError.self) { _ = try JournalReader.read(path, as: Event.self) }
+            #expect(read?.description == "\(path): \(message)")
+            // A writer reopening it (resume) cuts a torn tail first: the same bounded read.
+            let reopen = await thrown(StoreError.self) { _ = try JournalWriter(path: path) }
+            #expect(reopen != nil)
+        }
+    }
 }

@@ -40,4 +40,18 @@ struct HostileCommandLineTests {
         #expect(r.status == 2, "\(r.stderr)")
         #expect(r.stderr.contains(message), "\(r.stderr)")
     }
+
+    @Test("devices given as files are refused by name, never read forever", arguments: [
+        (["inventory", "-i", "/dev/zero", "--list"], Int32(2), "/dev/zero: is a device, not a file (fleetup reads regular files and pipes)"),
+        (["inventory", "-i", "127.0.0.1,", "--limit", "@/dev/zero", "--list"], 2, "/dev/zero: is a device, not a file (fleetup reads regular files and pipes)"),
+        (["check", "/dev/zero", "-i", "127.0.0.1,"], 2, "/dev/zero: is a device, not a file (fleetup reads regular files and pipes)"),
+        // the key is read before connecting; the host is then unreachable, with the reason.
+        (["exec", "-i", "127.0.0.1:1,", "--private-key", "/dev/zero", "--", "true"], 3,
+         "key-problem: identity file /dev/zero is a device, not a file (fleetup reads regular files and pipes)"),
+    ])
+    func devices(args: [String], status: Int32, message: String) async throws {
+        let r = try await fleetup(args)
+        #expect(r.status == status, "\(r.stderr)")
+        #expect((r.stdout + r.stderr).contains(message), "\(r.stdout)\(r.stderr)")
+    }
 }
