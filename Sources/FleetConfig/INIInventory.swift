@@ -67,7 +67,7 @@ struct INIInventory {
                 let key = Self.strip(line[..<eq])
                 let value = Self.strip(line[line.index(after: eq)...])
                 guard !key.isEmpty else { throw error(lineNumber, "expected a variable name before \"=\" in [\(group):vars]") }
-                if !builder.setGroupVar(group, key, Self.value(value)) {
+                if !builder.setGroupVar(group, key, try self.value(value, key: key, at: lineNumber)) {
                     throw error(lineNumber, "ansible_group_priority must be a whole number, got \"\(value)\"")
                 }
             default:
@@ -112,7 +112,8 @@ struct INIInventory {
             guard let eq = word.firstIndex(of: "="), eq != word.startIndex else {
                 throw error(n, "expected key=value after the host name, got \"\(word)\"")
             }
-            vars[String(word[..<eq])] = Self.value(String(word[word.index(after: eq)...]))
+            let key = String(word[..<eq])
+            vars[key] = try self.value(String(word[word.index(after: eq)...]), key: key, at: n)
         }
         let (names, port) = try Self.hosts(entry, file: file, line: n)
         for name in names where !builder.addHost(name, to: group, port: port, vars: vars) {
@@ -164,7 +165,14 @@ struct INIInventory {
         return String(s[first...last])
     }
 
-    static func value(_ text: String) -> VarValue { PythonLiteral.parse(text) ?? .string(text) }
+    static func value(_ text: String) throws(PythonLiteral.TooDeep) -> VarValue { try PythonLiteral.parse(text) ?? .string(text) }
+
+    /// A value of this file, its nesting limit named with the line.
+    private func value(_ text: String, key: String, at line: Int) throws(ConfigError) -> VarValue {
+        do { return try Self.value(text) } catch {
+            throw self.error(line, "the value of \"\(key)\" nests lists, tuples or dicts deeper than \(PythonLiteral.maxNesting) levels (the limit, as in Python)")
+        }
+    }
 
     private func error(_ line: Int, _ message: String) -> ConfigError { ConfigError(file: file, line: line, message) }
     private mutating func warn(_ line: Int, _ message: String) { warnings.append(ConfigWarning(file: file, line: line, message)) }
