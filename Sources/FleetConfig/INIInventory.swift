@@ -75,7 +75,7 @@ struct INIInventory {
                     throw error(lineNumber, "expected one group name per line in [\(group):children], got \"\(line)\"")
                 }
                 if builder.hasGroup(child) {
-                    do { try builder.addChild(child, to: group) } catch { throw self.error(lineNumber, error.message) }
+                    do { try builder.addChild(child, to: group, at: origin(lineNumber)) } catch { throw self.error(lineNumber, error.message) }
                 } else if pending[child] == nil {
                     pending[child] = Pending(line: lineNumber, isVars: false, parents: [group])
                     pendingOrder.append(child)
@@ -97,7 +97,7 @@ struct INIInventory {
         guard let p = pending[name] else { return }
         pending[name] = nil
         for parent in p.parents {
-            do { try builder.addChild(name, to: parent) } catch { throw self.error(p.line, error.message) }
+            do { try builder.addChild(name, to: parent, at: origin(p.line)) } catch { throw self.error(p.line, error.message) }
             if let pp = pending[parent], !pp.isVars { try resolveChildren(parent, &pending, &builder) }
         }
     }
@@ -175,6 +175,7 @@ struct INIInventory {
     }
 
     private func error(_ line: Int, _ message: String) -> ConfigError { ConfigError(file: file, line: line, message) }
+    private func origin(_ line: Int) -> InventoryBuilder.Origin { InventoryBuilder.Origin(file: file, line: line) }
     private mutating func warn(_ line: Int, _ message: String) { warnings.append(ConfigWarning(file: file, line: line, message)) }
 }
 

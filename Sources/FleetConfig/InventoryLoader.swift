@@ -31,7 +31,7 @@ public enum InventoryLoader {
         for name in builder.hostNames where builder.hasGroup(name) {
             warnings.append(ConfigWarning(file: label, "\"\(name)\" is both a group and a host; the pattern \"\(name)\" selects the host, as in Ansible"))
         }
-        return builder.build()
+        return try builder.build()
     }
 
     /// Reads one `-i` value; returns the folder whose group_vars/host_vars apply to it.

@@ -83,7 +83,7 @@ struct YAMLInventory {
             case "children":
                 for (k, v) in entries {
                     let child = try group(try self.name(k, what: "group"), v, into: &builder)
-                    do { try builder.addChild(child, to: name) } catch {
+                    do { try builder.addChild(child, to: name, at: .init(file: file, line: k.mark?.line)) } catch {
                         throw ConfigError(file: file, line: k.mark?.line, error.message)
                     }
                 }
