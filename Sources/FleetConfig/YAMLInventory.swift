@@ -16,6 +16,7 @@ struct YAMLInventory {
 
     /// The document's root node (nil for an empty document), or a `file:line` YAML error.
     static func compose(_ text: String, file: String) throws(ConfigError) -> Node? {
+        if YAMLAliases.mayHaveAliases(text) { try YAMLAliases.check(text, file: file, resolver: YAMLValue.resolver) }
         do {
             // An explicit encoding: Yams' default reads the whole environment on every parse.
             return try Yams.compose(yaml: text, YAMLValue.resolver, .default, .utf8)
@@ -164,6 +165,9 @@ struct YAMLInventory {
         switch error {
         case .scanner(let context, let problem, _, _), .parser(let context, let problem, _, _),
              .composer(let context, let problem, _, _):
+            if problem.hasPrefix("Maximum nesting level reached") {
+                return "lists and mappings nested deeper than the YAML parser's limit (\(ConfigLimits.yamlNesting) levels)"
+            }
             return [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ": ")
         default:
             return "\(error)"

@@ -11,6 +11,8 @@ struct HostilePlaybookTests {
     static let folder = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/hostile/playbooks")
 
     static let cases: [(String, [String])] = [
+        // vars expanding to 10^9 nodes through aliases: 3 GB and a hang.
+        ("billion-laughs.yml", ["billion-laughs.yml:15: aliases expand to more than 1000000 nodes (the limit; a YAML \"billion laughs\"?)"]),
         // rolling.pause past Int64 milliseconds trapped in the conversion.
         ("pause-huge.yml", ["pause-huge.yml:9: rolling.pause: expected a duration of at most 30d (the longest fleetup accepts), got \"99999999999999999999d\""]),
         // a bare number of seconds with 400 digits is inf to Double.
