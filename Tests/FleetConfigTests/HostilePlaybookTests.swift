@@ -40,4 +40,45 @@ struct HostilePlaybookTests {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.folder.path).filter { $0.hasSuffix(".yml") }.sorted()
         #expect(files == Self.cases.map(\.0).sorted())
     }
+
+    /// Playbooks that load, whose templates are refused when rendered for a host: the
+    /// message `check` prints (Fixtures/hostile/playbooks/templates/).
+    static let templateCases: [(String, [String])] = [
+        // output doubling 24 times: now it stops past 128 KB, at t17 (2 bytes * 2^17).
+        ("template-doubling.yml", ["template-doubling.yml:7: step \"stop\": in variable \"t17\": renders to more than 128 KB (the limit: the longest argument Linux passes to a command) (host h1)"]),
+        // nothing grows, but each variable is rendered once per rendering, not 2^40 times.
+        ("template-doubling-empty.yml", []),
+    ]
+
+    @Test("templates that grew without end or recursed without end get their message", arguments: templateCases)
+    func templates(file: String, messages: [String]) throws {
+        let path = Self.folder.appendingPathComponent("templates/" + file).path
+        let book = try PlaybookLoader.load(path)
+        let errors = PlaybookCheck.templates(book, hosts: [Host(name: "h1")], target: try #require(Version("1.1.0")))
+        #expect(errors.map { $0.description.replacingOccurrences(of: path, with: file) } == messages)
+    }
+
+    /// A playbook whose step runs `{{ c<n> }}`, each `c<i>` inserting `c<i-1>`.
+    static func chain(_ n: Int) -> String {
+        """
+        hosts: all
+        version: {detect: app version}
+        releases: ["1.0.0", "1.1.0"]
+        steps: [{name: stop, run: "systemctl stop {{ c\(n) }}"}]
+        vars:
+          c0: app
+        """ + "\n" + (1...n).map { "  c\($0): \"{{ c\($0 - 1) }}\"" }.joined(separator: "\n") + "\n"
+    }
+
+    @Test("variables referring to variables: 100 deep renders, 101 and the issue's 20,000 are refused", arguments: [
+        (100, []),
+        (101, ["chain.yml:4: step \"stop\": variables refer to variables more than 100 deep (the limit): c101 -> c100 -> c99 -> … (host h1)"]),
+        // 20,000 overflowed the stack.
+        (20_000, ["chain.yml:4: step \"stop\": variables refer to variables more than 100 deep (the limit): c20000 -> c19999 -> c19998 -> … (host h1)"]),
+    ])
+    func chains(depth: Int, messages: [String]) throws {
+        let book = try PlaybookLoader.parse(Self.chain(depth), file: "chain.yml")
+        let errors = PlaybookCheck.templates(book, hosts: [Host(name: "h1")], target: try #require(Version("1.1.0")))
+        #expect(errors.map(\.description) == messages)
+    }
 }
