@@ -46,7 +46,8 @@ public enum InventoryLoader {
             return nil
         }
         if isDir.boolValue {
-            try folder(source, into: &builder, warnings: &warnings)
+            var seen = FolderSet()
+            try folder(source, into: &builder, warnings: &warnings, seen: &seen)
             return source
         }
         try file(source, into: &builder, warnings: &warnings)
@@ -68,7 +69,15 @@ public enum InventoryLoader {
 
     /// Every inventory file of a folder, in name order, recursively; hidden files, the vars
     /// folders and Ansible's ignored extensions (`.md`, `.txt`, `.cfg`, `~`...) are skipped.
-    static func folder(_ path: String, into builder: inout InventoryBuilder, warnings: inout [ConfigWarning]) throws {
+    ///
+    /// Each folder is read once: one reached again through a symlink (a loop such as
+    /// `self -> .`, which walked forever, or a second link to it) is skipped with a warning.
+    static func folder(_ path: String, into builder: inout InventoryBuilder, warnings: inout [ConfigWarning],
+                       seen: inout FolderSet) throws {
+        if let first = seen.visit(path) {
+            warnings.append(ConfigWarning(file: path, "skipped: the same folder as \(first), already read (a symlink to it, or a symlink loop)"))
+            return
+        }
         let names: [String]
         do { names = try FileManager.default.contentsOfDirectory(atPath: path) } catch {
             throw ConfigError(file: path, "cannot list the folder")
@@ -77,7 +86,7 @@ public enum InventoryLoader {
             let full = path.hasSuffix("/") ? path + name : path + "/" + name
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: full, isDirectory: &isDir) else { continue }
-            if isDir.boolValue { try folder(full, into: &builder, warnings: &warnings) }
+            if isDir.boolValue { try folder(full, into: &builder, warnings: &warnings, seen: &seen) }
             else { try file(full, into: &builder, warnings: &warnings) }
         }
     }
@@ -138,5 +147,21 @@ public enum InventoryLoader {
         }
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
         return text
+    }
+}
+
+/// Folders already walked, by device and inode (what a symlink cannot disguise), so that
+/// a walk reads each folder once.
+struct FolderSet {
+    private var seen: [String: String] = [:]
+
+    /// Records `path`; returns the path it was first read as when it was read before.
+    mutating func visit(_ path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        let key = "\(info.st_dev):\(info.st_ino)"
+        if let first = seen[key] { return first }
+        seen[key] = path
+        return nil
     }
 }

@@ -32,7 +32,8 @@ struct VarsFiles {
             for name in names where !name.hasPrefix("/") {
                 guard let hit = byEntity[name] else { continue }
                 let path = folder + "/" + hit.entry
-                for file in hit.isDir ? folderFiles(path) : [path] { found.append((name, isGroup, file)) }
+                var seen = FolderSet()
+                for file in hit.isDir ? folderFiles(path, seen: &seen) : [path] { found.append((name, isGroup, file)) }
             }
         }
         try parseAll(found.map(\.file).filter { parsed[$0] == nil })
@@ -74,14 +75,19 @@ struct VarsFiles {
 
     /// Files of a vars folder, recursively, sorted, without hidden files, `~` backups or
     /// files whose extension is not YAML/JSON (Ansible's `_get_dir_vars_files`).
-    private mutating func folderFiles(_ path: String) -> [String] {
+    /// Each folder once: one reached again through a symlink is skipped with a warning.
+    private mutating func folderFiles(_ path: String, seen: inout FolderSet) -> [String] {
+        if let first = seen.visit(path) {
+            warnings.append(ConfigWarning(file: path, "skipped: the same folder as \(first), already read (a symlink to it, or a symlink loop)"))
+            return []
+        }
         guard let entries = listing(path, warnIfFile: false, label: "") else { return [] }
         var out: [String] = []
         for name in entries.keys.sorted(by: PythonJSON.codePointLess) where !name.hasPrefix(".") && !name.hasSuffix("~") {
             let ext = Self.pathExtension(name)
             let full = path + "/" + name
             if entries[name]! {
-                if ext.isEmpty { out.append(contentsOf: folderFiles(full)) }
+                if ext.isEmpty { out.append(contentsOf: folderFiles(full, seen: &seen)) }
             } else if ext.isEmpty || [".yml", ".yaml", ".json"].contains(ext) {
                 out.append(full)
             }

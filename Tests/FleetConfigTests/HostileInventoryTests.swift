@@ -103,4 +103,37 @@ struct HostileInventoryTests {
             #expect(e.description.replacingOccurrences(of: path, with: name) == message)
         }
     }
+
+    @Test("symlink loops and repeated links in folders: each folder is read once, with a warning")
+    func symlinks() throws {
+        let fm = FileManager.default
+        let dir = NSTemporaryDirectory() + "hostile-links-\(UUID().uuidString)"
+        defer { try? fm.removeItem(atPath: dir) }
+        // The loop: `self -> .` beside `sub/up -> ..` walked forever.
+        try fm.createDirectory(atPath: dir + "/inv/sub", withIntermediateDirectories: true)
+        try "[web]\nweb1\n".write(toFile: dir + "/inv/hosts", atomically: false, encoding: .utf8)
+        try fm.createSymbolicLink(atPath: dir + "/inv/self", withDestinationPath: ".")
+        try fm.createSymbolicLink(atPath: dir + "/inv/sub/up", withDestinationPath: "..")
+        // In a group_vars folder too: `again -> .`.
+        try fm.createDirectory(atPath: dir + "/inv/group_vars/web", withIntermediateDirectories: true)
+        try "port: 80\n".write(toFile: dir + "/inv/group_vars/web/a.yml", atomically: false, encoding: .utf8)
+        try fm.createSymbolicLink(atPath: dir + "/inv/group_vars/web/again", withDestinationPath: ".")
+        // No loop, but two links to the next level, 24 levels deep: 2^24 walks.
+        var level = dir + "/inv/deep"
+        for _ in 0..<24 {
+            try fm.createDirectory(atPath: level + "/next", withIntermediateDirectories: true)
+            try fm.createSymbolicLink(atPath: level + "/a", withDestinationPath: "next")
+            try fm.createSymbolicLink(atPath: level + "/b", withDestinationPath: "next")
+            level += "/next"
+        }
+        var warnings: [ConfigWarning] = []
+        let inventory = try InventoryLoader.load([dir + "/inv"], warnings: &warnings)
+        #expect(inventory.hosts.map(\.name) == ["web1"])
+        #expect(inventory.hosts[0].vars == ["port": .int(80)])
+        let skipped = warnings.map { $0.description.replacingOccurrences(of: dir, with: "DIR") }
+        #expect(skipped.contains("DIR/inv/self: skipped: the same folder as DIR/inv, already read (a symlink to it, or a symlink loop)"))
+        #expect(skipped.contains("DIR/inv/sub/up: skipped: the same folder as DIR/inv, already read (a symlink to it, or a symlink loop)"))
+        #expect(skipped.contains { $0.hasPrefix("DIR/inv/group_vars/web/again: skipped: the same folder as") })
+        #expect(skipped.contains("DIR/inv/deep/b: skipped: the same folder as DIR/inv/deep/a, already read (a symlink to it, or a symlink loop)"))
+    }
 }
