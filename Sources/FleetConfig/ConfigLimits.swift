@@ -3,6 +3,10 @@
 /// limit instead of a crash, a hang or all the memory (issue 18). docs/inventory.md and
 /// docs/playbooks.md ("Limits") say why each number.
 public enum ConfigLimits {
+    /// Hosts in one inventory (all `-i` sources together), and so in one range entry:
+    /// ten times the largest fleet fleetup is made for. Each costs about 1 KB loaded.
+    public static let hosts = 100_000
+
     /// Bytes of one file: an inventory, a vars file, a playbook, a `--limit @file`.
     /// The largest real inventories are a few MB (10,000 hosts with vars: 2 MB of INI).
     public static let fileBytes = 64 << 20

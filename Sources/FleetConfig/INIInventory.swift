@@ -119,6 +119,7 @@ struct INIInventory {
         for name in names where !builder.addHost(name, to: group, port: port, vars: vars) {
             warn(n, "host \"\(name)\" already has a port; Ansible ignores the port given here, and so does fleetup")
         }
+        if let problem = builder.tooManyHosts { throw error(n, problem) }
     }
 
     /// A host entry's names (ranges expanded) and port, or the error Ansible should have given.

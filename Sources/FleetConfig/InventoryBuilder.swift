@@ -51,6 +51,13 @@ public struct InventoryBuilder: Sendable {
 
     public var groupNames: [String] { groupOrder }
     public var hostNames: [String] { hostOrder }
+
+    /// Nil while the inventory holds at most `ConfigLimits.hosts` hosts; else the problem,
+    /// for the reader to place at the line that went past the limit.
+    public var tooManyHosts: String? {
+        hostOrder.count <= ConfigLimits.hosts ? nil
+            : "more than \(ConfigLimits.hosts) hosts in the inventory (the limit: ten times the largest fleet fleetup is made for)"
+    }
     public func hasGroup(_ name: String) -> Bool { groups[name] != nil }
     public func hasHost(_ name: String) -> Bool { hostVars[name] != nil }
 

@@ -64,6 +64,7 @@ public enum InventoryLoader {
             for name in names where !builder.hasHost(name) {
                 builder.addHost(name, to: "ungrouped", port: port)
             }
+            if let problem = builder.tooManyHosts { throw ConfigError(file: "-i", problem) }
         }
     }
 

@@ -111,6 +111,7 @@ struct YAMLInventory {
             warnings.append(ConfigWarning(file: file, line: key.mark?.line,
                                           "host \"\(host)\" already has a port; Ansible ignores the port given here, and so does fleetup"))
         }
+        if let problem = builder.tooManyHosts { throw ConfigError(file: file, line: key.mark?.line, problem) }
     }
 
     /// A key that must be text: group, host and variable names. `1:` or `true:` is refused,

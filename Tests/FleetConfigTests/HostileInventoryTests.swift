@@ -62,6 +62,14 @@ struct HostileInventoryTests {
         // a loop of 16,000 links: named at the link that closes it.
         ("loop.ini", { chain(16_000, parentFirst: false) + "[g0:children]\ng15999\n" },
          "loop.ini:32002: group \"g15999\" cannot be a child of \"g0\": \"g0\" is already below it, so \"g15999\" would be its own ancestor (a children loop)"),
+        // 100,000 hosts load; one more is an error at the line that added it, in any format;
+        // a range past it is refused before it is built (a typo's [1:9999999999]).
+        ("hosts.ini", { "[web]\nh[1:100000]\n" }, ""),
+        ("hosts-more.ini", { "[web]\nh[1:100000]\n[db]\nextra\n" },
+         "hosts-more.ini:4: more than 100000 hosts in the inventory (the limit: ten times the largest fleet fleetup is made for)"),
+        ("hosts-more.yml", { "all:\n  hosts:\n    h[1:100000]:\n    extra:\n" },
+         "hosts-more.yml:4: more than 100000 hosts in the inventory (the limit: ten times the largest fleet fleetup is made for)"),
+        ("range.ini", { "h[0:100000]\n" }, "range.ini:1: invalid host range \"h[0:100000]\": more than 100000 hosts in one entry"),
         // libyaml's own nesting limit, said plainly.
         ("deep.yml", { "x: " + String(repeating: "[", count: 2000) + String(repeating: "]", count: 2000) + "\n" },
          "deep.yml:1: invalid YAML: lists and mappings nested deeper than the YAML parser's limit (1000 levels)"),
