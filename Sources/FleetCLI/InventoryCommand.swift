@@ -54,7 +54,7 @@ struct InventoryCommand: ParsableCommand {
             guard inv.groups[start] != nil else {
                 throw ConfigError(file: "--graph", "\"\(start)\" is not a group of the inventory (expected a group name)")
             }
-            text = InventoryRender.graph(inv, from: start)
+            text = try InventoryRender.graph(inv, from: start)
         } else if let host {
             let hosts = try HostPattern.select(host, in: inv, limit: nil, label: "--host")
             guard hosts.count == 1 else {

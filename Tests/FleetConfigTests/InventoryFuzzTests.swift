@@ -57,7 +57,7 @@ struct InventoryFuzzTests {
             do {
                 let inv = try InventoryLoader.load([path])
                 _ = PythonJSON.render(InventoryRender.list(inv))
-                _ = InventoryRender.graph(inv)
+                _ = try InventoryRender.graph(inv)
             } catch let e as ConfigError {
                 #expect(e.file.hasPrefix(dir), "error names the file: \(e)")
             }
