@@ -45,6 +45,8 @@ let package = Package(
         .executableTarget(name: "testfleet", dependencies: ["FleetTestSupport"]),
         // The fake showcase app installed on every test host (no Foundation: starts fast, small).
         .executableTarget(name: "fleet-fakeapp"),
+        // scripts/fuzz: a fuzzing campaign against the built fleetup (Foundation only).
+        .executableTarget(name: "fleet-fuzz"),
 
         .testTarget(name: "FleetCoreTests", dependencies: ["FleetCore", "FleetTestSupport"]),
         .testTarget(name: "FleetConfigTests", dependencies: ["FleetConfig", "FleetCore"],
