@@ -20,4 +20,23 @@ public enum ConfigLimits {
     /// counts parser states, so flow collections get a little further), kept: each level
     /// is a frame of recursion in Yams and in the readers.
     public static let yamlNesting = 1000
+
+    /// Items in one file: YAML lines, list items and mapping entries (counted before it is
+    /// parsed), INI lines and variables. 100,000 hosts with ten variables each are ~2.3
+    /// million; the densest YAML (`k: v` per line) costs ~700 bytes per entry while it is
+    /// parsed, so this bounds one file to ~900 MB (an 8 MB flow list took 700 MB).
+    public static let fileItems = 2_500_000
+
+    /// Items in all the files of one inventory (sources and vars files): what stays loaded.
+    public static let totalItems = 5_000_000
+
+    /// Groups in one inventory: one per host at the hosts limit, and as many again
+    /// above them. Each costs a few hundred bytes (1,000,000 `[gN]` lines took 600 MB).
+    public static let groups = 200_000
+
+    /// Variables the hosts hold once merged (each host's groups' variables with its own),
+    /// counted over the merged sets the hosts do not share: 100,000 hosts with 50
+    /// variables each are 5 million. A group_vars file of 100,000 variables under 100,000
+    /// hosts that have one of their own would otherwise be 10^10 entries.
+    public static let mergedVariables = 10_000_000
 }

@@ -17,6 +17,9 @@ struct INIInventory {
         var parents: [String] = []
     }
 
+    /// Items (lines and variables) of the file, once read.
+    private(set) var items = 0
+
     mutating func read(_ text: String, into builder: inout InventoryBuilder) throws(ConfigError) {
         var group = "ungrouped"
         var state = "hosts"
@@ -28,6 +31,10 @@ struct INIInventory {
             lineNumber += 1
             let line = Self.strip(raw)
             guard let first = line.first, first != "#", first != ";" else { continue }
+            items += 1 + line.utf8.reduce(0) { $0 + ($1 == UInt8(ascii: "=") ? 1 : 0) }
+            if items > ConfigLimits.fileItems {
+                throw error(lineNumber, "more than \(ConfigLimits.fileItems) items (lines and variables) in one file (the limit: each costs 100-200 bytes loaded)")
+            }
             if first == "[", let (name, kind) = Self.section(line) {
                 let title = kind.map { "\(name):\($0)" } ?? name
                 state = kind ?? "hosts"
@@ -41,6 +48,7 @@ struct INIInventory {
                 }
                 group = name
                 GroupNames.check(name, file: file, line: lineNumber, warnings: &warnings)
+                if let problem = builder.tooManyGroups { throw error(lineNumber, problem) }
                 if !builder.hasGroup(name) {
                     // [g:vars] alone does not declare g: Ansible wants [g] or [g:children] too.
                     if state == "vars" && pending[name] == nil {
@@ -77,6 +85,8 @@ struct INIInventory {
                 if builder.hasGroup(child) {
                     do { try builder.addChild(child, to: group, at: origin(lineNumber)) } catch { throw self.error(lineNumber, error.message) }
                 } else if pending[child] == nil {
+                    // Named before declared: still a group to be (or an error), counted now.
+                    if pending.count + builder.groupNames.count >= ConfigLimits.groups { throw error(lineNumber, InventoryBuilder.groupsProblem) }
                     pending[child] = Pending(line: lineNumber, isVars: false, parents: [group])
                     pendingOrder.append(child)
                 } else {

@@ -31,7 +31,7 @@ public enum InventoryLoader {
         for name in builder.hostNames where builder.hasGroup(name) {
             warnings.append(ConfigWarning(file: label, "\"\(name)\" is both a group and a host; the pattern \"\(name)\" selects the host, as in Ansible"))
         }
-        return try builder.build()
+        return try (consume builder).build(label: label)  // consumed: build() moves the hosts' own vars out
     }
 
     /// Reads one `-i` value; returns the folder whose group_vars/host_vars apply to it.
@@ -128,10 +128,12 @@ public enum InventoryLoader {
             var reader = YAMLInventory(file: path)
             try reader.read(root, into: &builder)
             warnings += reader.warnings
+            try builder.count(items: try YAMLItems.check(text, file: path), label: path)
         } else {
             var reader = INIInventory(file: path)
             try reader.read(text, into: &builder)
             warnings += reader.warnings
+            try builder.count(items: reader.items, label: path)
         }
     }
 

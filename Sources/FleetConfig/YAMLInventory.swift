@@ -16,6 +16,7 @@ struct YAMLInventory {
 
     /// The document's root node (nil for an empty document), or a `file:line` YAML error.
     static func compose(_ text: String, file: String) throws(ConfigError) -> Node? {
+        try YAMLItems.check(text, file: file)
         if YAMLAliases.mayHaveAliases(text) { try YAMLAliases.check(text, file: file, resolver: YAMLValue.resolver) }
         do {
             // An explicit encoding: Yams' default reads the whole environment on every parse.
@@ -50,6 +51,7 @@ struct YAMLInventory {
     private mutating func group(_ name: String, _ node: Node, into builder: inout InventoryBuilder) throws(ConfigError) -> String {
         GroupNames.check(name, file: file, line: node.mark?.line, warnings: &warnings)
         builder.addGroup(name)
+        if let problem = builder.tooManyGroups { throw ConfigError(file: file, line: node.mark?.line, problem) }
         if isNull(node) { return name }
         guard let map = node.mapping else {
             throw ConfigError(file: file, line: node.mark?.line,

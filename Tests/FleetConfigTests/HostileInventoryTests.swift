@@ -71,6 +71,17 @@ struct HostileInventoryTests {
         ("hosts-more.yml", { "all:\n  hosts:\n    h[1:100000]:\n    extra:\n" },
          "hosts-more.yml:4: more than 100000 hosts in the inventory (the limit: ten times the largest fleet fleetup is made for)"),
         ("range.ini", { "h[0:100000]\n" }, "range.ini:1: invalid host range \"h[0:100000]\": more than 100000 hosts in one entry"),
+        // Items per file, counted before parsing (YAML) or per line (INI): an 8 MB flow list
+        // of one-character items took 700 MB parsed; 1,000,000 [gN] lines took 600 MB.
+        ("flow.yml", { "x: [" + String(repeating: "1,", count: 2_500_000) + "1]\n" },
+         "flow.yml:1: more than 2500000 items (lines, list items and mapping entries) in one file (the limit: each costs 100-200 bytes loaded)"),
+        ("vars.ini", { "h " + String(repeating: "a=1 ", count: 2_500_000) + "\n" },
+         "vars.ini:1: more than 2500000 items (lines and variables) in one file (the limit: each costs 100-200 bytes loaded)"),
+        ("groups.ini", { (0...200_000).map { "[g\($0)]\n" }.joined() },
+         "groups.ini:200000: more than 200000 groups in the inventory (the limit: one per host at the hosts limit, and as many again)"),
+        // 2,001 group variables copied into 5,000 hosts that have one of their own: 10 million.
+        ("merged.ini", { "[all:vars]\n" + (0...2000).map { "k\($0)=v\n" }.joined() + "[web]\n" + (0..<5000).map { "h\($0) own=1\n" }.joined() },
+         "merged.ini: the hosts' variables add up to more than 10000000 once merged (the limit: each host with variables of its own holds a copy of its groups' variables)"),
         // libyaml's own nesting limit, said plainly.
         ("deep.yml", { "x: " + String(repeating: "[", count: 2000) + String(repeating: "]", count: 2000) + "\n" },
          "deep.yml:1: invalid YAML: lists and mappings nested deeper than the YAML parser's limit (1000 levels)"),
@@ -154,5 +165,27 @@ struct HostileInventoryTests {
         }
         // From g17 it is 5 * 2^17 - 3 lines: under the limit, still drawn.
         #expect(try InventoryRender.graph(inventory, from: "g17").split(separator: "\n").count == 655_357)
+    }
+
+    @Test("files of one inventory hold 5,000,000 items in all: sources, then vars files")
+    func totalItems() throws {
+        let fm = FileManager.default
+        let dir = NSTemporaryDirectory() + "hostile-items-\(UUID().uuidString)"
+        defer { try? fm.removeItem(atPath: dir) }
+        // Comment lines count as items: three files of 1.9 million each.
+        let lines = String(repeating: "#\n", count: 1_900_000)
+        try fm.createDirectory(atPath: dir + "/inv", withIntermediateDirectories: true)
+        for name in ["a.yml", "b.yml", "c.yml"] { try lines.write(toFile: dir + "/inv/" + name, atomically: false, encoding: .utf8) }
+        #expect { try InventoryLoader.load([dir + "/inv"]) } throws: {
+            "\($0)" == "\(dir)/inv/c.yml: more than 5000000 items (lines, entries, variables) in all the inventory's files (the limit: what stays loaded)"
+        }
+        // In vars files: named by their folder (they are read on every core, in no fixed order).
+        try fm.removeItem(atPath: dir + "/inv")
+        try fm.createDirectory(atPath: dir + "/vars/group_vars/all", withIntermediateDirectories: true)
+        try "web1\n".write(toFile: dir + "/vars/hosts", atomically: false, encoding: .utf8)
+        for name in ["a.yml", "b.yml", "c.yml"] { try lines.write(toFile: dir + "/vars/group_vars/all/" + name, atomically: false, encoding: .utf8) }
+        #expect { try InventoryLoader.load([dir + "/vars/hosts"]) } throws: {
+            "\($0)".hasSuffix("/vars: more than 5000000 items (lines, entries, variables) in all the inventory's files (the limit: what stays loaded)")
+        }
     }
 }
