@@ -81,4 +81,16 @@ struct HostilePlaybookTests {
         let errors = PlaybookCheck.templates(book, hosts: [Host(name: "h1")], target: try #require(Version("1.1.0")))
         #expect(errors.map(\.description) == messages)
     }
+
+    @Test("an upload source that is a device is a warning at check (the upload refuses it)")
+    func deviceUpload() throws {
+        let book = try PlaybookLoader.parse("""
+            hosts: all
+            version: {detect: app version}
+            releases: ["1.0.0", "1.1.0"]
+            steps: [{name: up, upload: {src: /dev/zero, dest: /tmp/x}}]
+            """, file: "up.yml")
+        let warnings = PlaybookCheck.missingUploads(book, hosts: [Host(name: "h1")], target: try #require(Version("1.1.0")))
+        #expect(warnings.map(\.description) == ["up.yml:4: step \"up\": upload source /dev/zero is not a regular file (a device, pipe or folder): the upload would fail"])
+    }
 }
