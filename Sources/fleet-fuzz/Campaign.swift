@@ -6,18 +6,21 @@ final class Tally: @unchecked Sendable {
     private(set) var cases = 0
     private(set) var cpu = 0.0
     private(set) var byFamily: [String: Int] = [:]
+    /// Family -> how its cases ended (`exit 2`, `signal 11`, `timeout`).
+    private(set) var endings: [String: [String: Int]] = [:]
     private(set) var byClass: [String: Int] = [:]
     /// Signature -> (class, how many times, the first case's folder).
     private(set) var signatures: [String: (kind: String, count: Int, sample: String)] = [:]
     private(set) var lastNew = Date()
 
     /// Records a case; returns true when its finding is new (a new signature).
-    func record(family: String, cpu: Double, finding: String?, signature: String, sample: () -> String) -> Bool {
+    func record(family: String, cpu: Double, ending: String, finding: String?, signature: String, sample: () -> String) -> Bool {
         lock.lock()
         defer { lock.unlock() }
         cases += 1
         self.cpu += cpu
         byFamily[family, default: 0] += 1
+        endings[family, default: [:]][ending, default: 0] += 1
         guard let finding else { return false }
         byClass[finding, default: 0] += 1
         if var known = signatures[signature] {

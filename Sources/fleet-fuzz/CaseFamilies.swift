@@ -42,7 +42,8 @@ extension CaseMaker {
                 } else if rng.chance(40), let seed = seeds.journals.randomElement(using: &self) {
                     write(path, Mutate.json(mutated(seed, kind: "json"), rng: &rng))
                 } else {
-                    write(path, Mutate.json((try? String(contentsOfFile: path, encoding: .utf8)) ?? "", rng: &rng))
+                    let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+                    write(path, rng.chance(60) ? Mutate.jsonTyped(text, rng: &rng) : Mutate.json(text, rng: &rng))
                 }
             }
         }
@@ -96,7 +97,7 @@ extension CaseMaker {
             vars(&args)
         default:
             args = ["lock", family == "lock-status" ? "status" : "release", playbook(dir), "-i", safeInventory, "--state-dir", dir + "/state"]
-            if family == "lock-release" && rng.chance(50) { args.append("--force") }
+            if family == "lock-release" && rng.chance(85) { args.append("--force") }
         }
         if args[0] != "resume" { limitSafe(&args) }
         connection(dir, &args)

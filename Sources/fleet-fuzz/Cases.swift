@@ -97,16 +97,24 @@ struct CaseMaker {
 
     mutating func playbook(_ dir: String) -> String {
         if rng.chance(5) { return rng.pick(specialPaths(dir)) }
-        let seed = rng.pick(seeds.playbooks)
+        // Mostly the valid ones: the invalid fixtures stop at their first problem.
+        let valid = seeds.playbooks.filter { !$0.contains("/invalid/") && !$0.contains("/hostile/") }
+        let seed = rng.pick(rng.chance(75) && !valid.isEmpty ? valid : seeds.playbooks)
         let path = dir + "/playbook.yml"
         // Beside it: a releases/ folder, for uploads relative to the playbook.
         try? FileManager.default.createDirectory(atPath: dir + "/releases", withIntermediateDirectories: true)
         return write(path, mutated(seed, kind: "yml"))
     }
 
+    /// A seed's text: mutated freely, or gently (values at the edges, structure kept, so
+    /// that the deeper code — planning, rendering — gets them), or as it is.
     mutating func mutated(_ path: String, kind: String) -> String {
         let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-        return rng.chance(85) ? Mutate.text(text, kind: kind, seeds: seeds.texts, rng: &rng) : text
+        switch rng.below(100) {
+        case 0..<45: return Mutate.text(text, kind: kind, seeds: seeds.texts, rng: &rng)
+        case 45..<90: return Mutate.values(text, rng: &rng)
+        default: return text
+        }
     }
 
     func kind(of name: String) -> String {
@@ -137,19 +145,24 @@ struct CaseMaker {
     mutating func vars(_ args: inout [String]) {
         // Never a connection variable: those could name a host other than 127.0.0.1.
         for _ in 0..<rng.below(3) {
-            args += ["--var", rng.pick(["service", "app_port", "t0", "x", "", "=", "a b", "host", "from"]) + rng.pick(["=", "", "=="]) + rng.pick(Edge.words + Edge.numbers)]
+            let name = rng.chance(80) ? rng.pick(["service", "app_port", "install_dir", "db_engine", "backup_dir", "t0", "x"])
+                : rng.pick(["", "=", "a b", "host", "from", "ansible_become"])
+            args += ["--var", name + (rng.chance(90) ? "=" : rng.pick(["", "=="])) + rng.pick(Edge.words + Edge.numbers)]
         }
     }
 
     /// The connection flags, at their edges; files only special ones or inside the case.
     mutating func connection(_ dir: String, _ args: inout [String]) {
-        if rng.chance(30) { args += [rng.pick(["-f", "--forks"]), rng.pick(Edge.ints)] }
-        if rng.chance(20) { args += ["--handshakes", rng.pick(Edge.ints)] }
-        if rng.chance(40) { args += ["--connect-timeout", rng.pick(Edge.seconds)] }
-        if rng.chance(20) { args += ["--known-hosts", rng.pick(specialPaths(dir))] }
+        // Each flag now and then, half of the time with a valid value: a case with one bad
+        // flag stops at it, and the code behind the flags would never be reached.
+        func value(_ valid: [String], _ edge: [String]) -> String { rng.chance(50) ? rng.pick(valid) : rng.pick(edge) }
+        if rng.chance(20) { args += [rng.pick(["-f", "--forks"]), value(["1", "2", "200", "9223372036854775807"], Edge.ints)] }
+        if rng.chance(15) { args += ["--handshakes", value(["1", "64", "9223372036854775807"], Edge.ints)] }
+        if rng.chance(25) { args += ["--connect-timeout", value(["0.001", "1", "2592000", "1e-300"], Edge.seconds)] }
+        if rng.chance(15) { args += ["--known-hosts", value(["/dev/null", dir + "/kh"], specialPaths(dir))] }
         if rng.chance(10) { args += ["--host-key-policy", rng.pick(["strict", "accept-new", "no", "bogus", ""])] }
         if rng.chance(10) { args += ["-u", rng.pick(Edge.words)] }
-        if rng.chance(20) { args += ["--private-key", rng.pick(specialPaths(dir))] }
+        if rng.chance(15) { args += ["--private-key", rng.pick(specialPaths(dir))] }
         // Never the machine's ssh_config: a file of the case (mutated, HostName only ever
         // 127.0.0.1), a special path, or none.
         switch rng.below(4) {

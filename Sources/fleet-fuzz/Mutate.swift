@@ -83,6 +83,23 @@ enum Mutate {
         return lines.joined(separator: rng.chance(3) ? "\r\n" : "\n")
     }
 
+    /// Only values replaced, at the edges for their keys, on a few lines: the structure
+    /// (and so most of the file's meaning) stays.
+    static func values(_ text: String, rng: inout Rng) -> String {
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        // Lines that hold a value after their key (not `children:` and its kind).
+        let candidates = lines.indices.filter { i in
+            guard let sep = lines[i].firstIndex(where: { $0 == ":" || $0 == "=" }) else { return false }
+            return !lines[i][lines[i].index(after: sep)...].trimmingCharacters(in: .whitespaces).isEmpty
+        }
+        guard !candidates.isEmpty else { return text }
+        for _ in 0..<(1 + rng.below(3)) {
+            let i = rng.pick(candidates)
+            lines[i] = rng.chance(20) ? ranges(lines[i], &rng) : replaceValue(lines[i], &rng)
+        }
+        return lines.joined(separator: "\n")
+    }
+
     /// New structure in the file's own language.
     static func structure(_ kind: String, _ rng: inout Rng) -> [String] {
         let name = rng.pick(Array(Edge.words.prefix(12)))
@@ -177,6 +194,35 @@ enum Mutate {
             }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// A journal or run record whose values keep their JSON types (numbers stay numbers,
+    /// strings strings), so that it still decodes and the renderers get the edge values.
+    static func jsonTyped(_ text: String, rng: inout Rng) -> String {
+        var out = ""
+        var chars = Array(text)[...]
+        while let c = chars.first {
+            if c == "\"" {  // a string: kept, or replaced by an edge string (never a key)
+                var end = chars.index(after: chars.startIndex)
+                while end < chars.endIndex && chars[end] != "\"" { end = chars[end] == "\\" ? chars.index(end, offsetBy: 2, limitedBy: chars.endIndex) ?? chars.endIndex : chars.index(after: end) }
+                end = min(end, chars.endIndex - 1)
+                let literal = String(chars[chars.startIndex...end])
+                chars = chars[chars.index(after: end)...]
+                let isKey = chars.first == ":"
+                out += !isKey && rng.chance(4) ? "\"" + rng.pick(["", "x", String(repeating: "é", count: 5000), "<script>", "\\u0000", "2026-13-45T99:99:99Z",
+                                                                   "9999-12-31T23:59:59.999Z", "1970-01-01T00:00:00Z", "../..", "a\\nb"]) + "\"" : literal
+            } else if c == "-" || c.isNumber {  // a number: kept, or an edge one
+                var end = chars.startIndex
+                while end < chars.endIndex && "-+.eE0123456789".contains(chars[end]) { end = chars.index(after: end) }
+                let literal = String(chars[chars.startIndex..<end])
+                chars = chars[end...]
+                out += rng.chance(6) ? rng.pick(["0", "-1", "9223372036854775807", "-9223372036854775808", "4294967296", "1", "2147483648", "999999999999"]) : literal
+            } else {
+                out.append(c)
+                chars = chars.dropFirst()
+            }
+        }
+        return out
     }
 
     /// One `"key":value` of a JSON line with its value replaced.

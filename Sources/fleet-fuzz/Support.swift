@@ -51,6 +51,9 @@ func printSummary(_ tally: Tally, started: Date, options: Options) {
         out += "cases: \(t.cases)\nwall: \(Int(Date().timeIntervalSince(started))) s\n"
         out += "cpu of the cases: \(Int(t.cpu)) s\njobs: \(options.jobs), memory cap \(options.memoryMB) MB, timeout \(Int(options.timeout)) s\n"
         out += "by family: " + t.byFamily.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + "\n"
+        for (family, endings) in t.endings.sorted(by: { $0.key < $1.key }) {
+            out += "  \(family): " + endings.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + "\n"
+        }
         out += "findings by class: " + (t.byClass.isEmpty ? "none" : t.byClass.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")) + "\n"
         out += "distinct findings: \(t.signatures.count)\n"
         for (sig, f) in t.signatures.sorted(by: { $0.key < $1.key }) { out += "  \(f.count)x \(sig)\n    \(f.sample)\n" }

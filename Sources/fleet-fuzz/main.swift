@@ -22,6 +22,8 @@ struct Options {
     var timeout = 10.0
     var seed = UInt64(Date().timeIntervalSince1970)
     var seedState: String?
+    /// Logs every case: its command and the first line of what it said.
+    var verbose = false
 
     static func parse(_ args: [String]) -> Options {
         var o = Options()
@@ -39,6 +41,7 @@ struct Options {
             case "--timeout": o.timeout = Double(value()) ?? 10
             case "--seed": o.seed = UInt64(value()) ?? 1
             case "--seed-state": o.seedState = value()
+            case "--verbose": o.verbose = true
             default: fail("unknown option \(args[i]) (see scripts/fuzz)")
             }
             i += 1
@@ -108,10 +111,15 @@ func worker(_ n: Int) {
         let outcome = runner.run(c.args, in: dir, env: env, timeout: connects ? options.timeout * 3 : nil)
         let kind = Runner.classify(outcome)
         let signature = kind.map { Findings.signature($0, c.family, outcome.stderr, caseDir: dir) } ?? ""
-        let new = tally.record(family: c.family, cpu: outcome.cpu, finding: kind, signature: signature) {
+        let ending = outcome.timedOut ? "timeout" : outcome.signal.map { "signal \($0)" } ?? "exit \(outcome.status ?? -1)"
+        let new = tally.record(family: c.family, cpu: outcome.cpu, ending: ending, finding: kind, signature: signature) {
             Findings.save(dir, to: findingsDir, args: c.args, env: env, outcome: outcome, kind: kind ?? "", safeInventory: safeInventory)
         }
         if new { log("NEW \(signature)") }
+        if options.verbose {
+            let said = outcome.stderr.split(separator: "\n").first { !$0.contains("warning:") } ?? ""
+            log("\(ending) \(c.args.joined(separator: " ").prefix(300)) => \(said.prefix(200))")
+        }
         try? fm.removeItem(atPath: dir)
     }
 }
