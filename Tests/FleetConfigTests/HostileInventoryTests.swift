@@ -188,4 +188,22 @@ struct HostileInventoryTests {
             "\($0)".hasSuffix("/vars: more than 5000000 items (lines, entries, variables) in all the inventory's files (the limit: what stays loaded)")
         }
     }
+
+    @Test("patterns of many terms: exclusions gathered in one pass, and a cost limit", arguments: [
+        // 100,000 exclusions, each once a pass over 100,000 hosts: now one pass.
+        ((0..<100_000).map { "!h\($0)" }.joined(separator: "\n"), "--limit: pattern \"all\" with --limit \"@LIMIT\" matches no host"),
+        // 51 terms of 100,000 hosts each: more than 5,000,000 names to collect.
+        (Array(repeating: "all", count: 51).joined(separator: "\n"),
+         "--limit: pattern \"@LIMIT\" has too many terms: evaluating it would compare or collect more than 5000000 names (the limit; fewer globs, or groups)"),
+    ])
+    func manyTerms(terms: String, message: String) throws {
+        let dir = NSTemporaryDirectory() + "hostile-terms-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try terms.write(toFile: dir + "/limit", atomically: false, encoding: .utf8)
+        let inventory = try InventoryLoader.load(["h[0:99999],"])
+        #expect { try HostPattern.limit("@" + dir + "/limit", in: inventory) } throws: {
+            "\($0)".replacingOccurrences(of: dir + "/limit", with: "LIMIT") == message
+        }
+    }
 }
