@@ -326,7 +326,7 @@ public struct InventoryBuilder: Sendable {
         switch v {
         case .int(let i): return i
         case .bool(let b): return b ? 1 : 0
-        case .double(let d) where d.isFinite: return Int(d)
+        case .double(let d): return Int(exactly: d.rounded(.towardZero))  // nil past 64 bits (1e308 trapped), inf, nan
         case .string(let s): return Int(s.trimmingCharacters(in: .whitespaces))
         default: return nil
         }
