@@ -135,7 +135,12 @@ struct CaseMaker {
     mutating func limit(_ dir: String, _ args: inout [String]) {
         guard rng.chance(30) else { return }
         if rng.chance(20) {
-            write(dir + "/limit.txt", (0..<rng.below(5)).map { _ in rng.pick(Edge.patterns) }.joined(separator: "\n"))
+            // A few terms, or (now and then) tens of thousands: exclusions, globs, names.
+            let count = rng.chance(10) ? rng.below(60_000) : rng.below(5)
+            let kind = rng.below(3)
+            write(dir + "/limit.txt", (0..<count).map { i in
+                kind == 0 ? "!h\(i)" : kind == 1 ? "h\(i)*" : rng.chance(50) ? "h\(i)" : rng.pick(Edge.patterns)
+            }.joined(separator: "\n"))
             args += ["--limit", "@" + rng.pick([dir + "/limit.txt"] + specialPaths(dir))]
         } else {
             args += ["--limit", rng.pick(Edge.patterns)]

@@ -142,6 +142,7 @@ enum Mutate {
         case "target", "releases": value = rng.pick(Edge.versions)
         case "pattern": value = rng.pick(["'(a+)+$'", "'('", "'(\\d+)\\.(\\d+)'", "'" + String(repeating: "(a*)*", count: 10) + "'"])
         case "hosts": value = rng.pick(Edge.patterns)
+        case "src": value = rng.pick(["/dev/zero", "/dev/null", "/", "/proc/self/status", "missing.tar.gz", "../../../etc/passwd"])
         case "mode": value = rng.pick(["0644", "644", "0o777", "99999999999", "-1", "0x1ff"])
         case "when": value = rng.pick(["a == \"b\"", "not x", "[a, b]", "", "x and y", String(repeating: "not ", count: 1000) + "x"])
         default: value = rng.chance(50) ? rng.pick(Edge.numbers) : rng.pick(Edge.words)
