@@ -11,6 +11,7 @@ import Yams
 struct YAMLInventory {
     let file: String
     var warnings: [ConfigWarning] = []
+    private var warnedNames = Set<String>()
 
     init(file: String) { self.file = file }
 
@@ -49,7 +50,7 @@ struct YAMLInventory {
     }
 
     private mutating func group(_ name: String, _ node: Node, into builder: inout InventoryBuilder) throws(ConfigError) -> String {
-        GroupNames.check(name, file: file, line: node.mark?.line, warnings: &warnings)
+        GroupNames.check(name, file: file, line: node.mark?.line, warnings: &warnings, warned: &warnedNames)
         builder.addGroup(name)
         if let problem = builder.tooManyGroups { throw ConfigError(file: file, line: node.mark?.line, problem) }
         if isNull(node) { return name }
