@@ -43,7 +43,7 @@ enum RunJUnit {
         case .outcome(.skippedAfterHalt):
             s += "      <skipped message=\"\(attr(message))\"/>\n"
         case .running:
-            let step = h.inFlightStep.map { ", during step \($0.index + 1) \"\($0.name)\"" } ?? ""
+            let step = h.inFlightStep.map { ", during step \(RunText.ordinal($0.index)) \"\($0.name)\"" } ?? ""
             s += "      <skipped message=\"\(attr("not finished when the journal ends\(step)"))\"/>\n"
         case .pending:
             s += "      <skipped message=\"not started\"/>\n"

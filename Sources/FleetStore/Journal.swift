@@ -129,11 +129,18 @@ public enum JournalReader {
         while start < whole {
             let end = bytes[start..<whole].firstIndex(of: JournalFormat.newline)!
             lineNumber += 1
+            let data = Data(bytes[start..<end])
             do {
-                entries.append(try decoder.decode(Entry.self, from: Data(bytes[start..<end])))
+                entries.append(try decoder.decode(Entry.self, from: data))
             } catch {
+                // Foundation says "not valid JSON" for valid JSON holding a number too large
+                // for its field (an edited journal): say what it is.
+                var problem = JournalFormat.describe(error)
+                if problem == "not valid JSON", (try? JSONSerialization.jsonObject(with: data)) != nil {
+                    problem = "a number does not fit its field"
+                }
                 throw StoreError(.corruptJournal, path: path, line: lineNumber,
-                                 "expected a journal entry (\(Entry.self)), one JSON object per line: \(JournalFormat.describe(error))")
+                                 "expected a journal entry (\(Entry.self)), one JSON object per line: \(problem)")
             }
             start = end + 1
         }

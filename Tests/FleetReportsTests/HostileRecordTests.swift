@@ -13,4 +13,11 @@ struct HostileRecordTests {
     func seconds(ms: Int, text: String) {
         #expect(RunJUnit.seconds(ms) == text)
     }
+
+    @Test("step numbers: any index a journal holds, Int.max included, without an overflow", arguments: [
+        (0, "1"), (11, "12"), (-1, "0"), (Int.max, "9223372036854775808"),
+    ])
+    func ordinal(index: Int, text: String) {
+        #expect(RunText.ordinal(index) == text)
+    }
 }

@@ -93,6 +93,8 @@ struct JournalTests {
         (#"{"at":"2026-12-02T03:15:02Z","host":"web01","seq":"two","state":"upgraded"}"#, "seq: expected Int"),
         (#"{"at":"2026-12-02T03:15:02Z","seq":2,"state":"upgraded"}"#, #"missing key "host""#),
         (#"{"at":"yesterday","host":"web01","seq":2,"state":"upgraded"}"#, #"at: expected an ISO-8601 time, got "yesterday""#),
+        // a number past what its field holds: valid JSON, but not this entry.
+        (#"{"at":"2026-12-02T03:15:02Z","host":"web01","seq":9223372036854775808,"state":"upgraded"}"#, "a number does not fit its field"),
         ("garbage", "not valid JSON"),
         ("", "not valid JSON"),  // an empty line
     ])
