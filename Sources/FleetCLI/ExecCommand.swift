@@ -39,7 +39,7 @@ struct ExecCommand: AsyncParsableCommand {
 
     func validate() throws {
         if command.isEmpty { throw ValidationError("give the command after --, e.g. fleetup exec -i INV -- uname -r") }
-        if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds") }
+        try validateSeconds(timeout, "--timeout")
         if outputLimit < 0 { throw ValidationError("--output-limit cannot be negative") }
     }
 

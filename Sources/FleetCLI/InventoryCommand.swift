@@ -54,7 +54,7 @@ struct InventoryCommand: ParsableCommand {
             guard inv.groups[start] != nil else {
                 throw ConfigError(file: "--graph", "\"\(start)\" is not a group of the inventory (expected a group name)")
             }
-            text = InventoryRender.graph(inv, from: start)
+            text = try InventoryRender.graph(inv, from: start)
         } else if let host {
             let hosts = try HostPattern.select(host, in: inv, limit: nil, label: "--host")
             guard hosts.count == 1 else {
@@ -68,9 +68,12 @@ struct InventoryCommand: ParsableCommand {
                 // Bytes straight out: 10,000 hosts are ~8 MB of JSON.
                 let tree = InventoryRender.list(inv, hosts: hosts)
                 Self.keepUntilExit.append(tree)
-                var out = PythonJSON.bytes(tree, capacity: (hosts ?? inv.hosts).count * 1024)
-                out.append(0x0A)
-                try writeOut(out)
+                // Streamed: the whole text (~60 MB for 100,000 hosts) is never held at once.
+                nonisolated(unsafe) var failed = false
+                PythonJSON.stream(tree) { piece in
+                    if !failed { failed = !writeOut(piece) }
+                }
+                if failed || !writeOut([0x0A]) { throw ExitCode(1) }  // stdout closed: nothing more to say
                 return
             }
             text = InventoryRender.yaml(InventoryRender.yamlList(inv, hosts: hosts))
@@ -79,18 +82,20 @@ struct InventoryCommand: ParsableCommand {
     }
 }
 
-/// Writes all of `bytes` to stdout without copying them into a Data first.
-private func writeOut(_ bytes: [UInt8]) throws {
-    try bytes.withUnsafeBytes { buf in
+/// Writes all of `bytes` to stdout without copying them into a Data first; false when
+/// stdout is closed (a pipe whose reader left).
+private func writeOut(_ bytes: [UInt8]) -> Bool {
+    bytes.withUnsafeBytes { buf in
         var done = 0
         while done < buf.count {
             let n = Glibc.write(1, buf.baseAddress! + done, buf.count - done)
             if n < 0 {
                 if errno == EINTR { continue }
-                throw ExitCode(1)  // stdout closed (a pipe whose reader left): nothing more to say
+                return false
             }
             done += n
         }
+        return true
     }
 }
 

@@ -68,7 +68,7 @@ struct ConnectionOptions: ParsableArguments {
     func validate() throws {
         if forks < 1 { throw ValidationError("--forks must be at least 1 (got \(forks))") }
         if handshakes < 1 { throw ValidationError("--handshakes must be at least 1 (got \(handshakes))") }
-        if let connectTimeout, !(connectTimeout > 0) { throw ValidationError("--connect-timeout must be a positive number of seconds") }
+        try validateSeconds(connectTimeout, "--connect-timeout")
     }
 
     /// Reads ssh_config now: a malformed file is bad input, before any connection.
@@ -156,5 +156,13 @@ extension HostKeyPolicy: ExpressibleByArgument {
     public static var allValueStrings: [String] { [HostKeyPolicy.strict.rawValue, HostKeyPolicy.acceptNew.rawValue] }
 }
 
-/// Seconds given on the command line (`2`, `0.5`) as a Duration.
-func duration(seconds: Double) -> Duration { .milliseconds(Int64((seconds * 1000).rounded())) }
+/// Refuses a seconds flag (`--timeout 2.5`) that is not positive, not finite (`inf`, `nan`)
+/// or longer than `DurationText.maximum` (`1e300`): converting those traps.
+func validateSeconds(_ value: Double?, _ flag: String) throws {
+    guard let value, DurationText.seconds(value) == nil else { return }
+    let most = DurationText.maximum
+    throw ValidationError("\(flag) must be a positive number of seconds, at most \(most.components.seconds) (\(DurationText.format(most)))")
+}
+
+/// Seconds given on the command line (`2`, `0.5`), checked by `validateSeconds`, as a Duration.
+func duration(seconds: Double) -> Duration { DurationText.seconds(seconds) ?? DurationText.maximum }

@@ -34,7 +34,7 @@ struct PlanCommand: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
-        if !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds") }
+        try validateSeconds(timeout, "--timeout")
     }
 
     func run() async throws {

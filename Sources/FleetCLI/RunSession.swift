@@ -34,8 +34,8 @@ struct RunOptions: ParsableArguments {
 
     func validate() throws {
         for (flag, value) in [("--pause", pause), ("--soak", soak)] {
-            if let value, DurationText.parse(value) == nil {
-                throw ValidationError("\(flag) \(value): expected a duration such as 30s, 5m or 0s")
+            if let value, case .failure(let problem) = DurationText.read(value) {
+                throw ValidationError("\(flag) \(value): \(problem == .tooLong ? DurationText.expected(problem) : "expected a duration such as 30s, 5m or 0s")")
             }
         }
     }

@@ -61,7 +61,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     func validate() throws {
         if json && format != nil && format != .json { throw ValidationError("--json and --format \(format!.rawValue) do not go together") }
-        if !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds") }
+        try validateSeconds(timeout, "--timeout")
         try PlaybookOptions.validate(vars: vars)
         if playbookPath == nil && !vars.isEmpty && versionCommand == nil {
             throw ValidationError("--var needs a playbook or --version-cmd to use it")

@@ -84,6 +84,12 @@ public enum HostPattern {
         return out
     }
 
+    /// What evaluating one pattern may cost: names compared or collected, over all its
+    /// terms (a glob or a regex compares every name, ~1 µs each). 100,000 `!host` terms (a
+    /// `--limit @file`) each walked every host, and 20,000 globs each matched every name:
+    /// hours. Now a few seconds at most; a fleet of 10,000 hosts can take 500 globs.
+    static let maxCost = 5_000_000
+
     private static func evaluate(_ terms: [String], _ index: Index, whole: String, label: String) throws -> [String] {
         guard !terms.isEmpty else { throw ConfigError(file: label, "empty host pattern") }
         var plain = terms.filter { !$0.hasPrefix("&") && !$0.hasPrefix("!") }
@@ -91,25 +97,37 @@ public enum HostPattern {
         let ordered = plain + terms.filter { $0.hasPrefix("&") } + terms.filter { $0.hasPrefix("!") }
         var hosts: [String] = []
         var present = Set<String>()
+        // `&` and `!` terms are gathered and applied together, once: the same result as one
+        // by one, without a pass over the hosts per term.
+        var keep: Set<String>? = nil
+        var drop = Set<String>()
+        func apply() {
+            if let k = keep { hosts.removeAll { !k.contains($0) }; present = Set(hosts); keep = nil }
+            if !drop.isEmpty { hosts.removeAll { drop.contains($0) }; present.subtract(drop); drop = [] }
+        }
+        var cost = 0
         for term in ordered {
             if index.hosts[term] != nil {  // a plain host name is taken as the host, as Ansible does
+                apply()
                 if present.insert(term).inserted { hosts.append(term) }
                 continue
             }
             let body = term.hasPrefix("&") || term.hasPrefix("!") ? String(term.dropFirst()) : term
             let matched = try match(body, index, whole: whole, label: label)
+            cost += matched.count + (body.contains(where: { "*?[~".contains($0) }) ? index.hostOrder.count + index.groupOrder.count : 1)
+            if cost > maxCost {
+                throw ConfigError(file: label, "pattern \"\(whole.prefix(80))\(whole.count > 80 ? "…" : "")\" has too many terms: evaluating it would compare or collect more than \(maxCost) names (the limit; fewer globs, or groups)")
+            }
             if term.hasPrefix("!") {
-                let drop = Set(matched)
-                hosts.removeAll { drop.contains($0) }
-                present.subtract(drop)
+                if keep != nil { apply() }
+                drop.formUnion(matched)
             } else if term.hasPrefix("&") {
-                let keep = Set(matched)
-                hosts.removeAll { !keep.contains($0) }
-                present = Set(hosts)
+                keep = keep.map { $0.intersection(matched) } ?? Set(matched)
             } else {
                 for h in matched where present.insert(h).inserted { hosts.append(h) }
             }
         }
+        apply()
         return hosts
     }
 
@@ -128,7 +146,14 @@ public enum HostPattern {
             let re = try Glob.regex(expr)
             matcher = { re.firstMatch(in: $0, options: .anchored, range: NSRange($0.startIndex..., in: $0)) != nil }
         } else {
-            matcher = { $0 == expr }
+            // A plain name: the group and the host looked up, not compared with every name.
+            let isGroup = index.groups[expr] != nil
+            var results = isGroup ? index.groupHosts(expr) : []
+            if (!isGroup || expr.contains(".")) && index.hosts[expr] != nil { results.append(expr) }
+            if results.isEmpty && !isGroup {
+                throw ConfigError(file: label, "\"\(term)\" in pattern \"\(whole)\" is neither a host nor a group of the inventory")
+            }
+            return try PatternSubscript.apply(slice, to: results, term: term, label: label)
         }
         var results: [String] = []
         let groups = index.groupOrder.filter(matcher)

@@ -62,9 +62,10 @@ enum HostRange {
         matches(ipv4, text) || matches(ipv6, text) || matches(hostname, text)
     }
 
-    /// One entry may stand for this many hosts at most: a typo such as `[1:9999999999]`
-    /// must fail at once rather than fill the memory (Ansible would try).
-    static let maxHosts = 1_000_000
+    /// One entry may stand for this many hosts at most, as many as a whole inventory: a
+    /// typo such as `[1:9999999999]` must fail at once rather than fill the memory (Ansible
+    /// would try).
+    static let maxHosts = ConfigLimits.hosts
 
     /// Expands every `[begin:end(:step)]` in `name`, left to right, like Ansible.
     static func expand(_ name: String) throws(HostProblem) -> [String] {

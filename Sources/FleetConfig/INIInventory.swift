@@ -8,6 +8,7 @@ import Foundation
 struct INIInventory {
     let file: String
     var warnings: [ConfigWarning] = []
+    private var warnedNames = Set<String>()
 
     init(file: String) { self.file = file }
 
@@ -16,6 +17,9 @@ struct INIInventory {
         var isVars: Bool
         var parents: [String] = []
     }
+
+    /// Items (lines and variables) of the file, once read.
+    private(set) var items = 0
 
     mutating func read(_ text: String, into builder: inout InventoryBuilder) throws(ConfigError) {
         var group = "ungrouped"
@@ -28,6 +32,10 @@ struct INIInventory {
             lineNumber += 1
             let line = Self.strip(raw)
             guard let first = line.first, first != "#", first != ";" else { continue }
+            items += 1 + line.utf8.reduce(0) { $0 + ($1 == UInt8(ascii: "=") ? 1 : 0) }
+            if items > ConfigLimits.fileItems {
+                throw error(lineNumber, "more than \(ConfigLimits.fileItems) items (lines and variables) in one file (the limit: each costs 100-200 bytes loaded)")
+            }
             if first == "[", let (name, kind) = Self.section(line) {
                 let title = kind.map { "\(name):\($0)" } ?? name
                 state = kind ?? "hosts"
@@ -40,7 +48,8 @@ struct INIInventory {
                     seenSections[title] = lineNumber
                 }
                 group = name
-                GroupNames.check(name, file: file, line: lineNumber, warnings: &warnings)
+                GroupNames.check(name, file: file, line: lineNumber, warnings: &warnings, warned: &warnedNames)
+                if let problem = builder.tooManyGroups { throw error(lineNumber, problem) }
                 if !builder.hasGroup(name) {
                     // [g:vars] alone does not declare g: Ansible wants [g] or [g:children] too.
                     if state == "vars" && pending[name] == nil {
@@ -67,7 +76,7 @@ struct INIInventory {
                 let key = Self.strip(line[..<eq])
                 let value = Self.strip(line[line.index(after: eq)...])
                 guard !key.isEmpty else { throw error(lineNumber, "expected a variable name before \"=\" in [\(group):vars]") }
-                if !builder.setGroupVar(group, key, Self.value(value)) {
+                if !builder.setGroupVar(group, key, try self.value(value, key: key, at: lineNumber)) {
                     throw error(lineNumber, "ansible_group_priority must be a whole number, got \"\(value)\"")
                 }
             default:
@@ -75,8 +84,10 @@ struct INIInventory {
                     throw error(lineNumber, "expected one group name per line in [\(group):children], got \"\(line)\"")
                 }
                 if builder.hasGroup(child) {
-                    do { try builder.addChild(child, to: group) } catch { throw self.error(lineNumber, error.message) }
+                    do { try builder.addChild(child, to: group, at: origin(lineNumber)) } catch { throw self.error(lineNumber, error.message) }
                 } else if pending[child] == nil {
+                    // Named before declared: still a group to be (or an error), counted now.
+                    if pending.count + builder.groupNames.count >= ConfigLimits.groups { throw error(lineNumber, InventoryBuilder.groupsProblem) }
                     pending[child] = Pending(line: lineNumber, isVars: false, parents: [group])
                     pendingOrder.append(child)
                 } else {
@@ -97,7 +108,7 @@ struct INIInventory {
         guard let p = pending[name] else { return }
         pending[name] = nil
         for parent in p.parents {
-            do { try builder.addChild(name, to: parent) } catch { throw self.error(p.line, error.message) }
+            do { try builder.addChild(name, to: parent, at: origin(p.line)) } catch { throw self.error(p.line, error.message) }
             if let pp = pending[parent], !pp.isVars { try resolveChildren(parent, &pending, &builder) }
         }
     }
@@ -112,12 +123,14 @@ struct INIInventory {
             guard let eq = word.firstIndex(of: "="), eq != word.startIndex else {
                 throw error(n, "expected key=value after the host name, got \"\(word)\"")
             }
-            vars[String(word[..<eq])] = Self.value(String(word[word.index(after: eq)...]))
+            let key = String(word[..<eq])
+            vars[key] = try self.value(String(word[word.index(after: eq)...]), key: key, at: n)
         }
         let (names, port) = try Self.hosts(entry, file: file, line: n)
         for name in names where !builder.addHost(name, to: group, port: port, vars: vars) {
             warn(n, "host \"\(name)\" already has a port; Ansible ignores the port given here, and so does fleetup")
         }
+        if let problem = builder.tooManyHosts { throw error(n, problem) }
     }
 
     /// A host entry's names (ranges expanded) and port, or the error Ansible should have given.
@@ -164,20 +177,28 @@ struct INIInventory {
         return String(s[first...last])
     }
 
-    static func value(_ text: String) -> VarValue { PythonLiteral.parse(text) ?? .string(text) }
+    static func value(_ text: String) throws(PythonLiteral.TooDeep) -> VarValue { try PythonLiteral.parse(text) ?? .string(text) }
+
+    /// A value of this file, its nesting limit named with the line.
+    private func value(_ text: String, key: String, at line: Int) throws(ConfigError) -> VarValue {
+        do { return try Self.value(text) } catch {
+            throw self.error(line, "the value of \"\(key)\" nests lists, tuples or dicts deeper than \(PythonLiteral.maxNesting) levels (the limit, as in Python)")
+        }
+    }
 
     private func error(_ line: Int, _ message: String) -> ConfigError { ConfigError(file: file, line: line, message) }
+    private func origin(_ line: Int) -> InventoryBuilder.Origin { InventoryBuilder.Origin(file: file, line: line) }
     private mutating func warn(_ line: Int, _ message: String) { warnings.append(ConfigWarning(file: file, line: line, message)) }
 }
 
 /// Ansible warns about group names that are not valid variable names (it once rewrote them).
 enum GroupNames {
-    static func check(_ name: String, file: String, line: Int?, warnings: inout [ConfigWarning]) {
+    /// Warns once per name: `warned` holds the names already warned about (a search of the
+    /// warnings for each group made 100,000 such groups take 71 s).
+    static func check(_ name: String, file: String, line: Int?, warnings: inout [ConfigWarning], warned: inout Set<String>) {
         let ok = name.first.map { !$0.isNumber } == true && name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }
-        guard !ok else { return }
-        let message = "group name \"\(name)\" has characters other than letters, digits and \"_\" (Ansible warns too; it is kept as written)"
-        if !warnings.contains(where: { $0.message == message }) {
-            warnings.append(ConfigWarning(file: file, line: line, message))
-        }
+        guard !ok, warned.insert(name).inserted else { return }
+        warnings.append(ConfigWarning(file: file, line: line,
+                                      "group name \"\(name)\" has characters other than letters, digits and \"_\" (Ansible warns too; it is kept as written)"))
     }
 }

@@ -16,18 +16,33 @@ public struct InventoryBuilder: Sendable {
         var hosts: [String] = []
         var hostSet: Set<String> = []
         var children: [String] = []
+        var childSet: Set<String> = []
         var parents: [String] = []
         var vars: [String: VarValue] = [:]
         var priority = 1
     }
 
-    private var groupOrder: [String] = []
+    /// Group names in declaration order (internal: GroupGraph.swift checks the links).
+    var groupOrder: [String] = []
     private var groups: [String: GroupNode] = [:]
     private var hostOrder: [String] = []
     private var hostVars: [String: [String: VarValue]] = [:]
     /// Vars from group_vars/host_vars files, one layer per inventory source, in `-i` order.
     private var groupFileVars: [[String: [String: VarValue]]] = []
     private var hostFileVars: [[String: [String: VarValue]]] = []
+    /// Every children link in the order it was added, with where it was written: loops and
+    /// depth are checked once, in `build()`, against all of them.
+    var links: [(parent: String, child: String, origin: Origin?)] = []
+
+    /// Where a children link was written, for the errors `build()` finds.
+    public struct Origin: Sendable, Hashable {
+        public var file: String
+        public var line: Int?
+        public init(file: String, line: Int?) {
+            self.file = file
+            self.line = line
+        }
+    }
 
     public init() {
         addGroup("all")
@@ -37,6 +52,30 @@ public struct InventoryBuilder: Sendable {
 
     public var groupNames: [String] { groupOrder }
     public var hostNames: [String] { hostOrder }
+
+    /// Items (lines, entries, variables) of every file read into this inventory so far,
+    /// against `ConfigLimits.totalItems`.
+    public private(set) var items = 0
+
+    /// Counts a file's items; the problem when the inventory's files hold too many in all.
+    public mutating func count(items n: Int, label: String) throws(ConfigError) {
+        items += n
+        if items > ConfigLimits.totalItems {
+            throw ConfigError(file: label, "more than \(ConfigLimits.totalItems) items (lines, entries, variables) in all the inventory's files (the limit: what stays loaded)")
+        }
+    }
+
+    /// Nil while the inventory holds at most `ConfigLimits.hosts` hosts; else the problem,
+    /// for the reader to place at the line that went past the limit.
+    public var tooManyHosts: String? {
+        hostOrder.count <= ConfigLimits.hosts ? nil
+            : "more than \(ConfigLimits.hosts) hosts in the inventory (the limit: ten times the largest fleet fleetup is made for)"
+    }
+
+    /// The same for groups (`ConfigLimits.groups`).
+    public var tooManyGroups: String? { groupOrder.count <= ConfigLimits.groups ? nil : Self.groupsProblem }
+
+    static let groupsProblem = "more than \(ConfigLimits.groups) groups in the inventory (the limit: one per host at the hosts limit, and as many again)"
     public func hasGroup(_ name: String) -> Bool { groups[name] != nil }
     public func hasHost(_ name: String) -> Bool { hostVars[name] != nil }
 
@@ -68,25 +107,29 @@ public struct InventoryBuilder: Sendable {
         return portTaken
     }
 
-    /// Makes `child` a child group of `parent`. Refuses a link that would make a group its
-    /// own ancestor (Ansible: "creates a recursive dependency loop").
-    public mutating func addChild(_ child: String, to parent: String) throws(LoopError) {
+    /// Makes `child` a child group of `parent`, written at `origin`. A group as its own child,
+    /// or `all` as anyone's, is refused at once; a longer loop (Ansible: "creates a recursive
+    /// dependency loop") by `build()`, naming the link that closed it.
+    public mutating func addChild(_ child: String, to parent: String, at origin: Origin? = nil) throws(LoopError) {
         addGroup(parent)
         addGroup(child)
-        guard !groups[parent]!.children.contains(child) else { return }
-        if child == parent || isDescendant(parent, of: child) {
-            throw LoopError(parent: parent, child: child)
-        }
+        guard !groups[parent]!.childSet.contains(child) else { return }
+        // `all` is every group's ancestor: below another group it would be its own
+        // (`[g:children]` naming all once overflowed the stack).
+        if child == parent || child == "all" { throw LoopError(parent: parent, child: child) }
         groups[parent]!.children.append(child)
+        groups[parent]!.childSet.insert(child)
         groups[child]!.parents.append(parent)
+        links.append((parent, child, origin))
     }
 
     /// A children link that would make a group its own ancestor.
     public struct LoopError: Error, Sendable {
         public let parent: String, child: String
         public var message: String {
-            parent == child ? "group \"\(child)\" cannot be a child of itself"
-                : "group \"\(child)\" cannot be a child of \"\(parent)\": \"\(parent)\" is already below it, so \"\(child)\" would be its own ancestor (a children loop)"
+            if parent == child { return "group \"\(child)\" cannot be a child of itself" }
+            if child == "all" { return "group \"all\" cannot be a child of \"\(parent)\": every group is below all, so all would be its own ancestor" }
+            return "group \"\(child)\" cannot be a child of \"\(parent)\": \"\(parent)\" is already below it, so \"\(child)\" would be its own ancestor (a children loop)"
         }
     }
 
@@ -145,7 +188,9 @@ public struct InventoryBuilder: Sendable {
     /// The finished inventory, reconciled as Ansible does: groups without a parent hang
     /// under `all`; a host in no group but `all` is in `ungrouped`, and `ungrouped` loses
     /// hosts that are in another group.
-    public func build() -> Inventory {
+    /// `label` names the inventory in errors about it as a whole (the `-i` sources).
+    public consuming func build(label: String = "inventory") throws(ConfigError) -> Inventory {
+        let depth = try checkLinks()
         var groups = self.groups
         for name in groupOrder where name != "all" && groups[name]!.parents.isEmpty {
             groups["all"]!.children.append(name)
@@ -167,7 +212,6 @@ public struct InventoryBuilder: Sendable {
         }
         groups["ungrouped"] = ungrouped
 
-        let depth = Self.depths(groups, order: groupOrder)
         var ancestorsCache: [String: Set<String>] = [:]
         func ancestors(_ g: String) -> Set<String> {
             if let a = ancestorsCache[g] { return a }
@@ -198,24 +242,45 @@ public struct InventoryBuilder: Sendable {
             for layer in groupFileVars { for g in ordered { if let v = layer[g] { vars.merge(v) { _, new in new } } } }
             groupCache[direct] = (ordered.sorted(by: PythonJSON.codePointLess), vars)
         }
+        // What merging will hold: a host with variables of its own (or files) gets a copy of
+        // its groups' variables. Counted first, so that 100,000 hosts under a group of
+        // 100,000 variables are an error, not 10^10 entries.
+        var merged = groupCache.values.reduce(0) { $0 + $1.vars.count }
+        for name in hostOrder {
+            let own = hostVars[name]?.count ?? 0, files = hostFileVars.reduce(0) { $0 + ($1[name]?.count ?? 0) }
+            if own + files > 0 { merged += groupCache[directGroups[name] ?? []]!.vars.count + own + files }
+            if merged > ConfigLimits.mergedVariables {
+                throw ConfigError(file: label, "the hosts' variables add up to more than \(ConfigLimits.mergedVariables) once merged (the limit: each host with variables of its own holds a copy of its groups' variables)")
+            }
+        }
         // Each host's own layers on top of its shared part, on every core for big fleets.
-        let shared = groupCache, own = hostVars, files = hostFileVars, direct = directGroups
-        let hosts = Self.parallelMap(hostOrder) { (name: String, previous: inout FleetCore.Host?) -> FleetCore.Host in
-            let groupsKey = direct[name] ?? []
-            let base = shared[groupsKey]!
-            let mine = own[name] ?? [:]
+        // Each host's own variables are moved out of the builder and dropped once merged:
+        // the builder's copies and the hosts' merged ones are never all held at once.
+        let count = hostOrder.count
+        let owned = UnsafeMutableBufferPointer<[String: VarValue]>.allocate(capacity: count)
+        defer { owned.deallocate() }
+        for (i, name) in hostOrder.enumerated() { (owned.baseAddress! + i).initialize(to: hostVars.removeValue(forKey: name) ?? [:]) }
+        nonisolated(unsafe) let slots = owned  // each index is moved out by exactly one worker
+        let shared = groupCache, files = hostFileVars, direct = directGroups, names = hostOrder
+        let hosts = Self.parallelMap(count) { (i: Int, previous: inout (host: FleetCore.Host, own: [String: VarValue], files: Bool)?) -> FleetCore.Host in
+            let name = names[i]
+            let base = shared[direct[name] ?? []]!
+            let mine = (slots.baseAddress! + i).move()
             let hasFiles = files.contains { $0[name] != nil }
             // The hosts of one range line have the same groups and the same own vars (one
             // shared copy): they get one shared merged copy too, which later compares and
             // prints at the cost of a pointer check.
-            if !hasFiles, let p = previous, p.groups == base.groups, own[p.name] ?? [:] == mine,
-               !files.contains(where: { $0[p.name] != nil }) {
-                return FleetCore.Host(name: name, vars: p.vars, groups: base.groups)
+            if !hasFiles, let p = previous, !p.files, p.host.groups == base.groups, p.own == mine {
+                let host = FleetCore.Host(name: name, vars: p.host.vars, groups: base.groups)
+                previous = (host, mine, false)
+                return host
             }
             var vars = base.vars
             for (k, v) in mine { vars[k] = v }
             for layer in files { if let file = layer[name] { for (k, v) in file { vars[k] = v } } }
-            return FleetCore.Host(name: name, vars: vars, groups: base.groups)
+            let host = FleetCore.Host(name: name, vars: vars, groups: base.groups)
+            previous = (host, mine, hasFiles)
+            return host
         }
         var out: [String: InventoryGroup] = [:]
         for name in groupOrder {
@@ -225,57 +290,43 @@ public struct InventoryBuilder: Sendable {
         return Inventory(hosts: hosts, groups: out, groupOrder: groupOrder)
     }
 
-    /// `items.map(f)`, spread over the cores when there are enough items to pay for it;
-    /// `f` also sees the previous result of the same worker (nil at a worker's start).
-    static func parallelMap<T>(_ items: [String], _ f: (String, inout T?) -> T) -> [T] {
-        guard items.count >= 2048 else {
-            var previous: T? = nil
-            return items.map { let r = f($0, &previous); previous = r; return r }
+    /// `(0..<count).map(f)`, in order, spread over the cores when there are enough items
+    /// to pay for it; `f` keeps a state of its own per worker (nil at a worker's start),
+    /// each worker taking one contiguous run of indices.
+    static func parallelMap<T, S>(_ count: Int, _ f: (Int, inout S?) -> T) -> [T] {
+        guard count >= 2048 else {
+            var state: S? = nil
+            return (0..<count).map { f($0, &state) }
         }
-        let out = UnsafeMutableBufferPointer<T>.allocate(capacity: items.count)
+        let out = UnsafeMutableBufferPointer<T>.allocate(capacity: count)
         defer { out.deallocate() }
         // Each index is initialised by exactly one worker, and read after all have finished.
         nonisolated(unsafe) let slots = out
         let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
-        let per = (items.count + workers - 1) / workers
+        let per = (count + workers - 1) / workers
         withoutActuallyEscaping(f) { f in
             nonisolated(unsafe) let work = f
             DispatchQueue.concurrentPerform(iterations: workers) { w in
-                var previous: T? = nil
-                for i in (w * per)..<min(items.count, (w + 1) * per) {
-                    let r = work(items[i], &previous)
-                    (slots.baseAddress! + i).initialize(to: r)
-                    previous = r
+                var state: S? = nil
+                for i in (w * per)..<min(count, (w + 1) * per) {
+                    (slots.baseAddress! + i).initialize(to: work(i, &state))
                 }
             }
         }
         let result = Array(out)
-        _ = out.baseAddress!.deinitialize(count: items.count)
+        _ = out.baseAddress!.deinitialize(count: count)
         return result
     }
 
     /// Declaration order of the groups, for outputs that follow it.
     public var declarationOrder: [String] { groupOrder }
 
-    /// The longest path from `all` to each group (Ansible's group depth).
-    private static func depths(_ groups: [String: GroupNode], order: [String]) -> [String: Int] {
-        var depth: [String: Int] = [:]
-        func visit(_ g: String) -> Int {
-            if let d = depth[g] { return d }
-            let d = (groups[g]?.parents ?? []).map { visit($0) + 1 }.max() ?? 0
-            depth[g] = d
-            return d
-        }
-        for g in order { _ = visit(g) }
-        return depth
-    }
-
     /// `ansible_group_priority` as Ansible's `int(value)` reads it.
     static func integer(_ v: VarValue) -> Int? {
         switch v {
         case .int(let i): return i
         case .bool(let b): return b ? 1 : 0
-        case .double(let d) where d.isFinite: return Int(d)
+        case .double(let d): return Int(exactly: d.rounded(.towardZero))  // nil past 64 bits (1e308 trapped), inf, nan
         case .string(let s): return Int(s.trimmingCharacters(in: .whitespaces))
         default: return nil
         }

@@ -31,7 +31,7 @@ public enum InventoryLoader {
         for name in builder.hostNames where builder.hasGroup(name) {
             warnings.append(ConfigWarning(file: label, "\"\(name)\" is both a group and a host; the pattern \"\(name)\" selects the host, as in Ansible"))
         }
-        return builder.build()
+        return try (consume builder).build(label: label)  // consumed: build() moves the hosts' own vars out
     }
 
     /// Reads one `-i` value; returns the folder whose group_vars/host_vars apply to it.
@@ -46,7 +46,8 @@ public enum InventoryLoader {
             return nil
         }
         if isDir.boolValue {
-            try folder(source, into: &builder, warnings: &warnings)
+            var seen = FolderSet()
+            try folder(source, into: &builder, warnings: &warnings, seen: &seen)
             return source
         }
         try file(source, into: &builder, warnings: &warnings)
@@ -63,12 +64,21 @@ public enum InventoryLoader {
             for name in names where !builder.hasHost(name) {
                 builder.addHost(name, to: "ungrouped", port: port)
             }
+            if let problem = builder.tooManyHosts { throw ConfigError(file: "-i", problem) }
         }
     }
 
     /// Every inventory file of a folder, in name order, recursively; hidden files, the vars
     /// folders and Ansible's ignored extensions (`.md`, `.txt`, `.cfg`, `~`...) are skipped.
-    static func folder(_ path: String, into builder: inout InventoryBuilder, warnings: inout [ConfigWarning]) throws {
+    ///
+    /// Each folder is read once: one reached again through a symlink (a loop such as
+    /// `self -> .`, which walked forever, or a second link to it) is skipped with a warning.
+    static func folder(_ path: String, into builder: inout InventoryBuilder, warnings: inout [ConfigWarning],
+                       seen: inout FolderSet) throws {
+        if let first = seen.visit(path) {
+            warnings.append(ConfigWarning(file: path, "skipped: the same folder as \(first), already read (a symlink to it, or a symlink loop)"))
+            return
+        }
         let names: [String]
         do { names = try FileManager.default.contentsOfDirectory(atPath: path) } catch {
             throw ConfigError(file: path, "cannot list the folder")
@@ -77,7 +87,7 @@ public enum InventoryLoader {
             let full = path.hasSuffix("/") ? path + name : path + "/" + name
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: full, isDirectory: &isDir) else { continue }
-            if isDir.boolValue { try folder(full, into: &builder, warnings: &warnings) }
+            if isDir.boolValue { try folder(full, into: &builder, warnings: &warnings, seen: &seen) }
             else { try file(full, into: &builder, warnings: &warnings) }
         }
     }
@@ -118,41 +128,43 @@ public enum InventoryLoader {
             var reader = YAMLInventory(file: path)
             try reader.read(root, into: &builder)
             warnings += reader.warnings
+            try builder.count(items: try YAMLItems.check(text, file: path), label: path)
         } else {
             var reader = INIInventory(file: path)
             try reader.read(text, into: &builder)
             warnings += reader.warnings
+            try builder.count(items: reader.items, label: path)
         }
     }
 
     /// A file's text: UTF-8 (a byte-order mark is dropped), or an error naming the file.
-    /// Plain POSIX reads: Foundation's `contents(atPath:)` costs more than the parse for
-    /// the small files group_vars/host_vars folders are made of.
+    /// At most `ConfigLimits.fileBytes`, and never from a device (`-i /dev/zero` read
+    /// forever): `InputFile` decides what is read.
     static func text(of path: String) throws(ConfigError) -> String {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw ConfigError(file: path, "cannot read the file (\(String(cString: strerror(errno))))") }
-        defer { close(fd) }
-        // Sized from fstat (vars files are small: no 64 KB buffer to clear per file), and
-        // read until EOF in case the file grows meanwhile.
-        var info = stat()
-        let size = fstat(fd, &info) == 0 ? max(Int(info.st_size), 0) : 0
-        var bytes = [UInt8](repeating: 0, count: size + 1)
-        var used = 0
-        while true {
-            if used == bytes.count { bytes.append(contentsOf: repeatElement(0, count: max(4096, used))) }
-            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + used, $0.count - used) }
-            if n == 0 { break }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ConfigError(file: path, "cannot read the file (\(String(cString: strerror(errno))))")
-            }
-            used += n
+        let bytes: [UInt8]
+        do { bytes = try InputFile.read(path, limit: ConfigLimits.fileBytes) } catch {
+            throw ConfigError(file: path, error.message)
         }
-        bytes.removeSubrange(used...)
         guard var text = String(validating: bytes, as: UTF8.self) else {
             throw ConfigError(file: path, "the file is not UTF-8 text")
         }
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
         return text
+    }
+}
+
+/// Folders already walked, by device and inode (what a symlink cannot disguise), so that
+/// a walk reads each folder once.
+struct FolderSet {
+    private var seen: [String: String] = [:]
+
+    /// Records `path`; returns the path it was first read as when it was read before.
+    mutating func visit(_ path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        let key = "\(info.st_dev):\(info.st_ino)"
+        if let first = seen[key] { return first }
+        seen[key] = path
+        return nil
     }
 }

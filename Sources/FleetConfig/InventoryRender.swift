@@ -85,9 +85,28 @@ public enum InventoryRender {
         return .map(format("all").map { ["all": $0] } ?? [:])
     }
 
+    /// The most lines `graph` prints. A group with several parents is drawn under each,
+    /// so groups that each hold the next twice, 24 levels deep (1.4 KB of INI), drew 2^24
+    /// subtrees: 2.6 GB and counting. Real trees are drawn in far fewer lines than this.
+    public static let maxGraphLines = 1_000_000
+
     /// `ansible-inventory --graph [group]`: the tree, children before hosts, in
-    /// declaration order; a group with two parents appears under both.
-    public static func graph(_ inventory: Inventory, from group: String = "all") -> String {
+    /// declaration order; a group with two parents appears under both. Refused (before
+    /// anything is drawn) when it would be more than `maxGraphLines` lines.
+    public static func graph(_ inventory: Inventory, from group: String = "all") throws(ConfigError) -> String {
+        // Lines per group, each counted once (a group's count is the same under any parent).
+        var counted: [String: Int] = [:]
+        func count(_ name: String) -> Int {
+            if let c = counted[name] { return c }
+            guard let g = inventory.groups[name] else { return 1 }
+            var total = 1 + (name == "all" ? 0 : g.hosts.count)
+            for c in g.children { total = min(total + count(c), maxGraphLines + 1) }
+            counted[name] = total
+            return total
+        }
+        guard count(group) <= maxGraphLines else {
+            throw ConfigError(file: "--graph", "the graph would be more than \(maxGraphLines) lines (the limit; a group with several parents is drawn under each): use --list")
+        }
         var lines: [String] = []
         func walk(_ name: String, _ depth: Int) {
             lines.append(prefix(depth) + "@\(name):")

@@ -136,9 +136,16 @@ public enum PlaybookCheck {
                 for s in uploads {
                     guard case .upload(let src, _, _) = s.action, let path = try? scope.render(src, as: .text).text else { continue }
                     let full = path.hasPrefix("/") || path.hasPrefix("~") ? path : (dir == "." ? path : dir + "/" + path)
-                    guard seen.insert(full).inserted, !FileManager.default.fileExists(atPath: full) else { continue }
-                    out.append(ConfigWarning(file: playbook.file, line: s.line,
-                                             "step \"\(s.title)\": upload source \(full) does not exist (needed to go to \(r.version.text))"))
+                    guard seen.insert(full).inserted else { continue }
+                    var info = stat()
+                    if stat(full, &info) != 0 {
+                        out.append(ConfigWarning(file: playbook.file, line: s.line,
+                                                 "step \"\(s.title)\": upload source \(full) does not exist (needed to go to \(r.version.text))"))
+                    } else if (info.st_mode & S_IFMT) != S_IFREG {
+                        // /dev/zero would upload forever; the upload refuses it (SFTPWriteOperation).
+                        out.append(ConfigWarning(file: playbook.file, line: s.line,
+                                                 "step \"\(s.title)\": upload source \(full) is not a regular file (a device, pipe or folder): the upload would fail"))
+                    }
                 }
             }
         }

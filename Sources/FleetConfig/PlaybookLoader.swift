@@ -19,11 +19,15 @@ public enum PlaybookLoader {
 
     /// Reads `path`, appending what is suspicious but allowed to `warnings`.
     public static func load(_ path: String, warnings: inout [ConfigWarning]) throws -> Playbook {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            var isDir: ObjCBool = false
-            let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
-            throw ConfigError(file: path, exists ? (isDir.boolValue ? "is a folder (expected a playbook file)" : "cannot be read")
-                                                 : "no such playbook file")
+        // Bounded, and never from a device: InputFile (ConfigLimits.fileBytes).
+        let data: [UInt8]
+        do { data = try InputFile.read(path, limit: ConfigLimits.fileBytes) } catch {
+            switch error.kind {
+            case .missing: throw ConfigError(file: path, "no such playbook file")
+            case .folder: throw ConfigError(file: path, "is a folder (expected a playbook file)")
+            case .unreadable: throw ConfigError(file: path, "cannot be read")
+            default: throw ConfigError(file: path, error.message)
+            }
         }
         return try parse(String(decoding: data, as: UTF8.self), file: path, warnings: &warnings)
     }

@@ -119,8 +119,14 @@ struct PlaybookNodes {
     }
 
     mutating func duration(_ node: Node, _ path: String) -> Duration? {
-        if let s = node.scalar, !Self.isNull(node), let d = DurationText.parse(s.string) { return d }
-        fail(node, "\(path): expected a duration such as 30s, 10m, 1h30m or 500ms, got \(Self.kind(node))")
+        var problem = DurationText.Problem.notADuration
+        if let s = node.scalar, !Self.isNull(node) {
+            switch DurationText.read(s.string) {
+            case .success(let d): return d
+            case .failure(let p): problem = p
+            }
+        }
+        fail(node, "\(path): \(DurationText.expected(problem)), got \(Self.kind(node))")
         return nil
     }
 

@@ -88,7 +88,15 @@ extension PlaybookReader {
         case "manual": return .manual
         default:
             let words = t.split(separator: " ", maxSplits: 1)
-            if words.count == 2, words[0] == "soak", let d = DurationText.parse(String(words[1])) { return .soak(d) }
+            if words.count == 2, words[0] == "soak" {
+                switch DurationText.read(String(words[1])) {
+                case .success(let d): return .soak(d)
+                case .failure(.tooLong):
+                    nodes.fail(node, "rolling.gate: soak \(words[1]): \(DurationText.expected(.tooLong))")
+                    return nil
+                case .failure(.notADuration): break
+                }
+            }
             nodes.fail(node, "rolling.gate: \"\(t)\" is not a gate (\(expected))")
             return nil
         }

@@ -21,7 +21,28 @@ public enum PythonJSON {
         return out
     }
 
-    static func write(_ value: VarValue, into out: inout [UInt8], indent: Int?, level: Int) {
+    /// The same text as `bytes`, handed to `send` in pieces of about `chunk` bytes as it is
+    /// made, so that it never sits in memory whole: `inventory --list` of 100,000 hosts is
+    /// ~60 MB of JSON, which was built twice over (every host's piece, then all of them).
+    public static func stream(_ value: VarValue, indent: Int? = 4, chunk: Int = 1 << 20, send: @escaping ([UInt8]) -> Void) {
+        var out: [UInt8] = []
+        out.reserveCapacity(chunk + chunk / 2)
+        write(value, into: &out, indent: indent, level: 0, flush: Flush(chunk: chunk, send: send))
+        send(out)
+    }
+
+    /// Hands the buffer on once it holds `chunk` bytes.
+    struct Flush {
+        let chunk: Int
+        let send: ([UInt8]) -> Void
+        func callAsFunction(_ out: inout [UInt8]) {
+            guard out.count >= chunk else { return }
+            send(out)
+            out.removeAll(keepingCapacity: true)
+        }
+    }
+
+    static func write(_ value: VarValue, into out: inout [UInt8], indent: Int?, level: Int, flush: Flush? = nil) {
         switch value {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
@@ -36,7 +57,8 @@ public enum PythonJSON {
             for (n, item) in items.enumerated() {
                 if n > 0 { separator(&out, indent) }
                 newline(&out, indent, level + 1)
-                write(item, into: &out, indent: indent, level: level + 1)
+                write(item, into: &out, indent: indent, level: level + 1, flush: flush)
+                flush?(&out)
             }
             newline(&out, indent, level)
             out.append(0x5D)
@@ -44,16 +66,22 @@ public enum PythonJSON {
             guard !map.isEmpty else { out.append(0x7B); out.append(0x7D); return }
             out.append(0x7B)
             let keys = sortedKeys(map)
-            // `_meta.hostvars` of a big fleet: render the hosts on every core.
-            let values = keys.count >= 1024 ? parallel(keys.map { map[$0]! }, indent: indent, level: level + 1) : nil
+            // `_meta.hostvars` of a big fleet: render the hosts on every core, a batch at a
+            // time (streamed, only one batch of rendered hosts is held at once).
+            let batch = keys.count >= 1024 ? (flush == nil ? keys.count : 4096) : 0
+            var values: [[UInt8]] = []
             for (n, key) in keys.enumerated() {
+                if batch > 0 && n % batch == 0 {
+                    values = parallel(keys[n..<min(keys.count, n + batch)].map { map[$0]! }, indent: indent, level: level + 1)
+                }
                 if n > 0 { separator(&out, indent) }
                 newline(&out, indent, level + 1)
                 string(key, into: &out)
                 out.append(0x3A)
                 out.append(0x20)
-                if let values { out.append(contentsOf: values[n]) }
-                else { write(map[key]!, into: &out, indent: indent, level: level + 1) }
+                if batch > 0 { out.append(contentsOf: values[n % batch]) }
+                else { write(map[key]!, into: &out, indent: indent, level: level + 1, flush: flush) }
+                flush?(&out)
             }
             newline(&out, indent, level)
             out.append(0x7D)

@@ -7,18 +7,42 @@ import FleetCore
 ///
 /// Complex numbers and integers beyond 64 bits stay as text (see docs/inventory.md).
 enum PythonLiteral {
+    /// Lists, tuples, dicts and sets nested deeper than this are refused: Python's own
+    /// parser stops at 200 ("too many nested parentheses"), and the parser here recurses
+    /// once per level (25,000 `[` overflowed the stack).
+    static let maxNesting = 200
+
+    /// A value nesting brackets deeper than `maxNesting`.
+    struct TooDeep: Error, Sendable {}
+
     /// The value `text` stands for, or nil when Python would not read it as a literal.
-    static func parse(_ text: String) -> VarValue? {
+    static func parse(_ text: String) throws(TooDeep) -> VarValue? {
         var p = Parser(Array(text.unicodeScalars))
         p.skipSpace()  // literal_eval strips leading blanks itself
-        guard let v = p.expressionList(), p.atEnd() else { return nil }
+        let v = p.expressionList()
+        if p.tooDeep { throw TooDeep() }
+        guard let v, p.atEnd() else { return nil }
         return v
     }
 
     private struct Parser {
         let s: [Unicode.Scalar]
         var i = 0
+        /// Brackets open around the current position.
+        var depth = 0
+        /// Set once `depth` passed `maxNesting`; every level then returns nil.
+        var tooDeep = false
+        /// Set by a sign, so that a signed operand (`--1`, `-(-1)`) is refused as Python's
+        /// literal_eval refuses it.
+        var signed = false
         init(_ s: [Unicode.Scalar]) { self.s = s }
+
+        /// Enters one bracket level; false (and `tooDeep`) past `maxNesting`.
+        mutating func enter() -> Bool {
+            depth += 1
+            if depth > PythonLiteral.maxNesting { tooDeep = true }
+            return !tooDeep
+        }
 
         var peek: Unicode.Scalar? { i < s.count ? s[i] : nil }
 
@@ -57,17 +81,24 @@ enum PythonLiteral {
             skipSpace()
             guard let c = peek else { return nil }
             switch c {
-            case "[": i += 1; return sequence(close: "]")
-            case "(": i += 1; return sequence(close: ")")
-            case "{": i += 1; return braces()
+            case "[", "(", "{":
+                i += 1
+                guard enter() else { return nil }
+                defer { depth -= 1 }
+                return c == "[" ? sequence(close: "]") : c == "(" ? sequence(close: ")") : braces()
             case "'", "\"": return strings()
             case "-", "+":
+                // literal_eval takes a sign before a number only: not before another sign
+                // (`--1`, `-(-1)`), a bool (`-True`) or anything else; those stay text.
                 i += 1
-                guard let v = expression() else { return nil }
+                skipSpace()
+                if peek == "-" || peek == "+" { return nil }  // before recursing: 100,000 signs
+                signed = false
+                guard let v = expression(), !signed else { return nil }
+                signed = true
                 switch v {
                 case .int(let n): return c == "-" ? (n == Int.min ? nil : .int(-n)) : .int(n)
                 case .double(let d): return .double(c == "-" ? -d : d)
-                case .bool(let b): return .int(c == "-" ? -(b ? 1 : 0) : (b ? 1 : 0))
                 default: return nil
                 }
             default:

@@ -1,5 +1,6 @@
 import FleetCore
 import Foundation
+import Synchronization
 
 /// `group_vars/` and `host_vars/` beside an inventory source, found as Ansible's
 /// `host_group_vars` plugin finds them: for an entity `web`, the first of `web` (a file, or
@@ -8,6 +9,8 @@ import Foundation
 struct VarsFiles {
     private var listings: [String: [String: Bool]?] = [:]  // folder -> name -> is a folder
     private var parsed: [String: [String: VarValue]] = [:]
+    /// Items of the files parsed by the last `parseAll`.
+    private var parsedItems = 0
     var warnings: [ConfigWarning] = []
 
     /// Reads the vars files of source number `source`, whose folder is `basedir`.
@@ -32,10 +35,13 @@ struct VarsFiles {
             for name in names where !name.hasPrefix("/") {
                 guard let hit = byEntity[name] else { continue }
                 let path = folder + "/" + hit.entry
-                for file in hit.isDir ? folderFiles(path) : [path] { found.append((name, isGroup, file)) }
+                var seen = FolderSet()
+                for file in hit.isDir ? folderFiles(path, seen: &seen) : [path] { found.append((name, isGroup, file)) }
             }
         }
-        try parseAll(found.map(\.file).filter { parsed[$0] == nil })
+        try parseAll(found.map(\.file).filter { parsed[$0] == nil }, budget: ConfigLimits.totalItems - builder.items, label: base)
+        try builder.count(items: parsedItems, label: base)
+        parsedItems = 0
         for f in found {
             let vars = parsed[f.file] ?? [:]
             if f.isGroup { builder.addGroupFileVars(f.name, source: source, vars) }
@@ -45,20 +51,29 @@ struct VarsFiles {
 
     /// Parses files on every core (a fleet with a host_vars file per host has thousands),
     /// then reports the first problem in file order, so the message does not depend on timing.
-    private mutating func parseAll(_ paths: [String]) throws(ConfigError) {
+    /// The workers stop once the files hold more than `budget` items in all (parsed ones are
+    /// kept until the end): then the error names the folder, not a file that timing chose.
+    private mutating func parseAll(_ paths: [String], budget: Int, label: String) throws(ConfigError) {
         var seen = Set<String>()
         let unique = paths.filter { seen.insert($0).inserted }
         let results = UnsafeMutableBufferPointer<Result<Parsed, ConfigError>?>.allocate(capacity: unique.count)
         results.initialize(repeating: nil)
-        defer { results.deallocate() }
+        defer { results.deinitialize(); results.deallocate() }
         // Each index is written by exactly one worker, and read only after all have finished.
         nonisolated(unsafe) let slots = results
+        let used = Atomic<Int>(0)
         let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, unique.count / 8))
         DispatchQueue.concurrentPerform(iterations: workers) { w in
-            for i in stride(from: w, to: unique.count, by: workers) {
-                slots[i] = Result { () throws(ConfigError) in try Self.parse(unique[i]) }
+            for i in stride(from: w, to: unique.count, by: workers) where used.load(ordering: .relaxed) <= budget {
+                let r = Result { () throws(ConfigError) in try Self.parse(unique[i]) }
+                if case .success(let p) = r { used.add(p.items, ordering: .relaxed) }
+                slots[i] = r
             }
         }
+        if used.load(ordering: .relaxed) > budget {
+            throw ConfigError(file: label, "more than \(ConfigLimits.totalItems) items (lines, entries, variables) in all the inventory's files (the limit: what stays loaded)")
+        }
+        parsedItems = used.load(ordering: .relaxed)
         for (i, path) in unique.enumerated() {
             switch results[i]! {
             case .success(let p): parsed[path] = p.vars; warnings += p.warnings
@@ -70,18 +85,24 @@ struct VarsFiles {
     private struct Parsed: Sendable {
         var vars: [String: VarValue]
         var warnings: [ConfigWarning]
+        var items = 0
     }
 
     /// Files of a vars folder, recursively, sorted, without hidden files, `~` backups or
     /// files whose extension is not YAML/JSON (Ansible's `_get_dir_vars_files`).
-    private mutating func folderFiles(_ path: String) -> [String] {
+    /// Each folder once: one reached again through a symlink is skipped with a warning.
+    private mutating func folderFiles(_ path: String, seen: inout FolderSet) -> [String] {
+        if let first = seen.visit(path) {
+            warnings.append(ConfigWarning(file: path, "skipped: the same folder as \(first), already read (a symlink to it, or a symlink loop)"))
+            return []
+        }
         guard let entries = listing(path, warnIfFile: false, label: "") else { return [] }
         var out: [String] = []
         for name in entries.keys.sorted(by: PythonJSON.codePointLess) where !name.hasPrefix(".") && !name.hasSuffix("~") {
             let ext = Self.pathExtension(name)
             let full = path + "/" + name
             if entries[name]! {
-                if ext.isEmpty { out.append(contentsOf: folderFiles(full)) }
+                if ext.isEmpty { out.append(contentsOf: folderFiles(full, seen: &seen)) }
             } else if ext.isEmpty || [".yml", ".yaml", ".json"].contains(ext) {
                 out.append(full)
             }
@@ -134,7 +155,8 @@ struct VarsFiles {
         if text.hasPrefix("$ANSIBLE_VAULT;") {
             throw ConfigError(file: path, line: 1, "vault-encrypted file: fleetup cannot decrypt ansible-vault (decrypt it, or mark values !secret)")
         }
-        if let simple = SimpleVarsFile.parse(text, file: path) { return Parsed(vars: simple, warnings: []) }
+        let items = try YAMLItems.check(text, file: path)  // the fast path below holds as many entries
+        if let simple = SimpleVarsFile.parse(text, file: path) { return Parsed(vars: simple, warnings: [], items: items) }
         var vars: [String: VarValue] = [:]
         if let root = try YAMLInventory.compose(text, file: path) {
             switch try YAMLValue.value(root, file: path, warnings: &warnings) {
@@ -144,7 +166,7 @@ struct VarsFiles {
                 throw ConfigError(file: path, line: root.mark?.line, "expected a mapping of variables (name: value)")
             }
         }
-        return Parsed(vars: vars, warnings: warnings)
+        return Parsed(vars: vars, warnings: warnings, items: items)
     }
 
     /// Python's `os.path.splitext(name)[1]`: leading dots do not start an extension.

@@ -11,11 +11,14 @@ import Yams
 struct YAMLInventory {
     let file: String
     var warnings: [ConfigWarning] = []
+    private var warnedNames = Set<String>()
 
     init(file: String) { self.file = file }
 
     /// The document's root node (nil for an empty document), or a `file:line` YAML error.
     static func compose(_ text: String, file: String) throws(ConfigError) -> Node? {
+        try YAMLItems.check(text, file: file)
+        if YAMLAliases.mayHaveAliases(text) { try YAMLAliases.check(text, file: file, resolver: YAMLValue.resolver) }
         do {
             // An explicit encoding: Yams' default reads the whole environment on every parse.
             return try Yams.compose(yaml: text, YAMLValue.resolver, .default, .utf8)
@@ -47,8 +50,9 @@ struct YAMLInventory {
     }
 
     private mutating func group(_ name: String, _ node: Node, into builder: inout InventoryBuilder) throws(ConfigError) -> String {
-        GroupNames.check(name, file: file, line: node.mark?.line, warnings: &warnings)
+        GroupNames.check(name, file: file, line: node.mark?.line, warnings: &warnings, warned: &warnedNames)
         builder.addGroup(name)
+        if let problem = builder.tooManyGroups { throw ConfigError(file: file, line: node.mark?.line, problem) }
         if isNull(node) { return name }
         guard let map = node.mapping else {
             throw ConfigError(file: file, line: node.mark?.line,
@@ -83,7 +87,7 @@ struct YAMLInventory {
             case "children":
                 for (k, v) in entries {
                     let child = try group(try self.name(k, what: "group"), v, into: &builder)
-                    do { try builder.addChild(child, to: name) } catch {
+                    do { try builder.addChild(child, to: name, at: .init(file: file, line: k.mark?.line)) } catch {
                         throw ConfigError(file: file, line: k.mark?.line, error.message)
                     }
                 }
@@ -110,6 +114,7 @@ struct YAMLInventory {
             warnings.append(ConfigWarning(file: file, line: key.mark?.line,
                                           "host \"\(host)\" already has a port; Ansible ignores the port given here, and so does fleetup"))
         }
+        if let problem = builder.tooManyHosts { throw ConfigError(file: file, line: key.mark?.line, problem) }
     }
 
     /// A key that must be text: group, host and variable names. `1:` or `true:` is refused,
@@ -164,6 +169,9 @@ struct YAMLInventory {
         switch error {
         case .scanner(let context, let problem, _, _), .parser(let context, let problem, _, _),
              .composer(let context, let problem, _, _):
+            if problem.hasPrefix("Maximum nesting level reached") {
+                return "lists and mappings nested deeper than the YAML parser's limit (\(ConfigLimits.yamlNesting) levels)"
+            }
             return [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ": ")
         default:
             return "\(error)"

@@ -23,7 +23,8 @@ public struct CapturedOutput: Sendable, Hashable {
             return
         }
         tail.append(contentsOf: bytes)
-        if tail.count >= 2 * limit { tail.removeFirst(tail.count - limit) }
+        // Not `2 * limit`: that overflows (and traps) for `--output-limit` near Int.max.
+        if tail.count - limit >= limit { tail.removeFirst(tail.count - limit) }
     }
 
     /// Drops what is beyond the limit (call once the stream has ended).

@@ -1,17 +1,57 @@
 /// Durations as playbooks write them (`30s`, `10m`, `1h30m`, `500ms`, or a bare number of
 /// seconds) and as plans print them (the same units, largest first).
 public enum DurationText {
-    /// Parses `1h30m`, `90s`, `0.5s`, `250ms`, `45` (seconds); nil when it is none of those.
-    public static func parse(_ text: String) -> Duration? {
+    /// The longest duration fleetup accepts anywhere (a pause, a soak, a step or probe
+    /// timeout, `--timeout`, `--connect-timeout`): 30 days. No rollout waits that long, so a
+    /// longer one is a typo; and well past it the conversion to a whole number of
+    /// milliseconds would overflow (`99999999999999999999d` once stopped fleetup with a trap).
+    public static let maximum: Duration = .seconds(30 * 86_400)
+
+    /// Why a text is not an acceptable duration.
+    public enum Problem: Error, Sendable, Hashable {
+        /// Not written as a duration at all.
+        case notADuration
+        /// A duration, but longer than `maximum`.
+        case tooLong
+    }
+
+    /// Parses `1h30m`, `90s`, `0.5s`, `250ms`, `45` (seconds); nil when it is none of those,
+    /// or longer than `maximum` (`read` says which).
+    public static func parse(_ text: String) -> Duration? { try? read(text).get() }
+
+    /// Parses like `parse`, saying why a text is refused.
+    public static func read(_ text: String) -> Result<Duration, Problem> {
+        guard let ms = totalMilliseconds(text) else { return .failure(.notADuration) }
+        return milliseconds(ms)
+    }
+
+    /// `expected a duration such as ...` or `expected a duration of at most 30d`: the end of
+    /// a message about `problem`, for every place that reads durations.
+    public static func expected(_ problem: Problem) -> String {
+        switch problem {
+        case .notADuration: return "expected a duration such as 30s, 10m, 1h30m or 500ms"
+        case .tooLong: return "expected a duration of at most \(format(maximum)) (the longest fleetup accepts)"
+        }
+    }
+
+    /// A number of seconds given on the command line (`2`, `0.5`) as a Duration: positive,
+    /// finite and at most `maximum`; nil otherwise (`inf`, `1e300` and `nan` are numbers to
+    /// Swift's Double, and converting them traps).
+    public static func seconds(_ value: Double) -> Duration? {
+        guard value > 0, value.isFinite else { return nil }
+        return try? milliseconds(value * 1000).get()
+    }
+
+    private static func totalMilliseconds(_ text: String) -> Double? {
         let t = text.trimmingSpaces()
         guard !t.isEmpty else { return nil }
-        if t.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }), let seconds = Double(t) { return milliseconds(seconds * 1000) }
+        if t.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }) { return Double(t).map { $0 * 1000 } }
         var total = 0.0
         var number = ""
         var unit = ""
         var parts = 0
         func flush() -> Bool {
-            guard !number.isEmpty, let n = Double(number), n.isFinite else { return false }
+            guard !number.isEmpty, let n = Double(number) else { return false }  // inf: tooLong below
             let factor: Double
             switch unit {
             case "ms": factor = 1
@@ -39,7 +79,7 @@ public enum DurationText {
             }
         }
         guard flush(), parts > 0 else { return nil }
-        return milliseconds(total)
+        return total
     }
 
     /// `1h30m`, `45s`, `1.5s`, `250ms`, `0s`.
@@ -63,7 +103,12 @@ public enum DurationText {
         Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 
-    private static func milliseconds(_ ms: Double) -> Duration { .milliseconds(Int64(ms.rounded())) }
+    /// Checked before the conversion to Int64, which traps past Int64.max (and on inf/nan).
+    private static func milliseconds(_ ms: Double) -> Result<Duration, Problem> {
+        let whole = ms.rounded()
+        guard whole.isFinite, whole <= Double(maximum.components.seconds) * 1000 else { return .failure(.tooLong) }
+        return .success(.milliseconds(Int64(whole)))
+    }
 }
 
 extension String {

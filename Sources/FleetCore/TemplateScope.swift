@@ -48,16 +48,34 @@ public struct TemplateScope: Sendable {
         return copy
     }
 
+    /// Variables may refer to variables (`backup_path: "{{ backup_dir }}/x"`) this many
+    /// levels deep: real chains have a handful, and each level is a frame of recursion (a
+    /// chain 20,000 deep overflowed the stack).
+    public static let maxDepth = 100
+
+    /// The most one rendered template may hold, in bytes: 128 KB, the longest single
+    /// argument Linux passes to a program (MAX_ARG_STRLEN), so no longer command could run
+    /// anyway. Variables that double each other (`t1: "{{t0}}{{t0}}"` ... `t24`) grew
+    /// without end.
+    public static let maxOutput = 128 << 10
+
     /// Renders `template` for this host.
     public func render(_ template: Template, as context: TemplateContext) throws(TemplateError) -> Rendered {
-        var stack: [String] = []
-        return try render(template, context, &stack)
+        var state = State()
+        return try render(template, context, &state)
     }
 
     /// A variable or fact as text (its own templates rendered); nil when it is unknown.
     public func text(of name: String) throws(TemplateError) -> Rendered? {
+        var state = State()
+        return try lookup(name, &state)
+    }
+
+    /// One rendering's variables in progress, and those already rendered: a variable used
+    /// twice is rendered once (`t1: "{{t0}}{{t0}}"` 24 levels deep was 2^24 renderings).
+    private struct State {
         var stack: [String] = []
-        return try lookup(name, &stack)
+        var done: [String: Rendered] = [:]
     }
 
     /// A variable's value before rendering (facts as strings).
@@ -69,7 +87,7 @@ public struct TemplateScope: Sendable {
     /// Every name a template may use here.
     public var names: [String] { Array(Set(vars.keys).union(facts.keys)).sorted() }
 
-    private func render(_ template: Template, _ context: TemplateContext, _ stack: inout [String]) throws(TemplateError) -> Rendered {
+    private func render(_ template: Template, _ context: TemplateContext, _ state: inout State) throws(TemplateError) -> Rendered {
         var text = "", display = ""
         for part in template.parts {
             switch part {
@@ -77,7 +95,7 @@ public struct TemplateScope: Sendable {
                 text += t
                 display += t
             case .variable(let name, let raw):
-                guard let value = try lookup(name, &stack) else { throw unknown(name) }
+                guard let value = try lookup(name, &state) else { throw unknown(name) }
                 if raw || context == .text {
                     text += value.text
                     display += value.display
@@ -88,11 +106,14 @@ public struct TemplateScope: Sendable {
                         : value.display == Secret.mask ? Secret.mask : ShellQuote.quote(value.display)
                 }
             }
+            if text.utf8.count > Self.maxOutput {
+                throw TemplateError("renders to more than \(Self.maxOutput / 1024) KB (the limit: the longest argument Linux passes to a command)")
+            }
         }
         return Rendered(text: text, display: display)
     }
 
-    private func lookup(_ name: String, _ stack: inout [String]) throws(TemplateError) -> Rendered? {
+    private func lookup(_ name: String, _ state: inout State) throws(TemplateError) -> Rendered? {
         if let f = facts[name] { return Rendered(text: f, display: f) }
         guard let value = vars[name] else { return nil }
         switch value {
@@ -102,16 +123,23 @@ public struct TemplateScope: Sendable {
             let kind = value.isList ? "a list" : "a mapping"
             throw TemplateError("variable \"\(name)\" is \(kind); a template inserts text, numbers or booleans")
         case .string(let s) where s.contains("{{"):
-            if let i = stack.firstIndex(of: name) {
-                throw TemplateError("variable \"\(name)\" refers to itself (\((stack[i...] + [name]).joined(separator: " -> ")))")
+            if let done = state.done[name] { return done }
+            if let i = state.stack.firstIndex(of: name) {
+                throw TemplateError("variable \"\(name)\" refers to itself (\((state.stack[i...] + [name]).joined(separator: " -> ")))")
             }
-            stack.append(name)
-            defer { stack.removeLast() }
+            if state.stack.count == Self.maxDepth {
+                throw TemplateError("variables refer to variables more than \(Self.maxDepth) deep (the limit): \(state.stack.prefix(3).joined(separator: " -> ")) -> …")
+            }
+            state.stack.append(name)
+            defer { state.stack.removeLast() }
             do {
-                return try render(try Template(parsing: s), .text, &stack)
+                let rendered = try render(try Template(parsing: s), .text, &state)
+                state.done[name] = rendered
+                return rendered
             } catch {
                 // The innermost variable names the problem; outer ones only pass it on.
-                if error.message.hasPrefix("in variable ") || error.message.contains("refers to itself") { throw error }
+                if error.message.hasPrefix("in variable ") || error.message.contains("refers to itself")
+                    || error.message.hasPrefix("variables refer to variables") { throw error }
                 throw TemplateError("in variable \"\(name)\": \(error.message)")
             }
         default:
@@ -141,6 +169,9 @@ public struct TemplateScope: Sendable {
 
     private static func distance(_ a: [UInt8], _ b: [UInt8]) -> Int {
         if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
+        // Names whose lengths differ by more than two are more than two edits apart: no
+        // table for them (an inventory's long names made every unknown variable slow).
+        if abs(a.count - b.count) > 2 || a.count > 256 { return 3 }
         var prev = Array(0...b.count)
         for i in 1...a.count {
             var cur = [i] + [Int](repeating: 0, count: b.count)

@@ -13,7 +13,7 @@ enum RunHTMLDetails {
         if let m = h.result?.message { s += "<p class=\"message\">\(e(m))</p>\n" }
         if let restore = h.result?.restore { s += "<p class=\"restore\">⚠️ <strong>restore:</strong> \(e(restore))</p>\n" }
         if let step = h.inFlightStep {
-            s += "<p class=\"message\">in flight when the journal ends: step \(step.index + 1) “\(e(step.name))” of \(e(step.from)) → \(e(step.to))"
+            s += "<p class=\"message\">in flight when the journal ends: step \(RunText.ordinal(step.index)) “\(e(step.name))” of \(e(step.from)) → \(e(step.to))"
             s += ": <code>\(e(step.command))</code></p>\n"
         }
         if !h.steps.isEmpty { s += steps(h) }
@@ -30,7 +30,7 @@ enum RunHTMLDetails {
             let ref = step.step
             let attempt = ref.attempt > 1 ? " (attempt \(ref.attempt))" : ""
             s += "<tr class=\"\(step.succeeded ? "ok" : "bad")\"><td>\(e(ref.from)) → \(e(ref.to))</td><td>\(e(ref.phase.rawValue))</td>"
-            s += "<td class=\"num\">\(ref.index + 1)</td><td>\(e(ref.name))\(e(attempt))</td><td><code>\(e(ref.command))</code></td>"
+            s += "<td class=\"num\">\(RunText.ordinal(ref.index))</td><td>\(e(ref.name))\(e(attempt))</td><td><code>\(e(ref.command))</code></td>"
             s += "<td>\(e(step.outcomeText))</td><td class=\"num\">\(e(RunText.duration(step.durationMs)))</td></tr>\n"
         }
         return s + "</tbody>\n</table>\n"

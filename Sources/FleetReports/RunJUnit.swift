@@ -43,7 +43,7 @@ enum RunJUnit {
         case .outcome(.skippedAfterHalt):
             s += "      <skipped message=\"\(attr(message))\"/>\n"
         case .running:
-            let step = h.inFlightStep.map { ", during step \($0.index + 1) \"\($0.name)\"" } ?? ""
+            let step = h.inFlightStep.map { ", during step \(RunText.ordinal($0.index)) \"\($0.name)\"" } ?? ""
             s += "      <skipped message=\"\(attr("not finished when the journal ends\(step)"))\"/>\n"
         case .pending:
             s += "      <skipped message=\"not started\"/>\n"
@@ -123,10 +123,11 @@ enum RunJUnit {
         return b - a
     }
 
-    /// `12.345`.
+    /// `12.345`; `-0.500` for a negative duration (a journal is input too: one holding
+    /// `"duration_ms":-1500` made the padding's count negative, a trap).
     static func seconds(_ ms: Int) -> String {
-        let whole = ms / 1000, frac = ms % 1000
-        return "\(whole)." + String(repeating: "0", count: 3 - String(frac).count) + String(frac)
+        let whole = ms.magnitude / 1000, frac = String(ms.magnitude % 1000)
+        return (ms < 0 ? "-" : "") + "\(whole)." + String(repeating: "0", count: 3 - frac.count) + frac
     }
 
     /// Counts as the JUnit attributes want them.

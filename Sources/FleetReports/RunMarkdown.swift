@@ -20,7 +20,7 @@ enum RunMarkdown {
         if !running.isEmpty {
             out += "\n#### Unfinished\n\n"
             for h in running {
-                let step = h.inFlightStep.map { " during step \($0.index + 1) \"\($0.name)\" of \($0.from) -> \($0.to)" } ?? ""
+                let step = h.inFlightStep.map { " during step \(RunText.ordinal($0.index)) \"\($0.name)\" of \($0.from) -> \($0.to)" } ?? ""
                 out += "- **\(inline(h.host))**: started \(RunText.when(h.startedAt))\(inline(step)), no outcome recorded\n"
             }
         }
@@ -92,7 +92,7 @@ enum RunMarkdown {
     /// The step's stdout and stderr tails, fenced, under a line naming the step.
     static func outputs(_ step: StepRecord) -> String {
         let ref = step.step
-        let which = "\(ref.phase == .rollback ? "rollback step" : "step") \(ref.index + 1) \"\(ref.name)\" (\(step.outcomeText), \(RunText.duration(step.durationMs)))"
+        let which = "\(ref.phase == .rollback ? "rollback step" : "step") \(RunText.ordinal(ref.index)) \"\(ref.name)\" (\(step.outcomeText), \(RunText.duration(step.durationMs)))"
         if step.stdout.isEmpty && step.stderr.isEmpty { return inline(which) + ": no output\n" }
         var s = ""
         if !step.stdout.isEmpty { s += "stdout of \(inline(which)):\n" + fenced(step.stdout) }

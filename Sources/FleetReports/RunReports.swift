@@ -126,7 +126,13 @@ enum RunText {
         let ref = s.step
         let kind = ref.phase == .rollback ? "rollback step" : "step"
         let attempt = ref.attempt > 1 ? ", attempt \(ref.attempt)" : ""
-        return "\(kind) \(ref.index + 1) \"\(ref.name)\" of \(ref.from) -> \(ref.to): \(s.outcomeText) (\(duration(s.durationMs))\(attempt))"
+        return "\(kind) \(RunText.ordinal(ref.index)) \"\(ref.name)\" of \(ref.from) -> \(ref.to): \(s.outcomeText) (\(duration(s.durationMs))\(attempt))"
+    }
+
+    /// A 0-based step index as people count (`index + 1`), for any index a journal holds:
+    /// one edited to Int.max made `+ 1` overflow, a trap.
+    static func ordinal(_ index: Int) -> String {
+        index < Int.max ? String(index + 1) : "9223372036854775808"
     }
 
     /// The last `lines` lines of an output tail, and how many were left out.

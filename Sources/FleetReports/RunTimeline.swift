@@ -76,7 +76,9 @@ enum RunTimeline {
 
     /// A coordinate with at most one decimal.
     static func n(_ v: Double) -> String {
-        let tenths = Int((v * 10).rounded())
+        // Journal times span 10,000 years at most, so coordinates stay far below this; the
+        // clamp keeps a hostile journal from ever reaching Int's limit (a trap).
+        let tenths = Int((min(max(v, -1e15), 1e15) * 10).rounded())
         return tenths % 10 == 0 ? "\(tenths / 10)" : "\(tenths / 10).\(abs(tenths % 10))"
     }
 }

@@ -50,10 +50,12 @@ public enum RolloutPlanner {
 
     public static func plan(_ playbook: Playbook, stages: [StageHosts], target: Version, targetFromCommandLine: Bool = false,
                             versions: [String: ObservedVersion], versionSource: VersionSource,
-                            overrides: [String: VarValue] = [:], limit: String? = nil) -> RolloutPlan {
+                            overrides: [String: VarValue] = [:], limit: String? = nil,
+                            renderBudget: Int = maxRenderedBytes) -> RolloutPlan {
         let policy = FailurePolicy(playbook.rolling)
         var planned: [PlannedStage] = []
         var hostPlans: [HostPlan] = []
+        var rendered = 0
         for stage in stages {
             let batches = BatchPlanner.batches(hosts: stage.hosts, serial: playbook.rolling.batch,
                                                order: playbook.rolling.order, seed: playbook.rolling.seed)
@@ -62,8 +64,18 @@ public enum RolloutPlanner {
             }))
             for (b, batch) in batches.enumerated() {
                 for host in batch {
-                    hostPlans.append(hostPlan(host, stage: stage.name, batch: b + 1, playbook: playbook, target: target,
-                                              observed: versions[host.name] ?? .unknown, overrides: overrides))
+                    // Past the budget a host is not planned at all: its commands are not held.
+                    guard rendered <= renderBudget else {
+                        var skipped = HostPlan(host: host.name, stage: stage.name, batch: b + 1, version: nil, versionSource: .none,
+                                               outcome: .unknownVersion)
+                        skipped.outcome = .error(overBudget(renderBudget))
+                        hostPlans.append(skipped)
+                        continue
+                    }
+                    let p = hostPlan(host, stage: stage.name, batch: b + 1, playbook: playbook, target: target,
+                                     observed: versions[host.name] ?? .unknown, overrides: overrides)
+                    rendered += renderedBytes(p)
+                    hostPlans.append(p)
                 }
             }
         }
@@ -71,6 +83,30 @@ public enum RolloutPlanner {
                            target: playbook.release(target)?.version.text ?? target.text,
                            targetFromCommandLine: targetFromCommandLine, path: playbook.path, versionSource: versionSource,
                            policy: playbook.rolling, stages: planned, hosts: hostPlans)
+    }
+
+    /// The most rendered command text a plan holds, over all its hosts: 10,000 hosts with
+    /// four hops of a dozen steps take ~130 MB. A template may render 128 KB, so a hostile
+    /// playbook could otherwise make each host's plan hold megabytes (2,000 hosts: 1.3 GB).
+    public static let maxRenderedBytes = 512 << 20
+
+    static func overBudget(_ budget: Int) -> String {
+        "not planned: the plan's commands add up to more than \(budget >> 20) MB over its hosts (the limit; plan fewer hosts with --limit)"
+    }
+
+    /// The text a host's plan holds: each command as sent and as shown, and upload paths.
+    static func renderedBytes(_ plan: HostPlan) -> Int {
+        func size(_ s: PlannedStep) -> Int {
+            switch s.action {
+            case .run(let c): return c.script.utf8.count + c.display.utf8.count
+            case .upload(let u): return u.source.utf8.count + u.destination.utf8.count + u.sourceDisplay.utf8.count + u.destinationDisplay.utf8.count
+            }
+        }
+        var total = plan.health.reduce(0) { $0 + $1.target.utf8.count + ($1.logs?.script.utf8.count ?? 0) }
+        if case .upgrade(let hops) = plan.outcome {
+            for hop in hops { total += (hop.steps + hop.rollback).reduce(0) { $0 + size($1) } }
+        }
+        return total
     }
 
     /// One host's plan; problems become an error outcome for this host alone.

@@ -79,11 +79,12 @@ actor IdentityResolver {
     }
 
     private func readKey(_ path: String, host: String) async throws -> Identity {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            let why = FileManager.default.fileExists(atPath: path) ? "cannot be read" : "does not exist"
+        // A private key is a few KB; `--private-key /dev/zero` once read forever.
+        let bytes: [UInt8]
+        do { bytes = try InputFile.read(path, limit: 1 << 20) } catch {
+            let why = error.kind == .missing ? "does not exist" : error.kind == .unreadable ? "cannot be read" : error.message
             throw RemoteError(.keyProblem, host: host, "identity file \(path) \(why)")
         }
-        let bytes = [UInt8](data)
         guard let info = PrivateKeyFile(bytes) else {
             throw RemoteError(.keyProblem, host: host, "identity file \(path) is not a private key (expected an OpenSSH or PEM private key)")
         }

@@ -1,3 +1,4 @@
+import FleetCore
 import Foundation
 import Synchronization
 
@@ -92,7 +93,8 @@ final class KnownHostsStore: Sendable {
         self.globalFiles = globalFiles
         var index = KnownHostsIndex()
         for file in userFiles + globalFiles {
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { continue }
+            // Unreadable ones are skipped, as before; bounded (and no devices) like every input.
+            guard let bytes = try? InputFile.read(file, limit: 256 << 20), let text = String(validating: bytes, as: UTF8.self) else { continue }
             for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
                 if let e = KnownHostEntry.parse(line, origin: "\(file):\(i + 1)") { index.add(e) }
             }

@@ -117,7 +117,7 @@ public final class JournalWriter: Sendable {
 
     /// Truncates a torn tail; returns how many bytes were cut.
     private static func cutTornTail(_ fd: Int32, path: String) throws(StoreError) -> Int {
-        guard let bytes = try Posix.read(path), !bytes.isEmpty else { return 0 }
+        guard let bytes = try Posix.read(path, limit: JournalReader.maxBytes), !bytes.isEmpty else { return 0 }
         let whole = JournalFormat.wholeLength(bytes)
         guard whole < bytes.count else { return 0 }
         guard ftruncate(fd, off_t(whole)) == 0 else { throw Posix.failure("cannot cut the torn last line of the journal", path) }
@@ -128,6 +128,10 @@ public final class JournalWriter: Sendable {
 
 /// Reads a journal back (for `fleetup resume` and reports).
 public enum JournalReader {
+    /// The largest journal read back (docs/runs.md): a run of 10,000 hosts writes a few
+    /// hundred MB at most, and a journal is read whole.
+    public static let maxBytes = 1 << 30
+
     /// A journal's entries, in the order they were appended.
     public struct Contents<Entry> {
         public var entries: [Entry]
@@ -144,7 +148,7 @@ public enum JournalReader {
     /// dropped (and said so); any other line that is not an `Entry` is an error naming
     /// `path:line` and what was expected. A missing journal is an error.
     public static func read<Entry: Decodable>(_ path: String, as type: Entry.Type) throws -> Contents<Entry> {
-        guard let bytes = try Posix.read(path) else { throw StoreError(.io, path: path, "no journal: the file does not exist") }
+        guard let bytes = try Posix.read(path, limit: maxBytes) else { throw StoreError(.io, path: path, "no journal: the file does not exist") }
         let whole = JournalFormat.wholeLength(bytes)
         let decoder = JournalFormat.decoder()
         var entries: [Entry] = []
@@ -153,11 +157,18 @@ public enum JournalReader {
         while start < whole {
             let end = bytes[start..<whole].firstIndex(of: JournalFormat.newline)!
             lineNumber += 1
+            let data = Data(bytes[start..<end])
             do {
-                entries.append(try decoder.decode(Entry.self, from: Data(bytes[start..<end])))
+                entries.append(try decoder.decode(Entry.self, from: data))
             } catch {
+                // Foundation says "not valid JSON" for valid JSON holding a number too large
+                // for its field (an edited journal): say what it is.
+                var problem = JournalFormat.describe(error)
+                if problem == "not valid JSON", (try? JSONSerialization.jsonObject(with: data)) != nil {
+                    problem = "a number does not fit its field"
+                }
                 throw StoreError(.corruptJournal, path: path, line: lineNumber,
-                                 "expected a journal entry (\(Entry.self)), one JSON object per line: \(JournalFormat.describe(error))")
+                                 "expected a journal entry (\(Entry.self)), one JSON object per line: \(problem)")
             }
             start = end + 1
         }

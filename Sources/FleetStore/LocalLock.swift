@@ -104,7 +104,8 @@ public struct LocalLock: Sendable, Hashable {
     static let emptyFile = "the lock file is empty"
 
     private func state() throws -> LockState {
-        guard let bytes = try Posix.read(path) else { return .free }
+        // An owner record is a few hundred bytes; 1 MB is plenty and bounds a hostile one.
+        guard let bytes = try Posix.read(path, limit: 1 << 20) else { return .free }
         if bytes.isEmpty { return .unreadable(Self.emptyFile) }
         do {
             return .held(try LockOwner.parse(String(decoding: bytes, as: UTF8.self)))

@@ -1,3 +1,4 @@
+import FleetCore
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -91,24 +92,12 @@ enum Posix {
         throw failure("cannot create folder", path)
     }
 
-    /// The whole file, or nil when it does not exist.
-    static func read(_ path: String) throws(StoreError) -> [UInt8]? {
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            if errno == ENOENT { return nil }
-            throw failure("cannot open", path)
-        }
-        defer { close(fd) }
-        var out: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw failure("cannot read", path)
-            }
-            if n == 0 { return out }
-            out.append(contentsOf: buffer[0..<n])
+    /// The whole file, or nil when it does not exist. At most `limit` bytes, and never
+    /// from a device (a journal linked to /dev/zero was read until the memory ran out).
+    static func read(_ path: String, limit: Int) throws(StoreError) -> [UInt8]? {
+        do { return try InputFile.read(path, limit: limit) } catch {
+            if error.kind == .missing { return nil }
+            throw StoreError(.io, path: path, error.message)
         }
     }
 

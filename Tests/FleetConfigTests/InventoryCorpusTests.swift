@@ -53,7 +53,7 @@ struct InventoryCorpusTests {
         #expect(try Self.tree(ours) == Self.tree(yamlText), "\(name): --list --yaml differs:\n\(ours)")
 
         if FileManager.default.fileExists(atPath: Self.path(name, "show-graph")) {
-            try Self.compare(InventoryRender.graph(inventory), name, "expected-graph.txt")
+            try Self.compare(try InventoryRender.graph(inventory), name, "expected-graph.txt")
         }
         for host in (try? Self.lines(Self.path(name, "show-hosts"))) ?? [] {
             let h = try #require(inventory.host(named: host))

@@ -57,7 +57,7 @@ struct InventoryFuzzTests {
             do {
                 let inv = try InventoryLoader.load([path])
                 _ = PythonJSON.render(InventoryRender.list(inv))
-                _ = InventoryRender.graph(inv)
+                _ = try InventoryRender.graph(inv)
             } catch let e as ConfigError {
                 #expect(e.file.hasPrefix(dir), "error names the file: \(e)")
             }
@@ -78,7 +78,7 @@ struct InventoryFuzzTests {
             _ = try? InventoryLoader.load([path])
             let pattern = String((0..<rng.below(12)).map { _ in Self.patternChars[rng.below(Self.patternChars.count)] })
             _ = try? HostPattern.select(pattern, in: inv)
-            _ = PythonLiteral.parse(String(decoding: bytes, as: UTF8.self))
+            _ = try? PythonLiteral.parse(String(decoding: bytes, as: UTF8.self))
         }
     }
 }

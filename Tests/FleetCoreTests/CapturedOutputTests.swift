@@ -33,6 +33,15 @@ struct CapturedOutputTests {
         #expect(out.totalBytes == 12)
     }
 
+    @Test("a limit near Int.max (--output-limit 9223372036854775807) keeps everything, without overflowing")
+    func hugeLimit() {
+        var out = CapturedOutput(limit: Int.max)
+        for _ in 0..<3 { out.append(Array("abc".utf8)) }
+        out.finish()
+        #expect(out.text == "abcabcabc")
+        #expect(!out.isTruncated)
+    }
+
     @Test("a zero limit keeps nothing and still counts")
     func zeroLimit() {
         var out = CapturedOutput(limit: 0)

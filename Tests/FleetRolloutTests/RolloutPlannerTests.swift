@@ -38,6 +38,22 @@ struct RolloutPlannerTests {
         #expect(byHost["prod3"]?.health.first?.kind == .http(host: "127.0.0.1", port: 8068, path: "/api/v4/system/ping"))
     }
 
+    @Test("past the rendering budget, the remaining hosts are not planned (a 64 KB command per step held for every host)")
+    func renderBudget() throws {
+        var book = Playbooks.mattermost
+        book.vars["service"] = .string(String(repeating: "x", count: 64 << 10))
+        let hosts = Self.hosts("web", 40)
+        let versions = Dictionary(uniqueKeysWithValues: hosts.map { ($0.name, ObservedVersion.known("5.2.0", .inventory)) })
+        // Each host's plan holds ~262 KB (two steps of 64 KB, as sent and as shown): a 1 MB
+        // budget plans four hosts, the fourth going past it, and no more.
+        let plan = RolloutPlanner.plan(book, stages: [StageHosts(name: "staging", hosts: hosts)], target: Version("5.3.0")!,
+                                       versions: versions, versionSource: .inventory, renderBudget: 1 << 20)
+        let planned = plan.hosts.filter { if case .upgrade = $0.outcome { return true }; return false }
+        #expect(planned.count == 4)
+        #expect(plan.hosts.last?.outcome == .error("not planned: the plan's commands add up to more than 1 MB over its hosts (the limit; plan fewer hosts with --limit)"))
+        #expect(plan.hosts.count == 40)
+    }
+
     @Test("current_version from the inventory, or unknown")
     func inventoryVersions() {
         let v = RolloutPlanner.inventoryVersions([Host(name: "a", vars: ["current_version": .string("5.1.0")]), Host(name: "b")])

@@ -93,6 +93,8 @@ struct JournalTests {
         (#"{"at":"2026-12-02T03:15:02Z","host":"web01","seq":"two","state":"upgraded"}"#, "seq: expected Int"),
         (#"{"at":"2026-12-02T03:15:02Z","seq":2,"state":"upgraded"}"#, #"missing key "host""#),
         (#"{"at":"yesterday","host":"web01","seq":2,"state":"upgraded"}"#, #"at: expected an ISO-8601 time, got "yesterday""#),
+        // a number past what its field holds: valid JSON, but not this entry.
+        (#"{"at":"2026-12-02T03:15:02Z","host":"web01","seq":9223372036854775808,"state":"upgraded"}"#, "a number does not fit its field"),
         ("garbage", "not valid JSON"),
         ("", "not valid JSON"),  // an empty line
     ])
@@ -165,6 +167,27 @@ struct JournalTests {
             writer.close()
             let closed = await thrown(StoreError.self) { try writer.append(event(1)) }
             #expect(closed?.message == "the journal is closed")
+        }
+    }
+
+    @Test("a journal that is a link to a device, or larger than 1 GB, is refused instead of read forever", arguments: [
+        ("/dev/zero", "is a device, not a file (fleetup reads regular files and pipes)"),
+        ("", "is larger than 1 GB, the most fleetup reads from one file"),  // a sparse file of 1 GB + 1 byte
+    ])
+    func hostileJournal(target: String, message: String) async throws {
+        try await withFolder { dir async throws in
+            let path = dir + "/journal.jsonl"
+            if target.isEmpty {
+                #expect(FileManager.default.createFile(atPath: path, contents: nil))
+                #expect(truncate(path, off_t(JournalReader.maxBytes) + 1) == 0)
+            } else {
+                try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: target)
+            }
+            let read = await thrown(StoreError.self) { _ = try JournalReader.read(path, as: Event.self) }
+            #expect(read?.description == "\(path): \(message)")
+            // A writer reopening it (resume) cuts a torn tail first: the same bounded read.
+            let reopen = await thrown(StoreError.self) { _ = try JournalWriter(path: path) }
+            #expect(reopen != nil)
         }
     }
 }

@@ -1,3 +1,4 @@
+import FleetCore
 import Foundation
 
 /// What ssh_config resolution reads from the machine: the local user, the home folder
@@ -68,6 +69,9 @@ public struct SSHConfigFileSystem: Sendable {
         self.exists = exists
     }
 
+    /// The largest ssh_config file read.
+    public static let maxBytes = 16 << 20
+
     public static let local = SSHConfigFileSystem(
         read: { path in
             var st = stat()
@@ -75,7 +79,10 @@ public struct SSHConfigFileSystem: Sendable {
                 return errno == ENOENT || errno == ENOTDIR ? .missing : .failed(String(cString: strerror(errno)))
             }
             guard (st.st_mode & S_IFMT) == S_IFREG else { return .failed("not a regular file") }
-            guard let data = FileManager.default.contents(atPath: path) else { return .failed("cannot read it") }
+            // Bounded like every input file (OpenSSH's own configs are a few KB).
+            guard let data = try? InputFile.read(path, limit: SSHConfigFileSystem.maxBytes) else {
+                return .failed("cannot read it, or it is larger than \(InputFile.sizeText(SSHConfigFileSystem.maxBytes))")
+            }
             return .text(String(decoding: data, as: UTF8.self), owner: st.st_uid, mode: UInt32(st.st_mode))
         },
         glob: { pattern in

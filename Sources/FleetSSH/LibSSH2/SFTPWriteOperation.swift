@@ -69,12 +69,7 @@ final class SFTPWriteOperation: SessionOperation, @unchecked Sendable {
             sftp = f
             if failure != nil { state = .shuttingDown; return .progressed }
             do {
-                if case .file(let local) = source {
-                    guard let fh = FileHandle(forReadingAtPath: local) else {
-                        throw RemoteError(.uploadFailed, host: host, "cannot read local file \(local)")
-                    }
-                    file = fh
-                }
+                if case .file(let local) = source { file = try Self.open(local, host: host) }
             } catch {
                 failure = error
                 state = .shuttingDown
@@ -174,5 +169,21 @@ final class SFTPWriteOperation: SessionOperation, @unchecked Sendable {
         file = nil
         completion?(result)
         completion = nil
+    }
+}
+
+extension SFTPWriteOperation {
+    /// The local file to upload, refused unless it is a regular file: this runs on the
+    /// reactor thread, where opening a named pipe would wait for a writer (stopping every
+    /// connection), and /dev/zero would upload forever.
+    static func open(_ local: String, host: String) throws -> FileHandle {
+        let fd = Glibc.open(local, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { throw RemoteError(.uploadFailed, host: host, "cannot read local file \(local)") }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            throw RemoteError(.uploadFailed, host: host, "local file \(local) is not a regular file (a device, pipe or folder): fleetup uploads files")
+        }
+        return FileHandle(fileDescriptor: fd, closeOnDealloc: true)
     }
 }
