@@ -26,7 +26,7 @@ let package = Package(
         // blocking work on threads of its own, one parallel map, bounded reads of input files.
         .target(name: "FleetLocal"),
         // Inventory and playbook loading and validation.
-        .target(name: "FleetConfig", dependencies: ["FleetCore", "Yams"]),
+        .target(name: "FleetConfig", dependencies: ["FleetCore", "FleetLocal", "Yams"]),
         // The libssh2 executor.
         .target(name: "FleetSSH", dependencies: ["FleetCore", "FleetLocal", "CLibSSH2", "CFleetPosix"]),
         // Pure planners and the coordinator; never imports FleetSSH (the CLI wires them).
@@ -35,7 +35,7 @@ let package = Package(
         // bytes out (FleetStore writes them).
         .target(name: "FleetReports", dependencies: ["FleetCore"]),
         // The state folder: runs (their journals and reports) and the fleet lock.
-        .target(name: "FleetStore", dependencies: ["FleetCore"]),
+        .target(name: "FleetStore", dependencies: ["FleetCore", "FleetLocal"]),
         // What a plan or a run starts from, value in, value out: files loaded and checked
         // together, the target, the plan, the fleet and its lock host.
         .target(name: "FleetPrepare", dependencies: ["FleetCore", "FleetConfig", "FleetRollout", "FleetStore"]),
@@ -59,7 +59,7 @@ let package = Package(
 
         .testTarget(name: "FleetCoreTests", dependencies: ["FleetCore", "FleetTestSupport"]),
         .testTarget(name: "FleetLocalTests", dependencies: ["FleetLocal"]),
-        .testTarget(name: "FleetConfigTests", dependencies: ["FleetConfig", "FleetCore"],
+        .testTarget(name: "FleetConfigTests", dependencies: ["FleetConfig", "FleetCore", "FleetLocal"],
                     exclude: ["regenerate.sh"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FleetSSHTests", dependencies: ["FleetSSH", "FleetCore", "FleetLocal"], exclude: ["Fixtures"]),
         .testTarget(name: "FleetRolloutTests", dependencies: ["FleetRollout", "FleetCore", "FleetTestSupport"]),

@@ -1,4 +1,5 @@
 import FleetCore
+import FleetLocal
 import Foundation
 
 /// Collects groups, hosts and their variables from inventory sources, then merges each
@@ -291,31 +292,10 @@ public struct InventoryBuilder: Sendable {
     }
 
     /// `(0..<count).map(f)`, in order, spread over the cores when there are enough items
-    /// to pay for it; `f` keeps a state of its own per worker (nil at a worker's start),
-    /// each worker taking one contiguous run of indices.
+    /// to pay for it (1,024 per worker); `f` keeps a state of its own per worker (nil at a
+    /// worker's start), each worker taking one contiguous run of indices.
     static func parallelMap<T, S>(_ count: Int, _ f: (Int, inout S?) -> T) -> [T] {
-        guard count >= 2048 else {
-            var state: S? = nil
-            return (0..<count).map { f($0, &state) }
-        }
-        let out = UnsafeMutableBufferPointer<T>.allocate(capacity: count)
-        defer { out.deallocate() }
-        // Each index is initialised by exactly one worker, and read after all have finished.
-        nonisolated(unsafe) let slots = out
-        let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
-        let per = (count + workers - 1) / workers
-        withoutActuallyEscaping(f) { f in
-            nonisolated(unsafe) let work = f
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                var state: S? = nil
-                for i in (w * per)..<min(count, (w + 1) * per) {
-                    (slots.baseAddress! + i).initialize(to: work(i, &state))
-                }
-            }
-        }
-        let result = Array(out)
-        _ = out.baseAddress!.deinitialize(count: count)
-        return result
+        Parallel.map(count, minimumPerWorker: 1024, state: { S?.none }, f)
     }
 
     /// Declaration order of the groups, for outputs that follow it.

@@ -1,4 +1,5 @@
 import FleetCore
+import FleetLocal
 import Foundation
 import Yams
 

@@ -1,4 +1,5 @@
 import FleetCore
+import FleetLocal
 import Foundation
 
 /// JSON text exactly as Python's `json.dumps(x, sort_keys=True, indent=4)` writes it,
@@ -90,27 +91,16 @@ public enum PythonJSON {
 
     /// Each value rendered on its own, spread over the cores; same bytes as in sequence.
     private static func parallel(_ values: [VarValue], indent: Int?, level: Int) -> [[UInt8]] {
-        let results = UnsafeMutableBufferPointer<[UInt8]>.allocate(capacity: values.count)
-        results.initialize(repeating: [])
-        defer { results.deinitialize(); results.deallocate() }
-        // Each index is written by exactly one worker and read after all have finished.
-        nonisolated(unsafe) let slots = results
-        let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
-        let per = (values.count + workers - 1) / workers
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            // Neighbouring hosts often have the very same variables (one group, one range
-            // line): compare with the last value rendered, usually a pointer check.
-            var previous: (VarValue, [UInt8])? = nil
-            for i in (w * per)..<min(values.count, (w + 1) * per) {
-                // (-0.0 == 0.0 as values, but they print differently: no reuse with floats.)
-                if let (v, bytes) = previous, v == values[i], !hasFloat(v) { slots[i] = bytes; continue }
-                var buf: [UInt8] = []
-                write(values[i], into: &buf, indent: indent, level: level)
-                slots[i] = buf
-                previous = (values[i], buf)
-            }
+        // Neighbouring hosts often have the very same variables (one group, one range line):
+        // each worker compares with the last value it rendered, usually a pointer check.
+        Parallel.map(values.count, state: { () -> (VarValue, [UInt8])? in nil }) { i, previous in
+            // (-0.0 == 0.0 as values, but they print differently: no reuse with floats.)
+            if let (v, bytes) = previous, v == values[i], !hasFloat(v) { return bytes }
+            var buf: [UInt8] = []
+            write(values[i], into: &buf, indent: indent, level: level)
+            previous = (values[i], buf)
+            return buf
         }
-        return Array(results)
     }
 
     private static func hasFloat(_ v: VarValue) -> Bool {

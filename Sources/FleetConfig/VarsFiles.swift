@@ -1,4 +1,5 @@
 import FleetCore
+import FleetLocal
 import Foundation
 import Synchronization
 
@@ -56,19 +57,13 @@ struct VarsFiles {
     private mutating func parseAll(_ paths: [String], budget: Int, label: String) throws(ConfigError) {
         var seen = Set<String>()
         let unique = paths.filter { seen.insert($0).inserted }
-        let results = UnsafeMutableBufferPointer<Result<Parsed, ConfigError>?>.allocate(capacity: unique.count)
-        results.initialize(repeating: nil)
-        defer { results.deinitialize(); results.deallocate() }
-        // Each index is written by exactly one worker, and read only after all have finished.
-        nonisolated(unsafe) let slots = results
         let used = Atomic<Int>(0)
-        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, unique.count / 8))
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            for i in stride(from: w, to: unique.count, by: workers) where used.load(ordering: .relaxed) <= budget {
-                let r = Result { () throws(ConfigError) in try Self.parse(unique[i]) }
-                if case .success(let p) = r { used.add(p.items, ordering: .relaxed) }
-                slots[i] = r
-            }
+        // Past the budget the workers stop parsing (nil): the error below names the folder.
+        let results = Parallel.map(unique.count, minimumPerWorker: 8) { i -> Result<Parsed, ConfigError>? in
+            guard used.load(ordering: .relaxed) <= budget else { return nil }
+            let r = Result { () throws(ConfigError) in try Self.parse(unique[i]) }
+            if case .success(let p) = r { used.add(p.items, ordering: .relaxed) }
+            return r
         }
         if used.load(ordering: .relaxed) > budget {
             throw ConfigError(file: label, "more than \(ConfigLimits.totalItems) items (lines, entries, variables) in all the inventory's files (the limit: what stays loaded)")

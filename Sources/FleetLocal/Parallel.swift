@@ -4,9 +4,10 @@ import Foundation
 /// The one parallel map: pure work over many items (thousands of vars files, hosts' merged
 /// variables, rendered JSON values) spread over the machine's cores, results in item order.
 ///
-/// Worker `w` of `n` takes items `w, w + n, w + 2n, …` in that order, so a worker can carry
-/// state from one of its items to the next (`state`); every result slot is written by
-/// exactly one worker and read only after all have finished. Never from the cooperative
+/// Worker `w` of `n` takes one contiguous run of the items, in order, so a worker can carry
+/// state from one item to its neighbour (`state`: hosts of one group often have the very
+/// same variables); every result slot is written by exactly one worker and read only after
+/// all have finished. Never from the cooperative
 /// pool's threads: it blocks until the work is done (callers are synchronous loaders).
 public enum Parallel {
     /// `body(i)` for every `i` in `0..<count`.
@@ -20,6 +21,7 @@ public enum Parallel {
                                  _ body: (Int, inout S) -> T) -> [T] {
         guard count > 0 else { return [] }
         let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, count / max(1, minimumPerWorker)))
+        let per = (count + workers - 1) / workers
         let results = UnsafeMutableBufferPointer<T?>.allocate(capacity: count)
         results.initialize(repeating: nil)
         defer {
@@ -34,7 +36,7 @@ public enum Parallel {
                 nonisolated(unsafe) let makeState = state
                 DispatchQueue.concurrentPerform(iterations: workers) { w in
                     var s = makeState()
-                    for i in stride(from: w, to: count, by: workers) { slots[i] = work(i, &s) }
+                    for i in (w * per)..<min(count, (w + 1) * per) { slots[i] = work(i, &s) }
                 }
             }
         }

@@ -1,4 +1,5 @@
 import FleetCore
+import FleetLocal
 import Foundation
 #if canImport(Glibc)
 import Glibc

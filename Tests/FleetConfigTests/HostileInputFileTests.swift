@@ -1,5 +1,6 @@
 @testable import FleetConfig
 import FleetCore
+import FleetLocal
 import Foundation
 import Testing
 

@@ -1,5 +1,5 @@
-import FleetSSH
-import FleetTestSupport
+import FleetLocal
+import FleetTestFleet
 import Foundation
 import Testing
 

@@ -1,4 +1,5 @@
 import FleetCore
+import FleetLocal
 import Foundation
 
 /// What ssh_config resolution reads from the machine: the local user, the home folder

@@ -1,4 +1,4 @@
-import FleetCore
+import FleetLocal
 import Foundation
 import Testing
 
