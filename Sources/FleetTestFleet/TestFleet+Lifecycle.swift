@@ -167,10 +167,29 @@ extension TestFleet {
             try? FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
         }
         let sshd = try Tool.path(of: "sshd")
-        // sshd binds before it daemonizes, so its exit status says whether it is listening.
+        // sshd forks into the background first and binds its port in the child: its exit
+        // status says the configuration was good, not that it listens. The child writes
+        // its pid file once its socket listens (sshd.c, "after … the listen sockets are
+        // bound"): that file is the event to wait for. A first connection before it was
+        // refused on a busy machine.
         try Tool.inParallel(hosts) { host in
-            try LocalProcess(sshd, ["-f", host.sshdConfig, "-E", host.sshdLog])
+            unlink(host.sshdPidFile)
+            return try LocalProcess(sshd, ["-f", host.sshdConfig, "-E", host.sshdLog])
         }
+        for host in hosts { try waitUntilListening(host) }
+    }
+
+    /// Returns once `host`'s sshd has written its pid file (it listens), or throws with its
+    /// log. The 60 s bound only guards against a hang: the file normally comes in
+    /// milliseconds.
+    private func waitUntilListening(_ host: FleetHost) throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            if let pid = Processes.pid(inFile: host.sshdPidFile), Processes.isAlive(pid) { return }
+            usleep(2_000)
+        }
+        let log = (try? String(contentsOfFile: host.sshdLog, encoding: .utf8)) ?? ""
+        throw Tool.Failure(description: "\(host.name): sshd wrote no pid file within 60 s (it does once it listens): \(log)")
     }
 
     /// The fleet's own starts: not logged, so a fresh fleet's services.log is empty and a
