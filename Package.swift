@@ -54,8 +54,8 @@ let package = Package(
         .executableTarget(name: "testfleet", dependencies: ["FleetTestFleet"]),
         // The fake showcase app installed on every test host (no Foundation: starts fast, small).
         .executableTarget(name: "fleet-fakeapp"),
-        // scripts/fuzz: a fuzzing campaign against the built fleetup (Foundation only).
-        .executableTarget(name: "fleet-fuzz"),
+        // scripts/fuzz: a fuzzing campaign against the built fleetup.
+        .executableTarget(name: "fleet-fuzz", dependencies: ["FleetLocal"]),
 
         .testTarget(name: "FleetCoreTests", dependencies: ["FleetCore", "FleetTestSupport"]),
         .testTarget(name: "FleetLocalTests", dependencies: ["FleetLocal"]),

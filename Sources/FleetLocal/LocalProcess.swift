@@ -1,8 +1,9 @@
 import Foundation
 
 /// Runs a local program with posix_spawn and waitpid, its output going to files (not
-/// pipes: a daemon it starts must not keep a pipe the caller waits on open). Used for
-/// ssh-agent/ssh-add here and by the test fleet for sshd and ssh-keygen.
+/// pipes: a daemon it starts must not keep a pipe the caller waits on open). The one spawn
+/// helper: ssh-agent/ssh-add, the local commands of `LocalProcess.result(of:)`, the test
+/// fleet's sshd and ssh-keygen, and scripts/fuzz's cases.
 public final class LocalProcess: Sendable {
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
@@ -13,13 +14,20 @@ public final class LocalProcess: Sendable {
     private let label: String
     private let outPath: String
     private let errPath: String
+    /// False when the caller named the output files: they stay after the exit.
+    private let ownsOutput: Bool
 
-    /// Starts `executable` (an absolute path); stdin is /dev/null.
-    public init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws {
+    /// Starts `executable` (an absolute path); stdin is /dev/null. `output` names the files
+    /// stdout and stderr go to (the caller's, kept and never read whole here; by default
+    /// temporary ones, read and removed by `waitForExit`); `processGroup` starts it in a
+    /// group of its own, so `kill(-pid, …)` reaches everything it started.
+    public init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                output: (stdout: String, stderr: String)? = nil, processGroup: Bool = false) throws {
         label = ([executable] + arguments).joined(separator: " ")
         let base = NSTemporaryDirectory() + "fleetup-proc-\(getpid())-\(UUID().uuidString.prefix(8))"
-        outPath = base + ".out"
-        errPath = base + ".err"
+        outPath = output?.stdout ?? base + ".out"
+        errPath = output?.stderr ?? base + ".err"
+        ownsOutput = output == nil
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -38,7 +46,12 @@ public final class LocalProcess: Sendable {
         sigfillset(&all)
         posix_spawnattr_setsigmask(&attributes, &none)
         posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
+        if processGroup {
+            posix_spawnattr_setpgroup(&attributes, 0)
+            flags |= POSIX_SPAWN_SETPGROUP
+        }
+        posix_spawnattr_setflags(&attributes, Int16(flags))
         let env = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
         var pid: pid_t = 0
         var rc: Int32 = 0
@@ -64,17 +77,59 @@ public final class LocalProcess: Sendable {
         public var stderr: String
     }
 
-    /// Waits for the process to end and collects its output, whatever the status.
+    /// Waits for the process to end and collects its output, whatever the status (none
+    /// when the caller named the output files: they are the caller's to read).
     public func waitForExit() -> Exit {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        guard ownsOutput else { return Self.exit(status, stdout: "", stderr: "") }
         let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
         let err = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
         unlink(outPath)
         unlink(errPath)
+        return Self.exit(status, stdout: out, stderr: err)
+    }
+
+    /// How a watched process ended: its exit (output as `waitForExit` gives it), whether
+    /// the deadline passed first, and the CPU seconds (user + system) it used.
+    public struct Watched: Sendable {
+        public var exit: Exit
+        public var passedDeadline: Bool
+        public var cpuSeconds: Double
+    }
+
+    /// Waits for the end while watching a deadline (polling every 2 ms, for a program that
+    /// must not hang its caller): once `deadline` passes, `atDeadline` runs once (it kills
+    /// the process or its group), and the wait goes on until the process is gone.
+    public func watch(until deadline: ContinuousClock.Instant, atDeadline: () -> Void) -> Watched {
+        var status: Int32 = 0
+        var usage = rusage()
+        var passed = false
+        while true {
+            let r = wait4(pid, &status, WNOHANG, &usage)
+            if r == pid || (r < 0 && errno != EINTR) { break }
+            if !passed && ContinuousClock.now > deadline {
+                passed = true
+                atDeadline()
+            }
+            usleep(2_000)
+        }
+        let cpu = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+        var exit = Self.exit(status, stdout: "", stderr: "")
+        if ownsOutput {
+            exit.stdout = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+            exit.stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+            unlink(outPath)
+            unlink(errPath)
+        }
+        return Watched(exit: exit, passedDeadline: passed, cpuSeconds: cpu)
+    }
+
+    private static func exit(_ status: Int32, stdout: String, stderr: String) -> Exit {
         let exited = status & 0x7f == 0
         return Exit(status: exited ? (status >> 8) & 0xff : nil, signal: exited ? nil : status & 0x7f,
-                    stdout: out, stderr: err)
+                    stdout: stdout, stderr: stderr)
     }
 
     /// Waits for the exit; returns stdout, or throws with stderr when the status is not 0.

@@ -1,3 +1,4 @@
+import FleetLocal
 import Foundation
 
 /// Runs one case of the built `fleetup` under an address-space cap (`ulimit -v`, set by a
@@ -20,42 +21,24 @@ struct Runner {
 
     func run(_ args: [String], in dir: String, env: [String: String], timeout: Double? = nil) -> Outcome {
         let out = dir + "/.stdout", err = dir + "/.stderr"
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        posix_spawnattr_setpgroup(&attributes, 0)
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK))
-        let argv = ["/bin/sh", "-c", "cd \"$0\" && ulimit -v \(memoryKB) && exec \"$@\"", dir, fleetup] + args
-        let envp = env.map { "\($0.key)=\($0.value)" }
-        var pid: pid_t = 0
-        let rc = withCStrings(argv) { a in withCStrings(envp) { e in posix_spawn(&pid, "/bin/sh", &actions, &attributes, a, e) } }
+        let argv = ["-c", "cd \"$0\" && ulimit -v \(memoryKB) && exec \"$@\"", dir, fleetup] + args
         var outcome = Outcome()
-        guard rc == 0 else { outcome.stderr = "fuzz: cannot spawn: \(String(cString: strerror(rc)))"; outcome.status = -1; return outcome }
-        let deadline = Date().addingTimeInterval(timeout ?? self.timeout)
-        var status: Int32 = 0
-        var usage = rusage()
-        while true {
-            let r = wait4(pid, &status, WNOHANG, &usage)
-            if r == pid { break }
-            if Date() > deadline && !outcome.timedOut {
-                outcome.timedOut = true
-                kill(-pid, SIGKILL)
-            }
-            usleep(2_000)
+        // In a group of its own: a timeout kills everything the case started.
+        let process: LocalProcess
+        do {
+            process = try LocalProcess("/bin/sh", argv, environment: env, output: (out, err), processGroup: true)
+        } catch {
+            outcome.stderr = "fuzz: cannot spawn: \(error)"
+            outcome.status = -1
+            return outcome
         }
+        let pid = process.pid
+        let watched = process.watch(until: .now + .milliseconds(Int((timeout ?? self.timeout) * 1000))) { kill(-pid, SIGKILL) }
         kill(-pid, SIGKILL)  // anything it left behind in its group
-        outcome.cpu = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
-            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
-        if status & 0x7f == 0 { outcome.status = (status >> 8) & 0xff } else { outcome.signal = status & 0x7f }
+        outcome.timedOut = watched.passedDeadline
+        outcome.cpu = watched.cpuSeconds
+        outcome.status = watched.exit.status
+        outcome.signal = watched.exit.signal
         outcome.stdout = Self.head(out, 4096)
         outcome.stderr = Self.head(err, 8192)
         return outcome
@@ -92,10 +75,4 @@ struct Runner {
         }
         return nil
     }
-}
-
-func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
-    let pointers = strings.map { strdup($0) } + [nil]
-    defer { for p in pointers { free(p) } }
-    return body(pointers)
 }
