@@ -40,10 +40,12 @@ let package = Package(
         // together, the target, the plan, the fleet and its lock host.
         .target(name: "FleetPrepare", dependencies: ["FleetCore", "FleetConfig", "FleetRollout", "FleetStore"]),
         // One file per subcommand.
-        .target(name: "FleetCLI", dependencies: [
-            "FleetCore", "FleetConfig", "FleetLocal", "FleetSSH", "FleetRollout", "FleetReports", "FleetStore", "FleetPrepare",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .target(
+            name: "FleetCLI",
+            dependencies: [
+                "FleetCore", "FleetConfig", "FleetLocal", "FleetSSH", "FleetRollout", "FleetReports", "FleetStore", "FleetPrepare",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         .executableTarget(name: "fleetup", dependencies: ["FleetCLI"]),
         // What unit tests need, pure (no libssh2): scripted executor, manual clock, recording
         // sink, sample records, golden files.
@@ -59,16 +61,20 @@ let package = Package(
 
         .testTarget(name: "FleetCoreTests", dependencies: ["FleetCore", "FleetTestSupport"]),
         .testTarget(name: "FleetLocalTests", dependencies: ["FleetLocal"]),
-        .testTarget(name: "FleetConfigTests", dependencies: ["FleetConfig", "FleetCore", "FleetLocal"],
-                    exclude: ["regenerate.sh"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "FleetConfigTests", dependencies: ["FleetConfig", "FleetCore", "FleetLocal"],
+            exclude: ["regenerate.sh"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FleetSSHTests", dependencies: ["FleetSSH", "FleetCore", "FleetLocal"], exclude: ["Fixtures"]),
         .testTarget(name: "FleetRolloutTests", dependencies: ["FleetRollout", "FleetCore", "FleetTestSupport"]),
-        .testTarget(name: "FleetReportsTests", dependencies: ["FleetReports", "FleetCore", "FleetStore", "FleetLocal", "FleetTestSupport"],
-                    exclude: ["Fixtures"]),
+        .testTarget(
+            name: "FleetReportsTests", dependencies: ["FleetReports", "FleetCore", "FleetStore", "FleetLocal", "FleetTestSupport"],
+            exclude: ["Fixtures"]),
         .testTarget(name: "FleetStoreTests", dependencies: ["FleetStore", "FleetCore", "FleetLocal"]),
-        .testTarget(name: "IntegrationTests", dependencies: [
-            "FleetSSH", "FleetCore", "FleetConfig", "FleetLocal", "FleetTestSupport", "FleetTestFleet", "FleetCLI", "FleetStore",
-        ]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "FleetSSH", "FleetCore", "FleetConfig", "FleetLocal", "FleetTestSupport", "FleetTestFleet", "FleetCLI", "FleetStore",
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

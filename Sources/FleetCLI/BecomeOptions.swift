@@ -13,8 +13,9 @@ struct BecomeOptions: ParsableArguments {
     @Option(name: .customLong("become-user"), help: ArgumentHelp("The user sudo runs the command as.", valueName: "USER"))
     var becomeUser: String?
 
-    @Flag(name: [.customShort("K"), .customLong("ask-become-pass")],
-          help: "Ask for the sudo password on the terminal (or set FLEETUP_BECOME_PASSWORD).")
+    @Flag(
+        name: [.customShort("K"), .customLong("ask-become-pass")],
+        help: "Ask for the sudo password on the terminal (or set FLEETUP_BECOME_PASSWORD).")
     var askBecomePass = false
 
     /// Each host's become settings (nil: runs as the login user). The password comes from
@@ -29,7 +30,8 @@ struct BecomeOptions: ParsableArguments {
             let vars = host.connectionVars
             guard become || vars.become else { out[host.name] = .some(nil); continue }
             if vars.becomeMethod != "sudo" {
-                unsupported.append(ConfigError(file: host.name, "become method \"\(vars.becomeMethod)\" is not supported (fleetup uses sudo)"))
+                unsupported.append(
+                    ConfigError(file: host.name, "become method \"\(vars.becomeMethod)\" is not supported (fleetup uses sudo)"))
             }
             let own = ["ansible_become_password", "ansible_become_pass", "ansible_sudo_pass"].lazy
                 .compactMap { host.vars[$0] }.first.map { value -> Secret in
@@ -45,7 +47,8 @@ struct BecomeOptions: ParsableArguments {
     /// Reads the password from the terminal without echo.
     private static func askPassword() throws -> Secret {
         guard isatty(STDIN_FILENO) != 0 || FileManager.default.isReadableFile(atPath: "/dev/tty"),
-              let raw = getpass("BECOME password: ") else {
+            let raw = getpass("BECOME password: ")
+        else {
             throw ValidationError("--ask-become-pass needs a terminal; set FLEETUP_BECOME_PASSWORD instead")
         }
         return Secret(String(cString: raw))

@@ -24,8 +24,11 @@ struct CheckCommand: ParsableCommand {
     func run() throws {
         let c = try playbook.prepare(inventory)
         let stages = c.stages.map { "\($0.name) \($0.hosts.count)" }.joined(separator: ", ")
-        let steps = c.playbook.steps.filter { if case .step = $0 { return true }; return false }.count
-        let line = "\(c.playbook.file): ok: \(c.hosts.count) \(c.hosts.count == 1 ? "host" : "hosts") in "
+        let steps = c.playbook.steps.filter {
+            if case .step = $0 { return true }; return false
+        }.count
+        let line =
+            "\(c.playbook.file): ok: \(c.hosts.count) \(c.hosts.count == 1 ? "host" : "hosts") in "
             + "\(c.stages.count) \(c.stages.count == 1 ? "stage" : "stages") (\(stages)); "
             + "\(c.playbook.releases.count) releases, target \(c.playbook.release(c.target)?.version.text ?? c.target.text), "
             + "path \(c.playbook.path.rawValue); \(steps) steps, \(c.playbook.health.count) health "

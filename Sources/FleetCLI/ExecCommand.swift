@@ -29,7 +29,9 @@ struct ExecCommand: AsyncParsableCommand {
     @Flag(help: "Prefix every output line with its host (like pdsh) instead of grouping identical output.")
     var prefix = false
 
-    @Option(name: .customLong("output-limit"), help: ArgumentHelp("Bytes of stdout and of stderr kept per host (the tail).", valueName: "BYTES"))
+    @Option(
+        name: .customLong("output-limit"), help: ArgumentHelp("Bytes of stdout and of stderr kept per host (the tail).", valueName: "BYTES")
+    )
     var outputLimit: Int = RemoteCommand.defaultOutputLimit
 
     // Only words after `--` are the command: a mistyped option before it is an error, never
@@ -54,11 +56,12 @@ struct ExecCommand: AsyncParsableCommand {
         let executor = try SSHExecutor(connection.sshConfiguration(for: hosts, inventory: inventory.inventories.joined(separator: ", ")))
         let forks = connection.forks
         let work = Task {
-            await AdHoc.run({ host in
-                var c = remote
-                c.become = becomes[host.name] ?? nil
-                return c
-            }, display: remote.display, on: hosts, forks: forks, executor: executor)
+            await AdHoc.run(
+                { host in
+                    var c = remote
+                    c.become = becomes[host.name] ?? nil
+                    return c
+                }, display: remote.display, on: hosts, forks: forks, executor: executor)
         }
         let interrupts = Interrupts.install(onFirst: { work.cancel() })
         let result = await work.value

@@ -10,9 +10,11 @@ public struct Fleetup: AsyncParsableCommand {
         commandName: "fleetup",
         abstract: "Upgrade fleets of servers safely, in rolling batches over SSH.",
         version: "0.1.0",
-        subcommands: [ExecCommand.self, InventoryCommand.self, CheckCommand.self, PlanCommand.self,
-                      PingCommand.self, StatusCommand.self, RunCommand.self, ResumeCommand.self, LockCommand.self, ReportCommand.self,
-                      RunsCommand.self]
+        subcommands: [
+            ExecCommand.self, InventoryCommand.self, CheckCommand.self, PlanCommand.self,
+            PingCommand.self, StatusCommand.self, RunCommand.self, ResumeCommand.self, LockCommand.self, ReportCommand.self,
+            RunsCommand.self,
+        ]
     )
     public init() {}
 

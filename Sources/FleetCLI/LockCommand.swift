@@ -44,7 +44,8 @@ struct LockCommand: AsyncParsableCommand {
             var hosts = target.hosts
             if let host = target.lockHost, !hosts.contains(where: { $0.name == host.name }) { hosts.append(host) }
             if !hosts.isEmpty {
-                executor = try SSHExecutor(connection.sshConfiguration(for: hosts, inventory: inventory.inventories.joined(separator: ", ")))
+                executor = try SSHExecutor(
+                    connection.sshConfiguration(for: hosts, inventory: inventory.inventories.joined(separator: ", ")))
             }
             return (target, target.lock(store: store.store, executor: executor), executor)
         }
@@ -60,7 +61,8 @@ struct LockCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "status",
             abstract: "Show who holds the fleet's lock, here and on the lock host.",
-            discussion: "Exit status: 0 when the lock is free, 1 when it is held, 2 for bad input, 3 when the lock host could not be asked.")
+            discussion: "Exit status: 0 when the lock is free, 1 when it is held, 2 for bad input, 3 when the lock host could not be asked."
+        )
 
         @OptionGroup var target: Target
 
@@ -69,10 +71,14 @@ struct LockCommand: AsyncParsableCommand {
             let status = await lock.status()
             let hostLocks = await target.hostLocks(fleet, executor: executor, release: false)
             await executor?.shutdown()
-            var lines = ["fleet \(fleet.key.label) (key \(fleet.key.hex))",
-                         "  local \(lock.local.path): \(status.local.statusText())"]
+            var lines = [
+                "fleet \(fleet.key.label) (key \(fleet.key.hex))",
+                "  local \(lock.local.path): \(status.local.statusText())",
+            ]
             if let remote = lock.remote {
-                lines.append("  lock host \(remote.place): " + (status.remoteError.map { "not asked: \($0)" } ?? (status.remote ?? .free).statusText()))
+                lines.append(
+                    "  lock host \(remote.place): "
+                        + (status.remoteError.map { "not asked: \($0)" } ?? (status.remote ?? .free).statusText()))
             } else {
                 lines.append("  lock host: none (the plan has no hosts)")
             }
@@ -103,7 +109,8 @@ struct LockCommand: AsyncParsableCommand {
 
         func run() async throws {
             guard force else {
-                throw ValidationError("""
+                throw ValidationError(
+                    """
                     lock release needs --force: it removes the fleet's lock whoever holds it, here and on \
                     the lock host, so a run that is still going would no longer keep other runs out. \
                     Check with `fleetup lock status` first; a forced release is recorded in \
@@ -120,11 +127,15 @@ struct LockCommand: AsyncParsableCommand {
                 await executor?.shutdown()
                 throw error
             }
-            var lines = ["released the lock of fleet \(fleet.key.label) (key \(fleet.key.hex))",
-                         "  local: was \(released.local)"]
+            var lines = [
+                "released the lock of fleet \(fleet.key.label) (key \(fleet.key.hex))",
+                "  local: was \(released.local)",
+            ]
             if let remote = lock.remote {
-                lines.append("  lock host \(remote.host.name): " + (released.remoteError.map { "not reached, its lock may still be held: \($0)" }
-                                                                   ?? "was \(released.remote ?? .free)"))
+                lines.append(
+                    "  lock host \(remote.host.name): "
+                        + (released.remoteError.map { "not reached, its lock may still be held: \($0)" }
+                            ?? "was \(released.remote ?? .free)"))
             }
             lines += hostLocks.lines(released: true)
             lines.append("recorded in \(lock.releasedLog)")

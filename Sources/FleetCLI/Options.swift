@@ -6,12 +6,16 @@ import Foundation
 
 /// `-i` and `--limit`: which inventory, and which of its hosts.
 struct InventoryOptions: ParsableArguments {
-    @Option(name: [.customShort("i"), .customLong("inventory")],
-            help: ArgumentHelp("Inventory file or comma list of hosts (repeatable; merged in order).", valueName: "INV"))
+    @Option(
+        name: [.customShort("i"), .customLong("inventory")],
+        help: ArgumentHelp("Inventory file or comma list of hosts (repeatable; merged in order).", valueName: "INV"))
     var inventories: [String] = []
 
-    @Option(name: [.short, .long], help: ArgumentHelp("Host pattern: only these hosts (a:b union, a:&b and, a:!b not, globs).",
-                                                      valueName: "PAT"))
+    @Option(
+        name: [.short, .long],
+        help: ArgumentHelp(
+            "Host pattern: only these hosts (a:b union, a:&b and, a:!b not, globs).",
+            valueName: "PAT"))
     var limit: String?
 
     func validate() throws {
@@ -40,29 +44,48 @@ struct ConnectionOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: "Hosts in flight at once.")
     var forks: Int = 20
 
-    @Option(help: ArgumentHelp("Simultaneous SSH handshakes over the whole fleet (the CPU-heavy part, and what sshd's MaxStartups limits).",
-                               valueName: "N"))
+    @Option(
+        help: ArgumentHelp(
+            "Simultaneous SSH handshakes over the whole fleet (the CPU-heavy part, and what sshd's MaxStartups limits).",
+            valueName: "N"))
     var handshakes: Int = 64
 
-    @Option(name: .customLong("connect-timeout"), help: ArgumentHelp("Seconds for TCP connect + handshake + auth, per attempt (default: ssh_config's ConnectTimeout, else 10).",
-                                                                     valueName: "S"))
+    @Option(
+        name: .customLong("connect-timeout"),
+        help: ArgumentHelp(
+            "Seconds for TCP connect + handshake + auth, per attempt (default: ssh_config's ConnectTimeout, else 10).",
+            valueName: "S"))
     var connectTimeout: Double?
 
-    @Option(name: .customLong("known-hosts"), help: ArgumentHelp("known_hosts file (repeatable; the first one records accept-new keys). Default: ssh_config's UserKnownHostsFile, else ~/.ssh/known_hosts.",
-                                                                 valueName: "FILE"))
+    @Option(
+        name: .customLong("known-hosts"),
+        help: ArgumentHelp(
+            "known_hosts file (repeatable; the first one records accept-new keys). Default: ssh_config's UserKnownHostsFile, else ~/.ssh/known_hosts.",
+            valueName: "FILE"))
     var knownHosts: [String] = []
 
-    @Option(name: .customLong("host-key-policy"), help: "Unknown host keys: strict refuses them, accept-new records them. Changed keys are always refused. Default: ssh_config's StrictHostKeyChecking, else strict.")
+    @Option(
+        name: .customLong("host-key-policy"),
+        help:
+            "Unknown host keys: strict refuses them, accept-new records them. Changed keys are always refused. Default: ssh_config's StrictHostKeyChecking, else strict."
+    )
     var hostKeyPolicy: HostKeyPolicy?
 
-    @Option(name: [.customShort("u"), .customLong("user")], help: "Remote user for hosts whose inventory names none (before ssh_config's User).")
+    @Option(
+        name: [.customShort("u"), .customLong("user")], help: "Remote user for hosts whose inventory names none (before ssh_config's User)."
+    )
     var user: String?
 
-    @Option(name: .customLong("private-key"), help: ArgumentHelp("Key file for hosts whose inventory names none (tried before ssh_config's IdentityFile).", valueName: "FILE"))
+    @Option(
+        name: .customLong("private-key"),
+        help: ArgumentHelp("Key file for hosts whose inventory names none (tried before ssh_config's IdentityFile).", valueName: "FILE"))
     var privateKey: String?
 
-    @Option(name: .customLong("ssh-config"), help: ArgumentHelp("OpenSSH client config to read instead of ~/.ssh/config and /etc/ssh/ssh_config (like ssh -F; 'none' reads none).",
-                                                                valueName: "FILE"))
+    @Option(
+        name: .customLong("ssh-config"),
+        help: ArgumentHelp(
+            "OpenSSH client config to read instead of ~/.ssh/config and /etc/ssh/ssh_config (like ssh -F; 'none' reads none).",
+            valueName: "FILE"))
     var sshConfig: String?
 
     func validate() throws {
@@ -73,8 +96,9 @@ struct ConnectionOptions: ParsableArguments {
 
     /// Reads ssh_config now: a malformed file is bad input, before any connection.
     func sshResolver() throws -> SSHConfigResolver {
-        let flags = SSHRunFlags(user: user, identityFile: privateKey, knownHostsFiles: knownHosts.isEmpty ? nil : knownHosts,
-                                hostKeyPolicy: hostKeyPolicy, connectTimeout: connectTimeout.map(duration(seconds:)))
+        let flags = SSHRunFlags(
+            user: user, identityFile: privateKey, knownHostsFiles: knownHosts.isEmpty ? nil : knownHosts,
+            hostKeyPolicy: hostKeyPolicy, connectTimeout: connectTimeout.map(duration(seconds:)))
         do {
             return try SSHConfigResolver(files: sshConfig.map { .file($0) } ?? .standard, flags: flags)
         } catch {
@@ -90,8 +114,7 @@ struct ConnectionOptions: ParsableArguments {
         var settings: [String: ConnectionSettings] = [:]
         var errors: [ConfigError] = []
         for host in hosts {
-            do { settings[host.name] = try resolver.resolve(host) }
-            catch { errors.append(error.configError(inventory: inventory)) }
+            do { settings[host.name] = try resolver.resolve(host) } catch { errors.append(error.configError(inventory: inventory)) }
         }
         if errors.count > 10 { errors = Array(errors.prefix(10)) + [ConfigError(file: inventory, "and \(errors.count - 10) more hosts")] }
         guard errors.isEmpty else { throw ConfigErrors(errors) }

@@ -15,7 +15,9 @@ struct PingCommand: AsyncParsableCommand {
     @OptionGroup var inventory: InventoryOptions
     @OptionGroup var connection: ConnectionOptions
 
-    @Flag(name: .shortAndLong, help: "Show each host's resolved connection first (address, port, user, identities, jump hosts, known_hosts), like ssh -G.")
+    @Flag(
+        name: .shortAndLong,
+        help: "Show each host's resolved connection first (address, port, user, identities, jump hosts, known_hosts), like ssh -G.")
     var verbose = false
 
     @Flag(help: "Print one JSON object (fleetup.ping/1) on stdout instead of text.")
@@ -50,11 +52,14 @@ struct PingCommand: AsyncParsableCommand {
         lines.append("  identities     " + (files.isEmpty ? "none" : files.joined(separator: ", ")))
         let agent = s.identitiesOnly ? "not used (IdentitiesOnly)" : (s.identityAgent ?? c.agentSocket ?? "none")
         lines.append("  agent          \(agent)")
-        if !s.jumps.isEmpty { lines.append("  via            " + s.jumps.map { ($0.user.map { "\($0)@" } ?? "") + $0.endpoint }.joined(separator: " -> ")) }
+        if !s.jumps.isEmpty {
+            lines.append("  via            " + s.jumps.map { ($0.user.map { "\($0)@" } ?? "") + $0.endpoint }.joined(separator: " -> "))
+        }
         lines.append("  known_hosts    " + (s.knownHostsFiles ?? c.knownHostsFiles).joined(separator: ", "))
         lines.append("  host key       \((s.hostKeyPolicy ?? c.hostKeyPolicy).rawValue)" + (s.hostKeyAlias.map { " (as \($0))" } ?? ""))
-        lines.append("  timeouts       connect \((s.connectTimeout ?? c.connectTimeout).messageText), keepalive "
-                     + "\((s.serverAliveInterval ?? c.serverAliveInterval).messageText) x \(s.serverAliveCountMax ?? c.serverAliveCountMax)")
+        lines.append(
+            "  timeouts       connect \((s.connectTimeout ?? c.connectTimeout).messageText), keepalive "
+                + "\((s.serverAliveInterval ?? c.serverAliveInterval).messageText) x \(s.serverAliveCountMax ?? c.serverAliveCountMax)")
         return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -45,11 +45,14 @@ struct PlanCommand: AsyncParsableCommand {
             // input before any connection, as for exec.
             let ssh = try connection.sshConfiguration(for: checked.hosts, inventory: inventory.inventories.joined(separator: ", "))
             let executor = try SSHExecutor(ssh)
-            let (book, hosts, target, overrides, forks, limit) = (checked.playbook, checked.hosts, checked.target, checked.overrides,
-                                                                  connection.forks, duration(seconds: timeout))
+            let (book, hosts, target, overrides, forks, limit) = (
+                checked.playbook, checked.hosts, checked.target, checked.overrides,
+                connection.forks, duration(seconds: timeout)
+            )
             let work = Task {
-                await VersionDetector.detect(hosts, playbook: book, target: target, overrides: overrides,
-                                             executor: executor, forks: forks, timeout: limit)
+                await VersionDetector.detect(
+                    hosts, playbook: book, target: target, overrides: overrides,
+                    executor: executor, forks: forks, timeout: limit)
             }
             let interrupts = Interrupts.install(onFirst: { work.cancel() })
             versions = await work.value
@@ -71,7 +74,9 @@ struct PlaybookOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The version to upgrade to (default: the playbook's version.target).", valueName: "V"))
     var target: String?
 
-    @Option(name: .customLong("var"), help: ArgumentHelp("A variable, overriding the inventory and the playbook (repeatable).", valueName: "K=V"))
+    @Option(
+        name: .customLong("var"),
+        help: ArgumentHelp("A variable, overriding the inventory and the playbook (repeatable).", valueName: "K=V"))
     var vars: [String] = []
 
     func validate() throws { try Self.validate(vars: vars) }

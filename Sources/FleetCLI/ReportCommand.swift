@@ -23,8 +23,10 @@ struct ReportCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The run: its id, a prefix only it has, or `latest`.", valueName: "run"))
     var runName: String
 
-    @Option(help: ArgumentHelp("json (fleetup.run/1), md (for a chat or a ticket), html (one self-contained page) or junit.",
-                               valueName: "format"))
+    @Option(
+        help: ArgumentHelp(
+            "json (fleetup.run/1), md (for a chat or a ticket), html (one self-contained page) or junit.",
+            valueName: "format"))
     var format: RunReportFormat?
 
     @Option(help: ArgumentHelp("Write all four reports into this folder (created if missing) instead.", valueName: "dir"))
@@ -41,7 +43,8 @@ struct ReportCommand: ParsableCommand {
     func run() throws {
         let stored = StoredRuns.load(runName, from: store.store)
         if stored.droppedTornLine {
-            FileHandle.standardError.write(Data("fleetup: warning: \(stored.folder.journal): its last line was torn (a crash mid-write) and is left out\n".utf8))
+            FileHandle.standardError.write(
+                Data("fleetup: warning: \(stored.folder.journal): its last line was torn (a crash mid-write) and is left out\n".utf8))
         }
         for gap in stored.gaps {
             FileHandle.standardError.write(Data("fleetup: warning: \(gap): \(StoredRuns.incomplete)\n".utf8))
@@ -49,7 +52,9 @@ struct ReportCommand: ParsableCommand {
         if let output {
             let paths: [String]
             // The folder is the operator's input: one that cannot be made or written is bad input.
-            do { paths = try StoreFile.write(RunReports.files(stored.record), into: output) } catch { Fleetup.fail("--output: \(error)", code: 2) }
+            do { paths = try StoreFile.write(RunReports.files(stored.record), into: output) } catch {
+                Fleetup.fail("--output: \(error)", code: 2)
+            }
             FileHandle.standardOutput.write(Data(paths.map { $0 + "\n" }.joined().utf8))
             return
         }

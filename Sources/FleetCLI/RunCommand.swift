@@ -34,18 +34,22 @@ struct RunCommand: AsyncParsableCommand {
         inputs.playbook = run.apply(to: inputs.playbook)
         let plan = inputs.plan()
         let fleet = try inputs.fleet()
-        try await RunSession.start(hosts: inputs.hosts, fleet: fleet, inventory: inventory.inventories, connection: connection,
-                                   become: become) { executor, becomes in
+        try await RunSession.start(
+            hosts: inputs.hosts, fleet: fleet, inventory: inventory.inventories, connection: connection,
+            become: become
+        ) { executor, becomes in
             let folder = try store.store.create()
-            let header = RunHeader(id: folder.id.text, user: RunSession.user, machine: RunSession.machine,
-                                   fleetupVersion: Fleetup.configuration.version, plan: plan,
-                                   playbookFile: RunSession.absolute(playbook.path),
-                                   inventories: inventory.inventories.map(RunSession.absolute),
-                                   overrides: inputs.overrides.keys.sorted(), forks: connection.forks, rollback: !run.noRollback,
-                                   fleetKey: fleet.key.hex)
-            let session = RunSession(setup: RunSession.makeSetup(inputs, hosts: inputs.hosts, header: header, becomes: becomes),
-                                     folder: folder, lock: fleet.lock(store: store.store, executor: executor),
-                                     executor: executor, options: run)
+            let header = RunHeader(
+                id: folder.id.text, user: RunSession.user, machine: RunSession.machine,
+                fleetupVersion: Fleetup.configuration.version, plan: plan,
+                playbookFile: RunSession.absolute(playbook.path),
+                inventories: inventory.inventories.map(RunSession.absolute),
+                overrides: inputs.overrides.keys.sorted(), forks: connection.forks, rollback: !run.noRollback,
+                fleetKey: fleet.key.hex)
+            let session = RunSession(
+                setup: RunSession.makeSetup(inputs, hosts: inputs.hosts, header: header, becomes: becomes),
+                folder: folder, lock: fleet.lock(store: store.store, executor: executor),
+                executor: executor, options: run)
             let code = try await session.execute(opening: .runStarted(header))
             if code != 0 { throw ExitCode(code) }
         }
@@ -75,9 +79,11 @@ struct ResumeCommand: AsyncParsableCommand {
     @Flag(name: .customLong("retry-failed"), help: "Also retry the hosts that failed, from where each failed.")
     var retryFailed = false
 
-    @Option(name: .customLong("replan"),
-            help: ArgumentHelp("Plan this host afresh from the version it reports, whatever its journal says (repeatable).",
-                               valueName: "HOST"))
+    @Option(
+        name: .customLong("replan"),
+        help: ArgumentHelp(
+            "Plan this host afresh from the version it reports, whatever its journal says (repeatable).",
+            valueName: "HOST"))
     var replan: [String] = []
 
     @Flag(name: .customLong("plan"), help: "Show what each host would do, then stop: nothing is connected or changed.")
@@ -103,23 +109,27 @@ struct ResumeCommand: AsyncParsableCommand {
         let stored = try folder.load()
         // A lost entry may be a step that finished: going on could run it again.
         if let gap = stored.gaps.first {
-            throw StoreError(.corruptJournal, path: gap.path, line: gap.line,
-                             "\(gap.message): resume could run a finished step again, so it does not go on; "
-                                 + "`fleetup report \(folder.id)` shows what the journal holds; the hosts this run left "
-                                 + "mid-upgrade keep their host locks (`fleetup lock status`): check each by hand, then "
-                                 + "`fleetup lock release --force` lets a new run take them")
+            throw StoreError(
+                .corruptJournal, path: gap.path, line: gap.line,
+                "\(gap.message): resume could run a finished step again, so it does not go on; "
+                    + "`fleetup report \(folder.id)` shows what the journal holds; the hosts this run left "
+                    + "mid-upgrade keep their host locks (`fleetup lock status`): check each by hand, then "
+                    + "`fleetup lock release --force` lets a new run take them")
         }
         let record = stored.record
         if let refusal = ResumePlanner.refusal(record) { throw ConfigError(file: folder.journal, refusal) }
         for name in replan where record.host(name) == nil {
-            throw ValidationError("--replan \(name): not a host of run \(record.header.id)"
-                                  + (TemplateScope.nearest(name, in: record.header.hosts).map { " (did you mean \"\($0)\"?)" } ?? ""))
+            throw ValidationError(
+                "--replan \(name): not a host of run \(record.header.id)"
+                    + (TemplateScope.nearest(name, in: record.header.hosts).map { " (did you mean \"\($0)\"?)" } ?? ""))
         }
         let h = record.header
         // The run's own files and target, with the --var values given again (the journal keeps
         // none: they may be secret).
-        var inputs = try RunInputs.prepare(RunRequest(playbook: h.playbookFile, inventories: h.inventories, target: h.target,
-                                                      overrides: PlaybookOptions.overrides(vars)))
+        var inputs = try RunInputs.prepare(
+            RunRequest(
+                playbook: h.playbookFile, inventories: h.inventories, target: h.target,
+                overrides: PlaybookOptions.overrides(vars)))
         RunSession.warn(inputs.warnings)
         // The run goes on under the policy it started with (its plan's batches were cut by it);
         // `--pause`/`--soak` given again still win.
@@ -133,12 +143,14 @@ struct ResumeCommand: AsyncParsableCommand {
         // The plan is the journal's: hosts by name from the inventory as it is now.
         let (hosts, missing) = inputs.hosts(named: h.hosts)
         if !missing.isEmpty {
-            FileHandle.standardError.write(Data("fleetup: warning: not in the inventory any more (they fail): \(HostListText.compact(missing))\n".utf8))
+            FileHandle.standardError.write(
+                Data("fleetup: warning: not in the inventory any more (they fail): \(HostListText.compact(missing))\n".utf8))
         }
         let work = ResumePlanner.work(for: record, retryFailed: retryFailed, replan: Set(replan))
         let byName = Dictionary(hosts.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        let preview = ResumePreview.lines(record, work: work, playbook: inputs.playbook, hosts: byName, target: inputs.target,
-                                          overrides: inputs.overrides)
+        let preview = ResumePreview.lines(
+            record, work: work, playbook: inputs.playbook, hosts: byName, target: inputs.target,
+            overrides: inputs.overrides)
         if planOnly {
             FileHandle.standardOutput.write(Data((ResumePreview.header(record) + "\n" + preview.map { "  \($0)\n" }.joined()).utf8))
             return
@@ -148,10 +160,13 @@ struct ResumeCommand: AsyncParsableCommand {
         var header = h
         header.forks = connection.forks
         header.rollback = !run.noRollback && h.rollback
-        try await RunSession.start(hosts: hosts, fleet: fleet, inventory: h.inventories, connection: connection,
-                                   become: become) { executor, becomes in
-            let session = RunSession(setup: RunSession.makeSetup(inputs, hosts: hosts, header: header, becomes: becomes),
-                                     folder: folder, lock: fleet.lock(store: runs, executor: executor), executor: executor, options: run)
+        try await RunSession.start(
+            hosts: hosts, fleet: fleet, inventory: h.inventories, connection: connection,
+            become: become
+        ) { executor, becomes in
+            let session = RunSession(
+                setup: RunSession.makeSetup(inputs, hosts: hosts, header: header, becomes: becomes),
+                folder: folder, lock: fleet.lock(store: runs, executor: executor), executor: executor, options: run)
             let code = try await session.execute(
                 opening: .resumed(user: RunSession.user, machine: RunSession.machine, retryFailed: retryFailed),
                 record: record, lastSeq: record.lastSeq, work: work, gatesPassed: ResumePlanner.gatesPassed(record),

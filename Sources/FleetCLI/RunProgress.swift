@@ -32,8 +32,10 @@ final class RunProgress: RunDisplay {
     /// Lines of the live block at most (the rest are counted).
     private let liveLimit = 15
 
-    init(header: RunHeader, tty: Bool = isatty(STDERR_FILENO) != 0, verbose: Bool = false,
-         out: FileHandle = .standardError) {
+    init(
+        header: RunHeader, tty: Bool = isatty(STDERR_FILENO) != 0, verbose: Bool = false,
+        out: FileHandle = .standardError
+    ) {
         self.tty = tty
         self.verbose = verbose
         self.out = out
@@ -46,7 +48,9 @@ final class RunProgress: RunDisplay {
             var lines: [String] = []
             switch entry.event {
             case .runStarted(let h):
-                lines.append("run \(h.id): \(h.playbook) -> \(h.target) on \(h.hosts.count) hosts (\(h.stages.map { "\($0.name) \($0.batches.flatMap { $0 }.count)" }.joined(separator: ", ")))")
+                lines.append(
+                    "run \(h.id): \(h.playbook) -> \(h.target) on \(h.hosts.count) hosts (\(h.stages.map { "\($0.name) \($0.batches.flatMap { $0 }.count)" }.joined(separator: ", ")))"
+                )
             case .resumed(let user, let machine, let retry):
                 lines.append("resumed by \(user)@\(machine)\(retry ? " (retrying failed hosts)" : "")")
             case .stageStarted(let stage):
@@ -73,21 +77,29 @@ final class RunProgress: RunDisplay {
             case .stepFinished(let host, let r):
                 if !r.succeeded { lines.append("  \(host): step \"\(r.step.name)\" \(r.outcomeText)") }
             case .healthChecked(let host, let r):
-                if !r.healthy { lines.append("  \(host): unhealthy (\(r.context))") }
-                else if verbose { lines.append("  \(host): healthy (\(r.context))") }
+                if !r.healthy {
+                    lines.append("  \(host): unhealthy (\(r.context))")
+                } else if verbose {
+                    lines.append("  \(host): healthy (\(r.context))")
+                }
             case .hostFinished(let host, let r):
                 s.inFlight.removeAll { $0.host == host }
                 s.batchDone += 1
                 var line = "\(Self.mark(r.outcome)) \(host): \(r.outcome.rawValue)"
-                if let b = r.versionBefore, let a = r.versionAfter, b != a { line += " \(b) -> \(a)" }
-                else if let b = r.versionBefore { line += " (\(b))" }
+                if let b = r.versionBefore, let a = r.versionAfter, b != a {
+                    line += " \(b) -> \(a)"
+                } else if let b = r.versionBefore {
+                    line += " (\(b))"
+                }
                 if let m = r.message { line += ": \(m)" }
                 lines.append(line)
                 if let restore = r.restore { lines.append("    restore: \(restore)") }
             case .hostsSkipped(let hosts, _):
                 lines.append("skipped after the halt: \(HostListText.compact(hosts))")
             case .gate(let stage, let next, let decision, let detail):
-                lines.append("gate after \(stage): \(decision.rawValue)\(detail.map { " (\($0))" } ?? "")\(decision == .open ? "" : ", next: \(next)")")
+                lines.append(
+                    "gate after \(stage): \(decision.rawValue)\(detail.map { " (\($0))" } ?? "")\(decision == .open ? "" : ", next: \(next)")"
+                )
             case .halted(let reason):
                 lines.append("HALTED: \(reason)")
             case .draining:
@@ -130,9 +142,10 @@ final class RunProgress: RunDisplay {
             let width = 20
             let filled = s.batchHosts == 0 ? 0 : s.batchDone * width / s.batchHosts
             let failed = s.failures
-            live.append("[\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] "
-                        + "\(s.stage) batch \(s.batch)/\(s.batches[s.stage] ?? s.batch): \(s.batchDone)/\(s.batchHosts) done"
-                        + (failed > 0 ? ", \(failed) failed in the run" : "") + (s.draining ? ", draining" : ""))
+            live.append(
+                "[\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] "
+                    + "\(s.stage) batch \(s.batch)/\(s.batches[s.stage] ?? s.batch): \(s.batchDone)/\(s.batchHosts) done"
+                    + (failed > 0 ? ", \(failed) failed in the run" : "") + (s.draining ? ", draining" : ""))
         }
         for l in live { out += l + "\n" }
         s.liveLines = live.count
@@ -161,7 +174,8 @@ final class RunProgress: RunDisplay {
 /// Host names in one line, shortened past a few.
 enum HostListText {
     static func compact(_ hosts: [String], limit: Int = 8) -> String {
-        hosts.count <= limit ? hosts.joined(separator: ", ")
+        hosts.count <= limit
+            ? hosts.joined(separator: ", ")
             : hosts.prefix(limit).joined(separator: ", ") + " and \(hosts.count - limit) more"
     }
 }

@@ -35,7 +35,9 @@ struct RunOptions: ParsableArguments {
     func validate() throws {
         for (flag, value) in [("--pause", pause), ("--soak", soak)] {
             if let value, case .failure(let problem) = DurationText.read(value) {
-                throw ValidationError("\(flag) \(value): \(problem == .tooLong ? DurationText.expected(problem) : "expected a duration such as 30s, 5m or 0s")")
+                throw ValidationError(
+                    "\(flag) \(value): \(problem == .tooLong ? DurationText.expected(problem) : "expected a duration such as 30s, 5m or 0s")"
+                )
             }
         }
     }
@@ -50,8 +52,9 @@ struct RunOptions: ParsableArguments {
     }
 
     var gateKeeper: any GateKeeper {
-        TerminalGateKeeper(approved: yes ? nil : Set(approve),
-                           interactive: isatty(STDIN_FILENO) != 0 && isatty(STDERR_FILENO) != 0)
+        TerminalGateKeeper(
+            approved: yes ? nil : Set(approve),
+            interactive: isatty(STDIN_FILENO) != 0 && isatty(STDERR_FILENO) != 0)
     }
 }
 
@@ -65,7 +68,9 @@ struct TerminalGateKeeper: GateKeeper {
         if approved == nil { return (.approved, "--yes") }
         if approved!.contains(stage) { return (.approved, "--approve \(stage)") }
         guard interactive else {
-            return (.notApproved, "the gate after \(stage) is manual and nobody approved it: `fleetup resume --approve \(stage)` starts \(next)")
+            return (
+                .notApproved, "the gate after \(stage) is manual and nobody approved it: `fleetup resume --approve \(stage)` starts \(next)"
+            )
         }
         FileHandle.standardError.write(Data("\(stage) passed. Start \(next)? [y/N] ".utf8))
         let answer = try? await Blocking.run("fleetup-gate") { readLine(strippingNewline: true) ?? "" }
@@ -84,10 +89,13 @@ struct RunSession {
     var options: RunOptions
 
     /// Runs and returns the exit code (0 success, 1 failed/halted/interrupted/waiting).
-    func execute(opening: RunEvent, record: RunRecord? = nil, lastSeq: Int = 0, work: [String: RolloutMachine.Work] = [:],
-                 gatesPassed: Set<String> = [], failedBefore: Int = 0) async throws -> Int32 {
-        let owner = LockOwner.current(runID: setup.header.id, key: lock.key, playbook: setup.header.playbookFile,
-                                      inventories: setup.header.inventories)
+    func execute(
+        opening: RunEvent, record: RunRecord? = nil, lastSeq: Int = 0, work: [String: RolloutMachine.Work] = [:],
+        gatesPassed: Set<String> = [], failedBefore: Int = 0
+    ) async throws -> Int32 {
+        let owner = LockOwner.current(
+            runID: setup.header.id, key: lock.key, playbook: setup.header.playbookFile,
+            inventories: setup.header.inventories)
         let notes: [String]
         let reserve: JournalReserve
         do {
@@ -109,8 +117,9 @@ struct RunSession {
         do {
             var setup = self.setup
             setup.hostLocks = HostLocks(owner: owner, executor: executor)
-            (outcome, live) = try await coordinate(setup, opening: opening, record: record, lastSeq: lastSeq, work: work,
-                                                   gatesPassed: gatesPassed, failedBefore: failedBefore, reserve: reserve)
+            (outcome, live) = try await coordinate(
+                setup, opening: opening, record: record, lastSeq: lastSeq, work: work,
+                gatesPassed: gatesPassed, failedBefore: failedBefore, reserve: reserve)
         } catch {
             _ = reserve.free()
             await release(owner)
@@ -126,9 +135,12 @@ struct RunSession {
     /// hosts and its lock host (from the connection flags), each host's become, and the
     /// pre-flight; `body` gets them, and the executor is shut down once, when it returns or
     /// throws, whatever happened.
-    static func start(hosts: [FleetCore.Host], fleet: FleetTarget, inventory: [String], connection: ConnectionOptions,
-                      become: BecomeOptions, _ body: (SSHExecutor, [String: Become]) async throws -> Void) async throws {
-        let executor = try SSHExecutor(connection.sshConfiguration(for: fleet.reaching(hosts), inventory: inventory.joined(separator: ", ")))
+    static func start(
+        hosts: [FleetCore.Host], fleet: FleetTarget, inventory: [String], connection: ConnectionOptions,
+        become: BecomeOptions, _ body: (SSHExecutor, [String: Become]) async throws -> Void
+    ) async throws {
+        let executor = try SSHExecutor(
+            connection.sshConfiguration(for: fleet.reaching(hosts), inventory: inventory.joined(separator: ", ")))
         do {
             let becomes = try become.stepBecome(for: hosts)
             try await preflight(hosts, executor: executor, handshakes: connection.handshakes)
@@ -142,8 +154,9 @@ struct RunSession {
 
     /// The coordinator's setup: the inputs, the hosts of the plan, the header, each host's become.
     static func makeSetup(_ inputs: RunInputs, hosts: [FleetCore.Host], header: RunHeader, becomes: [String: Become]) -> RunSetup {
-        RunSetup(playbook: inputs.playbook, hosts: hosts, target: inputs.target, overrides: inputs.overrides, header: header,
-                 become: { becomes[$0.name] ?? Become() }, extraSecrets: becomes.values.compactMap { $0.password?.reveal() })
+        RunSetup(
+            playbook: inputs.playbook, hosts: hosts, target: inputs.target, overrides: inputs.overrides, header: header,
+            become: { becomes[$0.name] ?? Become() }, extraSecrets: becomes.values.compactMap { $0.password?.reveal() })
     }
 
     /// Warnings on stderr, one line each.
@@ -159,8 +172,9 @@ struct RunSession {
         let result = await Preflight.connect(hosts, width: handshakes, executor: executor)
         if !result.refused.isEmpty {
             let lines = result.refused.map { "  \($0)" }.joined(separator: "\n")
-            throw StartRefusal(message: "host keys refused, nothing was changed:\n\(lines)\n"
-                               + "check them, then add them to known_hosts (or --host-key-policy accept-new for keys never seen)")
+            throw StartRefusal(
+                message: "host keys refused, nothing was changed:\n\(lines)\n"
+                    + "check them, then add them to known_hosts (or --host-key-policy accept-new for keys never seen)")
         }
         if result.connected == 0 && !hosts.isEmpty {
             throw StartRefusal(message: "no host is reachable:\n" + result.unreachable.prefix(10).map { "  \($0)" }.joined(separator: "\n"))
@@ -171,18 +185,22 @@ struct RunSession {
     }
 
     /// The run to its end: its outcome, and its record as the journal holds it.
-    private func coordinate(_ setup: RunSetup, opening: RunEvent, record: RunRecord?, lastSeq: Int, work: [String: RolloutMachine.Work],
-                            gatesPassed: Set<String>, failedBefore: Int, reserve: JournalReserve) async throws -> (RunOutcome, RunRecord) {
+    private func coordinate(
+        _ setup: RunSetup, opening: RunEvent, record: RunRecord?, lastSeq: Int, work: [String: RolloutMachine.Work],
+        gatesPassed: Set<String>, failedBefore: Int, reserve: JournalReserve
+    ) async throws -> (RunOutcome, RunRecord) {
         let journal = GroupCommitJournal(try JournalWriter(path: folder.journal, reserve: reserve))
         defer { journal.close() }
         let progress = RunProgress(header: setup.header, verbose: options.verbose)
-        let coordinator = Coordinator(setup: setup, executor: executor, clock: ContinuousClock(),
-                                      sink: journal, display: progress, gateKeeper: options.gateKeeper, lastSeq: lastSeq,
-                                      startedAt: .now)
+        let coordinator = Coordinator(
+            setup: setup, executor: executor, clock: ContinuousClock(),
+            sink: journal, display: progress, gateKeeper: options.gateKeeper, lastSeq: lastSeq,
+            startedAt: .now)
         let interrupts = Interrupts.install(exitOn: 3) { _ in coordinator.interrupt() }
         defer { interrupts.cancel() }
-        let outcome = try await coordinator.run(opening: opening, record: record, work: work, gatesPassed: gatesPassed,
-                                                failedBefore: failedBefore)
+        let outcome = try await coordinator.run(
+            opening: opening, record: record, work: work, gatesPassed: gatesPassed,
+            failedBefore: failedBefore)
         progress.finish()
         return (outcome, coordinator.record)
     }

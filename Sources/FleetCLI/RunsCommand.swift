@@ -31,12 +31,15 @@ struct RunsCommand: ParsableCommand {
                 let stored = try folder.load()
                 let record = stored.record
                 // Shown as far as the journal goes, and said to be incomplete.
-                let missing = stored.gaps.isEmpty ? nil : "journal entries " + stored.gaps.map(\.missingText).joined(separator: ", ") + " missing"
+                let missing =
+                    stored.gaps.isEmpty ? nil : "journal entries " + stored.gaps.map(\.missingText).joined(separator: ", ") + " missing"
                 for gap in stored.gaps {
                     FileHandle.standardError.write(Data("fleetup: warning: \(gap): the run is listed as far as the journal goes\n".utf8))
                 }
-                runs.append(RunListing(id: folder.id.text, record: record, running: StoredRuns.isRunning(record, store: store),
-                                       warning: missing))
+                runs.append(
+                    RunListing(
+                        id: folder.id.text, record: record, running: StoredRuns.isRunning(record, store: store),
+                        warning: missing))
             } catch {
                 FileHandle.standardError.write(Data("fleetup: warning: \(error)\n".utf8))
                 runs.append(RunListing(id: folder.id.text, record: nil, problem: "\(error)"))

@@ -15,7 +15,8 @@ extension StatusReportFormat: ExpressibleByArgument {}
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "The fleet's status: reachability, version, health and the last run of every host; versions per stage, drift from the target.",
+        abstract:
+            "The fleet's status: reachability, version, health and the last run of every host; versions per stage, drift from the target.",
         discussion: """
             Changes nothing. With a PLAYBOOK: its hosts and stages, its version command and its health \
             probes, and drift from its target (or --target). Without: every host of the inventory, \
@@ -36,12 +37,16 @@ struct StatusCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The version the fleet should be on (default: the playbook's version.target).", valueName: "V"))
     var target: String?
 
-    @Option(name: .customLong("var"), help: ArgumentHelp("A variable, overriding the inventory and the playbook (repeatable).", valueName: "K=V"))
+    @Option(
+        name: .customLong("var"),
+        help: ArgumentHelp("A variable, overriding the inventory and the playbook (repeatable).", valueName: "K=V"))
     var vars: [String] = []
 
-    @Option(name: .customLong("version-cmd"),
-            help: ArgumentHelp("The command that prints a host's version (first x.y.z of its output); templates use the host's variables. Replaces the playbook's.",
-                               valueName: "CMD"))
+    @Option(
+        name: .customLong("version-cmd"),
+        help: ArgumentHelp(
+            "The command that prints a host's version (first x.y.z of its output); templates use the host's variables. Replaces the playbook's.",
+            valueName: "CMD"))
     var versionCommand: String?
 
     @Flag(name: .customLong("require-target"), help: "Hosts not on the target (or on an unknown version) fail the status too.")
@@ -129,8 +134,11 @@ struct StatusCommand: AsyncParsableCommand {
             let (inv, hosts) = try inventory.selectedHosts()
             if let target, Version(target) == nil { throw ConfigError(file: "--target", "\"\(target)\" is not a version (expected x.y.z)") }
             do {
-                return Plan(target: target, checks: try StatusPlanner.checks(hosts, inventory: inv, versionCommand: command,
-                                                                             versionTimeout: duration(seconds: timeout)))
+                return Plan(
+                    target: target,
+                    checks: try StatusPlanner.checks(
+                        hosts, inventory: inv, versionCommand: command,
+                        versionTimeout: duration(seconds: timeout)))
             } catch {
                 throw ConfigErrors(error.problems.map { ConfigError(file: "--version-cmd", $0) })
             }
@@ -141,12 +149,17 @@ struct StatusCommand: AsyncParsableCommand {
         if !warnings.isEmpty {
             FileHandle.standardError.write(Data(warnings.map { "fleetup: warning: \($0)\n" }.joined().utf8))
         }
-        guard !inv.hosts.isEmpty else { throw ConfigError(file: inventory.inventories.joined(separator: ", "), "the inventory has no hosts") }
+        guard !inv.hosts.isEmpty else {
+            throw ConfigError(file: inventory.inventories.joined(separator: ", "), "the inventory has no hosts")
+        }
         let target = try PlaybookChecks.target(target, book)
-        let stages = try PlaybookCheck.stages(book, inventory: inv, limit: inventory.limit).map { StageHosts(name: $0.name, hosts: $0.hosts) }
+        let stages = try PlaybookCheck.stages(book, inventory: inv, limit: inventory.limit).map {
+            StageHosts(name: $0.name, hosts: $0.hosts)
+        }
         do {
-            let checks = try StatusPlanner.checks(book, stages: stages, target: target, overrides: overrides, versionCommand: command,
-                                                  versionTimeout: duration(seconds: timeout))
+            let checks = try StatusPlanner.checks(
+                book, stages: stages, target: target, overrides: overrides, versionCommand: command,
+                versionTimeout: duration(seconds: timeout))
             return Plan(playbook: book, target: book.release(target)?.version.text ?? target.text, checks: checks)
         } catch {
             throw ConfigErrors(error.problems.map { ConfigError(file: command == nil ? book.file : "--version-cmd", $0) })
@@ -203,7 +216,9 @@ struct StatusCommand: AsyncParsableCommand {
         func say(_ line: String) { FileHandle.standardError.write(Data("fleetup: \(line)\n".utf8)) }
 
         func done(_ h: StatusHost) {
-            let n = count.withLock { n -> Int in n += 1; return n }
+            let n = count.withLock { n -> Int in
+                n += 1; return n
+            }
             var what = h.reachable ? (h.version ?? "version not read") : (h.error ?? "unreachable")
             if h.reachable, let healthy = h.healthy { what += healthy ? ", healthy" : ", UNHEALTHY" }
             say("[\(n)/\(total)] \(h.name): \(what)")

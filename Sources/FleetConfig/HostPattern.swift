@@ -23,7 +23,9 @@ public enum HostPattern {
 
     /// The hosts `pattern` selects, narrowed by `limit` (Ansible's `--limit`), in the
     /// pattern's order.
-    public static func select(_ pattern: String, in inventory: Inventory, limit: String?, label: String = "--limit") throws -> [FleetCore.Host] {
+    public static func select(
+        _ pattern: String, in inventory: Inventory, limit: String?, label: String = "--limit"
+    ) throws -> [FleetCore.Host] {
         let index = Index(inventory)
         var names = try evaluate(split(pattern), index, whole: pattern, label: label)
         if let limit {
@@ -47,7 +49,8 @@ public enum HostPattern {
         if pattern.utf8.contains(UInt8(ascii: ",")) {
             parts = pattern.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
         } else if (try? HostRange.splitPort(pattern)).map({ HostRange.isAddress($0.0) }) == true
-                    && !pattern.contains(where: \.isWhitespace) {
+            && !pattern.contains(where: \.isWhitespace)
+        {
             parts = [pattern]  // one address, host:port or range: its colons do not separate
         } else {
             // `:`-separated, keeping bracketed expressions whole (`web[1:3]:db`).
@@ -116,7 +119,10 @@ public enum HostPattern {
             let matched = try match(body, index, whole: whole, label: label)
             cost += matched.count + (body.contains(where: { "*?[~".contains($0) }) ? index.hostOrder.count + index.groupOrder.count : 1)
             if cost > maxCost {
-                throw ConfigError(file: label, "pattern \"\(whole.prefix(80))\(whole.count > 80 ? "…" : "")\" has too many terms: evaluating it would compare or collect more than \(maxCost) names (the limit; fewer globs, or groups)")
+                throw ConfigError(
+                    file: label,
+                    "pattern \"\(whole.prefix(80))\(whole.count > 80 ? "…" : "")\" has too many terms: evaluating it would compare or collect more than \(maxCost) names (the limit; fewer globs, or groups)"
+                )
             }
             if term.hasPrefix("!") {
                 if keep != nil { apply() }

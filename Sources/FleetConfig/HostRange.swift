@@ -15,15 +15,21 @@ enum HostRange {
         let c = Array(text.utf8)
         // `[address]:port` (IPv6, or anything bracketed): Ansible's bracketed_hostport.
         if c.first == UInt8(ascii: "["), let close = c.lastIndex(of: UInt8(ascii: "]")), close > 1,
-           close + 2 < c.count, c[close + 1] == UInt8(ascii: ":"), c[(close + 2)...].allSatisfy(isDigit) {
+            close + 2 < c.count, c[close + 1] == UInt8(ascii: ":"), c[(close + 2)...].allSatisfy(isDigit)
+        {
             return (String(decoding: c[1..<close], as: UTF8.self), try port(String(decoding: c[(close + 2)...], as: UTF8.self), in: text))
         }
         // Colons outside brackets: `[1:3]` ranges do not count.
         var colons: [Int] = []
         var depth = 0
         for (i, b) in c.enumerated() {
-            if b == UInt8(ascii: "[") { depth += 1 } else if b == UInt8(ascii: "]") { depth = max(0, depth - 1) }
-            else if b == UInt8(ascii: ":") && depth == 0 { colons.append(i) }
+            if b == UInt8(ascii: "[") {
+                depth += 1
+            } else if b == UInt8(ascii: "]") {
+                depth = max(0, depth - 1)
+            } else if b == UInt8(ascii: ":") && depth == 0 {
+                colons.append(i)
+            }
         }
         if colons.count == 1, let i = colons.first {
             let suffix = c[(i + 1)...]
@@ -83,8 +89,11 @@ enum HostRange {
                 throw HostProblem("invalid host range \"\(name)\": more than \(maxHosts) hosts in one entry")
             }
             let expanded = head + v + tail
-            if expanded.utf8.contains(UInt8(ascii: "[")) { out.append(contentsOf: try expand(String(expanded))) }
-            else { out.append(String(expanded)) }
+            if expanded.utf8.contains(UInt8(ascii: "[")) {
+                out.append(contentsOf: try expand(String(expanded)))
+            } else {
+                out.append(String(expanded))
+            }
         }
         return out
     }
@@ -104,7 +113,8 @@ enum HostRange {
             step = s
         }
         if let b = Int(begin), let e = Int(end), begin.allSatisfy(\.isASCII), end.allSatisfy(\.isASCII),
-           !begin.hasPrefix("-"), !end.hasPrefix("-"), !begin.hasPrefix("+"), !end.hasPrefix("+") {
+            !begin.hasPrefix("-"), !end.hasPrefix("-"), !begin.hasPrefix("+"), !end.hasPrefix("+")
+        {
             // A leading zero asks for padding, and then both ends must be written alike.
             let width = begin.hasPrefix("0") && begin.count > 1 ? begin.count : 0
             if width > 0 && end.count != width {
@@ -120,7 +130,8 @@ enum HostRange {
         }
         let letters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
         guard begin.count == 1, end.count == 1, let b = letters.firstIndex(of: begin.first!),
-              let e = letters.firstIndex(of: end.first!) else {
+            let e = letters.firstIndex(of: end.first!)
+        else {
             throw bad("expected numbers or single letters, got \"\(begin)\" and \"\(end)\"")
         }
         guard b <= e else { throw bad("start is after end") }

@@ -34,13 +34,18 @@ struct INIInventory {
             guard let first = line.first, first != "#", first != ";" else { continue }
             items += 1 + line.utf8.reduce(0) { $0 + ($1 == UInt8(ascii: "=") ? 1 : 0) }
             if items > ConfigLimits.fileItems {
-                throw error(lineNumber, "more than \(ConfigLimits.fileItems) items (lines and variables) in one file (the limit: each costs 100-200 bytes loaded)")
+                throw error(
+                    lineNumber,
+                    "more than \(ConfigLimits.fileItems) items (lines and variables) in one file (the limit: each costs 100-200 bytes loaded)"
+                )
             }
             if first == "[", let (name, kind) = Self.section(line) {
                 let title = kind.map { "\(name):\($0)" } ?? name
                 state = kind ?? "hosts"
                 guard ["hosts", "children", "vars"].contains(state) else {
-                    throw error(lineNumber, "section [\(title)] has unknown type \"\(state)\" (expected [\(name)], [\(name):vars] or [\(name):children])")
+                    throw error(
+                        lineNumber,
+                        "section [\(title)] has unknown type \"\(state)\" (expected [\(name)], [\(name):vars] or [\(name):children])")
                 }
                 if let earlier = seenSections[title] {
                     warn(lineNumber, "section [\(title)] appears again (first at line \(earlier)); its entries are merged, as Ansible does")
@@ -64,7 +69,8 @@ struct INIInventory {
                 continue
             }
             if first == "[" && line.hasSuffix("]") {
-                throw error(lineNumber, "invalid section header \"\(line)\" (expected [group], [group:vars] or [group:children], with no spaces)")
+                throw error(
+                    lineNumber, "invalid section header \"\(line)\" (expected [group], [group:vars] or [group:children], with no spaces)")
             }
             switch state {
             case "hosts":
@@ -84,10 +90,14 @@ struct INIInventory {
                     throw error(lineNumber, "expected one group name per line in [\(group):children], got \"\(line)\"")
                 }
                 if builder.hasGroup(child) {
-                    do { try builder.addChild(child, to: group, at: origin(lineNumber)) } catch { throw self.error(lineNumber, error.message) }
+                    do { try builder.addChild(child, to: group, at: origin(lineNumber)) } catch {
+                        throw self.error(lineNumber, error.message)
+                    }
                 } else if pending[child] == nil {
                     // Named before declared: still a group to be (or an error), counted now.
-                    if pending.count + builder.groupNames.count >= ConfigLimits.groups { throw error(lineNumber, InventoryBuilder.groupsProblem) }
+                    if pending.count + builder.groupNames.count >= ConfigLimits.groups {
+                        throw error(lineNumber, InventoryBuilder.groupsProblem)
+                    }
                     pending[child] = Pending(line: lineNumber, isVars: false, parents: [group])
                     pendingOrder.append(child)
                 } else {
@@ -98,13 +108,20 @@ struct INIInventory {
         for name in pendingOrder {
             guard let p = pending[name] else { continue }
             if p.isVars {
-                throw error(p.line, "section [\(name):vars] is for group \"\(name)\", which this file never declares (expected a [\(name)] or [\(name):children] section)")
+                throw error(
+                    p.line,
+                    "section [\(name):vars] is for group \"\(name)\", which this file never declares (expected a [\(name)] or [\(name):children] section)"
+                )
             }
-            throw error(p.line, "section [\(p.parents.last!):children] names group \"\(name)\", which this file never declares (expected a [\(name)] or [\(name):children] section)")
+            throw error(
+                p.line,
+                "section [\(p.parents.last!):children] names group \"\(name)\", which this file never declares (expected a [\(name)] or [\(name):children] section)"
+            )
         }
     }
 
-    private func resolveChildren(_ name: String, _ pending: inout [String: Pending], _ builder: inout InventoryBuilder) throws(ConfigError) {
+    private func resolveChildren(_ name: String, _ pending: inout [String: Pending], _ builder: inout InventoryBuilder) throws(ConfigError)
+    {
         guard let p = pending[name] else { return }
         pending[name] = nil
         for parent in p.parents {
@@ -182,7 +199,10 @@ struct INIInventory {
     /// A value of this file, its nesting limit named with the line.
     private func value(_ text: String, key: String, at line: Int) throws(ConfigError) -> VarValue {
         do { return try Self.value(text) } catch {
-            throw self.error(line, "the value of \"\(key)\" nests lists, tuples or dicts deeper than \(PythonLiteral.maxNesting) levels (the limit, as in Python)")
+            throw self.error(
+                line,
+                "the value of \"\(key)\" nests lists, tuples or dicts deeper than \(PythonLiteral.maxNesting) levels (the limit, as in Python)"
+            )
         }
     }
 
@@ -198,7 +218,9 @@ enum GroupNames {
     static func check(_ name: String, file: String, line: Int?, warnings: inout [ConfigWarning], warned: inout Set<String>) {
         let ok = name.first.map { !$0.isNumber } == true && name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }
         guard !ok, warned.insert(name).inserted else { return }
-        warnings.append(ConfigWarning(file: file, line: line,
-                                      "group name \"\(name)\" has characters other than letters, digits and \"_\" (Ansible warns too; it is kept as written)"))
+        warnings.append(
+            ConfigWarning(
+                file: file, line: line,
+                "group name \"\(name)\" has characters other than letters, digits and \"_\" (Ansible warns too; it is kept as written)"))
     }
 }

@@ -62,21 +62,26 @@ public struct InventoryBuilder: Sendable {
     public mutating func count(items n: Int, label: String) throws(ConfigError) {
         items += n
         if items > ConfigLimits.totalItems {
-            throw ConfigError(file: label, "more than \(ConfigLimits.totalItems) items (lines, entries, variables) in all the inventory's files (the limit: what stays loaded)")
+            throw ConfigError(
+                file: label,
+                "more than \(ConfigLimits.totalItems) items (lines, entries, variables) in all the inventory's files (the limit: what stays loaded)"
+            )
         }
     }
 
     /// Nil while the inventory holds at most `ConfigLimits.hosts` hosts; else the problem,
     /// for the reader to place at the line that went past the limit.
     public var tooManyHosts: String? {
-        hostOrder.count <= ConfigLimits.hosts ? nil
+        hostOrder.count <= ConfigLimits.hosts
+            ? nil
             : "more than \(ConfigLimits.hosts) hosts in the inventory (the limit: ten times the largest fleet fleetup is made for)"
     }
 
     /// The same for groups (`ConfigLimits.groups`).
     public var tooManyGroups: String? { groupOrder.count <= ConfigLimits.groups ? nil : Self.groupsProblem }
 
-    static let groupsProblem = "more than \(ConfigLimits.groups) groups in the inventory (the limit: one per host at the hosts limit, and as many again)"
+    static let groupsProblem =
+        "more than \(ConfigLimits.groups) groups in the inventory (the limit: one per host at the hosts limit, and as many again)"
     public func hasGroup(_ name: String) -> Bool { groups[name] != nil }
     public func hasHost(_ name: String) -> Bool { hostVars[name] != nil }
 
@@ -90,8 +95,10 @@ public struct InventoryBuilder: Sendable {
     /// Adds a host to a group (declaring both). A port applies only where the host is
     /// first declared, as in Ansible; the result is false when a later port was ignored.
     @discardableResult
-    public mutating func addHost(_ name: String, to group: String, port: Int? = nil,
-                                 vars: [String: VarValue] = [:]) -> Bool {
+    public mutating func addHost(
+        _ name: String, to group: String, port: Int? = nil,
+        vars: [String: VarValue] = [:]
+    ) -> Bool {
         addGroup(group)
         var portTaken = true
         if let known = hostVars[name] {
@@ -129,8 +136,11 @@ public struct InventoryBuilder: Sendable {
         public let parent: String, child: String
         public var message: String {
             if parent == child { return "group \"\(child)\" cannot be a child of itself" }
-            if child == "all" { return "group \"all\" cannot be a child of \"\(parent)\": every group is below all, so all would be its own ancestor" }
-            return "group \"\(child)\" cannot be a child of \"\(parent)\": \"\(parent)\" is already below it, so \"\(child)\" would be its own ancestor (a children loop)"
+            if child == "all" {
+                return "group \"all\" cannot be a child of \"\(parent)\": every group is below all, so all would be its own ancestor"
+            }
+            return
+                "group \"\(child)\" cannot be a child of \"\(parent)\": \"\(parent)\" is already below it, so \"\(child)\" would be its own ancestor (a children loop)"
         }
     }
 
@@ -251,7 +261,10 @@ public struct InventoryBuilder: Sendable {
             let own = hostVars[name]?.count ?? 0, files = hostFileVars.reduce(0) { $0 + ($1[name]?.count ?? 0) }
             if own + files > 0 { merged += groupCache[directGroups[name] ?? []]!.vars.count + own + files }
             if merged > ConfigLimits.mergedVariables {
-                throw ConfigError(file: label, "the hosts' variables add up to more than \(ConfigLimits.mergedVariables) once merged (the limit: each host with variables of its own holds a copy of its groups' variables)")
+                throw ConfigError(
+                    file: label,
+                    "the hosts' variables add up to more than \(ConfigLimits.mergedVariables) once merged (the limit: each host with variables of its own holds a copy of its groups' variables)"
+                )
             }
         }
         // Each host's own layers on top of its shared part, on every core for big fleets.
@@ -263,7 +276,8 @@ public struct InventoryBuilder: Sendable {
         for (i, name) in hostOrder.enumerated() { (owned.baseAddress! + i).initialize(to: hostVars.removeValue(forKey: name) ?? [:]) }
         nonisolated(unsafe) let slots = owned  // each index is moved out by exactly one worker
         let shared = groupCache, files = hostFileVars, direct = directGroups, names = hostOrder
-        let hosts = Self.parallelMap(count) { (i: Int, previous: inout (host: FleetCore.Host, own: [String: VarValue], files: Bool)?) -> FleetCore.Host in
+        let hosts = Self.parallelMap(count) {
+            (i: Int, previous: inout (host: FleetCore.Host, own: [String: VarValue], files: Bool)?) -> FleetCore.Host in
             let name = names[i]
             let base = shared[direct[name] ?? []]!
             let mine = (slots.baseAddress! + i).move()

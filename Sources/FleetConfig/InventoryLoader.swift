@@ -30,7 +30,9 @@ public enum InventoryLoader {
         warnings += vars.warnings
         let label = sources.joined(separator: ", ")
         for name in builder.hostNames where builder.hasGroup(name) {
-            warnings.append(ConfigWarning(file: label, "\"\(name)\" is both a group and a host; the pattern \"\(name)\" selects the host, as in Ansible"))
+            warnings.append(
+                ConfigWarning(
+                    file: label, "\"\(name)\" is both a group and a host; the pattern \"\(name)\" selects the host, as in Ansible"))
         }
         return try (consume builder).build(label: label)  // consumed: build() moves the hosts' own vars out
     }
@@ -74,10 +76,13 @@ public enum InventoryLoader {
     ///
     /// Each folder is read once: one reached again through a symlink (a loop such as
     /// `self -> .`, which walked forever, or a second link to it) is skipped with a warning.
-    static func folder(_ path: String, into builder: inout InventoryBuilder, warnings: inout [ConfigWarning],
-                       seen: inout FolderSet) throws {
+    static func folder(
+        _ path: String, into builder: inout InventoryBuilder, warnings: inout [ConfigWarning],
+        seen: inout FolderSet
+    ) throws {
         if let first = seen.visit(path) {
-            warnings.append(ConfigWarning(file: path, "skipped: the same folder as \(first), already read (a symlink to it, or a symlink loop)"))
+            warnings.append(
+                ConfigWarning(file: path, "skipped: the same folder as \(first), already read (a symlink to it, or a symlink loop)"))
             return
         }
         let names: [String]
@@ -88,8 +93,11 @@ public enum InventoryLoader {
             let full = path.hasSuffix("/") ? path + name : path + "/" + name
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: full, isDirectory: &isDir) else { continue }
-            if isDir.boolValue { try folder(full, into: &builder, warnings: &warnings, seen: &seen) }
-            else { try file(full, into: &builder, warnings: &warnings) }
+            if isDir.boolValue {
+                try folder(full, into: &builder, warnings: &warnings, seen: &seen)
+            } else {
+                try file(full, into: &builder, warnings: &warnings)
+            }
         }
     }
 

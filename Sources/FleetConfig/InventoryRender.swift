@@ -105,7 +105,10 @@ public enum InventoryRender {
             return total
         }
         guard count(group) <= maxGraphLines else {
-            throw ConfigError(file: "--graph", "the graph would be more than \(maxGraphLines) lines (the limit; a group with several parents is drawn under each): use --list")
+            throw ConfigError(
+                file: "--graph",
+                "the graph would be more than \(maxGraphLines) lines (the limit; a group with several parents is drawn under each): use --list"
+            )
         }
         var lines: [String] = []
         func walk(_ name: String, _ depth: Int) {
@@ -172,7 +175,11 @@ public enum InventoryRender {
         case .secret: return Node.scalar(.init(Secret.mask, Tag(.str), .singleQuoted))
         case .list(let items): return Node.sequence(.init(items.map(node)))
         case .map(let m):
-            return Node.mapping(.init(PythonJSON.sortedKeys(m).map { (Node.scalar(.init($0, Tag(.str), plainIsSafe($0) ? .plain : .doubleQuoted)), node(m[$0]!)) }))
+            return Node.mapping(
+                .init(
+                    PythonJSON.sortedKeys(m).map {
+                        (Node.scalar(.init($0, Tag(.str), plainIsSafe($0) ? .plain : .doubleQuoted)), node(m[$0]!))
+                    }))
         }
     }
 

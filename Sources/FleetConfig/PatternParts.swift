@@ -23,8 +23,11 @@ enum Glob {
                 if j >= p.count { out += "\\["; continue }
                 var stuff = String(p[i..<j]).replacingOccurrences(of: "\\", with: "\\\\")
                 i = j + 1
-                if stuff.hasPrefix("!") { stuff = "^" + stuff.dropFirst() }
-                else if stuff.hasPrefix("^") || stuff.hasPrefix("[") { stuff = "\\" + stuff }
+                if stuff.hasPrefix("!") {
+                    stuff = "^" + stuff.dropFirst()
+                } else if stuff.hasPrefix("^") || stuff.hasPrefix("[") {
+                    stuff = "\\" + stuff
+                }
                 // ICU reads `[` and `&&` inside a class as set operations; Python does not.
                 stuff = stuff.replacingOccurrences(of: "[", with: "\\[").replacingOccurrences(of: "&", with: "\\&")
                 out += "[" + stuff + "]"
@@ -45,7 +48,8 @@ enum PatternSubscript {
 
     static func split(_ term: String, label: String) throws -> (String, Slice?) {
         guard !term.hasPrefix("~"), term.hasSuffix("]"), let open = term.lastIndex(of: "["),
-              open != term.startIndex else { return (term, nil) }
+            open != term.startIndex
+        else { return (term, nil) }
         let inner = term[term.index(after: open)..<term.index(before: term.endIndex)]
         let expr = String(term[..<open])
         let digits = { (s: Substring) in !s.isEmpty && s.allSatisfy { $0.isASCII && $0.isNumber } }
@@ -70,13 +74,17 @@ enum PatternSubscript {
         if let end = slice.end, end != 0 {
             let last = end == -1 ? hosts.count - 1 : end
             guard slice.start < hosts.count, slice.start <= last else {
-                throw ConfigError(file: label, "\"\(term)\" selects nothing: the term matches \(hosts.count) host\(hosts.count == 1 ? "" : "s") (indexes start at 0)")
+                throw ConfigError(
+                    file: label,
+                    "\"\(term)\" selects nothing: the term matches \(hosts.count) host\(hosts.count == 1 ? "" : "s") (indexes start at 0)")
             }
             return Array(hosts[slice.start...min(last, hosts.count - 1)])
         }
         let i = slice.start < 0 ? hosts.count + slice.start : slice.start
         guard hosts.indices.contains(i) else {
-            throw ConfigError(file: label, "\"\(term)\" is out of range: the term matches \(hosts.count) host\(hosts.count == 1 ? "" : "s") (indexes start at 0)")
+            throw ConfigError(
+                file: label,
+                "\"\(term)\" is out of range: the term matches \(hosts.count) host\(hosts.count == 1 ? "" : "s") (indexes start at 0)")
         }
         return [hosts[i]]
     }

@@ -1,5 +1,6 @@
 import FleetCore
 import Foundation
+
 import struct FleetCore.Host
 
 /// Checks a loaded playbook against an inventory, host by host, before anything runs:
@@ -33,13 +34,19 @@ public enum PlaybookCheck {
             let ins = playbook.stages.indices.filter { members[$0].contains(host.name) }
             if ins.isEmpty { none.append(host.name) }
             if ins.count > 1 {
-                errors.append(ConfigError(file: file, line: playbook.lines["stages"],
-                                          "stages: host \(host.name) is in stages \(ins.map { playbook.stages[$0] }.joined(separator: " and ")) (a host belongs to one stage)"))
+                errors.append(
+                    ConfigError(
+                        file: file, line: playbook.lines["stages"],
+                        "stages: host \(host.name) is in stages \(ins.map { playbook.stages[$0] }.joined(separator: " and ")) (a host belongs to one stage)"
+                    ))
             }
         }
         if !none.isEmpty {
-            errors.append(ConfigError(file: file, line: playbook.lines["stages"],
-                                      "stages: \(hostList(none)) \(none.count == 1 ? "is" : "are") selected by hosts: \"\(playbook.hosts)\" but in no stage (stages: \(playbook.stages.joined(separator: ", ")))"))
+            errors.append(
+                ConfigError(
+                    file: file, line: playbook.lines["stages"],
+                    "stages: \(hostList(none)) \(none.count == 1 ? "is" : "are") selected by hosts: \"\(playbook.hosts)\" but in no stage (stages: \(playbook.stages.joined(separator: ", ")))"
+                ))
         }
         if !errors.isEmpty { throw ConfigErrors(Array(errors.prefix(20))) }
         return playbook.stages.indices.map { i in (playbook.stages[i], selected.filter { members[i].contains($0.name) }) }
@@ -47,23 +54,28 @@ public enum PlaybookCheck {
 
     /// Renders every template of the playbook for every host (with the facts a hop would
     /// give), and tests every `when:`; each problem once, naming the hosts it concerns.
-    public static func templates(_ playbook: Playbook, hosts: [Host], target: Version,
-                                 overrides: [String: VarValue] = [:]) -> [ConfigError] {
+    public static func templates(
+        _ playbook: Playbook, hosts: [Host], target: Version,
+        overrides: [String: VarValue] = [:]
+    ) -> [ConfigError] {
         let targetText = playbook.release(target)?.version.text ?? target.text
         let first = playbook.releases.first?.version.text ?? targetText
         var problems: [String: (line: Int?, message: String, hosts: [String])] = [:]
         var order: [String] = []
         for host in hosts {
-            let base = TemplateScope.host(host, defaults: playbook.vars, overrides: overrides, secret: playbook.secret,
-                                          facts: ["target": targetText])
+            let base = TemplateScope.host(
+                host, defaults: playbook.vars, overrides: overrides, secret: playbook.secret,
+                facts: ["target": targetText])
             let hop = base.with(["from": first, "to": targetText, "release": targetText])
             var found: [(Int?, String)] = []
             func render(_ t: Template, _ context: TemplateContext, _ scope: TemplateScope, _ line: Int?, _ label: String) {
                 do { _ = try scope.render(t, as: context) } catch { found.append((line, "\(label): \(error.message)")) }
             }
             // A probe's URL or address as this host renders it, read by the planner's own parser.
-            func address(_ t: Template, _ scope: TemplateScope, _ line: Int?, _ label: String,
-                         _ parse: (String) throws(ProbeAddress.Problem) -> ProbeAddress) {
+            func address(
+                _ t: Template, _ scope: TemplateScope, _ line: Int?, _ label: String,
+                _ parse: (String) throws(ProbeAddress.Problem) -> ProbeAddress
+            ) {
                 let text: String
                 do { text = try scope.render(t, as: .text).text } catch { return found.append((line, "\(label): \(error.message)")) }
                 // Literal values were checked when the playbook was read.
@@ -72,10 +84,14 @@ public enum PlaybookCheck {
                 do { _ = try parse(text) } catch { found.append((line, "\(label): \(Redactor(scope: scope).redact(error.message))")) }
             }
             render(playbook.version.detect, .shell, base, playbook.version.line, "version.detect")
-            let steps = playbook.steps.compactMap { if case .step(let s) = $0 { return s }; return nil }
+            let steps = playbook.steps.compactMap {
+                if case .step(let s) = $0 { return s }; return nil
+            }
             for s in steps { check(s, "step \"\(s.title)\"", hop, playbook, &found) }
             for r in playbook.releases {
-                for s in r.steps { check(s, "release \(r.version.text): step \"\(s.title)\"", hop.with(["release": r.version.text]), playbook, &found) }
+                for s in r.steps {
+                    check(s, "release \(r.version.text): step \"\(s.title)\"", hop.with(["release": r.version.text]), playbook, &found)
+                }
             }
             for s in playbook.rollback { check(s, "rollback: step \"\(s.title)\"", hop, playbook, &found) }
             for (i, p) in playbook.health.enumerated() {
@@ -97,7 +113,9 @@ public enum PlaybookCheck {
         let total = hosts.count
         return order.map { key in
             let p = problems[key]!
-            let whose = p.hosts.count == total && total > 1 ? "on all \(total) hosts" : p.hosts.count == 1 ? "host \(p.hosts[0])" : "hosts \(hostList(p.hosts))"
+            let whose =
+                p.hosts.count == total && total > 1
+                ? "on all \(total) hosts" : p.hosts.count == 1 ? "host \(p.hosts[0])" : "hosts \(hostList(p.hosts))"
             return ConfigError(file: playbook.file, line: p.line, "\(p.message) (\(whose))")
         }.sorted { ($0.line ?? 0) < ($1.line ?? 0) }
     }
@@ -106,31 +124,40 @@ public enum PlaybookCheck {
     /// of the inventory (the whole inventory: `--limit` does not change what a name means),
     /// not a `--var`. Such a name protects nothing, and a typo (`licence_key`) would leave the
     /// real secret printed in plans: an error naming the near miss.
-    public static func secretNames(_ playbook: Playbook, inventory: Inventory,
-                                   overrides: [String: VarValue] = [:]) -> [ConfigError] {
+    public static func secretNames(
+        _ playbook: Playbook, inventory: Inventory,
+        overrides: [String: VarValue] = [:]
+    ) -> [ConfigError] {
         var known = Set(playbook.vars.keys).union(overrides.keys)
         for host in inventory.hosts { known.formUnion(host.vars.keys) }
         return playbook.secret.subtracting(known).sorted().map { name in
             let near = TemplateScope.nearest(name, in: known.sorted()).map { " (did you mean \"\($0)\"?)" } ?? ""
-            return ConfigError(file: playbook.file, line: playbook.lines["secret.\(name)"] ?? playbook.lines["secret"],
-                               "secret: \"\(name)\" is not a variable of vars:, the inventory or --var\(near)")
+            return ConfigError(
+                file: playbook.file, line: playbook.lines["secret.\(name)"] ?? playbook.lines["secret"],
+                "secret: \"\(name)\" is not a variable of vars:, the inventory or --var\(near)")
         }
     }
 
     /// Local files that uploads need and that are not there (yet): a warning at `check`,
     /// since release archives are often fetched just before a run.
-    public static func missingUploads(_ playbook: Playbook, hosts: [Host], target: Version,
-                                      overrides: [String: VarValue] = [:]) -> [ConfigWarning] {
+    public static func missingUploads(
+        _ playbook: Playbook, hosts: [Host], target: Version,
+        overrides: [String: VarValue] = [:]
+    ) -> [ConfigWarning] {
         var seen = Set<String>()
         var out: [ConfigWarning] = []
         let targetText = playbook.release(target)?.version.text ?? target.text
-        let uploads = playbook.steps.compactMap { if case .step(let s) = $0 { return s }; return nil }
+        let uploads =
+            playbook.steps.compactMap {
+                if case .step(let s) = $0 { return s }; return nil
+            }
             + playbook.releases.flatMap(\.steps)
         // Relative sources are found beside the playbook (as the planner resolves them).
         let dir = playbook.file.lastIndex(of: "/").map { String(playbook.file[..<$0]) } ?? "."
         for host in hosts {
-            let base = TemplateScope.host(host, defaults: playbook.vars, overrides: overrides, secret: playbook.secret,
-                                          facts: ["target": targetText])
+            let base = TemplateScope.host(
+                host, defaults: playbook.vars, overrides: overrides, secret: playbook.secret,
+                facts: ["target": targetText])
             for (i, r) in playbook.releases.enumerated() where i > 0 && r.version <= target {
                 let scope = base.with(["from": playbook.releases[i - 1].version.text, "to": r.version.text, "release": r.version.text])
                 for s in uploads {
@@ -139,12 +166,17 @@ public enum PlaybookCheck {
                     guard seen.insert(full).inserted else { continue }
                     var info = stat()
                     if stat(full, &info) != 0 {
-                        out.append(ConfigWarning(file: playbook.file, line: s.line,
-                                                 "step \"\(s.title)\": upload source \(full) does not exist (needed to go to \(r.version.text))"))
+                        out.append(
+                            ConfigWarning(
+                                file: playbook.file, line: s.line,
+                                "step \"\(s.title)\": upload source \(full) does not exist (needed to go to \(r.version.text))"))
                     } else if (info.st_mode & S_IFMT) != S_IFREG {
                         // /dev/zero would upload forever; the upload refuses it (SFTPWriteOperation).
-                        out.append(ConfigWarning(file: playbook.file, line: s.line,
-                                                 "step \"\(s.title)\": upload source \(full) is not a regular file (a device, pipe or folder): the upload would fail"))
+                        out.append(
+                            ConfigWarning(
+                                file: playbook.file, line: s.line,
+                                "step \"\(s.title)\": upload source \(full) is not a regular file (a device, pipe or folder): the upload would fail"
+                            ))
                     }
                 }
             }

@@ -8,8 +8,10 @@ import Yams
 /// a playbook with any problem is not returned at all (`PlaybookCheck` then checks it
 /// against an inventory, host by host).
 public enum PlaybookLoader {
-    static let topKeys = ["name", "hosts", "stages", "vars", "secret", "version", "releases", "flags", "path",
-                          "rolling", "steps", "health", "rollback", "chdir"]
+    static let topKeys = [
+        "name", "hosts", "stages", "vars", "secret", "version", "releases", "flags", "path",
+        "rolling", "steps", "health", "rollback", "chdir",
+    ]
 
     /// Reads `path`; throws `ConfigErrors` listing every problem, or a `ConfigError` when
     /// the file cannot be read.
@@ -45,7 +47,8 @@ public enum PlaybookLoader {
         warnings += r.nodes.warnings
         if let playbook, r.nodes.errors.isEmpty { return playbook }
         // In file order (sections are read in a fixed order, not as written).
-        let sorted = r.nodes.errors.enumerated().sorted { ($0.element.line ?? 0, $0.offset) < ($1.element.line ?? 0, $1.offset) }.map(\.element)
+        let sorted = r.nodes.errors.enumerated().sorted { ($0.element.line ?? 0, $0.offset) < ($1.element.line ?? 0, $1.offset) }.map(
+            \.element)
         throw ConfigErrors(sorted.isEmpty ? [ConfigError(file: file, "not a playbook")] : sorted)
     }
 }
@@ -71,9 +74,12 @@ struct PlaybookReader {
             return nil
         }
         guard let top = nodes.mapping(root, "playbook") else { return nil }
-        nodes.checkKeys(top, allowed: PlaybookLoader.topKeys, "",
-                        hints: ["serial": "batch sizes go in rolling: batch:", "max_fail_percentage": "it goes in rolling:",
-                                "tasks": "fleetup's steps are in steps:", "vars_files": "put the variables in the inventory or in vars:"])
+        nodes.checkKeys(
+            top, allowed: PlaybookLoader.topKeys, "",
+            hints: [
+                "serial": "batch sizes go in rolling: batch:", "max_fail_percentage": "it goes in rolling:",
+                "tasks": "fleetup's steps are in steps:", "vars_files": "put the variables in the inventory or in vars:",
+            ])
         var node: [String: Node] = [:]
         for e in top {
             node[e.key] = e.value
@@ -87,16 +93,23 @@ struct PlaybookReader {
 
         let defaultName = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
         let name = node["name"].flatMap { nodes.text($0, "name") } ?? defaultName
-        let hosts = required("hosts", "the inventory pattern of the hosts to upgrade, e.g. hosts: mattermost").flatMap { nodes.text($0, "hosts") }
+        let hosts = required("hosts", "the inventory pattern of the hosts to upgrade, e.g. hosts: mattermost").flatMap {
+            nodes.text($0, "hosts")
+        }
         let stages = node["stages"].map { readStages($0) } ?? []
         let vars = node["vars"].map { readVars($0) } ?? [:]
         let secret = node["secret"].map { readNames($0, "secret") } ?? []
         flags = node["flags"].map { readNames($0, "flags") } ?? []
-        let releases = required("releases", "the releases, oldest first, e.g. releases: [\"5.0.0\", \"5.1.0\"]").map { readReleases($0) } ?? []
-        let version = required("version", "version: with detect: (the command that prints the version)").flatMap { readVersion($0, releases: releases) }
+        let releases =
+            required("releases", "the releases, oldest first, e.g. releases: [\"5.0.0\", \"5.1.0\"]").map { readReleases($0) } ?? []
+        let version = required("version", "version: with detect: (the command that prints the version)").flatMap {
+            readVersion($0, releases: releases)
+        }
         var path = PathMode.sequential
         if let p = node["path"], let t = nodes.text(p, "path") {
-            if let m = PathMode(rawValue: t) { path = m } else {
+            if let m = PathMode(rawValue: t) {
+                path = m
+            } else {
                 nodes.fail(p, "path: \"\(t)\" is not a path mode (expected sequential or cumulative)")
             }
         }
@@ -107,27 +120,39 @@ struct PlaybookReader {
         let chdir = node["chdir"].flatMap { nodes.template($0, "chdir") }
         let rollback = node["rollback"].map { readStepList($0, "rollback: ", release: nil, allowShorthand: false).compactMap { $0 } } ?? []
         for s in rollback where s.noReturn {
-            nodes.fail(line: s.line, "rollback: step \"\(s.title)\": no_return has no meaning in rollback (it marks the upgrade's point of no return)")
+            nodes.fail(
+                line: s.line,
+                "rollback: step \"\(s.title)\": no_return has no meaning in rollback (it marks the upgrade's point of no return)")
         }
 
         // Cross-checks that need several sections.
-        let marker = steps.contains { if case .releaseSteps = $0 { return true }; return false }
+        let marker = steps.contains {
+            if case .releaseSteps = $0 { return true }; return false
+        }
         if let stepsNode, !marker, let r = releases.first(where: { !$0.steps.isEmpty }) {
-            nodes.fail(stepsNode, "steps: release \(r.version.text) has steps of its own, but steps: has no release_steps entry saying where they run")
+            nodes.fail(
+                stepsNode,
+                "steps: release \(r.version.text) has steps of its own, but steps: has no release_steps entry saying where they run")
         }
         if let stepsNode, let seq = stepsNode.sequence, seq.isEmpty {
             nodes.fail(stepsNode, "steps: expected at least one step")
         }
         for f in flags where !flagsUsed.contains(f) {
-            nodes.fail(line: lines["flags"], "flags: \"\(f)\" is tested by no step's when: (a release flag is for steps that run only when a release asks)")
+            nodes.fail(
+                line: lines["flags"],
+                "flags: \"\(f)\" is tested by no step's when: (a release flag is for steps that run only when a release asks)")
         }
         for (n, _) in vars where secret.contains(n) == false && n.lowercased().contains("password") {
-            nodes.warnings.append(ConfigWarning(file: file, line: lines["vars"], "vars: \"\(n)\" looks like a password but is not in secret: (it would be shown in plans and reports)"))
+            nodes.warnings.append(
+                ConfigWarning(
+                    file: file, line: lines["vars"],
+                    "vars: \"\(n)\" looks like a password but is not in secret: (it would be shown in plans and reports)"))
         }
         guard let hosts, let version else { return nil }
-        return Playbook(name: name, file: file, hosts: hosts, stages: stages, vars: vars, secret: Set(secret), version: version,
-                        releases: releases, flags: flags, path: path, rolling: rolling, steps: steps, health: health,
-                        rollback: rollback, chdir: chdir, lines: lines)
+        return Playbook(
+            name: name, file: file, hosts: hosts, stages: stages, vars: vars, secret: Set(secret), version: version,
+            releases: releases, flags: flags, path: path, rolling: rolling, steps: steps, health: health,
+            rollback: rollback, chdir: chdir, lines: lines)
     }
 
     mutating func readStages(_ node: Node) -> [String] {
@@ -135,16 +160,20 @@ struct PlaybookReader {
         for (t, n) in nodes.texts(node, "stages") ?? [] {
             if out.contains(t) { nodes.fail(n, "stages: \"\(t)\" is listed twice") } else { out.append(t) }
         }
-        if out.isEmpty && node.sequence != nil { nodes.fail(node, "stages: expected at least one stage (or leave stages: out for one stage of every host)") }
+        if out.isEmpty && node.sequence != nil {
+            nodes.fail(node, "stages: expected at least one stage (or leave stages: out for one stage of every host)")
+        }
         return out
     }
 
     mutating func readNames(_ node: Node, _ path: String) -> [String] {
         var out: [String] = []
         for (t, n) in nodes.texts(node, path) ?? [] {
-            if !Template.isName(t) { nodes.fail(n, "\(path): \"\(t)\" is not a variable name (letters, digits and _)") }
-            else if out.contains(t) { nodes.fail(n, "\(path): \"\(t)\" is listed twice") }
-            else {
+            if !Template.isName(t) {
+                nodes.fail(n, "\(path): \"\(t)\" is not a variable name (letters, digits and _)")
+            } else if out.contains(t) {
+                nodes.fail(n, "\(path): \"\(t)\" is listed twice")
+            } else {
                 out.append(t)
                 lines["\(path).\(t)"] = n.mark?.line  // `check` names a secret's own line
             }
@@ -160,7 +189,10 @@ struct PlaybookReader {
                 continue
             }
             if TemplateScope.factNames.contains(e.key) {
-                nodes.fail(e.keyNode, "vars: \"\(e.key)\" is a run fact (\(TemplateScope.factNames.joined(separator: ", "))): fleetup sets it, a playbook cannot")
+                nodes.fail(
+                    e.keyNode,
+                    "vars: \"\(e.key)\" is a run fact (\(TemplateScope.factNames.joined(separator: ", "))): fleetup sets it, a playbook cannot"
+                )
                 continue
             }
             var w: [ConfigWarning] = []
@@ -206,7 +238,8 @@ struct PlaybookReader {
             if let v = Version(t) {
                 target = v
                 if !releases.isEmpty, !releases.contains(where: { $0.version == v }) {
-                    nodes.fail(tn, "version.target: \(t) is not one of the releases (\(releases.map(\.version.text).joined(separator: ", ")))")
+                    nodes.fail(
+                        tn, "version.target: \(t) is not one of the releases (\(releases.map(\.version.text).joined(separator: ", ")))")
                 }
             } else {
                 nodes.fail(tn, "version.target: \"\(t)\" is not a version (expected x.y.z, optionally with a leading v or a -pre-release)")
@@ -243,7 +276,9 @@ struct PlaybookReader {
         } else if node.mapping != nil {
             for e in nodes.mapping(node, "releases") ?? [] { add(e.key, e.keyNode, e.value) }
         } else {
-            nodes.fail(node, "releases: expected a list of versions or a mapping of version to its steps and flags, got \(PlaybookNodes.kind(node))")
+            nodes.fail(
+                node,
+                "releases: expected a list of versions or a mapping of version to its steps and flags, got \(PlaybookNodes.kind(node))")
         }
         if out.isEmpty && (node.sequence != nil || node.mapping != nil) {
             nodes.fail(node, "releases: expected at least one release")
@@ -262,7 +297,8 @@ struct PlaybookReader {
                 release.waypoint = nodes.bool(e.value, "\(path): waypoint") ?? false
             default:
                 guard flags.contains(e.key) else {
-                    let hint = TemplateScope.nearest(e.key, in: flags + ["steps", "waypoint"]).map { "did you mean \"\($0)\"?" }
+                    let hint =
+                        TemplateScope.nearest(e.key, in: flags + ["steps", "waypoint"]).map { "did you mean \"\($0)\"?" }
                         ?? "expected steps, waypoint, or a flag declared in flags:"
                     nodes.fail(e.keyNode, "\(path): unknown key \"\(e.key)\" (\(hint))")
                     continue

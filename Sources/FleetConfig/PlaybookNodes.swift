@@ -60,10 +60,13 @@ struct PlaybookNodes {
     }
 
     /// Keys other than `allowed` are errors, with a hint when one is a near miss.
-    mutating func checkKeys(_ entries: [(key: String, keyNode: Node, value: Node)], allowed: [String], _ path: String,
-                            hints: [String: String] = [:]) {
+    mutating func checkKeys(
+        _ entries: [(key: String, keyNode: Node, value: Node)], allowed: [String], _ path: String,
+        hints: [String: String] = [:]
+    ) {
         for e in entries where !allowed.contains(e.key) {
-            let hint = hints[e.key].map { " (\($0))" }
+            let hint =
+                hints[e.key].map { " (\($0))" }
                 ?? TemplateScope.nearest(e.key, in: allowed).map { " (did you mean \"\($0)\"?)" }
                 ?? " (expected \(Self.orList(allowed)))"
             fail(e.keyNode, "\(path)unknown key \"\(e.key)\"\(hint)")
@@ -112,8 +115,11 @@ struct PlaybookNodes {
 
     mutating func int(_ node: Node, _ path: String, in range: ClosedRange<Int>, expected: String? = nil) -> Int? {
         if let s = node.scalar, let n = Int(s.string.trimmingCharacters(in: .whitespaces)), range.contains(n) { return n }
-        let what = expected ?? (range.upperBound == Int.max ? "a whole number of at least \(range.lowerBound)"
-                                : "a whole number from \(range.lowerBound) to \(range.upperBound)")
+        let what =
+            expected
+            ?? (range.upperBound == Int.max
+                ? "a whole number of at least \(range.lowerBound)"
+                : "a whole number from \(range.lowerBound) to \(range.upperBound)")
         fail(node, "\(path): expected \(what), got \(Self.kind(node))")
         return nil
     }

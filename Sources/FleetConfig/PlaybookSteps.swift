@@ -4,8 +4,10 @@ import Yams
 
 extension PlaybookReader {
     static let stepKeys = ["name", "run", "upload", "when", "become", "timeout", "retries", "no_return", "chdir"]
-    static let probeKeys = ["http", "tcp", "command", "expect", "initial_delay", "period", "timeout",
-                            "success_threshold", "failure_threshold", "deadline", "logs"]
+    static let probeKeys = [
+        "http", "tcp", "command", "expect", "initial_delay", "period", "timeout",
+        "success_threshold", "failure_threshold", "deadline", "logs",
+    ]
     static let marker = "release_steps"
 
     // MARK: rolling
@@ -13,8 +15,9 @@ extension PlaybookReader {
     mutating func readRolling(_ node: Node) -> RolloutPolicy {
         var p = RolloutPolicy()
         guard let m = nodes.mapping(node, "rolling") else { return p }
-        nodes.checkKeys(m, allowed: ["batch", "order", "seed", "max_fail_percentage", "max_failures", "pause", "gate"], "rolling: ",
-                        hints: ["serial": "fleetup calls Ansible's serial batch:"])
+        nodes.checkKeys(
+            m, allowed: ["batch", "order", "seed", "max_fail_percentage", "max_failures", "pause", "gate"], "rolling: ",
+            hints: ["serial": "fleetup calls Ansible's serial batch:"])
         for e in m {
             switch e.key {
             case "batch":
@@ -22,8 +25,13 @@ extension PlaybookReader {
             case "order":
                 if let t = nodes.text(e.value, "rolling.order") {
                     let alias = t == "reverse_inventory" ? "reverse" : t
-                    if let o = HostOrder(rawValue: alias) { p.order = o } else {
-                        nodes.fail(e.value, "rolling.order: \"\(t)\" is not an order (expected \(PlaybookNodes.orList(HostOrder.allCases.map(\.rawValue))))")
+                    if let o = HostOrder(rawValue: alias) {
+                        p.order = o
+                    } else {
+                        nodes.fail(
+                            e.value,
+                            "rolling.order: \"\(t)\" is not an order (expected \(PlaybookNodes.orList(HostOrder.allCases.map(\.rawValue))))"
+                        )
                     }
                 }
             case "seed":
@@ -56,7 +64,8 @@ extension PlaybookReader {
         var out: [BatchSize] = []
         for item in items {
             guard let s = item.scalar, !PlaybookNodes.isNull(item) else {
-                nodes.fail(item, "rolling.batch: expected a number of hosts or a percentage such as \"25%\", got \(PlaybookNodes.kind(item))")
+                nodes.fail(
+                    item, "rolling.batch: expected a number of hosts or a percentage such as \"25%\", got \(PlaybookNodes.kind(item))")
                 return nil
             }
             let t = s.string.trimmingCharacters(in: .whitespaces)
@@ -69,7 +78,10 @@ extension PlaybookReader {
             } else if let n = Int(t), n >= 0 {
                 out.append(.count(n))
             } else {
-                nodes.fail(item, "rolling.batch: \"\(t)\" is not a batch size (expected a number of hosts, 0 for all at once, or a percentage such as \"25%\")")
+                nodes.fail(
+                    item,
+                    "rolling.batch: \"\(t)\" is not a batch size (expected a number of hosts, 0 for all at once, or a percentage such as \"25%\")"
+                )
                 return nil
             }
         }
@@ -118,7 +130,9 @@ extension PlaybookReader {
                     markerSeen = true
                     out.append(.releaseSteps(line: item.mark?.line))
                 } else {
-                    nodes.fail(item, "step \(i + 1): \"\(s.string)\" is not a step (expected a mapping with name and run or upload, or release_steps)")
+                    nodes.fail(
+                        item,
+                        "step \(i + 1): \"\(s.string)\" is not a step (expected a mapping with name and run or upload, or release_steps)")
                 }
                 continue
             }
@@ -140,7 +154,8 @@ extension PlaybookReader {
     mutating func readStep(_ node: Node, _ prefix: String, index: Int, release: String?, allowShorthand: Bool) -> Step? {
         if let s = node.scalar, !PlaybookNodes.isNull(node) {
             guard allowShorthand else {
-                nodes.fail(node, "\(prefix)step \(index + 1): \"\(s.string)\" is not a step (expected a mapping with name and run or upload)")
+                nodes.fail(
+                    node, "\(prefix)step \(index + 1): \"\(s.string)\" is not a step (expected a mapping with name and run or upload)")
                 return nil
             }
             if s.string == Self.marker {
@@ -154,9 +169,12 @@ extension PlaybookReader {
         let entry = Dictionary(m.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
         let givenName = entry["name"].flatMap { nodes.text($0, "\(prefix)step \(index + 1): name") }
         let label = givenName.map { "\(prefix)step \"\($0)\"" } ?? "\(prefix)step \(index + 1)"
-        nodes.checkKeys(m, allowed: Self.stepKeys, "\(label): ",
-                        hints: ["shell": "fleetup's command is run:", "command": "fleetup's command is run:",
-                                "copy": "fleetup copies files with upload:", "noreturn": "write no_return:"])
+        nodes.checkKeys(
+            m, allowed: Self.stepKeys, "\(label): ",
+            hints: [
+                "shell": "fleetup's command is run:", "command": "fleetup's command is run:",
+                "copy": "fleetup copies files with upload:", "noreturn": "write no_return:",
+            ])
         let errorsBefore = nodes.errors.count
         var action: StepAction?
         switch (entry["run"], entry["upload"]) {
@@ -195,7 +213,9 @@ extension PlaybookReader {
             if let s = mn.scalar, s.string.hasPrefix("0") || s.style != .plain, let v = Int(s.string, radix: 8), (0...0o7777).contains(v) {
                 mode = v
             } else {
-                nodes.fail(mn, "\(label): upload.mode: expected a file mode in octal with a leading 0, such as 0644, got \(PlaybookNodes.kind(mn))")
+                nodes.fail(
+                    mn, "\(label): upload.mode: expected a file mode in octal with a leading 0, such as 0644, got \(PlaybookNodes.kind(mn))"
+                )
             }
         }
         guard let src, let dest else { return nil }
@@ -206,7 +226,10 @@ extension PlaybookReader {
         var out: [StepCondition] = []
         for (t, n) in nodes.texts(node, "\(label): when") ?? [] {
             guard let c = StepCondition(t) else {
-                nodes.fail(n, "\(label): when: \"\(t)\" is not a condition (expected NAME, not NAME, NAME == \"text\" or NAME != \"text\"; a list means all of them)")
+                nodes.fail(
+                    n,
+                    "\(label): when: \"\(t)\" is not a condition (expected NAME, not NAME, NAME == \"text\" or NAME != \"text\"; a list means all of them)"
+                )
                 continue
             }
             if flags.contains(c.name) { flagsUsed.insert(c.name) }
@@ -231,15 +254,21 @@ extension PlaybookReader {
 
     mutating func readProbe(_ node: Node, _ path: String) -> HealthProbe? {
         guard let m = nodes.mapping(node, path) else { return nil }
-        nodes.checkKeys(m, allowed: Self.probeKeys, "\(path): ",
-                        hints: ["interval": "Kubernetes calls it period:", "initialDelaySeconds": "write initial_delay:",
-                                "periodSeconds": "write period:", "url": "write http: URL"])
+        nodes.checkKeys(
+            m, allowed: Self.probeKeys, "\(path): ",
+            hints: [
+                "interval": "Kubernetes calls it period:", "initialDelaySeconds": "write initial_delay:",
+                "periodSeconds": "write period:", "url": "write http: URL",
+            ])
         let entry = Dictionary(m.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
         let errorsBefore = nodes.errors.count
         let kinds = ["http", "tcp", "command"].filter { entry[$0] != nil }
         guard kinds.count == 1 else {
-            nodes.fail(node, kinds.isEmpty ? "\(path): expected one of http:, tcp: or command:"
-                                           : "\(path): has \(kinds.joined(separator: " and ")) (expected one kind per probe)")
+            nodes.fail(
+                node,
+                kinds.isEmpty
+                    ? "\(path): expected one of http:, tcp: or command:"
+                    : "\(path): has \(kinds.joined(separator: " and ")) (expected one kind per probe)")
             return nil
         }
         var probe = HealthProbe(kind: .command(Template(literal: "")), line: node.mark?.line)
@@ -273,17 +302,23 @@ extension PlaybookReader {
                 for x in em {
                     if x.key == "status" {
                         let items: [Node] = x.value.sequence.map { Array($0) } ?? [x.value]
-                        probe.expectStatus = items.compactMap { nodes.int($0, "\(path): expect.status", in: 100...599, expected: "an HTTP status from 100 to 599") }
+                        probe.expectStatus = items.compactMap {
+                            nodes.int($0, "\(path): expect.status", in: 100...599, expected: "an HTTP status from 100 to 599")
+                        }
                     } else if x.key == "body_contains" {
                         probe.bodyContains = nodes.template(x.value, "\(path): expect.body_contains")
                     }
                 }
             }
         }
-        for (key, set) in [("initial_delay", \ProbeTiming.initialDelay), ("period", \.period), ("timeout", \.timeout), ("deadline", \.deadline)] as [(String, WritableKeyPath<ProbeTiming, Duration>)] {
+        for (key, set) in [
+            ("initial_delay", \ProbeTiming.initialDelay), ("period", \.period), ("timeout", \.timeout), ("deadline", \.deadline),
+        ] as [(String, WritableKeyPath<ProbeTiming, Duration>)] {
             if let n = entry[key], let d = nodes.duration(n, "\(path): \(key)") { probe.timing[keyPath: set] = d }
         }
-        for (key, set) in [("success_threshold", \ProbeTiming.successThreshold), ("failure_threshold", \.failureThreshold)] as [(String, WritableKeyPath<ProbeTiming, Int>)] {
+        for (key, set) in [("success_threshold", \ProbeTiming.successThreshold), ("failure_threshold", \.failureThreshold)]
+            as [(String, WritableKeyPath<ProbeTiming, Int>)]
+        {
             if let n = entry[key], let v = nodes.int(n, "\(path): \(key)", in: 1...1000) { probe.timing[keyPath: set] = v }
         }
         if probe.timing.period == .zero { nodes.fail(entry["period"], "\(path): period: expected a duration above 0") }

@@ -80,8 +80,11 @@ public enum PythonJSON {
                 string(key, into: &out)
                 out.append(0x3A)
                 out.append(0x20)
-                if batch > 0 { out.append(contentsOf: values[n % batch]) }
-                else { write(map[key]!, into: &out, indent: indent, level: level + 1, flush: flush) }
+                if batch > 0 {
+                    out.append(contentsOf: values[n % batch])
+                } else {
+                    write(map[key]!, into: &out, indent: indent, level: level + 1, flush: flush)
+                }
                 flush?(&out)
             }
             newline(&out, indent, level)
@@ -142,8 +145,7 @@ public enum PythonJSON {
         guard let indent else { return }
         out.append(0x0A)
         let n = indent * level
-        if n <= spaces.count { out.append(contentsOf: spaces[..<n]) }
-        else { out.append(contentsOf: repeatElement(0x20, count: n)) }
+        if n <= spaces.count { out.append(contentsOf: spaces[..<n]) } else { out.append(contentsOf: repeatElement(0x20, count: n)) }
     }
 
     static func string(_ s: String, into out: inout [UInt8]) {

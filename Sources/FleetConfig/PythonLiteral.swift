@@ -48,9 +48,14 @@ enum PythonLiteral {
 
         mutating func skipSpace() {
             while let c = peek {
-                if c == " " || c == "\t" || c == "\u{0C}" { i += 1 }
-                else if c == "#" { i = s.count }  // a comment runs to the end of the line
-                else { break }
+                if c == " " || c == "\t" || c == "\u{0C}" {
+                    i += 1
+                } else if c == "#" {
+                    i = s.count
+                }  // a comment runs to the end of the line
+                else {
+                    break
+                }
             }
         }
 
@@ -174,9 +179,12 @@ enum PythonLiteral {
 
         mutating func number() -> VarValue? {
             let start = i
-            while let c = peek, c.isASCII, c.properties.isAlphabetic || c.properties.numericType != nil
-                    || c == "." || c == "_" || ((c == "+" || c == "-") && i > start && "eE".unicodeScalars.contains(s[i - 1])
-                                              && !String(String.UnicodeScalarView(s[start..<i])).lowercased().hasPrefix("0x")) {
+            while let c = peek, c.isASCII,
+                c.properties.isAlphabetic || c.properties.numericType != nil
+                    || c == "." || c == "_"
+                    || ((c == "+" || c == "-") && i > start && "eE".unicodeScalars.contains(s[i - 1])
+                        && !String(String.UnicodeScalarView(s[start..<i])).lowercased().hasPrefix("0x"))
+            {
                 i += 1
             }
             let raw = String(String.UnicodeScalarView(s[start..<i]))
@@ -229,8 +237,9 @@ enum PythonLiteral {
                     case "x", "u", "U":
                         let len = n == "x" ? 2 : (n == "u" ? 4 : 8)
                         guard i + len <= s.count,
-                              let v = UInt32(String(String.UnicodeScalarView(s[i..<(i + len)])), radix: 16),
-                              let u = Unicode.Scalar(v) else { return nil }
+                            let v = UInt32(String(String.UnicodeScalarView(s[i..<(i + len)])), radix: 16),
+                            let u = Unicode.Scalar(v)
+                        else { return nil }
                         out.append(u)
                         i += len
                     case "0"..."7":
@@ -264,7 +273,8 @@ enum PythonLiteral {
             return Int(t).map(VarValue.int)
         }
         guard t.contains(where: { $0 == "." || $0 == "e" }), t.first != "e",
-              t.allSatisfy({ $0.isNumber || $0 == "." || $0 == "e" || $0 == "+" || $0 == "-" }) else { return nil }
+            t.allSatisfy({ $0.isNumber || $0 == "." || $0 == "e" || $0 == "+" || $0 == "-" })
+        else { return nil }
         return Double(t).map(VarValue.double)
     }
 

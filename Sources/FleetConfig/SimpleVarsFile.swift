@@ -43,7 +43,8 @@ enum SimpleVarsFile {
             let body = v.dropFirst()
             // One closing quote, last on the line; no escapes ('' or \) to interpret.
             guard let close = body.firstIndex(of: first), close == body.endIndex - 1,
-                  !body.contains(UInt8(ascii: "\\")) else { return nil }
+                !body.contains(UInt8(ascii: "\\"))
+            else { return nil }
             return .string(String(decoding: body[..<close], as: UTF8.self))
         }
         if first == UInt8(ascii: "[") {
@@ -55,7 +56,8 @@ enum SimpleVarsFile {
                 // Items are written `[a, b]`: one blank after each comma, none elsewhere.
                 let item = n == 0 ? raw : (raw.first == 0x20 ? raw.dropFirst() : raw)
                 guard n == 0 || raw.first == 0x20, isPlain(item),
-                      let typed = try? YAMLValue.implicit(String(decoding: item, as: UTF8.self), file: file, line: line) else { return nil }
+                    let typed = try? YAMLValue.implicit(String(decoding: item, as: UTF8.self), file: file, line: line)
+                else { return nil }
                 items.append(typed)
             }
             return .list(items)
@@ -73,8 +75,10 @@ enum SimpleVarsFile {
     /// A plain scalar that means the same to every YAML reader: no blanks, no indicator
     /// first, nothing that could start a comment, a flow collection or a quote.
     private static func isPlain(_ b: ArraySlice<UInt8>) -> Bool {
-        guard let f = b.first, isLetter(f) || isDigit(f) || f == UInt8(ascii: "/") || f == UInt8(ascii: ".")
-                || f == UInt8(ascii: "_") || ((f == UInt8(ascii: "-") || f == UInt8(ascii: "+")) && b.count > 1) else { return false }
+        guard let f = b.first,
+            isLetter(f) || isDigit(f) || f == UInt8(ascii: "/") || f == UInt8(ascii: ".")
+                || f == UInt8(ascii: "_") || ((f == UInt8(ascii: "-") || f == UInt8(ascii: "+")) && b.count > 1)
+        else { return false }
         return b.allSatisfy { c in
             isLetter(c) || isDigit(c) || c == UInt8(ascii: ".") || c == UInt8(ascii: "_") || c == UInt8(ascii: "-")
                 || c == UInt8(ascii: "/") || c == UInt8(ascii: "+") || c == UInt8(ascii: "=") || c == UInt8(ascii: "@")

@@ -45,8 +45,11 @@ struct VarsFiles {
         parsedItems = 0
         for f in found {
             let vars = parsed[f.file] ?? [:]
-            if f.isGroup { builder.addGroupFileVars(f.name, source: source, vars) }
-            else { builder.addHostFileVars(f.name, source: source, vars) }
+            if f.isGroup {
+                builder.addGroupFileVars(f.name, source: source, vars)
+            } else {
+                builder.addHostFileVars(f.name, source: source, vars)
+            }
         }
     }
 
@@ -66,7 +69,10 @@ struct VarsFiles {
             return r
         }
         if used.load(ordering: .relaxed) > budget {
-            throw ConfigError(file: label, "more than \(ConfigLimits.totalItems) items (lines, entries, variables) in all the inventory's files (the limit: what stays loaded)")
+            throw ConfigError(
+                file: label,
+                "more than \(ConfigLimits.totalItems) items (lines, entries, variables) in all the inventory's files (the limit: what stays loaded)"
+            )
         }
         parsedItems = used.load(ordering: .relaxed)
         for (i, path) in unique.enumerated() {
@@ -88,7 +94,8 @@ struct VarsFiles {
     /// Each folder once: one reached again through a symlink is skipped with a warning.
     private mutating func folderFiles(_ path: String, seen: inout FolderSet) -> [String] {
         if let first = seen.visit(path) {
-            warnings.append(ConfigWarning(file: path, "skipped: the same folder as \(first), already read (a symlink to it, or a symlink loop)"))
+            warnings.append(
+                ConfigWarning(file: path, "skipped: the same folder as \(first), already read (a symlink to it, or a symlink loop)"))
             return []
         }
         guard let entries = listing(path, warnIfFile: false, label: "") else { return [] }
@@ -148,7 +155,8 @@ struct VarsFiles {
         var warnings: [ConfigWarning] = []
         let text = try InventoryLoader.text(of: path)
         if text.hasPrefix("$ANSIBLE_VAULT;") {
-            throw ConfigError(file: path, line: 1, "vault-encrypted file: fleetup cannot decrypt ansible-vault (decrypt it, or mark values !secret)")
+            throw ConfigError(
+                file: path, line: 1, "vault-encrypted file: fleetup cannot decrypt ansible-vault (decrypt it, or mark values !secret)")
         }
         let items = try YAMLItems.check(text, file: path)  // the fast path below holds as many entries
         if let simple = SimpleVarsFile.parse(text, file: path) { return Parsed(vars: simple, warnings: [], items: items) }

@@ -78,7 +78,9 @@ enum YAMLAliases {
             } else {
                 out.append(c)
             }
-            if c == "\n" || c == "\u{85}" || c == "\u{2028}" || c == "\u{2029}" || (c == "\r" && (i + 1 == scalars.count || scalars[i + 1] != "\n")) {
+            if c == "\n" || c == "\u{85}" || c == "\u{2028}" || c == "\u{2029}"
+                || (c == "\r" && (i + 1 == scalars.count || scalars[i + 1] != "\n"))
+            {
                 line += 1
                 column = 1
             } else if c != "\r" {
@@ -108,7 +110,9 @@ enum YAMLAliases {
                     total = anchors[name] ?? 1  // an undefined alias: the real compose names it
                     expanded = min(expanded + total, ConfigLimits.aliasNodes + 1)
                     if expanded > ConfigLimits.aliasNodes {
-                        throw ConfigError(file: file, line: mark.line, "aliases expand to more than \(ConfigLimits.aliasNodes) nodes (the limit; a YAML \"billion laughs\"?)")
+                        throw ConfigError(
+                            file: file, line: mark.line,
+                            "aliases expand to more than \(ConfigLimits.aliasNodes) nodes (the limit; a YAML \"billion laughs\"?)")
                     }
                 }
             case .sequence(let seq):

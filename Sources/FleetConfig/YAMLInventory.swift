@@ -24,8 +24,9 @@ struct YAMLInventory {
             return try Yams.compose(yaml: text, YAMLValue.resolver, .default, .utf8)
         } catch YamlError.duplicatedKeysInMapping(let keys, let context) {
             // Ansible warns and keeps the last value; a key written twice is a mistake.
-            throw ConfigError(file: file, line: context.mark.line,
-                              "duplicate key \(keys.map { "\"\($0)\"" }.joined(separator: ", ")) in one mapping (write each key once)")
+            throw ConfigError(
+                file: file, line: context.mark.line,
+                "duplicate key \(keys.map { "\"\($0)\"" }.joined(separator: ", ")) in one mapping (write each key once)")
         } catch let e as YamlError {
             throw ConfigError(file: file, line: line(of: e), "invalid YAML: \(problem(of: e))")
         } catch {
@@ -37,12 +38,14 @@ struct YAMLInventory {
         guard let root else { return }  // an empty file is an empty inventory, as in Ansible
         if let s = root.scalar, s.style == .plain, (try? YAMLValue.implicit(s.string, file: file, line: nil)) == .null { return }
         guard let top = root.mapping else {
-            throw ConfigError(file: file, line: root.mark?.line, "expected a mapping of groups (all:, children:, hosts:), got \(kind(root))")
+            throw ConfigError(
+                file: file, line: root.mark?.line, "expected a mapping of groups (all:, children:, hosts:), got \(kind(root))")
         }
         let pairs = try YAMLValue.pairs(top, file: file, warnings: &warnings)
         if pairs.contains(where: { $0.0.scalar?.string == "plugin" }) {
-            throw ConfigError(file: file, line: top.mark?.line,
-                              "inventory plugin configuration (plugin:) is not supported; give a YAML or INI inventory")
+            throw ConfigError(
+                file: file, line: top.mark?.line,
+                "inventory plugin configuration (plugin:) is not supported; give a YAML or INI inventory")
         }
         for (key, value) in pairs {
             _ = try group(try name(key, what: "group"), value, into: &builder)
@@ -55,14 +58,16 @@ struct YAMLInventory {
         if let problem = builder.tooManyGroups { throw ConfigError(file: file, line: node.mark?.line, problem) }
         if isNull(node) { return name }
         guard let map = node.mapping else {
-            throw ConfigError(file: file, line: node.mark?.line,
-                              "group \"\(name)\": expected a mapping with hosts, children or vars, got \(kind(node))")
+            throw ConfigError(
+                file: file, line: node.mark?.line,
+                "group \"\(name)\": expected a mapping with hosts, children or vars, got \(kind(node))")
         }
         for (key, rawValue) in try YAMLValue.pairs(map, file: file, warnings: &warnings) {
             let section = try self.name(key, what: "key")
             guard ["hosts", "children", "vars"].contains(section) else {
-                throw ConfigError(file: file, line: key.mark?.line,
-                                  "group \"\(name)\": unknown key \"\(section)\" (expected hosts, children or vars)")
+                throw ConfigError(
+                    file: file, line: key.mark?.line,
+                    "group \"\(name)\": unknown key \"\(section)\" (expected hosts, children or vars)")
             }
             if isNull(rawValue) { continue }
             let entries: [(Node, Node)]
@@ -71,9 +76,11 @@ struct YAMLInventory {
             } else if let m = rawValue.mapping {
                 entries = try YAMLValue.pairs(m, file: file, warnings: &warnings)
             } else {
-                let hint = section == "hosts" && rawValue.sequence != nil ? " (a list is not Ansible's format: write host names as keys)" : ""
-                throw ConfigError(file: file, line: rawValue.mark?.line,
-                                  "group \"\(name)\": \(section) must be a mapping, got \(kind(rawValue))\(hint)")
+                let hint =
+                    section == "hosts" && rawValue.sequence != nil ? " (a list is not Ansible's format: write host names as keys)" : ""
+                throw ConfigError(
+                    file: file, line: rawValue.mark?.line,
+                    "group \"\(name)\": \(section) must be a mapping, got \(kind(rawValue))\(hint)")
             }
             switch section {
             case "vars":
@@ -107,12 +114,15 @@ struct YAMLInventory {
                 vars[try self.name(k, what: "variable")] = try YAMLValue.value(v, file: file, warnings: &warnings)
             }
         } else if !isNull(value) && !isFalsy(value) {
-            throw ConfigError(file: file, line: value.mark?.line,
-                              "host \"\(entry)\": expected a mapping of variables or nothing, got \(kind(value))")
+            throw ConfigError(
+                file: file, line: value.mark?.line,
+                "host \"\(entry)\": expected a mapping of variables or nothing, got \(kind(value))")
         }
         for host in names where !builder.addHost(host, to: group, port: port, vars: vars) {
-            warnings.append(ConfigWarning(file: file, line: key.mark?.line,
-                                          "host \"\(host)\" already has a port; Ansible ignores the port given here, and so does fleetup"))
+            warnings.append(
+                ConfigWarning(
+                    file: file, line: key.mark?.line,
+                    "host \"\(host)\" already has a port; Ansible ignores the port given here, and so does fleetup"))
         }
         if let problem = builder.tooManyHosts { throw ConfigError(file: file, line: key.mark?.line, problem) }
     }
@@ -124,8 +134,9 @@ struct YAMLInventory {
             throw ConfigError(file: file, line: node.mark?.line, "expected a \(what) name, got \(kind(node))")
         }
         guard let text = YAMLValue.stringValue(s), !text.isEmpty else {
-            throw ConfigError(file: file, line: node.mark?.line,
-                              "\(what) name \(s.string.isEmpty ? "is empty" : "\(s.string) is not text (quote it: \"\(s.string)\")")")
+            throw ConfigError(
+                file: file, line: node.mark?.line,
+                "\(what) name \(s.string.isEmpty ? "is empty" : "\(s.string) is not text (quote it: \"\(s.string)\")")")
         }
         return text
     }
@@ -168,7 +179,7 @@ struct YAMLInventory {
     static func problem(of error: YamlError) -> String {
         switch error {
         case .scanner(let context, let problem, _, _), .parser(let context, let problem, _, _),
-             .composer(let context, let problem, _, _):
+            .composer(let context, let problem, _, _):
             if problem.hasPrefix("Maximum nesting level reached") {
                 return "lists and mappings nested deeper than the YAML parser's limit (\(ConfigLimits.yamlNesting) levels)"
             }

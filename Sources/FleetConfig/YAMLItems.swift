@@ -20,7 +20,10 @@ enum YAMLItems {
             }
             previous = c
             if count > ConfigLimits.fileItems {
-                throw ConfigError(file: file, line: line, "more than \(ConfigLimits.fileItems) items (lines, list items and mapping entries) in one file (the limit: each costs 100-200 bytes loaded)")
+                throw ConfigError(
+                    file: file, line: line,
+                    "more than \(ConfigLimits.fileItems) items (lines, list items and mapping entries) in one file (the limit: each costs 100-200 bytes loaded)"
+                )
             }
         }
         return count

@@ -96,7 +96,9 @@ enum YAMLValue {
         case "!unsafe": return .string(text)
         case "!vault", "!vault-encrypted":
             // Kept as Ansible's --list shows it; fleetup cannot decrypt vault.
-            warnings.append(ConfigWarning(file: file, line: s.mark?.line, "vault-encrypted value kept encrypted (fleetup does not decrypt ansible-vault)"))
+            warnings.append(
+                ConfigWarning(
+                    file: file, line: s.mark?.line, "vault-encrypted value kept encrypted (fleetup does not decrypt ansible-vault)"))
             return .map(["__ansible_vault": .string(text)])
         case "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null":
             let v = try implicit(text, file: file, line: s.mark?.line)
@@ -106,10 +108,13 @@ enum YAMLValue {
             case ("float", .int(let i)): return .double(Double(i))
             default: ok = false
             }
-            guard ok else { throw ConfigError(file: file, line: s.mark?.line, "\"\(text)\" is not a valid \(tag.split(separator: ":").last!)") }
+            guard ok else {
+                throw ConfigError(file: file, line: s.mark?.line, "\"\(text)\" is not a valid \(tag.split(separator: ":").last!)")
+            }
             return v
         default:
-            throw ConfigError(file: file, line: s.mark?.line, "unknown YAML tag \"\(tag)\" (expected !secret, !unsafe, !vault or a standard tag)")
+            throw ConfigError(
+                file: file, line: s.mark?.line, "unknown YAML tag \"\(tag)\" (expected !secret, !unsafe, !vault or a standard tag)")
         }
     }
 
@@ -136,14 +141,20 @@ enum YAMLValue {
         guard let c0 = t.first else { return nil }
         let body: Substring
         let radix: Int
-        if t.hasPrefix("0b") { body = t.dropFirst(2); radix = 2; guard body.allSatisfy({ "01_".contains($0) }) else { return nil } }
-        else if t.hasPrefix("0x") { body = t.dropFirst(2); radix = 16; guard body.allSatisfy({ $0.isHexDigit || $0 == "_" }) else { return nil } }
-        else if c0 == "0" && t.count > 1 { body = t.dropFirst(); radix = 8; guard body.allSatisfy({ ("0"..."7").contains($0) || $0 == "_" }) else { return nil } }
-        else if t.utf8.contains(UInt8(ascii: ":")) {
+        if t.hasPrefix("0b") {
+            body = t.dropFirst(2); radix = 2; guard body.allSatisfy({ "01_".contains($0) }) else { return nil }
+        } else if t.hasPrefix("0x") {
+            body = t.dropFirst(2); radix = 16; guard body.allSatisfy({ $0.isHexDigit || $0 == "_" }) else { return nil }
+        } else if c0 == "0" && t.count > 1 {
+            body = t.dropFirst(); radix = 8; guard body.allSatisfy({ ("0"..."7").contains($0) || $0 == "_" }) else { return nil }
+        } else if t.utf8.contains(UInt8(ascii: ":")) {
             // Base 60: 1:20 is 80. Every part after the first is 0-59, written with 1-2 digits.
             let parts = t.split(separator: ":", omittingEmptySubsequences: false)
             guard c0 != "0", parts[0].allSatisfy({ $0.isNumber || $0 == "_" }),
-                  parts.dropFirst().allSatisfy({ (1...2).contains($0.count) && $0.allSatisfy(\.isNumber) && Int($0)! < 60 && ($0.count == 1 || $0.first! <= "5") }) else { return nil }
+                parts.dropFirst().allSatisfy({
+                    (1...2).contains($0.count) && $0.allSatisfy(\.isNumber) && Int($0)! < 60 && ($0.count == 1 || $0.first! <= "5")
+                })
+            else { return nil }
             var v = 0
             for p in parts {
                 guard let n = Int(p.replacingOccurrences(of: "_", with: "")) else { return nil }
@@ -184,20 +195,24 @@ enum YAMLValue {
         if let e = rest.firstIndex(where: { $0 == "e" || $0 == "E" }) {
             exponent = rest[rest.index(after: e)...]
             rest = rest[..<e]
-            guard let s = exponent.first, s == "+" || s == "-", exponent.count > 1, exponent.dropFirst().allSatisfy(\.isNumber) else { return nil }
+            guard let s = exponent.first, s == "+" || s == "-", exponent.count > 1, exponent.dropFirst().allSatisfy(\.isNumber) else {
+                return nil
+            }
         }
         if whole.utf8.contains(UInt8(ascii: ":")) {
             // Base 60 with a fraction: 1:30.5 is 90.5.
             let parts = whole.split(separator: ":", omittingEmptySubsequences: false)
             guard exponent.isEmpty, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isNumber || $0 == "_" } }),
-                  rest.allSatisfy({ $0.isNumber || $0 == "_" }) else { return nil }
+                rest.allSatisfy({ $0.isNumber || $0 == "_" })
+            else { return nil }
             var v = 0.0
             for p in parts { v = v * 60 + Double(p.replacingOccurrences(of: "_", with: ""))! }
             v += Double("0." + rest.replacingOccurrences(of: "_", with: "") + "0")!
             return sign * v
         }
         guard whole.allSatisfy({ $0.isNumber || $0 == "_" }), rest.allSatisfy({ $0.isNumber || $0 == "_" }),
-              whole.first != "_" else { return nil }
+            whole.first != "_"
+        else { return nil }
         let w = whole.replacingOccurrences(of: "_", with: ""), f = rest.replacingOccurrences(of: "_", with: "")
         return Double((w.isEmpty ? "0" : w) + "." + (f.isEmpty ? "0" : f) + (exponent.isEmpty ? "" : "e" + exponent)).map { sign * $0 }
     }
@@ -228,7 +243,9 @@ enum YAMLValue {
         let date = String(format: "%04d-%02d-%02d", year, month, day)
         if dateOnly { return date }
         // Time part: [Tt] or blanks, hh:mm:ss, optional .fraction, optional zone.
-        if c[i] == "t" || c[i] == "T" { i += 1 } else {
+        if c[i] == "t" || c[i] == "T" {
+            i += 1
+        } else {
             guard c[i] == " " || c[i] == "\t" else { return nil }
             while i < c.count, c[i] == " " || c[i] == "\t" { i += 1 }
         }
@@ -249,18 +266,24 @@ enum YAMLValue {
         while i < c.count, c[i] == " " || c[i] == "\t" { i += 1 }
         var zone = ""
         if i < c.count {
-            if c[i] == "Z" && i + 1 == c.count { zone = "+00:00" } else {
+            if c[i] == "Z" && i + 1 == c.count {
+                zone = "+00:00"
+            } else {
                 guard c[i] == "+" || c[i] == "-" else { return nil }
                 let s = c[i]
                 i += 1
                 guard let zh = number(max: 2) else { return nil }
                 var zm = 0
-                if i < c.count { guard c[i] == ":", let m = digits((i + 1)..<(i + 3)), i + 3 == c.count else { return nil }; zm = m; i = c.count }
+                if i < c.count {
+                    guard c[i] == ":", let m = digits((i + 1)..<(i + 3)), i + 3 == c.count else { return nil }; zm = m; i = c.count
+                }
                 zone = String(s) + String(format: "%02d:%02d", zh, zm)
             }
         }
         comps.hour = hour; comps.minute = minute; comps.second = second
-        guard hour < 24, minute < 60, second < 60 else { throw ConfigError(file: file, line: line, "\"\(t)\" looks like a timestamp but is not a valid one") }
+        guard hour < 24, minute < 60, second < 60 else {
+            throw ConfigError(file: file, line: line, "\"\(t)\" looks like a timestamp but is not a valid one")
+        }
         var out = date + String(format: "T%02d:%02d:%02d", hour, minute, second)
         if micro != 0 { out += String(format: ".%06d", micro) }
         return out + zone

@@ -52,9 +52,11 @@ public struct CommandResult: Sendable, Hashable {
     /// From the channel's opening to its close.
     public var duration: Duration
 
-    public init(exitStatus: Int32?, exitSignal: String? = nil, timedOut: Bool = false,
-                stdout: CapturedOutput = CapturedOutput(), stderr: CapturedOutput = CapturedOutput(),
-                duration: Duration = .zero) {
+    public init(
+        exitStatus: Int32?, exitSignal: String? = nil, timedOut: Bool = false,
+        stdout: CapturedOutput = CapturedOutput(), stderr: CapturedOutput = CapturedOutput(),
+        duration: Duration = .zero
+    ) {
         self.exitStatus = exitStatus
         self.exitSignal = exitSignal
         self.timedOut = timedOut

@@ -46,12 +46,14 @@ public struct ConnectionSettings: Sendable, Hashable {
     /// the executor fails it with this message before any lookup or connection.
     public var problem: String?
 
-    public init(hostName: String, address: String, port: Int = 22, user: String? = nil,
-                identityFiles: [String] = [], identitiesOnly: Bool = false, identityAgent: String? = nil,
-                jumps: [ConnectionSettings] = [], knownHostsFiles: [String]? = nil,
-                globalKnownHostsFiles: [String]? = nil, hostKeyPolicy: HostKeyPolicy? = nil,
-                hostKeyAlias: String? = nil, connectTimeout: Duration? = nil,
-                serverAliveInterval: Duration? = nil, serverAliveCountMax: Int? = nil) {
+    public init(
+        hostName: String, address: String, port: Int = 22, user: String? = nil,
+        identityFiles: [String] = [], identitiesOnly: Bool = false, identityAgent: String? = nil,
+        jumps: [ConnectionSettings] = [], knownHostsFiles: [String]? = nil,
+        globalKnownHostsFiles: [String]? = nil, hostKeyPolicy: HostKeyPolicy? = nil,
+        hostKeyAlias: String? = nil, connectTimeout: Duration? = nil,
+        serverAliveInterval: Duration? = nil, serverAliveCountMax: Int? = nil
+    ) {
         self.hostName = hostName
         self.address = address
         self.port = port
@@ -77,11 +79,12 @@ public struct ConnectionSettings: Sendable, Hashable {
             for n in names { if let v = vars[n]?.scalarText, !v.isEmpty { return v } }
             return nil
         }
-        self.init(hostName: hostName,
-                  address: text("ansible_host", "ansible_ssh_host") ?? hostName,
-                  port: text("ansible_port", "ansible_ssh_port").flatMap { Int($0) } ?? 22,
-                  user: text("ansible_user", "ansible_ssh_user"),
-                  identityFiles: text("ansible_ssh_private_key_file", "ansible_private_key_file").map { [$0] } ?? [])
+        self.init(
+            hostName: hostName,
+            address: text("ansible_host", "ansible_ssh_host") ?? hostName,
+            port: text("ansible_port", "ansible_ssh_port").flatMap { Int($0) } ?? 22,
+            user: text("ansible_user", "ansible_ssh_user"),
+            identityFiles: text("ansible_ssh_private_key_file", "ansible_private_key_file").map { [$0] } ?? [])
     }
 
     /// `address:port`, the way messages name the endpoint.

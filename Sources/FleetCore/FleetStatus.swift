@@ -30,9 +30,11 @@ public struct FleetStatus: Sendable, Hashable {
         case versionCommand = "version-cmd"
     }
 
-    public init(generatedAt: WallTime, durationMs: Int, inventories: [String], limit: String? = nil, playbook: String? = nil,
-                playbookFile: String? = nil, target: String? = nil, requireTarget: Bool = false,
-                versionSource: VersionSourceKind? = nil, stages: [String], hosts: [StatusHost]) {
+    public init(
+        generatedAt: WallTime, durationMs: Int, inventories: [String], limit: String? = nil, playbook: String? = nil,
+        playbookFile: String? = nil, target: String? = nil, requireTarget: Bool = false,
+        versionSource: VersionSourceKind? = nil, stages: [String], hosts: [StatusHost]
+    ) {
         self.generatedAt = generatedAt
         self.durationMs = durationMs
         self.inventories = inventories
@@ -65,8 +67,10 @@ public struct StatusHost: Sendable, Hashable {
     public var healthProblem: String?
     public var lastRun: LastRun?
 
-    public init(name: String, stage: String, reachable: Bool, error: String? = nil, version: String? = nil,
-                versionProblem: String? = nil, health: HealthRecord? = nil, healthProblem: String? = nil, lastRun: LastRun? = nil) {
+    public init(
+        name: String, stage: String, reachable: Bool, error: String? = nil, version: String? = nil,
+        versionProblem: String? = nil, health: HealthRecord? = nil, healthProblem: String? = nil, lastRun: LastRun? = nil
+    ) {
         self.name = name
         self.stage = stage
         self.reachable = reachable
@@ -130,8 +134,9 @@ public struct LastRun: Sendable, Hashable {
                     guard h.state == .running else { continue }
                     outcome = "running"
                 }
-                out[h.host] = LastRun(runID: r.header.id, playbook: r.header.playbook, target: r.header.target,
-                                      at: h.finishedAt ?? h.startedAt ?? r.startedAt, outcome: outcome, message: h.result?.message)
+                out[h.host] = LastRun(
+                    runID: r.header.id, playbook: r.header.playbook, target: r.header.target,
+                    at: h.finishedAt ?? h.startedAt ?? r.startedAt, outcome: outcome, message: h.result?.message)
             }
             if out.count == wanted.count { break }
         }

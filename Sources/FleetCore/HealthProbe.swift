@@ -14,8 +14,10 @@ public struct ProbeTiming: Sendable, Hashable {
     public var deadline: Duration
 
     /// fleetup's defaults: shorter than Kubernetes' 10 s period, since an upgrade waits on them.
-    public init(initialDelay: Duration = .zero, period: Duration = .seconds(2), timeout: Duration = .seconds(1),
-                successThreshold: Int = 1, failureThreshold: Int = 3, deadline: Duration = .seconds(60)) {
+    public init(
+        initialDelay: Duration = .zero, period: Duration = .seconds(2), timeout: Duration = .seconds(1),
+        successThreshold: Int = 1, failureThreshold: Int = 3, deadline: Duration = .seconds(60)
+    ) {
         self.initialDelay = initialDelay
         self.period = period
         self.timeout = timeout
@@ -46,8 +48,10 @@ public struct HealthProbe: Sendable, Hashable {
     public var logs: Template?
     public var line: Int?
 
-    public init(kind: Kind, expectStatus: [Int]? = nil, bodyContains: Template? = nil,
-                timing: ProbeTiming = ProbeTiming(), logs: Template? = nil, line: Int? = nil) {
+    public init(
+        kind: Kind, expectStatus: [Int]? = nil, bodyContains: Template? = nil,
+        timing: ProbeTiming = ProbeTiming(), logs: Template? = nil, line: Int? = nil
+    ) {
         self.kind = kind
         self.expectStatus = expectStatus
         self.bodyContains = bodyContains

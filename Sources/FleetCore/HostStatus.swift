@@ -12,8 +12,10 @@ public enum HostStatus: Sendable, Hashable {
     }
 
     /// Every status, in the order reports list them: successes, failures, the rest.
-    public static let all: [HostStatus] = [.outcome(.upgraded), .outcome(.alreadyCurrent), .outcome(.failed), .outcome(.rolledBack),
-                                    .outcome(.unreachable), .outcome(.interrupted), .outcome(.skippedAfterHalt), .running, .pending]
+    public static let all: [HostStatus] = [
+        .outcome(.upgraded), .outcome(.alreadyCurrent), .outcome(.failed), .outcome(.rolledBack),
+        .outcome(.unreachable), .outcome(.interrupted), .outcome(.skippedAfterHalt), .running, .pending,
+    ]
 
     /// `upgraded`, `rolled-back`, `running`… (the JSON values).
     public var label: String {
@@ -62,7 +64,11 @@ public struct StatusCounts: Sendable, Hashable {
     }
 
     /// Hosts that count against the failure policy (failed, rolled back, unreachable).
-    public var failures: Int { counts.filter { if case .outcome(let o) = $0.key { return o.countsAsFailure }; return false }.values.reduce(0, +) }
+    public var failures: Int {
+        counts.filter {
+            if case .outcome(let o) = $0.key { return o.countsAsFailure }; return false
+        }.values.reduce(0, +)
+    }
 
     /// `2 upgraded, 1 failed, 3 skipped-after-halt` (only statuses that occur), or `no hosts`.
     public var text: String {

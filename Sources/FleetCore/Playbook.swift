@@ -32,10 +32,12 @@ public struct Playbook: Sendable, Hashable {
     /// Lines of top-level keys and of a few nested ones (`version.target`), for messages.
     public var lines: [String: Int]
 
-    public init(name: String, file: String, hosts: String, stages: [String] = [], vars: [String: VarValue] = [:],
-                secret: Set<String> = [], version: VersionSpec, releases: [Release], flags: [String] = [],
-                path: PathMode = .sequential, rolling: RolloutPolicy = RolloutPolicy(), steps: [StepEntry],
-                health: [HealthProbe] = [], rollback: [Step] = [], chdir: Template? = nil, lines: [String: Int] = [:]) {
+    public init(
+        name: String, file: String, hosts: String, stages: [String] = [], vars: [String: VarValue] = [:],
+        secret: Set<String> = [], version: VersionSpec, releases: [Release], flags: [String] = [],
+        path: PathMode = .sequential, rolling: RolloutPolicy = RolloutPolicy(), steps: [StepEntry],
+        health: [HealthProbe] = [], rollback: [Step] = [], chdir: Template? = nil, lines: [String: Int] = [:]
+    ) {
         self.name = name
         self.file = file
         self.hosts = hosts
@@ -134,8 +136,10 @@ public struct Step: Sendable, Hashable {
     public var chdir: Template?
     public var line: Int?
 
-    public init(name: String, action: StepAction, when: [StepCondition] = [], become: Bool? = nil,
-                timeout: Duration? = nil, retries: Int = 0, noReturn: Bool = false, chdir: Template? = nil, line: Int? = nil) {
+    public init(
+        name: String, action: StepAction, when: [StepCondition] = [], become: Bool? = nil,
+        timeout: Duration? = nil, retries: Int = 0, noReturn: Bool = false, chdir: Template? = nil, line: Int? = nil
+    ) {
         self.name = name
         self.action = action
         self.when = when
@@ -199,8 +203,11 @@ public struct StepCondition: Sendable, Hashable, CustomStringConvertible {
             guard let r = t.firstRange(of: op) else { continue }
             let lhs = String(t[..<r.lowerBound]).trimmingSpaces()
             var rhs = String(t[r.upperBound...]).trimmingSpaces()
-            if rhs.count >= 2, let q = rhs.first, q == "\"" || q == "'", rhs.last == q { rhs = String(rhs.dropFirst().dropLast()) }
-            else if rhs.isEmpty || rhs.contains(" ") || rhs.contains("\"") || rhs.contains("'") { return nil }
+            if rhs.count >= 2, let q = rhs.first, q == "\"" || q == "'", rhs.last == q {
+                rhs = String(rhs.dropFirst().dropLast())
+            } else if rhs.isEmpty || rhs.contains(" ") || rhs.contains("\"") || rhs.contains("'") {
+                return nil
+            }
             guard Template.isName(lhs) else { return nil }
             name = lhs
             test = make(rhs)

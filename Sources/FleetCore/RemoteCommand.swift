@@ -15,9 +15,11 @@ public struct RemoteCommand: Sendable, Hashable {
 
     public static let defaultOutputLimit = 64 * 1024
 
-    public init(_ script: String, display: String? = nil, stdin: [UInt8] = [],
-                timeout: Duration? = nil, outputLimit: Int = RemoteCommand.defaultOutputLimit,
-                become: Become? = nil) {
+    public init(
+        _ script: String, display: String? = nil, stdin: [UInt8] = [],
+        timeout: Duration? = nil, outputLimit: Int = RemoteCommand.defaultOutputLimit,
+        become: Become? = nil
+    ) {
         self.script = script
         self.display = display ?? script
         self.stdin = stdin
@@ -60,7 +62,7 @@ public enum ShellQuote {
     private static func isSafe(_ c: UInt8) -> Bool {
         switch c {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-             UInt8(ascii: "0")...UInt8(ascii: "9"):
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
             return true
         default:
             return "@%+=:,./-_".utf8.contains(c)

@@ -63,8 +63,10 @@ public struct ConnectionInfo: Sendable, Hashable {
     /// TCP connect to authenticated.
     public var setupDuration: Duration
 
-    public init(serverBanner: String, hostKeyType: String, hostKeyFingerprint: String,
-                authenticatedWith: String, setupDuration: Duration) {
+    public init(
+        serverBanner: String, hostKeyType: String, hostKeyFingerprint: String,
+        authenticatedWith: String, setupDuration: Duration
+    ) {
         self.serverBanner = serverBanner
         self.hostKeyType = hostKeyType
         self.hostKeyFingerprint = hostKeyFingerprint

@@ -61,9 +61,11 @@ public struct RolloutPolicy: Sendable, Hashable {
     /// What happens between stages.
     public var gate: StageGate
 
-    public init(batch: [BatchSize] = [.count(1)], order: HostOrder = .inventory, seed: UInt64 = 0,
-                maxFailPercentage: Int = 0, maxFailures: Int? = nil, pause: Duration = .zero,
-                gate: StageGate = .none) {
+    public init(
+        batch: [BatchSize] = [.count(1)], order: HostOrder = .inventory, seed: UInt64 = 0,
+        maxFailPercentage: Int = 0, maxFailures: Int? = nil, pause: Duration = .zero,
+        gate: StageGate = .none
+    ) {
         self.batch = batch
         self.order = order
         self.seed = seed
@@ -85,7 +87,8 @@ extension RolloutPolicy: Codable {
         batch = try c.decode([String].self, forKey: .batch).map { text in
             if text.hasSuffix("%"), let p = Int(text.dropLast()) { return .percent(p) }
             guard let n = Int(text) else {
-                throw DecodingError.dataCorruptedError(forKey: .batch, in: c, debugDescription: "expected a count or a percentage, got \"\(text)\"")
+                throw DecodingError.dataCorruptedError(
+                    forKey: .batch, in: c, debugDescription: "expected a count or a percentage, got \"\(text)\"")
             }
             return .count(n)
         }

@@ -70,8 +70,10 @@ public struct StepRef: Sendable, Hashable, Codable {
     /// 1 for the first try; more when `retries:` ran it again.
     public var attempt: Int
 
-    public init(phase: StepPhase, from: String, to: String, index: Int, name: String, command: String,
-                release: String? = nil, attempt: Int = 1) {
+    public init(
+        phase: StepPhase, from: String, to: String, index: Int, name: String, command: String,
+        release: String? = nil, attempt: Int = 1
+    ) {
         self.phase = phase
         self.from = from
         self.to = to
@@ -96,8 +98,10 @@ public struct StepRecord: Sendable, Hashable, Codable {
     public var stdout: String
     public var stderr: String
 
-    public init(step: StepRef, exitStatus: Int32? = nil, signal: String? = nil, timedOut: Bool = false,
-                error: String? = nil, durationMs: Int = 0, stdout: String = "", stderr: String = "") {
+    public init(
+        step: StepRef, exitStatus: Int32? = nil, signal: String? = nil, timedOut: Bool = false,
+        error: String? = nil, durationMs: Int = 0, stdout: String = "", stderr: String = ""
+    ) {
         self.step = step
         self.exitStatus = exitStatus
         self.signal = signal
@@ -148,8 +152,10 @@ public struct ProbeRecord: Sendable, Hashable, Codable {
     /// The tail of the probe's `logs:` command, when it failed.
     public var logs: String?
 
-    public init(target: String, expectation: String, healthy: Bool, verdict: String,
-                attempts: [ProbeAttempt], logs: String? = nil) {
+    public init(
+        target: String, expectation: String, healthy: Bool, verdict: String,
+        attempts: [ProbeAttempt], logs: String? = nil
+    ) {
         self.target = target
         self.expectation = expectation
         self.healthy = healthy
@@ -187,8 +193,10 @@ public struct HostResult: Sendable, Hashable, Codable {
     /// After a failure past the point of no return: which backup to restore.
     public var restore: String?
 
-    public init(outcome: HostOutcome, versionBefore: String? = nil, versionAfter: String? = nil,
-                path: [String] = [], message: String? = nil, restore: String? = nil) {
+    public init(
+        outcome: HostOutcome, versionBefore: String? = nil, versionAfter: String? = nil,
+        path: [String] = [], message: String? = nil, restore: String? = nil
+    ) {
         self.outcome = outcome
         self.versionBefore = versionBefore
         self.versionAfter = versionAfter
@@ -244,10 +252,12 @@ public struct RunHeader: Sendable, Hashable, Codable {
     /// goes on under it. nil in journals written before it was kept.
     public var rolling: RolloutPolicy?
 
-    public init(id: String, user: String, machine: String, fleetupVersion: String, playbook: String,
-                playbookFile: String, inventories: [String], target: String, limit: String? = nil,
-                overrides: [String] = [], forks: Int, rollback: Bool = true, policy: String, pauseMs: Int = 0,
-                gate: String = "none", stages: [StagePlan], fleetKey: String? = nil, rolling: RolloutPolicy? = nil) {
+    public init(
+        id: String, user: String, machine: String, fleetupVersion: String, playbook: String,
+        playbookFile: String, inventories: [String], target: String, limit: String? = nil,
+        overrides: [String] = [], forks: Int, rollback: Bool = true, policy: String, pauseMs: Int = 0,
+        gate: String = "none", stages: [StagePlan], fleetKey: String? = nil, rolling: RolloutPolicy? = nil
+    ) {
         self.id = id
         self.user = user
         self.machine = machine
@@ -323,7 +333,7 @@ public enum RunEvent: Sendable, Hashable, Codable {
     public var host: String? {
         switch self {
         case .hostStarted(let h, _, _), .versionRead(let h, _, _), .hopStarted(let h, _, _), .stepStarted(let h, _),
-             .stepFinished(let h, _), .healthChecked(let h, _), .hostFinished(let h, _):
+            .stepFinished(let h, _), .healthChecked(let h, _), .hostFinished(let h, _):
             return h
         case .note(let h, _):
             return h
@@ -369,17 +379,20 @@ extension RunEventSink {
 
 extension RunHeader {
     /// The header of a run of `plan`.
-    public init(id: String, user: String, machine: String, fleetupVersion: String, plan: RolloutPlan,
-                playbookFile: String, inventories: [String], overrides: [String] = [], forks: Int, rollback: Bool = true,
-                fleetKey: String? = nil) {
+    public init(
+        id: String, user: String, machine: String, fleetupVersion: String, plan: RolloutPlan,
+        playbookFile: String, inventories: [String], overrides: [String] = [], forks: Int, rollback: Bool = true,
+        fleetKey: String? = nil
+    ) {
         let p = plan.policy
         var policy = "batch [\(p.batch.map(\.description).joined(separator: ", "))], max_fail_percentage \(p.maxFailPercentage)"
         if let m = p.maxFailures { policy += ", max_failures \(m)" }
         policy += ", order \(p.order.rawValue)"
-        self.init(id: id, user: user, machine: machine, fleetupVersion: fleetupVersion, playbook: plan.playbook,
-                  playbookFile: playbookFile, inventories: inventories, target: plan.target, limit: plan.limit,
-                  overrides: overrides, forks: forks, rollback: rollback, policy: policy,
-                  pauseMs: Int(p.pause.components.seconds) * 1000 + Int(p.pause.components.attoseconds / 1_000_000_000_000_000),
-                  gate: p.gate.description, stages: plan.stages.map(StagePlan.init), fleetKey: fleetKey, rolling: p)
+        self.init(
+            id: id, user: user, machine: machine, fleetupVersion: fleetupVersion, playbook: plan.playbook,
+            playbookFile: playbookFile, inventories: inventories, target: plan.target, limit: plan.limit,
+            overrides: overrides, forks: forks, rollback: rollback, policy: policy,
+            pauseMs: Int(p.pause.components.seconds) * 1000 + Int(p.pause.components.attoseconds / 1_000_000_000_000_000),
+            gate: p.gate.description, stages: plan.stages.map(StagePlan.init), fleetKey: fleetKey, rolling: p)
     }
 }

@@ -26,13 +26,16 @@ public struct TemplateScope: Sendable {
 
     /// The scope of one host: playbook defaults < inventory < `--var`; names in `secret`
     /// become secret values, whichever layer gave them.
-    public static func host(_ host: Host, defaults: [String: VarValue], overrides: [String: VarValue] = [:],
-                            secret: Set<String> = [], facts: [String: String] = [:]) -> TemplateScope {
+    public static func host(
+        _ host: Host, defaults: [String: VarValue], overrides: [String: VarValue] = [:],
+        secret: Set<String> = [], facts: [String: String] = [:]
+    ) -> TemplateScope {
         var vars = defaults
         for (k, v) in host.vars { vars[k] = v }
         for (k, v) in overrides { vars[k] = v }
         for name in secret {
-            if let v = vars[name], case .secret = v {} else if let text = vars[name]?.scalarText {
+            if let v = vars[name], case .secret = v {
+            } else if let text = vars[name]?.scalarText {
                 vars[name] = .secret(Secret(text))
             }
         }
@@ -102,12 +105,15 @@ public struct TemplateScope: Sendable {
                 } else {
                     text += ShellQuote.quote(value.text)
                     // A secret shows as the mask alone, not a quoted mask.
-                    display += value.display == value.text ? ShellQuote.quote(value.text)
+                    display +=
+                        value.display == value.text
+                        ? ShellQuote.quote(value.text)
                         : value.display == Secret.mask ? Secret.mask : ShellQuote.quote(value.display)
                 }
             }
             if text.utf8.count > Self.maxOutput {
-                throw TemplateError("renders to more than \(Self.maxOutput / 1024) KB (the limit: the longest argument Linux passes to a command)")
+                throw TemplateError(
+                    "renders to more than \(Self.maxOutput / 1024) KB (the limit: the longest argument Linux passes to a command)")
             }
         }
         return Rendered(text: text, display: display)
@@ -128,7 +134,9 @@ public struct TemplateScope: Sendable {
                 throw TemplateError("variable \"\(name)\" refers to itself (\((state.stack[i...] + [name]).joined(separator: " -> ")))")
             }
             if state.stack.count == Self.maxDepth {
-                throw TemplateError("variables refer to variables more than \(Self.maxDepth) deep (the limit): \(state.stack.prefix(3).joined(separator: " -> ")) -> …")
+                throw TemplateError(
+                    "variables refer to variables more than \(Self.maxDepth) deep (the limit): \(state.stack.prefix(3).joined(separator: " -> ")) -> …"
+                )
             }
             state.stack.append(name)
             defer { state.stack.removeLast() }
@@ -139,7 +147,10 @@ public struct TemplateScope: Sendable {
             } catch {
                 // The innermost variable names the problem; outer ones only pass it on.
                 if error.message.hasPrefix("in variable ") || error.message.contains("refers to itself")
-                    || error.message.hasPrefix("variables refer to variables") { throw error }
+                    || error.message.hasPrefix("variables refer to variables")
+                {
+                    throw error
+                }
                 throw TemplateError("in variable \"\(name)\": \(error.message)")
             }
         default:

@@ -12,8 +12,10 @@ public struct PlannedStep: Sendable, Hashable {
     /// Where the playbook writes it.
     public var line: Int?
 
-    public init(name: String, action: PlannedAction, become: Bool = false, retries: Int = 0,
-                noReturn: Bool = false, release: String? = nil, line: Int? = nil) {
+    public init(
+        name: String, action: PlannedAction, become: Bool = false, retries: Int = 0,
+        noReturn: Bool = false, release: String? = nil, line: Int? = nil
+    ) {
         self.name = name
         self.action = action
         self.become = become
@@ -113,8 +115,10 @@ public struct Hop: Sendable, Hashable {
     /// What runs if the hop fails before its point of no return.
     public var rollback: [PlannedStep]
 
-    public init(from: String, to: String, releases: [String], flags: [String] = [], steps: [PlannedStep],
-                skipped: [SkippedStep] = [], rollback: [PlannedStep] = []) {
+    public init(
+        from: String, to: String, releases: [String], flags: [String] = [], steps: [PlannedStep],
+        skipped: [SkippedStep] = [], rollback: [PlannedStep] = []
+    ) {
         self.from = from
         self.to = to
         self.releases = releases
@@ -144,8 +148,10 @@ public struct PlannedProbe: Sendable, Hashable {
     public var timing: ProbeTiming
     public var logs: RemoteCommand?
 
-    public init(kind: Kind, expectStatus: [Int]? = nil, bodyContains: String? = nil,
-                timing: ProbeTiming = ProbeTiming(), logs: RemoteCommand? = nil) {
+    public init(
+        kind: Kind, expectStatus: [Int]? = nil, bodyContains: String? = nil,
+        timing: ProbeTiming = ProbeTiming(), logs: RemoteCommand? = nil
+    ) {
         self.kind = kind
         self.expectStatus = expectStatus
         self.bodyContains = bodyContains
@@ -211,8 +217,10 @@ public struct HostPlan: Sendable, Hashable {
     /// Run after every hop.
     public var health: [PlannedProbe]
 
-    public init(host: String, stage: String, batch: Int, version: String?, versionSource: VersionSource,
-                outcome: HostPlanOutcome, health: [PlannedProbe] = []) {
+    public init(
+        host: String, stage: String, batch: Int, version: String?, versionSource: VersionSource,
+        outcome: HostPlanOutcome, health: [PlannedProbe] = []
+    ) {
         self.host = host
         self.stage = stage
         self.batch = batch
@@ -272,9 +280,11 @@ public struct RolloutPlan: Sendable, Hashable {
     /// In stage, batch and batch-order order.
     public var hosts: [HostPlan]
 
-    public init(playbook: String, playbookFile: String, hostsPattern: String, limit: String? = nil, target: String,
-                targetFromCommandLine: Bool = false, path: PathMode, versionSource: VersionSource,
-                policy: RolloutPolicy, stages: [PlannedStage], hosts: [HostPlan]) {
+    public init(
+        playbook: String, playbookFile: String, hostsPattern: String, limit: String? = nil, target: String,
+        targetFromCommandLine: Bool = false, path: PathMode, versionSource: VersionSource,
+        policy: RolloutPolicy, stages: [PlannedStage], hosts: [HostPlan]
+    ) {
         self.playbook = playbook
         self.playbookFile = playbookFile
         self.hostsPattern = hostsPattern
@@ -290,6 +300,8 @@ public struct RolloutPlan: Sendable, Hashable {
 
     /// True when no host has an error.
     public var isClean: Bool {
-        hosts.allSatisfy { if case .error = $0.outcome { return false }; return true }
+        hosts.allSatisfy {
+            if case .error = $0.outcome { return false }; return true
+        }
     }
 }

@@ -20,7 +20,9 @@ public struct Version: Sendable, Hashable, Comparable, CustomStringConvertible {
         if body.first == "v" || body.first == "V" { body = body.dropFirst() }
         if let plus = body.firstIndex(of: "+") {
             let build = body[body.index(after: plus)...]
-            guard !build.isEmpty, build.split(separator: ".", omittingEmptySubsequences: false).allSatisfy(Self.isIdentifier) else { return nil }
+            guard !build.isEmpty, build.split(separator: ".", omittingEmptySubsequences: false).allSatisfy(Self.isIdentifier) else {
+                return nil
+            }
             body = body[..<plus]
         }
         var pre: [String] = []
@@ -46,9 +48,10 @@ public struct Version: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var description: String { text }
 
     private static func isIdentifier(_ s: Substring) -> Bool {
-        !s.isEmpty && s.utf8.allSatisfy { c in
-            (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 45
-        }
+        !s.isEmpty
+            && s.utf8.allSatisfy { c in
+                (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 45
+            }
     }
 
     /// Precedence order (equal versions written differently, `v5.3` and `5.3.0`, are equal).
@@ -122,7 +125,9 @@ public struct Version: Sendable, Hashable, Comparable, CustomStringConvertible {
                 var end = j
                 if end < bytes.count, bytes[end] == UInt8(ascii: "-"), isWord(end + 1) {
                     var k = end + 1
-                    while k < bytes.count, isWord(k) || bytes[k] == UInt8(ascii: "-") || (bytes[k] == UInt8(ascii: ".") && isWord(k + 1)) { k += 1 }
+                    while k < bytes.count, isWord(k) || bytes[k] == UInt8(ascii: "-") || (bytes[k] == UInt8(ascii: ".") && isWord(k + 1)) {
+                        k += 1
+                    }
                     end = k
                 }
                 if let v = Version(String(decoding: bytes[start..<end], as: UTF8.self)) { return v }

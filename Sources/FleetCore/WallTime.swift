@@ -26,8 +26,9 @@ public struct WallTime: Sendable, Hashable, Comparable, Codable, CustomStringCon
             return v
         }
         guard b.count >= 20, b[4] == 45, b[7] == 45, b[10] == 84, b[13] == 58, b[16] == 58,
-              let y = num(0, 4), let mo = num(5, 2), let d = num(8, 2), let h = num(11, 2), let mi = num(14, 2),
-              let sec = num(17, 2), (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, sec < 61 else { return nil }
+            let y = num(0, 4), let mo = num(5, 2), let d = num(8, 2), let h = num(11, 2), let mi = num(14, 2),
+            let sec = num(17, 2), (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, sec < 61
+        else { return nil }
         var i = 19
         var ms = 0
         if b[i] == 46 {
@@ -77,7 +78,8 @@ public struct WallTime: Sendable, Hashable, Comparable, Codable, CustomStringCon
         let c = try decoder.singleValueContainer()
         let text = try c.decode(String.self)
         guard let t = WallTime(iso: text) else {
-            throw DecodingError.dataCorruptedError(in: c, debugDescription: "expected an ISO-8601 UTC time such as 2026-12-02T03:15:01.250Z, got \"\(text)\"")
+            throw DecodingError.dataCorruptedError(
+                in: c, debugDescription: "expected an ISO-8601 UTC time such as 2026-12-02T03:15:01.250Z, got \"\(text)\"")
         }
         self = t
     }

@@ -18,8 +18,10 @@ public enum Blocking {
 extension LocalProcess {
     /// Runs `executable` to its end, waiting on a thread of its own (never the cooperative
     /// pool, whose few threads a blocked wait would starve).
-    public static func result(of executable: String, _ arguments: [String],
-                              environment: [String: String]? = nil) async throws -> Exit {
+    public static func result(
+        of executable: String, _ arguments: [String],
+        environment: [String: String]? = nil
+    ) async throws -> Exit {
         try await Blocking.run("fleetup-wait") { try LocalProcess(executable, arguments, environment: environment).waitForExit() }
     }
 

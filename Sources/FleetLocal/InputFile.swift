@@ -42,7 +42,8 @@ public enum InputFile {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else {
             let code = errno
-            throw Failure(kind: code == ENOENT ? .missing : .unreadable, message: "cannot read the file (\(String(cString: strerror(code))))")
+            throw Failure(
+                kind: code == ENOENT ? .missing : .unreadable, message: "cannot read the file (\(String(cString: strerror(code))))")
         }
         defer { close(fd) }
         var info = stat()
@@ -60,7 +61,9 @@ public enum InputFile {
         case S_IFDIR:
             throw Failure(kind: .folder, message: "is a folder, not a file")
         default:
-            throw Failure(kind: .notAFile, message: "is \(type == S_IFSOCK ? "a socket" : "a device"), not a file (fleetup reads regular files and pipes)")
+            throw Failure(
+                kind: .notAFile,
+                message: "is \(type == S_IFSOCK ? "a socket" : "a device"), not a file (fleetup reads regular files and pipes)")
         }
         // Blocking again, so that a pipe's reads wait for its writer's data.
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)

@@ -21,8 +21,10 @@ public final class LocalProcess: Sendable {
     /// stdout and stderr go to (the caller's, kept and never read whole here; by default
     /// temporary ones, read and removed by `waitForExit`); `processGroup` starts it in a
     /// group of its own, so `kill(-pid, …)` reaches everything it started.
-    public init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-                output: (stdout: String, stderr: String)? = nil, processGroup: Bool = false) throws {
+    public init(
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+        output: (stdout: String, stderr: String)? = nil, processGroup: Bool = false
+    ) throws {
         label = ([executable] + arguments).joined(separator: " ")
         let base = NSTemporaryDirectory() + "fleetup-proc-\(getpid())-\(UUID().uuidString.prefix(8))"
         outPath = output?.stdout ?? base + ".out"
@@ -114,7 +116,8 @@ public final class LocalProcess: Sendable {
             }
             usleep(2_000)
         }
-        let cpu = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+        let cpu =
+            Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
             + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
         var exit = Self.exit(status, stdout: "", stderr: "")
         if ownsOutput {
@@ -128,8 +131,9 @@ public final class LocalProcess: Sendable {
 
     private static func exit(_ status: Int32, stdout: String, stderr: String) -> Exit {
         let exited = status & 0x7f == 0
-        return Exit(status: exited ? (status >> 8) & 0xff : nil, signal: exited ? nil : status & 0x7f,
-                    stdout: stdout, stderr: stderr)
+        return Exit(
+            status: exited ? (status >> 8) & 0xff : nil, signal: exited ? nil : status & 0x7f,
+            stdout: stdout, stderr: stderr)
     }
 
     /// Waits for the exit; returns stdout, or throws with stderr when the status is not 0.
@@ -145,8 +149,10 @@ public final class LocalProcess: Sendable {
 
     /// Runs a program to completion.
     @discardableResult
-    public static func run(_ executable: String, _ arguments: [String],
-                           environment: [String: String]? = nil) throws -> String {
+    public static func run(
+        _ executable: String, _ arguments: [String],
+        environment: [String: String]? = nil
+    ) throws -> String {
         try LocalProcess(executable, arguments, environment: environment).wait()
     }
 
@@ -170,7 +176,8 @@ public final class LocalProcess: Sendable {
 
     /// Finds a program on PATH or in the usual system folders (sshd lives in /usr/sbin).
     public static func find(_ name: String) -> String? {
-        let dirs = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
+        let dirs =
+            (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
             + ["/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/sbin", "/usr/local/bin"]
         return dirs.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }

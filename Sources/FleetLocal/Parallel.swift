@@ -17,8 +17,10 @@ public enum Parallel {
 
     /// `body(i, &state)` for every `i`, each worker with a `state` of its own (made by
     /// `state()`), passed along its items in order.
-    public static func map<T, S>(_ count: Int, minimumPerWorker: Int = 1, state: () -> S,
-                                 _ body: (Int, inout S) -> T) -> [T] {
+    public static func map<T, S>(
+        _ count: Int, minimumPerWorker: Int = 1, state: () -> S,
+        _ body: (Int, inout S) -> T
+    ) -> [T] {
         guard count > 0 else { return [] }
         let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, count / max(1, minimumPerWorker)))
         let per = (count + workers - 1) / workers

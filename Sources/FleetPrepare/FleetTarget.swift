@@ -53,7 +53,8 @@ public struct FleetTarget: Sendable {
 extension RunInputs {
     /// The fleet these inputs belong to (from the files already loaded).
     public func fleet() throws -> FleetTarget {
-        try FleetTarget(playbook: playbook, inventory: inventory,
-                        label: FleetKey.label(playbook: request.playbook, inventories: request.inventories))
+        try FleetTarget(
+            playbook: playbook, inventory: inventory,
+            label: FleetKey.label(playbook: request.playbook, inventories: request.inventories))
     }
 }

@@ -25,7 +25,8 @@ public enum PlaybookChecks {
     /// A `--var` named after a run fact is bad input: fleetup sets those.
     public static func facts(_ overrides: [String: VarValue]) throws {
         for name in overrides.keys.sorted() where TemplateScope.factNames.contains(name) {
-            throw ConfigError(file: "--var", "\"\(name)\" is a run fact (\(TemplateScope.factNames.joined(separator: ", "))): fleetup sets it")
+            throw ConfigError(
+                file: "--var", "\"\(name)\" is a run fact (\(TemplateScope.factNames.joined(separator: ", "))): fleetup sets it")
         }
     }
 
@@ -48,7 +49,9 @@ public enum PlaybookChecks {
         }
         return order.map { line, message in
             let names = seen["\(line ?? 0)\u{0}\(message)"]!
-            let whose = names.count == hosts.count && hosts.count > 1 ? "on all \(hosts.count) hosts" : "on \(names.count == 1 ? "host" : "hosts") \(names.prefix(5).joined(separator: ", "))"
+            let whose =
+                names.count == hosts.count && hosts.count > 1
+                ? "on all \(hosts.count) hosts" : "on \(names.count == 1 ? "host" : "hosts") \(names.prefix(5).joined(separator: ", "))"
             return ConfigError(file: book.file, line: line, "\(message) (\(whose))")
         }
     }

@@ -13,8 +13,10 @@ public struct RunRequest: Sendable, Hashable {
     /// `--var` values (text, as Ansible's `-e k=v`).
     public var overrides: [String: VarValue]
 
-    public init(playbook: String, inventories: [String], limit: String? = nil, target: String? = nil,
-                overrides: [String: VarValue] = [:]) {
+    public init(
+        playbook: String, inventories: [String], limit: String? = nil, target: String? = nil,
+        overrides: [String: VarValue] = [:]
+    ) {
         self.playbook = playbook
         self.inventories = inventories
         self.limit = limit
@@ -54,19 +56,22 @@ public struct RunInputs: Sendable {
         let stages = try PlaybookCheck.stages(book, inventory: inventory, limit: request.limit)
             .map { StageHosts(name: $0.name, hosts: $0.hosts) }
         let hosts = stages.flatMap(\.hosts)
-        var errors = PlaybookCheck.secretNames(book, inventory: inventory, overrides: request.overrides)
+        var errors =
+            PlaybookCheck.secretNames(book, inventory: inventory, overrides: request.overrides)
             + PlaybookCheck.templates(book, hosts: hosts, target: target, overrides: request.overrides)
         if errors.isEmpty { errors = PlaybookChecks.paths(book, hosts: hosts, target: target, overrides: request.overrides) }
         warnings += PlaybookCheck.missingUploads(book, hosts: hosts, target: target, overrides: request.overrides)
         if !errors.isEmpty { throw ConfigErrors(errors) }
-        return RunInputs(request: request, playbook: book, inventory: inventory, stages: stages, hosts: hosts, target: target,
-                         warnings: warnings)
+        return RunInputs(
+            request: request, playbook: book, inventory: inventory, stages: stages, hosts: hosts, target: target,
+            warnings: warnings)
     }
 
     /// The rollout plan of these inputs, versions as given (`run` reads them live).
     public func plan(versions: [String: ObservedVersion] = [:], source: VersionSource = .detected) -> RolloutPlan {
-        RolloutPlanner.plan(playbook, stages: stages, target: target, targetFromCommandLine: request.target != nil,
-                            versions: versions, versionSource: source, overrides: overrides, limit: request.limit)
+        RolloutPlanner.plan(
+            playbook, stages: stages, target: target, targetFromCommandLine: request.target != nil,
+            versions: versions, versionSource: source, overrides: overrides, limit: request.limit)
     }
 
     /// The hosts of a plan by their inventory names, and the names that are no host any

@@ -78,7 +78,8 @@ public enum AdHocReport {
     /// Hosts collapse when the outcome and both output tails are the same.
     private static func blockKey(_ outcome: AdHocOutcome) -> String {
         switch outcome {
-        case .ran(let r): return "\(r.outcomeText)\u{0}\(r.stdout.text)\u{0}\(r.stderr.text)\u{0}\(r.stdout.isTruncated)\(r.stderr.isTruncated)"
+        case .ran(let r):
+            return "\(r.outcomeText)\u{0}\(r.stdout.text)\u{0}\(r.stderr.text)\u{0}\(r.stdout.isTruncated)\(r.stderr.isTruncated)"
         // Errors name their host; collapse on the kind and the message without it.
         case .failed(let e): return "\(e.kind.rawValue)\u{0}\(e.message)"
         }
@@ -129,10 +130,13 @@ public enum AdHocReport {
                     ("error", .null),
                 ])
             case .failed(let e):
-                let none: [(String, JSON)] = ["exit_status", "exit_signal", "timed_out", "duration_ms", "stdout", "stderr", "stdout_bytes",
-                                              "stderr_bytes", "stdout_truncated", "stderr_truncated"].map { ($0, $0 == "timed_out" ? .bool(false) : .null) }
-                return .object([("host", .string(r.host)), ("outcome", outcome)] + none
-                               + [("error", .object([("kind", .string(e.kind.rawValue)), ("message", .string(e.message))]))])
+                let none: [(String, JSON)] = [
+                    "exit_status", "exit_signal", "timed_out", "duration_ms", "stdout", "stderr", "stdout_bytes",
+                    "stderr_bytes", "stdout_truncated", "stderr_truncated",
+                ].map { ($0, $0 == "timed_out" ? .bool(false) : .null) }
+                return .object(
+                    [("host", .string(r.host)), ("outcome", outcome)] + none
+                        + [("error", .object([("kind", .string(e.kind.rawValue)), ("message", .string(e.message))]))])
             }
         }
         let summary = run.counts.sorted { $0.key.rawValue < $1.key.rawValue }

@@ -1,4 +1,5 @@
 import FleetCore
+
 /// A JSON value with object keys kept in the order given, written with two-space indents.
 enum JSON {
     case null
@@ -23,7 +24,8 @@ enum JSON {
         case .object(let fields):
             if fields.isEmpty { return "{}" }
             let inner = indent + "  "
-            return "{\n" + fields.map { inner + Self.quote($0.0) + ": " + $0.1.render(indent: inner) }.joined(separator: ",\n") + "\n\(indent)}"
+            return "{\n" + fields.map { inner + Self.quote($0.0) + ": " + $0.1.render(indent: inner) }.joined(separator: ",\n")
+                + "\n\(indent)}"
         }
     }
 

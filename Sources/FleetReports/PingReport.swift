@@ -11,7 +11,8 @@ public enum PingReport {
         for r in results {
             let name = r.host.padding(toLength: width, withPad: " ", startingAt: 0)
             if let info = r.info, let rtt = r.roundTrip {
-                out += "\(name)  ok      \(AdHocReport.seconds(rtt))  \(info.hostKeyType) \(info.hostKeyFingerprint)  \(info.authenticatedWith)\n"
+                out +=
+                    "\(name)  ok      \(AdHocReport.seconds(rtt))  \(info.hostKeyType) \(info.hostKeyFingerprint)  \(info.authenticatedWith)\n"
             } else if let e = r.error {
                 let message = e.message.replacingOccurrences(of: "\n", with: "\n" + String(repeating: " ", count: width + 10))
                 out += "\(name)  FAILED  \(e.kind.rawValue): \(message)\n"

@@ -20,29 +20,46 @@ extension PlanReport {
             ("target_from", .string(plan.targetFromCommandLine ? "command-line" : "playbook")),
             ("path", .string(plan.path.rawValue)),
             ("versions_from", .string(plan.versionSource == .detected ? "detect" : "inventory")),
-            ("policy", .object([
-                ("batch", .array(p.batch.map { b in
-                    switch b {
-                    case .count(let n): return .number(Double(n))
-                    case .percent: return .string(b.description)
-                    }
-                })),
-                ("order", .string(p.order.rawValue)),
-                ("seed", .number(Double(p.seed))),
-                ("max_fail_percentage", .number(Double(p.maxFailPercentage))),
-                ("max_failures", p.maxFailures.map { .number(Double($0)) } ?? .null),
-                ("pause_seconds", .number(DurationText.seconds(p.pause))),
-                ("gate", gate),
-            ])),
-            ("stages", .array(plan.stages.map { st in
+            (
+                "policy",
                 .object([
-                    ("name", .string(st.name)),
-                    ("batches", .array(st.batches.enumerated().map { i, b in
-                        .object([("number", .number(Double(i + 1))), ("hosts", .array(b.hosts.map(JSON.string))),
-                                 ("halt_at_failures", .number(Double(b.haltAt)))])
-                    })),
+                    (
+                        "batch",
+                        .array(
+                            p.batch.map { b in
+                                switch b {
+                                case .count(let n): return .number(Double(n))
+                                case .percent: return .string(b.description)
+                                }
+                            })
+                    ),
+                    ("order", .string(p.order.rawValue)),
+                    ("seed", .number(Double(p.seed))),
+                    ("max_fail_percentage", .number(Double(p.maxFailPercentage))),
+                    ("max_failures", p.maxFailures.map { .number(Double($0)) } ?? .null),
+                    ("pause_seconds", .number(DurationText.seconds(p.pause))),
+                    ("gate", gate),
                 ])
-            })),
+            ),
+            (
+                "stages",
+                .array(
+                    plan.stages.map { st in
+                        .object([
+                            ("name", .string(st.name)),
+                            (
+                                "batches",
+                                .array(
+                                    st.batches.enumerated().map { i, b in
+                                        .object([
+                                            ("number", .number(Double(i + 1))), ("hosts", .array(b.hosts.map(JSON.string))),
+                                            ("halt_at_failures", .number(Double(b.haltAt))),
+                                        ])
+                                    })
+                            ),
+                        ])
+                    })
+            ),
             ("hosts", .array(plan.hosts.map(hostJSON))),
             ("summary", summaryJSON(plan)),
         ])
@@ -68,18 +85,29 @@ extension PlanReport {
             ("outcome", .string(outcome)),
             ("error", error),
             ("path", hops.isEmpty ? .array([]) : .array(([hops[0].from] + hops.map(\.to)).map(JSON.string))),
-            ("hops", .array(hops.map { hop in
-                .object([
-                    ("from", .string(hop.from)), ("to", .string(hop.to)),
-                    ("releases", .array(hop.releases.map(JSON.string))),
-                    ("flags", .array(hop.flags.map(JSON.string))),
-                    ("steps", .array(hop.steps.map(stepJSON))),
-                    ("skipped", .array(hop.skipped.map { k in
-                        .object([("name", .string(k.name)), ("reason", .string(k.reason)), ("release", k.release.map(JSON.string) ?? .null)])
-                    })),
-                    ("rollback", .array(hop.rollback.map(stepJSON))),
-                ])
-            })),
+            (
+                "hops",
+                .array(
+                    hops.map { hop in
+                        .object([
+                            ("from", .string(hop.from)), ("to", .string(hop.to)),
+                            ("releases", .array(hop.releases.map(JSON.string))),
+                            ("flags", .array(hop.flags.map(JSON.string))),
+                            ("steps", .array(hop.steps.map(stepJSON))),
+                            (
+                                "skipped",
+                                .array(
+                                    hop.skipped.map { k in
+                                        .object([
+                                            ("name", .string(k.name)), ("reason", .string(k.reason)),
+                                            ("release", k.release.map(JSON.string) ?? .null),
+                                        ])
+                                    })
+                            ),
+                            ("rollback", .array(hop.rollback.map(stepJSON))),
+                        ])
+                    })
+            ),
             ("health", .array(h.health.map(probeJSON))),
         ])
     }
@@ -90,8 +118,10 @@ extension PlanReport {
         case .run(let c):
             fields += [("kind", .string("run")), ("command", .string(c.display))]
         case .upload(let u):
-            fields += [("kind", .string("upload")), ("src", .string(u.sourceDisplay)), ("dest", .string(u.destinationDisplay)),
-                       ("mode", .string(u.modeText))]
+            fields += [
+                ("kind", .string("upload")), ("src", .string(u.sourceDisplay)), ("dest", .string(u.destinationDisplay)),
+                ("mode", .string(u.modeText)),
+            ]
         }
         fields += [
             ("become", .bool(s.become)),
@@ -108,9 +138,11 @@ extension PlanReport {
         var fields: [(String, JSON)]
         switch p.kind {
         case .http(let host, let port, let path):
-            fields = [("kind", .string("http")), ("host", .string(host)), ("port", .number(Double(port))), ("path", .string(path)),
-                      ("expect_status", p.expectStatus.map { .array($0.map { .number(Double($0)) }) } ?? .null),
-                      ("body_contains", p.bodyContains.map(JSON.string) ?? .null)]
+            fields = [
+                ("kind", .string("http")), ("host", .string(host)), ("port", .number(Double(port))), ("path", .string(path)),
+                ("expect_status", p.expectStatus.map { .array($0.map { .number(Double($0)) }) } ?? .null),
+                ("body_contains", p.bodyContains.map(JSON.string) ?? .null),
+            ]
         case .tcp(let host, let port):
             fields = [("kind", .string("tcp")), ("host", .string(host)), ("port", .number(Double(port)))]
         case .command(let c):

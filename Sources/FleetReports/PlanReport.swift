@@ -39,7 +39,8 @@ public enum PlanReport {
         if p.maxFailPercentage >= 100 {
             s += "  a batch never halts the run on its own failures (max_fail_percentage 100)\n"
         } else {
-            s += "  a batch halts the run when more than \(p.maxFailPercentage)% of its hosts fail (max_fail_percentage \(p.maxFailPercentage))\n"
+            s +=
+                "  a batch halts the run when more than \(p.maxFailPercentage)% of its hosts fail (max_fail_percentage \(p.maxFailPercentage))\n"
         }
         if let m = p.maxFailures {
             s += "  the run halts when more than \(m) \(m == 1 ? "host fails" : "hosts fail") in all (max_failures \(m)): at \(m + 1)\n"
@@ -56,20 +57,24 @@ public enum PlanReport {
         case .soak(let d): gate = "soak \(DurationText.format(d)), then the stage's health is checked again"
         }
         s += "  between batches: \(pause); between stages: \(gate)\n"
-        s += "  batch sizes: \(p.batch.map(\.description).joined(separator: ", "))\(p.batch.count > 1 ? " (the last repeats)" : ""); order: \(p.order.rawValue)"
+        s +=
+            "  batch sizes: \(p.batch.map(\.description).joined(separator: ", "))\(p.batch.count > 1 ? " (the last repeats)" : ""); order: \(p.order.rawValue)"
         s += p.order == .shuffle ? " (seed \(p.seed))\n" : "\n"
         return s
     }
 
     static func stageText(_ stage: PlannedStage, number: Int, of total: Int, plan: RolloutPlan) -> String {
         let n = stage.hostCount
-        var s = "stage \(number) of \(total): \(stage.name), \(n) \(n == 1 ? "host" : "hosts") in \(stage.batches.count) \(stage.batches.count == 1 ? "batch" : "batches")\n"
+        var s =
+            "stage \(number) of \(total): \(stage.name), \(n) \(n == 1 ? "host" : "hosts") in \(stage.batches.count) \(stage.batches.count == 1 ? "batch" : "batches")\n"
         if stage.batches.isEmpty { s += "  no hosts (--limit leaves none)\n" }
         let byName = Dictionary(plan.hosts.map { ($0.host, $0) }, uniquingKeysWith: { a, _ in a })
         let width = stage.batches.flatMap(\.hosts).map(\.count).max() ?? 0
         for (b, batch) in stage.batches.enumerated() {
             let k = batch.hosts.count
-            let halt = batch.haltAt > k ? "never halts on its own failures" : "halts at \(batch.haltAt) \(batch.haltAt == 1 ? "failure" : "failures")"
+            let halt =
+                batch.haltAt > k
+                ? "never halts on its own failures" : "halts at \(batch.haltAt) \(batch.haltAt == 1 ? "failure" : "failures")"
             s += "  batch \(b + 1): \(k) \(k == 1 ? "host" : "hosts"), \(halt)\n"
             for name in batch.hosts {
                 guard let h = byName[name] else { continue }
@@ -153,8 +158,10 @@ public enum PlanReport {
                 s += "  \(p.target): \(p.expectation)\n"
                 s += "    every \(DurationText.format(t.period))"
                 if t.initialDelay != .zero { s += " after \(DurationText.format(t.initialDelay))" }
-                s += ", timeout \(DurationText.format(t.timeout)); healthy after \(t.successThreshold) \(t.successThreshold == 1 ? "pass" : "passes") in a row, "
-                s += "unhealthy after \(t.failureThreshold) \(t.failureThreshold == 1 ? "failure" : "failures") in a row or \(DurationText.format(t.deadline))\n"
+                s +=
+                    ", timeout \(DurationText.format(t.timeout)); healthy after \(t.successThreshold) \(t.successThreshold == 1 ? "pass" : "passes") in a row, "
+                s +=
+                    "unhealthy after \(t.failureThreshold) \(t.failureThreshold == 1 ? "failure" : "failures") in a row or \(DurationText.format(t.deadline))\n"
                 if let l = p.logs { s += "    logs on failure: \(l.display)\n" }
             }
         }

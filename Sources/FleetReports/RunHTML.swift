@@ -32,8 +32,10 @@ enum RunHTML {
         s += "</p>\n</section>\n"
         s += section("stages", "Stages", stageTable(r))
         s += section("batches", "Batches", batchTable(r))
-        s += section("timeline", "Timeline", "<p class=\"note\">Each host's bar runs from its start to its finish, relative to the run's start; colour by outcome.</p>\n"
-                     + RunTimeline.svg(r) + "\n")
+        s += section(
+            "timeline", "Timeline",
+            "<p class=\"note\">Each host's bar runs from its start to its finish, relative to the run's start; colour by outcome.</p>\n"
+                + RunTimeline.svg(r) + "\n")
         s += section("hosts", "Hosts", hostTable(r))
         let failures = r.hosts.filter { HostStatus($0).needsAttention || $0.state == .running }
         if !failures.isEmpty {
@@ -62,8 +64,10 @@ enum RunHTML {
         ]
         if let l = h.limit { rows.append(("limit", l)) }
         if !h.overrides.isEmpty { rows.append(("--var", h.overrides.joined(separator: ", "))) }
-        rows += [("policy", h.policy), ("pause", RunText.duration(h.pauseMs)), ("gate", h.gate), ("forks", "\(h.forks)"),
-                 ("rollback", h.rollback ? "on" : "off (--no-rollback)")]
+        rows += [
+            ("policy", h.policy), ("pause", RunText.duration(h.pauseMs)), ("gate", h.gate), ("forks", "\(h.forks)"),
+            ("rollback", h.rollback ? "on" : "off (--no-rollback)"),
+        ]
         if r.resumes > 0 { rows.append(("resumed", "\(r.resumes) \(r.resumes == 1 ? "time" : "times")")) }
         if let why = r.haltReason { rows.append(("halted", why)) }
         return "<dl class=\"about\">\n" + rows.map { "<dt>\(escape($0.0))</dt><dd>\(escape($0.1))</dd>\n" }.joined() + "</dl>\n"
@@ -108,10 +112,12 @@ enum RunHTML {
 
     static func hostTable(_ r: RunRecord) -> String {
         var s = "<table class=\"hosts\">\n<thead><tr><th>host</th><th>stage</th><th class=\"num\">batch</th><th>outcome</th>"
-        s += "<th>before</th><th>after</th><th>path</th><th class=\"num\">started</th><th class=\"num\">took</th><th>message</th></tr></thead>\n<tbody>\n"
+        s +=
+            "<th>before</th><th>after</th><th>path</th><th class=\"num\">started</th><th class=\"num\">took</th><th>message</th></tr></thead>\n<tbody>\n"
         for (i, h) in r.hosts.enumerated() {
             let status = HostStatus(h)
-            let name = status.needsAttention || h.state == .running
+            let name =
+                status.needsAttention || h.state == .running
                 ? "<a href=\"#failure-\(i + 1)\">\(escape(h.host))</a>" : escape(h.host)
             s += "<tr class=\"host \(statusClass(status))\" id=\"host-\(i + 1)\" data-host=\"\(escape(h.host))\">"
             s += "<td>\(name)</td><td>\(escape(h.stage))</td><td class=\"num\">\(h.batch)</td>"

@@ -9,11 +9,13 @@ enum RunHTMLDetails {
         let index = (r.hosts.firstIndex { $0.host == h.host } ?? 0) + 1
         let e = RunHTML.escape
         var s = "<article class=\"failure \(RunHTML.statusClass(status))\" id=\"failure-\(index)\" data-host=\"\(e(h.host))\">\n"
-        s += "<h3><span class=\"dot \(RunHTML.statusClass(status))\"></span>\(e(h.host)) · \(e(h.stage)) batch \(h.batch) · \(e(status.label))</h3>\n"
+        s +=
+            "<h3><span class=\"dot \(RunHTML.statusClass(status))\"></span>\(e(h.host)) · \(e(h.stage)) batch \(h.batch) · \(e(status.label))</h3>\n"
         if let m = h.result?.message { s += "<p class=\"message\">\(e(m))</p>\n" }
         if let restore = h.result?.restore { s += "<p class=\"restore\">⚠️ <strong>restore:</strong> \(e(restore))</p>\n" }
         if let step = h.inFlightStep {
-            s += "<p class=\"message\">in flight when the journal ends: step \(RunText.ordinal(step.index)) “\(e(step.name))” of \(e(step.from)) → \(e(step.to))"
+            s +=
+                "<p class=\"message\">in flight when the journal ends: step \(RunText.ordinal(step.index)) “\(e(step.name))” of \(e(step.from)) → \(e(step.to))"
             s += ": <code>\(e(step.command))</code></p>\n"
         }
         if !h.steps.isEmpty { s += steps(h) }
@@ -30,7 +32,8 @@ enum RunHTMLDetails {
             let ref = step.step
             let attempt = ref.attempt > 1 ? " (attempt \(ref.attempt))" : ""
             s += "<tr class=\"\(step.succeeded ? "ok" : "bad")\"><td>\(e(ref.from)) → \(e(ref.to))</td><td>\(e(ref.phase.rawValue))</td>"
-            s += "<td class=\"num\">\(RunText.ordinal(ref.index))</td><td>\(e(ref.name))\(e(attempt))</td><td><code>\(e(ref.command))</code></td>"
+            s +=
+                "<td class=\"num\">\(RunText.ordinal(ref.index))</td><td>\(e(ref.name))\(e(attempt))</td><td><code>\(e(ref.command))</code></td>"
             s += "<td>\(e(step.outcomeText))</td><td class=\"num\">\(e(RunText.duration(step.durationMs)))</td></tr>\n"
         }
         return s + "</tbody>\n</table>\n"
@@ -53,15 +56,18 @@ enum RunHTMLDetails {
         var s = "<h4>Health</h4>\n"
         for check in checks {
             s += "<div class=\"health \(check.healthy ? "ok" : "bad")\">\n"
-            s += "<p><strong>\(e(check.context))</strong>: \(check.healthy ? "healthy" : "unhealthy") in \(e(RunText.duration(check.durationMs)))</p>\n"
+            s +=
+                "<p><strong>\(e(check.context))</strong>: \(check.healthy ? "healthy" : "unhealthy") in \(e(RunText.duration(check.durationMs)))</p>\n"
             for probe in check.probes {
                 s += "<p class=\"probe\"><code>\(e(probe.target))</code> expects \(e(probe.expectation)): "
                 s += "<span class=\"\(probe.healthy ? "ok" : "bad")\">\(e(probe.verdict))</span></p>\n"
                 if !probe.attempts.isEmpty {
-                    s += "<table class=\"attempts\">\n<thead><tr><th class=\"num\">at</th><th class=\"num\">took</th><th>result</th><th>detail</th></tr></thead>\n<tbody>\n"
+                    s +=
+                        "<table class=\"attempts\">\n<thead><tr><th class=\"num\">at</th><th class=\"num\">took</th><th>result</th><th>detail</th></tr></thead>\n<tbody>\n"
                     for a in probe.attempts {
                         s += "<tr class=\"\(a.passed ? "ok" : "bad")\"><td class=\"num\">+\(e(RunText.duration(a.atMs)))</td>"
-                        s += "<td class=\"num\">\(e(RunText.duration(a.durationMs)))</td><td>\(a.passed ? "pass" : "fail")</td><td>\(e(a.detail))</td></tr>\n"
+                        s +=
+                            "<td class=\"num\">\(e(RunText.duration(a.durationMs)))</td><td>\(a.passed ? "pass" : "fail")</td><td>\(e(a.detail))</td></tr>\n"
                     }
                     s += "</tbody>\n</table>\n"
                 }

@@ -49,14 +49,18 @@ enum RunJSON {
             ("name", .string(s.name)),
             ("summary", summary(StatusCounts(r.hosts(stage: s.name)))),
             ("gate_after", .text(r.gates[s.name]?.rawValue)),
-            ("batches", .array(s.batches.enumerated().map { i, hosts in
-                .object([
-                    ("number", .int(i + 1)),
-                    ("hosts", .array(hosts.map(JSON.string))),
-                    ("halt_at_failures", .int(i < s.haltAt.count ? s.haltAt[i] : 0)),
-                    ("summary", summary(StatusCounts(r.hosts(stage: s.name, batch: i + 1)))),
-                ])
-            })),
+            (
+                "batches",
+                .array(
+                    s.batches.enumerated().map { i, hosts in
+                        .object([
+                            ("number", .int(i + 1)),
+                            ("hosts", .array(hosts.map(JSON.string))),
+                            ("halt_at_failures", .int(i < s.haltAt.count ? s.haltAt[i] : 0)),
+                            ("summary", summary(StatusCounts(r.hosts(stage: s.name, batch: i + 1)))),
+                        ])
+                    })
+            ),
         ])
     }
 
@@ -99,17 +103,18 @@ enum RunJSON {
     static func stepRef(_ s: StepRef) -> JSON { .object(stepRefFields(s)) }
 
     static func step(_ s: StepRecord) -> JSON {
-        .object(stepRefFields(s.step) + [
-            ("succeeded", .bool(s.succeeded)),
-            ("result", .string(s.outcomeText)),
-            ("exit_status", .int(s.exitStatus.map { Int($0) })),
-            ("signal", .text(s.signal)),
-            ("timed_out", .bool(s.timedOut)),
-            ("error", .text(s.error)),
-            ("duration_ms", .int(s.durationMs)),
-            ("stdout", .string(s.stdout)),
-            ("stderr", .string(s.stderr)),
-        ])
+        .object(
+            stepRefFields(s.step) + [
+                ("succeeded", .bool(s.succeeded)),
+                ("result", .string(s.outcomeText)),
+                ("exit_status", .int(s.exitStatus.map { Int($0) })),
+                ("signal", .text(s.signal)),
+                ("timed_out", .bool(s.timedOut)),
+                ("error", .text(s.error)),
+                ("duration_ms", .int(s.durationMs)),
+                ("stdout", .string(s.stdout)),
+                ("stderr", .string(s.stderr)),
+            ])
     }
 
     static func health(_ c: HealthRecord) -> JSON {
@@ -117,19 +122,29 @@ enum RunJSON {
             ("context", .string(c.context)),
             ("healthy", .bool(c.healthy)),
             ("duration_ms", .int(c.durationMs)),
-            ("probes", .array(c.probes.map { p in
-                .object([
-                    ("target", .string(p.target)),
-                    ("expectation", .string(p.expectation)),
-                    ("healthy", .bool(p.healthy)),
-                    ("verdict", .string(p.verdict)),
-                    ("logs", .text(p.logs)),
-                    ("attempts", .array(p.attempts.map { a in
-                        .object([("at_ms", .int(a.atMs)), ("duration_ms", .int(a.durationMs)), ("passed", .bool(a.passed)),
-                                 ("detail", .string(a.detail))])
-                    })),
-                ])
-            })),
+            (
+                "probes",
+                .array(
+                    c.probes.map { p in
+                        .object([
+                            ("target", .string(p.target)),
+                            ("expectation", .string(p.expectation)),
+                            ("healthy", .bool(p.healthy)),
+                            ("verdict", .string(p.verdict)),
+                            ("logs", .text(p.logs)),
+                            (
+                                "attempts",
+                                .array(
+                                    p.attempts.map { a in
+                                        .object([
+                                            ("at_ms", .int(a.atMs)), ("duration_ms", .int(a.durationMs)), ("passed", .bool(a.passed)),
+                                            ("detail", .string(a.detail)),
+                                        ])
+                                    })
+                            ),
+                        ])
+                    })
+            ),
         ])
     }
 }

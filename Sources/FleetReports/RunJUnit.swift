@@ -20,8 +20,10 @@ enum RunJUnit {
             if let first = hosts.compactMap(\.startedAt).min() { out += " timestamp=\"\(attr(first.description))\"" }
             out += ">\n"
             out += "    <properties>\n"
-            for (name, value) in [("run", r.header.id), ("playbook", r.header.playbook), ("target", r.header.target),
-                                  ("outcome", RunText.outcome(r)), ("gate_after", r.gates[stage.name]?.rawValue ?? "none")] {
+            for (name, value) in [
+                ("run", r.header.id), ("playbook", r.header.playbook), ("target", r.header.target),
+                ("outcome", RunText.outcome(r)), ("gate_after", r.gates[stage.name]?.rawValue ?? "none"),
+            ] {
                 out += "      <property name=\"\(name)\" value=\"\(attr(value))\"/>\n"
             }
             out += "    </properties>\n"

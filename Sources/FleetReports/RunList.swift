@@ -33,12 +33,14 @@ public struct RunListing: Sendable {
 public enum RunList {
     public static func text(_ runs: [RunListing]) -> String {
         guard !runs.isEmpty else { return "no runs yet\n" }
-        let rows = [["ID", "STARTED (UTC)", "PLAYBOOK", "TARGET", "OUTCOME", "HOSTS"]] + runs.map { run -> [String] in
-            guard let r = run.record else { return [run.id, "–", "–", "–", run.outcome, run.problem ?? ""] }
-            let when = r.startedAt.tableText
-            let hosts = StatusCounts(r.hosts).text + (run.warning.map { " (incomplete: \($0))" } ?? "")
-            return [run.id, when, r.header.playbook, r.header.target, run.outcome, hosts]
-        }
+        let rows =
+            [["ID", "STARTED (UTC)", "PLAYBOOK", "TARGET", "OUTCOME", "HOSTS"]]
+            + runs.map { run -> [String] in
+                guard let r = run.record else { return [run.id, "–", "–", "–", run.outcome, run.problem ?? ""] }
+                let when = r.startedAt.tableText
+                let hosts = StatusCounts(r.hosts).text + (run.warning.map { " (incomplete: \($0))" } ?? "")
+                return [run.id, when, r.header.playbook, r.header.target, run.outcome, hosts]
+            }
         let widths = (0..<5).map { c in rows.map { $0[c].count }.max() ?? 0 }
         return rows.map { row in
             (0..<5).map { row[$0].padding(widths[$0]) }.joined(separator: "  ") + "  " + row[5]

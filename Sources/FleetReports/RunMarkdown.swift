@@ -92,7 +92,8 @@ enum RunMarkdown {
     /// The step's stdout and stderr tails, fenced, under a line naming the step.
     static func outputs(_ step: StepRecord) -> String {
         let ref = step.step
-        let which = "\(ref.phase == .rollback ? "rollback step" : "step") \(RunText.ordinal(ref.index)) \"\(ref.name)\" (\(step.outcomeText), \(RunText.duration(step.durationMs)))"
+        let which =
+            "\(ref.phase == .rollback ? "rollback step" : "step") \(RunText.ordinal(ref.index)) \"\(ref.name)\" (\(step.outcomeText), \(RunText.duration(step.durationMs)))"
         if step.stdout.isEmpty && step.stderr.isEmpty { return inline(which) + ": no output\n" }
         var s = ""
         if !step.stdout.isEmpty { s += "stdout of \(inline(which)):\n" + fenced(step.stdout) }

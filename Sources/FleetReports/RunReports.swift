@@ -42,7 +42,6 @@ public enum RunReports {
     }
 }
 
-
 /// What every format says the same way: the outcome line, the hints.
 enum RunText {
     /// `halted`, `succeeded`…, or `unfinished` while the journal has no end.
@@ -94,7 +93,9 @@ enum RunText {
         switch r.outcome {
         case .halted, .failed:
             if r.hosts.contains(where: { $0.outcome?.countsAsFailure == true }) {
-                out.append("after fixing the cause: `fleetup resume \(id)` goes on with the hosts not done; `--retry-failed` also takes the failed ones again")
+                out.append(
+                    "after fixing the cause: `fleetup resume \(id)` goes on with the hosts not done; `--retry-failed` also takes the failed ones again"
+                )
             }
         case .interrupted, nil:
             out.append("`fleetup resume \(id)` goes on where the run stopped (hosts that were mid-step are checked first)")
@@ -105,7 +106,9 @@ enum RunText {
         }
         let restore = r.hosts.filter { $0.result?.restore != nil }.map(\.host)
         if !restore.isEmpty {
-            out.append("restore \(HostList.compress(restore)) from the backups named in \(restore.count == 1 ? "its failure" : "their failures") before resuming: past the point of no return nothing was rolled back")
+            out.append(
+                "restore \(HostList.compress(restore)) from the backups named in \(restore.count == 1 ? "its failure" : "their failures") before resuming: past the point of no return nothing was rolled back"
+            )
         }
         return out
     }
@@ -126,7 +129,8 @@ enum RunText {
         let ref = s.step
         let kind = ref.phase == .rollback ? "rollback step" : "step"
         let attempt = ref.attempt > 1 ? ", attempt \(ref.attempt)" : ""
-        return "\(kind) \(RunText.ordinal(ref.index)) \"\(ref.name)\" of \(ref.from) -> \(ref.to): \(s.outcomeText) (\(duration(s.durationMs))\(attempt))"
+        return
+            "\(kind) \(RunText.ordinal(ref.index)) \"\(ref.name)\" of \(ref.from) -> \(ref.to): \(s.outcomeText) (\(duration(s.durationMs))\(attempt))"
     }
 
     /// A 0-based step index as people count (`index + 1`), for any index a journal holds:
@@ -147,7 +151,8 @@ enum RunText {
     /// they mean nothing in a report and some formats cannot hold them.
     static func printable(_ raw: String) -> String {
         let text = raw.contains("\r\n") ? raw.replacingOccurrences(of: "\r\n", with: "\n") : raw
-        guard text.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\n" && $0 != "\t") || (0x7F...0x9F).contains($0.value) }) else {
+        guard text.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\n" && $0 != "\t") || (0x7F...0x9F).contains($0.value) })
+        else {
             return text
         }
         var out = String.UnicodeScalarView()

@@ -28,7 +28,8 @@ enum RunTimeline {
         for tick in ticks(end) {
             let tx = x(tick)
             s += "<line class=\"tick\" x1=\"\(n(tx))\" y1=\"\(n(top - 6))\" x2=\"\(n(tx))\" y2=\"\(n(height - 8))\"/>"
-            s += "<text class=\"tick-label\" x=\"\(n(tx))\" y=\"\(n(top - 10))\" text-anchor=\"middle\">\(RunHTML.escape(RunText.duration(tick)))</text>\n"
+            s +=
+                "<text class=\"tick-label\" x=\"\(n(tx))\" y=\"\(n(top - 10))\" text-anchor=\"middle\">\(RunHTML.escape(RunText.duration(tick)))</text>\n"
         }
         for (i, row) in rows.enumerated() {
             let y = top + Double(i) * rowHeight
@@ -68,8 +69,10 @@ enum RunTimeline {
 
     /// Round times for the axis: the smallest step that gives at most 8 ticks.
     static func ticks(_ end: Int) -> [Int] {
-        let steps = [100, 250, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000,
-                     900_000, 1_800_000, 3_600_000, 7_200_000, 21_600_000, 43_200_000, 86_400_000]
+        let steps = [
+            100, 250, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000,
+            900_000, 1_800_000, 3_600_000, 7_200_000, 21_600_000, 43_200_000, 86_400_000,
+        ]
         let step = steps.first { end / $0 <= 8 } ?? max(1, end / 8)
         return Array(stride(from: 0, through: end, by: step))
     }

@@ -33,7 +33,8 @@ enum StatusChart {
             let y = top + Double(i) * rowHeight
             switch row {
             case .stage(let name, let hosts):
-                out += "<text class=\"stage-label\" x=\"4\" y=\"\(n(y + 14))\">\(RunHTML.escape("\(name) · \(hosts) \(hosts == 1 ? "host" : "hosts")"))</text>\n"
+                out +=
+                    "<text class=\"stage-label\" x=\"4\" y=\"\(n(y + 14))\">\(RunHTML.escape("\(name) · \(hosts) \(hosts == 1 ? "host" : "hosts")"))</text>\n"
             case .version(let stage, let v):
                 let count = v.hosts.count
                 let w = max(2, Double(count) / Double(most) * plot)
@@ -41,7 +42,8 @@ enum StatusChart {
                 let cls = driftClass(s, v.version)
                 out += "<text class=\"version-label\" x=\"20\" y=\"\(n(y + 14))\">\(RunHTML.escape(label))</text>"
                 out += "<rect class=\"bar \(cls)\" data-stage=\"\(RunHTML.escape(stage))\" data-version=\"\(RunHTML.escape(label))\""
-                out += " data-hosts=\"\(count)\" x=\"\(n(labelWidth))\" y=\"\(n(y + 3))\" width=\"\(n(w))\" height=\"\(n(rowHeight - 6))\" rx=\"2\">"
+                out +=
+                    " data-hosts=\"\(count)\" x=\"\(n(labelWidth))\" y=\"\(n(y + 3))\" width=\"\(n(w))\" height=\"\(n(rowHeight - 6))\" rx=\"2\">"
                 out += "<title>\(RunHTML.escape("\(stage): \(count) on \(label): \(HostList.compress(v.hosts))"))</title></rect>"
                 out += "<text class=\"count\" x=\"\(n(labelWidth + w + 6))\" y=\"\(n(y + 14))\">\(count)</text>\n"
             }

@@ -52,13 +52,16 @@ enum StatusHTML {
         """
 
     static func about(_ s: FleetStatus) -> String {
-        var rows: [(String, String)] = [("checked", RunText.when(s.generatedAt)), ("took", RunText.duration(s.durationMs)),
-                                        ("inventories", s.inventories.joined(separator: ", "))]
+        var rows: [(String, String)] = [
+            ("checked", RunText.when(s.generatedAt)), ("took", RunText.duration(s.durationMs)),
+            ("inventories", s.inventories.joined(separator: ", ")),
+        ]
         if let l = s.limit { rows.append(("limit", l)) }
         if let book = s.playbook { rows.append(("playbook", "\(book) (\(s.playbookFile ?? ""))")) }
         if let t = s.target { rows.append(("target", t + (s.requireTarget ? " (required: hosts off it fail)" : ""))) }
         rows.append(("versions from", StatusText.versionSource(s)))
-        return "<dl class=\"about\">\n" + rows.map { "<dt>\(RunHTML.escape($0.0))</dt><dd>\(RunHTML.escape($0.1))</dd>\n" }.joined() + "</dl>\n"
+        return "<dl class=\"about\">\n" + rows.map { "<dt>\(RunHTML.escape($0.0))</dt><dd>\(RunHTML.escape($0.1))</dd>\n" }.joined()
+            + "</dl>\n"
     }
 
     static func chips(_ s: FleetStatus) -> String {
@@ -84,10 +87,11 @@ enum StatusHTML {
         for (name, hosts) in rows {
             let names = Set(hosts.map(\.name))
             t += "<tr><td>\(e(name))</td><td class=\"num\">\(hosts.count)</td>"
-            t += all.map { v in
-                let n = v.hosts.filter(names.contains).count
-                return "<td class=\"num\">\(n == 0 ? "·" : "\(n)")</td>"
-            }.joined() + "</tr>\n"
+            t +=
+                all.map { v in
+                    let n = v.hosts.filter(names.contains).count
+                    return "<td class=\"num\">\(n == 0 ? "·" : "\(n)")</td>"
+                }.joined() + "</tr>\n"
         }
         return t + "</tbody>\n</table>\n"
     }
@@ -100,7 +104,8 @@ enum StatusHTML {
         for (i, h) in s.hosts.enumerated() {
             let bad = !s.problems(h).isEmpty
             let name = bad || StatusText.versionsNotRead(s).contains(h) ? "<a href=\"#host-detail-\(i + 1)\">\(e(h.name))</a>" : e(h.name)
-            t += "<tr class=\"host \(bad ? "bad" : "ok")\" id=\"host-\(i + 1)\" data-host=\"\(e(h.name))\"><td>\(name)</td><td>\(e(h.stage))</td>"
+            t +=
+                "<tr class=\"host \(bad ? "bad" : "ok")\" id=\"host-\(i + 1)\" data-host=\"\(e(h.name))\"><td>\(name)</td><td>\(e(h.stage))</td>"
             t += "<td>\(h.reachable ? "yes" : "<span class=\"bad\">no</span>")</td>"
             t += "<td>\(e(h.reachable ? StatusText.version(h.version) : "–"))</td>"
             if drift { t += "<td>\(e(StatusText.drift(s, h)))</td>" }
@@ -117,10 +122,13 @@ enum StatusHTML {
         var out = "<article class=\"failure\" id=\"host-detail-\(index)\" data-host=\"\(e(h.name))\">\n"
         out += "<h3>\(e(h.name)) · \(e(h.stage))\(problems.isEmpty ? "" : " · " + e(problems.joined(separator: ", ")))</h3>\n"
         if let error = h.error { out += "<p class=\"message\">\(e(error))</p>\n" }
-        if h.reachable, let why = h.versionProblem, s.versionSource != nil { out += "<p class=\"message\">version not read: \(e(why))</p>\n" }
+        if h.reachable, let why = h.versionProblem, s.versionSource != nil {
+            out += "<p class=\"message\">version not read: \(e(why))</p>\n"
+        }
         if let health = h.health, !health.healthy { out += RunHTMLDetails.health([health]) }
         if let l = h.lastRun {
-            out += "<p class=\"note\">last run \(e(l.runID)) (\(e(l.playbook)) → \(e(l.target))): \(e(l.outcome)) at \(e(RunText.when(l.at)))"
+            out +=
+                "<p class=\"note\">last run \(e(l.runID)) (\(e(l.playbook)) → \(e(l.target))): \(e(l.outcome)) at \(e(RunText.when(l.at)))"
             out += (l.message.map { ": " + e($0) } ?? "") + "</p>\n"
         }
         return out + "</article>\n"

@@ -18,10 +18,16 @@ enum StatusJSON {
             ("passed", .bool(s.passes)),
             ("summary", summary(s, s.hosts)),
             ("versions", versions(s.distribution())),
-            ("stages", .array(s.stages.map { name in
-                .object([("name", .string(name)), ("summary", summary(s, s.hosts(stage: name))),
-                         ("versions", versions(s.distribution(stage: name)))])
-            })),
+            (
+                "stages",
+                .array(
+                    s.stages.map { name in
+                        .object([
+                            ("name", .string(name)), ("summary", summary(s, s.hosts(stage: name))),
+                            ("versions", versions(s.distribution(stage: name))),
+                        ])
+                    })
+            ),
             ("drift", drift(s)),
             ("unreachable", names(s.unreachable)),
             ("unhealthy", names(s.unhealthy)),
@@ -51,14 +57,19 @@ enum StatusJSON {
     }
 
     static func versions(_ d: [VersionCount]) -> JSON {
-        .array(d.map { .object([("version", .text($0.version)), ("count", .int($0.hosts.count)), ("hosts", .array($0.hosts.map(JSON.string)))]) })
+        .array(
+            d.map {
+                .object([("version", .text($0.version)), ("count", .int($0.hosts.count)), ("hosts", .array($0.hosts.map(JSON.string)))])
+            })
     }
 
     static func drift(_ s: FleetStatus) -> JSON {
         guard let t = s.target else { return .null }
         func of(_ d: Drift) -> JSON { names(s.hosts.filter { s.drift($0) == d }) }
-        return .object([("target", .string(t)), ("on_target", of(.onTarget)), ("behind", of(.behind)), ("ahead", of(.ahead)),
-                        ("unknown", of(.unknown))])
+        return .object([
+            ("target", .string(t)), ("on_target", of(.onTarget)), ("behind", of(.behind)), ("ahead", of(.ahead)),
+            ("unknown", of(.unknown)),
+        ])
     }
 
     static func host(_ s: FleetStatus, _ h: StatusHost) -> JSON {
@@ -75,10 +86,15 @@ enum StatusJSON {
             ("healthy", h.healthy.map(JSON.bool) ?? .null),
             ("health_detail", .string(h.healthDetail)),
             ("health", h.health.map(RunJSON.health) ?? .null),
-            ("last_run", h.lastRun.map { l in
-                .object([("id", .string(l.runID)), ("playbook", .string(l.playbook)), ("target", .string(l.target)),
-                         ("at", .time(l.at)), ("outcome", .string(l.outcome)), ("message", .text(l.message))])
-            } ?? .null),
+            (
+                "last_run",
+                h.lastRun.map { l in
+                    .object([
+                        ("id", .string(l.runID)), ("playbook", .string(l.playbook)), ("target", .string(l.target)),
+                        ("at", .time(l.at)), ("outcome", .string(l.outcome)), ("message", .text(l.message)),
+                    ])
+                } ?? .null
+            ),
         ])
     }
 }

@@ -17,9 +17,11 @@ enum StatusJUnit {
             out += "  <testsuite name=\"\(attr(stage))\"" + Tally(s, hosts).attributes + " time=\"\(RunJUnit.seconds(0))\""
             out += " timestamp=\"\(attr(timestamp(s.generatedAt)))\">\n"
             out += "    <properties>\n"
-            var props: [(String, String)] = [("playbook", s.playbook ?? ""), ("target", s.target ?? ""),
-                                             ("require_target", s.requireTarget ? "true" : "false"),
-                                             ("versions", StatusText.counts(s.distribution(stage: stage)))]
+            var props: [(String, String)] = [
+                ("playbook", s.playbook ?? ""), ("target", s.target ?? ""),
+                ("require_target", s.requireTarget ? "true" : "false"),
+                ("versions", StatusText.counts(s.distribution(stage: stage))),
+            ]
             if s.playbook == nil { props.removeFirst(2) }
             for (name, value) in props { out += "      <property name=\"\(name)\" value=\"\(attr(value))\"/>\n" }
             out += "    </properties>\n"
@@ -35,14 +37,16 @@ enum StatusJUnit {
     static func testcase(_ s: FleetStatus, _ h: StatusHost) -> String {
         let attr = RunJUnit.attr, text = RunJUnit.text
         let classname = "status.\(s.playbook.map { "\($0)." } ?? "")\(h.stage)"
-        var out = "    <testcase name=\"\(attr(h.name))\" classname=\"\(attr(classname))\" time=\"\(RunJUnit.seconds(h.health?.durationMs ?? 0))\">\n"
+        var out =
+            "    <testcase name=\"\(attr(h.name))\" classname=\"\(attr(classname))\" time=\"\(RunJUnit.seconds(h.health?.durationMs ?? 0))\">\n"
         let problems = s.problems(h)
         if !h.reachable {
             out += "      <error message=\"\(attr(h.error ?? "unreachable"))\" type=\"unreachable\">\(text(h.error ?? ""))</error>\n"
         } else if h.healthy == false {
             out += "      <failure message=\"\(attr(h.healthDetail))\" type=\"unhealthy\">\(text(healthText(h)))</failure>\n"
         } else if problems.contains("off-target"), let t = s.target {
-            let where_ = h.version.map { "\($0) is \(StatusText.driftPhrase(s, h) ?? "")" } ?? "version unknown: \(h.versionProblem ?? "not read")"
+            let where_ =
+                h.version.map { "\($0) is \(StatusText.driftPhrase(s, h) ?? "")" } ?? "version unknown: \(h.versionProblem ?? "not read")"
             out += "      <failure message=\"\(attr("not on the target \(t): \(where_)"))\" type=\"off-target\"/>\n"
         }
         out += "      <system-out>\(text(summary(s, h)))</system-out>\n"

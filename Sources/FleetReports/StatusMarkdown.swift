@@ -29,7 +29,9 @@ enum StatusMarkdown {
     static func versionTable(_ s: FleetStatus) -> String {
         let all = s.distribution()
         let columns = all.map(\.version)
-        var t = "| stage | hosts | " + columns.map { RunMarkdown.inline(StatusText.version($0)) + " | " }.joined() + "unreachable | unhealthy |\n"
+        var t =
+            "| stage | hosts | " + columns.map { RunMarkdown.inline(StatusText.version($0)) + " | " }.joined()
+            + "unreachable | unhealthy |\n"
         t += "| --- | ---: | " + columns.map { _ in "---: | " }.joined() + "---: | ---: |\n"
         var rows = s.stages.map { ($0, s.hosts(stage: $0)) }
         if s.stages.count > 1 { rows.append(("**all**", s.hosts)) }

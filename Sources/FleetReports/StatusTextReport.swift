@@ -5,12 +5,14 @@ import FleetCore
 enum StatusTextReport {
     static func render(_ s: FleetStatus) -> String {
         var out = "\(StatusText.mark(s)) \(StatusText.headline(s))\n"
-        out += "checked \(RunText.when(s.generatedAt)) in \(RunText.duration(s.durationMs)); versions from \(StatusText.versionSource(s))\n\n"
+        out +=
+            "checked \(RunText.when(s.generatedAt)) in \(RunText.duration(s.durationMs)); versions from \(StatusText.versionSource(s))\n\n"
         var rows = [["HOST", "STAGE", "VERSION"] + (s.target == nil ? [] : ["DRIFT"]) + ["HEALTH", "LAST RUN"]]
         for h in s.hosts {
             let version = h.reachable ? StatusText.version(h.version) : "unreachable"
-            rows.append([h.name, h.stage, version] + (s.target == nil ? [] : [StatusText.drift(s, h)])
-                        + [StatusText.health(h), StatusText.lastRun(h.lastRun)])
+            rows.append(
+                [h.name, h.stage, version] + (s.target == nil ? [] : [StatusText.drift(s, h)])
+                    + [StatusText.health(h), StatusText.lastRun(h.lastRun)])
         }
         out += table(rows)
         out += "\nversions:\n"
@@ -28,9 +30,14 @@ enum StatusTextReport {
 
     /// The lists of hosts that need a look, with the line each gets.
     static func attention(_ s: FleetStatus) -> [(String, [StatusHost], (StatusHost) -> String)] {
-        [("unreachable", s.unreachable, { $0.error ?? "unreachable" }),
-         ("unhealthy", s.unhealthy, { h in h.healthDetail.hasPrefix("unhealthy: ") ? String(h.healthDetail.dropFirst(11)) : h.healthDetail }),
-         ("version not read", StatusText.versionsNotRead(s), { $0.versionProblem ?? "not read" })]
+        [
+            ("unreachable", s.unreachable, { $0.error ?? "unreachable" }),
+            (
+                "unhealthy", s.unhealthy,
+                { h in h.healthDetail.hasPrefix("unhealthy: ") ? String(h.healthDetail.dropFirst(11)) : h.healthDetail }
+            ),
+            ("version not read", StatusText.versionsNotRead(s), { $0.versionProblem ?? "not read" }),
+        ]
     }
 
     /// Columns padded to their widest cell (by characters), two spaces apart.

@@ -65,8 +65,10 @@ public enum BatchPlanner {
     }
 
     /// The stage's hosts, ordered, in batches.
-    public static func batches(hosts: [Host], serial: [BatchSize], order: HostOrder = .inventory,
-                               seed: UInt64 = 0) -> [[Host]] {
+    public static func batches(
+        hosts: [Host], serial: [BatchSize], order: HostOrder = .inventory,
+        seed: UInt64 = 0
+    ) -> [[Host]] {
         let ordered = ordered(hosts, by: order, seed: seed)
         var out: [[Host]] = []
         var start = 0

@@ -32,8 +32,9 @@ extension Coordinator {
             return .failed
         }
         let redactor = Redactor(scope: scope(for: host), extra: setup.extraSecrets)
-        var machine = HostMachine(host: name, target: setup.header.target, start: start, rollback: setup.header.rollback,
-                                  versionPattern: setup.playbook.version.pattern)
+        var machine = HostMachine(
+            host: name, target: setup.header.target, start: start, rollback: setup.header.rollback,
+            versionPattern: setup.playbook.version.pattern)
         var locked = false
         var toldToDrain = false
         var last = "nothing yet"
@@ -68,9 +69,10 @@ extension Coordinator {
                     await emit(.versionRead(host: name, version: version, problem: problem.map(redactor.redact)))
                 case .plan(let version):
                     let placed = state.withLock { s in s.record.host(name).map { ($0.stage, $0.batch) } } ?? ("", 0)
-                    let p = RolloutPlanner.hostPlan(host, stage: placed.0, batch: placed.1, playbook: setup.playbook,
-                                                    target: setup.target, observed: .known(version, .detected),
-                                                    overrides: setup.overrides)
+                    let p = RolloutPlanner.hostPlan(
+                        host, stage: placed.0, batch: placed.1, playbook: setup.playbook,
+                        target: setup.target, observed: .known(version, .detected),
+                        overrides: setup.overrides)
                     event = .planned(p.outcome, probes: p.health)
                 case .hopStarted(let from, let to):
                     await emit(.hopStarted(host: name, from: from, to: to))
@@ -78,7 +80,8 @@ extension Coordinator {
                     await emit(.stepStarted(host: name, step: ref))
                     // A step starts only once the journal holds that it does.
                     if sinkError != nil { return await stopHere() }
-                    last = "\(ref.phase == .rollback ? "rollback step" : "step") \(ref.index + 1) \"\(ref.name)\" of \(ref.from) -> \(ref.to)"
+                    last =
+                        "\(ref.phase == .rollback ? "rollback step" : "step") \(ref.index + 1) \"\(ref.name)\" of \(ref.from) -> \(ref.to)"
                     event = await runStep(ref, step, on: host, redactor: redactor)
                 case .checkHealth(let probes, let context):
                     last = "the health check \(context)"
@@ -121,7 +124,10 @@ extension Coordinator {
     /// journal says so, as it says a release that failed.
     private func releaseLock(_ host: Host, unless midUpgrade: Bool) async {
         if midUpgrade {
-            return await emit(.note(host: host.name, text: "its host lock stays: its upgrade is unfinished (`fleetup resume \(setup.header.id)` goes on with it)"))
+            return await emit(
+                .note(
+                    host: host.name,
+                    text: "its host lock stays: its upgrade is unfinished (`fleetup resume \(setup.header.id)` goes on with it)"))
         }
         guard let why = await setup.hostLocks?.release(host) else { return }
         await emit(.note(host: host.name, text: "its host lock was not released: \(why)"))

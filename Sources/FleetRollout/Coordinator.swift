@@ -34,9 +34,11 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
     let state: Mutex<State>
 
     /// `lastSeq`: the journal's last sequence number (0 for a new run).
-    public init(setup: RunSetup, executor: any RemoteExecutor, clock: C, sink: any RunEventSink,
-                display: (any RunDisplay)? = nil, gateKeeper: any GateKeeper = FixedGateKeeper(approved: []),
-                lastSeq: Int = 0, startedAt: WallTime) {
+    public init(
+        setup: RunSetup, executor: any RemoteExecutor, clock: C, sink: any RunEventSink,
+        display: (any RunDisplay)? = nil, gateKeeper: any GateKeeper = FixedGateKeeper(approved: []),
+        lastSeq: Int = 0, startedAt: WallTime
+    ) {
         self.setup = setup
         self.executor = executor
         self.clock = clock
@@ -82,8 +84,10 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
     /// resume. A journal that writes into its reserve
     /// (a full disk) stops the run as a drain does; one that cannot be written at all stops
     /// every host after the step it is in, and `run` throws `RunJournalError` naming them.
-    public func run(opening: RunEvent, record: RunRecord? = nil, work: [String: RolloutMachine.Work] = [:],
-                    gatesPassed: Set<String> = [], failedBefore: Int = 0) async throws -> RunOutcome {
+    public func run(
+        opening: RunEvent, record: RunRecord? = nil, work: [String: RolloutMachine.Work] = [:],
+        gatesPassed: Set<String> = [], failedBefore: Int = 0
+    ) async throws -> RunOutcome {
         if case .resumed = opening {
             // A resume goes on from the record so far: without it, hosts done earlier would
             // look pending to the soak gate and the summary.
@@ -92,10 +96,11 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
         }
         let h = setup.header
         let succeeded = Set(state.withLock { $0.record.hosts.filter { $0.outcome?.isSuccess == true }.map(\.host) })
-        var machine = RolloutMachine(stages: h.stages, policy: FailurePolicy(setup.playbook.rolling),
-                                     pause: setup.playbook.rolling.pause, gate: setup.playbook.rolling.gate,
-                                     forks: h.forks, work: work, gatesPassed: gatesPassed, failedBefore: failedBefore,
-                                     succeeded: succeeded, hasProbes: !setup.playbook.health.isEmpty)
+        var machine = RolloutMachine(
+            stages: h.stages, policy: FailurePolicy(setup.playbook.rolling),
+            pause: setup.playbook.rolling.pause, gate: setup.playbook.rolling.gate,
+            forks: h.forks, work: work, gatesPassed: gatesPassed, failedBefore: failedBefore,
+            succeeded: succeeded, hasProbes: !setup.playbook.health.isEmpty)
         await emit(opening)
         if let e = sinkError { throw RunJournalError(message: e) }
         let (events, continuation) = AsyncStream.makeStream(of: RolloutMachine.Event.self)
@@ -131,21 +136,25 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
                             continuation.yield(.hostFinished(host: host, outcome: o))
                         }
                     case .pause(let d):
-                        waits.append(Task {
-                            do { try await self.clock.sleep(for: d) } catch { return }
-                            continuation.yield(.pauseOver)
-                        })
+                        waits.append(
+                            Task {
+                                do { try await self.clock.sleep(for: d) } catch { return }
+                                continuation.yield(.pauseOver)
+                            })
                     case .askApproval(let stage, let next):
-                        waits.append(Task {
-                            let (decision, detail) = await self.gateKeeper.approve(stage: stage, next: next)
-                            if !Task.isCancelled { continuation.yield(.gateDecided(decision, detail: detail)) }
-                        })
+                        waits.append(
+                            Task {
+                                let (decision, detail) = await self.gateKeeper.approve(stage: stage, next: next)
+                                if !Task.isCancelled { continuation.yield(.gateDecided(decision, detail: detail)) }
+                            })
                     case .soak(let stage, let duration, let hosts):
-                        waits.append(Task {
-                            do { try await self.clock.sleep(for: duration) } catch { return }
-                            let unhealthy = await self.soakCheck(hosts, context: "soak of \(stage) for \(DurationText.format(duration))")
-                            if !Task.isCancelled { continuation.yield(.soakChecked(unhealthy: unhealthy, checked: hosts.count)) }
-                        })
+                        waits.append(
+                            Task {
+                                do { try await self.clock.sleep(for: duration) } catch { return }
+                                let unhealthy = await self.soakCheck(
+                                    hosts, context: "soak of \(stage) for \(DurationText.format(duration))")
+                                if !Task.isCancelled { continuation.yield(.soakChecked(unhealthy: unhealthy, checked: hosts.count)) }
+                            })
                     case .gatePassed(let stage, let next, let decision, let detail):
                         await emit(.gate(stage: stage, next: next, decision: decision, detail: detail))
                     case .skip(let hosts, let reason):
@@ -199,7 +208,11 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
         }
         guard first else { return }
         if let reason {
-            _ = enqueue(.halted(reason: "the state folder's disk is full (\(reason)): nothing new starts; the hosts in flight finish the hop they are in, then `fleetup resume` goes on"))
+            _ = enqueue(
+                .halted(
+                    reason:
+                        "the state folder's disk is full (\(reason)): nothing new starts; the hosts in flight finish the hop they are in, then `fleetup resume` goes on"
+                ))
         }
         events?.yield(.drain)
     }
@@ -227,7 +240,8 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
         let stopped = state.withLock { $0.stoppedHosts }
         var text = "the journal could not be written (\(error)): nothing new started"
         if !stopped.isEmpty {
-            text += ", and the hosts in flight stopped after what they were doing (their apps may be stopped):\n"
+            text +=
+                ", and the hosts in flight stopped after what they were doing (their apps may be stopped):\n"
                 + stopped.sorted().map { "  \($0)" }.joined(separator: "\n")
                 + "\nmake room for the journal, then `fleetup resume \(setup.header.id)`: each goes on from the last step its journal holds"
         } else {
@@ -248,8 +262,9 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
             case .success(let probes):
                 record = await self.checker(for: host).check(probes, on: host, context: context)
             case .failure(let error):
-                let probe = ProbeRecord(target: "health", expectation: "the playbook's probes", healthy: false,
-                                        verdict: "could not be made for this host: \(error.message)", attempts: [])
+                let probe = ProbeRecord(
+                    target: "health", expectation: "the playbook's probes", healthy: false,
+                    verdict: "could not be made for this host: \(error.message)", attempts: [])
                 record = HealthRecord(context: context, healthy: false, probes: [probe], durationMs: 0)
             }
             await self.emit(.healthChecked(host: host.name, record: record))

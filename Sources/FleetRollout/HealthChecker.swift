@@ -28,21 +28,25 @@ public struct HealthChecker<C: Clock>: Sendable where C.Duration == Duration {
                 if !r.healthy { group.cancelAll() }
             }
             return out.enumerated().map { i, r in
-                r ?? ProbeRecord(target: probes[i].target, expectation: probes[i].expectation, healthy: false,
-                                 verdict: "not finished: another probe failed first", attempts: [])
+                r
+                    ?? ProbeRecord(
+                        target: probes[i].target, expectation: probes[i].expectation, healthy: false,
+                        verdict: "not finished: another probe failed first", attempts: [])
             }
         }
         let healthy = !records.isEmpty && records.allSatisfy(\.healthy)
-        return HealthRecord(context: context, healthy: healthy, probes: records,
-                            durationMs: start.duration(to: clock.now).milliseconds)
+        return HealthRecord(
+            context: context, healthy: healthy, probes: records,
+            durationMs: start.duration(to: clock.now).milliseconds)
     }
 
     private func run(_ probe: PlannedProbe, on host: Host, start: C.Instant) async -> ProbeRecord {
         var counter = ProbeCounter(probe.timing)
         var at = counter.firstAttempt
         func record(_ healthy: Bool, _ verdict: String, logs: String? = nil) -> ProbeRecord {
-            ProbeRecord(target: probe.target, expectation: probe.expectation, healthy: healthy, verdict: verdict,
-                        attempts: counter.attempts, logs: logs)
+            ProbeRecord(
+                target: probe.target, expectation: probe.expectation, healthy: healthy, verdict: verdict,
+                attempts: counter.attempts, logs: logs)
         }
         while true {
             do {
@@ -123,8 +127,12 @@ public struct HealthChecker<C: Clock>: Sendable where C.Duration == Duration {
                 while bytes.count < HTTPProbe.limit, let chunk = try await t.read() { bytes += chunk }
                 await t.close()
                 guard let response = HTTPProbe.parse(bytes) else {
-                    return (false, bytes.isEmpty ? "the connection closed with no response"
-                                                 : "not an HTTP response: \(HTTPProbe.head(of: String(decoding: bytes.prefix(200), as: UTF8.self)))")
+                    return (
+                        false,
+                        bytes.isEmpty
+                            ? "the connection closed with no response"
+                            : "not an HTTP response: \(HTTPProbe.head(of: String(decoding: bytes.prefix(200), as: UTF8.self)))"
+                    )
                 }
                 return HTTPProbe.evaluate(response, expectStatus: probe.expectStatus, bodyContains: probe.bodyContains)
             } catch let e as RemoteError {

@@ -35,9 +35,10 @@ public enum HealthPlanner {
         case .command(let t):
             kind = .command(try scope.render(t, as: .shell).command(timeout: p.timing.timeout))
         }
-        return PlannedProbe(kind: kind, expectStatus: p.expectStatus,
-                            bodyContains: try p.bodyContains.map { try scope.render($0, as: .text).text },
-                            timing: p.timing, logs: try p.logs.map { try scope.render($0, as: .shell).command() })
+        return PlannedProbe(
+            kind: kind, expectStatus: p.expectStatus,
+            bodyContains: try p.bodyContains.map { try scope.render($0, as: .text).text },
+            timing: p.timing, logs: try p.logs.map { try scope.render($0, as: .shell).command() })
     }
 
     /// The parser's message quotes the rendered value: a secret in it shows as the mask.

@@ -153,8 +153,9 @@ public struct HostMachine: Sendable {
             case .refused(let why):
                 return finish(.failed, message: why)
             case .failed(let e):
-                return finish(e.isConnectionFailure ? .unreachable : .failed,
-                              message: "its lock could not be taken: \(e.kind.rawValue): \(e.message)")
+                return finish(
+                    e.isConnectionFailure ? .unreachable : .failed,
+                    message: "its lock could not be taken: \(e.kind.rawValue): \(e.message)")
             }
         case (.readingVersion, .versionRead(let reading)), (.verifying, .versionRead(let reading)):
             guard let (v, note) = observe(reading) else {
@@ -248,7 +249,8 @@ public struct HostMachine: Sendable {
 
     private mutating func healthChecked(after hop: Int?, healthy: Bool, reason: String?) -> [Action] {
         guard let hop else {
-            return healthy ? finish(.upgraded, after: versionBefore)
+            return healthy
+                ? finish(.upgraded, after: versionBefore)
                 : finish(.failed, message: "re-check on resume: on \(versionBefore ?? "?") but unhealthy: \(reason ?? "health failed")")
         }
         let h = hops[hop]
@@ -257,8 +259,11 @@ public struct HostMachine: Sendable {
         }
         if hop + 1 < hops.count {
             if draining {
-                return finish(.interrupted, after: h.to,
-                              message: "stopped after \(h.from) -> \(h.to) (healthy): the run was stopping; resume goes on with \(h.to) -> \(hops[hop + 1].to)")
+                return finish(
+                    .interrupted, after: h.to,
+                    message:
+                        "stopped after \(h.from) -> \(h.to) (healthy): the run was stopping; resume goes on with \(h.to) -> \(hops[hop + 1].to)"
+                )
             }
             return startHop(hop + 1)
         }
@@ -286,11 +291,16 @@ public struct HostMachine: Sendable {
     private mutating func resumeRead(_ v: ObservedVersion, _ position: HostPosition) -> [Action] {
         if case .known(let text, _) = v, !position.expectedVersions.contains(where: { Version($0) == Version(text) }) {
             let expected = position.expectedVersions.joined(separator: " or ")
-            return finish(.failed, after: text, message: "the journal left it mid-hop \(position.hop.map { "\($0)" } ?? "?") but it reports \(text) (expected \(expected)): "
-                          + "it was changed outside this run; look at it, then `fleetup resume --replan \(host)` plans it afresh from the version it reports")
+            return finish(
+                .failed, after: text,
+                message:
+                    "the journal left it mid-hop \(position.hop.map { "\($0)" } ?? "?") but it reports \(text) (expected \(expected)): "
+                    + "it was changed outside this run; look at it, then `fleetup resume --replan \(host)` plans it afresh from the version it reports"
+            )
         }
         guard let from = position.start else {
-            return finish(.failed, message: "the journal holds no version its path started from: `fleetup resume --replan \(host)` plans it afresh")
+            return finish(
+                .failed, message: "the journal holds no version its path started from: `fleetup resume --replan \(host)` plans it afresh")
         }
         versionBefore = from
         stage = .planning
@@ -300,14 +310,18 @@ public struct HostMachine: Sendable {
     /// Finds the journal's hop in the path planned from the same version and goes on there.
     private mutating func resumePlanned(_ outcome: HostPlanOutcome, _ position: HostPosition) -> [Action] {
         guard case .upgrade(let planned) = outcome else {
-            return finish(.failed, message: "the journal left it mid-upgrade but the playbook now plans no upgrade from \(versionBefore ?? "?"): "
-                          + "`fleetup resume --replan \(host)` plans it afresh")
+            return finish(
+                .failed,
+                message: "the journal left it mid-upgrade but the playbook now plans no upgrade from \(versionBefore ?? "?"): "
+                    + "`fleetup resume --replan \(host)` plans it afresh")
         }
         hops = planned
         switch ResumePoint.locate(position, in: planned) {
         case .mismatch(let why):
-            return finish(.failed, message: "the playbook changed since the journal left it in \(position.hop.map { "\($0)" } ?? "?"): \(why); "
-                          + "finish that hop by hand, then `fleetup resume --replan \(host)`")
+            return finish(
+                .failed,
+                message: "the playbook changed since the journal left it in \(position.hop.map { "\($0)" } ?? "?"): \(why); "
+                    + "finish that hop by hand, then `fleetup resume --replan \(host)`")
         case .rollback(let h, let next):
             return rollback(hop: h, from: next, failure: "resumed its rollback of \(planned[h].from) -> \(planned[h].to)")
         case .step(let h, let next, let pastNoReturn):
@@ -343,8 +357,10 @@ public struct HostMachine: Sendable {
 
     private func run(_ s: PlannedStep, phase: StepPhase, hop: Int, step: Int, attempt: Int) -> Action {
         let h = hops[hop]
-        return .runStep(StepRef(phase: phase, from: h.from, to: h.to, index: step, name: s.name, command: s.action.display,
-                                release: s.release, attempt: attempt), s)
+        return .runStep(
+            StepRef(
+                phase: phase, from: h.from, to: h.to, index: step, name: s.name, command: s.action.display,
+                release: s.release, attempt: attempt), s)
     }
 
     private mutating func stepFinished(_ record: StepRecord, hop: Int, step: Int, attempt: Int) -> [Action] {
@@ -378,13 +394,19 @@ public struct HostMachine: Sendable {
         return rollback(hop: hop, from: 0, failure: why)
     }
 
-    private mutating func finish(_ outcome: HostOutcome, after: String? = nil, message: String? = nil,
-                                 restore: String? = nil) -> [Action] {
+    private mutating func finish(
+        _ outcome: HostOutcome, after: String? = nil, message: String? = nil,
+        restore: String? = nil
+    ) -> [Action] {
         stage = .done(outcome)
         // The planned path: where it started, then every release it was to visit.
         let path = (versionBefore.map { [$0] } ?? []) + hops.map(\.to)
-        return [.finish(HostResult(outcome: outcome, versionBefore: versionBefore, versionAfter: after, path: path,
-                                   message: message, restore: restore))]
+        return [
+            .finish(
+                HostResult(
+                    outcome: outcome, versionBefore: versionBefore, versionAfter: after, path: path,
+                    message: message, restore: restore))
+        ]
     }
 
     /// Past the point of no return nothing is reverted: the backups this hop took are what
@@ -399,8 +421,11 @@ public struct HostMachine: Sendable {
         if backups.isEmpty {
             out += "this hop took no backup step: restore the host from your own backups of \(h.from)"
         } else {
-            out += "restore \(h.from) from the backups this hop took: " + backups.map { "\"\($0.name)\": \($0.action.display)" }.joined(separator: "; ")
+            out +=
+                "restore \(h.from) from the backups this hop took: "
+                + backups.map { "\"\($0.name)\": \($0.action.display)" }.joined(separator: "; ")
         }
-        return out + "; once restored, `fleetup resume --replan \(host)` upgrades it again (or fix it forward, then `fleetup resume --retry-failed` goes on from where it failed)"
+        return out
+            + "; once restored, `fleetup resume --replan \(host)` upgrades it again (or fix it forward, then `fleetup resume --retry-failed` goes on from where it failed)"
     }
 }

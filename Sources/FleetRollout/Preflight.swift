@@ -34,7 +34,11 @@ public enum Preflight {
             case .some(.some(let e)): error = e
             case .none: error = RemoteError(.cancelled, host: host.name, "not connected: interrupted")
             }
-            if error.kind == .hostKeyUnknown || error.kind == .hostKeyChanged { out.refused.append(error) } else { out.unreachable.append(error) }
+            if error.kind == .hostKeyUnknown || error.kind == .hostKeyChanged {
+                out.refused.append(error)
+            } else {
+                out.unreachable.append(error)
+            }
         }
         return out
     }

@@ -33,8 +33,10 @@ public struct ProbeCounter: Sendable, Hashable {
     /// Counts one finished attempt.
     public mutating func record(startedAt: Duration, endedAt: Duration, passed: Bool, detail: String) -> Verdict {
         if firstStart == nil { firstStart = startedAt }
-        attempts.append(ProbeAttempt(atMs: startedAt.milliseconds, durationMs: (endedAt - startedAt).milliseconds,
-                                     passed: passed, detail: detail))
+        attempts.append(
+            ProbeAttempt(
+                atMs: startedAt.milliseconds, durationMs: (endedAt - startedAt).milliseconds,
+                passed: passed, detail: detail))
         if passed {
             passes += 1
             failures = 0

@@ -8,8 +8,10 @@ import FleetCore
 /// (a rolled-back host is clean again: it starts afresh). Hosts named in `replan` start
 /// afresh from the version they report whatever the journal says (after a restore by hand).
 public enum ResumePlanner {
-    public static func work(for record: RunRecord, retryFailed: Bool,
-                            replan: Set<String> = []) -> [String: RolloutMachine.Work] {
+    public static func work(
+        for record: RunRecord, retryFailed: Bool,
+        replan: Set<String> = []
+    ) -> [String: RolloutMachine.Work] {
         var out: [String: RolloutMachine.Work] = [:]
         for h in record.hosts {
             let again: Bool
@@ -92,11 +94,13 @@ public enum ResumePoint: Sendable, Hashable {
             guard k < h.steps.count else { return .mismatch("step \(k + 1) \"\(ran.name)\" ran, the hop now has \(h.steps.count) steps") }
             let now = h.steps[k]
             if now.name != ran.name || now.action.display != ran.command {
-                return .mismatch("step \(k + 1) ran as \"\(ran.name)\": \(ran.command), the playbook now has \"\(now.name)\": \(now.action.display)")
+                return .mismatch(
+                    "step \(k + 1) ran as \"\(ran.name)\": \(ran.command), the playbook now has \"\(now.name)\": \(now.action.display)")
             }
         }
         if let r = p.rollbackDone {
-            return r <= h.rollback.count ? .rollback(hop: i, index: r)
+            return r <= h.rollback.count
+                ? .rollback(hop: i, index: r)
                 : .mismatch("\(r) rollback steps ran, the hop now has \(h.rollback.count)")
         }
         let next = p.done.count

@@ -11,8 +11,10 @@ public enum ResumePreview {
 
     /// One line per host that is not done, in plan order: `prod03: goes on with 5.2.0 ->
     /// 5.3.0 at step 7 "start" (it had started: it runs again; no_return)`.
-    public static func lines(_ record: RunRecord, work: [String: RolloutMachine.Work], playbook: Playbook,
-                             hosts: [String: Host], target: Version, overrides: [String: VarValue] = [:]) -> [String] {
+    public static func lines(
+        _ record: RunRecord, work: [String: RolloutMachine.Work], playbook: Playbook,
+        hosts: [String: Host], target: Version, overrides: [String: VarValue] = [:]
+    ) -> [String] {
         var out: [String] = []
         var done = 0
         for h in record.hosts {
@@ -20,17 +22,21 @@ public enum ResumePreview {
             switch work[h.host] ?? .run {
             case .none:
                 if h.outcome?.isSuccess == true { done += 1; continue }
-                let retry = h.position.isClean || h.outcome == .rolledBack ? "starts afresh"
-                    : describe(h.position, host: hosts[h.host], stage: h.stage, batch: h.batch, playbook: playbook,
-                               target: target, overrides: overrides)
+                let retry =
+                    h.position.isClean || h.outcome == .rolledBack
+                    ? "starts afresh"
+                    : describe(
+                        h.position, host: hosts[h.host], stage: h.stage, batch: h.batch, playbook: playbook,
+                        target: target, overrides: overrides)
                 what = "\(h.outcome?.rawValue ?? "pending"): left as it is (--retry-failed: \(retry))"
             case .run:
                 what = "starts afresh from the version it reports" + (h.outcome == nil && h.state == .pending ? " (not started yet)" : "")
             case .resume(.fresh), .resume(.replan):
                 what = "starts afresh from the version it reports (--replan)"
             case .resume(.resume(let position)):
-                what = describe(position, host: hosts[h.host], stage: h.stage, batch: h.batch, playbook: playbook,
-                                target: target, overrides: overrides)
+                what = describe(
+                    position, host: hosts[h.host], stage: h.stage, batch: h.batch, playbook: playbook,
+                    target: target, overrides: overrides)
             }
             out.append("\(h.host): \(what)")
         }
@@ -39,11 +45,14 @@ public enum ResumePreview {
     }
 
     /// Where a journal position goes on in the path planned from the same version.
-    static func describe(_ position: HostPosition, host: Host?, stage: String, batch: Int, playbook: Playbook,
-                         target: Version, overrides: [String: VarValue]) -> String {
+    static func describe(
+        _ position: HostPosition, host: Host?, stage: String, batch: Int, playbook: Playbook,
+        target: Version, overrides: [String: VarValue]
+    ) -> String {
         guard let host, let start = position.start else { return "goes on with \(position.describe())" }
-        let plan = RolloutPlanner.hostPlan(host, stage: stage, batch: batch, playbook: playbook, target: target,
-                                           observed: .known(start, .detected), overrides: overrides)
+        let plan = RolloutPlanner.hostPlan(
+            host, stage: stage, batch: batch, playbook: playbook, target: target,
+            observed: .known(start, .detected), overrides: overrides)
         guard case .upgrade(let hops) = plan.outcome else {
             return "stops: the playbook now plans no upgrade from \(start) (`--replan \(host.name)` plans it afresh)"
         }
@@ -61,7 +70,8 @@ public enum ResumePreview {
             return "goes on with \(hops[i].from) -> \(hops[i].to) at its health check (every step ran)"
         case .rollback(let i, let next):
             guard next < hops[i].rollback.count else { return "its rollback of \(hops[i].from) -> \(hops[i].to) ran: rolled back" }
-            return "finishes its rollback of \(hops[i].from) -> \(hops[i].to) at rollback step \(next + 1) \"\(hops[i].rollback[next].name)\""
+            return
+                "finishes its rollback of \(hops[i].from) -> \(hops[i].to) at rollback step \(next + 1) \"\(hops[i].rollback[next].name)\""
         }
     }
 }

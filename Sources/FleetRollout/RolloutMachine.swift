@@ -114,9 +114,11 @@ public struct RolloutMachine: Sendable {
     /// earlier part of the run passed. `failedBefore`: hosts an earlier part left failed
     /// (not retried): the run cannot succeed, but a resume counts its failures afresh.
     /// `succeeded`: hosts an earlier part left upgraded or already current.
-    public init(stages: [StagePlan], policy: FailurePolicy, pause: Duration = .zero, gate: StageGate = .none,
-                forks: Int, work: [String: Work] = [:], gatesPassed: Set<String> = [], failedBefore: Int = 0,
-                succeeded: Set<String> = [], hasProbes: Bool = true) {
+    public init(
+        stages: [StagePlan], policy: FailurePolicy, pause: Duration = .zero, gate: StageGate = .none,
+        forks: Int, work: [String: Work] = [:], gatesPassed: Set<String> = [], failedBefore: Int = 0,
+        succeeded: Set<String> = [], hasProbes: Bool = true
+    ) {
         anyFailed = failedBefore > 0
         self.succeeded = succeeded
         self.hasProbes = hasProbes
@@ -150,7 +152,8 @@ public struct RolloutMachine: Sendable {
                 failedTotal += 1
                 anyFailed = true
                 if haltReason == nil,
-                   let reason = policy.haltReason(failedInBatch: failedInBatch, batchSize: currentBatchSize, failedTotal: failedTotal) {
+                    let reason = policy.haltReason(failedInBatch: failedInBatch, batchSize: currentBatchSize, failedTotal: failedTotal)
+                {
                     actions += halt(reason.description)
                 }
             }
@@ -164,11 +167,16 @@ public struct RolloutMachine: Sendable {
             guard phase == .atGate, case .soak(let d) = gate else { throw MachineError("soak checked while \(phase)") }
             let name = stages[stage].name
             if unhealthy.isEmpty {
-                let what = hasProbes ? "every host of \(name) was still healthy after a soak of \(DurationText.format(d)) (\(checked) checked)"
+                let what =
+                    hasProbes
+                    ? "every host of \(name) was still healthy after a soak of \(DurationText.format(d)) (\(checked) checked)"
                     : "waited \(DurationText.format(d)) after \(name); the playbook has no health probes to check again"
                 return try handle(.gateDecided(.soaked, detail: what))
             }
-            return try handle(.gateDecided(.soakFailed, detail: "after a soak of \(DurationText.format(d)), unhealthy in \(name): \(unhealthy.joined(separator: ", "))"))
+            return try handle(
+                .gateDecided(
+                    .soakFailed,
+                    detail: "after a soak of \(DurationText.format(d)), unhealthy in \(name): \(unhealthy.joined(separator: ", "))"))
 
         case .gateDecided(let decision, let detail):
             guard phase == .atGate else { throw MachineError("gate decided while \(phase)") }
@@ -297,7 +305,7 @@ public struct RolloutMachine: Sendable {
         let started = fill()
         if !started.isEmpty || !inFlight.isEmpty || !queue.isEmpty { return started }
         // The batch is done.
-        let more = (batch + 1 ..< stages[stage].batches.count).contains { hasWork(stage: stage, batch: $0) }
+        let more = (batch + 1..<stages[stage].batches.count).contains { hasWork(stage: stage, batch: $0) }
         if more && pause > .zero {
             phase = .pausing
             return [.pause(pause)]
@@ -310,7 +318,7 @@ public struct RolloutMachine: Sendable {
         haltReason = reason
         var skipped = queue
         queue = []
-        for s in stage ..< stages.count {
+        for s in stage..<stages.count {
             for b in stages[s].batches.indices where s > stage || b > batch {
                 skipped += stages[s].batches[b].filter { work(of: $0) != .none }
             }

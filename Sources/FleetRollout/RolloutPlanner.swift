@@ -41,48 +41,60 @@ public enum RolloutPlanner {
 
     /// The scope of one host: playbook defaults < inventory < `--var`, secrets marked, and
     /// the facts `host` and `target`.
-    public static func scope(for host: Host, playbook: Playbook, target: Version,
-                             overrides: [String: VarValue] = [:]) -> TemplateScope {
+    public static func scope(
+        for host: Host, playbook: Playbook, target: Version,
+        overrides: [String: VarValue] = [:]
+    ) -> TemplateScope {
         let text = playbook.release(target)?.version.text ?? target.text
-        return TemplateScope.host(host, defaults: playbook.vars, overrides: overrides, secret: playbook.secret,
-                                  facts: ["target": text])
+        return TemplateScope.host(
+            host, defaults: playbook.vars, overrides: overrides, secret: playbook.secret,
+            facts: ["target": text])
     }
 
-    public static func plan(_ playbook: Playbook, stages: [StageHosts], target: Version, targetFromCommandLine: Bool = false,
-                            versions: [String: ObservedVersion], versionSource: VersionSource,
-                            overrides: [String: VarValue] = [:], limit: String? = nil,
-                            renderBudget: Int = maxRenderedBytes) -> RolloutPlan {
+    public static func plan(
+        _ playbook: Playbook, stages: [StageHosts], target: Version, targetFromCommandLine: Bool = false,
+        versions: [String: ObservedVersion], versionSource: VersionSource,
+        overrides: [String: VarValue] = [:], limit: String? = nil,
+        renderBudget: Int = maxRenderedBytes
+    ) -> RolloutPlan {
         let policy = FailurePolicy(playbook.rolling)
         var planned: [PlannedStage] = []
         var hostPlans: [HostPlan] = []
         var rendered = 0
         for stage in stages {
-            let batches = BatchPlanner.batches(hosts: stage.hosts, serial: playbook.rolling.batch,
-                                               order: playbook.rolling.order, seed: playbook.rolling.seed)
-            planned.append(PlannedStage(name: stage.name, batches: batches.map {
-                PlannedBatch(hosts: $0.map(\.name), haltAt: policy.haltThreshold(batchSize: $0.count))
-            }))
+            let batches = BatchPlanner.batches(
+                hosts: stage.hosts, serial: playbook.rolling.batch,
+                order: playbook.rolling.order, seed: playbook.rolling.seed)
+            planned.append(
+                PlannedStage(
+                    name: stage.name,
+                    batches: batches.map {
+                        PlannedBatch(hosts: $0.map(\.name), haltAt: policy.haltThreshold(batchSize: $0.count))
+                    }))
             for (b, batch) in batches.enumerated() {
                 for host in batch {
                     // Past the budget a host is not planned at all: its commands are not held.
                     guard rendered <= renderBudget else {
-                        var skipped = HostPlan(host: host.name, stage: stage.name, batch: b + 1, version: nil, versionSource: .none,
-                                               outcome: .unknownVersion)
+                        var skipped = HostPlan(
+                            host: host.name, stage: stage.name, batch: b + 1, version: nil, versionSource: .none,
+                            outcome: .unknownVersion)
                         skipped.outcome = .error(overBudget(renderBudget))
                         hostPlans.append(skipped)
                         continue
                     }
-                    let p = hostPlan(host, stage: stage.name, batch: b + 1, playbook: playbook, target: target,
-                                     observed: versions[host.name] ?? .unknown, overrides: overrides)
+                    let p = hostPlan(
+                        host, stage: stage.name, batch: b + 1, playbook: playbook, target: target,
+                        observed: versions[host.name] ?? .unknown, overrides: overrides)
                     rendered += renderedBytes(p)
                     hostPlans.append(p)
                 }
             }
         }
-        return RolloutPlan(playbook: playbook.name, playbookFile: playbook.file, hostsPattern: playbook.hosts, limit: limit,
-                           target: playbook.release(target)?.version.text ?? target.text,
-                           targetFromCommandLine: targetFromCommandLine, path: playbook.path, versionSource: versionSource,
-                           policy: playbook.rolling, stages: planned, hosts: hostPlans)
+        return RolloutPlan(
+            playbook: playbook.name, playbookFile: playbook.file, hostsPattern: playbook.hosts, limit: limit,
+            target: playbook.release(target)?.version.text ?? target.text,
+            targetFromCommandLine: targetFromCommandLine, path: playbook.path, versionSource: versionSource,
+            policy: playbook.rolling, stages: planned, hosts: hostPlans)
     }
 
     /// The most rendered command text a plan holds, over all its hosts: 10,000 hosts with
@@ -99,7 +111,8 @@ public enum RolloutPlanner {
         func size(_ s: PlannedStep) -> Int {
             switch s.action {
             case .run(let c): return c.script.utf8.count + c.display.utf8.count
-            case .upload(let u): return u.source.utf8.count + u.destination.utf8.count + u.sourceDisplay.utf8.count + u.destinationDisplay.utf8.count
+            case .upload(let u):
+                return u.source.utf8.count + u.destination.utf8.count + u.sourceDisplay.utf8.count + u.destinationDisplay.utf8.count
             }
         }
         var total = plan.health.reduce(0) { $0 + $1.target.utf8.count + ($1.logs?.script.utf8.count ?? 0) }
@@ -110,8 +123,10 @@ public enum RolloutPlanner {
     }
 
     /// One host's plan; problems become an error outcome for this host alone.
-    public static func hostPlan(_ host: Host, stage: String, batch: Int, playbook: Playbook, target: Version,
-                                observed: ObservedVersion, overrides: [String: VarValue] = [:]) -> HostPlan {
+    public static func hostPlan(
+        _ host: Host, stage: String, batch: Int, playbook: Playbook, target: Version,
+        observed: ObservedVersion, overrides: [String: VarValue] = [:]
+    ) -> HostPlan {
         let scope = scope(for: host, playbook: playbook, target: target, overrides: overrides)
         var plan = HostPlan(host: host.name, stage: stage, batch: batch, version: nil, versionSource: .none, outcome: .unknownVersion)
         do {

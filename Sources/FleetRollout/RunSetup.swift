@@ -31,9 +31,11 @@ public struct RunSetup: Sendable {
     /// One upgrader per host: each host's own lock (nil: none, as in unit tests of other rules).
     public var hostLocks: (any HostLocking)?
 
-    public init(playbook: Playbook, hosts: [Host], target: Version, overrides: [String: VarValue] = [:],
-                header: RunHeader, become: @escaping @Sendable (Host) -> Become = { _ in Become() },
-                extraSecrets: [String] = [], hostLocks: (any HostLocking)? = nil) {
+    public init(
+        playbook: Playbook, hosts: [Host], target: Version, overrides: [String: VarValue] = [:],
+        header: RunHeader, become: @escaping @Sendable (Host) -> Become = { _ in Become() },
+        extraSecrets: [String] = [], hostLocks: (any HostLocking)? = nil
+    ) {
         self.playbook = playbook
         self.hosts = Dictionary(hosts.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         self.target = target

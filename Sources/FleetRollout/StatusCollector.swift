@@ -15,8 +15,10 @@ public struct StatusCheck: Sendable {
     public var noProbesReason: String
     public var redactor: Redactor
 
-    public init(host: Host, stage: String, versionCommand: RemoteCommand? = nil, versionPattern: String? = nil,
-                probes: [PlannedProbe] = [], noProbesReason: String = "no health probes", redactor: Redactor = Redactor()) {
+    public init(
+        host: Host, stage: String, versionCommand: RemoteCommand? = nil, versionPattern: String? = nil,
+        probes: [PlannedProbe] = [], noProbesReason: String = "no health probes", redactor: Redactor = Redactor()
+    ) {
         self.host = host
         self.stage = stage
         self.versionCommand = versionCommand
@@ -44,22 +46,26 @@ public struct StatusPlanError: Error, Sendable, Hashable, CustomStringConvertibl
 public enum StatusPlanner {
     /// With a playbook: its stages, its version command (or `versionCommand`, which wins),
     /// its probes, its secrets; templates rendered per host with the fact `target`.
-    public static func checks(_ playbook: Playbook, stages: [StageHosts], target: Version, overrides: [String: VarValue] = [:],
-                              versionCommand: Template? = nil,
-                              versionTimeout: Duration = VersionDetector.defaultTimeout) throws(StatusPlanError) -> [StatusCheck] {
+    public static func checks(
+        _ playbook: Playbook, stages: [StageHosts], target: Version, overrides: [String: VarValue] = [:],
+        versionCommand: Template? = nil,
+        versionTimeout: Duration = VersionDetector.defaultTimeout
+    ) throws(StatusPlanError) -> [StatusCheck] {
         var out: [StatusCheck] = []
         var problems: [String] = []
         for stage in stages {
             for host in stage.hosts {
                 let scope = RolloutPlanner.scope(for: host, playbook: playbook, target: target, overrides: overrides)
-                var check = StatusCheck(host: host, stage: stage.name, versionPattern: versionCommand == nil ? playbook.version.pattern : nil,
-                                        redactor: Redactor(scope: scope))
+                var check = StatusCheck(
+                    host: host, stage: stage.name, versionPattern: versionCommand == nil ? playbook.version.pattern : nil,
+                    redactor: Redactor(scope: scope))
                 do {
                     if let versionCommand {
                         check.versionCommand = try scope.render(versionCommand, as: .shell).command(timeout: versionTimeout)
                     } else {
-                        check.versionCommand = try VersionDetector.command(for: host, playbook: playbook, target: target,
-                                                                           overrides: overrides, timeout: versionTimeout)
+                        check.versionCommand = try VersionDetector.command(
+                            for: host, playbook: playbook, target: target,
+                            overrides: overrides, timeout: versionTimeout)
                     }
                 } catch let e as TemplateError {
                     problems.append("host \(host.name): --version-cmd: \(e.message)")
@@ -84,14 +90,17 @@ public enum StatusPlanner {
     /// Without a playbook: each host's stage is its first group (`stage(of:in:)`); the
     /// version comes from `versionCommand` when given (rendered with the host's variables),
     /// and there are no probes.
-    public static func checks(_ hosts: [Host], inventory: Inventory, versionCommand: Template?,
-                              versionTimeout: Duration = VersionDetector.defaultTimeout) throws(StatusPlanError) -> [StatusCheck] {
+    public static func checks(
+        _ hosts: [Host], inventory: Inventory, versionCommand: Template?,
+        versionTimeout: Duration = VersionDetector.defaultTimeout
+    ) throws(StatusPlanError) -> [StatusCheck] {
         var out: [StatusCheck] = []
         var problems: [String] = []
         for host in hosts {
             let scope = TemplateScope.host(host, defaults: [:])
-            var check = StatusCheck(host: host, stage: stage(of: host, in: inventory),
-                                    noProbesReason: "no playbook: no health probes", redactor: Redactor(scope: scope))
+            var check = StatusCheck(
+                host: host, stage: stage(of: host, in: inventory),
+                noProbesReason: "no playbook: no health probes", redactor: Redactor(scope: scope))
             if let versionCommand {
                 do {
                     check.versionCommand = try scope.render(versionCommand, as: .shell).command(timeout: versionTimeout)
@@ -150,8 +159,10 @@ public struct StatusCollector<C: Clock>: Sendable where C.Duration == Duration {
             return s
         }
         return zip(checks, results).map { check, r in
-            r ?? StatusHost(name: check.host.name, stage: check.stage, reachable: false, error: "not checked: fleetup was interrupted",
-                            versionProblem: "not read: fleetup was interrupted", healthProblem: "not checked: fleetup was interrupted")
+            r
+                ?? StatusHost(
+                    name: check.host.name, stage: check.stage, reachable: false, error: "not checked: fleetup was interrupted",
+                    versionProblem: "not read: fleetup was interrupted", healthProblem: "not checked: fleetup was interrupted")
         }
     }
 

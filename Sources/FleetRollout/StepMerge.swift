@@ -72,8 +72,10 @@ enum StepMerge {
     }
 
     /// Names two releases that order two instructions differently.
-    private static func conflict(_ lists: [(release: String, steps: [PlannedStep])], _ seen: [String: [String: Int]],
-                                 _ step: [String: PlannedStep]) -> Conflict {
+    private static func conflict(
+        _ lists: [(release: String, steps: [PlannedStep])], _ seen: [String: [String: Int]],
+        _ step: [String: PlannedStep]
+    ) -> Conflict {
         for (i, a) in lists.enumerated() {
             for b in lists[(i + 1)...] {
                 let pa = seen[a.release] ?? [:], pb = seen[b.release] ?? [:]
@@ -81,13 +83,15 @@ enum StepMerge {
                 for (x, first) in common.enumerated() {
                     for second in common[(x + 1)...] where pb[first]! > pb[second]! {
                         let n1 = step[first]!.name, n2 = step[second]!.name
-                        return Conflict(message: "releases \(a.release) and \(b.release) order the steps \"\(n1)\" and \"\(n2)\" differently; "
-                                        + "a cumulative path runs each once, so one order must hold for both (write them in the same order)")
+                        return Conflict(
+                            message: "releases \(a.release) and \(b.release) order the steps \"\(n1)\" and \"\(n2)\" differently; "
+                                + "a cumulative path runs each once, so one order must hold for both (write them in the same order)")
                     }
                 }
             }
         }
-        return Conflict(message: "the releases' steps cannot be put in one order that keeps each release's own order "
-                        + "(releases \(lists.map(\.release).joined(separator: ", ")))")
+        return Conflict(
+            message: "the releases' steps cannot be put in one order that keeps each release's own order "
+                + "(releases \(lists.map(\.release).joined(separator: ", ")))")
     }
 }

@@ -30,8 +30,10 @@ struct StepRenderer {
                 action = .run(command.command(timeout: step.timeout))
             case .upload(let src, let dest, let mode):
                 let s = try scope.render(src, as: .text), d = try scope.render(dest, as: .text)
-                action = .upload(UploadPlan(source: Self.resolve(s.text, from: playbook.file), destination: d.text, mode: mode,
-                                            sourceDisplay: Self.resolve(s.display, from: playbook.file), destinationDisplay: d.display))
+                action = .upload(
+                    UploadPlan(
+                        source: Self.resolve(s.text, from: playbook.file), destination: d.text, mode: mode,
+                        sourceDisplay: Self.resolve(s.display, from: playbook.file), destinationDisplay: d.display))
             }
         } catch {
             throw PathError(.render, "step \"\(step.title)\": \(error.message)", line: step.line)
@@ -41,13 +43,17 @@ struct StepRenderer {
         // Uploads go over SFTP as the SSH user: become does not apply to them.
         var become = scope.vars["ansible_become"]?.boolValue ?? step.become ?? false
         if case .upload = action { become = false }
-        return .planned(PlannedStep(name: shownName, action: action, become: become, retries: step.retries,
-                                    noReturn: step.noReturn, release: release, line: step.line))
+        return .planned(
+            PlannedStep(
+                name: shownName, action: action, become: become, retries: step.retries,
+                noReturn: step.noReturn, release: release, line: step.line))
     }
 
     /// Whether a `when:` holds, and the words that say why not (`restart_streaming is false`).
-    static func evaluate(_ c: StepCondition, flags: [String: Bool], scope: TemplateScope,
-                         line: Int?) throws(PathError) -> (Bool, String) {
+    static func evaluate(
+        _ c: StepCondition, flags: [String: Bool], scope: TemplateScope,
+        line: Int?
+    ) throws(PathError) -> (Bool, String) {
         let shown: String
         let text: String
         var truth: Bool?

@@ -54,13 +54,18 @@ public enum UpgradePathPlanner {
         }
         guard let f = releases.firstIndex(where: { $0.version == from }) else {
             if from > to {
-                throw PathError(.aheadOfTarget, "version \(from) is ahead of the target \(releases[t].version.text); fleetup does not downgrade")
+                throw PathError(
+                    .aheadOfTarget, "version \(from) is ahead of the target \(releases[t].version.text); fleetup does not downgrade")
             }
-            throw PathError(.unknownVersion, "version \(from) is not one of the releases (\(list(releases))); add it to releases: if it is a release to upgrade from")
+            throw PathError(
+                .unknownVersion,
+                "version \(from) is not one of the releases (\(list(releases))); add it to releases: if it is a release to upgrade from")
         }
         if f == t { return [] }
         if f > t {
-            throw PathError(.aheadOfTarget, "version \(releases[f].version.text) is ahead of the target \(releases[t].version.text); fleetup does not downgrade")
+            throw PathError(
+                .aheadOfTarget,
+                "version \(releases[f].version.text) is ahead of the target \(releases[t].version.text); fleetup does not downgrade")
         }
         switch mode {
         case .sequential:
@@ -92,8 +97,10 @@ public enum UpgradePathPlanner {
     static func hop(_ leg: Leg, target: Release, playbook: Playbook, scope: TemplateScope) throws(PathError) -> Hop {
         var flags: [String: Bool] = [:]
         for name in playbook.flags { flags[name] = leg.releases.contains { $0.flags[name] == true } }
-        let hopScope = scope.with(["from": leg.from.version.text, "to": leg.to.version.text,
-                                   "target": target.version.text, "release": leg.to.version.text])
+        let hopScope = scope.with([
+            "from": leg.from.version.text, "to": leg.to.version.text,
+            "target": target.version.text, "release": leg.to.version.text,
+        ])
         let renderer = StepRenderer(playbook: playbook, flags: flags)
         var steps: [PlannedStep] = []
         var skipped: [SkippedStep] = []
@@ -128,8 +135,9 @@ public enum UpgradePathPlanner {
         for s in playbook.rollback {
             if case .planned(let p) = try renderer.render(s, release: nil, scope: hopScope) { rollback.append(p) }
         }
-        return Hop(from: leg.from.version.text, to: leg.to.version.text, releases: leg.releases.map(\.version.text),
-                   flags: playbook.flags.filter { flags[$0] == true }, steps: steps, skipped: skipped, rollback: rollback)
+        return Hop(
+            from: leg.from.version.text, to: leg.to.version.text, releases: leg.releases.map(\.version.text),
+            flags: playbook.flags.filter { flags[$0] == true }, steps: steps, skipped: skipped, rollback: rollback)
     }
 
     private static func list(_ releases: [Release]) -> String {

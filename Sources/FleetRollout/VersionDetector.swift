@@ -1,5 +1,6 @@
 import FleetCore
 import Foundation
+
 import struct FleetCore.Host
 
 /// Reads hosts' versions with the playbook's `version.detect` command (`plan --detect`,
@@ -36,8 +37,10 @@ public enum VersionDetector {
     }
 
     /// The version command as it runs on one host.
-    public static func command(for host: Host, playbook: Playbook, target: Version, overrides: [String: VarValue] = [:],
-                               timeout: Duration = defaultTimeout) throws(PathError) -> RemoteCommand {
+    public static func command(
+        for host: Host, playbook: Playbook, target: Version, overrides: [String: VarValue] = [:],
+        timeout: Duration = defaultTimeout
+    ) throws(PathError) -> RemoteCommand {
         let scope = RolloutPlanner.scope(for: host, playbook: playbook, target: target, overrides: overrides)
         do {
             return try scope.render(playbook.version.detect, as: .shell).command(timeout: timeout)
@@ -48,9 +51,11 @@ public enum VersionDetector {
 
     /// Runs the version command on every host, `forks` at a time; results by host name.
     /// A host never started (the caller was cancelled) is `.failed`.
-    public static func detect(_ hosts: [Host], playbook: Playbook, target: Version, overrides: [String: VarValue] = [:],
-                              executor: any RemoteExecutor, forks: Int,
-                              timeout: Duration = defaultTimeout) async -> [String: ObservedVersion] {
+    public static func detect(
+        _ hosts: [Host], playbook: Playbook, target: Version, overrides: [String: VarValue] = [:],
+        executor: any RemoteExecutor, forks: Int,
+        timeout: Duration = defaultTimeout
+    ) async -> [String: ObservedVersion] {
         let results = await FanOut.map(hosts, forks: forks) { host -> ObservedVersion in
             let command: RemoteCommand
             do {

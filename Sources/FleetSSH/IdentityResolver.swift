@@ -86,13 +86,16 @@ actor IdentityResolver {
             throw RemoteError(.keyProblem, host: host, "identity file \(path) \(why)")
         }
         guard let info = PrivateKeyFile(bytes) else {
-            throw RemoteError(.keyProblem, host: host, "identity file \(path) is not a private key (expected an OpenSSH or PEM private key)")
+            throw RemoteError(
+                .keyProblem, host: host, "identity file \(path) is not a private key (expected an OpenSSH or PEM private key)")
         }
         guard info.encrypted else {
             return .key(path: path, type: info.type, privateKey: bytes, publicKey: info.publicKeyLine)
         }
         guard let passphrase = configuration.passphrase(path) else {
-            throw RemoteError(.keyProblem, host: host, """
+            throw RemoteError(
+                .keyProblem, host: host,
+                """
                 identity file \(path) is encrypted: set FLEETUP_SSH_PASSPHRASE, run from a terminal to be asked, \
                 or load it into ssh-agent
                 """)

@@ -95,7 +95,9 @@ final class KnownHostsStore: Sendable {
         var index = KnownHostsIndex()
         for file in userFiles + globalFiles {
             // Unreadable ones are skipped, as before; bounded (and no devices) like every input.
-            guard let bytes = try? InputFile.read(file, limit: 256 << 20), let text = String(validating: bytes, as: UTF8.self) else { continue }
+            guard let bytes = try? InputFile.read(file, limit: 256 << 20), let text = String(validating: bytes, as: UTF8.self) else {
+                continue
+            }
             for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
                 if let e = KnownHostEntry.parse(line, origin: "\(file):\(i + 1)") { index.add(e) }
             }
@@ -133,8 +135,9 @@ final class KnownHostsStore: Sendable {
         let line = "\(name) \(keyType) \(Base64.encode(keyBlob))\n"
         try entries.withLock { list in
             let dir = (file as NSString).deletingLastPathComponent
-            try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true,
-                                                     attributes: [.posixPermissions: 0o700])
+            try? FileManager.default.createDirectory(
+                atPath: dir, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
             let fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
             guard fd >= 0 else {
                 throw KnownHostsError(message: "cannot write \(file): \(String(cString: strerror(errno)))")
@@ -149,8 +152,10 @@ final class KnownHostsStore: Sendable {
             guard write(fd, bytes, bytes.count) == bytes.count else {
                 throw KnownHostsError(message: "cannot write \(file): \(String(cString: strerror(errno)))")
             }
-            list.add(KnownHostEntry(marker: .none, names: .patterns([name]), keyType: keyType,
-                                    keyBlob: keyBlob, origin: "\(file) (recorded by this run)"))
+            list.add(
+                KnownHostEntry(
+                    marker: .none, names: .patterns([name]), keyType: keyType,
+                    keyBlob: keyBlob, origin: "\(file) (recorded by this run)"))
         }
     }
 
@@ -180,7 +185,8 @@ struct KnownHostsIndex: Sendable {
         let i = all.count
         all.append(entry)
         if case .patterns(let names) = entry.names,
-           !names.contains(where: { $0.contains(where: { "*?!".contains($0) }) }) {
+            !names.contains(where: { $0.contains(where: { "*?!".contains($0) }) })
+        {
             for n in Set(names) { byName[n, default: []].append(i) }
         } else {
             scanned.append(i)

@@ -27,7 +27,8 @@ final class PrivateAgent: @unchecked Sendable {
         // Without -D the agent binds its socket, then daemonizes: once this returns, it listens.
         let out = try LocalProcess.run(agent, ["-s", "-a", socket])
         guard let range = out.range(of: "SSH_AGENT_PID="),
-              let p = pid_t(out[range.upperBound...].prefix { $0.isNumber }) else {
+            let p = pid_t(out[range.upperBound...].prefix { $0.isNumber })
+        else {
             throw LocalProcess.Failure(description: "ssh-agent did not say its pid: \(out)")
         }
         pid = p

@@ -51,7 +51,8 @@ struct PrivateKeyFile: Equatable {
         guard blob.starts(with: magic) else { return nil }
         var reader = SSHReader(blob[magic.count...])
         guard let cipher = reader.string(), reader.string() != nil, reader.string() != nil,
-              let count = reader.uint32(), count >= 1, let publicKey = reader.string() else { return nil }
+            let count = reader.uint32(), count >= 1, let publicKey = reader.string()
+        else { return nil }
         var inner = SSHReader(publicKey[...])
         guard let type = inner.string() else { return nil }
         return (String(decoding: cipher, as: UTF8.self), String(decoding: type, as: UTF8.self), publicKey)

@@ -1,6 +1,7 @@
 import FleetCore
-import struct FleetCore.Host
 import Foundation
+
+import struct FleetCore.Host
 
 /// The run-wide SSH settings (per-host ones come from the inventory's connection vars).
 public struct SSHConfiguration: Sendable {
@@ -39,22 +40,24 @@ public struct SSHConfiguration: Sendable {
     /// Receives warnings that must reach the operator (a host key accepted unchecked).
     public var warn: @Sendable (String) -> Void
 
-    public init(knownHostsFiles: [String] = [NSHomeDirectory() + "/.ssh/known_hosts"],
-                globalKnownHostsFiles: [String] = ["/etc/ssh/ssh_known_hosts"],
-                hostKeyPolicy: HostKeyPolicy = .strict,
-                connectTimeout: Duration = .seconds(10),
-                connectAttempts: Int = 4,
-                retryBackoff: Duration = .milliseconds(250),
-                maxConcurrentHandshakes: Int = 64,
-                agentSocket: String? = ProcessInfo.processInfo.environment["SSH_AUTH_SOCK"],
-                defaultIdentityFiles: [String] = ["~/.ssh/id_ed25519", "~/.ssh/id_ecdsa", "~/.ssh/id_rsa"],
-                passphrase: @escaping @Sendable (String) -> String? = { _ in
-                    ProcessInfo.processInfo.environment["FLEETUP_SSH_PASSPHRASE"]
-                },
-                defaultUser: String = SSHConfiguration.localUser,
-                reactorThreads: Int = 1,
-                resolve: @escaping @Sendable (Host) -> ConnectionSettings = { $0.connection },
-                warn: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(
+        knownHostsFiles: [String] = [NSHomeDirectory() + "/.ssh/known_hosts"],
+        globalKnownHostsFiles: [String] = ["/etc/ssh/ssh_known_hosts"],
+        hostKeyPolicy: HostKeyPolicy = .strict,
+        connectTimeout: Duration = .seconds(10),
+        connectAttempts: Int = 4,
+        retryBackoff: Duration = .milliseconds(250),
+        maxConcurrentHandshakes: Int = 64,
+        agentSocket: String? = ProcessInfo.processInfo.environment["SSH_AUTH_SOCK"],
+        defaultIdentityFiles: [String] = ["~/.ssh/id_ed25519", "~/.ssh/id_ecdsa", "~/.ssh/id_rsa"],
+        passphrase: @escaping @Sendable (String) -> String? = { _ in
+            ProcessInfo.processInfo.environment["FLEETUP_SSH_PASSPHRASE"]
+        },
+        defaultUser: String = SSHConfiguration.localUser,
+        reactorThreads: Int = 1,
+        resolve: @escaping @Sendable (Host) -> ConnectionSettings = { $0.connection },
+        warn: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
         self.knownHostsFiles = knownHostsFiles
         self.globalKnownHostsFiles = globalKnownHostsFiles
         self.hostKeyPolicy = hostKeyPolicy

@@ -51,16 +51,17 @@ extension SSHExecutor {
             transport = .tcp(try await resolve(settings))
             label = settings.endpoint
         }
-        return ConnectPlan(hostName: settings.hostName, address: label, transport: transport,
-                           hostKeyName: settings.hostKeyAlias ?? settings.address,
-                           port: settings.port, user: settings.user ?? configuration.defaultUser,
-                           identities: try await identities.identities(for: settings),
-                           knownHosts: knownHostsStore(settings),
-                           policy: settings.hostKeyPolicy ?? configuration.hostKeyPolicy,
-                           connectTimeout: settings.connectTimeout ?? configuration.connectTimeout,
-                           keepaliveInterval: settings.serverAliveInterval ?? configuration.serverAliveInterval,
-                           keepaliveCountMax: settings.serverAliveCountMax ?? configuration.serverAliveCountMax,
-                           warn: configuration.warn)
+        return ConnectPlan(
+            hostName: settings.hostName, address: label, transport: transport,
+            hostKeyName: settings.hostKeyAlias ?? settings.address,
+            port: settings.port, user: settings.user ?? configuration.defaultUser,
+            identities: try await identities.identities(for: settings),
+            knownHosts: knownHostsStore(settings),
+            policy: settings.hostKeyPolicy ?? configuration.hostKeyPolicy,
+            connectTimeout: settings.connectTimeout ?? configuration.connectTimeout,
+            keepaliveInterval: settings.serverAliveInterval ?? configuration.serverAliveInterval,
+            keepaliveCountMax: settings.serverAliveCountMax ?? configuration.serverAliveCountMax,
+            warn: configuration.warn)
     }
 
     /// The connection to the last jump hop of `settings`, made through the hops before it.

@@ -1,7 +1,8 @@
 import FleetCore
-import struct FleetCore.Host
 import Foundation
 import Synchronization
+
+import struct FleetCore.Host
 
 /// The real `RemoteExecutor`: libssh2 sessions driven by reactor threads, one connection
 /// per host reused for every command, upload and tunnel of the run.
@@ -94,14 +95,18 @@ actor ConnectionPool {
 
     init(handshakes: AsyncSemaphore) { self.handshakes = handshakes }
 
-    func connection(for host: String,
-                    establish: @escaping @Sendable () async throws -> (SSHConnection, ConnectionInfo)) async throws -> Entry {
+    func connection(
+        for host: String,
+        establish: @escaping @Sendable () async throws -> (SSHConnection, ConnectionInfo)
+    ) async throws -> Entry {
         if let entry = ready[host] {
             if !entry.connection.isBroken { return entry }
             ready[host] = nil
         }
         if let pending = connecting[host] { return try await pending.value }
-        let task = Task { let (c, info) = try await establish(); return Entry(connection: c, info: info) }
+        let task = Task {
+            let (c, info) = try await establish(); return Entry(connection: c, info: info)
+        }
         connecting[host] = task
         defer { connecting[host] = nil }
         let entry = try await task.value

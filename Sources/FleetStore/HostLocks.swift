@@ -34,8 +34,9 @@ public struct HostLocks: HostLocking {
         } catch LockError.held(let holder) {
             return .refused(Self.refusal(holder, machine: owner.machine))
         } catch LockError.unreadable(let place, let problem) {
-            return .refused("the host is locked, but its lock's owner cannot be read (\(place): \(problem)); nothing ran on it "
-                            + "(`fleetup lock release --force` removes it once you checked that no run is upgrading the host)")
+            return .refused(
+                "the host is locked, but its lock's owner cannot be read (\(place): \(problem)); nothing ran on it "
+                    + "(`fleetup lock release --force` removes it once you checked that no run is upgrading the host)")
         } catch {
             return .failed(RemoteError(.channelFailed, host: host.name, "\(error)"))
         }

@@ -1,7 +1,8 @@
 import Foundation
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Appends entries to a run's journal (`journal.jsonl`), one JSON line each, durably: when
@@ -77,7 +78,8 @@ public final class JournalWriter: Sendable {
             }
             if code != 0 {
                 _ = ftruncate(fd, before.st_size)
-                throw StoreError(.io, path: path, "cannot append to the journal: \(Posix.errnoText(code)) (the journal holds whole lines only)")
+                throw StoreError(
+                    .io, path: path, "cannot append to the journal: \(Posix.errnoText(code)) (the journal holds whole lines only)")
             }
         }
     }
@@ -148,7 +150,9 @@ public enum JournalReader {
     /// dropped (and said so); any other line that is not an `Entry` is an error naming
     /// `path:line` and what was expected. A missing journal is an error.
     public static func read<Entry: Decodable>(_ path: String, as type: Entry.Type) throws -> Contents<Entry> {
-        guard let bytes = try Posix.read(path, limit: maxBytes) else { throw StoreError(.io, path: path, "no journal: the file does not exist") }
+        guard let bytes = try Posix.read(path, limit: maxBytes) else {
+            throw StoreError(.io, path: path, "no journal: the file does not exist")
+        }
         let whole = JournalFormat.wholeLength(bytes)
         let decoder = JournalFormat.decoder()
         var entries: [Entry] = []
@@ -167,8 +171,9 @@ public enum JournalReader {
                 if problem == "not valid JSON", (try? JSONSerialization.jsonObject(with: data)) != nil {
                     problem = "a number does not fit its field"
                 }
-                throw StoreError(.corruptJournal, path: path, line: lineNumber,
-                                 "expected a journal entry (\(Entry.self)), one JSON object per line: \(problem)")
+                throw StoreError(
+                    .corruptJournal, path: path, line: lineNumber,
+                    "expected a journal entry (\(Entry.self)), one JSON object per line: \(problem)")
             }
             start = end + 1
         }

@@ -70,8 +70,10 @@ enum JournalFormat {
     /// A decoding error as one lower-case phrase naming where in the object it happened.
     static func describe(_ error: Error) -> String {
         func at(_ path: [CodingKey]) -> String {
-            path.isEmpty ? "" : path.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
-                .trimmingCharacters(in: CharacterSet(charactersIn: ".")) + ": "
+            path.isEmpty
+                ? ""
+                : path.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+                    .trimmingCharacters(in: CharacterSet(charactersIn: ".")) + ": "
         }
         guard let e = error as? DecodingError else { return "\(error)" }
         switch e {

@@ -42,8 +42,10 @@ public enum JournalGaps {
         var previous = 0
         for (i, entry) in entries.enumerated() {
             if entry.seq <= previous {
-                throw StoreError(.corruptJournal, path: path, line: i + 1,
-                                 "journal entry \(entry.seq) comes after entry \(previous) (expected \(previous + 1): entries are numbered in order, one per line)")
+                throw StoreError(
+                    .corruptJournal, path: path, line: i + 1,
+                    "journal entry \(entry.seq) comes after entry \(previous) (expected \(previous + 1): entries are numbered in order, one per line)"
+                )
             }
             if entry.seq > previous + 1 { gaps.append(JournalGap(path: path, line: i + 1, missing: (previous + 1)...(entry.seq - 1))) }
             previous = entry.seq

@@ -1,7 +1,8 @@
 import Foundation
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Room kept for the end of a run: a file of preallocated blocks beside the journal
@@ -43,9 +44,11 @@ public final class JournalReserve: Sendable {
         let code = posix_fallocate(fd, 0, off_t(bytes))
         if code != 0 {
             _ = unlink(path)
-            throw StoreError(.io, path: path, "cannot keep \(bytes >> 10) KiB in reserve for the journal (\(Posix.errnoText(code))): "
-                             + "fleetup keeps that room so that a disk that fills up mid-run lets the hosts in flight finish; "
-                             + "make room in the state folder (or set FLEETUP_JOURNAL_RESERVE) first")
+            throw StoreError(
+                .io, path: path,
+                "cannot keep \(bytes >> 10) KiB in reserve for the journal (\(Posix.errnoText(code))): "
+                    + "fleetup keeps that room so that a disk that fills up mid-run lets the hosts in flight finish; "
+                    + "make room in the state folder (or set FLEETUP_JOURNAL_RESERVE) first")
         }
     }
 

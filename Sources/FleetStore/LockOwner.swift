@@ -65,8 +65,10 @@ public struct LockOwner: Sendable, Hashable, Codable, CustomStringConvertible {
     public var fleetKey: String
     public var fleet: String
 
-    public init(runID: String, user: String, machine: String, pid: Int32, startedAt: Date,
-                playbook: String, inventories: [String], fleetKey: String, fleet: String) {
+    public init(
+        runID: String, user: String, machine: String, pid: Int32, startedAt: Date,
+        playbook: String, inventories: [String], fleetKey: String, fleet: String
+    ) {
         self.runID = runID
         self.user = user
         self.machine = machine
@@ -80,10 +82,13 @@ public struct LockOwner: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 
     /// This process as the owner of `key` for run `runID`.
-    public static func current(runID: String, key: FleetKey, playbook: String, inventories: [String],
-                               now: Date = Date()) -> LockOwner {
-        LockOwner(runID: runID, user: Posix.userName, machine: Posix.machineName, pid: getpid(), startedAt: now,
-                  playbook: playbook, inventories: inventories, fleetKey: key.hex, fleet: key.label)
+    public static func current(
+        runID: String, key: FleetKey, playbook: String, inventories: [String],
+        now: Date = Date()
+    ) -> LockOwner {
+        LockOwner(
+            runID: runID, user: Posix.userName, machine: Posix.machineName, pid: getpid(), startedAt: now,
+            playbook: playbook, inventories: inventories, fleetKey: key.hex, fleet: key.label)
     }
 
     /// `run 20261202-031501-3f2a (alice@ops1, pid 4242, since 2026-12-02T03:15:01Z)`
@@ -110,7 +115,8 @@ public struct LockOwner: Sendable, Hashable, Codable, CustomStringConvertible {
         pid = try c.decode(Int32.self, forKey: .pid)
         let text = try c.decode(String.self, forKey: .startedAt)
         guard let date = Timestamp.parse(text) else {
-            throw DecodingError.dataCorruptedError(forKey: .startedAt, in: c, debugDescription: "expected an ISO-8601 time, got \"\(text)\"")
+            throw DecodingError.dataCorruptedError(
+                forKey: .startedAt, in: c, debugDescription: "expected an ISO-8601 time, got \"\(text)\"")
         }
         startedAt = date
         playbook = try c.decodeIfPresent(String.self, forKey: .playbook) ?? ""
@@ -171,7 +177,8 @@ public enum LockError: Error, Sendable, Hashable, CustomStringConvertible {
         case .local(let path, let reason):
             return "\(path): \(reason)"
         case .badLockHost(let name):
-            return "fleetup_lock_host: \"\(name)\" is not a host of the inventory (expected the inventory name of the host that keeps the fleet's lock)"
+            return
+                "fleetup_lock_host: \"\(name)\" is not a host of the inventory (expected the inventory name of the host that keeps the fleet's lock)"
         }
     }
 }

@@ -1,8 +1,9 @@
 import FleetCore
 import FleetLocal
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The few POSIX calls the store makes, each turning a failure into a `StoreError` that

@@ -33,14 +33,17 @@ public struct RemoteLock: Sendable {
     /// `LockError.held` when another run holds it, `.remote` when the host cannot be asked
     /// (with `transportErrors`, the executor's `RemoteError` as it is).
     @discardableResult
-    public func acquire(_ owner: LockOwner, sameRun: Bool = false, staleTakeover: Bool = true,
-                        transportErrors: Bool = false) async throws -> String? {
+    public func acquire(
+        _ owner: LockOwner, sameRun: Bool = false, staleTakeover: Bool = true,
+        transportErrors: Bool = false
+    ) async throws -> String? {
         // Twice at most: a holder that released between our two commands leaves it free.
         for _ in 0..<2 {
             switch try await ask(RemoteLockProtocol.acquire(in: lockPlace, owner: owner), transportErrors: transportErrors) {
             case .acquired:
                 return nil
-            case .held(.held(let holder)) where (staleTakeover && holder.isStale(onMachine: owner.machine)) || (sameRun && holder.runID == owner.runID):
+            case .held(.held(let holder))
+            where (staleTakeover && holder.isStale(onMachine: owner.machine)) || (sameRun && holder.runID == owner.runID):
                 let takeOver = RemoteLockProtocol.takeOver(in: lockPlace, staleRunID: holder.runID, owner: owner)
                 switch try await ask(takeOver, transportErrors: transportErrors) {
                 case .acquired:

@@ -11,16 +11,18 @@ public struct RemoteLockPlace: Sendable, Hashable {
 
     /// A fleet's lock on its lock host: `~/.local/state/fleetup/locks/<key>/`.
     public static func fleet(_ key: String) -> RemoteLockPlace {
-        RemoteLockPlace(folder: #""$HOME"/.local/state/fleetup/locks/"# + ShellQuote.quote(key), name: key,
-                        display: "~/.local/state/fleetup/locks/\(key)")
+        RemoteLockPlace(
+            folder: #""$HOME"/.local/state/fleetup/locks/"# + ShellQuote.quote(key), name: key,
+            display: "~/.local/state/fleetup/locks/\(key)")
     }
 
     /// A host's own lock (one upgrader per host): `~/.local/state/fleetup/host.lock/`, or
     /// the folder the host's `fleetup_host_lock_dir` names (`~/` is the login user's home).
     public static func host(folder: String? = nil) -> RemoteLockPlace {
         guard let folder, !folder.isEmpty, folder != "~/.local/state/fleetup/host.lock" else {
-            return RemoteLockPlace(folder: #""$HOME"/.local/state/fleetup/host.lock"#, name: "host",
-                                   display: "~/.local/state/fleetup/host.lock")
+            return RemoteLockPlace(
+                folder: #""$HOME"/.local/state/fleetup/host.lock"#, name: "host",
+                display: "~/.local/state/fleetup/host.lock")
         }
         let word = folder.hasPrefix("~/") ? #""$HOME"/"# + ShellQuote.quote(String(folder.dropFirst(2))) : ShellQuote.quote(folder)
         return RemoteLockPlace(folder: word, name: "host", display: folder)
@@ -56,14 +58,14 @@ public enum RemoteLockProtocol {
         case released(LockState)
     }
 
-
     /// The text `owner.json` holds for run `runID` (the owner's JSON has sorted keys and no
     /// spaces): what release and take-over match before they touch the file.
     static func runIDField(_ runID: String) -> String { #""runID":""# + runID + #"""# }
 
     /// Takes the lock for `owner` unless owner.json exists; `held` prints the holder.
     public static func acquire(in place: RemoteLockPlace, owner: LockOwner) -> RemoteCommand {
-        let script = "umask 077; d=\(place.folder); t=\"$d\"/.owner.\(ShellQuote.quote(owner.runID)).$$; "
+        let script =
+            "umask 077; d=\(place.folder); t=\"$d\"/.owner.\(ShellQuote.quote(owner.runID)).$$; "
             + "mkdir -p \"$d\" && printf '%s\\n' \(ShellQuote.quote(owner.json())) > \"$t\" || exit 1; "
             + "if e=$(ln \"$t\" \"$d/owner.json\" 2>&1); then rm -f \"$t\"; echo 'fleetup-lock: acquired'; "
             + "elif [ -f \"$d/owner.json\" ]; then rm -f \"$t\"; echo 'fleetup-lock: held'; cat \"$d/owner.json\"; "
@@ -74,24 +76,28 @@ public enum RemoteLockProtocol {
     /// Replaces a stale owner (run `staleRunID`) with `owner`, only if owner.json still holds
     /// that run; otherwise reports what it holds now (`held`, or `free`).
     public static func takeOver(in place: RemoteLockPlace, staleRunID: String, owner: LockOwner) -> RemoteCommand {
-        let script = "umask 077; d=\(place.folder); f=\"$d/owner.json\"; t=\"$d\"/.owner.\(ShellQuote.quote(owner.runID)).$$; "
+        let script =
+            "umask 077; d=\(place.folder); f=\"$d/owner.json\"; t=\"$d\"/.owner.\(ShellQuote.quote(owner.runID)).$$; "
             + "if grep -qF -- \(ShellQuote.quote(runIDField(staleRunID))) \"$f\" 2>/dev/null; then "
             + "printf '%s\\n' \(ShellQuote.quote(owner.json())) > \"$t\" && mv -f \"$t\" \"$f\" || exit 1; "
             + "echo 'fleetup-lock: acquired'; "
             + "elif [ -f \"$f\" ]; then echo 'fleetup-lock: held'; cat \"$f\"; else echo 'fleetup-lock: free'; fi"
-        return RemoteCommand(script, display: "fleetup lock take-over \(place.name) (stale run \(staleRunID), run \(owner.runID))", timeout: timeout)
+        return RemoteCommand(
+            script, display: "fleetup lock take-over \(place.name) (stale run \(staleRunID), run \(owner.runID))", timeout: timeout)
     }
 
     /// Who holds the lock.
     public static func status(in place: RemoteLockPlace) -> RemoteCommand {
-        let script = "f=\(place.folder)/owner.json; "
+        let script =
+            "f=\(place.folder)/owner.json; "
             + "if [ -f \"$f\" ]; then echo 'fleetup-lock: held'; cat \"$f\"; else echo 'fleetup-lock: free'; fi"
         return RemoteCommand(script, display: "fleetup lock status \(place.name)", timeout: timeout)
     }
 
     /// Removes the lock only if it holds run `runID`.
     public static func release(in place: RemoteLockPlace, runID: String) -> RemoteCommand {
-        let script = "f=\(place.folder)/owner.json; "
+        let script =
+            "f=\(place.folder)/owner.json; "
             + "if grep -qF -- \(ShellQuote.quote(runIDField(runID))) \"$f\" 2>/dev/null; then "
             + "echo 'fleetup-lock: released'; cat \"$f\"; rm -f \"$f\" || exit 1; "
             + "elif [ -f \"$f\" ]; then echo 'fleetup-lock: held'; cat \"$f\"; else echo 'fleetup-lock: free'; fi"
@@ -100,7 +106,8 @@ public enum RemoteLockProtocol {
 
     /// Removes the lock whoever holds it, printing what it held.
     public static func forceRelease(in place: RemoteLockPlace) -> RemoteCommand {
-        let script = "f=\(place.folder)/owner.json; "
+        let script =
+            "f=\(place.folder)/owner.json; "
             + "if [ -f \"$f\" ]; then echo 'fleetup-lock: released'; cat \"$f\"; rm -f \"$f\" || exit 1; "
             + "else echo 'fleetup-lock: free'; fi"
         return RemoteCommand(script, display: "fleetup lock release --force \(place.name)", timeout: timeout)
@@ -136,9 +143,13 @@ public enum RemoteLockProtocol {
         let err = result.stderr.text.trimmingCharacters(in: .whitespacesAndNewlines)
             .split(separator: "\n").suffix(3).joined(separator: "; ")
         let status: String
-        if result.timedOut { status = "the lock command timed out" }
-        else if let s = result.exitStatus { status = s == 0 ? "the lock command printed no answer" : "the lock command exited \(s)" }
-        else { status = "the lock command was killed" + (result.exitSignal.map { " (\($0))" } ?? "") }
+        if result.timedOut {
+            status = "the lock command timed out"
+        } else if let s = result.exitStatus {
+            status = s == 0 ? "the lock command printed no answer" : "the lock command exited \(s)"
+        } else {
+            status = "the lock command was killed" + (result.exitSignal.map { " (\($0))" } ?? "")
+        }
         return err.isEmpty ? status : "\(status): \(err)"
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A run's id: `YYYYMMDD-HHMMSS-xxxx`, its start in UTC and 4 random hex digits. Ids sort
@@ -27,7 +28,8 @@ public struct RunID: Sendable, Hashable, Comparable, Codable, CustomStringConver
             return String(repeating: "0", count: max(0, width - s.count)) + s
         }
         let hex = String(random, radix: 16)
-        text = pad(c.year, 4) + pad(c.month, 2) + pad(c.day, 2) + "-" + pad(c.hour, 2) + pad(c.minute, 2) + pad(c.second, 2)
+        text =
+            pad(c.year, 4) + pad(c.month, 2) + pad(c.day, 2) + "-" + pad(c.hour, 2) + pad(c.minute, 2) + pad(c.second, 2)
             + "-" + String(repeating: "0", count: 4 - hex.count) + hex
     }
 
@@ -82,8 +84,10 @@ public struct RunStore: Sendable, Hashable {
     }
 
     /// The store the flag, the environment and the XDG rules choose (see the type's doc).
-    public static func resolve(stateDir: String? = nil,
-                               environment: [String: String] = ProcessInfo.processInfo.environment) -> RunStore {
+    public static func resolve(
+        stateDir: String? = nil,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> RunStore {
         if let stateDir, !stateDir.isEmpty { return RunStore(root: stateDir) }
         if let dir = environment["FLEETUP_STATE_DIR"], !dir.isEmpty { return RunStore(root: dir) }
         // The XDG spec: a relative XDG_STATE_HOME is invalid and ignored.
@@ -143,14 +147,17 @@ public struct RunStore: Sendable, Hashable {
         let matches = idOrPrefix.isEmpty ? [] : runs.filter { $0.id.text.hasPrefix(idOrPrefix) }
         if matches.count == 1 { return matches[0] }
         if matches.isEmpty {
-            let known = runs.isEmpty ? "there are no runs yet"
+            let known =
+                runs.isEmpty
+                ? "there are no runs yet"
                 : "the newest are " + runs.prefix(5).map(\.id.text).joined(separator: ", ")
             throw StoreError(.runNotFound, path: runsFolder, "no run \"\(idOrPrefix)\" (\(known))")
         }
         let shown = matches.prefix(10).map(\.id.text).joined(separator: ", ")
         let more = matches.count > 10 ? " and \(matches.count - 10) more" : ""
-        throw StoreError(.ambiguousRun, path: runsFolder,
-                         "\"\(idOrPrefix)\" matches \(matches.count) runs: \(shown)\(more); give more of the id")
+        throw StoreError(
+            .ambiguousRun, path: runsFolder,
+            "\"\(idOrPrefix)\" matches \(matches.count) runs: \(shown)\(more); give more of the id")
     }
 
     /// Throws `notAFolder` when the state folder or its `runs/` exists as something else

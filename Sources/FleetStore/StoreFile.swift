@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Files that are replaced whole (a run's reports): a reader, or a crash, sees the old file

@@ -32,8 +32,9 @@ extension RunFolder {
         guard !entries.isEmpty else { throw StoreError(.corruptJournal, path: journal, "the journal is empty: the run never started") }
         let gaps = try JournalGaps.find(entries, path: journal)
         do {
-            return StoredRun(folder: self, entries: entries, record: try RunRecord(entries: entries),
-                             droppedTornLine: contents.droppedTornLine, gaps: gaps)
+            return StoredRun(
+                folder: self, entries: entries, record: try RunRecord(entries: entries),
+                droppedTornLine: contents.droppedTornLine, gaps: gaps)
         } catch {
             // The fold stops at the first entry it cannot take, so every longer prefix fails
             // too: the shortest failing prefix ends at that entry's line (one entry a line).

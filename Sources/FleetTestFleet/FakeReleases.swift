@@ -22,8 +22,10 @@ public enum FakeReleases {
     /// back" must replace). No `bin/`: the host's `bin/mattermost` wraps the fake app and
     /// must survive the unpack. Returns the archives' paths.
     @discardableResult
-    public static func writeMattermostArchives(_ versions: [String] = mattermostVersions,
-                                               in directory: String) throws -> [String] {
+    public static func writeMattermostArchives(
+        _ versions: [String] = mattermostVersions,
+        in directory: String
+    ) throws -> [String] {
         let fm = FileManager.default
         try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let work = "\(directory)/.work-\(getpid())-\(UUID().uuidString.prefix(8))"
@@ -33,8 +35,9 @@ public enum FakeReleases {
             try? fm.removeItem(atPath: work)
             try fm.createDirectory(atPath: "\(work)/mattermost/config", withIntermediateDirectories: true)
             try LocalProcess.writeFile("\(work)/mattermost/VERSION", Array((version + "\n").utf8))
-            try LocalProcess.writeFile("\(work)/mattermost/config/config.json",
-                                       Array(FleetLayout.mattermostReleaseConfig(version: version).utf8))
+            try LocalProcess.writeFile(
+                "\(work)/mattermost/config/config.json",
+                Array(FleetLayout.mattermostReleaseConfig(version: version).utf8))
             let archive = "\(directory)/\(mattermostArchiveName(version))"
             // Fixed names, order, owners, modes and times, and gzip -n (no name, no time):
             // the same version always gives the same bytes. Written aside, then renamed.

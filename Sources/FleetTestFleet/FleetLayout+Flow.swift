@@ -17,8 +17,9 @@ extension FleetLayout {
             FlowRelease(tag: "v3.0.0", instructions: []),
             FlowRelease(tag: "v3.0.1", instructions: [migrate]),
             FlowRelease(tag: "v3.0.2", instructions: []),
-            FlowRelease(tag: "v3.1.0", instructions: ["bundle install", "yarn install --frozen-lockfile", migrate, precompile],
-                        restartStreaming: true),
+            FlowRelease(
+                tag: "v3.1.0", instructions: ["bundle install", "yarn install --frozen-lockfile", migrate, precompile],
+                restartStreaming: true),
             FlowRelease(tag: "v3.1.1", instructions: [precompile]),
             FlowRelease(tag: "v3.1.2", instructions: [migrate, "RAILS_ENV=production bin/flowctl cache clear"]),
         ]
@@ -48,7 +49,10 @@ extension FleetLayout {
             ("VERSION", flowReleases[index].tag + "\n", 0o644),
             ("RELEASES.md", flowReleasesFile(upTo: index), 0o644),
             ("Gemfile", "gem \"rails\", \"~> 6.1\"\n", 0o644),
-            ("package.json", "{ \"name\": \"flow\", \"version\": \(json(String(flowReleases[index].tag.dropFirst()))), \"private\": true }\n", 0o644),
+            (
+                "package.json",
+                "{ \"name\": \"flow\", \"version\": \(json(String(flowReleases[index].tag.dropFirst()))), \"private\": true }\n", 0o644
+            ),
             ("yarn.lock", "# yarn lockfile v1\n", 0o644),
             ("bin/flowctl", flowctl, 0o755),
         ]

@@ -47,10 +47,11 @@ public struct FleetHost: Sendable, Hashable, Codable {
     /// A fleet.json written before layouts existed reads as `.plain`.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(name: try c.decode(String.self, forKey: .name), group: try c.decode(String.self, forKey: .group),
-                  sshPort: try c.decode(Int.self, forKey: .sshPort), appPort: try c.decode(Int.self, forKey: .appPort),
-                  root: try c.decode(String.self, forKey: .root), app: try c.decode(String.self, forKey: .app),
-                  layout: try c.decodeIfPresent(FleetSpec.Layout.self, forKey: .layout) ?? .plain)
+        self.init(
+            name: try c.decode(String.self, forKey: .name), group: try c.decode(String.self, forKey: .group),
+            sshPort: try c.decode(Int.self, forKey: .sshPort), appPort: try c.decode(Int.self, forKey: .appPort),
+            root: try c.decode(String.self, forKey: .root), app: try c.decode(String.self, forKey: .app),
+            layout: try c.decodeIfPresent(FleetSpec.Layout.self, forKey: .layout) ?? .plain)
     }
 }
 
@@ -124,28 +125,28 @@ enum FleetLayout {
         var groups: [String] = []
         for h in hosts where !groups.contains(h.group) { groups.append(h.group) }
         var out = """
-        # Local test fleet written by scripts/fleet: every host is an sshd on 127.0.0.1.
-        all:
-          vars:
-            ansible_user: \(yaml(user))
-            ansible_ssh_private_key_file: \(yaml(clientKey))
-            # fleetup exec/run: pass --known-hosts with this file (ssh_config support reads it from here)
-            ansible_ssh_common_args: \(yaml("-o UserKnownHostsFile=" + knownHosts))
-          children:
+            # Local test fleet written by scripts/fleet: every host is an sshd on 127.0.0.1.
+            all:
+              vars:
+                ansible_user: \(yaml(user))
+                ansible_ssh_private_key_file: \(yaml(clientKey))
+                # fleetup exec/run: pass --known-hosts with this file (ssh_config support reads it from here)
+                ansible_ssh_common_args: \(yaml("-o UserKnownHostsFile=" + knownHosts))
+              children:
 
-        """
+            """
         for g in groups {
             out += "    \(g):\n      hosts:\n"
             for h in hosts where h.group == g {
                 out += """
-                        \(h.name):
-                          ansible_host: 127.0.0.1
-                          ansible_port: \(h.sshPort)
-                          app_port: \(h.appPort)
-                          host_root: \(yaml(h.root))
-                          install_dir: \(yaml(h.installDir))
+                            \(h.name):
+                              ansible_host: 127.0.0.1
+                              ansible_port: \(h.sshPort)
+                              app_port: \(h.appPort)
+                              host_root: \(yaml(h.root))
+                              install_dir: \(yaml(h.installDir))
 
-                """
+                    """
             }
         }
         return out

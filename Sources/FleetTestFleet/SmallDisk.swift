@@ -23,7 +23,8 @@ public struct SmallDisk: Sendable {
     public static func with<T>(bytes: Int, _ body: (SmallDisk) async throws -> T) async throws -> T {
         let path = NSTemporaryDirectory() + "fleetup-smalldisk-\(getpid())-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        _ = try LocalProcess.run(LocalProcess.find("mount") ?? "/bin/mount", ["-t", "tmpfs", "-o", "size=\(bytes),mode=0700", "tmpfs", path])
+        _ = try LocalProcess.run(
+            LocalProcess.find("mount") ?? "/bin/mount", ["-t", "tmpfs", "-o", "size=\(bytes),mode=0700", "tmpfs", path])
         defer {
             _ = umount2(path, Int32(MNT_DETACH))
             rmdir(path)

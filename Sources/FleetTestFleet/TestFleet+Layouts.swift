@@ -50,7 +50,8 @@ extension TestFleet {
     func checkOutFlow(_ versions: [String]) throws {
         let tags = FakeReleases.flowTags
         for v in Set(versions) where !tags.contains(v) {
-            throw Tool.Failure(description: "the flow layout's versions are its release tags (\(tags.joined(separator: ", "))), not \"\(v)\"")
+            throw Tool.Failure(
+                description: "the flow layout's versions are its release tags (\(tags.joined(separator: ", "))), not \"\(v)\"")
         }
         try FakeReleases.writeFlowOrigin(at: flowOrigin)
         let git = try Tool.path(of: "git")

@@ -15,7 +15,9 @@ extension TestFleet {
             throw Tool.Failure(description: "a fleet is already up in \(directory); run `scripts/fleet down` first")
         }
         if spec.layout != .plain && spec.app != spec.layout.app {
-            throw Tool.Failure(description: "the \(spec.layout) layout's app is \"\(spec.layout.app)\", not \"\(spec.app)\" (its playbook's units and folders)")
+            throw Tool.Failure(
+                description:
+                    "the \(spec.layout) layout's app is \"\(spec.layout.app)\", not \"\(spec.app)\" (its playbook's units and folders)")
         }
         let user = currentUser
         var hosts: [FleetHost] = []
@@ -25,11 +27,14 @@ extension TestFleet {
         for group in spec.groups {
             for i in stride(from: 1, through: group.count, by: 1) {
                 n += 1
-                let name = spec.groups.count == 1 && group.name == "fleet"
+                let name =
+                    spec.groups.count == 1 && group.name == "fleet"
                     ? "host" + pad(n, width) : group.name + pad(i, 2)
-                hosts.append(FleetHost(name: name, group: group.name, sshPort: try PortAllocator.take(),
-                                       appPort: try PortAllocator.take(), root: "\(directory)/hosts/\(name)",
-                                       app: spec.app, layout: spec.layout))
+                hosts.append(
+                    FleetHost(
+                        name: name, group: group.name, sshPort: try PortAllocator.take(),
+                        appPort: try PortAllocator.take(), root: "\(directory)/hosts/\(name)",
+                        app: spec.app, layout: spec.layout))
             }
         }
         let fleet = TestFleet(directory: directory, hosts: hosts, user: user)
@@ -62,14 +67,16 @@ extension TestFleet {
         var pids: [pid_t] = []
         for host in hosts {
             if let pid = Processes.pid(inFile: host.sshdPidFile),
-               Processes.commandLine(pid).contains(host.sshdConfig) {
+                Processes.commandLine(pid).contains(host.sshdConfig)
+            {
                 pids.append(pid)
                 pids.append(contentsOf: Processes.children(of: pid))
             }
             let runDir = "\(host.root)/run"
             for file in (try? FileManager.default.contentsOfDirectory(atPath: runDir)) ?? [] where file.hasSuffix(".pid") {
                 if let pid = Processes.pid(inFile: "\(runDir)/\(file)"),
-                   Processes.commandLine(pid).contains("fleet-fakeapp") {
+                    Processes.commandLine(pid).contains("fleet-fakeapp")
+                {
                     pids.append(pid)
                 }
             }
@@ -157,8 +164,9 @@ extension TestFleet {
             knownHosts += "[127.0.0.1]:\(host.sshPort) \(pub[0]) \(pub[1])\n"
         }
         try write(knownHosts, to: self.knownHosts)
-        try write(FleetLayout.inventory(hosts, user: user, clientKey: clientKey, knownHosts: self.knownHosts),
-                  to: inventoryPath)
+        try write(
+            FleetLayout.inventory(hosts, user: user, clientKey: clientKey, knownHosts: self.knownHosts),
+            to: inventoryPath)
     }
 
     private func startDaemons() throws {

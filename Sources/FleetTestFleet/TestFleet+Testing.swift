@@ -25,9 +25,10 @@ extension TestFleet {
 
     /// SSH settings that trust exactly this fleet (its known_hosts, no agent, no ~/.ssh keys).
     public func sshConfiguration(policy: HostKeyPolicy = .strict) -> SSHConfiguration {
-        SSHConfiguration(knownHostsFiles: [knownHosts], globalKnownHostsFiles: [], hostKeyPolicy: policy,
-                         connectTimeout: .seconds(10), agentSocket: nil, defaultIdentityFiles: [],
-                         passphrase: { _ in nil })
+        SSHConfiguration(
+            knownHostsFiles: [knownHosts], globalKnownHostsFiles: [], hostKeyPolicy: policy,
+            connectTimeout: .seconds(10), agentSocket: nil, defaultIdentityFiles: [],
+            passphrase: { _ in nil })
     }
 
     /// The `fleet-fakeapp` built beside the running test binary (or `$FLEET_FAKEAPP`).
@@ -48,8 +49,10 @@ extension TestFleet {
     }
 
     /// Runs a local program to its end on a thread of its own (never the cooperative pool).
-    public static func runProgram(_ path: String, _ arguments: [String],
-                                  environment: [String: String]? = nil) async throws -> LocalProcess.Exit {
+    public static func runProgram(
+        _ path: String, _ arguments: [String],
+        environment: [String: String]? = nil
+    ) async throws -> LocalProcess.Exit {
         try await LocalProcess.result(of: path, arguments, environment: environment)
     }
 
@@ -57,7 +60,8 @@ extension TestFleet {
     /// timeout or a restart of sshd would.
     public func stopConnections(on host: FleetHost) {
         guard let pid = Processes.pid(inFile: host.sshdPidFile),
-              Processes.commandLine(pid).contains(host.sshdConfig) else { return }
+            Processes.commandLine(pid).contains(host.sshdConfig)
+        else { return }
         Processes.terminate(Processes.descendants(of: pid))
     }
 
@@ -70,7 +74,8 @@ extension TestFleet {
     /// machine or a silent network would; returns their pids (SIGCONT them to thaw).
     public func freezeConnections(on host: FleetHost) -> [pid_t] {
         guard let pid = Processes.pid(inFile: host.sshdPidFile),
-              Processes.commandLine(pid).contains(host.sshdConfig) else { return [] }
+            Processes.commandLine(pid).contains(host.sshdConfig)
+        else { return [] }
         let sshd = Processes.descendants(of: pid).filter { Processes.commandLine($0).hasPrefix("sshd") }
         for p in sshd { kill(p, SIGSTOP) }
         return sshd
@@ -81,7 +86,8 @@ extension TestFleet {
     /// connections closed.
     public func stopSSH(on host: FleetHost) {
         guard let pid = Processes.pid(inFile: host.sshdPidFile),
-              Processes.commandLine(pid).contains(host.sshdConfig) else { return }
+            Processes.commandLine(pid).contains(host.sshdConfig)
+        else { return }
         Processes.terminate([pid] + Processes.descendants(of: pid))
     }
 

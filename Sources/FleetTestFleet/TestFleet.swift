@@ -1,7 +1,8 @@
 import FleetCore
-import struct FleetCore.Host
 import FleetSSH
 import Foundation
+
+import struct FleetCore.Host
 
 /// What fleet to bring up.
 public struct FleetSpec: Sendable, Hashable {
@@ -73,8 +74,9 @@ public struct FleetSpec: Sendable, Hashable {
     /// A fleet laid out for a showcase playbook: the app is the layout's, and with no
     /// `versions` every host gets the layout's oldest release.
     public init(groups: [Group], layout: Layout, versions: [String] = [], startApps: Bool = false) {
-        self.init(groups: groups, app: layout.app, versions: versions.isEmpty ? [layout.defaultVersion] : versions,
-                  startApps: startApps)
+        self.init(
+            groups: groups, app: layout.app, versions: versions.isEmpty ? [layout.defaultVersion] : versions,
+            startApps: startApps)
         self.layout = layout
     }
 }
@@ -104,15 +106,17 @@ public final class TestFleet: Sendable {
     /// written inventory gives them.
     public var inventoryHosts: [Host] {
         hosts.map { h in
-            Host(name: h.name, vars: [
-                "ansible_host": .string("127.0.0.1"),
-                "ansible_port": .int(h.sshPort),
-                "ansible_user": .string(user),
-                "ansible_ssh_private_key_file": .string(clientKey),
-                "app_port": .int(h.appPort),
-                "host_root": .string(h.root),
-                "install_dir": .string(h.installDir),
-            ], groups: [h.group])
+            Host(
+                name: h.name,
+                vars: [
+                    "ansible_host": .string("127.0.0.1"),
+                    "ansible_port": .int(h.sshPort),
+                    "ansible_user": .string(user),
+                    "ansible_ssh_private_key_file": .string(clientKey),
+                    "app_port": .int(h.appPort),
+                    "host_root": .string(h.root),
+                    "install_dir": .string(h.installDir),
+                ], groups: [h.group])
         }
     }
 

@@ -49,9 +49,11 @@ public final class ScriptedExecutor: RemoteExecutor {
     private let connects: ConnectScript
     private let state = Mutex(State())
 
-    public init(connects: @escaping ConnectScript = { _ in nil },
-                tunnels: @escaping TunnelScript = { _, _, _ in .refused("the scripted executor has no tunnels") },
-                _ script: @escaping Script) {
+    public init(
+        connects: @escaping ConnectScript = { _ in nil },
+        tunnels: @escaping TunnelScript = { _, _, _ in .refused("the scripted executor has no tunnels") },
+        _ script: @escaping Script
+    ) {
         self.script = script
         self.tunnels = tunnels
         self.connects = connects
@@ -93,8 +95,9 @@ public final class ScriptedExecutor: RemoteExecutor {
             state.withLock { $0.calls.append((host.name, "connect")) }
             throw RemoteError(kind, host: host.name, "scripted: \(kind.rawValue)")
         }
-        return ConnectionInfo(serverBanner: "SSH-2.0-scripted", hostKeyType: "ssh-ed25519",
-                       hostKeyFingerprint: "SHA256:scripted", authenticatedWith: "script", setupDuration: .zero)
+        return ConnectionInfo(
+            serverBanner: "SSH-2.0-scripted", hostKeyType: "ssh-ed25519",
+            hostKeyFingerprint: "SHA256:scripted", authenticatedWith: "script", setupDuration: .zero)
     }
 
     public func run(_ command: RemoteCommand, on host: Host) async throws -> CommandResult {
@@ -121,7 +124,9 @@ public final class ScriptedExecutor: RemoteExecutor {
     /// Waits at `gate` until it is released, or until the waiting task is cancelled (as a
     /// real command ends when its task is: the caller then sees the cancellation).
     private func hold(at gate: String) async {
-        let id = state.withLock { s -> Int in s.nextWaiter += 1; return s.nextWaiter }
+        let id = state.withLock { s -> Int in
+            s.nextWaiter += 1; return s.nextWaiter
+        }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
                 let (pass, arrivals) = state.withLock { s -> (Bool, [CheckedContinuation<Void, Never>]) in
@@ -177,6 +182,10 @@ final class ScriptedTunnel: RemoteTunnel {
     private let pending: Mutex<[UInt8]?>
     init(_ bytes: [UInt8]) { pending = Mutex(bytes) }
     func write(_ bytes: [UInt8]) async throws {}
-    func read() async throws -> [UInt8]? { pending.withLock { p in defer { p = nil }; return p } }
+    func read() async throws -> [UInt8]? {
+        pending.withLock { p in
+            defer { p = nil }; return p
+        }
+    }
     func close() async {}
 }

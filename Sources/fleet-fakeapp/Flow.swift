@@ -4,9 +4,9 @@
 // runs `bundle exec flowctl`.
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// The version of the checkout the tool runs in: the current folder, which must hold `marker` (a real
@@ -43,7 +43,9 @@ func bundle(_ args: [String]) -> Never {
     case ["exec", "flowctl", "cache", "clear"]:
         done("cache clear", version)
     default:
-        fail("fake bundle: expected install, exec rails db:migrate, exec rails assets:precompile or exec flowctl cache clear; got \(args.joined(separator: " "))", code: 2)
+        fail(
+            "fake bundle: expected install, exec rails db:migrate, exec rails assets:precompile or exec flowctl cache clear; got \(args.joined(separator: " "))",
+            code: 2)
     }
 }
 

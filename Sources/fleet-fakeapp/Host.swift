@@ -1,9 +1,9 @@
 // The host's side of the fake app: its logs, its control files, detaching a server.
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// Appends one whole line with a single write on an O_APPEND descriptor, so concurrent

@@ -28,9 +28,9 @@
 // `bundle` and `yarn` append `ACTION VERSION` to `$FLEET_HOST_ROOT/log/flow.log`.
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// A log line to write, with ` failed` appended, if the action fails (`fail` writes it).
@@ -298,7 +298,8 @@ func answer(_ client: Int32, version: String, unit: Unit) {
         status = "404 Not Found"
         body = "not found\n"
     }
-    let response = "HTTP/1.1 \(status)\r\nContent-Type: application/json\r\n"
+    let response =
+        "HTTP/1.1 \(status)\r\nContent-Type: application/json\r\n"
         + "Content-Length: \(body.utf8.count)\r\nX-App-Version: \(version)\r\nConnection: close\r\n\r\n" + body
     finish(client, response)
 }

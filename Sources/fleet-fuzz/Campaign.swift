@@ -51,8 +51,10 @@ enum Findings {
         return "\(kind) \(family): \(normal)"
     }
 
-    static func save(_ dir: String, to folder: String, args: [String], env: [String: String], outcome: Runner.Outcome, kind: String,
-                     safeInventory: String) -> String {
+    static func save(
+        _ dir: String, to folder: String, args: [String], env: [String: String], outcome: Runner.Outcome, kind: String,
+        safeInventory: String
+    ) -> String {
         let fm = FileManager.default
         let target = folder + "/" + kind + "/" + UUID().uuidString.prefix(8)
         try? fm.createDirectory(atPath: target, withIntermediateDirectories: true)
@@ -62,7 +64,9 @@ enum Findings {
         // The fifo and the sparse file would not copy (or copy as 65 MB): made again by replay.
         for special in ["fifo", "sparse", ".stdout", ".stderr"] { try? fm.removeItem(atPath: dir + "/" + special) }
         try? fm.copyItem(atPath: dir, toPath: target + "/case")
-        let quoted = args.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''").replacingOccurrences(of: dir, with: "'\"$case\"'") + "'" }
+        let quoted = args.map {
+            "'" + $0.replacingOccurrences(of: "'", with: "'\\''").replacingOccurrences(of: dir, with: "'\"$case\"'") + "'"
+        }
         let script = """
             #!/bin/sh
             # Replays one finding: \(kind). Made by scripts/fuzz; run it from anywhere.
@@ -74,7 +78,9 @@ enum Findings {
             """
         _ = fm.createFile(atPath: target + "/replay.sh", contents: Data(script.utf8), attributes: [.posixPermissions: 0o755])
         let status = outcome.timedOut ? "timed out" : outcome.signal.map { "signal \($0)" } ?? "exit \(outcome.status ?? -1)"
-        _ = fm.createFile(atPath: target + "/outcome.txt", contents: Data("\(kind): \(status)\n\n--- stderr\n\(outcome.stderr)\n--- stdout\n\(outcome.stdout)\n".utf8))
+        _ = fm.createFile(
+            atPath: target + "/outcome.txt",
+            contents: Data("\(kind): \(status)\n\n--- stderr\n\(outcome.stderr)\n--- stdout\n\(outcome.stdout)\n".utf8))
         return target
     }
 }

@@ -48,9 +48,14 @@ extension CaseMaker {
             }
         }
         if rng.chance(30) {
-            return Case(family: "runs", args: ["runs", "--state-dir", rng.chance(90) ? state : rng.pick(specialPaths(dir))] + (rng.chance(50) ? ["--json"] : []))
+            return Case(
+                family: "runs",
+                args: ["runs", "--state-dir", rng.chance(90) ? state : rng.pick(specialPaths(dir))] + (rng.chance(50) ? ["--json"] : []))
         }
-        var args = ["report", rng.pick(runs.isEmpty ? ["latest"] : runs + ["latest", "", "2", "../..", String(runs[0].prefix(3))]), "--state-dir", state]
+        var args = [
+            "report", rng.pick(runs.isEmpty ? ["latest"] : runs + ["latest", "", "2", "../..", String(runs[0].prefix(3))]), "--state-dir",
+            state,
+        ]
         if rng.chance(60) { args += ["--format", rng.pick(["json", "md", "html", "junit", "text", "bogus"])] }
         if rng.chance(30) { args += ["--output", rng.pick([dir + "/out", dir + "/garbage", "/dev/null", "/dev/full", dir + "/dir"])] }
         return Case(family: "report", args: args)
@@ -72,7 +77,9 @@ extension CaseMaker {
         case "ping":
             args = ["ping", "-i", safeInventory] + (rng.chance(50) ? ["-v"] : []) + (rng.chance(30) ? ["--json"] : [])
         case "status":
-            args = ["status", "-i", safeInventory] + (rng.chance(60) ? [playbook(dir)] : ["--version-cmd", rng.pick(["true", "", "{{ x }}"])])
+            args =
+                ["status", "-i", safeInventory]
+                + (rng.chance(60) ? [playbook(dir)] : ["--version-cmd", rng.pick(["true", "", "{{ x }}"])])
             if rng.chance(40) { args += ["--timeout", rng.pick(Edge.seconds)] }
             if rng.chance(40) { args += ["--format", rng.pick(["text", "json", "md", "html", "junit", "bogus"])] }
             if rng.chance(20) { args += ["--output", rng.pick([dir + "/status.out", "/dev/full", dir + "/dir", dir + "/missing/x"])] }
@@ -83,7 +90,9 @@ extension CaseMaker {
             args = ["plan", playbook(dir), "-i", safeInventory, "--detect"]
             if rng.chance(40) { args += ["--timeout", rng.pick(Edge.seconds)] }
         case "run", "resume":
-            args = family == "run" ? ["run", playbook(dir), "-i", safeInventory] : ["resume"] + (rng.chance(50) ? [] : [rng.pick(["latest", "x", ""])])
+            args =
+                family == "run"
+                ? ["run", playbook(dir), "-i", safeInventory] : ["resume"] + (rng.chance(50) ? [] : [rng.pick(["latest", "x", ""])])
             // Valid long pauses would only make the case wait: fuzz --pause and --soak with
             // values the parser refuses, else no wait at all.
             args += ["--pause", rng.chance(30) ? rng.pick(["99999999999999999999d", "31d", "1e400", "x", ""]) : "0s"]
@@ -96,7 +105,9 @@ extension CaseMaker {
             args += ["--state-dir", state]
             vars(&args)
         default:
-            args = ["lock", family == "lock-status" ? "status" : "release", playbook(dir), "-i", safeInventory, "--state-dir", dir + "/state"]
+            args = [
+                "lock", family == "lock-status" ? "status" : "release", playbook(dir), "-i", safeInventory, "--state-dir", dir + "/state",
+            ]
             if family == "lock-release" && rng.chance(85) { args.append("--force") }
         }
         if args[0] != "resume" { limitSafe(&args) }

@@ -28,8 +28,10 @@ struct CaseMaker {
     /// Paths that are not plain files: devices, a named pipe nobody writes to, a symlink
     /// loop, a folder, a missing path, a sparse 65 MB file.
     func specialPaths(_ dir: String) -> [String] {
-        ["/dev/zero", "/dev/null", "/dev/urandom", "/", "/proc/self/status", dir + "/fifo", dir + "/loop", dir + "/dir",
-         dir + "/missing", dir + "/sparse", dir + "/garbage"]
+        [
+            "/dev/zero", "/dev/null", "/dev/urandom", "/", "/proc/self/status", dir + "/fifo", dir + "/loop", dir + "/dir",
+            dir + "/missing", dir + "/sparse", dir + "/garbage",
+        ]
     }
 
     static func prepare(_ dir: String, rng: inout Rng) {
@@ -39,7 +41,8 @@ struct CaseMaker {
         try? fm.createSymbolicLink(atPath: dir + "/loop", withDestinationPath: "loop")
         _ = fm.createFile(atPath: dir + "/sparse", contents: nil)
         truncate(dir + "/sparse", off_t(65 << 20))
-        _ = fm.createFile(atPath: dir + "/garbage", contents: Data((0..<rng.below(3000)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }))
+        _ = fm.createFile(
+            atPath: dir + "/garbage", contents: Data((0..<rng.below(3000)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }))
     }
 
     mutating func make(in dir: String) -> Case {
@@ -118,7 +121,8 @@ struct CaseMaker {
     }
 
     func kind(of name: String) -> String {
-        name.hasSuffix(".yml") || name.hasSuffix(".yaml") || name.hasSuffix(".json") ? "yml" : name.hasSuffix(".ini") ? "ini" : rngFree(name)
+        name.hasSuffix(".yml") || name.hasSuffix(".yaml") || name.hasSuffix(".json")
+            ? "yml" : name.hasSuffix(".ini") ? "ini" : rngFree(name)
     }
 
     private func rngFree(_ name: String) -> String { name.contains("vars") ? "yml" : "ini" }
@@ -138,9 +142,11 @@ struct CaseMaker {
             // A few terms, or (now and then) tens of thousands: exclusions, globs, names.
             let count = rng.chance(10) ? rng.below(60_000) : rng.below(5)
             let kind = rng.below(3)
-            write(dir + "/limit.txt", (0..<count).map { i in
-                kind == 0 ? "!h\(i)" : kind == 1 ? "h\(i)*" : rng.chance(50) ? "h\(i)" : rng.pick(Edge.patterns)
-            }.joined(separator: "\n"))
+            write(
+                dir + "/limit.txt",
+                (0..<count).map { i in
+                    kind == 0 ? "!h\(i)" : kind == 1 ? "h\(i)*" : rng.chance(50) ? "h\(i)" : rng.pick(Edge.patterns)
+                }.joined(separator: "\n"))
             args += ["--limit", "@" + rng.pick([dir + "/limit.txt"] + specialPaths(dir))]
         } else {
             args += ["--limit", rng.pick(Edge.patterns)]
@@ -150,7 +156,9 @@ struct CaseMaker {
     mutating func vars(_ args: inout [String]) {
         // Never a connection variable: those could name a host other than 127.0.0.1.
         for _ in 0..<rng.below(3) {
-            let name = rng.chance(80) ? rng.pick(["service", "app_port", "install_dir", "db_engine", "backup_dir", "t0", "x"])
+            let name =
+                rng.chance(80)
+                ? rng.pick(["service", "app_port", "install_dir", "db_engine", "backup_dir", "t0", "x"])
                 : rng.pick(["", "=", "a b", "host", "from", "ansible_become"])
             args += ["--var", name + (rng.chance(90) ? "=" : rng.pick(["", "=="])) + rng.pick(Edge.words + Edge.numbers)]
         }
@@ -173,11 +181,16 @@ struct CaseMaker {
         switch rng.below(4) {
         case 0: args += ["--ssh-config", rng.pick(specialPaths(dir))]
         case 1:
-            let lines = ["Host *", "  HostName 127.0.0.1", "  Port 1", "  ConnectTimeout " + rng.pick(Edge.ints),
-                         "  ServerAliveInterval " + rng.pick(Edge.ints), "  ServerAliveCountMax " + rng.pick(Edge.ints),
-                         "  IdentityFile " + rng.pick(specialPaths(dir)), "  UserKnownHostsFile " + rng.pick(specialPaths(dir)),
-                         "Include " + rng.pick(specialPaths(dir)), "Match " + rng.pick(["all", "host x", "exec true", "bogus"])]
-            args += ["--ssh-config", write(dir + "/ssh_config", (0..<(1 + rng.below(8))).map { _ in rng.pick(lines) }.joined(separator: "\n") + "\n")]
+            let lines = [
+                "Host *", "  HostName 127.0.0.1", "  Port 1", "  ConnectTimeout " + rng.pick(Edge.ints),
+                "  ServerAliveInterval " + rng.pick(Edge.ints), "  ServerAliveCountMax " + rng.pick(Edge.ints),
+                "  IdentityFile " + rng.pick(specialPaths(dir)), "  UserKnownHostsFile " + rng.pick(specialPaths(dir)),
+                "Include " + rng.pick(specialPaths(dir)), "Match " + rng.pick(["all", "host x", "exec true", "bogus"]),
+            ]
+            args += [
+                "--ssh-config",
+                write(dir + "/ssh_config", (0..<(1 + rng.below(8))).map { _ in rng.pick(lines) }.joined(separator: "\n") + "\n"),
+            ]
         default: args += ["--ssh-config", "none"]
         }
     }

@@ -67,10 +67,15 @@ struct Runner {
         if text.contains("Fatal error") || text.contains("Program crashed") || text.contains("Backtracing") { return "crash-message" }
         guard let status = o.status, (0...3).contains(status) || status == 130 else { return "exit-\(o.status ?? -1)" }
         if status != 0 && o.stderr.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
-            && o.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return "silent-failure" }
+            && o.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+        {
+            return "silent-failure"
+        }
         // Messages that leak Swift or Foundation internals instead of saying what was expected.
-        for leak in ["Error Domain=", "NSCocoaErrorDomain", "The operation could not be completed", "Swift.", "Optional(",
-                     "DecodingError", "FleetConfig.", "FleetCore.", "FleetStore.", "FleetSSH."] where text.contains(leak) {
+        for leak in [
+            "Error Domain=", "NSCocoaErrorDomain", "The operation could not be completed", "Swift.", "Optional(",
+            "DecodingError", "FleetConfig.", "FleetCore.", "FleetStore.", "FleetSSH.",
+        ] where text.contains(leak) {
             return "unclear-message"
         }
         return nil

@@ -69,19 +69,22 @@ try? fm.createDirectory(atPath: findingsDir, withIntermediateDirectories: true)
 
 // The safe inventory: every host 127.0.0.1, port 1 (closed), in the showcase playbooks' groups.
 let safeInventory = options.work + "/safe.ini"
-_ = fm.createFile(atPath: safeInventory, contents: Data("""
-    [mattermost:children]
-    staging
-    prod
-    [flow:children]
-    staging
-    prod
-    [staging]
-    h1 ansible_host=127.0.0.1 ansible_port=1 ansible_user=fuzz
-    [prod]
-    h[2:3] ansible_host=127.0.0.1 ansible_port=1 ansible_user=fuzz
+_ = fm.createFile(
+    atPath: safeInventory,
+    contents: Data(
+        """
+        [mattermost:children]
+        staging
+        prod
+        [flow:children]
+        staging
+        prod
+        [staging]
+        h1 ansible_host=127.0.0.1 ansible_port=1 ansible_user=fuzz
+        [prod]
+        h[2:3] ansible_host=127.0.0.1 ansible_port=1 ansible_user=fuzz
 
-    """.utf8))
+        """.utf8))
 
 let seedState = makeSeedState(options, safeInventory: safeInventory)
 let seeds = loadSeeds(root: options.root, state: seedState)
@@ -97,16 +100,19 @@ signal(SIGINT) { _ in stopping = true }
 signal(SIGTERM) { _ in stopping = true }
 
 func worker(_ n: Int) {
-    var maker = CaseMaker(seeds: seeds, safeInventory: safeInventory, seedState: seedState,
-                          rng: Rng(state: options.seed &+ UInt64(n) &* 0x1000_0000))
+    var maker = CaseMaker(
+        seeds: seeds, safeInventory: safeInventory, seedState: seedState,
+        rng: Rng(state: options.seed &+ UInt64(n) &* 0x1000_0000))
     var count = 0
     while !stopping {
         count += 1
         let dir = options.work + "/cases/w\(n)-\(count)"
         try? fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let c = maker.make(in: dir)
-        let env = ["PATH": "/usr/bin:/bin", "HOME": dir, "LANG": "C.UTF-8", "SWIFT_BACKTRACE": "enable=no",
-                   "FLEETUP_STATE_DIR": dir + "/state", "FUZZ_MEMORY_KB": "\(options.memoryMB * 1024)"]
+        let env = [
+            "PATH": "/usr/bin:/bin", "HOME": dir, "LANG": "C.UTF-8", "SWIFT_BACKTRACE": "enable=no",
+            "FLEETUP_STATE_DIR": dir + "/state", "FUZZ_MEMORY_KB": "\(options.memoryMB * 1024)",
+        ]
         let connects = !["inventory", "check", "plan", "runs", "report"].contains(c.family)
         let outcome = runner.run(c.args, in: dir, env: env, timeout: connects ? options.timeout * 3 : nil)
         let kind = Runner.classify(outcome)

@@ -1,16 +1,15 @@
 // `scripts/fleet` runs this: the local test fleet from the shell, through the same code
 // the tests use (FleetTestSupport.TestFleet).
 import FleetTestFleet
-import FleetTestFleet
 import Foundation
 
 let usage = """
-usage: testfleet up N [--dir DIR] [--groups g1=N1,g2=N2] [--layout plain|mattermost|flow] [--app NAME]
-                   [--versions V1,V2] [--start-apps] --fakeapp PATH
-       testfleet down [--dir DIR] [--keep]
-       testfleet show [--dir DIR]
-       testfleet releases [DIR] [VERSION...]      the fake Mattermost archives (DIR: .fleet/releases)
-"""
+    usage: testfleet up N [--dir DIR] [--groups g1=N1,g2=N2] [--layout plain|mattermost|flow] [--app NAME]
+                       [--versions V1,V2] [--start-apps] --fakeapp PATH
+           testfleet down [--dir DIR] [--keep]
+           testfleet show [--dir DIR]
+           testfleet releases [DIR] [VERSION...]      the fake Mattermost archives (DIR: .fleet/releases)
+    """
 
 func die(_ message: String, code: Int32 = 2) -> Never {
     FileHandle.standardError.write(Data("testfleet: \(message)\n".utf8))

@@ -57,16 +57,18 @@ struct HostPatternTests {
         #expect(try HostPattern.limit("@\(path)", in: try Self.inventory()).map(\.name) == ["eu1", "us2"])
     }
 
-    @Test("problems name the pattern", arguments: [
-        ("nope", "\"nope\" in pattern \"nope\" is neither a host nor a group"),
-        ("prod:typo*", "\"typo*\" in pattern \"prod:typo*\" is neither a host nor a group"),
-        ("~(unclosed", "invalid regular expression \"~(unclosed\""),
-        ("prod[9]", "\"prod[9]\" is out of range: the term matches 5 hosts"),
-        ("prod[7:9]", "\"prod[7:9]\" selects nothing: the term matches 5 hosts"),
-        ("", "empty host pattern"),
-        (",", "empty host pattern"),
-        ("@/no/such/file", "limit file \"/no/such/file\" does not exist"),
-    ])
+    @Test(
+        "problems name the pattern",
+        arguments: [
+            ("nope", "\"nope\" in pattern \"nope\" is neither a host nor a group"),
+            ("prod:typo*", "\"typo*\" in pattern \"prod:typo*\" is neither a host nor a group"),
+            ("~(unclosed", "invalid regular expression \"~(unclosed\""),
+            ("prod[9]", "\"prod[9]\" is out of range: the term matches 5 hosts"),
+            ("prod[7:9]", "\"prod[7:9]\" selects nothing: the term matches 5 hosts"),
+            ("", "empty host pattern"),
+            (",", "empty host pattern"),
+            ("@/no/such/file", "limit file \"/no/such/file\" does not exist"),
+        ])
     func problems(pattern: String, message: String) throws {
         let inv = try Self.inventory()
         #expect { _ = try HostPattern.limit(pattern, in: inv) } throws: { "\($0)".contains(message) }

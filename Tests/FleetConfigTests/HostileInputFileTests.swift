@@ -1,8 +1,9 @@
-@testable import FleetConfig
 import FleetCore
 import FleetLocal
 import Foundation
 import Testing
+
+@testable import FleetConfig
 
 /// Input files that are devices or too large (issue 18): `-i /dev/zero` and
 /// `--limit @/dev/zero` read until the memory ran out; now every file fleetup reads is

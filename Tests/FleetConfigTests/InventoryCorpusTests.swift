@@ -1,8 +1,9 @@
-@testable import FleetConfig
 import FleetCore
 import Foundation
 import Testing
 import Yams
+
+@testable import FleetConfig
 
 /// The conformance corpus: inventories under Fixtures/corpus/, each with the output the
 /// real `ansible-inventory` gave for it (made by regenerate.sh, committed). fleetup must

@@ -18,8 +18,11 @@ struct InventoryDocsTests {
         var body: [Substring] = []
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             if line.hasPrefix("```") {
-                if let l = lang { out.append((l, body.joined(separator: "\n"))); lang = nil; body = [] }
-                else { lang = String(line.dropFirst(3)) }
+                if let l = lang {
+                    out.append((l, body.joined(separator: "\n"))); lang = nil; body = []
+                } else {
+                    lang = String(line.dropFirst(3))
+                }
             } else if lang != nil {
                 body.append(line)
             }

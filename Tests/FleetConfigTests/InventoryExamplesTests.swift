@@ -30,7 +30,8 @@ struct InventoryExamplesTests {
     @Test("mattermost: stages, ranges and precedence")
     func mattermost() throws {
         let inv = try Self.load("mattermost/hosts.ini")
-        #expect(try HostPattern.select("staging", in: inv).map(\.name) == ["mm-staging-1.chat.example.com", "mm-staging-2.chat.example.com"])
+        #expect(
+            try HostPattern.select("staging", in: inv).map(\.name) == ["mm-staging-1.chat.example.com", "mm-staging-2.chat.example.com"])
         #expect(try HostPattern.select("prod", in: inv).count == 7)
         let eu1 = try #require(inv.host(named: "mm-eu-01.chat.example.com"))
         #expect(eu1.vars["backup_dir"] == .string("/srv/big/backups"))  // host_vars beats group_vars/all
@@ -43,7 +44,10 @@ struct InventoryExamplesTests {
     @Test("flow: a group_vars folder, alphabetic ranges")
     func flow() throws {
         let inv = try Self.load("flow/hosts.yml")
-        #expect(try HostPattern.select("prod_streaming", in: inv).map(\.name) == ["flow-streama.social.example.com", "flow-streamb.social.example.com"])
+        #expect(
+            try HostPattern.select("prod_streaming", in: inv).map(\.name) == [
+                "flow-streama.social.example.com", "flow-streamb.social.example.com",
+            ])
         #expect(inv.host(named: "flow-app03.social.example.com")?.connection.port == 2222)  // group_vars/prod/ beats group_vars/all
         #expect(inv.host(named: "flow-stg-app1.social.example.com")?.connection.port == 22)
         #expect(inv.host(named: "flow-stg-app1.social.example.com")?.connection.address == "192.0.2.10")

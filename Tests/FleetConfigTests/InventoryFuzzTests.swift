@@ -1,7 +1,8 @@
-@testable import FleetConfig
 import FleetCore
 import Foundation
 import Testing
+
+@testable import FleetConfig
 
 /// Garbage in never crashes the loader: it either loads or throws a ConfigError naming
 /// the file. Inputs are the corpus files cut, spliced and sprinkled with hostile bytes,
@@ -21,9 +22,11 @@ struct InventoryFuzzTests {
         mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
     }
 
-    static let pieces = ["[", "]", ":", "=", "\"", "'", "#", "\n", "[a:", "[1:9999999999]", "[0:2:0]", ":99999", "{{", "- ",
-                         "  ", "\t", "<<: *x", "&x", "*x", "!!int", "!vault |", "children:", "hosts:", "vars:", "\u{0}",
-                         "é", "\u{FEFF}", "---", "...", "[g:children]", "[g:vars]", "~", "!secret", "\\", "{", "}", ","]
+    static let pieces = [
+        "[", "]", ":", "=", "\"", "'", "#", "\n", "[a:", "[1:9999999999]", "[0:2:0]", ":99999", "{{", "- ",
+        "  ", "\t", "<<: *x", "&x", "*x", "!!int", "!vault |", "children:", "hosts:", "vars:", "\u{0}",
+        "é", "\u{FEFF}", "---", "...", "[g:children]", "[g:vars]", "~", "!secret", "\\", "{", "}", ",",
+    ]
 
     static let patternChars = Array("ab*?[]!&~:,^$()web1230-")
 

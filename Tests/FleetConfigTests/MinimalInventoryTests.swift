@@ -62,7 +62,8 @@ struct MinimalInventoryTests {
 
     @Test("ansible_group_priority breaks ties between groups of the same depth")
     func priority() throws {
-        let inv = try loadYAML("""
+        let inv = try loadYAML(
+            """
             all:
               children:
                 a: { vars: { x: a, ansible_group_priority: 10 }, hosts: { h: } }
@@ -85,13 +86,15 @@ struct MinimalInventoryTests {
         #expect(inv.host(named: "web2")?.connection.port == 2200)
     }
 
-    @Test("errors name file and line", arguments: [
-        ("all:\n  hosts: [a, b]\n", 2, "hosts must be a mapping"),
-        ("all:\n  children:\n    g:\n      hostz: {}\n", 4, "unknown key \"hostz\""),
-        ("all:\n  hosts:\n    h:9x9:\n", 3, "is not a port"),
-        ("all: [\n", 2, "invalid YAML"),
-        ("- a\n", 1, "expected a mapping of groups"),
-    ])
+    @Test(
+        "errors name file and line",
+        arguments: [
+            ("all:\n  hosts: [a, b]\n", 2, "hosts must be a mapping"),
+            ("all:\n  children:\n    g:\n      hostz: {}\n", 4, "unknown key \"hostz\""),
+            ("all:\n  hosts:\n    h:9x9:\n", 3, "is not a port"),
+            ("all: [\n", 2, "invalid YAML"),
+            ("- a\n", 1, "expected a mapping of groups"),
+        ])
     func errors(text: String, line: Int, message: String) throws {
         let e = try #require(loadError(text))
         #expect(e.line == line)
@@ -112,17 +115,19 @@ struct MinimalInventoryTests {
 
 @Suite("host patterns (minimal)")
 struct MinimalPatternTests {
-    @Test("patterns", arguments: [
-        ("all", ["stg1", "eu1", "eu2", "us1"]),
-        ("prod", ["eu1", "eu2", "us1"]),
-        ("staging:prod_us", ["stg1", "us1"]),
-        ("staging,eu1", ["stg1", "eu1"]),
-        ("prod:!eu2", ["eu1", "us1"]),
-        ("all:&prod_eu", ["eu1", "eu2"]),
-        ("!eu1:prod", ["eu2", "us1"]),   // exclusions apply after the unions, wherever written
-        ("eu*", ["eu1", "eu2"]),
-        ("prod_*", ["eu1", "eu2", "us1"]),
-    ])
+    @Test(
+        "patterns",
+        arguments: [
+            ("all", ["stg1", "eu1", "eu2", "us1"]),
+            ("prod", ["eu1", "eu2", "us1"]),
+            ("staging:prod_us", ["stg1", "us1"]),
+            ("staging,eu1", ["stg1", "eu1"]),
+            ("prod:!eu2", ["eu1", "us1"]),
+            ("all:&prod_eu", ["eu1", "eu2"]),
+            ("!eu1:prod", ["eu2", "us1"]),  // exclusions apply after the unions, wherever written
+            ("eu*", ["eu1", "eu2"]),
+            ("prod_*", ["eu1", "eu2", "us1"]),
+        ])
     func select(pattern: String, expected: [String]) throws {
         let inv = try loadYAML(MinimalInventoryTests.fleet)
         #expect(try HostPattern.select(pattern, in: inv).map(\.name) == expected)
@@ -132,6 +137,8 @@ struct MinimalPatternTests {
     func emptyMatch() throws {
         let inv = try loadYAML(MinimalInventoryTests.fleet)
         #expect { try HostPattern.select("nope", in: inv) } throws: { ($0 as? ConfigError)?.message.contains("\"nope\"") == true }
-        #expect { try HostPattern.select("prod:&staging", in: inv) } throws: { ($0 as? ConfigError)?.message.contains("matches no host") == true }
+        #expect { try HostPattern.select("prod:&staging", in: inv) } throws: {
+            ($0 as? ConfigError)?.message.contains("matches no host") == true
+        }
     }
 }

@@ -1,8 +1,9 @@
 import FleetConfig
 import FleetCore
 import Foundation
-import struct FleetCore.Host
 import Testing
+
+import struct FleetCore.Host
 
 /// Every playbook in playbooks/, the demo inventories in inventories/demo/ and the playbook
 /// example of docs/playbooks.md load and pass the per-host check, so none of them can rot.
@@ -46,7 +47,9 @@ struct PlaybookExamplesTests {
         #expect(book.path == .sequential)
         #expect(book.releases.map(\.version.text) == ["5.0.0", "5.1.0", "5.2.0", "5.3.0"])
         #expect(book.version.target?.text == "5.3.0")
-        let steps = book.steps.compactMap { if case .step(let s) = $0 { return s }; return nil }
+        let steps = book.steps.compactMap {
+            if case .step(let s) = $0 { return s }; return nil
+        }
         #expect(steps.first?.name == "stop")
         #expect(steps.last?.name == "start" && steps.last?.noReturn == true)
         #expect(steps.filter(\.noReturn).count == 1)
@@ -65,7 +68,9 @@ struct PlaybookExamplesTests {
         #expect(book.flags == ["restart_streaming"])
         #expect(book.releases.filter { $0.flags["restart_streaming"] == true }.map(\.version.text) == ["v3.1.0"])
         #expect(book.releases.map(\.version.text) == ["v3.0.0", "v3.0.1", "v3.0.2", "v3.1.0", "v3.1.1", "v3.1.2"])
-        let steps = book.steps.compactMap { if case .step(let s) = $0 { return s }; return nil }
+        let steps = book.steps.compactMap {
+            if case .step(let s) = $0 { return s }; return nil
+        }
         #expect(steps.map(\.name) == ["fetch tags", "check out the release", "restart sidekiq", "reload web", "restart streaming"])
         #expect(steps.last?.when.map(\.name) == ["restart_streaming"])
         // The anchors make the repeated instructions the very same step.
@@ -81,7 +86,8 @@ struct PlaybookExamplesTests {
             for (i, n) in names.enumerated() {
                 let root = "\(dir)/hosts/\(n)"
                 text += "        \(n):\n          ansible_host: 127.0.0.1\n          ansible_port: \(20000 + i)\n"
-                text += "          app_port: \(21000 + i)\n          host_root: \"\(root)\"\n          install_dir: \"\(root)/opt/\(app)\"\n"
+                text +=
+                    "          app_port: \(21000 + i)\n          host_root: \"\(root)\"\n          install_dir: \"\(root)/opt/\(app)\"\n"
             }
         }
         let path = dir + "/inventory.yml"
@@ -89,15 +95,17 @@ struct PlaybookExamplesTests {
         return path
     }
 
-    @Test("on the demo fleet's inventory plus inventories/demo/, the playbooks check clean and stay inside each host's folder",
-          arguments: ["mattermost", "flow"])
+    @Test(
+        "on the demo fleet's inventory plus inventories/demo/, the playbooks check clean and stay inside each host's folder",
+        arguments: ["mattermost", "flow"])
     func demo(app: String) throws {
         let dir = NSTemporaryDirectory() + "demo-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var warnings: [ConfigWarning] = []
-        let inv = try InventoryLoader.load([try Self.fleetInventory(app: app, in: dir), Self.path("inventories/demo/\(app).yml")],
-                                           warnings: &warnings)
+        let inv = try InventoryLoader.load(
+            [try Self.fleetInventory(app: app, in: dir), Self.path("inventories/demo/\(app).yml")],
+            warnings: &warnings)
         #expect(warnings.isEmpty, "\(warnings)")
         let book = try Self.load("playbooks/\(app).yml")
         let stages = try Self.check(book, inv)
@@ -105,8 +113,12 @@ struct PlaybookExamplesTests {
         let host = stages[1].hosts[0]
         #expect(host.vars["ansible_become"] == .bool(false))
         // Every path a step names is inside the host's folder (or the playbook's releases).
-        let scope = TemplateScope.host(host, defaults: book.vars, facts: ["target": book.defaultTarget!.text, "from": book.releases[0].version.text,
-                                                                          "to": book.defaultTarget!.text, "release": book.defaultTarget!.text])
+        let scope = TemplateScope.host(
+            host, defaults: book.vars,
+            facts: [
+                "target": book.defaultTarget!.text, "from": book.releases[0].version.text,
+                "to": book.defaultTarget!.text, "release": book.defaultTarget!.text,
+            ])
         for name in ["install_dir"] + (app == "mattermost" ? ["backup_path", "db_file", "file_store", "upload_path"] : []) {
             let value = try #require(try scope.text(of: name)).text
             #expect(value.hasPrefix("\(dir)/hosts/prod01/"), "\(name) = \(value)")
@@ -119,10 +131,14 @@ struct PlaybookExamplesTests {
         var blocks: [String] = []
         var current: [Substring]? = nil
         for line in page.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line == "```yaml" { current = [] } else if line.hasPrefix("```"), let c = current {
+            if line == "```yaml" {
+                current = []
+            } else if line.hasPrefix("```"), let c = current {
                 blocks.append(c.joined(separator: "\n"))
                 current = nil
-            } else if current != nil { current!.append(line) }
+            } else if current != nil {
+                current!.append(line)
+            }
         }
         let playbooks = blocks.filter { $0.contains("\nhosts:") || $0.hasPrefix("hosts:") || $0.contains("\nsteps:") }
         #expect(playbooks.count == 1)
@@ -133,7 +149,8 @@ struct PlaybookExamplesTests {
         let dir = NSTemporaryDirectory() + "docs-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try "[staging]\nchat1\n[prod]\nchat[2:4]\n[chat:children]\nstaging\nprod\n".write(toFile: dir + "/hosts.ini", atomically: true, encoding: .utf8)
+        try "[staging]\nchat1\n[prod]\nchat[2:4]\n[chat:children]\nstaging\nprod\n".write(
+            toFile: dir + "/hosts.ini", atomically: true, encoding: .utf8)
         _ = try Self.check(book, try InventoryLoader.load([dir + "/hosts.ini"]))
     }
 }

@@ -54,7 +54,7 @@ struct CapturedOutputTests {
     func cutCharacter() {
         var out = CapturedOutput(limit: 3)
         out.append(Array("a✓".utf8))  // ✓ is 3 bytes: the tail is exactly ✓
-        out.append(Array("é".utf8))   // 2 bytes: tail = last byte of ✓ + é
+        out.append(Array("é".utf8))  // 2 bytes: tail = last byte of ✓ + é
         out.finish()
         #expect(out.tail.count == 3)
         #expect(out.text.hasSuffix("é"))
@@ -64,14 +64,16 @@ struct CapturedOutputTests {
 
 @Suite("command results")
 struct CommandResultTests {
-    @Test("outcome text", arguments: [
-        (CommandResult(exitStatus: 0), "exit 0", true),
-        (CommandResult(exitStatus: 3), "exit 3", false),
-        (CommandResult(exitStatus: nil, exitSignal: "KILL"), "killed by KILL", false),
-        (CommandResult(exitStatus: nil, timedOut: true), "timed out", false),
-        // A signal wins over a stale status of 0.
-        (CommandResult(exitStatus: 0, exitSignal: "TERM"), "killed by TERM", false),
-    ])
+    @Test(
+        "outcome text",
+        arguments: [
+            (CommandResult(exitStatus: 0), "exit 0", true),
+            (CommandResult(exitStatus: 3), "exit 3", false),
+            (CommandResult(exitStatus: nil, exitSignal: "KILL"), "killed by KILL", false),
+            (CommandResult(exitStatus: nil, timedOut: true), "timed out", false),
+            // A signal wins over a stale status of 0.
+            (CommandResult(exitStatus: 0, exitSignal: "TERM"), "killed by TERM", false),
+        ])
     func outcome(result: CommandResult, text: String, succeeded: Bool) {
         #expect(result.outcomeText == text)
         #expect(result.succeeded == succeeded)

@@ -10,8 +10,9 @@ struct FleetStatusTests {
         let hosts = versions.enumerated().map { i, v in
             StatusHost(name: "h\(i + 1)", stage: i < 2 ? "staging" : "prod", reachable: true, version: v)
         }
-        return FleetStatus(generatedAt: "2026-12-03T00:00:00.000Z", durationMs: 1, inventories: ["i"], playbook: "app",
-                           target: target, requireTarget: requireTarget, stages: ["staging", "prod"], hosts: hosts)
+        return FleetStatus(
+            generatedAt: "2026-12-03T00:00:00.000Z", durationMs: 1, inventories: ["i"], playbook: "app",
+            target: target, requireTarget: requireTarget, stages: ["staging", "prod"], hosts: hosts)
     }
 
     @Test("versions sort as releases (5.9.1 before 5.10.0; v5.10.0 is 5.10.0), texts that are not versions next, unknown last")
@@ -23,15 +24,17 @@ struct FleetStatusTests {
         #expect(s.distribution(stage: "prod").map(\.hosts.count) == [1, 1, 1, 1])
     }
 
-    @Test("drift against the target", arguments: [
-        // (host version, target, drift)
-        ("5.10.0", "5.10.0", Drift.onTarget),
-        ("v5.10", "5.10.0", .onTarget),       // written differently, the same release
-        ("5.9.1", "5.10.0", .behind),
-        ("5.10.0-rc1", "5.10.0", .behind),    // a pre-release comes before its release
-        ("5.11.0", "5.10.0", .ahead),
-        ("nightly", "5.10.0", .unknown),
-    ])
+    @Test(
+        "drift against the target",
+        arguments: [
+            // (host version, target, drift)
+            ("5.10.0", "5.10.0", Drift.onTarget),
+            ("v5.10", "5.10.0", .onTarget),  // written differently, the same release
+            ("5.9.1", "5.10.0", .behind),
+            ("5.10.0-rc1", "5.10.0", .behind),  // a pre-release comes before its release
+            ("5.11.0", "5.10.0", .ahead),
+            ("nightly", "5.10.0", .unknown),
+        ])
     func drift(version: String, target: String, expected: Drift) {
         let s = Self.status([version], target: target)
         #expect(s.drift(s.hosts[0]) == expected)

@@ -4,10 +4,12 @@ import Testing
 
 @Suite("wall time: ISO-8601 UTC read and written by hand, as Foundation does")
 struct WallTimeTests {
-    @Test("milliseconds agree with Foundation's parser", arguments: [
-        "1970-01-01T00:00:00Z", "2026-12-02T03:15:01.250Z", "2000-02-29T23:59:59.999Z", "2024-03-01T00:00:00.5Z",
-        "2100-12-31T12:00:00.123Z", "1999-12-31T23:59:60Z", "1969-12-31T23:59:59.001Z",
-    ])
+    @Test(
+        "milliseconds agree with Foundation's parser",
+        arguments: [
+            "1970-01-01T00:00:00Z", "2026-12-02T03:15:01.250Z", "2000-02-29T23:59:59.999Z", "2024-03-01T00:00:00.5Z",
+            "2100-12-31T12:00:00.123Z", "1999-12-31T23:59:60Z", "1969-12-31T23:59:59.001Z",
+        ])
     func agrees(text: String) throws {
         let f = ISO8601DateFormatter()
         f.formatOptions = text.contains(".") ? [.withInternetDateTime, .withFractionalSeconds] : [.withInternetDateTime]
@@ -18,7 +20,7 @@ struct WallTimeTests {
             f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
             #expect(mine.description == f.string(from: d))
         } else {
-            #expect(text.hasSuffix(":60Z"))   // a leap second: Foundation refuses it; it counts as the next second
+            #expect(text.hasSuffix(":60Z"))  // a leap second: Foundation refuses it; it counts as the next second
         }
     }
 

@@ -13,12 +13,14 @@ struct InputFileTests {
         return dir
     }
 
-    @Test("what is refused, and why", arguments: [
-        ("/dev/zero", InputFile.Failure.Kind.notAFile, "is a device, not a file (fleetup reads regular files and pipes)"),
-        ("/dev/urandom", .notAFile, "is a device, not a file (fleetup reads regular files and pipes)"),
-        ("/", .folder, "is a folder, not a file"),
-        ("/nonexistent/inventory.ini", .missing, "cannot read the file (No such file or directory)"),
-    ])
+    @Test(
+        "what is refused, and why",
+        arguments: [
+            ("/dev/zero", InputFile.Failure.Kind.notAFile, "is a device, not a file (fleetup reads regular files and pipes)"),
+            ("/dev/urandom", .notAFile, "is a device, not a file (fleetup reads regular files and pipes)"),
+            ("/", .folder, "is a folder, not a file"),
+            ("/nonexistent/inventory.ini", .missing, "cannot read the file (No such file or directory)"),
+        ])
     func refused(path: String, kind: InputFile.Failure.Kind, message: String) {
         #expect(throws: InputFile.Failure(kind: kind, message: message)) { try InputFile.read(path, limit: 1 << 20) }
     }
@@ -43,11 +45,16 @@ struct InputFileTests {
         #expect(try InputFile.read(path, limit: 64 << 20).count == 64 << 20)
     }
 
-    @Test("a pipe (-i <(make-inventory)) is read to its end, up to the limit", arguments: [
-        ("h1\nh2\n", 10, Result<String, InputFile.Failure>.success("h1\nh2\n")),
-        ("0123456789", 10, .success("0123456789")),
-        ("0123456789a", 10, .failure(InputFile.Failure(kind: .tooLarge, message: "is larger than 10 bytes, the most fleetup reads from one file"))),
-    ])
+    @Test(
+        "a pipe (-i <(make-inventory)) is read to its end, up to the limit",
+        arguments: [
+            ("h1\nh2\n", 10, Result<String, InputFile.Failure>.success("h1\nh2\n")),
+            ("0123456789", 10, .success("0123456789")),
+            (
+                "0123456789a", 10,
+                .failure(InputFile.Failure(kind: .tooLarge, message: "is larger than 10 bytes, the most fleetup reads from one file"))
+            ),
+        ])
     func pipe(content: String, limit: Int, expected: Result<String, InputFile.Failure>) throws {
         var ends: [Int32] = [0, 0]
         #expect(Foundation.pipe(&ends) == 0)
@@ -57,7 +64,9 @@ struct InputFileTests {
         let bytes = Array(content.utf8)
         #expect(write(ends[1], bytes, bytes.count) == bytes.count)
         close(ends[1])
-        let got = Result { () throws(InputFile.Failure) in String(decoding: try InputFile.read("/proc/self/fd/\(ends[0])", limit: limit), as: UTF8.self) }
+        let got = Result { () throws(InputFile.Failure) in
+            String(decoding: try InputFile.read("/proc/self/fd/\(ends[0])", limit: limit), as: UTF8.self)
+        }
         #expect(got == expected)
     }
 
@@ -69,9 +78,11 @@ struct InputFileTests {
         #expect(try InputFile.read(dir + "/fifo", limit: 10) == [])
     }
 
-    @Test("limits are stated in the largest whole unit", arguments: [
-        (64 << 20, "64 MB"), (1 << 30, "1 GB"), (1 << 20, "1 MB"), (512 << 10, "512 KB"), (1000, "1000 bytes"),
-    ])
+    @Test(
+        "limits are stated in the largest whole unit",
+        arguments: [
+            (64 << 20, "64 MB"), (1 << 30, "1 GB"), (1 << 20, "1 MB"), (512 << 10, "512 KB"), (1000, "1000 bytes"),
+        ])
     func sizeText(bytes: Int, text: String) {
         #expect(InputFile.sizeText(bytes) == text)
     }

@@ -59,7 +59,8 @@ struct LocalProcessTests {
         }
         #expect(watched.passedDeadline)
         #expect(watched.exit.signal == SIGKILL)
-        let child = try #require(pid_t(String(contentsOfFile: dir + "/child", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        let child = try #require(
+            pid_t(String(contentsOfFile: dir + "/child", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         defer { kill(child, SIGKILL) }
         // The child was in the group: it goes (a SIGKILL is delivered when it next runs;
         // a zombie awaiting init counts as gone). The bound only guards a broken group.

@@ -25,12 +25,14 @@ struct ChromiumTests {
         try html.write(toFile: page, atomically: true, encoding: .utf8)
         // --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start. `timeout`
         // ends a browser that hangs, so the test fails instead of waiting forever.
-        let r = try await LocalProcess.result(of: "/usr/bin/timeout", [
-            "120", chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--user-data-dir=\(dir)/profile", "--host-resolver-rules=MAP * ~NOTFOUND",
-            "--log-net-log=\(dir)/net.json", "--dump-dom", "file://\(page)",
-        ])
+        let r = try await LocalProcess.result(
+            of: "/usr/bin/timeout",
+            [
+                "120", chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--user-data-dir=\(dir)/profile", "--host-resolver-rules=MAP * ~NOTFOUND",
+                "--log-net-log=\(dir)/net.json", "--dump-dom", "file://\(page)",
+            ])
         #expect(r.status == 0, "chromium: \(r.stderr.suffix(2000))")
         return Load(dom: r.stdout, pageRequests: try pageRequests(netLog: dir + "/net.json"))
     }
@@ -47,7 +49,8 @@ struct ChromiumTests {
         let events = try #require(log["events"] as? [[String: Any]])
         return events.compactMap { e -> String? in
             guard (e["type"] as? Int) == start, let p = e["params"] as? [String: Any], let url = p["url"] as? String,
-                  (p["network_isolation_key"] as? String)?.contains("file://") == true, !url.hasPrefix("file:") else { return nil }
+                (p["network_isolation_key"] as? String)?.contains("file://") == true, !url.hasPrefix("file:")
+            else { return nil }
             return url
         }
     }
@@ -70,8 +73,9 @@ struct ChromiumTests {
     @Test("the checks can fail: a page with external assets is caught, and the report's CSP blocks one slipped in")
     func controls() async throws {
         // Without a CSP, an image and a style sheet are asked for: the net log shows them.
-        let open = try await Self.load("<!DOCTYPE html><html><body><img src=\"http://127.0.0.1:9/probe.png\">"
-                                       + "<link rel=\"stylesheet\" href=\"https://assets.example.invalid/x.css\"></body></html>")
+        let open = try await Self.load(
+            "<!DOCTYPE html><html><body><img src=\"http://127.0.0.1:9/probe.png\">"
+                + "<link rel=\"stylesheet\" href=\"https://assets.example.invalid/x.css\"></body></html>")
         #expect(open.pageRequests.contains("http://127.0.0.1:9/probe.png"), "\(open.pageRequests)")
         #expect(open.pageRequests.contains("https://assets.example.invalid/x.css"), "\(open.pageRequests)")
         // The report's own policy: an image slipped into it is never requested.

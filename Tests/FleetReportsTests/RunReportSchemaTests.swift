@@ -16,10 +16,12 @@ enum Needed {
     /// Whether a test that needs `name` runs: it is there, or this is CI.
     static func runs(_ name: String) -> Bool {
         if program(name) != nil || onCI { return true }
-        FileHandle.standardError.write(Data("""
-            ⚠️  SKIPPING the tests that need \(name): it is not installed (`scripts/lib/ensure-packages` installs it, as \
-            scripts/test and .ci/run do)\n
-            """.utf8))
+        FileHandle.standardError.write(
+            Data(
+                """
+                ⚠️  SKIPPING the tests that need \(name): it is not installed (`scripts/lib/ensure-packages` installs it, as \
+                scripts/test and .ci/run do)\n
+                """.utf8))
         return false
     }
 }
@@ -40,17 +42,19 @@ struct RunReportSchemaTests {
         #expect(problems.isEmpty, "\(problems.map(\.description).joined(separator: "\n"))")
     }
 
-    @Test("the validator finds what breaks the schema", arguments: [
-        // (what is changed in the sample run's JSON, the problem expected)
-        ("\"schema\": \"fleetup.run/1\"", "\"schema\": \"fleetup.run/2\"", "$.schema: expected the constant"),
-        ("\"forks\": 10", "\"forks\": \"10\"", "$.forks: expected integer, found string"),
-        ("\"outcome\": \"halted\"", "\"outcome\": \"stopped\"", "$.outcome: "),
-        ("\"started_at\": \"2026-12-02T03:15:01.250Z\"", "\"started_at\": \"yesterday\"", "$.started_at: \"yesterday\" does not match"),
-        ("\"resumes\": 0", "\"resumes\": -1", "$.resumes: -1 is less than 0"),
-        ("\"last_seq\": 105", "\"last_seq\": 105, \"extra\": true", "$: key extra is not in the schema"),
-        ("\"halt_reason\": ", "\"halt_why\": ", "$: missing key halt_reason"),
-        ("\"timed_out\": false", "\"timed_out\": 0", "expected boolean, found integer"),
-    ])
+    @Test(
+        "the validator finds what breaks the schema",
+        arguments: [
+            // (what is changed in the sample run's JSON, the problem expected)
+            ("\"schema\": \"fleetup.run/1\"", "\"schema\": \"fleetup.run/2\"", "$.schema: expected the constant"),
+            ("\"forks\": 10", "\"forks\": \"10\"", "$.forks: expected integer, found string"),
+            ("\"outcome\": \"halted\"", "\"outcome\": \"stopped\"", "$.outcome: "),
+            ("\"started_at\": \"2026-12-02T03:15:01.250Z\"", "\"started_at\": \"yesterday\"", "$.started_at: \"yesterday\" does not match"),
+            ("\"resumes\": 0", "\"resumes\": -1", "$.resumes: -1 is less than 0"),
+            ("\"last_seq\": 105", "\"last_seq\": 105, \"extra\": true", "$: key extra is not in the schema"),
+            ("\"halt_reason\": ", "\"halt_why\": ", "$: missing key halt_reason"),
+            ("\"timed_out\": false", "\"timed_out\": 0", "expected boolean, found integer"),
+        ])
     func invalid(original: String, replacement: String, problem: String) throws {
         let json = RunReports.render(Runs.halted, .json)
         #expect(json.contains(original))
@@ -66,10 +70,12 @@ struct RunReportSchemaTests {
         #expect(missing.isEmpty, "keys of fleetup.run/1 that docs/reports.md does not explain: \(missing)")
     }
 
-    @Test("the JUnit XML of every record validates against the XSD, and a broken one does not",
-          .enabled(if: Needed.runs("xmllint")))
+    @Test(
+        "the JUnit XML of every record validates against the XSD, and a broken one does not",
+        .enabled(if: Needed.runs("xmllint")))
     func junit() async throws {
-        let xmllint = try #require(Needed.program("xmllint"), "xmllint is missing on CI: scripts/lib/ensure-packages installs libxml2-utils")
+        let xmllint = try #require(
+            Needed.program("xmllint"), "xmllint is missing on CI: scripts/lib/ensure-packages installs libxml2-utils")
         let dir = NSTemporaryDirectory() + "junit-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -81,9 +87,11 @@ struct RunReportSchemaTests {
         }
         // The XSD really checks: a test case without its name, or with two outcomes, fails.
         let good = RunReports.render(Runs.halted, .junit)
-        for broken in [good.replacingOccurrences(of: "<testcase name=\"mm-eu-02\"", with: "<testcase"),
-                       good.replacingOccurrences(of: "<skipped message=\"the run halted", with: "<error/><skipped message=\"the run halted"),
-                       good.replacingOccurrences(of: "failures=\"2\"", with: "failures=\"two\"")] {
+        for broken in [
+            good.replacingOccurrences(of: "<testcase name=\"mm-eu-02\"", with: "<testcase"),
+            good.replacingOccurrences(of: "<skipped message=\"the run halted", with: "<error/><skipped message=\"the run halted"),
+            good.replacingOccurrences(of: "failures=\"2\"", with: "failures=\"two\""),
+        ] {
             #expect(broken != good)
             let path = "\(dir)/broken.xml"
             try broken.write(toFile: path, atomically: true, encoding: .utf8)

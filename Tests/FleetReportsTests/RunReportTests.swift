@@ -25,31 +25,52 @@ enum Runs {
         let all = SampleRun.entries
         let gate = all.firstIndex { if case .gate = $0.event { return true } else { return false } }!
         let t = all[gate].time
-        return try! RunRecord(entries: Array(all[..<gate]) + [
-            JournalEntry(seq: gate + 1, time: t, event: .gate(stage: "staging", next: "prod", decision: .notApproved,
-                                                              detail: "not interactive and no --approve prod")),
-            JournalEntry(seq: gate + 2, time: t, event: .runFinished(outcome: .waitingForApproval)),
-        ])
+        return try! RunRecord(
+            entries: Array(all[..<gate]) + [
+                JournalEntry(
+                    seq: gate + 1, time: t,
+                    event: .gate(
+                        stage: "staging", next: "prod", decision: .notApproved,
+                        detail: "not interactive and no --approve prod")),
+                JournalEntry(seq: gate + 2, time: t, event: .runFinished(outcome: .waitingForApproval)),
+            ])
     }()
 
     /// The example of docs/reports.md: one host, one hop of one step, healthy at the first try.
     static let small: RunRecord = {
-        let header = RunHeader(id: "20261202-031501-3f2a", user: "alice", machine: "ops1", fleetupVersion: "0.1.0", playbook: "app",
-                               playbookFile: "/srv/fleet/app.yml", inventories: ["/srv/fleet/hosts.ini"], target: "1.1.0", forks: 10,
-                               policy: "batch [1], max_fail_percentage 0, order inventory", stages: [StagePlan(name: "prod", batches: [["web01"]], haltAt: [1])])
+        let header = RunHeader(
+            id: "20261202-031501-3f2a", user: "alice", machine: "ops1", fleetupVersion: "0.1.0", playbook: "app",
+            playbookFile: "/srv/fleet/app.yml", inventories: ["/srv/fleet/hosts.ini"], target: "1.1.0", forks: 10,
+            policy: "batch [1], max_fail_percentage 0, order inventory",
+            stages: [StagePlan(name: "prod", batches: [["web01"]], haltAt: [1])])
         let step = StepRef(phase: .upgrade, from: "1.0.0", to: "1.1.0", index: 0, name: "install", command: "apt-get install -y app=1.1.0")
-        let probe = ProbeRecord(target: "http://127.0.0.1:8080/health", expectation: "status 200-399", healthy: true, verdict: "passed",
-                                attempts: [ProbeAttempt(atMs: 0, durationMs: 4, passed: true, detail: "status 200, 2 bytes: ok")])
+        let probe = ProbeRecord(
+            target: "http://127.0.0.1:8080/health", expectation: "status 200-399", healthy: true, verdict: "passed",
+            attempts: [ProbeAttempt(atMs: 0, durationMs: 4, passed: true, detail: "status 200, 2 bytes: ok")])
         let events: [(Int, RunEvent)] = [
             (0, .runStarted(header)), (5, .stageStarted(stage: "prod")), (6, .batchStarted(stage: "prod", batch: 1, hosts: ["web01"])),
             (7, .hostStarted(host: "web01", recheck: false)), (300, .versionRead(host: "web01", version: "1.0.0", problem: nil)),
             (310, .hopStarted(host: "web01", from: "1.0.0", to: "1.1.0")), (311, .stepStarted(host: "web01", step: step)),
-            (2_411, .stepFinished(host: "web01", record: StepRecord(step: step, exitStatus: 0, durationMs: 2_100, stdout: "Setting up app (1.1.0) ...\n"))),
-            (2_420, .healthChecked(host: "web01", record: HealthRecord(context: "after 1.0.0 -> 1.1.0", healthy: true, probes: [probe], durationMs: 4))),
-            (2_700, .hostFinished(host: "web01", result: HostResult(outcome: .upgraded, versionBefore: "1.0.0", versionAfter: "1.1.0", path: ["1.0.0", "1.1.0"]))),
+            (
+                2_411,
+                .stepFinished(
+                    host: "web01", record: StepRecord(step: step, exitStatus: 0, durationMs: 2_100, stdout: "Setting up app (1.1.0) ...\n"))
+            ),
+            (
+                2_420,
+                .healthChecked(
+                    host: "web01", record: HealthRecord(context: "after 1.0.0 -> 1.1.0", healthy: true, probes: [probe], durationMs: 4))
+            ),
+            (
+                2_700,
+                .hostFinished(
+                    host: "web01",
+                    result: HostResult(outcome: .upgraded, versionBefore: "1.0.0", versionAfter: "1.1.0", path: ["1.0.0", "1.1.0"]))
+            ),
             (2_710, .runFinished(outcome: .succeeded)),
         ]
-        return try! RunRecord(entries: events.enumerated().map { JournalEntry(seq: $0.offset + 1, time: SampleRun.time($0.element.0), event: $0.element.1) })
+        return try! RunRecord(
+            entries: events.enumerated().map { JournalEntry(seq: $0.offset + 1, time: SampleRun.time($0.element.0), event: $0.element.1) })
     }()
 
     /// Every record, named, for the tests that check all of them.
@@ -69,7 +90,8 @@ struct RunReportTests {
     @Test("the file names are the ones a run folder reserves")
     func names() {
         let folder = RunFolder(id: RunID(SampleRun.id)!, path: "/s/runs/\(SampleRun.id)")
-        #expect(RunReportFormat.allCases.map { "/s/runs/\(SampleRun.id)/\($0.fileName)" }
+        #expect(
+            RunReportFormat.allCases.map { "/s/runs/\(SampleRun.id)/\($0.fileName)" }
                 == [folder.record, folder.markdownReport, folder.htmlReport, folder.junitReport])
     }
 
@@ -79,8 +101,13 @@ struct RunReportTests {
         #expect(md.hasPrefix("### ❌ mattermost → 5.3.0 halted: 1 of 3 hosts in the batch failed, more than max_fail_percentage 0%\n"))
         #expect(md.contains("| staging | 2 | 1 | 1 | 0 | 0 | 0 | 0 | approved |"))
         #expect(md.contains("| prod | 7 | 1 | 0 | 1 | 1 | 1 | 3 | – |"))
-        #expect(md.contains("stderr of step 4 \"unpack the release over the install\" (exit 2, 1.2s):\n```text\ngzip: stdin: unexpected end of file\n"))
-        #expect(md.contains("rollback: \"restore the install\" exit 0, \"restore config.json\" exit 0, \"start the old release\" exit 0; back on 5.0.0\n"))
+        #expect(
+            md.contains(
+                "stderr of step 4 \"unpack the release over the install\" (exit 2, 1.2s):\n```text\ngzip: stdin: unexpected end of file\n"))
+        #expect(
+            md.contains(
+                "rollback: \"restore the install\" exit 0, \"restore config.json\" exit 0, \"start the old release\" exit 0; back on 5.0.0\n"
+            ))
         #expect(md.contains("> ⚠️ **restore:** 5.2.0 -> 5.3.0 went past its point of no return"))
         #expect(md.contains("**Skipped after the halt** (3): mm-us-\\[01-03\\]"))
         #expect(md.contains("- after fixing the cause: `fleetup resume \(SampleRun.id)`"))
@@ -89,14 +116,19 @@ struct RunReportTests {
         #expect(!md.contains("\u{1b}") && md.contains("\u{FFFD}[31mERROR"))
     }
 
-    @Test("markdown: text outside a fence cannot become markup", arguments: [
-        ("<b>bold</b> *star* | pipe `tick` [link](x) ~strike~", "\\<b>bold\\</b> \\*star\\* \\| pipe \\`tick\\` \\[link\\](x) \\~strike\\~"),
-        ("# heading", "\\# heading"),             // at the start of a line only
-        ("1. not a list", "1\\. not a list"),
-        ("> not a quote -> still not", "\\> not a quote -> still not"),
-        ("max_fail_percentage _under_", "max_fail_percentage \\_under\\_"),  // inside a word: left alone
-        ("two\nlines\r\nthree", "two lines three"),
-    ])
+    @Test(
+        "markdown: text outside a fence cannot become markup",
+        arguments: [
+            (
+                "<b>bold</b> *star* | pipe `tick` [link](x) ~strike~",
+                "\\<b>bold\\</b> \\*star\\* \\| pipe \\`tick\\` \\[link\\](x) \\~strike\\~"
+            ),
+            ("# heading", "\\# heading"),  // at the start of a line only
+            ("1. not a list", "1\\. not a list"),
+            ("> not a quote -> still not", "\\> not a quote -> still not"),
+            ("max_fail_percentage _under_", "max_fail_percentage \\_under\\_"),  // inside a word: left alone
+            ("two\nlines\r\nthree", "two lines three"),
+        ])
     func escaping(message: String, expected: String) throws {
         var r = Runs.halted
         try #require(r.host("mm-eu-03") != nil)
@@ -154,12 +186,20 @@ struct RunReportTests {
     @Test("junit: a suite per stage, a case per host; failures, errors and skips counted")
     func junit() {
         let xml = RunReports.render(Runs.halted, .junit)
-        #expect(xml.contains("<testsuites name=\"fleetup run \(SampleRun.id): mattermost → 5.3.0\" tests=\"9\" failures=\"2\" errors=\"1\" skipped=\"3\""))
+        #expect(
+            xml.contains(
+                "<testsuites name=\"fleetup run \(SampleRun.id): mattermost → 5.3.0\" tests=\"9\" failures=\"2\" errors=\"1\" skipped=\"3\""
+            ))
         #expect(xml.contains("<testsuite name=\"staging\" tests=\"2\" failures=\"0\" errors=\"0\" skipped=\"0\""))
         #expect(xml.contains("<testsuite name=\"prod\" tests=\"7\" failures=\"2\" errors=\"1\" skipped=\"3\""))
         #expect(xml.contains("<testcase name=\"mm-eu-02\" classname=\"mattermost.prod.batch2\""))
-        #expect(xml.contains("<failure message=\"step &quot;unpack the release over the install&quot; of 5.0.0 -&gt; 5.1.0 exit 2\" type=\"rolled-back\">"))
-        #expect(xml.contains("<error message=\"unreachable: mm-eu-03.chat.example.com:22: connection refused (4 attempts)\" type=\"unreachable\">"))
+        #expect(
+            xml.contains(
+                "<failure message=\"step &quot;unpack the release over the install&quot; of 5.0.0 -&gt; 5.1.0 exit 2\" type=\"rolled-back\">"
+            ))
+        #expect(
+            xml.contains(
+                "<error message=\"unreachable: mm-eu-03.chat.example.com:22: connection refused (4 attempts)\" type=\"unreachable\">"))
         #expect(xml.contains("<skipped message=\"the run halted: 1 of 3 hosts in the batch failed, more than max_fail_percentage 0%\"/>"))
         #expect(!xml.contains("\u{1b}"))
     }
@@ -213,7 +253,8 @@ struct RunReportTests {
             let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
             #expect(mode == 0o600)
         }
-        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
                 == ["report.html", "report.junit.xml", "report.md", "run.json"])
         // --output DIR: created when missing, same files.
         let out = dir + "/out/nested"

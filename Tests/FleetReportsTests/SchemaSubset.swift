@@ -13,13 +13,21 @@ indirect enum JSONValue: Decodable, Equatable {
 
     init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null }
-        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
-        else if let i = try? c.decode(Int.self) { self = .int(i) }
-        else if let d = try? c.decode(Double.self) { self = .double(d) }
-        else if let s = try? c.decode(String.self) { self = .string(s) }
-        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
-        else { self = .object(try c.decode([String: JSONValue].self)) }
+        if c.decodeNil() {
+            self = .null
+        } else if let b = try? c.decode(Bool.self) {
+            self = .bool(b)
+        } else if let i = try? c.decode(Int.self) {
+            self = .int(i)
+        } else if let d = try? c.decode(Double.self) {
+            self = .double(d)
+        } else if let s = try? c.decode(String.self) {
+            self = .string(s)
+        } else if let a = try? c.decode([JSONValue].self) {
+            self = .array(a)
+        } else {
+            self = .object(try c.decode([String: JSONValue].self))
+        }
     }
 
     static func parse(_ text: String) throws -> JSONValue { try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) }
@@ -43,8 +51,10 @@ indirect enum JSONValue: Decodable, Equatable {
 /// an error, so the schema cannot say more than this checks.
 struct SchemaSubset {
     static let annotations: Set<String> = ["$schema", "$id", "title", "description", "$defs", "$comment"]
-    static let keywords: Set<String> = ["type", "const", "enum", "properties", "required", "additionalProperties", "items",
-                                        "minimum", "pattern", "$ref"]
+    static let keywords: Set<String> = [
+        "type", "const", "enum", "properties", "required", "additionalProperties", "items",
+        "minimum", "pattern", "$ref",
+    ]
 
     let root: [String: JSONValue]
 
@@ -69,7 +79,8 @@ struct SchemaSubset {
 
     private func resolve(_ ref: String) -> [String: JSONValue]? {
         guard ref.hasPrefix("#/$defs/"), case .object(let defs)? = root["$defs"],
-              case .object(let s)? = defs[String(ref.dropFirst("#/$defs/".count))] else { return nil }
+            case .object(let s)? = defs[String(ref.dropFirst("#/$defs/".count))]
+        else { return nil }
         return s
     }
 

@@ -21,22 +21,35 @@ enum Statuses {
         generatedAt: "2026-12-03T09:30:00.125Z", durationMs: 42, inventories: ["/srv/fleet/hosts.ini"], playbook: "app",
         playbookFile: "/srv/fleet/app.yml", target: "1.1.0", versionSource: .playbook, stages: ["prod"],
         hosts: [
-            StatusHost(name: "web01", stage: "prod", reachable: true, version: "1.1.0", health: HealthRecord(
-                context: "status", healthy: true, probes: [ProbeRecord(
-                    target: "http://127.0.0.1:8080/health", expectation: "status 200-399", healthy: true, verdict: "passed",
-                    attempts: [ProbeAttempt(atMs: 0, durationMs: 4, passed: true, detail: "status 200, 2 bytes: ok")])],
-                durationMs: 4),
-                       lastRun: LastRun(runID: "20261202-031501-3f2a", playbook: "app", target: "1.1.0", at: "2026-12-02T03:15:03.950Z",
-                                        outcome: "upgraded")),
-            StatusHost(name: "web02", stage: "prod", reachable: true, version: "1.0.0", health: HealthRecord(
-                context: "status", healthy: true, probes: [ProbeRecord(
-                    target: "http://127.0.0.1:8080/health", expectation: "status 200-399", healthy: true, verdict: "passed",
-                    attempts: [ProbeAttempt(atMs: 0, durationMs: 3, passed: true, detail: "status 200, 2 bytes: ok")])],
-                durationMs: 3)),
+            StatusHost(
+                name: "web01", stage: "prod", reachable: true, version: "1.1.0",
+                health: HealthRecord(
+                    context: "status", healthy: true,
+                    probes: [
+                        ProbeRecord(
+                            target: "http://127.0.0.1:8080/health", expectation: "status 200-399", healthy: true, verdict: "passed",
+                            attempts: [ProbeAttempt(atMs: 0, durationMs: 4, passed: true, detail: "status 200, 2 bytes: ok")])
+                    ],
+                    durationMs: 4),
+                lastRun: LastRun(
+                    runID: "20261202-031501-3f2a", playbook: "app", target: "1.1.0", at: "2026-12-02T03:15:03.950Z",
+                    outcome: "upgraded")),
+            StatusHost(
+                name: "web02", stage: "prod", reachable: true, version: "1.0.0",
+                health: HealthRecord(
+                    context: "status", healthy: true,
+                    probes: [
+                        ProbeRecord(
+                            target: "http://127.0.0.1:8080/health", expectation: "status 200-399", healthy: true, verdict: "passed",
+                            attempts: [ProbeAttempt(atMs: 0, durationMs: 3, passed: true, detail: "status 200, 2 bytes: ok")])
+                    ],
+                    durationMs: 3)),
         ])
 
-    static let all: [(String, FleetStatus)] = [("sample", sample), ("required", required), ("clean", SampleStatus.clean),
-                                               ("bare", SampleStatus.bare), ("small", small)]
+    static let all: [(String, FleetStatus)] = [
+        ("sample", sample), ("required", required), ("clean", SampleStatus.clean),
+        ("bare", SampleStatus.bare), ("small", small),
+    ]
 }
 
 @Suite("status report: goldens of a fixed fleet status, and what each format must say")
@@ -55,10 +68,13 @@ extension StatusReportTests {
     func text() {
         let text = StatusReports.render(Statuses.sample, .text)
         #expect(text.hasPrefix("❌ mattermost → 5.3.0: 2 of 8 hosts need a look: 1 unreachable, 1 unhealthy; 4 not on 5.3.0\n"))
-        #expect(text.contains("\nmm-eu-03      prod     unreachable  unknown    –          20261202-031501-3f2a unreachable (2026-12-02 03:17:48 UTC)\n"))
+        #expect(
+            text.contains(
+                "\nmm-eu-03      prod     unreachable  unknown    –          20261202-031501-3f2a unreachable (2026-12-02 03:17:48 UTC)\n"))
         #expect(text.contains("\n  prod     5.0.0 ×2, 5.3.0 ×2, unknown ×2\n  all      5.0.0 ×2, 5.3.0 ×4, unknown ×2\n"))
         #expect(text.contains("drift: 4 of 8 not on 5.3.0: 2 behind (mm-eu-02,mm-us-01), 2 unknown (mm-eu-03,mm-us-02)\n"))
-        #expect(text.contains("unhealthy (1):\n  mm-eu-04: http://127.0.0.1:8065/api/v4/system/ping: 3 consecutive failures (last: status 503"))
+        #expect(
+            text.contains("unhealthy (1):\n  mm-eu-04: http://127.0.0.1:8065/api/v4/system/ping: 3 consecutive failures (last: status 503"))
         #expect(text.contains("version not read (1):\n  mm-us-02: version command exit 127"))
         let clean = StatusReports.render(SampleStatus.clean, .text)
         #expect(clean.hasPrefix("✅ mattermost → 5.3.0: all 8 hosts reachable and healthy, all on 5.3.0\n"))
@@ -107,7 +123,10 @@ extension StatusReportTests {
         // staging: 5.3.0; prod: 5.0.0, 5.3.0, unknown; all: the same three.
         #expect(html.components(separatedBy: "<rect class=\"bar ").count - 1 == 7)
         #expect(html.contains("<rect class=\"bar drift-behind\" data-stage=\"prod\" data-version=\"5.0.0\" data-hosts=\"2\""))
-        #expect(html.contains("<rect class=\"bar drift-on-target\" data-stage=\"all stages\" data-version=\"5.3.0\" data-hosts=\"4\" x=\"170\" y=\"171\" width=\"730\""))
+        #expect(
+            html.contains(
+                "<rect class=\"bar drift-on-target\" data-stage=\"all stages\" data-version=\"5.3.0\" data-hosts=\"4\" x=\"170\" y=\"171\" width=\"730\""
+            ))
         // Half as many hosts, half as long a bar.
         #expect(html.contains("data-stage=\"staging\" data-version=\"5.3.0\" data-hosts=\"2\" x=\"170\" y=\"31\" width=\"365\""))
         #expect(html.contains("<rect class=\"bar drift-unknown\" data-stage=\"prod\" data-version=\"unknown\""))
@@ -122,20 +141,31 @@ extension StatusReportTests {
     @Test("junit: a suite per stage, a case per host; unreachable is an error, unhealthy a failure, drift alone passes")
     func junit() {
         let xml = StatusReports.render(Statuses.sample, .junit)
-        #expect(xml.contains("<testsuites name=\"fleetup status: mattermost → 5.3.0\" tests=\"8\" failures=\"1\" errors=\"1\" skipped=\"0\""))
+        #expect(
+            xml.contains("<testsuites name=\"fleetup status: mattermost → 5.3.0\" tests=\"8\" failures=\"1\" errors=\"1\" skipped=\"0\""))
         #expect(xml.contains("<testsuite name=\"staging\" tests=\"2\" failures=\"0\" errors=\"0\""))
         #expect(xml.contains("<testsuite name=\"prod\" tests=\"6\" failures=\"1\" errors=\"1\""))
-        #expect(xml.contains("<testcase name=\"mm-eu-03\" classname=\"status.mattermost.prod\" time=\"0.000\">\n      <error message=\"unreachable: mm-eu-03.chat.example.com:22"))
-        #expect(xml.contains("<failure message=\"unhealthy: http://127.0.0.1:8065/api/v4/system/ping: 3 consecutive failures (last: status 503, 17 bytes: {&quot;status&quot;:&quot;DOWN&quot;})\" type=\"unhealthy\">"))
+        #expect(
+            xml.contains(
+                "<testcase name=\"mm-eu-03\" classname=\"status.mattermost.prod\" time=\"0.000\">\n      <error message=\"unreachable: mm-eu-03.chat.example.com:22"
+            ))
+        #expect(
+            xml.contains(
+                "<failure message=\"unhealthy: http://127.0.0.1:8065/api/v4/system/ping: 3 consecutive failures (last: status 503, 17 bytes: {&quot;status&quot;:&quot;DOWN&quot;})\" type=\"unhealthy\">"
+            ))
         #expect(xml.contains("    2026-12-03T09:29:58Z ERROR 数据库连接失败 ✗ &lt;db&gt; &amp; retry\n"))
         // mm-eu-02 is behind 5.3.0 but healthy: it passes, saying where it is.
-        #expect(xml.contains("<testcase name=\"mm-eu-02\" classname=\"status.mattermost.prod\" time=\"0.003\">\n      <system-out>reachable\nversion 5.0.0 (behind 5.3.0)\n"))
+        #expect(
+            xml.contains(
+                "<testcase name=\"mm-eu-02\" classname=\"status.mattermost.prod\" time=\"0.003\">\n      <system-out>reachable\nversion 5.0.0 (behind 5.3.0)\n"
+            ))
         #expect(!xml.contains("type=\"off-target\""))
     }
 
     @Test("json: the distribution, the drift and the hosts that need a look")
     func json() throws {
-        let doc = try #require(try JSONSerialization.jsonObject(with: Data(StatusReports.render(Statuses.sample, .json).utf8)) as? [String: Any])
+        let doc = try #require(
+            try JSONSerialization.jsonObject(with: Data(StatusReports.render(Statuses.sample, .json).utf8)) as? [String: Any])
         #expect(doc["schema"] as? String == "fleetup.status/1")
         #expect(doc["passed"] as? Bool == false)
         let versions = try #require(doc["versions"] as? [[String: Any]])
@@ -166,17 +196,19 @@ struct StatusReportSchemaTests {
         #expect(problems.isEmpty, "\(problems.map(\.description).joined(separator: "\n"))")
     }
 
-    @Test("the validator finds what breaks the schema", arguments: [
-        // (what is changed in the sample status's JSON, the problem expected)
-        ("\"schema\": \"fleetup.status/1\"", "\"schema\": \"fleetup.status/2\"", "$.schema: expected the constant"),
-        ("\"passed\": false", "\"passed\": \"no\"", "$.passed: expected boolean, found string"),
-        ("\"drift\": \"behind\"", "\"drift\": \"late\"", ".drift: "),
-        ("\"generated_at\": \"2026-12-03T09:30:00.125Z\"", "\"generated_at\": \"today\"", "$.generated_at: \"today\" does not match"),
-        ("\"duration_ms\": 4210", "\"duration_ms\": -1", "$.duration_ms: -1 is less than 0"),
-        ("\"require_target\": false", "\"require_target\": false, \"extra\": 1", "$: key extra is not in the schema"),
-        ("\"version_problem\": ", "\"version_why\": ", "missing key version_problem"),
-        ("\"reachable\": true", "\"reachable\": 1", "expected boolean, found integer"),
-    ])
+    @Test(
+        "the validator finds what breaks the schema",
+        arguments: [
+            // (what is changed in the sample status's JSON, the problem expected)
+            ("\"schema\": \"fleetup.status/1\"", "\"schema\": \"fleetup.status/2\"", "$.schema: expected the constant"),
+            ("\"passed\": false", "\"passed\": \"no\"", "$.passed: expected boolean, found string"),
+            ("\"drift\": \"behind\"", "\"drift\": \"late\"", ".drift: "),
+            ("\"generated_at\": \"2026-12-03T09:30:00.125Z\"", "\"generated_at\": \"today\"", "$.generated_at: \"today\" does not match"),
+            ("\"duration_ms\": 4210", "\"duration_ms\": -1", "$.duration_ms: -1 is less than 0"),
+            ("\"require_target\": false", "\"require_target\": false, \"extra\": 1", "$: key extra is not in the schema"),
+            ("\"version_problem\": ", "\"version_why\": ", "missing key version_problem"),
+            ("\"reachable\": true", "\"reachable\": 1", "expected boolean, found integer"),
+        ])
     func invalid(original: String, replacement: String, problem: String) throws {
         let json = StatusReports.render(Statuses.sample, .json)
         #expect(json.contains(original))
@@ -204,7 +236,8 @@ struct StatusReportSchemaTests {
 
     @Test("the JUnit XML of every status validates against the XSD", .enabled(if: Needed.runs("xmllint")))
     func junit() async throws {
-        let xmllint = try #require(Needed.program("xmllint"), "xmllint is missing on CI: scripts/lib/ensure-packages installs libxml2-utils")
+        let xmllint = try #require(
+            Needed.program("xmllint"), "xmllint is missing on CI: scripts/lib/ensure-packages installs libxml2-utils")
         let dir = NSTemporaryDirectory() + "status-junit-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }

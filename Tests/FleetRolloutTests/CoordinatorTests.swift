@@ -24,8 +24,10 @@ final class WorldState: Sendable {
     /// Hosts whose health fails from now on, whatever they run.
     let sick = Mutex<Set<String>>([])
 
-    init(_ versions: [(String, String)], brokenAt: [String: String] = [:], installFails: Set<String> = [],
-         unreachable: Set<String> = [], holdInstall: [String: String] = [:]) {
+    init(
+        _ versions: [(String, String)], brokenAt: [String: String] = [:], installFails: Set<String> = [],
+        unreachable: Set<String> = [], holdInstall: [String: String] = [:]
+    ) {
         hosts = Mutex(Dictionary(uniqueKeysWithValues: versions.map { ($0.0, HostState(installed: $0.1, running: $0.1)) }))
         self.brokenAt = brokenAt
         self.installFails = installFails
@@ -55,7 +57,9 @@ final class WorldState: Sendable {
             let broken = brokenAt[host] == running(host) || sick.withLock { $0.contains(host) }
             return .result(CommandResult(exitStatus: broken ? 1 : 0, stderr: CapturedOutput(broken ? "503\n" : "")))
         case "restore":
-            hosts.withLock { $0[host]!.installed = words[1]; $0[host]!.running = words[1] }
+            hosts.withLock {
+                $0[host]!.installed = words[1]; $0[host]!.running = words[1]
+            }
             return ok
         case "echo":
             return .result(CommandResult(exitStatus: 0, stdout: CapturedOutput(words.dropFirst().joined(separator: " ") + "\n")))
@@ -71,13 +75,18 @@ struct World: Sendable {
     let state: WorldState
     let executor: ScriptedExecutor
 
-    init(_ versions: [(String, String)], brokenAt: [String: String] = [:], installFails: Set<String> = [],
-         unreachable: Set<String> = [], holdInstall: [String: String] = [:]) {
-        let state = WorldState(versions, brokenAt: brokenAt, installFails: installFails, unreachable: unreachable,
-                               holdInstall: holdInstall)
+    init(
+        _ versions: [(String, String)], brokenAt: [String: String] = [:], installFails: Set<String> = [],
+        unreachable: Set<String> = [], holdInstall: [String: String] = [:]
+    ) {
+        let state = WorldState(
+            versions, brokenAt: brokenAt, installFails: installFails, unreachable: unreachable,
+            holdInstall: holdInstall)
         self.state = state
-        executor = ScriptedExecutor(connects: { unreachable.contains($0) ? .unreachable : nil },
-                                    tunnels: { _, _, _ in .refused("no tunnels here") }) { host, c in
+        executor = ScriptedExecutor(
+            connects: { unreachable.contains($0) ? .unreachable : nil },
+            tunnels: { _, _, _ in .refused("no tunnels here") }
+        ) { host, c in
             state.answer(host, c.script)
         }
     }
@@ -90,20 +99,26 @@ struct World: Sendable {
 enum Fixture {
     static func t(_ s: String) -> Template { try! Template(parsing: s) }
 
-    static func playbook(batch: [BatchSize] = [.count(1), .percent(50)], maxFail: Int = 0, maxFailures: Int? = nil,
-                         pause: Duration = .zero, gate: StageGate = .none, rollback: Bool = true,
-                         extraSteps: [Step] = [], vars: [String: VarValue] = [:], secret: Set<String> = []) -> Playbook {
-        Playbook(name: "app", file: "/p/app.yml", hosts: "all", stages: ["staging", "prod"], vars: vars, secret: secret,
-                 version: VersionSpec(detect: t("app version"), target: Version("1.2.0")),
-                 releases: ["1.0.0", "1.1.0", "1.2.0"].map { Release(Version($0)!) }, path: .sequential,
-                 rolling: RolloutPolicy(batch: batch, maxFailPercentage: maxFail, maxFailures: maxFailures, pause: pause, gate: gate),
-                 steps: extraSteps.map { StepEntry.step($0) } + [
-                    .step(Step(name: "install", action: .run(t("install {{ to }}")))),
-                    .step(Step(name: "start", action: .run(t("systemctl start app")), noReturn: true)),
-                 ],
-                 health: [HealthProbe(kind: .command(t("health")),
-                                      timing: ProbeTiming(period: .seconds(2), timeout: .seconds(1), failureThreshold: 2, deadline: .seconds(30)))],
-                 rollback: rollback ? [Step(name: "restore", action: .run(t("restore {{ from }}")))] : [])
+    static func playbook(
+        batch: [BatchSize] = [.count(1), .percent(50)], maxFail: Int = 0, maxFailures: Int? = nil,
+        pause: Duration = .zero, gate: StageGate = .none, rollback: Bool = true,
+        extraSteps: [Step] = [], vars: [String: VarValue] = [:], secret: Set<String> = []
+    ) -> Playbook {
+        Playbook(
+            name: "app", file: "/p/app.yml", hosts: "all", stages: ["staging", "prod"], vars: vars, secret: secret,
+            version: VersionSpec(detect: t("app version"), target: Version("1.2.0")),
+            releases: ["1.0.0", "1.1.0", "1.2.0"].map { Release(Version($0)!) }, path: .sequential,
+            rolling: RolloutPolicy(batch: batch, maxFailPercentage: maxFail, maxFailures: maxFailures, pause: pause, gate: gate),
+            steps: extraSteps.map { StepEntry.step($0) } + [
+                .step(Step(name: "install", action: .run(t("install {{ to }}")))),
+                .step(Step(name: "start", action: .run(t("systemctl start app")), noReturn: true)),
+            ],
+            health: [
+                HealthProbe(
+                    kind: .command(t("health")),
+                    timing: ProbeTiming(period: .seconds(2), timeout: .seconds(1), failureThreshold: 2, deadline: .seconds(30)))
+            ],
+            rollback: rollback ? [Step(name: "restore", action: .run(t("restore {{ from }}")))] : [])
     }
 
     static func hosts(staging: Int, prod: Int) -> [Host] {
@@ -112,17 +127,23 @@ enum Fixture {
     }
 
     /// A coordinator over the world's hosts, planned as `run` plans them.
-    static func coordinator(_ playbook: Playbook, _ hosts: [Host], world: World, clock: ManualClock, sink: RecordingSink,
-                            forks: Int = 10, gateKeeper: any GateKeeper = FixedGateKeeper(approved: nil),
-                            lastSeq: Int = 0) -> Coordinator<ManualClock> {
-        let stages = [StageHosts(name: "staging", hosts: hosts.filter { $0.groups.contains("staging") }),
-                      StageHosts(name: "prod", hosts: hosts.filter { $0.groups.contains("prod") })]
+    static func coordinator(
+        _ playbook: Playbook, _ hosts: [Host], world: World, clock: ManualClock, sink: RecordingSink,
+        forks: Int = 10, gateKeeper: any GateKeeper = FixedGateKeeper(approved: nil),
+        lastSeq: Int = 0
+    ) -> Coordinator<ManualClock> {
+        let stages = [
+            StageHosts(name: "staging", hosts: hosts.filter { $0.groups.contains("staging") }),
+            StageHosts(name: "prod", hosts: hosts.filter { $0.groups.contains("prod") }),
+        ]
         let plan = RolloutPlanner.plan(playbook, stages: stages, target: Version("1.2.0")!, versions: [:], versionSource: .detected)
-        let header = RunHeader(id: "run-1", user: "test", machine: "box", fleetupVersion: "0", plan: plan,
-                               playbookFile: playbook.file, inventories: ["/i"], forks: forks)
+        let header = RunHeader(
+            id: "run-1", user: "test", machine: "box", fleetupVersion: "0", plan: plan,
+            playbookFile: playbook.file, inventories: ["/i"], forks: forks)
         let setup = RunSetup(playbook: playbook, hosts: hosts, target: Version("1.2.0")!, header: header)
-        return Coordinator(setup: setup, executor: world.executor, clock: clock, sink: sink, gateKeeper: gateKeeper,
-                           lastSeq: lastSeq, startedAt: "2026-12-02T00:00:00.000Z")
+        return Coordinator(
+            setup: setup, executor: world.executor, clock: clock, sink: sink, gateKeeper: gateKeeper,
+            lastSeq: lastSeq, startedAt: "2026-12-02T00:00:00.000Z")
     }
 
     static func header(_ c: Coordinator<ManualClock>) -> RunEvent { .runStarted(c.setup.header) }
@@ -161,19 +182,26 @@ struct CoordinatorTests {
         #expect(record.host("s1")?.result?.path == ["1.0.0", "1.1.0", "1.2.0"])
         #expect(record.outcome == .succeeded)
         // Batches: staging [s1]; prod [p1] then 50% of 4 = [p2, p3] then [p4].
-        let batches = sink.events.compactMap { e -> [String]? in if case .batchStarted(_, _, let h) = e { return h }; return nil }
+        let batches = sink.events.compactMap { e -> [String]? in
+            if case .batchStarted(_, _, let h) = e { return h }; return nil
+        }
         #expect(batches == [["s1"], ["p1"], ["p2", "p3"], ["p4"]])
         // Every prod host starts after staging's last host finished.
-        let seqFinishedS1 = sink.entries.first { if case .hostFinished("s1", _) = $0.event { return true }; return false }!.seq
-        let firstProd = sink.entries.first { if case .hostStarted(let h, _, _) = $0.event { return h.hasPrefix("p") }; return false }!.seq
+        let seqFinishedS1 = sink.entries.first {
+            if case .hostFinished("s1", _) = $0.event { return true }; return false
+        }!.seq
+        let firstProd = sink.entries.first {
+            if case .hostStarted(let h, _, _) = $0.event { return h.hasPrefix("p") }; return false
+        }!.seq
         #expect(seqFinishedS1 < firstProd)
         #expect(sink.entries.map(\.seq) == Array(1...sink.entries.count))
     }
 
     @Test("health breaks after the point of no return on one prod host: halt, no rollback, restore hint, later batches skipped")
     func healthBreaks() async throws {
-        let world = World([("s1", "1.1.0"), ("p1", "1.1.0"), ("p2", "1.1.0"), ("p3", "1.1.0"), ("p4", "1.1.0")],
-                          brokenAt: ["p1": "1.2.0"])
+        let world = World(
+            [("s1", "1.1.0"), ("p1", "1.1.0"), ("p2", "1.1.0"), ("p3", "1.1.0"), ("p4", "1.1.0")],
+            brokenAt: ["p1": "1.2.0"])
         let sink = RecordingSink()
         let clock = ManualClock()
         let c = Fixture.coordinator(Fixture.playbook(), Fixture.hosts(staging: 1, prod: 4), world: world, clock: clock, sink: sink)
@@ -207,7 +235,7 @@ struct CoordinatorTests {
         #expect(s1.result?.message == "step \"install\" of 1.1.0 -> 1.2.0 exit 2")
         #expect(s1.steps.map(\.step.phase) == [.upgrade, .rollback])
         #expect(s1.steps.first?.stderr == "tar: unexpected end of file\n")
-        #expect(world.commands("p1").isEmpty)      // prod never started
+        #expect(world.commands("p1").isEmpty)  // prod never started
     }
 
     @Test("unreachable counts as failed: halts at 0%; at 50% the run goes on and reports it")
@@ -215,8 +243,9 @@ struct CoordinatorTests {
         for (maxFail, expected) in [(0, RunOutcome.halted), (50, .failed)] {
             let world = World([("s1", "1.1.0"), ("p1", "1.1.0"), ("p2", "1.1.0")], unreachable: ["p1"])
             let sink = RecordingSink()
-            let c = Fixture.coordinator(Fixture.playbook(batch: [.count(2)], maxFail: maxFail), Fixture.hosts(staging: 1, prod: 2),
-                                        world: world, clock: ManualClock(), sink: sink, forks: 1)
+            let c = Fixture.coordinator(
+                Fixture.playbook(batch: [.count(2)], maxFail: maxFail), Fixture.hosts(staging: 1, prod: 2),
+                world: world, clock: ManualClock(), sink: sink, forks: 1)
             #expect(try await c.run(opening: Fixture.header(c)) == expected)
             let record = try RunRecord(entries: sink.entries)
             #expect(record.host("p1")?.outcome == .unreachable)
@@ -229,8 +258,9 @@ struct CoordinatorTests {
         let world = World([("p1", "1.1.0"), ("p2", "1.1.0")])
         let sink = RecordingSink()
         let clock = ManualClock()
-        let c = Fixture.coordinator(Fixture.playbook(batch: [.count(1)], pause: .seconds(30)), Fixture.hosts(staging: 0, prod: 2),
-                                    world: world, clock: clock, sink: sink)
+        let c = Fixture.coordinator(
+            Fixture.playbook(batch: [.count(1)], pause: .seconds(30)), Fixture.hosts(staging: 0, prod: 2),
+            world: world, clock: clock, sink: sink)
         let run = Task { try await c.run(opening: Fixture.header(c)) }
         await clock.waitForSleepers(1)
         #expect(clock.nextDeadline == ManualClock.Instant(offset: .seconds(30)))
@@ -246,8 +276,9 @@ struct CoordinatorTests {
     func drain() async throws {
         let world = World([("p1", "1.1.0"), ("p2", "1.1.0"), ("p3", "1.1.0")], holdInstall: ["p1": "p1"])
         let sink = RecordingSink()
-        let c = Fixture.coordinator(Fixture.playbook(batch: [.count(3)]), Fixture.hosts(staging: 0, prod: 3),
-                                    world: world, clock: ManualClock(), sink: sink, forks: 1)
+        let c = Fixture.coordinator(
+            Fixture.playbook(batch: [.count(3)]), Fixture.hosts(staging: 0, prod: 3),
+            world: world, clock: ManualClock(), sink: sink, forks: 1)
         let run = Task { try await c.run(opening: Fixture.header(c)) }
         await world.executor.waitForArrivals(at: "p1", count: 1)
         c.interrupt()
@@ -270,7 +301,7 @@ struct CoordinatorTests {
         let run = Task { try await c.run(opening: Fixture.header(c)) }
         await world.executor.waitForArrivals(at: "p1", count: 1)
         c.interrupt()
-        c.interrupt()                    // the held command ends with its task, as a real one does
+        c.interrupt()  // the held command ends with its task, as a real one does
         #expect(try await run.value == .interrupted)
         let record = try RunRecord(entries: sink.entries)
         #expect(record.host("p1")?.outcome == .interrupted)
@@ -281,7 +312,7 @@ struct CoordinatorTests {
         let p1 = try #require(record.host("p1")?.position)
         #expect(p1.hop == .init(from: "1.1.0", to: "1.2.0") && p1.done.isEmpty && p1.attempted)
         #expect(work == ["p1": .resume(.resume(p1)), "p2": .run])
-        world.executor.release("p1")     // its install goes through this time
+        world.executor.release("p1")  // its install goes through this time
         let before = world.executor.calls.count
         let world2 = world
         let c2 = Fixture.coordinator(pb, hosts, world: world2, clock: ManualClock(), sink: sink, forks: 1, lastSeq: c.lastSeq)
@@ -310,8 +341,10 @@ struct CoordinatorTests {
         #expect(ResumePlanner.work(for: record, retryFailed: true)["p2"] == .resume(.resume(record.host("p2")!.position)))
         let p1Calls = world.commands("p1").count
         let c2 = Fixture.coordinator(pb, hosts, world: world, clock: ManualClock(), sink: sink, lastSeq: c.lastSeq)
-        #expect(try await c2.run(opening: .resumed(user: "t", machine: "m", retryFailed: false), record: record, work: work,
-                                 failedBefore: ResumePlanner.failedBefore(record, retryFailed: false)) == .failed)
+        #expect(
+            try await c2.run(
+                opening: .resumed(user: "t", machine: "m", retryFailed: false), record: record, work: work,
+                failedBefore: ResumePlanner.failedBefore(record, retryFailed: false)) == .failed)
         #expect(world.commands("p1").count == p1Calls)
         #expect(world.running("p3") == "1.2.0")
     }
@@ -327,11 +360,14 @@ struct CoordinatorTests {
         #expect(world.commands("p1").isEmpty)
         let record = try RunRecord(entries: sink.entries)
         #expect(record.gates["staging"] == .notApproved)
-        let c2 = Fixture.coordinator(pb, hosts, world: world, clock: ManualClock(), sink: sink,
-                                     gateKeeper: FixedGateKeeper(approved: ["staging"]), lastSeq: c.lastSeq)
+        let c2 = Fixture.coordinator(
+            pb, hosts, world: world, clock: ManualClock(), sink: sink,
+            gateKeeper: FixedGateKeeper(approved: ["staging"]), lastSeq: c.lastSeq)
         let work = ResumePlanner.work(for: record, retryFailed: false)
-        #expect(try await c2.run(opening: .resumed(user: "t", machine: "m", retryFailed: false), record: record, work: work,
-                                 gatesPassed: ResumePlanner.gatesPassed(record)) == .succeeded)
+        #expect(
+            try await c2.run(
+                opening: .resumed(user: "t", machine: "m", retryFailed: false), record: record, work: work,
+                gatesPassed: ResumePlanner.gatesPassed(record)) == .succeeded)
         #expect(world.commands("s1").filter { $0.hasPrefix("install") }.count == 1)
     }
 
@@ -340,8 +376,9 @@ struct CoordinatorTests {
         let world = World([("s1", "1.1.0"), ("s2", "1.1.0"), ("p1", "1.1.0")])
         let sink = RecordingSink()
         let clock = ManualClock()
-        let c = Fixture.coordinator(Fixture.playbook(batch: [.count(2)], gate: .soak(.seconds(300))), Fixture.hosts(staging: 2, prod: 1),
-                                    world: world, clock: clock, sink: sink)
+        let c = Fixture.coordinator(
+            Fixture.playbook(batch: [.count(2)], gate: .soak(.seconds(300))), Fixture.hosts(staging: 2, prod: 1),
+            world: world, clock: clock, sink: sink)
         let run = Task { try await c.run(opening: Fixture.header(c)) }
         await clock.waitForSleepers(1)
         #expect(clock.nextDeadline == ManualClock.Instant(offset: .seconds(300)))
@@ -368,7 +405,7 @@ struct CoordinatorTests {
         let hosts = Fixture.hosts(staging: 2, prod: 1)
         let c = Fixture.coordinator(pb, hosts, world: world, clock: clock, sink: sink)
         let run = Task { try await c.run(opening: Fixture.header(c)) }
-        await clock.waitForSleepers(1)      // staging is done; the soak waits
+        await clock.waitForSleepers(1)  // staging is done; the soak waits
         c.interrupt()
         #expect(try await run.value == .interrupted)
         let record = try RunRecord(entries: sink.entries)
@@ -377,8 +414,9 @@ struct CoordinatorTests {
         let clock2 = ManualClock()
         let c2 = Fixture.coordinator(pb, hosts, world: world, clock: clock2, sink: sink, lastSeq: c.lastSeq)
         let resumed = Task {
-            try await c2.run(opening: .resumed(user: "t", machine: "m", retryFailed: false), record: record,
-                             work: ResumePlanner.work(for: record, retryFailed: false))
+            try await c2.run(
+                opening: .resumed(user: "t", machine: "m", retryFailed: false), record: record,
+                work: ResumePlanner.work(for: record, retryFailed: false))
         }
         #expect(try await drive(clock2, while: resumed) == .succeeded)
         let after = try RunRecord(entries: sink.entries)
@@ -405,11 +443,12 @@ struct CoordinatorTests {
     func secrets() async throws {
         let world = World([("p1", "1.1.0")])
         let sink = RecordingSink()
-        let pb = Fixture.playbook(extraSteps: [Step(name: "say", action: .run(Fixture.t("echo {{ db_password }}")))],
-                                  vars: ["db_password": .string("hunter2-s3cret")], secret: ["db_password"])
+        let pb = Fixture.playbook(
+            extraSteps: [Step(name: "say", action: .run(Fixture.t("echo {{ db_password }}")))],
+            vars: ["db_password": .string("hunter2-s3cret")], secret: ["db_password"])
         let c = Fixture.coordinator(pb, Fixture.hosts(staging: 0, prod: 1), world: world, clock: ManualClock(), sink: sink)
         #expect(try await c.run(opening: Fixture.header(c)) == .succeeded)
-        #expect(world.commands("p1").contains("echo [REDACTED]"))     // the display; the script had the value
+        #expect(world.commands("p1").contains("echo [REDACTED]"))  // the display; the script had the value
         let say = try #require(try RunRecord(entries: sink.entries).host("p1")?.steps.first { $0.step.name == "say" })
         #expect(say.stdout == "[REDACTED]\n")
         #expect(!"\(sink.entries)".contains("hunter2"))
@@ -420,7 +459,9 @@ struct CoordinatorTests {
         let count = Mutex(0)
         let executor = ScriptedExecutor { _, c in
             if c.script == "flaky" {
-                let n = count.withLock { $0 += 1; return $0 }
+                let n = count.withLock {
+                    $0 += 1; return $0
+                }
                 return .result(CommandResult(exitStatus: n == 1 ? 1 : 0))
             }
             if c.script == "app version" {
@@ -445,8 +486,9 @@ struct CoordinatorTests {
     func journalFull() async throws {
         let world = World([("p1", "1.1.0"), ("p2", "1.1.0"), ("p3", "1.1.0")])
         let sink = RecordingSink(failAfter: 6)
-        let c = Fixture.coordinator(Fixture.playbook(batch: [.count(1)]), Fixture.hosts(staging: 0, prod: 3),
-                                    world: world, clock: ManualClock(), sink: sink)
+        let c = Fixture.coordinator(
+            Fixture.playbook(batch: [.count(1)]), Fixture.hosts(staging: 0, prod: 3),
+            world: world, clock: ManualClock(), sink: sink)
         await #expect(throws: RunJournalError.self) { try await c.run(opening: Fixture.header(c)) }
         #expect(world.commands("p3").isEmpty)
     }

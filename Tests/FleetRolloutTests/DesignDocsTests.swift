@@ -1,7 +1,8 @@
 import FleetCore
-@testable import FleetRollout
 import Foundation
 import Testing
+
+@testable import FleetRollout
 
 /// docs/design.md's worked examples are what the code computes, and every `§` the
 /// repository cites is one of its headings.
@@ -213,15 +214,20 @@ struct DesignDocsTests {
         // the releases after the host's, each step running the command it is named after.
         let ends = try #require(lines.lazy.compactMap { $0.wholeMatch(of: #/Flow (\S+) -> (\S+):/#) }.first)
         let from = try #require(Version(String(ends.1))), to = try #require(Version(String(ends.2)))
-        let releases = [Release(from)] + (try rows.map { row in
-            Release(try #require(Version(row[0])), steps: try Self.list(row[1]).map { name in
-                Step(name: name, action: .run(try Template(parsing: name)))
+        let releases =
+            [Release(from)]
+            + (try rows.map { row in
+                Release(
+                    try #require(Version(row[0])),
+                    steps: try Self.list(row[1]).map { name in
+                        Step(name: name, action: .run(try Template(parsing: name)))
+                    })
             })
-        })
         #expect(releases.last?.version == to)
-        let book = Playbook(name: "merge", file: "merge.yml", hosts: "all",
-                            version: VersionSpec(detect: try Template(parsing: "true"), target: to),
-                            releases: releases, path: .cumulative, steps: [.releaseSteps(line: nil)])
+        let book = Playbook(
+            name: "merge", file: "merge.yml", hosts: "all",
+            version: VersionSpec(detect: try Template(parsing: "true"), target: to),
+            releases: releases, path: .cumulative, steps: [.releaseSteps(line: nil)])
         let hops = try UpgradePathPlanner.path(from: from, to: to, playbook: book, scope: Playbooks.scope(book))
         #expect(hops.count == 1)
         #expect(hops.first?.releases == rows.map { $0[0] })

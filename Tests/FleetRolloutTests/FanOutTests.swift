@@ -25,8 +25,9 @@ struct FanOutTests {
     func order() async {
         // h01 is held until every other host has finished.
         let executor = ScriptedExecutor { host, _ in
-            host == "h01" ? .held(gate: "last", then: .result(CommandResult(exitStatus: 0)))
-                          : .result(CommandResult(exitStatus: 0, stdout: CapturedOutput(host)))
+            host == "h01"
+                ? .held(gate: "last", then: .result(CommandResult(exitStatus: 0)))
+                : .result(CommandResult(exitStatus: 0, stdout: CapturedOutput(host)))
         }
         let task = Task { await AdHoc.run(RemoteCommand("x"), on: hosts(5), forks: 5, executor: executor) }
         await executor.waitForArrivals(at: "last", count: 1)

@@ -1,7 +1,7 @@
 import FleetCore
-import Foundation
 import FleetRollout
 import FleetTestSupport
+import Foundation
 import Synchronization
 import Testing
 
@@ -45,7 +45,9 @@ final class MigratingHosts: Sendable {
                 w.hosts.withLock { $0[host]!.version = words[1] }
                 return ok
             case "migrate":
-                if w.migrateFails.withLock({ $0.contains(host) }) { return .result(CommandResult(exitStatus: 1, stderr: CapturedOutput("PG::Error\n"))) }
+                if w.migrateFails.withLock({ $0.contains(host) }) {
+                    return .result(CommandResult(exitStatus: 1, stderr: CapturedOutput("PG::Error\n")))
+                }
                 w.hosts.withLock { $0[host]!.schema = words[1] }
                 if let gate = w.holdMigrate.withLock({ $0.removeValue(forKey: host) }) { return .held(gate: gate, then: ok) }
                 return ok
@@ -70,29 +72,41 @@ final class MigratingHosts: Sendable {
 
     static func playbook(rollback: Bool = true) -> Playbook {
         let t = Fixture.t
-        return Playbook(name: "app", file: "/p/app.yml", hosts: "all", stages: ["prod"],
-                        version: VersionSpec(detect: t("app version"), target: Version("1.2.0")),
-                        releases: ["1.0.0", "1.1.0", "1.2.0"].map { Release(Version($0)!) }, path: .sequential,
-                        rolling: RolloutPolicy(batch: [.count(2)], maxFailPercentage: 100),
-                        steps: [.step(Step(name: "check out", action: .run(t("set-version {{ to }}")))),
-                                .step(Step(name: "migrate", action: .run(t("migrate {{ to }}")), noReturn: true)),
-                                .step(Step(name: "restart", action: .run(t("restart"))))],
-                        health: [HealthProbe(kind: .command(t("health")),
-                                             timing: ProbeTiming(period: .seconds(2), timeout: .seconds(1), failureThreshold: 1,
-                                                                 deadline: .seconds(30)))],
-                        rollback: rollback ? [Step(name: "restore", action: .run(t("restore {{ from }}")))] : [])
+        return Playbook(
+            name: "app", file: "/p/app.yml", hosts: "all", stages: ["prod"],
+            version: VersionSpec(detect: t("app version"), target: Version("1.2.0")),
+            releases: ["1.0.0", "1.1.0", "1.2.0"].map { Release(Version($0)!) }, path: .sequential,
+            rolling: RolloutPolicy(batch: [.count(2)], maxFailPercentage: 100),
+            steps: [
+                .step(Step(name: "check out", action: .run(t("set-version {{ to }}")))),
+                .step(Step(name: "migrate", action: .run(t("migrate {{ to }}")), noReturn: true)),
+                .step(Step(name: "restart", action: .run(t("restart")))),
+            ],
+            health: [
+                HealthProbe(
+                    kind: .command(t("health")),
+                    timing: ProbeTiming(
+                        period: .seconds(2), timeout: .seconds(1), failureThreshold: 1,
+                        deadline: .seconds(30)))
+            ],
+            rollback: rollback ? [Step(name: "restore", action: .run(t("restore {{ from }}")))] : [])
     }
 
-    func coordinator(_ pb: Playbook = playbook(), hosts: [String], sink: RecordingSink, lastSeq: Int = 0,
-                     locks: (any HostLocking)? = nil, forks: Int = 2) -> Coordinator<ManualClock> {
+    func coordinator(
+        _ pb: Playbook = playbook(), hosts: [String], sink: RecordingSink, lastSeq: Int = 0,
+        locks: (any HostLocking)? = nil, forks: Int = 2
+    ) -> Coordinator<ManualClock> {
         let list = hosts.map { Host(name: $0, groups: ["prod"]) }
-        let plan = RolloutPlanner.plan(pb, stages: [StageHosts(name: "prod", hosts: list)], target: Version("1.2.0")!,
-                                       versions: [:], versionSource: .detected)
-        let header = RunHeader(id: "run-1", user: "test", machine: "box", fleetupVersion: "0", plan: plan,
-                               playbookFile: pb.file, inventories: ["/i"], forks: forks)
+        let plan = RolloutPlanner.plan(
+            pb, stages: [StageHosts(name: "prod", hosts: list)], target: Version("1.2.0")!,
+            versions: [:], versionSource: .detected)
+        let header = RunHeader(
+            id: "run-1", user: "test", machine: "box", fleetupVersion: "0", plan: plan,
+            playbookFile: pb.file, inventories: ["/i"], forks: forks)
         let setup = RunSetup(playbook: pb, hosts: list, target: Version("1.2.0")!, header: header, hostLocks: locks)
-        return Coordinator(setup: setup, executor: executor, clock: ManualClock(), sink: sink, lastSeq: lastSeq,
-                           startedAt: "2026-12-07T00:00:00.000Z")
+        return Coordinator(
+            setup: setup, executor: executor, clock: ManualClock(), sink: sink, lastSeq: lastSeq,
+            startedAt: "2026-12-07T00:00:00.000Z")
     }
 }
 
@@ -105,13 +119,17 @@ extension RecordingSink {
 }
 
 private func stepStarted(_ name: String) -> (RunEvent) -> Bool {
-    { if case .stepStarted(_, let s) = $0 { return s.name == name }; return false }
+    {
+        if case .stepStarted(_, let s) = $0 { return s.name == name }; return false
+    }
 }
 
 /// Runs `hosts` until `p1`'s migrate is held, and returns the journal as a kill -9 there
 /// would leave it (cut before `cut`), with the first run ended.
-private func killedRun(_ world: MigratingHosts, hosts: [String] = ["p1"],
-                       cut: @escaping (RunEvent) -> Bool) async throws -> [JournalEntry] {
+private func killedRun(
+    _ world: MigratingHosts, hosts: [String] = ["p1"],
+    cut: @escaping (RunEvent) -> Bool
+) async throws -> [JournalEntry] {
     world.shared.holdMigrate.withLock { $0["p1"] = "migrate" }
     let sink = RecordingSink()
     let c = world.coordinator(hosts: hosts, sink: sink)
@@ -125,21 +143,27 @@ private func killedRun(_ world: MigratingHosts, hosts: [String] = ["p1"],
 }
 
 /// Resumes the journal `before` (as `fleetup resume` would) and returns the whole journal after.
-private func resume(_ world: MigratingHosts, _ before: [JournalEntry], hosts: [String] = ["p1"], retryFailed: Bool = false,
-                    replan: Set<String> = [], playbook: Playbook = MigratingHosts.playbook()) async throws -> (RunOutcome, RunRecord) {
-    let (outcome, entries) = try await resumeJournal(world, before, hosts: hosts, retryFailed: retryFailed, replan: replan, playbook: playbook)
+private func resume(
+    _ world: MigratingHosts, _ before: [JournalEntry], hosts: [String] = ["p1"], retryFailed: Bool = false,
+    replan: Set<String> = [], playbook: Playbook = MigratingHosts.playbook()
+) async throws -> (RunOutcome, RunRecord) {
+    let (outcome, entries) = try await resumeJournal(
+        world, before, hosts: hosts, retryFailed: retryFailed, replan: replan, playbook: playbook)
     return (outcome, try RunRecord(entries: entries))
 }
 
 /// As `resume`, returning the whole journal after it.
-private func resumeJournal(_ world: MigratingHosts, _ before: [JournalEntry], hosts: [String] = ["p1"], retryFailed: Bool = false,
-                           replan: Set<String> = [], playbook: Playbook = MigratingHosts.playbook()) async throws -> (RunOutcome, [JournalEntry]) {
+private func resumeJournal(
+    _ world: MigratingHosts, _ before: [JournalEntry], hosts: [String] = ["p1"], retryFailed: Bool = false,
+    replan: Set<String> = [], playbook: Playbook = MigratingHosts.playbook()
+) async throws -> (RunOutcome, [JournalEntry]) {
     let record = try RunRecord(entries: before)
     let sink = RecordingSink()
     let c = world.coordinator(playbook, hosts: hosts, sink: sink, lastSeq: record.lastSeq)
-    let outcome = try await c.run(opening: .resumed(user: "t", machine: "m", retryFailed: retryFailed), record: record,
-                                  work: ResumePlanner.work(for: record, retryFailed: retryFailed, replan: replan),
-                                  failedBefore: ResumePlanner.failedBefore(record, retryFailed: retryFailed, replan: replan))
+    let outcome = try await c.run(
+        opening: .resumed(user: "t", machine: "m", retryFailed: retryFailed), record: record,
+        work: ResumePlanner.work(for: record, retryFailed: retryFailed, replan: replan),
+        failedBefore: ResumePlanner.failedBefore(record, retryFailed: retryFailed, replan: replan))
     return (outcome, before + sink.entries)
 }
 
@@ -172,7 +196,10 @@ struct ResumeTests {
             // A kill -9 leaves no stepFinished (CoordinatorTests covers the second Ctrl-C's
             // "interrupted" one): either way it started and did not finish with success.
             #expect(position.done.map(\.name) == ["check out"] && position.attempted)
-            let cutAtKill = Array(journal.prefix { if case .stepFinished(_, let r) = $0.event { return r.step.name != "migrate" }; return true })
+            let cutAtKill = Array(
+                journal.prefix {
+                    if case .stepFinished(_, let r) = $0.event { return r.step.name != "migrate" }; return true
+                })
             #expect(try RunRecord(entries: cutAtKill).host("p1")?.position == position)
             if failsAgain { _ = world.shared.migrateFails.withLock { $0.insert("p1") } }
             let from = world.executor.calls.count
@@ -234,7 +261,9 @@ struct ResumeTests {
         #expect(outcome == .failed)
         #expect(world.commands("p1", from: from) == ["app version"])
         let message = try #require(record.host("p1")?.result?.message)
-        #expect(message == "the journal left it mid-hop 1.1.0 -> 1.2.0 but it reports 1.0.0 (expected 1.1.0 or 1.2.0): it was changed outside this run; "
+        #expect(
+            message
+                == "the journal left it mid-hop 1.1.0 -> 1.2.0 but it reports 1.0.0 (expected 1.1.0 or 1.2.0): it was changed outside this run; "
                 + "look at it, then `fleetup resume --replan p1` plans it afresh from the version it reports")
 
         // --replan: planned afresh from 1.0.0, two hops.
@@ -253,9 +282,11 @@ struct ResumeTests {
         let from = world.executor.calls.count
         let (_, record) = try await resume(world, journal, playbook: pb)
         #expect(world.commands("p1", from: from) == ["app version"])
-        #expect(record.host("p1")?.result?.message?.hasPrefix(
-            "the playbook changed since the journal left it in 1.1.0 -> 1.2.0: step 1 ran as \"check out\": set-version 1.2.0, "
-            + "the playbook now has \"check out\": set-version --force 1.2.0") == true, "\(record.host("p1")?.result?.message ?? "")")
+        #expect(
+            record.host("p1")?.result?.message?.hasPrefix(
+                "the playbook changed since the journal left it in 1.1.0 -> 1.2.0: step 1 ran as \"check out\": set-version 1.2.0, "
+                    + "the playbook now has \"check out\": set-version --force 1.2.0") == true,
+            "\(record.host("p1")?.result?.message ?? "")")
     }
 
     @Test("on the target and unhealthy: --retry-failed re-checks health from where it failed, running no step again")
@@ -287,7 +318,7 @@ struct ResumeTests {
         let c = world.coordinator(pb, hosts: ["p1"], sink: sink)
         #expect(try await c.run(opening: .runStarted(c.setup.header)) == .failed)
         let from = world.executor.calls.count
-        let (outcome, _) = try await resume(world, sink.entries, retryFailed: true)    // the playbook fixed
+        let (outcome, _) = try await resume(world, sink.entries, retryFailed: true)  // the playbook fixed
         #expect(outcome == .succeeded)
         #expect(world.commands("p1", from: from) == ["app version", "restart", "health", "app version"])
     }
@@ -303,9 +334,11 @@ struct ResumeTests {
             StepRef(phase: phase, from: "1.1.0", to: "1.2.0", index: i, name: name, command: cmd)
         }
         var torn = journal
-        for e in [RunEvent.stepStarted(host: "p1", step: ref(.upgrade, 1, "migrate", "migrate 1.2.0")),
-                  .stepFinished(host: "p1", record: StepRecord(step: ref(.upgrade, 1, "migrate", "migrate 1.2.0"), exitStatus: 1)),
-                  .stepStarted(host: "p1", step: ref(.rollback, 0, "restore", "restore 1.1.0"))] {
+        for e in [
+            RunEvent.stepStarted(host: "p1", step: ref(.upgrade, 1, "migrate", "migrate 1.2.0")),
+            .stepFinished(host: "p1", record: StepRecord(step: ref(.upgrade, 1, "migrate", "migrate 1.2.0"), exitStatus: 1)),
+            .stepStarted(host: "p1", step: ref(.rollback, 0, "restore", "restore 1.1.0")),
+        ] {
             seq += 1
             torn.append(JournalEntry(seq: seq, time: t, event: e))
         }
@@ -320,12 +353,15 @@ struct ResumeTests {
 
 @Suite("the run's rolling policy in its journal header")
 struct RunPolicyTests {
-    @Test("every policy goes through the journal's JSON and back unchanged", arguments: [
-        RolloutPolicy(),
-        RolloutPolicy(batch: [.count(1), .percent(25), .percent(50)], maxFailPercentage: 0, pause: .seconds(30), gate: .manual),
-        RolloutPolicy(batch: [.count(0)], order: .shuffle, seed: 42, maxFailPercentage: 25, maxFailures: 2,
-                      pause: .milliseconds(1500), gate: .soak(.seconds(300))),
-    ])
+    @Test(
+        "every policy goes through the journal's JSON and back unchanged",
+        arguments: [
+            RolloutPolicy(),
+            RolloutPolicy(batch: [.count(1), .percent(25), .percent(50)], maxFailPercentage: 0, pause: .seconds(30), gate: .manual),
+            RolloutPolicy(
+                batch: [.count(0)], order: .shuffle, seed: 42, maxFailPercentage: 25, maxFailures: 2,
+                pause: .milliseconds(1500), gate: .soak(.seconds(300))),
+        ])
     func roundTrip(policy: RolloutPolicy) throws {
         let text = String(decoding: try JSONEncoder().encode(policy), as: UTF8.self)
         #expect(try JSONDecoder().decode(RolloutPolicy.self, from: Data(text.utf8)) == policy, "\(text)")
@@ -337,7 +373,8 @@ struct RunPolicyTests {
         var now = started
         #expect(ResumePlanner.policyNote(started: started, now: now) == nil)
         now.maxFailPercentage = 25
-        #expect(ResumePlanner.policyNote(started: started, now: now)
+        #expect(
+            ResumePlanner.policyNote(started: started, now: now)
                 == "the playbook's rolling policy changed since the run started (now batch [1], max_fail_percentage 25, pause 30s, gate manual); "
                 + "the run goes on under its own (batch [1], max_fail_percentage 0, pause 30s, gate manual)")
     }

@@ -9,11 +9,14 @@ private struct Driver {
     var m: RolloutMachine
     var log: [A] = []
 
-    init(_ stages: [StagePlan], maxFail: Int = 0, maxFailures: Int? = nil, pause: Duration = .zero,
-         gate: StageGate = .none, forks: Int = 100, work: [String: RolloutMachine.Work] = [:],
-         gatesPassed: Set<String> = [], hasProbes: Bool = true) {
-        m = RolloutMachine(stages: stages, policy: FailurePolicy(maxFailPercentage: maxFail, maxFailures: maxFailures),
-                           pause: pause, gate: gate, forks: forks, work: work, gatesPassed: gatesPassed, hasProbes: hasProbes)
+    init(
+        _ stages: [StagePlan], maxFail: Int = 0, maxFailures: Int? = nil, pause: Duration = .zero,
+        gate: StageGate = .none, forks: Int = 100, work: [String: RolloutMachine.Work] = [:],
+        gatesPassed: Set<String> = [], hasProbes: Bool = true
+    ) {
+        m = RolloutMachine(
+            stages: stages, policy: FailurePolicy(maxFailPercentage: maxFail, maxFailures: maxFailures),
+            pause: pause, gate: gate, forks: forks, work: work, gatesPassed: gatesPassed, hasProbes: hasProbes)
     }
 
     @discardableResult
@@ -29,7 +32,9 @@ private struct Driver {
     }
 
     var started: [String] {
-        log.compactMap { if case .startHost(let h, _) = $0 { return h }; return nil }
+        log.compactMap {
+            if case .startHost(let h, _) = $0 { return h }; return nil
+        }
     }
 
     var finished: RunOutcome? {
@@ -38,7 +43,9 @@ private struct Driver {
     }
 
     var skipped: [String] {
-        log.flatMap { a -> [String] in if case .skip(let h, _) = a { return h }; return [] }
+        log.flatMap { a -> [String] in
+            if case .skip(let h, _) = a { return h }; return []
+        }
     }
 }
 
@@ -52,13 +59,19 @@ struct RolloutMachineTests {
     func order() throws {
         var d = Driver([stage("staging", [["s1"]]), stage("prod", [["p1", "p2"], ["p3"]])])
         let first = try d.send(.start)
-        #expect(first == [.startStage(stage: "staging"), .startBatch(stage: "staging", batch: 1, hosts: ["s1"]),
-                          .startHost(host: "s1", resume: false)])
+        #expect(
+            first == [
+                .startStage(stage: "staging"), .startBatch(stage: "staging", batch: 1, hosts: ["s1"]),
+                .startHost(host: "s1", resume: false),
+            ])
         let next = try d.finish("s1")
-        #expect(next == [.gatePassed(stage: "staging", next: "prod", decision: .open, detail: nil),
-                         .startStage(stage: "prod"), .startBatch(stage: "prod", batch: 1, hosts: ["p1", "p2"]),
-                         .startHost(host: "p1", resume: false), .startHost(host: "p2", resume: false)])
-        #expect(try d.finish("p2") == [])          // p1 still in flight: batch 2 waits
+        #expect(
+            next == [
+                .gatePassed(stage: "staging", next: "prod", decision: .open, detail: nil),
+                .startStage(stage: "prod"), .startBatch(stage: "prod", batch: 1, hosts: ["p1", "p2"]),
+                .startHost(host: "p1", resume: false), .startHost(host: "p2", resume: false),
+            ])
+        #expect(try d.finish("p2") == [])  // p1 still in flight: batch 2 waits
         #expect(try d.finish("p1") == [.startBatch(stage: "prod", batch: 2, hosts: ["p3"]), .startHost(host: "p3", resume: false)])
         #expect(try d.finish("p3") == [.finish(.succeeded)])
         #expect(d.started == ["s1", "p1", "p2", "p3"])
@@ -77,17 +90,19 @@ struct RolloutMachineTests {
         try d.finish("d")
         try d.finish("e")
         #expect(d.started == ["a", "b", "c", "d", "e"])
-        #expect(d.finished == .failed)   // went on (100%), but a host failed
+        #expect(d.finished == .failed)  // went on (100%), but a host failed
     }
 
-    @Test("default policy: the first failure halts; in-flight hosts finish; the rest of the batch and every later batch and stage are skipped")
+    @Test(
+        "default policy: the first failure halts; in-flight hosts finish; the rest of the batch and every later batch and stage are skipped"
+    )
     func haltAtFirstFailure() throws {
         var d = Driver([stage("staging", [["s1", "s2", "s3", "s4"]]), stage("prod", [["p1"], ["p2"]])], forks: 2)
         try d.send(.start)
         let halt = try d.finish("s1", .failed)
         #expect(halt.first == .halt(reason: "1 of 4 hosts in the batch failed, more than max_fail_percentage 0%"))
         #expect(d.skipped == ["s3", "s4", "p1", "p2"])
-        #expect(d.finished == nil)                  // s2 is still in flight
+        #expect(d.finished == nil)  // s2 is still in flight
         #expect(try d.finish("s2") == [.finish(.halted)])
         #expect(d.started == ["s1", "s2"])
     }
@@ -98,7 +113,7 @@ struct RolloutMachineTests {
         try d.send(.start)
         try d.finish("a", .failed)
         #expect(d.m.haltReason == nil)
-        try d.finish("b", .unreachable)             // unreachable counts as failed
+        try d.finish("b", .unreachable)  // unreachable counts as failed
         #expect(d.m.haltReason == "2 of 4 hosts in the batch failed, more than max_fail_percentage 25%")
         try d.finish("c")
         try d.finish("d")
@@ -110,10 +125,10 @@ struct RolloutMachineTests {
     func runLimit() throws {
         var d = Driver([stage("prod", [["a", "b"], ["c", "d"], ["e"]])], maxFail: 50, maxFailures: 1)
         try d.send(.start)
-        try d.finish("a", .failed)                  // 1 of 2 = 50%: not more than 50%
+        try d.finish("a", .failed)  // 1 of 2 = 50%: not more than 50%
         try d.finish("b")
         #expect(d.m.haltReason == nil)
-        try d.finish("c", .rolledBack)              // batch 2: 1 of 2, fine; run: 2 > max_failures 1
+        try d.finish("c", .rolledBack)  // batch 2: 1 of 2, fine; run: 2 > max_failures 1
         #expect(d.m.haltReason == "2 hosts failed in the run, more than max_failures 1")
         try d.finish("d")
         #expect(d.skipped == ["e"])
@@ -175,7 +190,9 @@ struct RolloutMachineTests {
             try d.send(.start)
             #expect(try d.finish("s1") == [.soak(stage: "staging", duration: .seconds(60), hosts: probes ? ["s1"] : [])])
             let a = try d.send(.soakChecked(unhealthy: [], checked: probes ? 1 : 0))
-            let detail = probes ? "every host of staging was still healthy after a soak of 1m (1 checked)"
+            let detail =
+                probes
+                ? "every host of staging was still healthy after a soak of 1m (1 checked)"
                 : "waited 1m after staging; the playbook has no health probes to check again"
             #expect(a.first == .gatePassed(stage: "staging", next: "prod", decision: .soaked, detail: detail))
             #expect(a.contains(.startHost(host: "p1", resume: false)))
@@ -206,22 +223,26 @@ struct RolloutMachineTests {
         try p.send(.start)
         try p.finish("a")
         #expect(try p.send(.drain) == [.cancelWaits, .finish(.interrupted)])
-        #expect(try p.send(.drain) == [])            // a late signal: nothing left to do
+        #expect(try p.send(.drain) == [])  // a late signal: nothing left to do
     }
 
     @Test("resume: done hosts are not started, re-checks go first, finished batches and passed gates are skipped")
     func resume() throws {
-        var d = Driver([stage("staging", [["s1"]]), stage("prod", [["p1", "p2", "p3"], ["p4"]])], gate: .manual,
-                       work: ["s1": .none, "p1": .none, "p2": .run, "p3": .resume(.replan)], gatesPassed: ["staging"])
+        var d = Driver(
+            [stage("staging", [["s1"]]), stage("prod", [["p1", "p2", "p3"], ["p4"]])], gate: .manual,
+            work: ["s1": .none, "p1": .none, "p2": .run, "p3": .resume(.replan)], gatesPassed: ["staging"])
         let a = try d.send(.start)
-        #expect(a == [.startStage(stage: "prod"), .startBatch(stage: "prod", batch: 1, hosts: ["p1", "p2", "p3"]),
-                      .startHost(host: "p3", resume: true), .startHost(host: "p2", resume: false)])
+        #expect(
+            a == [
+                .startStage(stage: "prod"), .startBatch(stage: "prod", batch: 1, hosts: ["p1", "p2", "p3"]),
+                .startHost(host: "p3", resume: true), .startHost(host: "p2", resume: false),
+            ])
     }
 
     @Test("impossible transitions are errors, not silent no-ops")
     func impossible() throws {
         var d = Driver([stage("s", [["a"]])])
-        #expect(throws: MachineError.self) { try d.finish("a") }     // not started
+        #expect(throws: MachineError.self) { try d.finish("a") }  // not started
         try d.send(.start)
         #expect(throws: MachineError.self) { try d.send(.pauseOver) }
         try d.finish("a")

@@ -19,9 +19,11 @@ struct RolloutPlannerTests {
             "prod1": .known("5.0.0", .inventory), "prod2": .known("5.1.0", .inventory), "prod3": .unknown,
             "prod4": .known("5.9.0", .inventory), "prod5": .failed("unreachable: connection refused"),
         ]
-        let plan = RolloutPlanner.plan(book, stages: [StageHosts(name: "staging", hosts: staging), StageHosts(name: "prod", hosts: prod)],
-                                       target: Version("5.3.0")!, versions: versions, versionSource: .inventory)
-        #expect(plan.stages.map { $0.batches.map(\.hosts) } == [[["stg1"], ["stg2"]], [["prod1"], ["prod2", "prod3"], ["prod4", "prod5"]]])
+        let plan = RolloutPlanner.plan(
+            book, stages: [StageHosts(name: "staging", hosts: staging), StageHosts(name: "prod", hosts: prod)],
+            target: Version("5.3.0")!, versions: versions, versionSource: .inventory)
+        #expect(
+            plan.stages.map { $0.batches.map(\.hosts) } == [[["stg1"], ["stg2"]], [["prod1"], ["prod2", "prod3"], ["prod4", "prod5"]]])
         // 25% of 1 host: the first failure halts; of 2: 0.5, so the first failure too.
         #expect(plan.stages[1].batches.map(\.haltAt) == [1, 1, 1])
         let byHost = Dictionary(uniqueKeysWithValues: plan.hosts.map { ($0.host, $0) })
@@ -46,11 +48,17 @@ struct RolloutPlannerTests {
         let versions = Dictionary(uniqueKeysWithValues: hosts.map { ($0.name, ObservedVersion.known("5.2.0", .inventory)) })
         // Each host's plan holds ~262 KB (two steps of 64 KB, as sent and as shown): a 1 MB
         // budget plans four hosts, the fourth going past it, and no more.
-        let plan = RolloutPlanner.plan(book, stages: [StageHosts(name: "staging", hosts: hosts)], target: Version("5.3.0")!,
-                                       versions: versions, versionSource: .inventory, renderBudget: 1 << 20)
-        let planned = plan.hosts.filter { if case .upgrade = $0.outcome { return true }; return false }
+        let plan = RolloutPlanner.plan(
+            book, stages: [StageHosts(name: "staging", hosts: hosts)], target: Version("5.3.0")!,
+            versions: versions, versionSource: .inventory, renderBudget: 1 << 20)
+        let planned = plan.hosts.filter {
+            if case .upgrade = $0.outcome { return true }; return false
+        }
         #expect(planned.count == 4)
-        #expect(plan.hosts.last?.outcome == .error("not planned: the plan's commands add up to more than 1 MB over its hosts (the limit; plan fewer hosts with --limit)"))
+        #expect(
+            plan.hosts.last?.outcome
+                == .error(
+                    "not planned: the plan's commands add up to more than 1 MB over its hosts (the limit; plan fewer hosts with --limit)"))
         #expect(plan.hosts.count == 40)
     }
 
@@ -62,20 +70,26 @@ struct RolloutPlannerTests {
 
     @Test("a current_version that is not a version is an error for that host")
     func badInventoryVersion() {
-        let plan = RolloutPlanner.hostPlan(Host(name: "a", vars: ["app_port": .int(1)]), stage: "all", batch: 1, playbook: Playbooks.mattermost,
-                                           target: Version("5.3.0")!, observed: .known("five", .inventory))
+        let plan = RolloutPlanner.hostPlan(
+            Host(name: "a", vars: ["app_port": .int(1)]), stage: "all", batch: 1, playbook: Playbooks.mattermost,
+            target: Version("5.3.0")!, observed: .known("five", .inventory))
         #expect(plan.outcome == .error("\"five\" is not a version (expected x.y.z)"))
     }
 
-    @Test("version output", arguments: [
-        (0, "Version: 5.3.0\nBuild Number: 5.3.0\n", "", nil as String?, ObservedVersion.known("5.3.0", .detected)),
-        (0, "v3.1.2\n", "", nil, .known("v3.1.2", .detected)),
-        // a playbook pattern takes its first group.
-        (0, "flow 3.1.2 (git abc)\nschema 20240101\n", "", #"flow (\S+)"#, .known("3.1.2", .detected)),
-        (0, "hello\n", "", nil, .failed("version command printed no version (expected x.y.z in its output): \"hello\"")),
-        (0, "", "", nil, .failed("version command printed no version (expected x.y.z in its output): (nothing)")),
-        (128, "", "fatal: no tag exactly matches 'abc123'\n", nil, .failed("version command exit 128: fatal: no tag exactly matches 'abc123'")),
-    ] as [(Int32, String, String, String?, ObservedVersion)])
+    @Test(
+        "version output",
+        arguments: [
+            (0, "Version: 5.3.0\nBuild Number: 5.3.0\n", "", nil as String?, ObservedVersion.known("5.3.0", .detected)),
+            (0, "v3.1.2\n", "", nil, .known("v3.1.2", .detected)),
+            // a playbook pattern takes its first group.
+            (0, "flow 3.1.2 (git abc)\nschema 20240101\n", "", #"flow (\S+)"#, .known("3.1.2", .detected)),
+            (0, "hello\n", "", nil, .failed("version command printed no version (expected x.y.z in its output): \"hello\"")),
+            (0, "", "", nil, .failed("version command printed no version (expected x.y.z in its output): (nothing)")),
+            (
+                128, "", "fatal: no tag exactly matches 'abc123'\n", nil,
+                .failed("version command exit 128: fatal: no tag exactly matches 'abc123'")
+            ),
+        ] as [(Int32, String, String, String?, ObservedVersion)])
     func parse(status: Int32, stdout: String, stderr: String, pattern: String?, expected: ObservedVersion) {
         let r = CommandResult(exitStatus: status, stdout: CapturedOutput(stdout), stderr: CapturedOutput(stderr))
         #expect(VersionDetector.version(in: r, pattern: pattern) == expected)

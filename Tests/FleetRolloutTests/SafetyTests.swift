@@ -74,10 +74,14 @@ struct SafetyTests {
         #expect(record.host("p1")?.outcome == .failed && record.host("p2")?.outcome == .rolledBack)
         #expect(Set(locks.released.withLock { $0 }) == ["p2", "p3"])
         #expect(locks.held.withLock { $0 } == ["p1": "run-1"])
-        #expect(sink.events.contains(.note(host: "p1", text: "its host lock stays: its upgrade is unfinished (`fleetup resume run-1` goes on with it)")))
+        #expect(
+            sink.events.contains(
+                .note(host: "p1", text: "its host lock stays: its upgrade is unfinished (`fleetup resume run-1` goes on with it)")))
     }
 
-    @Test("the journal writes into its reserve mid-step: the step finishes, the host finishes that hop and stops, nothing new starts; resume completes")
+    @Test(
+        "the journal writes into its reserve mid-step: the step finishes, the host finishes that hop and stops, nothing new starts; resume completes"
+    )
     func journalReserve() async throws {
         let world = MigratingHosts(["p1": "1.0.0", "p2": "1.1.0"])
         let (run, sink) = await Self.heldInMigration(world)
@@ -103,7 +107,9 @@ struct SafetyTests {
         #expect(world.state("p2") == .init(version: "1.2.0", schema: "1.2.0", running: "1.2.0"))
     }
 
-    @Test("a journal that cannot be written mid-step: the command is not killed, nothing more runs anywhere, the error names where each host stopped")
+    @Test(
+        "a journal that cannot be written mid-step: the command is not killed, nothing more runs anywhere, the error names where each host stopped"
+    )
     func journalBroken() async throws {
         let world = MigratingHosts(["p1": "1.1.0", "p2": "1.1.0"])
         let (run, sink) = await Self.heldInMigration(world)

@@ -20,11 +20,16 @@ struct StatusCollectorTests {
 
     /// p2 refuses connections; p3's app answers 503; the others are healthy.
     static func executor(versions: [String: String] = versions) -> ScriptedExecutor {
-        ScriptedExecutor(connects: { $0 == "p2" ? .unreachable : nil }, tunnels: { host, _, port in
-            host == "p3" ? .http(503, "{\"status\":\"DOWN\"}") : .http(200, "{\"status\":\"OK\",\"port\":\(port)}")
-        }) { host, command in
+        ScriptedExecutor(
+            connects: { $0 == "p2" ? .unreachable : nil },
+            tunnels: { host, _, port in
+                host == "p3" ? .http(503, "{\"status\":\"DOWN\"}") : .http(200, "{\"status\":\"OK\",\"port\":\(port)}")
+            }
+        ) { host, command in
             guard command.display.contains("mattermost version") else { return .result(CommandResult(exitStatus: 1)) }
-            guard let v = versions[host] else { return .result(CommandResult(exitStatus: 127, stderr: CapturedOutput("sh: mattermost: not found (db hunter2)"))) }
+            guard let v = versions[host] else {
+                return .result(CommandResult(exitStatus: 127, stderr: CapturedOutput("sh: mattermost: not found (db hunter2)")))
+            }
             return .result(CommandResult(exitStatus: 0, stdout: CapturedOutput("Version: \(v)\nBuild Number: 1\n")))
         }
     }
@@ -66,18 +71,22 @@ struct StatusCollectorTests {
     func versionFailure() async throws {
         let checks = try StatusPlanner.checks(Playbooks.mattermost, stages: Self.stages([("prod", "p9")]), target: Version("5.3.0")!)
         let clock = ManualClock()
-        let hosts = try await drive(clock, while: Task {
-            await StatusCollector(executor: Self.executor(), clock: clock, forks: 1).collect(checks)
-        })
+        let hosts = try await drive(
+            clock,
+            while: Task {
+                await StatusCollector(executor: Self.executor(), clock: clock, forks: 1).collect(checks)
+            })
         // db_password is not secret in this playbook: the Redactor keeps only secrets out.
         #expect(hosts.first?.versionProblem == "version command exit 127: sh: mattermost: not found (db hunter2)")
 
         var book = Playbooks.mattermost
         book.secret = ["db_password"]
         let secret = try StatusPlanner.checks(book, stages: Self.stages([("prod", "p9")]), target: Version("5.3.0")!)
-        let redacted = try await drive(clock, while: Task {
-            await StatusCollector(executor: Self.executor(), clock: clock, forks: 1).collect(secret)
-        })
+        let redacted = try await drive(
+            clock,
+            while: Task {
+                await StatusCollector(executor: Self.executor(), clock: clock, forks: 1).collect(secret)
+            })
         #expect(redacted.first?.versionProblem == "version command exit 127: sh: mattermost: not found (db [REDACTED])")
     }
 
@@ -86,7 +95,9 @@ struct StatusCollectorTests {
         let hosts = (1...5).map { Host(name: "h\($0)", groups: ["fleet"]) }
         let inventory = Inventory(hosts: hosts, groups: ["fleet": InventoryGroup(name: "fleet", hosts: hosts.map(\.name))])
         let checks = try StatusPlanner.checks(hosts, inventory: inventory, versionCommand: try Template(parsing: "app --version"))
-        let executor = ScriptedExecutor { _, _ in .held(gate: "go", then: .result(CommandResult(exitStatus: 0, stdout: CapturedOutput("1.0.0\n")))) }
+        let executor = ScriptedExecutor { _, _ in
+            .held(gate: "go", then: .result(CommandResult(exitStatus: 0, stdout: CapturedOutput("1.0.0\n"))))
+        }
         let task = Task { await StatusCollector(executor: executor, clock: ManualClock(), forks: 2).collect(checks) }
         await executor.waitForArrivals(at: "go", count: 2)
         #expect(executor.calls.count == 2, "only two hosts started: \(executor.calls)")
@@ -99,13 +110,17 @@ struct StatusCollectorTests {
 
     @Test("no playbook: the first group the inventory lists the host in; --version-cmd with the host's variables; no probes")
     func withoutPlaybook() async throws {
-        let hosts = [Host(name: "a", vars: ["dir": .string("/srv/a")], groups: ["db", "web"]),
-                     Host(name: "b", vars: ["dir": .string("/srv/b")], groups: ["web"]), Host(name: "c")]
-        let inventory = Inventory(hosts: hosts, groups: [
-            "all": InventoryGroup(name: "all", children: ["web", "db"]),
-            "web": InventoryGroup(name: "web", hosts: ["a", "b"]), "db": InventoryGroup(name: "db", hosts: ["a"]),
-            "ungrouped": InventoryGroup(name: "ungrouped", hosts: ["c"]),
-        ], groupOrder: ["all", "ungrouped", "web", "db"])
+        let hosts = [
+            Host(name: "a", vars: ["dir": .string("/srv/a")], groups: ["db", "web"]),
+            Host(name: "b", vars: ["dir": .string("/srv/b")], groups: ["web"]), Host(name: "c"),
+        ]
+        let inventory = Inventory(
+            hosts: hosts,
+            groups: [
+                "all": InventoryGroup(name: "all", children: ["web", "db"]),
+                "web": InventoryGroup(name: "web", hosts: ["a", "b"]), "db": InventoryGroup(name: "db", hosts: ["a"]),
+                "ungrouped": InventoryGroup(name: "ungrouped", hosts: ["c"]),
+            ], groupOrder: ["all", "ungrouped", "web", "db"])
         let none = try StatusPlanner.checks(hosts, inventory: inventory, versionCommand: nil)
         #expect(none.map(\.stage) == ["web", "web", "ungrouped"])
         #expect(StatusPlanner.stages(of: none) == ["web", "ungrouped"])
@@ -116,7 +131,9 @@ struct StatusCollectorTests {
         let error = #expect(throws: StatusPlanError.self) {
             _ = try StatusPlanner.checks(hosts, inventory: inventory, versionCommand: command)
         }
-        #expect(error?.problems.count == 1 && error?.problems.first?.hasPrefix("host c: --version-cmd: ") == true, "\(String(describing: error))")
+        #expect(
+            error?.problems.count == 1 && error?.problems.first?.hasPrefix("host c: --version-cmd: ") == true,
+            "\(String(describing: error))")
         let executor = ScriptedExecutor()
         let result = await StatusCollector(executor: executor, clock: ManualClock(), forks: 3).collect(none)
         #expect(result.allSatisfy { $0.reachable && $0.version == nil && $0.healthy == nil })

@@ -1,5 +1,6 @@
-@testable import FleetSSH
 import Testing
+
+@testable import FleetSSH
 
 @Suite("the sudo conversation of a become command")
 struct BecomeDialogTests {

@@ -1,5 +1,6 @@
-@testable import FleetSSH
 import Testing
+
+@testable import FleetSSH
 
 /// A session on a simulated clock, driven as SSHConnection drives its KeepaliveTimer: the
 /// server's bytes arrive (read at once while a command runs, left waiting in the socket while
@@ -62,7 +63,9 @@ struct KeepaliveSim {
                 }
             } else {
                 let wall = wallOffset.map { t + $0 }
-                let sendable = wall.flatMap { gate.sendableAt(now: t, second: Int($0 / 1_000_000_000), nanosecond: Int($0 % 1_000_000_000)) }
+                let sendable = wall.flatMap {
+                    gate.sendableAt(now: t, second: Int($0 / 1_000_000_000), nanosecond: Int($0 % 1_000_000_000))
+                }
                 switch timer.check(now: t, traffic: traffic, sendableAt: sendable) {
                 case .wait: break
                 case .send:
@@ -97,8 +100,9 @@ struct KeepaliveTimerTests {
     @Test("a host frozen between commands, after answering keepalives, is given up within the bound of its last answer")
     func frozenWhileIdle() throws {
         var sim = Sim()
-        sim.run([(Sim.s(0.5), .start), (Sim.s(1), .output), (Sim.s(3), .output), (Sim.s(3), .stop), (Sim.s(47), .freeze)],
-                until: Sim.s(600))
+        sim.run(
+            [(Sim.s(0.5), .start), (Sim.s(1), .output), (Sim.s(3), .output), (Sim.s(3), .stop), (Sim.s(47), .freeze)],
+            until: Sim.s(600))
         let gaveUp = try #require(sim.gaveUpAt)
         // Its last answer came 10 ms after the keepalive at 43 s.
         #expect(sim.lastArrival == Sim.s(43) + Sim.ms(10))
@@ -144,8 +148,9 @@ struct KeepaliveTimerTests {
         #expect(sim.gaveUpAt == Sim.s(12))
     }
 
-    @Test("an interval under libssh2's 2 s minimum: every keepalive is one libssh2 really sends, and each has its interval",
-          arguments: [0, 250, 999])
+    @Test(
+        "an interval under libssh2's 2 s minimum: every keepalive is one libssh2 really sends, and each has its interval",
+        arguments: [0, 250, 999])
     func shortInterval(phaseMs: Int) throws {
         // 1 s × 2, the wall clock's seconds starting `phaseMs` into the simulated second.
         var sim = Sim(interval: .seconds(1), countMax: 2)
@@ -164,13 +169,15 @@ struct KeepaliveTimerTests {
 
 @Suite("libssh2's keepalive rule")
 struct LibSSH2KeepaliveGateTests {
-    @Test("when libssh2_keepalive_send will send again", arguments: [
-        (nil, 100, 0, nil),                        // never sent: now
-        (100, 102, 0, nil),                        // 2 whole seconds later: now
-        (100, 105, 500_000_000, nil),
-        (100, 101, 250_000_000, 760_000_000),      // 10 ms into second 102 (time() may lag)
-        (100, 100, 900_000_000, 1_110_000_000),
-    ] as [(Int?, Int, Int, UInt64?)])
+    @Test(
+        "when libssh2_keepalive_send will send again",
+        arguments: [
+            (nil, 100, 0, nil),  // never sent: now
+            (100, 102, 0, nil),  // 2 whole seconds later: now
+            (100, 105, 500_000_000, nil),
+            (100, 101, 250_000_000, 760_000_000),  // 10 ms into second 102 (time() may lag)
+            (100, 100, 900_000_000, 1_110_000_000),
+        ] as [(Int?, Int, Int, UInt64?)])
     func sendable(last: Int?, second: Int, nanosecond: Int, wait: UInt64?) {
         var gate = LibSSH2KeepaliveGate()
         if let last { gate.sent(second: last) }

@@ -1,6 +1,7 @@
-@testable import FleetSSH
 import Foundation
 import Testing
+
+@testable import FleetSSH
 
 /// An ed25519 public key blob in known_hosts form (any 51 bytes do for parsing).
 private let keyA = "AAAAC3NzaC1lZDI1NTE5AAAAIGb6d1Mpb7o8r1aQ9hTvc4m8CqgG0iXbqZ6k3sC3t9YQ"
@@ -14,16 +15,18 @@ struct KnownHostsTests {
         #expect(KnownHostEntry.lookupName(host: "127.0.0.1", port: 2222) == "[127.0.0.1]:2222")
     }
 
-    @Test("patterns", arguments: [
-        ("web1,web2", "web2", true),
-        ("*.example.com", "a.example.com", true),
-        ("*.example.com,!bad.example.com", "bad.example.com", false),  // a negation wins
-        ("web?", "web1", true),
-        ("web?", "web10", false),
-        ("[127.0.0.1]:2222", "[127.0.0.1]:2222", true),
-        ("[127.0.0.1]:2222", "127.0.0.1", false),                      // port 22 entries differ
-        ("127.0.0.1", "[127.0.0.1]:2222", false),
-    ])
+    @Test(
+        "patterns",
+        arguments: [
+            ("web1,web2", "web2", true),
+            ("*.example.com", "a.example.com", true),
+            ("*.example.com,!bad.example.com", "bad.example.com", false),  // a negation wins
+            ("web?", "web1", true),
+            ("web?", "web10", false),
+            ("[127.0.0.1]:2222", "[127.0.0.1]:2222", true),
+            ("[127.0.0.1]:2222", "127.0.0.1", false),  // port 22 entries differ
+            ("127.0.0.1", "[127.0.0.1]:2222", false),
+        ])
     func patterns(field: String, name: String, matches: Bool) throws {
         let entry = try #require(KnownHostEntry.parse("\(field) ssh-ed25519 \(keyA)"[...], origin: "t:1"))
         #expect(entry.matches(name) == matches)
@@ -39,9 +42,11 @@ struct KnownHostsTests {
         #expect(!entry.matches("[127.0.0.1]:2202"))
     }
 
-    @Test("skipped lines: blank, comments, unknown markers, bad base64, too few fields", arguments: [
-        "", "# comment", "@weird host ssh-ed25519 \(keyA)", "host ssh-ed25519 !!!", "host ssh-ed25519",
-    ])
+    @Test(
+        "skipped lines: blank, comments, unknown markers, bad base64, too few fields",
+        arguments: [
+            "", "# comment", "@weird host ssh-ed25519 \(keyA)", "host ssh-ed25519 !!!", "host ssh-ed25519",
+        ])
     func skipped(line: String) {
         #expect(KnownHostEntry.parse(line[...], origin: "t:1") == nil)
     }
@@ -103,11 +108,11 @@ struct KnownHostsTests {
         let hash = Digest.hmacSHA1(key: salt, message: Array("web1.example.com".utf8))
         var index = KnownHostsIndex()
         let lines = [
-            "*.example.com ecdsa-sha2-nistp256 \(keyA)",                                   // 1: wildcard
-            "web1.example.com,web2.example.com ssh-ed25519 \(keyA)",                        // 2: literal
-            "db1.example.com ssh-ed25519 \(keyB)",                                          // 3: other host
-            "|1|\(Base64.encode(salt))|\(Base64.encode(hash)) ssh-rsa \(keyB)",              // 4: hashed
-            "web*,!web1.example.com ssh-dss \(keyB)",                                       // 5: negated for web1
+            "*.example.com ecdsa-sha2-nistp256 \(keyA)",  // 1: wildcard
+            "web1.example.com,web2.example.com ssh-ed25519 \(keyA)",  // 2: literal
+            "db1.example.com ssh-ed25519 \(keyB)",  // 3: other host
+            "|1|\(Base64.encode(salt))|\(Base64.encode(hash)) ssh-rsa \(keyB)",  // 4: hashed
+            "web*,!web1.example.com ssh-dss \(keyB)",  // 5: negated for web1
         ]
         for (i, l) in lines.enumerated() { index.add(try #require(KnownHostEntry.parse(l[...], origin: "t:\(i + 1)"))) }
         #expect(index.candidates("web1.example.com").map(\.origin) == ["t:1", "t:2", "t:4"])
@@ -115,10 +120,12 @@ struct KnownHostsTests {
         #expect(index.candidates("other.org").isEmpty)
     }
 
-    @Test("glob", arguments: [
-        ("*", "", true), ("a*b", "ab", true), ("a*b", "axxb", true), ("a*b", "axxc", false),
-        ("*.*", "a.b", true), ("?", "", false), ("**x", "yyx", true),
-    ])
+    @Test(
+        "glob",
+        arguments: [
+            ("*", "", true), ("a*b", "ab", true), ("a*b", "axxb", true), ("a*b", "axxc", false),
+            ("*.*", "a.b", true), ("?", "", false), ("**x", "yyx", true),
+        ])
     func glob(pattern: String, text: String, expected: Bool) {
         #expect(Glob.matches(pattern, text) == expected)
     }

@@ -1,7 +1,8 @@
-@testable import FleetSSH
 import Foundation
 import Synchronization
 import Testing
+
+@testable import FleetSSH
 
 @Suite("the reactor")
 struct ReactorTests {

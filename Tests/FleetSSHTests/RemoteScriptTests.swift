@@ -1,6 +1,7 @@
-@testable import FleetSSH
 import FleetCore
 import Testing
+
+@testable import FleetSSH
 
 @Suite("the pid line in front of every command's stdout")
 struct RemoteScriptTests {
@@ -55,7 +56,8 @@ struct RemoteScriptTests {
 struct KeyFileTests {
     @Test("PEM headers say type and encryption")
     func pem() throws {
-        let rsa = try #require(PrivateKeyFile(Array("-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nabc\n-----END RSA PRIVATE KEY-----\n".utf8)))
+        let rsa = try #require(
+            PrivateKeyFile(Array("-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nabc\n-----END RSA PRIVATE KEY-----\n".utf8)))
         #expect(rsa.format == .pem)
         #expect(rsa.type == "ssh-rsa")
         #expect(rsa.encrypted)
@@ -69,11 +71,13 @@ struct KeyFileTests {
         #expect(PrivateKeyFile(Array(text.utf8)) == nil)
     }
 
-    @Test("OpenSSH versions from banners", arguments: [
-        ("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3", 9, 2),
-        ("SSH-2.0-OpenSSH_8.8", 8, 8),
-        ("SSH-2.0-OpenSSH_7.4", 7, 4),
-    ])
+    @Test(
+        "OpenSSH versions from banners",
+        arguments: [
+            ("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3", 9, 2),
+            ("SSH-2.0-OpenSSH_8.8", 8, 8),
+            ("SSH-2.0-OpenSSH_7.4", 7, 4),
+        ])
     func openSSH(banner: String, major: Int, minor: Int) throws {
         let v = try #require(OpenSSHVersion(banner: banner))
         #expect(v.major == major && v.minor == minor)

@@ -1,9 +1,11 @@
 import FleetCore
-import struct FleetCore.Host
 import FleetLocal
-@testable import FleetSSH
 import Foundation
 import Testing
+
+import struct FleetCore.Host
+
+@testable import FleetSSH
 
 /// fleetup's ssh_config resolution against the real one: for every `# check:` line of the
 /// files in Fixtures/ssh_config (README.md there), `ssh -G` (OpenSSH resolves and prints the
@@ -34,16 +36,18 @@ struct SSHConfigConformanceTests {
         }
     }
 
-    @Test("jump chains as ssh builds them", arguments: [
-        // The first hop's own ProxyJump is followed; the second hop's is replaced by the first.
-        ("02-jump-chain.conf", "app.dc2", [:], ["outer", "jump1", "jump2"]),
-        ("02-jump-chain.conf", "edge.dc3", [:], ["never-used", "jump2", "jump1"]),
-        ("01-bastion.conf", "web1.internal", [:], ["bastion"]),
-        ("17-inventory.conf", "web5", [:], ["should-be-overridden"]),
-        ("17-inventory.conf", "web5", ["ansible_ssh_common_args": "-o ProxyJump=none"], []),
-        ("17-inventory.conf", "web5", ["jump": "a,b"], ["a", "b"]),
-        ("18-proxyjump-forms.conf", "pj3", [:], ["2001:db8::10", "2001:db8::11"]),
-    ])
+    @Test(
+        "jump chains as ssh builds them",
+        arguments: [
+            // The first hop's own ProxyJump is followed; the second hop's is replaced by the first.
+            ("02-jump-chain.conf", "app.dc2", [:], ["outer", "jump1", "jump2"]),
+            ("02-jump-chain.conf", "edge.dc3", [:], ["never-used", "jump2", "jump1"]),
+            ("01-bastion.conf", "web1.internal", [:], ["bastion"]),
+            ("17-inventory.conf", "web5", [:], ["should-be-overridden"]),
+            ("17-inventory.conf", "web5", ["ansible_ssh_common_args": "-o ProxyJump=none"], []),
+            ("17-inventory.conf", "web5", ["jump": "a,b"], ["a", "b"]),
+            ("18-proxyjump-forms.conf", "pj3", [:], ["2001:db8::10", "2001:db8::11"]),
+        ])
     func chains(file: String, host: String, vars: [String: String], hops: [String]) throws {
         let resolver = try SSHConfigResolver(files: .file(SSHG.directory + "/" + file))
         let (_, resolved) = try resolver.options(for: Host(name: host, vars: vars.mapValues { .string($0) }))
@@ -51,17 +55,19 @@ struct SSHConfigConformanceTests {
     }
 
     /// Lines ssh refuses: fleetup refuses them too, naming the file and line.
-    @Test("what ssh refuses, fleetup refuses", arguments: [
-        "Port 22 23\n", "Port 0\n", "Port 0x16\n", "Port abc\n", "HostName\n", "HostName \"\"\n",
-        "HostName \"unbalanced\n", "Host\n", "Host \"\"\n", "IdentitiesOnly maybe\n", "StrictHostKeyChecking sometimes\n",
-        "ConnectTimeout 5x\n", "ConnectTimeout -1\n", "ServerAliveCountMax x\n", "ServerAliveCountMax -1\n",
-        "HostKeyAlias a b\n", "ProxyJump a:b\n", "ProxyJump a:0\n", "ProxyJump @a\n", "ProxyJump a,,b\n",
-        "ProxyJump u@\n", "ProxyJump ::1\n", "Host other\nProxyJump a:x\n", "Host other\nPort abc\n",
-        "Match\n", "Match host\n", "Match bogus x\n", "Match all host h\n", "Match all x\n",
-        "Match host h canonical all\n", "Include\n", "IdentityAgent ${FLEETUP_UNSET_VARIABLE}/x\n",
-        "IdentityAgent $HOME/x\n", "HostName %n\n", "HostName %\n", "UserKnownHostsFile %j\n",
-        "UserKnownHostsFile ${FLEETUP_UNSET_VARIABLE}/kh\n", "Include @DIR@/loop.conf\n",
-    ])
+    @Test(
+        "what ssh refuses, fleetup refuses",
+        arguments: [
+            "Port 22 23\n", "Port 0\n", "Port 0x16\n", "Port abc\n", "HostName\n", "HostName \"\"\n",
+            "HostName \"unbalanced\n", "Host\n", "Host \"\"\n", "IdentitiesOnly maybe\n", "StrictHostKeyChecking sometimes\n",
+            "ConnectTimeout 5x\n", "ConnectTimeout -1\n", "ServerAliveCountMax x\n", "ServerAliveCountMax -1\n",
+            "HostKeyAlias a b\n", "ProxyJump a:b\n", "ProxyJump a:0\n", "ProxyJump @a\n", "ProxyJump a,,b\n",
+            "ProxyJump u@\n", "ProxyJump ::1\n", "Host other\nProxyJump a:x\n", "Host other\nPort abc\n",
+            "Match\n", "Match host\n", "Match bogus x\n", "Match all host h\n", "Match all x\n",
+            "Match host h canonical all\n", "Include\n", "IdentityAgent ${FLEETUP_UNSET_VARIABLE}/x\n",
+            "IdentityAgent $HOME/x\n", "HostName %n\n", "HostName %\n", "UserKnownHostsFile %j\n",
+            "UserKnownHostsFile ${FLEETUP_UNSET_VARIABLE}/kh\n", "Include @DIR@/loop.conf\n",
+        ])
     func refused(_ text: String) async throws {
         let dir = SSHG.directory
         let path = dir + "/refused-\(UUID().uuidString.prefix(8)).conf"
@@ -140,7 +146,8 @@ enum SSHG {
             return text.split(separator: "\n", omittingEmptySubsequences: false).enumerated().compactMap { i, raw in
                 let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
                 guard line.hasPrefix("# check:"), let words = try? Shlex.split(String(line.dropFirst(8)), comments: false),
-                      let destination = words.first else { return nil }
+                    let destination = words.first
+                else { return nil }
                 let vars = words.dropFirst().compactMap { w -> (String, String)? in
                     guard let eq = w.firstIndex(of: "=") else { return nil }
                     return (String(w[..<eq]), String(w[w.index(after: eq)...]))
@@ -183,10 +190,14 @@ enum SSHG {
             "connecttimeout": [o.connectTimeout.map { String($0.value) } ?? "none"],
             "serveraliveinterval": [String(o.serverAliveInterval?.value ?? 0)],
             "serveralivecountmax": [String(o.serverAliveCountMax?.value ?? 3)],
-            "globalknownhostsfile": [(o.globalKnownHostsFiles?.value ?? ["/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2"]).joined(separator: " ")],
+            "globalknownhostsfile": [
+                (o.globalKnownHostsFiles?.value ?? ["/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2"]).joined(separator: " ")
+            ],
         ]
         f["identityfile"] = o.identityFiles.isEmpty ? defaultIdentities : o.identityFiles.map(\.path)
-        f["stricthostkeychecking"] = [o.strictHostKeyChecking.map { ["yes": "true", "no": "false"][$0.value.rawValue] ?? $0.value.rawValue } ?? "ask"]
+        f["stricthostkeychecking"] = [
+            o.strictHostKeyChecking.map { ["yes": "true", "no": "false"][$0.value.rawValue] ?? $0.value.rawValue } ?? "ask"
+        ]
         if let files = o.userKnownHostsFiles {
             f["userknownhostsfile"] = [files.value == ["none"] ? "none" : (settings?.knownHostsFiles ?? ["?"]).joined(separator: " ")]
         } else {
@@ -194,7 +205,10 @@ enum SSHG {
         }
         if let agent = o.identityAgent {
             let raw = agent.value
-            f["identityagent"] = [raw == "none" || raw == "SSH_AUTH_SOCK" || (raw.hasPrefix("$") && !raw.hasPrefix("${")) ? raw : settings?.identityAgent ?? "?"]
+            f["identityagent"] = [
+                raw == "none" || raw == "SSH_AUTH_SOCK" || (raw.hasPrefix("$") && !raw.hasPrefix("${"))
+                    ? raw : settings?.identityAgent ?? "?"
+            ]
         }
         if let alias = o.hostKeyAlias { f["hostkeyalias"] = [alias.value.lowercased()] }
         switch o.proxy?.value {
@@ -209,15 +223,21 @@ enum SSHG {
     }
 
     /// ssh's own default identities (it lists them when nothing names one).
-    static let defaultIdentities = ["~/.ssh/id_rsa", "~/.ssh/id_ecdsa", "~/.ssh/id_ecdsa_sk", "~/.ssh/id_ed25519",
-                                    "~/.ssh/id_ed25519_sk", "~/.ssh/id_xmss", "~/.ssh/id_dsa"]
+    static let defaultIdentities = [
+        "~/.ssh/id_rsa", "~/.ssh/id_ecdsa", "~/.ssh/id_ecdsa_sk", "~/.ssh/id_ed25519",
+        "~/.ssh/id_ed25519_sk", "~/.ssh/id_xmss", "~/.ssh/id_dsa",
+    ]
 
-    static let compared = ["hostname", "port", "user", "identityfile", "identitiesonly", "identityagent", "proxyjump",
-                           "proxycommand", "userknownhostsfile", "globalknownhostsfile", "stricthostkeychecking",
-                           "connecttimeout", "serveraliveinterval", "serveralivecountmax", "hostkeyalias"]
+    static let compared = [
+        "hostname", "port", "user", "identityfile", "identitiesonly", "identityagent", "proxyjump",
+        "proxycommand", "userknownhostsfile", "globalknownhostsfile", "stricthostkeychecking",
+        "connecttimeout", "serveraliveinterval", "serveralivecountmax", "hostkeyalias",
+    ]
 
-    static func compare(_ ours: [String: [String]], _ theirs: [String: [String]], _ label: String,
-                        sourceLocation: SourceLocation = #_sourceLocation) {
+    static func compare(
+        _ ours: [String: [String]], _ theirs: [String: [String]], _ label: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         for key in compared {
             let a = ours[key] ?? [], b = theirs[key] ?? []
             if key == "identityfile" && a == defaultIdentities {

@@ -1,8 +1,10 @@
 import FleetCore
-import struct FleetCore.Host
-@testable import FleetSSH
 import Foundation
 import Testing
+
+import struct FleetCore.Host
+
+@testable import FleetSSH
 
 /// Every `ssh-config` block of docs/ssh.md reads without a problem or a warning, and its
 /// `# check:` lines resolve as `ssh -G` resolves them.
@@ -37,11 +39,13 @@ struct SSHConfigDocsTests {
                 }
                 let c = SSHG.Case(file: "", line: 0, destination: words[0], vars: vars)
                 let (target, hops) = try resolver.options(for: c.host)
-                SSHG.compare(SSHG.fields(target, resolver), try await SSHG.run(["-F", path] + c.sshArguments + [target.hostArgument]),
-                             "docs example \(i + 1): \(check)")
+                SSHG.compare(
+                    SSHG.fields(target, resolver), try await SSHG.run(["-F", path] + c.sshArguments + [target.hostArgument]),
+                    "docs example \(i + 1): \(check)")
                 for hop in hops where hop.before.isEmpty {
-                    SSHG.compare(SSHG.fields(hop.result, resolver), try await SSHG.run(["-F", path, hop.hop.host]),
-                                 "docs example \(i + 1): \(check), hop \(hop.hop)")
+                    SSHG.compare(
+                        SSHG.fields(hop.result, resolver), try await SSHG.run(["-F", path, hop.hop.host]),
+                        "docs example \(i + 1): \(check), hop \(hop.hop)")
                 }
             }
         }

@@ -1,25 +1,34 @@
 import FleetCore
-import struct FleetCore.Host
-@testable import FleetSSH
 import Foundation
 import Testing
 
+import struct FleetCore.Host
+
+@testable import FleetSSH
+
 /// A machine made of a table: user `op` (uid 1000) at /home/op on ctl.example.com.
-func sshEnvironment(_ files: [String: String], owner: UInt32 = 1000,
-                    variables: [String: String] = ["SSH_AUTH_SOCK": "/tmp/agent.sock", "HOME": "/home/op"]) -> SSHConfigEnvironment {
-    SSHConfigEnvironment(home: "/home/op", localUser: "op", userID: 1000, localHostname: "ctl.example.com",
-                         variables: variables, files: .memory(files, owner: owner))
+func sshEnvironment(
+    _ files: [String: String], owner: UInt32 = 1000,
+    variables: [String: String] = ["SSH_AUTH_SOCK": "/tmp/agent.sock", "HOME": "/home/op"]
+) -> SSHConfigEnvironment {
+    SSHConfigEnvironment(
+        home: "/home/op", localUser: "op", userID: 1000, localHostname: "ctl.example.com",
+        variables: variables, files: .memory(files, owner: owner))
 }
 
 /// `~/.ssh/config` with `text` (and other files), resolved for `host` with `vars`.
-func resolve(_ text: String, _ host: String, _ vars: [String: VarValue] = [:], files: [String: String] = [:],
-             flags: SSHRunFlags = SSHRunFlags()) throws -> ConnectionSettings {
+func resolve(
+    _ text: String, _ host: String, _ vars: [String: VarValue] = [:], files: [String: String] = [:],
+    flags: SSHRunFlags = SSHRunFlags()
+) throws -> ConnectionSettings {
     let env = sshEnvironment(files.merging(["/home/op/.ssh/config": text]) { a, _ in a })
     return try SSHConfigResolver(files: .standard, flags: flags, environment: env).resolve(Host(name: host, vars: vars))
 }
 
-func resolveError(_ text: String, _ host: String = "h", _ vars: [String: VarValue] = [:],
-                  files: [String: String] = [:]) -> String? {
+func resolveError(
+    _ text: String, _ host: String = "h", _ vars: [String: VarValue] = [:],
+    files: [String: String] = [:]
+) -> String? {
     do {
         _ = try resolve(text, host, vars, files: files)
         return nil
@@ -55,7 +64,7 @@ struct SSHConfigResolverTests {
         let s = try resolve(Self.bastion, "web-alias", files: Self.keys)
         #expect(s.hostName == "web-alias")
         #expect(s.endpoint == "127.0.0.1:2201")
-        #expect(s.user == nil)                                     // the run's default user
+        #expect(s.user == nil)  // the run's default user
         #expect(s.identityFiles == ["/fleet/id_ed25519"])
         #expect(s.knownHostsFiles == ["/fleet/known_hosts"])
         #expect(s.serverAliveInterval == .seconds(30))
@@ -64,23 +73,35 @@ struct SSHConfigResolverTests {
 
     /// How Ansible runs ssh: `-o Port= -o IdentityFile= -o User=` (first value wins) and the
     /// host is ansible_host, so ssh_config is matched against ansible_host.
-    @Test("inventory variables over ssh_config, as Ansible's ssh command line gives them", arguments: [
-        // ansible_host names the alias: its block applies
-        (["ansible_host": "web-alias"], "127.0.0.1:2201", nil as String?, ["/fleet/id_ed25519"]),
-        // ansible_port and ansible_user win; the inventory key comes first
-        (["ansible_host": "web-alias", "ansible_port": "2999", "ansible_user": "inv",
-          "ansible_ssh_private_key_file": "/keys/inv"], "127.0.0.1:2999", "inv", ["/keys/inv", "/fleet/id_ed25519"]),
-        // ansible_host an address: the name's block does not apply (ssh never sees the name)
-        (["ansible_host": "10.0.0.9"], "10.0.0.9:22", nil, []),
-        // the ansible_ssh_ spellings
-        (["ansible_ssh_host": "web-alias", "ansible_ssh_user": "u2", "ansible_ssh_port": "2002"], "127.0.0.1:2002", "u2",
-         ["/fleet/id_ed25519"]),
-        // common args: -o, -l, -p, -i as ssh reads them (after the connection variables)
-        (["ansible_host": "web-alias", "ansible_ssh_common_args": "-l common -p 2003 -o IdentityFile=/keys/c"],
-         "127.0.0.1:2003", "common", ["/keys/c", "/fleet/id_ed25519"]),
-        (["ansible_host": "web-alias", "ansible_port": "2004", "ansible_ssh_common_args": "-p 2005"],
-         "127.0.0.1:2004", nil, ["/fleet/id_ed25519"]),             // Ansible's -o Port comes first
-    ])
+    @Test(
+        "inventory variables over ssh_config, as Ansible's ssh command line gives them",
+        arguments: [
+            // ansible_host names the alias: its block applies
+            (["ansible_host": "web-alias"], "127.0.0.1:2201", nil as String?, ["/fleet/id_ed25519"]),
+            // ansible_port and ansible_user win; the inventory key comes first
+            (
+                [
+                    "ansible_host": "web-alias", "ansible_port": "2999", "ansible_user": "inv",
+                    "ansible_ssh_private_key_file": "/keys/inv",
+                ], "127.0.0.1:2999", "inv", ["/keys/inv", "/fleet/id_ed25519"]
+            ),
+            // ansible_host an address: the name's block does not apply (ssh never sees the name)
+            (["ansible_host": "10.0.0.9"], "10.0.0.9:22", nil, []),
+            // the ansible_ssh_ spellings
+            (
+                ["ansible_ssh_host": "web-alias", "ansible_ssh_user": "u2", "ansible_ssh_port": "2002"], "127.0.0.1:2002", "u2",
+                ["/fleet/id_ed25519"]
+            ),
+            // common args: -o, -l, -p, -i as ssh reads them (after the connection variables)
+            (
+                ["ansible_host": "web-alias", "ansible_ssh_common_args": "-l common -p 2003 -o IdentityFile=/keys/c"],
+                "127.0.0.1:2003", "common", ["/keys/c", "/fleet/id_ed25519"]
+            ),
+            (
+                ["ansible_host": "web-alias", "ansible_port": "2004", "ansible_ssh_common_args": "-p 2005"],
+                "127.0.0.1:2004", nil, ["/fleet/id_ed25519"]
+            ),  // Ansible's -o Port comes first
+        ])
     func inventoryWins(vars: [String: String], endpoint: String, user: String?, keys: [String]) throws {
         let s = try resolve(Self.bastion, "web1", vars.mapValues { .string($0) }, files: Self.keys)
         #expect(s.endpoint == endpoint)
@@ -119,12 +140,16 @@ struct SSHConfigResolverTests {
             #expect(c.hostKeyPolicy == .strict)
             #expect(c.connectTimeout == .seconds(9))
         }
-        let own = try resolve(config, "web", ["ansible_ssh_common_args": .string("-o UserKnownHostsFile=/own/kh -o StrictHostKeyChecking=no -o ConnectTimeout=2")],
-                              flags: flags)
+        let own = try resolve(
+            config, "web",
+            ["ansible_ssh_common_args": .string("-o UserKnownHostsFile=/own/kh -o StrictHostKeyChecking=no -o ConnectTimeout=2")],
+            flags: flags)
         #expect(own.knownHostsFiles == ["/run/kh"])
         #expect(own.hostKeyPolicy == .strict)
         #expect(own.connectTimeout == .seconds(9))
-        let unflagged = try resolve(config, "web", ["ansible_ssh_common_args": .string("-o UserKnownHostsFile=/own/kh -o StrictHostKeyChecking=no -o ConnectTimeout=2")])
+        let unflagged = try resolve(
+            config, "web",
+            ["ansible_ssh_common_args": .string("-o UserKnownHostsFile=/own/kh -o StrictHostKeyChecking=no -o ConnectTimeout=2")])
         #expect(unflagged.knownHostsFiles == ["/own/kh"])
         #expect(unflagged.hostKeyPolicy == .insecureAcceptAny)
         #expect(unflagged.connectTimeout == .seconds(2))
@@ -135,10 +160,12 @@ struct SSHConfigResolverTests {
         #expect(none.connectTimeout == .seconds(4))
     }
 
-    @Test("StrictHostKeyChecking: ask cannot prompt, so it is strict; no is accept-any", arguments: [
-        ("yes", HostKeyPolicy.strict), ("ask", .strict), ("accept-new", .acceptNew), ("no", .insecureAcceptAny),
-        ("off", .insecureAcceptAny), ("false", .insecureAcceptAny), ("true", .strict),
-    ])
+    @Test(
+        "StrictHostKeyChecking: ask cannot prompt, so it is strict; no is accept-any",
+        arguments: [
+            ("yes", HostKeyPolicy.strict), ("ask", .strict), ("accept-new", .acceptNew), ("no", .insecureAcceptAny),
+            ("off", .insecureAcceptAny), ("false", .insecureAcceptAny), ("true", .strict),
+        ])
     func strict(value: String, policy: HostKeyPolicy) throws {
         #expect(try resolve("StrictHostKeyChecking \(value)\n", "h").hostKeyPolicy == policy)
     }
@@ -187,17 +214,20 @@ struct SSHConfigResolverTests {
     @Test("ProxyJump takes %h %p %r %n of the host it leads to")
     func jumpTokens() throws {
         let s = try resolve("Host db.*\n  ProxyJump %r@gw-%h,%n-%p\n  User ops\n", "db.dc1")
-        #expect(s.jumps.map { "\($0.user ?? "-")@\($0.endpoint)" } == ["ops@gw-db.dc1:22", "ops@db.dc1-22:22"])  // the second hop matches db.* too
+        // The second hop matches db.* too.
+        #expect(s.jumps.map { "\($0.user ?? "-")@\($0.endpoint)" } == ["ops@gw-db.dc1:22", "ops@db.dc1-22:22"])
     }
 
-    @Test("the inventory's jump: and -J/-o ProxyJump in the ssh args, over ssh_config", arguments: [
-        (["jump": "a,b"], ["a", "b"]),
-        (["ansible_ssh_common_args": "-J c"], ["c"]),
-        (["ansible_ssh_extra_args": "-o ProxyJump=d"], ["d"]),
-        (["ansible_ssh_common_args": "-o ProxyJump=none"], []),
-        (["jump": "e", "ansible_ssh_common_args": "-J f"], ["e"]),  // fleetup's own variable wins
-        ([:], ["cfg"]),
-    ])
+    @Test(
+        "the inventory's jump: and -J/-o ProxyJump in the ssh args, over ssh_config",
+        arguments: [
+            (["jump": "a,b"], ["a", "b"]),
+            (["ansible_ssh_common_args": "-J c"], ["c"]),
+            (["ansible_ssh_extra_args": "-o ProxyJump=d"], ["d"]),
+            (["ansible_ssh_common_args": "-o ProxyJump=none"], []),
+            (["jump": "e", "ansible_ssh_common_args": "-J f"], ["e"]),  // fleetup's own variable wins
+            ([:], ["cfg"]),
+        ])
     func jumpVariables(vars: [String: String], hops: [String]) throws {
         let s = try resolve("Host h\n  ProxyJump cfg\n", "h", vars.mapValues { .string($0) })
         #expect(s.jumps.map(\.hostName) == hops)
@@ -212,15 +242,21 @@ struct SSHConfigResolverTests {
     @Test("a ProxyJump that matches its own hops ends after 10 hops, with an error")
     func runaway() {
         let message = resolveError("Host *.dc1\n  ProxyJump gw-%h\n", "db.dc1")
-        #expect(message == "/home/op/.ssh/config:2: proxyjump: more than 10 jump hosts in a chain "
+        #expect(
+            message == "/home/op/.ssh/config:2: proxyjump: more than 10 jump hosts in a chain "
                 + "(does a ProxyJump match its own hops?): op@db.dc1:22 -> op@gw-db.dc1:22 -> op@gw-gw-db.dc1:22 -> ...")
     }
 
     @Test("ProxyCommand is refused, naming the line, never bypassed")
     func proxyCommand() {
         let message = resolveError("Host *\n  ProxyCommand ssh -W %h:%p bastion\n", "web")
-        #expect(message == "/home/op/.ssh/config:2: host web: ProxyCommand is not supported (ssh -W %h:%p bastion); use ProxyJump (ssh -W %h:%p bastion is ProxyJump bastion)")
-        #expect(resolveError("Host bastion\n  ProxyCommand nc %h %p\nHost web\n  ProxyJump bastion\n", "web")?.contains("host bastion: ProxyCommand") == true)
+        #expect(
+            message
+                == "/home/op/.ssh/config:2: host web: ProxyCommand is not supported (ssh -W %h:%p bastion); use ProxyJump (ssh -W %h:%p bastion is ProxyJump bastion)"
+        )
+        #expect(
+            resolveError("Host bastion\n  ProxyCommand nc %h %p\nHost web\n  ProxyJump bastion\n", "web")?.contains(
+                "host bastion: ProxyCommand") == true)
         #expect(resolveError("ProxyCommand none\n", "web") == nil)
     }
 
@@ -253,9 +289,11 @@ struct SSHConfigResolverTests {
         #expect(s.hostKeyAlias == "t-alias")
     }
 
-    @Test("IdentityAgent: none, SSH_AUTH_SOCK, $VAR", arguments: [
-        ("none", "none"), ("SSH_AUTH_SOCK", "/tmp/agent.sock"), ("$SSH_AUTH_SOCK", "/tmp/agent.sock"), ("$UNSET_AGENT", "none"),
-    ])
+    @Test(
+        "IdentityAgent: none, SSH_AUTH_SOCK, $VAR",
+        arguments: [
+            ("none", "none"), ("SSH_AUTH_SOCK", "/tmp/agent.sock"), ("$SSH_AUTH_SOCK", "/tmp/agent.sock"), ("$UNSET_AGENT", "none"),
+        ])
     func agents(value: String, socket: String) throws {
         #expect(try resolve("IdentityAgent \(value)\n", "h").identityAgent == socket)
     }
@@ -311,11 +349,11 @@ struct SSHConfigResolverTests {
             "/etc/ssh/ssh_config.d/x.conf": "Port 1\nIdentitiesOnly yes\n",
         ])
         let s = try SSHConfigResolver(environment: env).resolve(Host(name: "h"))
-        #expect(s.user == "a")                                      // 10-a before 20-b; the Host line inside stays inside
+        #expect(s.user == "a")  // 10-a before 20-b; the Host line inside stays inside
         #expect(s.port == 2020)
-        #expect(s.identitiesOnly)                                   // the system file after the user's
+        #expect(s.identitiesOnly)  // the system file after the user's
         let other = try SSHConfigResolver(environment: env).resolve(Host(name: "other"))
-        #expect(other.user == "b")                                  // 20-b's lines outside a Host block apply to all
+        #expect(other.user == "b")  // 20-b's lines outside a Host block apply to all
     }
 
     @Test("an included file (or ~/.ssh/config) another user can write is refused, as ssh refuses it")
@@ -344,49 +382,88 @@ struct SSHConfigResolverTests {
         #expect { _ = try SSHConfigResolver(environment: env).resolve(missing) } throws: { "\($0)" == "/cfg/nope: no such file" }
     }
 
-    @Test("malformed lines are errors naming file and line, in blocks that do not apply too", arguments: [
-        ("Host x\n  Port abc\n", "/home/op/.ssh/config:2: port: expected a port (1-65535) or a service name, got \"abc\""),
-        ("Port 22 23\n", "/home/op/.ssh/config:1: port: expected one value, got 2 (quote a value with spaces)"),
-        ("\n\nUser \"x\n", "/home/op/.ssh/config:3: invalid quotes"),
-        ("Host\n", "/home/op/.ssh/config:1: no argument after keyword \"host\""),
-        ("IdentitiesOnly maybe\n", "/home/op/.ssh/config:1: identitiesonly: expected yes or no, got \"maybe\""),
-        ("StrictHostKeyChecking sometimes\n", "/home/op/.ssh/config:1: stricthostkeychecking: expected yes, accept-new, no, off or ask, got \"sometimes\""),
-        ("ProxyJump a:b\n", "/home/op/.ssh/config:1: invalid ProxyJump \"a:b\": bad port \"b\""),
-        ("Match bogus x\n", "/home/op/.ssh/config:1: match: unsupported criterion \"bogus\" (expected all, canonical, final, exec, host, originalhost, user or localuser)"),
-        ("Match host\n", "/home/op/.ssh/config:1: match: missing argument after \"host\""),
-        ("Match all host h\n", "/home/op/.ssh/config:1: match: 'all' cannot be combined with other criteria (except one of canonical, final before it)"),
-        ("ConnectTimeout soon\n", "/home/op/.ssh/config:1: connecttimeout: expected a time such as 30, 90s, 1m30s or 2h, got \"soon\""),
-        ("Host h\n  HostName %n.x\n", "/home/op/.ssh/config:2: hostname: unknown token %n in \"%n.x\" (here: %% %h)"),
-        ("IdentityFile ~/%z\n", "/home/op/.ssh/config:1: identityfile ~/%z: unknown token %z in \"/home/op/%z\" (here: %% %C %L %d %h %i %k %l %n %p %r %u)"),
-        ("UserKnownHostsFile ${NOPE}\n", "/home/op/.ssh/config:1: userknownhostsfile ${NOPE}: environment variable NOPE is not set (in \"${NOPE}\")"),
-        ("IdentityAgent ${NOPE}\n", "/home/op/.ssh/config:1: identityagent: environment variable NOPE is not set (in \"${NOPE}\")"),
-        ("Include /etc/loop\n", "/etc/loop:1: include: more than 16 levels of Include (an Include loop?)"),
-    ])
+    @Test(
+        "malformed lines are errors naming file and line, in blocks that do not apply too",
+        arguments: [
+            ("Host x\n  Port abc\n", "/home/op/.ssh/config:2: port: expected a port (1-65535) or a service name, got \"abc\""),
+            ("Port 22 23\n", "/home/op/.ssh/config:1: port: expected one value, got 2 (quote a value with spaces)"),
+            ("\n\nUser \"x\n", "/home/op/.ssh/config:3: invalid quotes"),
+            ("Host\n", "/home/op/.ssh/config:1: no argument after keyword \"host\""),
+            ("IdentitiesOnly maybe\n", "/home/op/.ssh/config:1: identitiesonly: expected yes or no, got \"maybe\""),
+            (
+                "StrictHostKeyChecking sometimes\n",
+                "/home/op/.ssh/config:1: stricthostkeychecking: expected yes, accept-new, no, off or ask, got \"sometimes\""
+            ),
+            ("ProxyJump a:b\n", "/home/op/.ssh/config:1: invalid ProxyJump \"a:b\": bad port \"b\""),
+            (
+                "Match bogus x\n",
+                "/home/op/.ssh/config:1: match: unsupported criterion \"bogus\" (expected all, canonical, final, exec, host, originalhost, user or localuser)"
+            ),
+            ("Match host\n", "/home/op/.ssh/config:1: match: missing argument after \"host\""),
+            (
+                "Match all host h\n",
+                "/home/op/.ssh/config:1: match: 'all' cannot be combined with other criteria (except one of canonical, final before it)"
+            ),
+            ("ConnectTimeout soon\n", "/home/op/.ssh/config:1: connecttimeout: expected a time such as 30, 90s, 1m30s or 2h, got \"soon\""),
+            ("Host h\n  HostName %n.x\n", "/home/op/.ssh/config:2: hostname: unknown token %n in \"%n.x\" (here: %% %h)"),
+            (
+                "IdentityFile ~/%z\n",
+                "/home/op/.ssh/config:1: identityfile ~/%z: unknown token %z in \"/home/op/%z\" (here: %% %C %L %d %h %i %k %l %n %p %r %u)"
+            ),
+            (
+                "UserKnownHostsFile ${NOPE}\n",
+                "/home/op/.ssh/config:1: userknownhostsfile ${NOPE}: environment variable NOPE is not set (in \"${NOPE}\")"
+            ),
+            ("IdentityAgent ${NOPE}\n", "/home/op/.ssh/config:1: identityagent: environment variable NOPE is not set (in \"${NOPE}\")"),
+            ("Include /etc/loop\n", "/etc/loop:1: include: more than 16 levels of Include (an Include loop?)"),
+        ])
     func malformed(text: String, message: String) {
         #expect(resolveError(text, files: ["/etc/loop": "Include /etc/loop\n"]) == message)
     }
 
-    @Test("bad ssh arguments in inventory variables name the host and the variable", arguments: [
-        (["ansible_port": "ssh-port"], "host h: ansible_port: expected a port (1-65535), got \"ssh-port\""),
-        (["ansible_ssh_common_args": "-o Bogus=1"], "host h: ansible_ssh_common_args: -o Bogus=1: unknown ssh option \"bogus\""),
-        (["ansible_ssh_common_args": "-J a -J b"], "host h: ansible_ssh_common_args: only one -J is allowed (separate hops with commas)"),
-        (["ansible_ssh_common_args": "-o ProxyCommand=nc -J a"], "host h: ansible_ssh_common_args: -J cannot be combined with ProxyCommand"),
-        (["ansible_ssh_common_args": "-o 'Port=1"], "host h: ansible_ssh_common_args: no closing quotation in -o 'Port=1"),
-        (["ansible_ssh_common_args": "bastion"], "host h: ansible_ssh_common_args: unexpected \"bastion\" (only ssh options belong here)"),
-        (["ansible_ssh_extra_args": "-o Host=x"], "host h: ansible_ssh_extra_args: -o Host=x: host cannot be given on the command line"),
-        (["ansible_ssh_common_args": "-p"], "host h: ansible_ssh_common_args: -p needs a value"),
-        (["jump": "a:b"], "host h: jump: invalid jump host \"a:b\": bad port \"b\""),
-        // A NUL would cut the address where it is resolved: 127.0.0.1 would be reached.
-        (["ansible_host": "127.0.0.1\u{0}evil"], "host h: ansible_host: \"127.0.0.1\\u0000evil\" has a control character, U+0000 (expected a host name or an address)"),
-        (["ansible_ssh_host": "db\n2"], "host h: ansible_ssh_host: \"db\\u000A2\" has a control character, U+000A (expected a host name or an address)"),
-    ])
+    @Test(
+        "bad ssh arguments in inventory variables name the host and the variable",
+        arguments: [
+            (["ansible_port": "ssh-port"], "host h: ansible_port: expected a port (1-65535), got \"ssh-port\""),
+            (["ansible_ssh_common_args": "-o Bogus=1"], "host h: ansible_ssh_common_args: -o Bogus=1: unknown ssh option \"bogus\""),
+            (
+                ["ansible_ssh_common_args": "-J a -J b"],
+                "host h: ansible_ssh_common_args: only one -J is allowed (separate hops with commas)"
+            ),
+            (
+                ["ansible_ssh_common_args": "-o ProxyCommand=nc -J a"],
+                "host h: ansible_ssh_common_args: -J cannot be combined with ProxyCommand"
+            ),
+            (["ansible_ssh_common_args": "-o 'Port=1"], "host h: ansible_ssh_common_args: no closing quotation in -o 'Port=1"),
+            (
+                ["ansible_ssh_common_args": "bastion"],
+                "host h: ansible_ssh_common_args: unexpected \"bastion\" (only ssh options belong here)"
+            ),
+            (
+                ["ansible_ssh_extra_args": "-o Host=x"],
+                "host h: ansible_ssh_extra_args: -o Host=x: host cannot be given on the command line"
+            ),
+            (["ansible_ssh_common_args": "-p"], "host h: ansible_ssh_common_args: -p needs a value"),
+            (["jump": "a:b"], "host h: jump: invalid jump host \"a:b\": bad port \"b\""),
+            // A NUL would cut the address where it is resolved: 127.0.0.1 would be reached.
+            (
+                ["ansible_host": "127.0.0.1\u{0}evil"],
+                "host h: ansible_host: \"127.0.0.1\\u0000evil\" has a control character, U+0000 (expected a host name or an address)"
+            ),
+            (
+                ["ansible_ssh_host": "db\n2"],
+                "host h: ansible_ssh_host: \"db\\u000A2\" has a control character, U+000A (expected a host name or an address)"
+            ),
+        ])
     func badArguments(vars: [String: String], message: String) {
         #expect(resolveError("", "h", vars.mapValues { .string($0) }) == message)
     }
 
     @Test("ssh options fleetup has no use for are skipped with their values")
     func skippedOptions() throws {
-        let s = try resolve("", "h", ["ansible_ssh_common_args": .string("-C -q -4 -A -vvv -c aes128-ctr -m hmac-sha2-256 -oPort=2022 -E /tmp/log -L 8080:x:80")])
+        let s = try resolve(
+            "", "h",
+            ["ansible_ssh_common_args": .string("-C -q -4 -A -vvv -c aes128-ctr -m hmac-sha2-256 -oPort=2022 -E /tmp/log -L 8080:x:80")])
         #expect(s.port == 2022)
     }
 
@@ -403,10 +480,11 @@ struct SSHConfigResolverTests {
         let r = try SSHConfigResolver(environment: sshEnvironment(["/home/op/.ssh/config": text]))
         _ = try r.resolve(Host(name: "a"))
         _ = try r.resolve(Host(name: "b"))
-        #expect(r.warnings.map(\.description) == [
-            "/home/op/.ssh/config:3: unknown keyword \"hostnmae\" ignored (ssh itself refuses it unless IgnoreUnknown names it)",
-            "/home/op/.ssh/config:4: match exec: not evaluated by fleetup; this Match block never applies",
-        ])
+        #expect(
+            r.warnings.map(\.description) == [
+                "/home/op/.ssh/config:3: unknown keyword \"hostnmae\" ignored (ssh itself refuses it unless IgnoreUnknown names it)",
+                "/home/op/.ssh/config:4: match exec: not evaluated by fleetup; this Match block never applies",
+            ])
         let h = Host(name: "h", vars: ["ansible_ssh_common_args": .string("-i /keys/missing")])
         _ = try r.resolve(h)
         #expect(r.warnings.last?.description == "host h: ansible_ssh_common_args: -i /keys/missing: no such file; skipped, as ssh skips it")

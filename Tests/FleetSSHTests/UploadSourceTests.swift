@@ -1,7 +1,8 @@
-@testable import FleetSSH
 import FleetCore
 import Foundation
 import Testing
+
+@testable import FleetSSH
 
 /// Upload sources are opened on the reactor thread: anything but a regular file is
 /// refused there, at once (issue 18: /dev/zero uploaded forever, a named pipe waited for a
@@ -15,7 +16,10 @@ struct UploadSourceTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let local = path == "FIFO" ? dir + "/fifo" : path
         if path == "FIFO" { #expect(mkfifo(local, 0o600) == 0) }
-        #expect(throws: RemoteError(.uploadFailed, host: "h1", "local file \(local) is not a regular file (a device, pipe or folder): fleetup uploads files")) {
+        #expect(
+            throws: RemoteError(
+                .uploadFailed, host: "h1", "local file \(local) is not a regular file (a device, pipe or folder): fleetup uploads files")
+        ) {
             _ = try SFTPWriteOperation.open(local, host: "h1")
         }
     }

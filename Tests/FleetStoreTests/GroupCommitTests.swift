@@ -1,8 +1,9 @@
 import FleetCore
-@testable import FleetStore
 import Foundation
 import Synchronization
 import Testing
+
+@testable import FleetStore
 
 @Suite("group commit: each entry durable before its flush returns, many flushes share one fdatasync")
 struct GroupCommitTests {
@@ -17,7 +18,8 @@ struct GroupCommitTests {
                     group.addTask {
                         // Numbering and recording under one lock, as the coordinator does.
                         let n = try numbers.next { n in
-                            try journal.record(JournalEntry(seq: n, time: WallTime(milliseconds: 0), event: .hostStarted(host: "h\(i)", recheck: false)))
+                            try journal.record(
+                                JournalEntry(seq: n, time: WallTime(milliseconds: 0), event: .hostStarted(host: "h\(i)", recheck: false)))
                         }
                         try await journal.flush(through: n)
                         let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
@@ -57,15 +59,17 @@ private final class Numbers: Sendable {
 
 @Suite("journal reserve: room kept for the end of a run")
 struct JournalReserveSizeTests {
-    @Test("256 KiB per fork, at least 1 MiB, at most 64 MiB; FLEETUP_JOURNAL_RESERVE wins", arguments: [
-        (1, [:], 1 << 20),                                       // the floor
-        (20, [:], 5 << 20),                                      // the default --forks
-        (1000, [:], 64 << 20),                                   // the ceiling
-        (Int.max, [:], 64 << 20),                                // no overflow
-        (20, ["FLEETUP_JOURNAL_RESERVE": "0"], 0),               // none
-        (20, ["FLEETUP_JOURNAL_RESERVE": "4096"], 4096),
-        (20, ["FLEETUP_JOURNAL_RESERVE": "lots"], 5 << 20),      // not a number: the default
-    ] as [(Int, [String: String], Int)])
+    @Test(
+        "256 KiB per fork, at least 1 MiB, at most 64 MiB; FLEETUP_JOURNAL_RESERVE wins",
+        arguments: [
+            (1, [:], 1 << 20),  // the floor
+            (20, [:], 5 << 20),  // the default --forks
+            (1000, [:], 64 << 20),  // the ceiling
+            (Int.max, [:], 64 << 20),  // no overflow
+            (20, ["FLEETUP_JOURNAL_RESERVE": "0"], 0),  // none
+            (20, ["FLEETUP_JOURNAL_RESERVE": "4096"], 4096),
+            (20, ["FLEETUP_JOURNAL_RESERVE": "lots"], 5 << 20),  // not a number: the default
+        ] as [(Int, [String: String], Int)])
     func size(forks: Int, environment: [String: String], bytes: Int) {
         #expect(JournalReserve.size(forks: forks, environment: environment) == bytes)
     }

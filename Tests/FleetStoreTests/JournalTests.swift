@@ -1,6 +1,7 @@
-@testable import FleetStore
 import Foundation
 import Testing
+
+@testable import FleetStore
 
 /// A stand-in for the rollout's host event (the coordinator defines the real one).
 private struct Event: Codable, Equatable, Sendable {
@@ -40,7 +41,8 @@ struct JournalTests {
             let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
             #expect(lines.count == 4 && lines[3].isEmpty)  // three lines, each ended by \n
             #expect(lines[0] == #"{"at":"2026-12-02T03:15:02.000Z","host":"web01","seq":1,"state":"upgraded"}"#)
-            #expect(lines[1] == #"{"at":"2026-12-02T03:15:03.000Z","host":"web02","output":"line 1\nline \"2\"","seq":2,"state":"upgraded"}"#)
+            #expect(
+                lines[1] == #"{"at":"2026-12-02T03:15:03.000Z","host":"web02","output":"line 1\nline \"2\"","seq":2,"state":"upgraded"}"#)
             #expect(try mode(path) == 0o600)
             let back = try JournalReader.read(path, as: Event.self)
             #expect(back.entries == events)
@@ -48,11 +50,13 @@ struct JournalTests {
         }
     }
 
-    @Test("a torn last line is dropped by the reader and cut off by a writer reopening the journal", arguments: [
-        #"{"at":"2026-12-02T03:15:04.000Z","ho"#,   // killed mid-write: no newline
-        "{\"at\":\"2026-12-02T03:1\n",                // not JSON, though ended by a newline
-        "\u{0}\u{0}\u{0}\u{0}\n",                     // what a crash of the machine can leave
-    ])
+    @Test(
+        "a torn last line is dropped by the reader and cut off by a writer reopening the journal",
+        arguments: [
+            #"{"at":"2026-12-02T03:15:04.000Z","ho"#,  // killed mid-write: no newline
+            "{\"at\":\"2026-12-02T03:1\n",  // not JSON, though ended by a newline
+            "\u{0}\u{0}\u{0}\u{0}\n",  // what a crash of the machine can leave
+        ])
     func tornTail(tail: String) async throws {
         try await withFolder { dir async throws in
             let path = dir + "/journal.jsonl"
@@ -89,15 +93,20 @@ struct JournalTests {
         }
     }
 
-    @Test("a bad line that is not the last is an error naming file:line and what was expected", arguments: [
-        (#"{"at":"2026-12-02T03:15:02Z","host":"web01","seq":"two","state":"upgraded"}"#, "seq: expected Int"),
-        (#"{"at":"2026-12-02T03:15:02Z","seq":2,"state":"upgraded"}"#, #"missing key "host""#),
-        (#"{"at":"yesterday","host":"web01","seq":2,"state":"upgraded"}"#, #"at: expected an ISO-8601 time, got "yesterday""#),
-        // a number past what its field holds: valid JSON, but not this entry.
-        (#"{"at":"2026-12-02T03:15:02Z","host":"web01","seq":9223372036854775808,"state":"upgraded"}"#, "a number does not fit its field"),
-        ("garbage", "not valid JSON"),
-        ("", "not valid JSON"),  // an empty line
-    ])
+    @Test(
+        "a bad line that is not the last is an error naming file:line and what was expected",
+        arguments: [
+            (#"{"at":"2026-12-02T03:15:02Z","host":"web01","seq":"two","state":"upgraded"}"#, "seq: expected Int"),
+            (#"{"at":"2026-12-02T03:15:02Z","seq":2,"state":"upgraded"}"#, #"missing key "host""#),
+            (#"{"at":"yesterday","host":"web01","seq":2,"state":"upgraded"}"#, #"at: expected an ISO-8601 time, got "yesterday""#),
+            // a number past what its field holds: valid JSON, but not this entry.
+            (
+                #"{"at":"2026-12-02T03:15:02Z","host":"web01","seq":9223372036854775808,"state":"upgraded"}"#,
+                "a number does not fit its field"
+            ),
+            ("garbage", "not valid JSON"),
+            ("", "not valid JSON"),  // an empty line
+        ])
     func badMiddleLine(line: String, problem: String) async throws {
         try await withFolder { dir async throws in
             let path = dir + "/journal.jsonl"
@@ -170,10 +179,12 @@ struct JournalTests {
         }
     }
 
-    @Test("a journal that is a link to a device, or larger than 1 GB, is refused instead of read forever", arguments: [
-        ("/dev/zero", "is a device, not a file (fleetup reads regular files and pipes)"),
-        ("", "is larger than 1 GB, the most fleetup reads from one file"),  // a sparse file of 1 GB + 1 byte
-    ])
+    @Test(
+        "a journal that is a link to a device, or larger than 1 GB, is refused instead of read forever",
+        arguments: [
+            ("/dev/zero", "is a device, not a file (fleetup reads regular files and pipes)"),
+            ("", "is larger than 1 GB, the most fleetup reads from one file"),  // a sparse file of 1 GB + 1 byte
+        ])
     func hostileJournal(target: String, message: String) async throws {
         try await withFolder { dir async throws in
             let path = dir + "/journal.jsonl"

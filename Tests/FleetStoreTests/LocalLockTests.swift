@@ -1,7 +1,8 @@
 import FleetCore
-@testable import FleetStore
 import Foundation
 import Testing
+
+@testable import FleetStore
 
 @Suite("fleet key")
 struct FleetKeyTests {
@@ -17,13 +18,17 @@ struct FleetKeyTests {
     /// Pairs of host sets and whether they make the same key.
     static let rows: [(a: [FleetCore.Host], b: [FleetCore.Host], same: Bool, why: String)] = [
         ([host("web1"), host("web2")], [host("web2"), host("web1")], true, "order does not matter"),
-        ([host("web1", ["ansible_host": .string("10.0.0.1")])], [host("other-name", ["ansible_host": .string("10.0.0.1")])], true,
-         "names do not matter: where the host is does"),
+        (
+            [host("web1", ["ansible_host": .string("10.0.0.1")])], [host("other-name", ["ansible_host": .string("10.0.0.1")])], true,
+            "names do not matter: where the host is does"
+        ),
         ([host("web1")], [host("web1", ["ansible_port": .int(22)])], true, "port 22 is the default"),
         ([host("web1")], [host("web1", ["ansible_port": .int(2222)])], false, "another port is another sshd"),
         ([host("web1"), host("web2")], [host("web1")], false, "a subset is another fleet (host locks keep them apart)"),
-        ([host("a", ["ansible_host": .string("127.0.0.1"), "ansible_port": .int(2201)])],
-         [host("a", ["ansible_ssh_host": .string("127.0.0.1"), "ansible_ssh_port": .string("2201")])], true, "ansible_ssh_ spellings"),
+        (
+            [host("a", ["ansible_host": .string("127.0.0.1"), "ansible_port": .int(2201)])],
+            [host("a", ["ansible_ssh_host": .string("127.0.0.1"), "ansible_ssh_port": .string("2201")])], true, "ansible_ssh_ spellings"
+        ),
     ]
 
     @Test("the key comes from where the plan's hosts are, not from file paths", arguments: rows.indices)
@@ -48,10 +53,15 @@ struct LockOwnerTests {
     @Test("the owner's JSON round-trips with its time as ISO-8601 UTC, and describes the holder")
     func json() throws {
         let o = owner("20261202-031501-3f2a", machine: "ops1", pid: 4242)
-        #expect(o.json() == #"{"fleet":"playbooks/mattermost.yml + inventories/demo","fleetKey":"0123456789abcdef","inventories":["inventories/demo"],"machine":"ops1","pid":4242,"playbook":"playbooks/mattermost.yml","runID":"20261202-031501-3f2a","startedAt":"2026-12-02T03:15:01Z","user":"alice"}"#)
+        #expect(
+            o.json()
+                == #"{"fleet":"playbooks/mattermost.yml + inventories/demo","fleetKey":"0123456789abcdef","inventories":["inventories/demo"],"machine":"ops1","pid":4242,"playbook":"playbooks/mattermost.yml","runID":"20261202-031501-3f2a","startedAt":"2026-12-02T03:15:01Z","user":"alice"}"#
+        )
         #expect(try LockOwner.parse(o.json()) == o)
-        #expect(LockError.held(o).description
-                == "the fleet is locked by run 20261202-031501-3f2a (alice@ops1, pid 4242, since 2026-12-02T03:15:01Z); wait for it to finish, or `fleetup lock release --force` if it is gone")
+        #expect(
+            LockError.held(o).description
+                == "the fleet is locked by run 20261202-031501-3f2a (alice@ops1, pid 4242, since 2026-12-02T03:15:01Z); wait for it to finish, or `fleetup lock release --force` if it is gone"
+        )
     }
 }
 
@@ -110,7 +120,9 @@ struct LocalLockTests {
 
             try Data("not json".utf8).write(to: URL(fileURLWithPath: lock.path))
             let error = await thrown(LockError.self) { try lock.acquire(owner("20261202-040000-0002")) }
-            guard case .unreadable(let place, _) = error else { Issue.record("expected unreadable, got \(String(describing: error))"); return }
+            guard case .unreadable(let place, _) = error else {
+                Issue.record("expected unreadable, got \(String(describing: error))"); return
+            }
             #expect(place == lock.path)
         }
     }
@@ -141,7 +153,8 @@ struct LocalLockTests {
             #expect(result.local == .held(holder))
             #expect(try fleet.local.holder() == .free)
             let log = try String(contentsOfFile: dir + "/locks/released.log", encoding: .utf8)
-            #expect(log == "2026-12-02T04:16:40Z bob@ops2 force-released fleet /fleet/book.yml + /fleet/inv (key \(Self.key.hex)): "
+            #expect(
+                log == "2026-12-02T04:16:40Z bob@ops2 force-released fleet /fleet/book.yml + /fleet/inv (key \(Self.key.hex)): "
                     + "local held by run 20261202-031501-3f2a (alice@ops1, pid 4242, since 2026-12-02T03:15:01Z)\n")
             _ = try await fleet.forceRelease(by: "bob@ops2", now: Date(timeIntervalSince1970: 1_796_185_001))
             let lines = try String(contentsOfFile: dir + "/locks/released.log", encoding: .utf8).split(separator: "\n")

@@ -1,7 +1,8 @@
 import FleetCore
-@testable import FleetStore
 import Foundation
 import Testing
+
+@testable import FleetStore
 
 /// `fleetup lock status` says `stale` for a lock the next run would take over (its owner ran
 /// here and its pid is gone), where it said `held`.

@@ -1,7 +1,8 @@
 import FleetCore
-@testable import FleetStore
 import Foundation
 import Testing
+
+@testable import FleetStore
 
 private typealias Host = FleetCore.Host
 private let key = "0123456789abcdef"
@@ -16,15 +17,18 @@ private func result(_ stdout: String, status: Int32? = 0, stderr: String = "") -
 struct RemoteLockProtocolTests {
     @Test("status, release and force release, as sent")
     func texts() {
-        #expect(RemoteLockProtocol.status(in: .fleet(key)).script == #"""
-            f="$HOME"/.local/state/fleetup/locks/0123456789abcdef/owner.json; if [ -f "$f" ]; then echo 'fleetup-lock: held'; cat "$f"; else echo 'fleetup-lock: free'; fi
-            """#)
-        #expect(RemoteLockProtocol.release(in: .fleet(key), runID: "20261202-031501-3f2a").script == #"""
-            f="$HOME"/.local/state/fleetup/locks/0123456789abcdef/owner.json; if grep -qF -- '"runID":"20261202-031501-3f2a"' "$f" 2>/dev/null; then echo 'fleetup-lock: released'; cat "$f"; rm -f "$f" || exit 1; elif [ -f "$f" ]; then echo 'fleetup-lock: held'; cat "$f"; else echo 'fleetup-lock: free'; fi
-            """#)
-        #expect(RemoteLockProtocol.forceRelease(in: .fleet(key)).script == #"""
-            f="$HOME"/.local/state/fleetup/locks/0123456789abcdef/owner.json; if [ -f "$f" ]; then echo 'fleetup-lock: released'; cat "$f"; rm -f "$f" || exit 1; else echo 'fleetup-lock: free'; fi
-            """#)
+        #expect(
+            RemoteLockProtocol.status(in: .fleet(key)).script == #"""
+                f="$HOME"/.local/state/fleetup/locks/0123456789abcdef/owner.json; if [ -f "$f" ]; then echo 'fleetup-lock: held'; cat "$f"; else echo 'fleetup-lock: free'; fi
+                """#)
+        #expect(
+            RemoteLockProtocol.release(in: .fleet(key), runID: "20261202-031501-3f2a").script == #"""
+                f="$HOME"/.local/state/fleetup/locks/0123456789abcdef/owner.json; if grep -qF -- '"runID":"20261202-031501-3f2a"' "$f" 2>/dev/null; then echo 'fleetup-lock: released'; cat "$f"; rm -f "$f" || exit 1; elif [ -f "$f" ]; then echo 'fleetup-lock: held'; cat "$f"; else echo 'fleetup-lock: free'; fi
+                """#)
+        #expect(
+            RemoteLockProtocol.forceRelease(in: .fleet(key)).script == #"""
+                f="$HOME"/.local/state/fleetup/locks/0123456789abcdef/owner.json; if [ -f "$f" ]; then echo 'fleetup-lock: released'; cat "$f"; rm -f "$f" || exit 1; else echo 'fleetup-lock: free'; fi
+                """#)
         #expect(RemoteLockProtocol.status(in: .fleet(key)).timeout == .seconds(30))
         #expect(RemoteLockProtocol.status(in: .fleet(key)).display == "fleetup lock status 0123456789abcdef")
     }
@@ -33,12 +37,14 @@ struct RemoteLockProtocolTests {
     func acquireText() {
         let o = owner("20261202-031501-3f2a", machine: "ops1", pid: 4242)
         let json = "'" + o.json() + "'"  // no ' inside: quoted as is
-        #expect(RemoteLockProtocol.acquire(in: .fleet(key), owner: o).script == #"""
-            umask 077; d="$HOME"/.local/state/fleetup/locks/0123456789abcdef; t="$d"/.owner.20261202-031501-3f2a.$$; mkdir -p "$d" && printf '%s\n' \#(json) > "$t" || exit 1; if e=$(ln "$t" "$d/owner.json" 2>&1); then rm -f "$t"; echo 'fleetup-lock: acquired'; elif [ -f "$d/owner.json" ]; then rm -f "$t"; echo 'fleetup-lock: held'; cat "$d/owner.json"; else rm -f "$t"; echo "$e" >&2; exit 1; fi
-            """#)
-        #expect(RemoteLockProtocol.takeOver(in: .fleet(key), staleRunID: "20261201-000000-0001", owner: o).script == #"""
-            umask 077; d="$HOME"/.local/state/fleetup/locks/0123456789abcdef; f="$d/owner.json"; t="$d"/.owner.20261202-031501-3f2a.$$; if grep -qF -- '"runID":"20261201-000000-0001"' "$f" 2>/dev/null; then printf '%s\n' \#(json) > "$t" && mv -f "$t" "$f" || exit 1; echo 'fleetup-lock: acquired'; elif [ -f "$f" ]; then echo 'fleetup-lock: held'; cat "$f"; else echo 'fleetup-lock: free'; fi
-            """#)
+        #expect(
+            RemoteLockProtocol.acquire(in: .fleet(key), owner: o).script == #"""
+                umask 077; d="$HOME"/.local/state/fleetup/locks/0123456789abcdef; t="$d"/.owner.20261202-031501-3f2a.$$; mkdir -p "$d" && printf '%s\n' \#(json) > "$t" || exit 1; if e=$(ln "$t" "$d/owner.json" 2>&1); then rm -f "$t"; echo 'fleetup-lock: acquired'; elif [ -f "$d/owner.json" ]; then rm -f "$t"; echo 'fleetup-lock: held'; cat "$d/owner.json"; else rm -f "$t"; echo "$e" >&2; exit 1; fi
+                """#)
+        #expect(
+            RemoteLockProtocol.takeOver(in: .fleet(key), staleRunID: "20261201-000000-0001", owner: o).script == #"""
+                umask 077; d="$HOME"/.local/state/fleetup/locks/0123456789abcdef; f="$d/owner.json"; t="$d"/.owner.20261202-031501-3f2a.$$; if grep -qF -- '"runID":"20261201-000000-0001"' "$f" 2>/dev/null; then printf '%s\n' \#(json) > "$t" && mv -f "$t" "$f" || exit 1; echo 'fleetup-lock: acquired'; elif [ -f "$f" ]; then echo 'fleetup-lock: held'; cat "$f"; else echo 'fleetup-lock: free'; fi
+                """#)
     }
 
     @Test("values with shell characters stay one word")
@@ -50,31 +56,47 @@ struct RemoteLockProtocolTests {
         #expect(acquire.contains(#""user":"o'\''brien; rm -rf ~"}'"#))
         let release = RemoteLockProtocol.release(in: .fleet(key), runID: "x'; touch pwned; '").script
         #expect(release.contains(#"grep -qF -- '"runID":"x'\''; touch pwned; '\''"' "$f""#))
-        #expect(RemoteLockProtocol.status(in: .fleet("a key")).script.hasPrefix(#"f="$HOME"/.local/state/fleetup/locks/'a key'/owner.json; "#))
+        #expect(
+            RemoteLockProtocol.status(in: .fleet("a key")).script.hasPrefix(#"f="$HOME"/.local/state/fleetup/locks/'a key'/owner.json; "#))
     }
 
-    @Test("answers", arguments: [
-        (result("fleetup-lock: acquired\n"), RemoteLockProtocol.Reply.acquired),
-        (result("fleetup-lock: free\n"), .free),
-        (result("fleetup-lock: held\n" + owner("20261202-031501-3f2a").json() + "\n"), .held(.held(owner("20261202-031501-3f2a")))),
-        (result("fleetup-lock: released\n" + owner("20261202-031501-3f2a").json() + "\n"), .released(.held(owner("20261202-031501-3f2a")))),
-        // Something the login shell printed first is skipped.
-        (result("welcome\nfleetup-lock: free\n"), .free),
-        (result("fleetup-lock: held\n{\"runID\":1}\n"), .held(.unreadable(#"owner.json: expected the owner as JSON: runID: expected String"#))),
-        (result("fleetup-lock: released\n"), .released(.unreadable("owner.json is empty or unreadable"))),
-    ])
+    @Test(
+        "answers",
+        arguments: [
+            (result("fleetup-lock: acquired\n"), RemoteLockProtocol.Reply.acquired),
+            (result("fleetup-lock: free\n"), .free),
+            (result("fleetup-lock: held\n" + owner("20261202-031501-3f2a").json() + "\n"), .held(.held(owner("20261202-031501-3f2a")))),
+            (
+                result("fleetup-lock: released\n" + owner("20261202-031501-3f2a").json() + "\n"),
+                .released(.held(owner("20261202-031501-3f2a")))
+            ),
+            // Something the login shell printed first is skipped.
+            (result("welcome\nfleetup-lock: free\n"), .free),
+            (
+                result("fleetup-lock: held\n{\"runID\":1}\n"),
+                .held(.unreadable(#"owner.json: expected the owner as JSON: runID: expected String"#))
+            ),
+            (result("fleetup-lock: released\n"), .released(.unreadable("owner.json is empty or unreadable"))),
+        ])
     func answers(r: CommandResult, reply: RemoteLockProtocol.Reply) throws {
         #expect(try RemoteLockProtocol.parse(r, host: "lockhost") == reply)
     }
 
-    @Test("failures name the host and the reason", arguments: [
-        (result("", status: 1, stderr: "mkdir: cannot create directory '/home/u/.local': Permission denied\n"),
-         "lock host lockhost: the lock command exited 1: mkdir: cannot create directory '/home/u/.local': Permission denied"),
-        (result("", status: 127, stderr: "sh: 1: grep: not found\n"), "lock host lockhost: the lock command exited 127: sh: 1: grep: not found"),
-        (result("nothing useful\n"), "lock host lockhost: the lock command printed no answer"),
-        (result("", status: nil), "lock host lockhost: the lock command was killed"),
-        (result("fleetup-lock: maybe\n"), "lock host lockhost: unexpected answer from the lock script: fleetup-lock: maybe"),
-    ])
+    @Test(
+        "failures name the host and the reason",
+        arguments: [
+            (
+                result("", status: 1, stderr: "mkdir: cannot create directory '/home/u/.local': Permission denied\n"),
+                "lock host lockhost: the lock command exited 1: mkdir: cannot create directory '/home/u/.local': Permission denied"
+            ),
+            (
+                result("", status: 127, stderr: "sh: 1: grep: not found\n"),
+                "lock host lockhost: the lock command exited 127: sh: 1: grep: not found"
+            ),
+            (result("nothing useful\n"), "lock host lockhost: the lock command printed no answer"),
+            (result("", status: nil), "lock host lockhost: the lock command was killed"),
+            (result("fleetup-lock: maybe\n"), "lock host lockhost: unexpected answer from the lock script: fleetup-lock: maybe"),
+        ])
     func failures(r: CommandResult, message: String) async {
         let error = await thrown(LockError.self) { _ = try RemoteLockProtocol.parse(r, host: "lockhost") }
         #expect(error?.description == message)
@@ -134,7 +156,8 @@ struct RemoteLockScriptTests {
             try await lock.acquire(earlier)
             #expect(FileManager.default.fileExists(atPath: home + "/.local/state/fleetup/host.lock/owner.json"))
             let resumed = owner("20261202-031501-3f2a")
-            #expect(try await lock.acquire(resumed, sameRun: true)
+            #expect(
+                try await lock.acquire(resumed, sameRun: true)
                     == "took over the stale lock on lockhost of \(earlier): an earlier part of this run")
             #expect(try await lock.holder() == .held(resumed))
             // Without sameRun (a fleet's lock), or for another run, it stays held.
@@ -190,9 +213,10 @@ struct RemoteLockScriptTests {
 
 @Suite("lock host: which host keeps the remote lock")
 struct LockHostTests {
-    static let inventory = Inventory(hosts: [
-        Host(name: "web1"), Host(name: "web2"), Host(name: "db1"),
-    ], groups: [:])
+    static let inventory = Inventory(
+        hosts: [
+            Host(name: "web1"), Host(name: "web2"), Host(name: "db1"),
+        ], groups: [:])
 
     @Test("the first planned host, unless fleetup_lock_host names one")
     func choose() throws {

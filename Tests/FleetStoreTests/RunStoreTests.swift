@@ -1,22 +1,25 @@
-@testable import FleetStore
 import Foundation
 import Testing
+
+@testable import FleetStore
 
 private let t0 = Date(timeIntervalSince1970: 1_796_181_301)  // 2026-12-02T03:15:01Z
 
 @Suite("run store: the state folder, run ids, finding runs")
 struct RunStoreTests {
-    @Test("where the state folder is", arguments: [
-        // --state-dir wins over everything
-        ("/flag", ["FLEETUP_STATE_DIR": "/env", "XDG_STATE_HOME": "/xdg", "HOME": "/home/a"], "/flag"),
-        (nil, ["FLEETUP_STATE_DIR": "/env", "XDG_STATE_HOME": "/xdg", "HOME": "/home/a"], "/env"),
-        (nil, ["XDG_STATE_HOME": "/xdg", "HOME": "/home/a"], "/xdg/fleetup"),
-        // a relative XDG_STATE_HOME is invalid (XDG spec) and ignored
-        (nil, ["XDG_STATE_HOME": "xdg", "HOME": "/home/a"], "/home/a/.local/state/fleetup"),
-        (nil, ["HOME": "/home/a"], "/home/a/.local/state/fleetup"),
-        // empty values count as unset
-        ("", ["FLEETUP_STATE_DIR": "", "XDG_STATE_HOME": "", "HOME": "/home/a"], "/home/a/.local/state/fleetup"),
-    ] as [(String?, [String: String], String)])
+    @Test(
+        "where the state folder is",
+        arguments: [
+            // --state-dir wins over everything
+            ("/flag", ["FLEETUP_STATE_DIR": "/env", "XDG_STATE_HOME": "/xdg", "HOME": "/home/a"], "/flag"),
+            (nil, ["FLEETUP_STATE_DIR": "/env", "XDG_STATE_HOME": "/xdg", "HOME": "/home/a"], "/env"),
+            (nil, ["XDG_STATE_HOME": "/xdg", "HOME": "/home/a"], "/xdg/fleetup"),
+            // a relative XDG_STATE_HOME is invalid (XDG spec) and ignored
+            (nil, ["XDG_STATE_HOME": "xdg", "HOME": "/home/a"], "/home/a/.local/state/fleetup"),
+            (nil, ["HOME": "/home/a"], "/home/a/.local/state/fleetup"),
+            // empty values count as unset
+            ("", ["FLEETUP_STATE_DIR": "", "XDG_STATE_HOME": "", "HOME": "/home/a"], "/home/a/.local/state/fleetup"),
+        ] as [(String?, [String: String], String)])
     func resolve(flag: String?, environment: [String: String], root: String) {
         #expect(RunStore.resolve(stateDir: flag, environment: environment).root == root)
     }
@@ -27,13 +30,15 @@ struct RunStoreTests {
         #expect(root == FileManager.default.currentDirectoryPath + "/state/x")
     }
 
-    @Test("run ids: UTC time then 4 hex digits; only that format is an id", arguments: [
-        ("20261202-031501-3f2a", true),
-        ("20261202-031501-3F2A", false),  // lower-case hex only
-        ("20261202-031501-3f2", false),
-        ("2026120-0031501-3f2a", false),
-        ("notes", false),
-    ])
+    @Test(
+        "run ids: UTC time then 4 hex digits; only that format is an id",
+        arguments: [
+            ("20261202-031501-3f2a", true),
+            ("20261202-031501-3F2A", false),  // lower-case hex only
+            ("20261202-031501-3f2", false),
+            ("2026120-0031501-3f2a", false),
+            ("notes", false),
+        ])
     func ids(text: String, valid: Bool) {
         #expect((RunID(text) != nil) == valid)
         #expect(RunID(date: t0, random: 0x3f2a).text == "20261202-031501-3f2a")
@@ -64,7 +69,8 @@ struct RunStoreTests {
             #expect(try mode(store.runsFolder) == 0o700)
             #expect(try mode(store.root) == 0o700)
             #expect(older.journal == older.path + "/journal.jsonl")
-            #expect([older.record, older.markdownReport, older.htmlReport, older.junitReport].map { ($0 as NSString).lastPathComponent }
+            #expect(
+                [older.record, older.markdownReport, older.htmlReport, older.junitReport].map { ($0 as NSString).lastPathComponent }
                     == ["run.json", "report.md", "report.html", "report.junit.xml"])
         }
     }
@@ -93,7 +99,9 @@ struct RunStoreTests {
 
             let ambiguous = await thrown(StoreError.self) { _ = try store.find("20261202-031501-3f") }
             #expect(ambiguous?.kind == .ambiguousRun)
-            #expect(ambiguous?.message == #""20261202-031501-3f" matches 2 runs: 20261202-031501-3f2b, 20261202-031501-3f2a; give more of the id"#)
+            #expect(
+                ambiguous?.message
+                    == #""20261202-031501-3f" matches 2 runs: 20261202-031501-3f2b, 20261202-031501-3f2a; give more of the id"#)
 
             let none = await thrown(StoreError.self) { _ = try store.find("2025") }
             #expect(none?.kind == .runNotFound)

@@ -1,12 +1,15 @@
-@testable import FleetStore
 import Foundation
 import Testing
+
+@testable import FleetStore
 
 /// docs/runs.md's examples are what the code reads and prints.
 @Suite("docs/runs.md examples")
 struct RunsDocsTests {
-    static let text = (try? String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("docs/runs.md"), encoding: .utf8)) ?? ""
+    static let text =
+        (try? String(
+            contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().appendingPathComponent("docs/runs.md"), encoding: .utf8)) ?? ""
 
     static func blocks(_ fence: String) -> [String] {
         text.components(separatedBy: "```\(fence)\n").dropFirst().compactMap { $0.components(separatedBy: "```").first }

@@ -1,8 +1,9 @@
 import FleetCore
 import FleetLocal
-@testable import FleetStore
 import Foundation
 import Testing
+
+@testable import FleetStore
 
 /// A fresh folder for one test, removed after it.
 func withFolder<T>(_ body: (String) async throws -> T) async throws -> T {
@@ -25,11 +26,14 @@ func reapedPid() throws -> Int32 {
     return p.pid
 }
 
-func owner(_ runID: String, machine: String = Posix.machineName, pid: Int32 = getpid(),
-           startedAt: Date = Date(timeIntervalSince1970: 1_796_181_301)) -> LockOwner {
-    LockOwner(runID: runID, user: "alice", machine: machine, pid: pid, startedAt: startedAt,
-              playbook: "playbooks/mattermost.yml", inventories: ["inventories/demo"],
-              fleetKey: "0123456789abcdef", fleet: "playbooks/mattermost.yml + inventories/demo")
+func owner(
+    _ runID: String, machine: String = Posix.machineName, pid: Int32 = getpid(),
+    startedAt: Date = Date(timeIntervalSince1970: 1_796_181_301)
+) -> LockOwner {
+    LockOwner(
+        runID: runID, user: "alice", machine: machine, pid: pid, startedAt: startedAt,
+        playbook: "playbooks/mattermost.yml", inventories: ["inventories/demo"],
+        fleetKey: "0123456789abcdef", fleet: "playbooks/mattermost.yml + inventories/demo")
 }
 
 /// The error `body` threw as `E` (records an issue when it threw nothing or something else).
@@ -62,12 +66,14 @@ final class LocalShellExecutor: RemoteExecutor {
         let home = self.home
         // Waited for on a thread of its own, not the cooperative pool.
         let r = try await LocalProcess.result(of: "/bin/sh", ["-c", command.script], environment: ["HOME": home, "PATH": "/usr/bin:/bin"])
-        return CommandResult(exitStatus: r.status ?? (128 + (r.signal ?? 0)), stdout: CapturedOutput(r.stdout), stderr: CapturedOutput(r.stderr))
+        return CommandResult(
+            exitStatus: r.status ?? (128 + (r.signal ?? 0)), stdout: CapturedOutput(r.stdout), stderr: CapturedOutput(r.stderr))
     }
 
     func connect(_ host: FleetCore.Host) async throws -> ConnectionInfo {
-        ConnectionInfo(serverBanner: "local", hostKeyType: "none", hostKeyFingerprint: "none",
-                       authenticatedWith: "none", setupDuration: .zero)
+        ConnectionInfo(
+            serverBanner: "local", hostKeyType: "none", hostKeyFingerprint: "none",
+            authenticatedWith: "none", setupDuration: .zero)
     }
 
     func upload(_ source: UploadSource, to remotePath: String, mode: Int, on host: FleetCore.Host) async throws {}

@@ -1,10 +1,11 @@
 import FleetCore
 import FleetLocal
-@testable import FleetSSH
 import FleetTestFleet
 import FleetTestSupport
 import Foundation
 import Testing
+
+@testable import FleetSSH
 
 @Suite("authentication against real sshd")
 struct AuthTests {

@@ -1,10 +1,11 @@
 import FleetCore
 import FleetLocal
-@testable import FleetSSH
 import FleetTestFleet
 import FleetTestSupport
 import Foundation
 import Testing
+
+@testable import FleetSSH
 
 /// Local users for the become tests: one whose sudo asks for a password, one NOPASSWD.
 /// Creating users and sudoers rules needs root: CI runs as root; elsewhere these tests
@@ -30,10 +31,16 @@ enum BecomeUsers {
     }()
 }
 
-@Suite("become (sudo) against real sshd and a real sudo", .enabled(if: BecomeUsers.ready, "needs root (to create users and a sudoers rule) and sudo"))
+@Suite(
+    "become (sudo) against real sshd and a real sudo",
+    .enabled(if: BecomeUsers.ready, "needs root (to create users and a sudoers rule) and sudo"))
 struct BecomeTests {
     func withUserFleet(_ body: (TestFleet, SSHExecutor, FleetCore.Host, FleetCore.Host) async throws -> Void) async throws {
-        try await withExecutor({ var s = FleetSpec(count: 1); s.extraUsers = [BecomeUsers.asking, BecomeUsers.trusted]; return s }()) { fleet, executor in
+        try await withExecutor(
+            {
+                var s = FleetSpec(count: 1); s.extraUsers = [BecomeUsers.asking, BecomeUsers.trusted]; return s
+            }()
+        ) { fleet, executor in
             let asking = fleet.inventoryHosts[0].with(["ansible_user": .string(BecomeUsers.asking)])
             let trusted = fleet.inventoryHosts[0].with(["ansible_user": .string(BecomeUsers.trusted)]).renamed("trusted")
             try await body(fleet, executor, asking, trusted)
@@ -52,7 +59,8 @@ struct BecomeTests {
             #expect(r.stdout.text == "root\nfrom stdin\n")
             #expect(!(r.stdout.text + r.stderr.text).contains(BecomeUsers.password))
             #expect(!r.stderr.text.contains("fleetup-become"))
-            let nobody = try await executor.run(RemoteCommand("id -un", become: Become(user: "nobody", password: right.password)), on: asking)
+            let nobody = try await executor.run(
+                RemoteCommand("id -un", become: Become(user: "nobody", password: right.password)), on: asking)
             #expect(nobody.stdout.text == "nobody\n")
         }
     }
@@ -92,8 +100,9 @@ struct BecomeTests {
             // Found by its name, not a pid file: on a busy machine the timeout may fire while
             // sudo is still starting the shell.
             let sleeper = Sleeper()
-            let r = try await executor.run(RemoteCommand(sleeper.command, timeout: .seconds(1), become: right),
-                                           on: asking)
+            let r = try await executor.run(
+                RemoteCommand(sleeper.command, timeout: .seconds(1), become: right),
+                on: asking)
             #expect(r.timedOut)
             let gone = try await eventually { LocalProcesses.running(commandLineContaining: sleeper.marker).isEmpty }
             #expect(gone, "\(sleeper.command) (root) still runs")
@@ -102,7 +111,11 @@ struct BecomeTests {
 
     @Test("fleetup exec -b: the password from FLEETUP_BECOME_PASSWORD, never printed; a wrong one fails the host")
     func execBecome() async throws {
-        try await TestFleet.with({ var s = FleetSpec(count: 2); s.extraUsers = [BecomeUsers.asking]; return s }()) { fleet in
+        try await TestFleet.with(
+            {
+                var s = FleetSpec(count: 2); s.extraUsers = [BecomeUsers.asking]; return s
+            }()
+        ) { fleet in
             let inventory = fleet.directory + "/as-user.yml"
             let text = try String(contentsOfFile: fleet.inventoryPath, encoding: .utf8)
                 .replacingOccurrences(of: "ansible_user: \"\(fleet.user)\"", with: "ansible_user: \"\(BecomeUsers.asking)\"")

@@ -17,10 +17,12 @@ struct CheckPlanAgreementTests {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try playbook.write(toFile: dir + "/up.yml", atomically: true, encoding: .utf8)
-        try "[app]\nweb1 current_version=1.0.0 license_key=s3cr3t-l1cense\nweb2 current_version=1.0.0 license_key=s3cr3t-two app_port=80800\n"
+        try
+            "[app]\nweb1 current_version=1.0.0 license_key=s3cr3t-l1cense\nweb2 current_version=1.0.0 license_key=s3cr3t-two app_port=80800\n"
             .write(toFile: dir + "/hosts.ini", atomically: true, encoding: .utf8)
         let bin = try TestFleet.builtProduct("fleetup")
-        return try await TestFleet.runProgram("/bin/sh", ["-c", "cd \"$0\" && exec \"$@\"", dir, bin] + args + ["up.yml", "-i", "hosts.ini"])
+        return try await TestFleet.runProgram(
+            "/bin/sh", ["-c", "cd \"$0\" && exec \"$@\"", dir, bin] + args + ["up.yml", "-i", "hosts.ini"])
     }
 
     /// A playbook with `extra` appended (its line 10 is extra's first line).
@@ -39,18 +41,32 @@ struct CheckPlanAgreementTests {
         """
     }
 
-    @Test("a playbook plan refuses is refused by check, with the same message", arguments: [
-        // The issue's probes: a port past 65535, no host, an unclosed bracket, a word for a port, port 0.
-        ("health:\n  - http: http://127.0.0.1:80800/", "up.yml:11: health[1]: http: \"http://127.0.0.1:80800/\": port 80800 is out of range (expected 1-65535)"),
-        ("health:\n  - http: http://", "up.yml:11: health[1]: http: \"http://\" has no host (expected http://HOST:PORT/PATH)"),
-        ("health:\n  - http: http://[::1", "up.yml:11: health[1]: http: \"http://[::1\": \"[\" is not closed by \"]\" (expected [IPv6]:PORT)"),
-        ("health:\n  - tcp: host:abc", "up.yml:11: health[1]: tcp: \"host:abc\": \"abc\" is not a port (expected 1-65535)"),
-        ("health:\n  - tcp: 0", "up.yml:11: health[1]: tcp: \"0\": port 0 is out of range (expected 1-65535)"),
-        // A templated URL: web2's inventory gives the port.
-        ("health:\n  - http: \"http://127.0.0.1:{{ app_port }}/\"", "up.yml:11: health[1]: http: \"http://127.0.0.1:80800/\": port 80800 is out of range (expected 1-65535) (host web2)"),
-        // The issue's secret typo: the real secret would have printed in the plan.
-        ("secret: [licence_key]", "up.yml:10: secret: \"licence_key\" is not a variable of vars:, the inventory or --var (did you mean \"license_key\"?)"),
-    ])
+    @Test(
+        "a playbook plan refuses is refused by check, with the same message",
+        arguments: [
+            // The issue's probes: a port past 65535, no host, an unclosed bracket, a word for a port, port 0.
+            (
+                "health:\n  - http: http://127.0.0.1:80800/",
+                "up.yml:11: health[1]: http: \"http://127.0.0.1:80800/\": port 80800 is out of range (expected 1-65535)"
+            ),
+            ("health:\n  - http: http://", "up.yml:11: health[1]: http: \"http://\" has no host (expected http://HOST:PORT/PATH)"),
+            (
+                "health:\n  - http: http://[::1",
+                "up.yml:11: health[1]: http: \"http://[::1\": \"[\" is not closed by \"]\" (expected [IPv6]:PORT)"
+            ),
+            ("health:\n  - tcp: host:abc", "up.yml:11: health[1]: tcp: \"host:abc\": \"abc\" is not a port (expected 1-65535)"),
+            ("health:\n  - tcp: 0", "up.yml:11: health[1]: tcp: \"0\": port 0 is out of range (expected 1-65535)"),
+            // A templated URL: web2's inventory gives the port.
+            (
+                "health:\n  - http: \"http://127.0.0.1:{{ app_port }}/\"",
+                "up.yml:11: health[1]: http: \"http://127.0.0.1:80800/\": port 80800 is out of range (expected 1-65535) (host web2)"
+            ),
+            // The issue's secret typo: the real secret would have printed in the plan.
+            (
+                "secret: [licence_key]",
+                "up.yml:10: secret: \"licence_key\" is not a variable of vars:, the inventory or --var (did you mean \"license_key\"?)"
+            ),
+        ])
     func refusedByBoth(extra: String, message: String) async throws {
         let book = Self.playbook(extra)
         for command in ["check", "plan"] {

@@ -13,8 +13,9 @@ struct ConnectFailureTests {
     }
 
     func executor(_ configure: (inout SSHConfiguration) -> Void) throws -> SSHExecutor {
-        var c = SSHConfiguration(knownHostsFiles: [], globalKnownHostsFiles: [], agentSocket: nil,
-                                 defaultIdentityFiles: [], passphrase: { _ in nil })
+        var c = SSHConfiguration(
+            knownHostsFiles: [], globalKnownHostsFiles: [], agentSocket: nil,
+            defaultIdentityFiles: [], passphrase: { _ in nil })
         c.retryBackoff = .milliseconds(20)
         configure(&c)
         return try SSHExecutor(c)
@@ -56,8 +57,9 @@ struct ConnectFailureTests {
         let errors = await withTaskGroup(of: RemoteError.Kind?.self) { group in
             for (i, s) in servers.enumerated() {
                 group.addTask {
-                    do { _ = try await executor.run(RemoteCommand("true"), on: self.fakeHost("silent\(i)", port: s.port)); return nil }
-                    catch let e as RemoteError { return e.kind } catch { return nil }
+                    do {
+                        _ = try await executor.run(RemoteCommand("true"), on: self.fakeHost("silent\(i)", port: s.port)); return nil
+                    } catch let e as RemoteError { return e.kind } catch { return nil }
                 }
             }
             return await group.reduce(into: [RemoteError.Kind?]()) { $0.append($1) }
@@ -138,10 +140,13 @@ struct FrozenHostTests {
 struct KeepaliveTests {
     @Test("a host that freezes during a command without a timeout is found by keepalives and counted unreachable")
     func frozenDuringLongCommand() async throws {
-        try await withExecutor(FleetSpec(count: 1), configure: {
-            $0.serverAliveInterval = .seconds(1)
-            $0.serverAliveCountMax = 2
-        }) { fleet, executor in
+        try await withExecutor(
+            FleetSpec(count: 1),
+            configure: {
+                $0.serverAliveInterval = .seconds(1)
+                $0.serverAliveCountMax = 2
+            }
+        ) { fleet, executor in
             let host = fleet.inventoryHosts[0]
             let pidFile = fleet.hosts[0].root + "/home/pid"
             let task = Task { try await executor.run(RemoteCommand("echo $$ > $HOME/pid; exec sleep 600"), on: host) }
@@ -151,17 +156,21 @@ struct KeepaliveTests {
             defer { frozen.forEach { kill($0, SIGCONT) } }
             let error = await remoteError { _ = try await task.value }
             #expect(error?.kind == .unreachable)
-            #expect(error?.message.contains("no answer to 2 keepalives (ServerAliveInterval 1 s, ServerAliveCountMax 2)") == true,
-                    "\(error?.message ?? "")")
+            #expect(
+                error?.message.contains("no answer to 2 keepalives (ServerAliveInterval 1 s, ServerAliveCountMax 2)") == true,
+                "\(error?.message ?? "")")
         }
     }
 
     @Test("a host that freezes between two commands is given up by keepalives while idle; the next command connects anew")
     func frozenWhileIdle() async throws {
-        try await withExecutor(FleetSpec(count: 1), configure: {
-            $0.serverAliveInterval = .seconds(1)
-            $0.serverAliveCountMax = 2
-        }) { fleet, executor in
+        try await withExecutor(
+            FleetSpec(count: 1),
+            configure: {
+                $0.serverAliveInterval = .seconds(1)
+                $0.serverAliveCountMax = 2
+            }
+        ) { fleet, executor in
             let host = fleet.inventoryHosts[0]
             // $PPID is the sshd process serving the connection: a new one means a new connection.
             let first = try await executor.run(RemoteCommand("echo $PPID"), on: host).stdout.text
@@ -180,10 +189,13 @@ struct KeepaliveTests {
 
     @Test("an idle connection stays up through keepalives while the host answers them")
     func idleButAlive() async throws {
-        try await withExecutor(FleetSpec(count: 1), configure: {
-            $0.serverAliveInterval = .seconds(1)
-            $0.serverAliveCountMax = 1
-        }) { fleet, executor in
+        try await withExecutor(
+            FleetSpec(count: 1),
+            configure: {
+                $0.serverAliveInterval = .seconds(1)
+                $0.serverAliveCountMax = 1
+            }
+        ) { fleet, executor in
             let host = fleet.inventoryHosts[0]
             let first = try await executor.run(RemoteCommand("echo $PPID"), on: host).stdout.text
             // Idle for several intervals: with one unanswered keepalive allowed, a missed

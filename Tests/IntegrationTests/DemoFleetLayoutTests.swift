@@ -2,10 +2,11 @@ import FleetConfig
 import FleetCore
 import FleetLocal
 import FleetSSH
-@testable import FleetTestFleet
 import FleetTestSupport
 import Foundation
 import Testing
+
+@testable import FleetTestFleet
 
 /// The demo fleet's layouts: the texts and release inputs they are built from (pure, or
 /// local files only), and the logs and control files every host has.
@@ -27,20 +28,21 @@ struct DemoFleetLayoutTests {
             let notes = FleetLayout.flowNotes(fake)
             #expect(fake.instructions.allSatisfy { notes.contains("    \($0)\n") })
         }
-        #expect(FleetLayout.flowReleasesFile(upTo: 1) == """
-            # Flow releases
+        #expect(
+            FleetLayout.flowReleasesFile(upTo: 1) == """
+                # Flow releases
 
-            ## v3.0.1
+                ## v3.0.1
 
-            Upgrade instructions, in this order:
+                Upgrade instructions, in this order:
 
-                RAILS_ENV=production bundle exec rails db:migrate
+                    RAILS_ENV=production bundle exec rails db:migrate
 
-            ## v3.0.0
+                ## v3.0.0
 
-            No upgrade instructions: check out the tag, restart sidekiq, reload web.
+                No upgrade instructions: check out the tag, restart sidekiq, reload web.
 
-            """)
+                """)
     }
 
     @Test("the Flow origin: one annotated tag per release, the same commit ids every time, VERSION and an executable bin/flowctl")
@@ -74,7 +76,9 @@ struct DemoFleetLayoutTests {
         #expect(FileManager.default.contents(atPath: first[1]) == FileManager.default.contents(atPath: second[0]))
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/a").count == 4, "no work folder left behind")
         let tar = try #require(LocalProcess.find("tar"))
-        #expect(try LocalProcess.run(tar, ["-tzf", second[0]]) == "mattermost/\nmattermost/VERSION\nmattermost/config/\nmattermost/config/config.json\n")
+        #expect(
+            try LocalProcess.run(tar, ["-tzf", second[0]])
+                == "mattermost/\nmattermost/VERSION\nmattermost/config/\nmattermost/config/config.json\n")
         #expect(try LocalProcess.run(tar, ["-xzOf", second[0], "mattermost/VERSION"]) == "5.1.0\n")
         let config = try LocalProcess.run(tar, ["-xzOf", second[0], "mattermost/config/config.json"])
         #expect(config == FleetLayout.mattermostReleaseConfig(version: "5.1.0"))
@@ -83,12 +87,14 @@ struct DemoFleetLayoutTests {
 
     @Test("a host's own config.json is JSON naming the host, its port and its folders")
     func mattermostConfig() throws {
-        let host = FleetHost(name: "prod03", group: "prod", sshPort: 20000, appPort: 20001, root: "/tmp/a \"quoted\" fleet/hosts/prod03",
-                             app: "mattermost", layout: .mattermost)
+        let host = FleetHost(
+            name: "prod03", group: "prod", sshPort: 20000, appPort: 20001, root: "/tmp/a \"quoted\" fleet/hosts/prod03",
+            app: "mattermost", layout: .mattermost)
         let doc = try #require(try JSONSerialization.jsonObject(with: Data(FleetLayout.mattermostConfig(host).utf8)) as? [String: Any])
         #expect(doc["FleetupHost"] as? String == "prod03")
         #expect((doc["ServiceSettings"] as? [String: Any])?["ListenAddress"] as? String == "127.0.0.1:20001")
-        #expect((doc["FileSettings"] as? [String: Any])?["Directory"] as? String == "/tmp/a \"quoted\" fleet/hosts/prod03/opt/mattermost/data/")
+        #expect(
+            (doc["FileSettings"] as? [String: Any])?["Directory"] as? String == "/tmp/a \"quoted\" fleet/hosts/prod03/opt/mattermost/data/")
     }
 
     @Test("an inventory overlay given last beats the demo inventory: release_dir points where the test says")
@@ -96,19 +102,23 @@ struct DemoFleetLayoutTests {
         let dir = NSTemporaryDirectory() + "overlay-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let hosts = [FleetHost(name: "staging01", group: "staging", sshPort: 20000, appPort: 20001, root: dir + "/hosts/staging01",
-                               app: "mattermost", layout: .mattermost)]
+        let hosts = [
+            FleetHost(
+                name: "staging01", group: "staging", sshPort: 20000, appPort: 20001, root: dir + "/hosts/staging01",
+                app: "mattermost", layout: .mattermost)
+        ]
         try FleetLayout.inventory(hosts, user: "u", clientKey: dir + "/key", knownHosts: dir + "/kh")
             .write(toFile: dir + "/inventory.yml", atomically: true, encoding: .utf8)
         let overlay = FleetLayout.overlayInventory(["release_dir": "/abs/releases", "db_name": "demo"])
-        #expect(overlay == """
-            # Written by the local test fleet: variables for every host, layered last with -i.
-            all:
-              vars:
-                db_name: "demo"
-                release_dir: "/abs/releases"
+        #expect(
+            overlay == """
+                # Written by the local test fleet: variables for every host, layered last with -i.
+                all:
+                  vars:
+                    db_name: "demo"
+                    release_dir: "/abs/releases"
 
-            """)
+                """)
         try overlay.write(toFile: dir + "/overlay.yml", atomically: true, encoding: .utf8)
         let demo = Self.root + "/inventories/demo/mattermost.yml"
         let without = try InventoryLoader.load([dir + "/inventory.yml", demo])
@@ -136,8 +146,11 @@ struct DemoFleetLayoutTests {
         let json = #"{"name":"host01","group":"fleet","sshPort":1,"appPort":2,"root":"/r","app":"app"}"#
         let host = try JSONDecoder().decode(FleetHost.self, from: Data(json.utf8))
         #expect(host.layout == .plain && host.installDir == "/r/opt/app")
-        let again = try JSONDecoder().decode(FleetHost.self, from: try JSONEncoder().encode(FleetHost(
-            name: "h", group: "g", sshPort: 1, appPort: 2, root: "/r", app: "flow", layout: .flow)))
+        let again = try JSONDecoder().decode(
+            FleetHost.self,
+            from: try JSONEncoder().encode(
+                FleetHost(
+                    name: "h", group: "g", sshPort: 1, appPort: 2, root: "/r", app: "flow", layout: .flow)))
         #expect(again.layout == .flow)
     }
 
@@ -158,7 +171,10 @@ struct DemoFleetLayoutTests {
         try await withExecutor(FleetSpec(count: 1, startApps: true)) { fleet, executor in
             let (host, h) = (fleet.inventoryHosts[0], fleet.hosts[0])
             #expect(fleet.serviceLog(of: h).isEmpty, "the fleet's own start is not logged")
-            let r = try await executor.run(RemoteCommand("systemctl reload app && systemctl restart app && systemctl is-active app && systemctl stop app && systemctl reload app"), on: host)
+            let r = try await executor.run(
+                RemoteCommand(
+                    "systemctl reload app && systemctl restart app && systemctl is-active app && systemctl stop app && systemctl reload app"
+                ), on: host)
             #expect(r.exitStatus == 1)
             #expect(fleet.serviceLog(of: h) == ["reload app", "restart app", "stop app", "reload app failed"])
             // Four sessions at once, 25 stops each: 100 whole lines, none lost or torn.
@@ -190,7 +206,8 @@ struct DemoFleetLayoutTests {
             try fleet.setControl("fail-health", on: h, onlyAt: "1.1.0")
             try fleet.setControl("fail-start", on: h, onlyAt: "v1.2.0")
             #expect(try await health().hasPrefix("HTTP/1.1 200 OK"), "1.0.0 runs: healthy")
-            #expect(try await executor.run(RemoteCommand("echo 1.1.0 > \(h.installDir)/VERSION && systemctl restart app"), on: host).succeeded)
+            #expect(
+                try await executor.run(RemoteCommand("echo 1.1.0 > \(h.installDir)/VERSION && systemctl restart app"), on: host).succeeded)
             let sick = try await health()
             #expect(sick.hasPrefix("HTTP/1.1 503") && sick.contains(#""version":"1.1.0""#), "\(sick)")
             // 1.2.0 refuses to start (the leading v of the control file is ignored).

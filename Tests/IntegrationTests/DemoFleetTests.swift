@@ -51,7 +51,8 @@ struct DemoFleetTests {
             let backup = staging.root + "/var/backups/mattermost/5.0.0"
             let saved = try FileManager.default.contentsOfDirectory(atPath: backup).sorted()
             #expect(saved == ["config.json", "data.tar.gz", "db.file", "install.tar.gz"], "the upload is removed after the unpack")
-            #expect(FileManager.default.contents(atPath: backup + "/db.file")
+            #expect(
+                FileManager.default.contents(atPath: backup + "/db.file")
                     == FileManager.default.contents(atPath: staging.root + "/var/lib/mattermost/mattermost.db"))
             #expect(try String(contentsOfFile: backup + "/config.json", encoding: .utf8) == config)
             #expect(try tar(["-xzOf", backup + "/install.tar.gz", "./VERSION"]) == "5.0.0\n")
@@ -68,10 +69,12 @@ struct DemoFleetTests {
         }
     }
 
-    @Test("Flow v3.0.0 and v3.1.0 -> v3.1.2 as planned: each instruction once in release order; streaming restarts only when a release asks")
+    @Test(
+        "Flow v3.0.0 and v3.1.0 -> v3.1.2 as planned: each instruction once in release order; streaming restarts only when a release asks")
     func flowHops() async throws {
-        let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 2)], layout: .flow,
-                             versions: ["v3.0.0", "v3.1.0", "v3.1.2"], startApps: true)
+        let spec = FleetSpec(
+            groups: [.init("staging", 1), .init("prod", 2)], layout: .flow,
+            versions: ["v3.0.0", "v3.1.0", "v3.1.2"], startApps: true)
         try await withExecutor(spec) { fleet, executor in
             let run = try await DemoRun.plan("flow", fleet: fleet, executor: executor)
             let (old, recent, current) = (fleet.hosts[0], fleet.hosts[1], fleet.hosts[2])
@@ -95,8 +98,11 @@ struct DemoFleetTests {
                 #expect(health.passes && health.body.contains(#""version":"v3.1.2""#), "\(host.name): \(health)")
             }
             // Every distinct instruction of v3.0.1 … v3.1.2 once, in release order.
-            #expect(fleet.flowLog(of: old) == ["bundle install v3.1.2", "yarn install v3.1.2", "db:migrate v3.1.2",
-                                               "assets:precompile v3.1.2", "cache clear v3.1.2"])
+            #expect(
+                fleet.flowLog(of: old) == [
+                    "bundle install v3.1.2", "yarn install v3.1.2", "db:migrate v3.1.2",
+                    "assets:precompile v3.1.2", "cache clear v3.1.2",
+                ])
             #expect(fleet.flowLog(of: recent) == ["assets:precompile v3.1.2", "db:migrate v3.1.2", "cache clear v3.1.2"])
             // v3.1.0 sets restart_streaming: only the host coming from before it restarts streaming.
             #expect(fleet.serviceLog(of: old) == ["restart flow-sidekiq", "reload flow-web", "restart flow-streaming"])

@@ -27,8 +27,9 @@ struct DemoRun {
         let target = try #require(book.defaultTarget)
         let versions = await VersionDetector.detect(hosts, playbook: book, target: target, executor: executor, forks: 4)
         let plan = RolloutPlanner.plan(book, stages: stages, target: target, versions: versions, versionSource: .detected)
-        return DemoRun(playbook: book, plan: plan, hosts: Dictionary(uniqueKeysWithValues: hosts.map { ($0.name, $0) }),
-                       executor: executor)
+        return DemoRun(
+            playbook: book, plan: plan, hosts: Dictionary(uniqueKeysWithValues: hosts.map { ($0.name, $0) }),
+            executor: executor)
     }
 
     func hostPlan(_ host: FleetHost) throws -> HostPlan {
@@ -61,7 +62,9 @@ struct DemoRun {
     /// Runs steps that must all pass.
     func executeAll(_ steps: [PlannedStep], on host: FleetHost) async throws {
         if let failed = try await execute(steps, on: host) {
-            Issue.record("\(host.name): step \"\(failed.step.name)\" exit \(failed.result.exitStatus.map(String.init) ?? "?"): \(failed.result.stderr.text)")
+            Issue.record(
+                "\(host.name): step \"\(failed.step.name)\" exit \(failed.result.exitStatus.map(String.init) ?? "?"): \(failed.result.stderr.text)"
+            )
         }
     }
 
@@ -88,7 +91,8 @@ struct DemoRun {
     /// The host's version as the playbook's version command reads it now.
     func detectedVersion(of host: FleetHost) async throws -> ObservedVersion? {
         let target = try #require(playbook.defaultTarget)
-        return await VersionDetector.detect([try inventoryHost(host)], playbook: playbook, target: target,
-                                            executor: executor, forks: 1)[host.name]
+        return await VersionDetector.detect(
+            [try inventoryHost(host)], playbook: playbook, target: target,
+            executor: executor, forks: 1)[host.name]
     }
 }

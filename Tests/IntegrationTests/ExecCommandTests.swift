@@ -10,8 +10,9 @@ import Testing
 @Suite("fleetup exec, end to end")
 struct ExecCommandTests {
     func fleetup(_ fleet: TestFleet, _ args: [String]) async throws -> LocalProcess.Exit {
-        try await TestFleet.runProgram(try TestFleet.builtProduct("fleetup"),
-                                       ["exec", "-i", fleet.inventoryPath, "--known-hosts", fleet.knownHosts] + args)
+        try await TestFleet.runProgram(
+            try TestFleet.builtProduct("fleetup"),
+            ["exec", "-i", fleet.inventoryPath, "--known-hosts", fleet.knownHosts] + args)
     }
 
     @Test("20 hosts answer; identical output collapses into one block; exit 0")
@@ -59,8 +60,9 @@ struct ExecCommandTests {
     func noneReachable() async throws {
         try await TestFleet.with(FleetSpec(count: 2)) { fleet in
             let empty = fleet.directory + "/empty_known_hosts"
-            let r = try await TestFleet.runProgram(try TestFleet.builtProduct("fleetup"),
-                                                   ["exec", "-i", fleet.inventoryPath, "--known-hosts", empty, "--", "true"])
+            let r = try await TestFleet.runProgram(
+                try TestFleet.builtProduct("fleetup"),
+                ["exec", "-i", fleet.inventoryPath, "--known-hosts", empty, "--", "true"])
             #expect(r.status == 3)
             #expect(r.stdout.components(separatedBy: "host-key-unknown").count == 3)
             #expect(r.stdout.contains("0 ok, 0 failed, 2 unreachable"))
@@ -92,10 +94,12 @@ struct ExecCommandTests {
     @Test("Ctrl-C stops the commands in flight: the remote processes end, the summary says interrupted, exit 1")
     func interrupted() async throws {
         try await TestFleet.with(FleetSpec(count: 3)) { fleet in
-            let process = try LocalProcess(try TestFleet.builtProduct("fleetup"), [
-                "exec", "-i", fleet.inventoryPath, "--known-hosts", fleet.knownHosts, "--",
-                "echo $$ > $HOME/pid; exec sleep 600",
-            ])
+            let process = try LocalProcess(
+                try TestFleet.builtProduct("fleetup"),
+                [
+                    "exec", "-i", fleet.inventoryPath, "--known-hosts", fleet.knownHosts, "--",
+                    "echo $$ > $HOME/pid; exec sleep 600",
+                ])
             // Every host has started its command once its pid file exists (local files).
             let pidFiles = fleet.hosts.map { $0.root + "/home/pid" }
             let started = try await eventually { pidFiles.allSatisfy(hasLine) }

@@ -57,7 +57,8 @@ struct ExecTests {
     @Test("5 MB of stdout and 5 MB of stderr from one command are drained and counted")
     func bigOutput() async throws {
         try await withExecutor(FleetSpec(count: 1)) { fleet, executor in
-            let script = "i=0; while [ $i -lt 5 ]; do head -c 1000000 /dev/zero | tr '\\0' o; "
+            let script =
+                "i=0; while [ $i -lt 5 ]; do head -c 1000000 /dev/zero | tr '\\0' o; "
                 + "head -c 1000000 /dev/zero | tr '\\0' e >&2; i=$((i+1)); done; printf END; printf END2 >&2"
             let result = try await executor.run(RemoteCommand(script), on: fleet.inventoryHosts[0])
             #expect(result.succeeded)
@@ -102,7 +103,9 @@ struct ExecTests {
             #expect(result.exitStatus == nil)
             // Gone or a zombie waiting for init: in both cases it no longer runs.
             let check = try await executor.run(
-                RemoteCommand("ps -eo stat=,args= | grep -v grep | grep -F \(sleeper.marker) | grep -qv '^Z' && echo running || echo stopped"), on: host)
+                RemoteCommand(
+                    "ps -eo stat=,args= | grep -v grep | grep -F \(sleeper.marker) | grep -qv '^Z' && echo running || echo stopped"),
+                on: host)
             #expect(check.stdout.text == "stopped\n")
             // The connection is still usable after a timeout.
             let after = try await executor.run(RemoteCommand("echo ok"), on: host)

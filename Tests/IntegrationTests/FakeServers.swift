@@ -30,7 +30,11 @@ final class FakeServer: @unchecked Sendable {
             }
         }
 
-        func closeAll() { state.withLock { s in s.open.forEach { close($0) }; s.open.removeAll() } }
+        func closeAll() {
+            state.withLock { s in
+                s.open.forEach { close($0) }; s.open.removeAll()
+            }
+        }
 
         /// True (and the fd closed) once the peer has hung up.
         private static func closedByPeer(_ fd: Int32) -> Bool {

@@ -34,8 +34,9 @@ struct JournalReserveTests {
                 seq += 1
                 do { try journal.append(Self.entry(seq)) } catch { failure = "\(error)" }
             }
-            #expect(failure?.hasSuffix("cannot append to the journal: No space left on device (the journal holds whole lines only)") == true,
-                    "\(failure ?? "no failure")")
+            #expect(
+                failure?.hasSuffix("cannot append to the journal: No space left on device (the journal holds whole lines only)") == true,
+                "\(failure ?? "no failure")")
             journal.close()
             let read = try JournalReader.read(disk.path + "/journal.jsonl", as: JournalEntry.self)
             #expect(read.entries.map(\.seq) == Array(1..<seq) && !read.droppedTornLine)

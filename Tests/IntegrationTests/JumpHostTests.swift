@@ -1,10 +1,11 @@
 import FleetCore
 import FleetLocal
-@testable import FleetSSH
 import FleetTestFleet
 import FleetTestSupport
 import Foundation
 import Testing
+
+@testable import FleetSSH
 
 /// Hosts reached only through jump hosts (ProxyJump), over real sshd.
 @Suite("jump hosts")
@@ -123,8 +124,9 @@ struct JumpHostTests {
             let input = Array(String(repeating: "0123456789abcdef\n", count: 200_000).utf8)  // 3.4 MB up
             let up = try await executor.run(RemoteCommand("sha256sum | cut -c1-64", stdin: input), on: fleet.inventoryHosts[1])
             #expect(up.stdout.text == Digest.sha256(input).map { String(format: "%02x", $0) }.joined() + "\n")
-            let down = try await executor.run(RemoteCommand("head -c 3000000 /dev/zero | tr '\\0' x; printf END"),
-                                              on: fleet.inventoryHosts[1])  // 3 MB down
+            let down = try await executor.run(
+                RemoteCommand("head -c 3000000 /dev/zero | tr '\\0' x; printf END"),
+                on: fleet.inventoryHosts[1])  // 3 MB down
             #expect(down.succeeded)
             #expect(down.stdout.totalBytes == 3_000_003)
             #expect(down.stdout.text.hasSuffix("xxxEND"))
@@ -139,27 +141,30 @@ struct JumpHostTests {
             // target's -u/--private-key, as with ssh); hosts 02 and 03 name it as their jump.
             let config = fleet.directory + "/ssh_config"
             try """
-                Host bastion
-                    HostName 127.0.0.1
-                    Port \(fleet.hosts[0].sshPort)
-                    User \(fleet.user)
-                    IdentityFile \(fleet.clientKey)
-                    UserKnownHostsFile \(fleet.knownHosts)
+            Host bastion
+                HostName 127.0.0.1
+                Port \(fleet.hosts[0].sshPort)
+                User \(fleet.user)
+                IdentityFile \(fleet.clientKey)
+                UserKnownHostsFile \(fleet.knownHosts)
 
-                """.write(toFile: config, atomically: true, encoding: .utf8)
+            """.write(toFile: config, atomically: true, encoding: .utf8)
             var ini = "[behind]\n"
             for h in fleet.hosts.dropFirst() {
-                ini += "\(h.name) ansible_host=127.0.0.1 ansible_port=\(h.sshPort) ansible_user=\(fleet.user) "
+                ini +=
+                    "\(h.name) ansible_host=127.0.0.1 ansible_port=\(h.sshPort) ansible_user=\(fleet.user) "
                     + "ansible_ssh_private_key_file=\(fleet.clientKey) ansible_ssh_common_args='-o ProxyJump=bastion'\n"
             }
             let inventory = fleet.directory + "/behind.ini"
             try ini.write(toFile: inventory, atomically: true, encoding: .utf8)
             // Each command writes where it came from, then waits until the test has looked
             // (the file `go`), so the connections are still there to be inspected.
-            let process = try LocalProcess(try TestFleet.builtProduct("fleetup"), [
-                "exec", "-i", inventory, "--ssh-config", config, "--known-hosts", fleet.knownHosts, "--",
-                "echo $SSH_CONNECTION > $HOME/conn; while [ ! -e $HOME/go ]; do sleep 0.05; done",
-            ])
+            let process = try LocalProcess(
+                try TestFleet.builtProduct("fleetup"),
+                [
+                    "exec", "-i", inventory, "--ssh-config", config, "--known-hosts", fleet.knownHosts, "--",
+                    "echo $SSH_CONNECTION > $HOME/conn; while [ ! -e $HOME/go ]; do sleep 0.05; done",
+                ])
             let files = fleet.hosts.dropFirst().map { $0.root + "/home/conn" }
             let written = try await eventually { files.allSatisfy(hasLine) }
             #expect(written)

@@ -22,21 +22,24 @@ struct LockStatusStaleTests {
             var dead = LockTests.owner("20261202-031501-3f2a", key)
             dead.pid = pid
             let executor = try SSHExecutor(fleet.sshConfiguration())
-            let lock = FleetLock(store: RunStore(root: state), key: key,
-                                 remote: RemoteLock(host: fleet.inventoryHosts[0], key: key, executor: executor))
+            let lock = FleetLock(
+                store: RunStore(root: state), key: key,
+                remote: RemoteLock(host: fleet.inventoryHosts[0], key: key, executor: executor))
             _ = try await lock.acquire(dead)
             await executor.shutdown()
 
-            let status = try await TestFleet.runProgram(try TestFleet.builtProduct("fleetup"),
+            let status = try await TestFleet.runProgram(
+                try TestFleet.builtProduct("fleetup"),
                 ["lock", "status", book, "-i", fleet.inventoryPath, "--known-hosts", fleet.knownHosts, "--state-dir", state])
             let stale = "stale (pid \(pid) is gone on this machine): \(dead); the next run takes it over"
-            #expect(status.stdout == """
-                fleet \(key.label) (key \(key.hex))
-                  local \(state)/locks/\(key.hex).json: \(stale)
-                  lock host host01:~/.local/state/fleetup/locks/\(key.hex)/owner.json: \(stale)
-                  host locks: none held (1 host)
+            #expect(
+                status.stdout == """
+                    fleet \(key.label) (key \(key.hex))
+                      local \(state)/locks/\(key.hex).json: \(stale)
+                      lock host host01:~/.local/state/fleetup/locks/\(key.hex)/owner.json: \(stale)
+                      host locks: none held (1 host)
 
-                """, "stderr: \(status.stderr)")
+                    """, "stderr: \(status.stderr)")
             // The lock files are still there until a run takes them over: not free.
             #expect(status.status == 1)
         }

@@ -15,15 +15,15 @@ struct LockTests {
     static func playbook(in fleet: TestFleet) throws -> String {
         let path = fleet.directory + "/book.yml"
         try """
-            name: app
-            hosts: all
-            version: { detect: "app version", target: "1.1.0" }
-            releases: ["1.0.0", "1.1.0"]
-            steps:
-              - name: noop
-                run: "true"
+        name: app
+        hosts: all
+        version: { detect: "app version", target: "1.1.0" }
+        releases: ["1.0.0", "1.1.0"]
+        steps:
+          - name: noop
+            run: "true"
 
-            """.write(toFile: path, atomically: true, encoding: .utf8)
+        """.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
 
@@ -105,8 +105,10 @@ struct LockTests {
             let status = await lock.status()
             #expect(status.isFree && status.local == .free && status.remote == .free)
             let log = try String(contentsOfFile: store.locksFolder + "/released.log", encoding: .utf8)
-            #expect(log.hasSuffix(" bob@ops2 force-released fleet \(key.label) (key \(key.hex)): local held by \(holder); "
-                                  + "lock host host01 held by \(holder)\n"))
+            #expect(
+                log.hasSuffix(
+                    " bob@ops2 force-released fleet \(key.label) (key \(key.hex)): local held by \(holder); "
+                        + "lock host host01 held by \(holder)\n"))
         }
     }
 
@@ -116,13 +118,15 @@ struct LockTests {
             let book = try Self.playbook(in: fleet)
             let state = fleet.directory + "/state"
             func fleetup(_ args: [String]) async throws -> LocalProcess.Exit {
-                try await TestFleet.runProgram(try TestFleet.builtProduct("fleetup"),
-                                               ["lock"] + args + [book, "-i", fleet.inventoryPath, "--known-hosts", fleet.knownHosts, "--state-dir", state])
+                try await TestFleet.runProgram(
+                    try TestFleet.builtProduct("fleetup"),
+                    ["lock"] + args + [book, "-i", fleet.inventoryPath, "--known-hosts", fleet.knownHosts, "--state-dir", state])
             }
             // The run's side: the same key and lock host the command works out (host01, first of the plan).
             let key = Self.key(book, fleet)
             let executor = try SSHExecutor(fleet.sshConfiguration())
-            let lock = FleetLock(store: RunStore(root: state), key: key, remote: RemoteLock(host: fleet.inventoryHosts[0], key: key, executor: executor))
+            let lock = FleetLock(
+                store: RunStore(root: state), key: key, remote: RemoteLock(host: fleet.inventoryHosts[0], key: key, executor: executor))
             let holder = Self.owner("20261202-031501-3f2a", key)
             _ = try await lock.acquire(holder)
             // ...and the host lock of host02, which it is upgrading.
@@ -131,13 +135,14 @@ struct LockTests {
 
             let held = try await fleetup(["status"])
             #expect(held.status == 1, "stderr: \(held.stderr)")
-            #expect(held.stdout == """
-                fleet \(key.label) (key \(key.hex))
-                  local \(state)/locks/\(key.hex).json: held by \(holder)
-                  lock host host01:~/.local/state/fleetup/locks/\(key.hex)/owner.json: held by \(holder)
-                  host lock host02: held by \(holder)
+            #expect(
+                held.stdout == """
+                    fleet \(key.label) (key \(key.hex))
+                      local \(state)/locks/\(key.hex).json: held by \(holder)
+                      lock host host01:~/.local/state/fleetup/locks/\(key.hex)/owner.json: held by \(holder)
+                      host lock host02: held by \(holder)
 
-                """)
+                    """)
 
             let refused = try await fleetup(["release"])
             #expect(refused.status == 2)
@@ -146,8 +151,13 @@ struct LockTests {
 
             let forced = try await fleetup(["release", "--force"])
             #expect(forced.status == 0, "stderr: \(forced.stderr)")
-            #expect(forced.stdout.contains("  local: was held by \(holder)\n  lock host host01: was held by \(holder)\n  host lock host02: was held by \(holder)\n"))
-            #expect(try String(contentsOfFile: state + "/locks/released.log", encoding: .utf8).hasSuffix("; host locks: host02 held by \(holder)\n"))
+            #expect(
+                forced.stdout.contains(
+                    "  local: was held by \(holder)\n  lock host host01: was held by \(holder)\n  host lock host02: was held by \(holder)\n"
+                ))
+            #expect(
+                try String(contentsOfFile: state + "/locks/released.log", encoding: .utf8).hasSuffix(
+                    "; host locks: host02 held by \(holder)\n"))
             #expect(!FileManager.default.fileExists(atPath: fleet.hosts[1].root + "/home/.local/state/fleetup/host.lock/owner.json"))
 
             let free = try await fleetup(["status"])

@@ -10,8 +10,9 @@ import Testing
 @Suite("fleetup ping, end to end")
 struct PingCommandTests {
     func ping(_ fleet: TestFleet, _ args: [String], knownHosts: String? = nil) async throws -> LocalProcess.Exit {
-        try await TestFleet.runProgram(try TestFleet.builtProduct("fleetup"),
-                                       ["ping", "-i", fleet.inventoryPath, "--known-hosts", knownHosts ?? fleet.knownHosts] + args)
+        try await TestFleet.runProgram(
+            try TestFleet.builtProduct("fleetup"),
+            ["ping", "-i", fleet.inventoryPath, "--known-hosts", knownHosts ?? fleet.knownHosts] + args)
     }
 
     @Test("one line per host: ok with the host key and identity, or exactly why not; exit 1 when some failed")

@@ -21,16 +21,21 @@ struct PlanCommandTests {
         return try await TestFleet.runProgram("/bin/sh", ["-c", "cd \"$0\" && exec \"$@\"", root, bin] + args)
     }
 
-    @Test("golden plans of the showcase playbooks", arguments: [
-        // Mattermost: one release at a time; an unlisted patch release is an error for its host: exit 1.
-        ("mattermost.txt", ["plan", "playbooks/mattermost.yml", "-i", "inventories/mattermost"], Int32(1)),
-        ("mattermost.json", ["plan", "playbooks/mattermost.yml", "-i", "inventories/mattermost", "--json"], 1),
-        // Flow: one cumulative hop per host, every skipped release's instructions once.
-        ("flow.txt", ["plan", "playbooks/flow.yml", "-i", "inventories/flow"], 0),
-        ("flow.json", ["plan", "playbooks/flow.yml", "-i", "inventories/flow", "--json"], 0),
-        // An older target: hosts already past it are errors, never downgraded.
-        ("flow-target-v3.1.0.txt", ["plan", "playbooks/flow.yml", "-i", "inventories/flow/hosts.ini", "--target", "v3.1.0", "--limit", "prod"], 1),
-    ])
+    @Test(
+        "golden plans of the showcase playbooks",
+        arguments: [
+            // Mattermost: one release at a time; an unlisted patch release is an error for its host: exit 1.
+            ("mattermost.txt", ["plan", "playbooks/mattermost.yml", "-i", "inventories/mattermost"], Int32(1)),
+            ("mattermost.json", ["plan", "playbooks/mattermost.yml", "-i", "inventories/mattermost", "--json"], 1),
+            // Flow: one cumulative hop per host, every skipped release's instructions once.
+            ("flow.txt", ["plan", "playbooks/flow.yml", "-i", "inventories/flow"], 0),
+            ("flow.json", ["plan", "playbooks/flow.yml", "-i", "inventories/flow", "--json"], 0),
+            // An older target: hosts already past it are errors, never downgraded.
+            (
+                "flow-target-v3.1.0.txt",
+                ["plan", "playbooks/flow.yml", "-i", "inventories/flow/hosts.ini", "--target", "v3.1.0", "--limit", "prod"], 1
+            ),
+        ])
     func golden(file: String, args: [String], status: Int32) async throws {
         let r = try await Self.fleetup(args)
         #expect(r.status == status, "stderr: \(r.stderr)")
@@ -47,18 +52,23 @@ struct PlanCommandTests {
 
     @Test("the plan shows secrets redacted and never their values")
     func secrets() async throws {
-        let r = try await Self.fleetup(["plan", "playbooks/mattermost.yml", "-i", "inventories/mattermost", "--limit", "staging",
-                                        "--var", "db_password=hunter2 secret"])
+        let r = try await Self.fleetup([
+            "plan", "playbooks/mattermost.yml", "-i", "inventories/mattermost", "--limit", "staging",
+            "--var", "db_password=hunter2 secret",
+        ])
         #expect(r.status == 0, "stderr: \(r.stderr)")
         #expect(r.stdout.contains("PGPASSWORD=[REDACTED] pg_dump -h pg-staging.chat.example.com"))
         #expect(!r.stdout.contains("hunter2") && !r.stderr.contains("hunter2"))
-        let json = try await Self.fleetup(["plan", "playbooks/mattermost.yml", "-i", "inventories/mattermost", "--json",
-                                           "--var", "db_password=hunter2"])
+        let json = try await Self.fleetup([
+            "plan", "playbooks/mattermost.yml", "-i", "inventories/mattermost", "--json",
+            "--var", "db_password=hunter2",
+        ])
         #expect(!json.stdout.contains("hunter2"))
     }
 
-    @Test("check: ok on the showcase playbooks, and what a run would need that is missing, as warnings",
-          arguments: [("playbooks/mattermost.yml", "inventories/mattermost"), ("playbooks/flow.yml", "inventories/flow")])
+    @Test(
+        "check: ok on the showcase playbooks, and what a run would need that is missing, as warnings",
+        arguments: [("playbooks/mattermost.yml", "inventories/mattermost"), ("playbooks/flow.yml", "inventories/flow")])
     func checkOK(playbook: String, inventory: String) async throws {
         let r = try await Self.fleetup(["check", playbook, "-i", inventory])
         #expect(r.status == 0, "stderr: \(r.stderr)")
@@ -87,20 +97,26 @@ struct PlanCommandTests {
         let r = try await Self.fleetup(["check", book, "-i", "inventories/mattermost/hosts.ini"])
         #expect(r.status == 2)
         #expect(r.stdout.isEmpty)
-        #expect(r.stderr.components(separatedBy: "\n").filter { !$0.isEmpty } == [
-            "fleetup: \(book):7: step \"back up\": unknown variable \"backup_dr\" (did you mean \"backup_dir\"?) (on all 9 hosts)",
-            "fleetup: \(book):9: step \"start\": unknown variable \"service\" (on all 9 hosts)",
-            // canary is true on mm-eu-01 (host_vars) and unknown elsewhere.
-            "fleetup: \(book):9: step \"start\": when: unknown variable or release flag \"canary\" (hosts mm-staging-1.chat.example.com, mm-staging-2.chat.example.com, mm-eu-02.chat.example.com, mm-eu-03.chat.example.com, mm-eu-04.chat.example.com and 3 more)",
-        ])
+        #expect(
+            r.stderr.components(separatedBy: "\n").filter { !$0.isEmpty } == [
+                "fleetup: \(book):7: step \"back up\": unknown variable \"backup_dr\" (did you mean \"backup_dir\"?) (on all 9 hosts)",
+                "fleetup: \(book):9: step \"start\": unknown variable \"service\" (on all 9 hosts)",
+                // canary is true on mm-eu-01 (host_vars) and unknown elsewhere.
+                "fleetup: \(book):9: step \"start\": when: unknown variable or release flag \"canary\" (hosts mm-staging-1.chat.example.com, mm-staging-2.chat.example.com, mm-eu-02.chat.example.com, mm-eu-03.chat.example.com, mm-eu-04.chat.example.com and 3 more)",
+            ])
     }
 
-    @Test("check: hosts in no stage, a stage that matches nothing, a bad --target", arguments: [
-        (["--limit", "staging:&prod"], "fleetup: playbooks/mattermost.yml:11: hosts: pattern \"mattermost\" with --limit \"staging:&prod\" matches no host"),
-        (["--target", "5.9.0"], "fleetup: --target: 5.9.0 is not one of the playbook's releases (5.0.0, 5.1.0, 5.2.0, 5.3.0)"),
-        (["--target", "latest"], "fleetup: --target: \"latest\" is not a version (expected x.y.z)"),
-        (["--var", "to=1"], "fleetup: --var: \"to\" is a run fact (host, target, from, to, release): fleetup sets it"),
-    ])
+    @Test(
+        "check: hosts in no stage, a stage that matches nothing, a bad --target",
+        arguments: [
+            (
+                ["--limit", "staging:&prod"],
+                "fleetup: playbooks/mattermost.yml:11: hosts: pattern \"mattermost\" with --limit \"staging:&prod\" matches no host"
+            ),
+            (["--target", "5.9.0"], "fleetup: --target: 5.9.0 is not one of the playbook's releases (5.0.0, 5.1.0, 5.2.0, 5.3.0)"),
+            (["--target", "latest"], "fleetup: --target: \"latest\" is not a version (expected x.y.z)"),
+            (["--var", "to=1"], "fleetup: --var: \"to\" is a run fact (host, target, from, to, release): fleetup sets it"),
+        ])
     func checkInput(extra: [String], message: String) async throws {
         let r = try await Self.fleetup(["check", "playbooks/mattermost.yml", "-i", "inventories/mattermost"] + extra)
         #expect(r.status == 2)
@@ -116,6 +132,9 @@ struct PlanCommandTests {
             .write(toFile: dir + "/hosts.ini", atomically: true, encoding: .utf8)
         let r = try await Self.fleetup(["check", "playbooks/mattermost.yml", "-i", dir + "/hosts.ini"])
         #expect(r.status == 2)
-        #expect(r.stderr.contains("playbooks/mattermost.yml:12: stages: mm3 is selected by hosts: \"mattermost\" but in no stage (stages: staging, prod)"), "\(r.stderr)")
+        #expect(
+            r.stderr.contains(
+                "playbooks/mattermost.yml:12: stages: mm3 is selected by hosts: \"mattermost\" but in no stage (stages: staging, prod)"),
+            "\(r.stderr)")
     }
 }

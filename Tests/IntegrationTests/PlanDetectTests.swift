@@ -16,13 +16,15 @@ struct PlanDetectTests {
 
     @Test("the Mattermost version command on 12 hosts of mixed versions; a stopped host is an error of its own")
     func detectMattermost() async throws {
-        let spec = FleetSpec(groups: [.init("staging", 3), .init("prod", 9)], app: "mattermost",
-                             versions: ["5.0.0", "5.1.0", "5.2.0", "5.3.0"])
+        let spec = FleetSpec(
+            groups: [.init("staging", 3), .init("prod", 9)], app: "mattermost",
+            versions: ["5.0.0", "5.1.0", "5.2.0", "5.3.0"])
         try await withExecutor(spec) { fleet, executor in
             fleet.stopSSH(on: fleet.hosts[4])
             let book = try PlaybookLoader.load(Self.root + "/playbooks/mattermost.yml")
-            let found = await VersionDetector.detect(fleet.inventoryHosts, playbook: book, target: Version("5.3.0")!,
-                                                     executor: executor, forks: 4)
+            let found = await VersionDetector.detect(
+                fleet.inventoryHosts, playbook: book, target: Version("5.3.0")!,
+                executor: executor, forks: 4)
             for (i, host) in fleet.hosts.enumerated() where i != 4 {
                 #expect(found[host.name] == .known(try fleet.installedVersion(of: host), .detected), "\(host.name)")
             }
@@ -36,8 +38,9 @@ struct PlanDetectTests {
 
     @Test("fleetup plan --detect: the fleet's inventory plus the demo inventory, the playbook unchanged")
     func planDetect() async throws {
-        let spec = FleetSpec(groups: [.init("staging", 3), .init("prod", 5)], app: "mattermost",
-                             versions: ["5.0.0", "5.1.0", "5.2.0", "5.3.0", "4.9.0"])
+        let spec = FleetSpec(
+            groups: [.init("staging", 3), .init("prod", 5)], app: "mattermost",
+            versions: ["5.0.0", "5.1.0", "5.2.0", "5.3.0", "4.9.0"])
         try await TestFleet.with(spec) { fleet in
             let r = try await PlanCommandTests.fleetup([
                 "plan", "playbooks/mattermost.yml", "-i", fleet.inventoryPath, "-i", "inventories/demo/mattermost.yml",
@@ -60,7 +63,8 @@ struct PlanDetectTests {
             let hop = try #require((byName["staging03"]?["hops"] as? [[String: Any]])?.first)
             let commands = (hop["steps"] as? [[String: Any]])?.compactMap { $0["command"] as? String } ?? []
             let host = fleet.hosts[2]
-            #expect(commands.contains("cp -p \(host.root)/var/lib/mattermost/mattermost.db \(host.root)/var/backups/mattermost/5.2.0/db.file"))
+            #expect(
+                commands.contains("cp -p \(host.root)/var/lib/mattermost/mattermost.db \(host.root)/var/backups/mattermost/5.2.0/db.file"))
             #expect(commands.first == "systemctl stop mattermost")
             let probe = try #require((byName["staging03"]?["health"] as? [[String: Any]])?.first)
             #expect(probe["port"] as? Int == host.appPort)
@@ -79,7 +83,8 @@ struct PlanDetectTests {
             for (host, version) in zip(fleet.hosts, on) {
                 let dir = host.installDir
                 func run(_ args: [String]) async throws {
-                    let r = try await TestFleet.runProgram(git, ["-C", dir, "-c", "user.name=fleetup", "-c", "user.email=fleetup@localhost"] + args)
+                    let r = try await TestFleet.runProgram(
+                        git, ["-C", dir, "-c", "user.name=fleetup", "-c", "user.email=fleetup@localhost"] + args)
                     #expect(r.status == 0, "git \(args): \(r.stderr)")
                 }
                 try await run(["init", "-q"])
@@ -107,7 +112,8 @@ struct PlanDetectTests {
             #expect(error.hasPrefix("version command exit 128: fatal: no tag exactly matches"), "\(error)")
             // One cumulative hop from v3.0.0: streaming restarts (v3.1.0 asks); from v3.1.1 it does not.
             let names = { (host: String) -> [String] in
-                ((byName[host]?["hops"] as? [[String: Any]])?.first?["steps"] as? [[String: Any]])?.compactMap { $0["name"] as? String } ?? []
+                ((byName[host]?["hops"] as? [[String: Any]])?.first?["steps"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
+                    ?? []
             }
             #expect(names("staging01").contains("restart streaming"))
             #expect(!names("staging02").contains("restart streaming"))

@@ -53,8 +53,9 @@ struct ReportCommandTests {
         return (r.status, r.stdout, r.stderr)
     }
 
-    @Test("report: each format from the journal is the record's rendering, byte for byte",
-          arguments: RunReportFormat.allCases)
+    @Test(
+        "report: each format from the journal is the record's rendering, byte for byte",
+        arguments: RunReportFormat.allCases)
     func formats(format: RunReportFormat) async throws {
         try await Self.withStore { state in
             let r = try await Self.fleetup(["report", "20261202", "--format", format.rawValue, "--state-dir", state])
@@ -74,18 +75,24 @@ struct ReportCommandTests {
             #expect(written.status == 0, "\(written.stderr)")
             #expect(written.stdout == RunReportFormat.allCases.map { "\(out)/\($0.fileName)\n" }.joined())
             for format in RunReportFormat.allCases {
-                #expect(try String(contentsOfFile: "\(out)/\(format.fileName)", encoding: .utf8) == RunReports.render(SampleRun.record, format))
+                #expect(
+                    try String(contentsOfFile: "\(out)/\(format.fileName)", encoding: .utf8) == RunReports.render(SampleRun.record, format))
             }
         }
     }
 
-    @Test("report: a run that is not there, an ambiguous prefix, a corrupt journal: the file and line, exit 2", arguments: [
-        (["report", "2027"], "runs: no run \"2027\" (the newest are \(unfinishedID), \(SampleRun.id), \(corruptID))"),
-        (["report", "2026120"], "runs: \"2026120\" matches 3 runs: "),
-        (["report", corruptID], "/runs/\(corruptID)/journal.jsonl:2: expected a journal entry (JournalEntry), one JSON object per line: seq: expected Int"),
-        (["report", "--format", "pdf", "latest"], "The value 'pdf' is invalid for '--format <format>'"),
-        (["report", "latest", "--format", "md", "--output", "x"], "--format and --output do not go together"),
-    ])
+    @Test(
+        "report: a run that is not there, an ambiguous prefix, a corrupt journal: the file and line, exit 2",
+        arguments: [
+            (["report", "2027"], "runs: no run \"2027\" (the newest are \(unfinishedID), \(SampleRun.id), \(corruptID))"),
+            (["report", "2026120"], "runs: \"2026120\" matches 3 runs: "),
+            (
+                ["report", corruptID],
+                "/runs/\(corruptID)/journal.jsonl:2: expected a journal entry (JournalEntry), one JSON object per line: seq: expected Int"
+            ),
+            (["report", "--format", "pdf", "latest"], "The value 'pdf' is invalid for '--format <format>'"),
+            (["report", "latest", "--format", "md", "--output", "x"], "--format and --output do not go together"),
+        ])
     func errors(args: [String], message: String) async throws {
         try await Self.withStore { state in
             let r = try await Self.fleetup(args + ["--state-dir", state])
@@ -102,7 +109,9 @@ struct ReportCommandTests {
             let folder = RunFolder(id: RunID(id)!, path: "\(state)/runs/\(id)")
             try FileManager.default.createDirectory(atPath: folder.path, withIntermediateDirectories: true)
             let writer = try JournalWriter(path: folder.journal)
-            for e in SampleRun.entries.prefix(2) + [JournalEntry(seq: 3, time: SampleRun.time(60), event: .hostStarted(host: "ghost", recheck: false))] {
+            for e in SampleRun.entries.prefix(2) + [
+                JournalEntry(seq: 3, time: SampleRun.time(60), event: .hostStarted(host: "ghost", recheck: false))
+            ] {
                 try writer.append(e)
             }
             writer.close()
@@ -120,9 +129,18 @@ struct ReportCommandTests {
             let lines = r.stdout.split(separator: "\n").map(String.init)
             #expect(lines.count == 4)
             #expect(lines[0].hasPrefix("ID                    STARTED (UTC)        PLAYBOOK    TARGET  OUTCOME     HOSTS"))
-            #expect(lines[1] == "\(Self.unfinishedID)  2026-12-03 03:15:01  mattermost  5.3.0   unfinished  2 upgraded, 1 already-current, 1 unreachable, 3 skipped-after-halt, 2 running")
-            #expect(lines[2] == "\(SampleRun.id)  2026-12-02 03:15:01  mattermost  5.3.0   halted      2 upgraded, 1 already-current, 1 failed, 1 rolled-back, 1 unreachable, 3 skipped-after-halt")
-            #expect(lines[3].hasPrefix("\(Self.corruptID)  –                    –           –       unreadable  \(state)/runs/\(Self.corruptID)/journal.jsonl:2: "))
+            #expect(
+                lines[1]
+                    == "\(Self.unfinishedID)  2026-12-03 03:15:01  mattermost  5.3.0   unfinished  2 upgraded, 1 already-current, 1 unreachable, 3 skipped-after-halt, 2 running"
+            )
+            #expect(
+                lines[2]
+                    == "\(SampleRun.id)  2026-12-02 03:15:01  mattermost  5.3.0   halted      2 upgraded, 1 already-current, 1 failed, 1 rolled-back, 1 unreachable, 3 skipped-after-halt"
+            )
+            #expect(
+                lines[3].hasPrefix(
+                    "\(Self.corruptID)  –                    –           –       unreadable  \(state)/runs/\(Self.corruptID)/journal.jsonl:2: "
+                ))
             #expect(r.stderr.hasPrefix("fleetup: warning: \(state)/runs/\(Self.corruptID)/journal.jsonl:2: expected a journal entry"))
         }
     }
@@ -139,7 +157,9 @@ struct ReportCommandTests {
             // The table, as docs/reports.md shows it.
             let table = try await Self.fleetup(["runs", "--state-dir", state])
             let docs = try String(contentsOfFile: PlanCommandTests.root + "/docs/reports.md", encoding: .utf8)
-            for line in table.stdout.split(separator: "\n").prefix(3) { #expect(docs.contains(line + "\n"), "not in docs/reports.md: \(line)") }
+            for line in table.stdout.split(separator: "\n").prefix(3) {
+                #expect(docs.contains(line + "\n"), "not in docs/reports.md: \(line)")
+            }
             let r = try await Self.fleetup(["runs", "--json", "--state-dir", state])
             #expect(r.status == 0)
             let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])

@@ -9,8 +9,11 @@ import Testing
 struct RunPreflightTests {
     @Test("an unknown host key stops the run before any step and before a run folder exists (exit 3)")
     func refusedKeys() async throws {
-        try await TestFleet.with(FleetSpec(groups: [.init("staging", 1), .init("prod", 1)], layout: .mattermost,
-                                           versions: ["5.2.0"], startApps: true)) { fleet in
+        try await TestFleet.with(
+            FleetSpec(
+                groups: [.init("staging", 1), .init("prod", 1)], layout: .mattermost,
+                versions: ["5.2.0"], startApps: true)
+        ) { fleet in
             let empty = fleet.directory + "/empty_known_hosts"
             try Data().write(to: URL(fileURLWithPath: empty))
             let state = fleet.directory + "/state"

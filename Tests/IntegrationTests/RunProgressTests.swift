@@ -1,13 +1,15 @@
-@testable import FleetCLI
 import FleetCore
 import Foundation
 import Testing
 
+@testable import FleetCLI
+
 @Suite("run progress: plain timestamped lines off a terminal, a live block on one")
 struct RunProgressTests {
-    private let header = RunHeader(id: "20261202-031501-3f2a", user: "alice", machine: "ops1", fleetupVersion: "0",
-                                   playbook: "mattermost", playbookFile: "/p.yml", inventories: ["/i"], target: "5.3.0",
-                                   forks: 2, policy: "", stages: [StagePlan(name: "prod", batches: [["a", "b"], ["c"]], haltAt: [1, 1])])
+    private let header = RunHeader(
+        id: "20261202-031501-3f2a", user: "alice", machine: "ops1", fleetupVersion: "0",
+        playbook: "mattermost", playbookFile: "/p.yml", inventories: ["/i"], target: "5.3.0",
+        forks: 2, policy: "", stages: [StagePlan(name: "prod", batches: [["a", "b"], ["c"]], haltAt: [1, 1])])
 
     private func events() -> [RunEvent] {
         let step = StepRef(phase: .upgrade, from: "5.2.0", to: "5.3.0", index: 0, name: "start", command: "systemctl start mattermost")
@@ -19,8 +21,11 @@ struct RunProgressTests {
             .hostStarted(host: "b", recheck: false),
             .stepStarted(host: "a", step: step),
             .stepFinished(host: "a", record: StepRecord(step: step, exitStatus: 1)),
-            .hostFinished(host: "a", result: HostResult(outcome: .failed, versionBefore: "5.2.0", message: "step \"start\" exit 1",
-                                                        restore: "restore 5.2.0 from …")),
+            .hostFinished(
+                host: "a",
+                result: HostResult(
+                    outcome: .failed, versionBefore: "5.2.0", message: "step \"start\" exit 1",
+                    restore: "restore 5.2.0 from …")),
             .halted(reason: "1 of 2 hosts in the batch failed, more than max_fail_percentage 0%"),
             .hostsSkipped(hosts: ["c"], reason: "halted"),
             .hostFinished(host: "b", result: HostResult(outcome: .upgraded, versionBefore: "5.2.0", versionAfter: "5.3.0")),
@@ -60,7 +65,7 @@ struct RunProgressTests {
         let text = try output(tty: true)
         #expect(text.contains("  … a: 5.2.0 -> 5.3.0: start\n"))
         #expect(text.contains("] prod batch 1/2: 0/2 done"))
-        #expect(text.contains("\u{1B}[2F\u{1B}[J") || text.contains("\u{1B}[3F\u{1B}[J"))   // moved up over the old block
-        #expect(text.hasSuffix("\u{1B}[J"))                                                   // the block is gone at the end
+        #expect(text.contains("\u{1B}[2F\u{1B}[J") || text.contains("\u{1B}[3F\u{1B}[J"))  // moved up over the old block
+        #expect(text.hasSuffix("\u{1B}[J"))  // the block is gone at the end
     }
 }

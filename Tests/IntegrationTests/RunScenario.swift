@@ -63,14 +63,17 @@ struct RunScenario {
     /// playbooks/mattermost.yml with `pause: 0s` and `edits`, the demo inventory, and an
     /// overlay that sets `release_dir` to the fleet's archives (`hostVars`: per host, e.g. a
     /// folder with a corrupted archive for one host).
-    static func mattermost(_ fleet: TestFleet, edits: [Edit] = [],
-                           hostVars: [String: [String: String]] = [:]) async throws -> RunScenario {
+    static func mattermost(
+        _ fleet: TestFleet, edits: [Edit] = [],
+        hostVars: [String: [String: String]] = [:]
+    ) async throws -> RunScenario {
         let book = try copy("mattermost", into: fleet, edits: [.noPause("30s")] + edits)
         // tar and gzip are waited for on a thread of their own, not the cooperative pool.
         let releases = try await Blocking.run("scenario-releases") { try fleet.buildMattermostReleases() }
         let overlay = try writeOverlay(in: fleet, vars: ["release_dir": releases], hostVars: hostVars)
-        return RunScenario(fleet: fleet, playbook: book,
-                           inventories: [fleet.inventoryPath, PlanCommandTests.root + "/inventories/demo/mattermost.yml", overlay])
+        return RunScenario(
+            fleet: fleet, playbook: book,
+            inventories: [fleet.inventoryPath, PlanCommandTests.root + "/inventories/demo/mattermost.yml", overlay])
     }
 
     /// playbooks/flow.yml with `pause: 0s`, `gate: soak 0s` (still a health re-check of
@@ -78,8 +81,9 @@ struct RunScenario {
     static func flow(_ fleet: TestFleet, edits: [Edit] = []) throws -> RunScenario {
         let soak = Edit(old: "gate: soak 5m ", new: "gate: soak 0s ", why: "gate soak 5m -> soak 0s")
         let book = try copy("flow", into: fleet, edits: [.noPause("10s"), soak] + edits)
-        return RunScenario(fleet: fleet, playbook: book,
-                           inventories: [fleet.inventoryPath, PlanCommandTests.root + "/inventories/demo/flow.yml"])
+        return RunScenario(
+            fleet: fleet, playbook: book,
+            inventories: [fleet.inventoryPath, PlanCommandTests.root + "/inventories/demo/flow.yml"])
     }
 
     /// Writes playbooks/NAME.yml into the fleet's folder with the edits (each must match
@@ -102,7 +106,9 @@ struct RunScenario {
 
     /// An inventory setting `vars` on all hosts and `hostVars` on some, layered last.
     static func writeOverlay(in fleet: TestFleet, vars: [String: String], hostVars: [String: [String: String]]) throws -> String {
-        func q(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+        func q(_ s: String) -> String {
+            "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        }
         var out = "all:\n  vars:\n"
         for k in vars.keys.sorted() { out += "    \(k): \(q(vars[k]!))\n" }
         if !hostVars.isEmpty {
@@ -141,8 +147,9 @@ struct RunScenario {
 
     /// `fleetup resume [args…]` (the connection flags given again, as the journal keeps none).
     func resume(_ args: [String]) async throws -> LocalProcess.Exit {
-        try await TestFleet.runProgram(try Self.binary, ["resume"] + args + ["--known-hosts", fleet.knownHosts, "--state-dir", stateDir],
-                                       environment: processEnvironment)
+        try await TestFleet.runProgram(
+            try Self.binary, ["resume"] + args + ["--known-hosts", fleet.knownHosts, "--state-dir", stateDir],
+            environment: processEnvironment)
     }
 
     /// The batches `fleetup plan --json` prints for the same playbook and inventories.
@@ -230,15 +237,18 @@ struct RunScenario {
     /// `systemctl stop/start mattermost` steps in its journal as lines in its services.log;
     /// an upgraded host runs the version the record names, a rolled-back one its old one,
     /// a host that never started is untouched (no steps, empty log, its first version).
-    func expectJournalAgreesWithHosts(_ record: RunRecord, initial: [String: String],
-                                      sourceLocation: SourceLocation = #_sourceLocation) throws {
+    func expectJournalAgreesWithHosts(
+        _ record: RunRecord, initial: [String: String],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         for h in record.hosts {
             let host = try #require(fleet.hosts.first { $0.name == h.host }, sourceLocation: sourceLocation)
             let log = fleet.serviceLog(of: host)
             for action in ["stop", "start"] {
                 let ran = h.steps.filter { $0.succeeded && $0.step.command == "systemctl \(action) mattermost" }.count
-                #expect(log.filter { $0 == "\(action) mattermost" }.count == ran,
-                        "\(h.host): \(ran) \(action) steps in the journal, services.log: \(log)", sourceLocation: sourceLocation)
+                #expect(
+                    log.filter { $0 == "\(action) mattermost" }.count == ran,
+                    "\(h.host): \(ran) \(action) steps in the journal, services.log: \(log)", sourceLocation: sourceLocation)
             }
             let installed = try fleet.installedVersion(of: host)
             switch h.outcome {
@@ -247,8 +257,9 @@ struct RunScenario {
             case .rolledBack?:
                 #expect(installed == h.result?.versionBefore, "\(h.host)", sourceLocation: sourceLocation)
             case .skippedAfterHalt?, nil:
-                #expect(h.steps.isEmpty && log.isEmpty && installed == initial[h.host], "\(h.host) was touched: \(log)",
-                        sourceLocation: sourceLocation)
+                #expect(
+                    h.steps.isEmpty && log.isEmpty && installed == initial[h.host], "\(h.host) was touched: \(log)",
+                    sourceLocation: sourceLocation)
             case .failed?, .unreachable?, .interrupted?:
                 break
             }
@@ -296,7 +307,8 @@ enum LocalProcesses {
     /// Running (not gone, not a zombie).
     static func isRunning(_ pid: pid_t) -> Bool {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return false }
+            let close = stat.lastIndex(of: ")")
+        else { return false }
         let state = stat[stat.index(after: close)...].split(separator: " ").first
         return state != "Z" && state != "X"
     }

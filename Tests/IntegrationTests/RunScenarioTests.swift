@@ -18,8 +18,9 @@ struct RunScenarioTests {
 
     @Test("a. Mattermost, 12 hosts on 5.0/5.1/5.2 -> 5.3, sequential: every hop visited, staging before prod, batches as planned; exit 0")
     func mattermostFleet() async throws {
-        let spec = FleetSpec(groups: [.init("staging", 3), .init("prod", 9)], layout: .mattermost,
-                             versions: ["5.0.0", "5.1.0", "5.2.0"], startApps: true)
+        let spec = FleetSpec(
+            groups: [.init("staging", 3), .init("prod", 9)], layout: .mattermost,
+            versions: ["5.0.0", "5.1.0", "5.2.0"], startApps: true)
         try await TestFleet.with(spec) { fleet in
             let s = try await RunScenario.mattermost(fleet)
             let initial = RunScenario.versions(spec, fleet)
@@ -37,13 +38,17 @@ struct RunScenarioTests {
                 let visited = [from] + hops
                 #expect(try fleet.installedVersion(of: host) == "5.3.0", "\(host.name)")
                 let health = try await s.get(host, "/api/v4/system/ping")
-                #expect(health.status == 200 && health.body.contains(#""status":"OK""#) && health.body.contains(#""version":"5.3.0""#),
-                        "\(host.name): \(health)")
+                #expect(
+                    health.status == 200 && health.body.contains(#""status":"OK""#) && health.body.contains(#""version":"5.3.0""#),
+                    "\(host.name): \(health)")
                 // One start per release: the fleet's own (its first version), then one per hop.
-                #expect(fleet.appLog(of: host).filter { $0.contains(" started") }
+                #expect(
+                    fleet.appLog(of: host).filter { $0.contains(" started") }
                         == visited.map { "info: mattermost \($0) started, listening on 127.0.0.1:\(host.appPort)" }, "\(host.name)")
-                #expect(fleet.serviceLog(of: host) == Array(repeating: ["stop mattermost", "start mattermost"], count: hops.count).flatMap { $0 },
-                        "\(host.name)")
+                #expect(
+                    fleet.serviceLog(of: host)
+                        == Array(repeating: ["stop mattermost", "start mattermost"], count: hops.count).flatMap { $0 },
+                    "\(host.name)")
                 #expect(entries.hops(of: host.name) == zip(visited, hops).map { "\($0) -> \($1)" }, "\(host.name)")
                 let h = try #require(record.host(host.name))
                 #expect(h.outcome == .upgraded && h.result?.versionBefore == from && h.result?.path == visited, "\(host.name)")
@@ -85,10 +90,13 @@ struct RunScenarioTests {
         ("v3.1.2", ["db:migrate", "cache clear"], false),
     ]
 
-    @Test("b. Flow, cumulative to v3.1.2: every skipped release's instructions ran once each, in order; streaming restarted only where a release asked")
+    @Test(
+        "b. Flow, cumulative to v3.1.2: every skipped release's instructions ran once each, in order; streaming restarted only where a release asked"
+    )
     func flowFleet() async throws {
-        let spec = FleetSpec(groups: [.init("staging", 2), .init("prod", 3)], layout: .flow,
-                             versions: ["v3.0.0", "v3.1.0", "v3.0.2", "v3.1.1", "v3.0.1"], startApps: true)
+        let spec = FleetSpec(
+            groups: [.init("staging", 2), .init("prod", 3)], layout: .flow,
+            versions: ["v3.0.0", "v3.1.0", "v3.0.2", "v3.1.1", "v3.0.1"], startApps: true)
         try await TestFleet.with(spec) { fleet in
             let s = try RunScenario.flow(fleet)
             let initial = RunScenario.versions(spec, fleet)
@@ -99,7 +107,9 @@ struct RunScenarioTests {
             #expect(record.outcome == .succeeded)
             // soak 0s: staging's health was checked again before prod started.
             #expect(record.gates["staging"] == .soaked)
-            let soakChecks = record.hosts.filter { $0.stage == "staging" }.map { $0.health.filter { $0.context.hasPrefix("soak of staging") } }
+            let soakChecks = record.hosts.filter { $0.stage == "staging" }.map {
+                $0.health.filter { $0.context.hasPrefix("soak of staging") }
+            }
             #expect(soakChecks.allSatisfy { $0.count == 1 && $0[0].healthy })
 
             let expected: [String: [String]] = [
@@ -121,8 +131,10 @@ struct RunScenarioTests {
                     #expect(!positions.contains(-1) && positions == positions.sorted(), "\(host.name): \(release.release) \(log)")
                 }
                 let streaming = path.contains { $0.restartsStreaming }
-                #expect(fleet.serviceLog(of: host) == ["restart flow-sidekiq", "reload flow-web"] + (streaming ? ["restart flow-streaming"] : []),
-                        "\(host.name) from \(from)")
+                #expect(
+                    fleet.serviceLog(of: host) == ["restart flow-sidekiq", "reload flow-web"]
+                        + (streaming ? ["restart flow-streaming"] : []),
+                    "\(host.name) from \(from)")
                 // One cumulative hop, on the target and healthy.
                 #expect(entries.hops(of: host.name) == ["\(from) -> v3.1.2"])
                 #expect(try fleet.installedVersion(of: host) == "v3.1.2")
@@ -135,7 +147,8 @@ struct RunScenarioTests {
 
     // MARK: c. a release that breaks a host
 
-    @Test("c. 5.3.0 breaks prod03's health: its batch halts, the later batch never starts, no rollback past no_return, restore hint; exit 1")
+    @Test(
+        "c. 5.3.0 breaks prod03's health: its batch halts, the later batch never starts, no rollback past no_return, restore hint; exit 1")
     func healthBreaksPastNoReturn() async throws {
         let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 6)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
         try await TestFleet.with(spec) { fleet in
@@ -150,12 +163,14 @@ struct RunScenarioTests {
             #expect(record.outcome == .halted)
             #expect(record.haltReason == "1 of 3 hosts in the batch failed, more than max_fail_percentage 0%")
             // Batches [prod01] [prod02] [prod03 prod04 prod05] [prod06]: the fourth never starts.
-            #expect(entries.events.compactMap(\.batchStarted).map(\.description)
+            #expect(
+                entries.events.compactMap(\.batchStarted).map(\.description)
                     == ["staging 1: staging01", "prod 1: prod01", "prod 2: prod02", "prod 3: prod03,prod04,prod05"])
 
             let failed = try #require(record.host("prod03"))
             #expect(failed.outcome == .failed)
-            #expect(failed.result?.message?.hasPrefix("health check failed after 5.2.0 -> 5.3.0") == true, "\(failed.result?.message ?? "")")
+            #expect(
+                failed.result?.message?.hasPrefix("health check failed after 5.2.0 -> 5.3.0") == true, "\(failed.result?.message ?? "")")
             #expect(failed.health.last?.healthy == false)
             #expect(failed.health.last?.probes.first?.attempts.allSatisfy { $0.detail.hasPrefix("status 503") } == true)
             // The start step is no_return: nothing is rolled back; the record says what to restore.
@@ -181,13 +196,16 @@ struct RunScenarioTests {
         }
     }
 
-    @Test("c. a corrupted release archive for staging02 fails before no_return: the rollback ran, it is back on 5.2.0 and healthy; prod never starts; exit 1")
+    @Test(
+        "c. a corrupted release archive for staging02 fails before no_return: the rollback ran, it is back on 5.2.0 and healthy; prod never starts; exit 1"
+    )
     func rollbackBeforeNoReturn() async throws {
         let spec = FleetSpec(groups: [.init("staging", 3), .init("prod", 2)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
         try await TestFleet.with(spec) { fleet in
             let corrupt = fleet.directory + "/releases-corrupt"
             try FileManager.default.createDirectory(atPath: corrupt, withIntermediateDirectories: true)
-            try Data("not a gzip archive\n".utf8).write(to: URL(fileURLWithPath: "\(corrupt)/\(FakeReleases.mattermostArchiveName("5.3.0"))"))
+            try Data("not a gzip archive\n".utf8).write(
+                to: URL(fileURLWithPath: "\(corrupt)/\(FakeReleases.mattermostArchiveName("5.3.0"))"))
             let s = try await RunScenario.mattermost(fleet, hostVars: ["staging02": ["release_dir": corrupt]])
             let initial = RunScenario.versions(spec, fleet)
             let staging02 = fleet.hosts[1]
@@ -298,7 +316,9 @@ struct RunScenarioTests {
 
     // MARK: f. kill -9 and resume
 
-    @Test("f. kill -9 of fleetup in prod batch 2, then resume: completes; finished hosts untouched; the mid-step host goes on from its step first")
+    @Test(
+        "f. kill -9 of fleetup in prod batch 2, then resume: completes; finished hosts untouched; the mid-step host goes on from its step first"
+    )
     func killedAndResumed() async throws {
         let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 8)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
         try await TestFleet.with(spec) { fleet in
@@ -327,7 +347,9 @@ struct RunScenarioTests {
             #expect(before.host("prod03")?.state == .running && before.host("prod03")?.inFlightStep?.name == "hold (test)")
             let finished = before.hosts.filter { $0.state == .finished }.map(\.host)
             #expect(finished == ["staging01", "prod01", "prod02"])
-            let logsBefore = finished.map { name in fleet.hosts.first { $0.name == name }! }.map { (fleet.serviceLog(of: $0), fleet.appLog(of: $0)) }
+            let logsBefore = finished.map { name in fleet.hosts.first { $0.name == name }! }.map {
+                (fleet.serviceLog(of: $0), fleet.appLog(of: $0))
+            }
             let cut = try s.entries(of: run).count
 
             let r = try await s.resume([run.id.text])
@@ -341,17 +363,29 @@ struct RunScenarioTests {
             // step, its hop gone on with from the held step; nothing else starts before it is done.
             let p3 = resumed.map(\.event).filter { $0.host == "prod03" }
             guard case .note(_, let note)? = p3.dropFirst().first else { Issue.record("prod03: \(p3.prefix(2))"); return }
-            #expect(note.hasPrefix("took over the stale lock on prod03 of run \(run.id.text) (") && note.hasSuffix(": an earlier part of this run"), "\(note)")
-            if case .versionRead(_, let v, _)? = p3.dropFirst(2).first { #expect(v == "5.2.0") } else { Issue.record("prod03: \(p3.prefix(3))") }
+            #expect(
+                note.hasPrefix("took over the stale lock on prod03 of run \(run.id.text) (")
+                    && note.hasSuffix(": an earlier part of this run"), "\(note)")
+            if case .versionRead(_, let v, _)? = p3.dropFirst(2).first {
+                #expect(v == "5.2.0")
+            } else {
+                Issue.record("prod03: \(p3.prefix(3))")
+            }
             if case .stepStarted(_, let step)? = p3.dropFirst(3).first {
                 #expect(step.name == "hold (test)" && step.index == 0)
-            } else { Issue.record("prod03: \(p3.prefix(4))") }
-            #expect(r.stderr.contains("prod03: goes on with 5.2.0 -> 5.3.0 at step 1 \"hold (test)\" (it had started: it runs again)"), "\(r.stderr)")
+            } else {
+                Issue.record("prod03: \(p3.prefix(4))")
+            }
+            #expect(
+                r.stderr.contains("prod03: goes on with 5.2.0 -> 5.3.0 at step 1 \"hold (test)\" (it had started: it runs again)"),
+                "\(r.stderr)")
             let p3Done = try #require(resumed.firstIndex { $0.event.hostFinished?.host == "prod03" })
             let nextStart = try #require(resumed.firstIndex { ($0.event.hostStarted?.host).map { $0 != "prod03" } ?? false })
             #expect(p3Done < nextStart)
             // The hosts finished before the kill ran nothing more.
-            let logsAfter = finished.map { name in fleet.hosts.first { $0.name == name }! }.map { (fleet.serviceLog(of: $0), fleet.appLog(of: $0)) }
+            let logsAfter = finished.map { name in fleet.hosts.first { $0.name == name }! }.map {
+                (fleet.serviceLog(of: $0), fleet.appLog(of: $0))
+            }
             #expect(logsAfter.map(\.0) == logsBefore.map(\.0) && logsAfter.map(\.1) == logsBefore.map(\.1))
 
             let after = try s.record(of: run)
@@ -396,7 +430,8 @@ struct RunScenarioTests {
             // The marker (the shell's $0) names the host's own folder; the shell writes its pid
             // and its sleep's beside it, then waits on the sleep. The timeout leaves the shell
             // 5 s to start (2 s was once too short with a whole suite on 2 cores).
-            let hang = RunScenario.Edit.firstStep("""
+            let hang = RunScenario.Edit.firstStep(
+                """
                   - name: hang (test)
                     run: sh -c 'echo $$ > "$0.pids"; sleep 300 & echo $! >> "$0.pids"; wait' {{ host_root }}/hang-marker
                     timeout: 5s
@@ -468,7 +503,8 @@ struct RunScenarioTests {
         }
     }
 
-    @Test("i. a second SIGINT ends the command in flight on the host (no orphan left), the journal marks it interrupted; resume re-checks it")
+    @Test(
+        "i. a second SIGINT ends the command in flight on the host (no orphan left), the journal marks it interrupted; resume re-checks it")
     func interruptAborts() async throws {
         let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 4)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
         try await TestFleet.with(spec) { fleet in

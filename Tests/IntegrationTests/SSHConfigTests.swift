@@ -36,7 +36,9 @@ struct SSHConfigTests {
     @Test("a host known only by an ssh_config alias: address, port, user, key and known_hosts all come from it")
     func alias() async throws {
         try await TestFleet.with(FleetSpec(count: 1)) { fleet in
-            let config = try write(fleet, "ssh_config", """
+            let config = try write(
+                fleet, "ssh_config",
+                """
                 Host web-alias
                     Port \(fleet.hosts[0].sshPort)
                 \(credentials(fleet))
@@ -64,14 +66,19 @@ struct SSHConfigTests {
             #expect(r.stdout.hasPrefix("host01.lab | host01\nhost02.lab | host02\nhost03.lab | host03\n"), "\(r.stdout)")
             let text = try String(contentsOfFile: config, encoding: .utf8)
             let line = try #require(text.split(separator: "\n").firstIndex { $0.contains("Frobnicate") }) + 1
-            #expect(r.stderr == "fleetup: warning: \(config):\(line): unknown keyword \"frobnicate\" ignored (ssh itself refuses it unless IgnoreUnknown names it)\n")
+            #expect(
+                r.stderr
+                    == "fleetup: warning: \(config):\(line): unknown keyword \"frobnicate\" ignored (ssh itself refuses it unless IgnoreUnknown names it)\n"
+            )
         }
     }
 
     @Test("a ProxyJump in ssh_config: the target is reached through the bastion's sshd")
     func bastion() async throws {
         try await TestFleet.with(FleetSpec(count: 2)) { fleet in
-            let config = try write(fleet, "ssh_config", """
+            let config = try write(
+                fleet, "ssh_config",
+                """
                 Host bastion
                     Port \(fleet.hosts[0].sshPort)
                 Host app
@@ -84,8 +91,10 @@ struct SSHConfigTests {
             let inventory = try write(fleet, "app.ini", "app\n")
             // SSH_CONNECTION's client port, looked up while the command runs (the fleet is on
             // this machine): a socket of the bastion's sshd means the traffic went through it.
-            let r = try await fleetup(["-i", inventory, "--ssh-config", config, "--",
-                                       "set -- $SSH_CONNECTION; echo $FLEET_HOST; /usr/bin/ss -Htnp src 127.0.0.1:$2"])
+            let r = try await fleetup([
+                "-i", inventory, "--ssh-config", config, "--",
+                "set -- $SSH_CONNECTION; echo $FLEET_HOST; /usr/bin/ss -Htnp src 127.0.0.1:$2",
+            ])
             #expect(r.status == 0, "\(r.stderr)")
             #expect(r.stdout.hasPrefix("== app: exit 0\nhost02\n"), "\(r.stdout)")
             #expect(r.stdout.contains("sshd"), "\(r.stdout)")
@@ -96,7 +105,8 @@ struct SSHConfigTests {
     @Test("-F in ansible_ssh_common_args names the host's ssh_config")
     func dashF() async throws {
         try await TestFleet.with(FleetSpec(count: 1)) { fleet in
-            let config = try write(fleet, "per-host ssh_config", "Host db\n    Port \(fleet.hosts[0].sshPort)\n" + credentials(fleet) + "\n")
+            let config = try write(
+                fleet, "per-host ssh_config", "Host db\n    Port \(fleet.hosts[0].sshPort)\n" + credentials(fleet) + "\n")
             let inventory = try write(fleet, "db.ini", "db ansible_ssh_common_args='-F \"\(config)\"'\n")
             let r = try await fleetup(["-i", inventory, "--", "echo $FLEET_HOST"])
             #expect(r.status == 0, "\(r.stderr)")

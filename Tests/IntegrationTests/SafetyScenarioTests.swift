@@ -41,18 +41,23 @@ struct SafetyScenarioTests {
             let again = try await s.run([])
             #expect(again.status == 1, "\(again.stderr)")
             let refused = try #require(try s.record().host("staging01")?.result?.message)
-            #expect(refused.hasPrefix("run \(killed.id.text) left this host mid-upgrade (") && refused.contains("`fleetup resume \(killed.id.text)` goes on"),
-                    "\(refused)")
+            #expect(
+                refused.hasPrefix("run \(killed.id.text) left this host mid-upgrade (")
+                    && refused.contains("`fleetup resume \(killed.id.text)` goes on"),
+                "\(refused)")
             #expect(fleet.flowLog(of: staging01).isEmpty)
             let cut = try s.entries(of: killed).count
 
             let r = try await s.resume([killed.id.text])
             #expect(r.status == 0, "\(r.stderr)")
-            #expect(r.stderr.contains("staging01: goes on with v3.1.1 -> v3.1.2 at step 3 \"hold (test)\" (it had started: it runs again)"),
-                    "\(r.stderr)")
+            #expect(
+                r.stderr.contains("staging01: goes on with v3.1.1 -> v3.1.2 at step 3 \"hold (test)\" (it had started: it runs again)"),
+                "\(r.stderr)")
             // On resume the host already reported the target: the version alone would have called it upgraded.
             let resumed = Array(try s.entries(of: killed)[cut...]).map(\.event)
-            let read = resumed.first { if case .versionRead("staging01", _, _) = $0 { return true }; return false }
+            let read = resumed.first {
+                if case .versionRead("staging01", _, _) = $0 { return true }; return false
+            }
             guard case .versionRead(_, let version, _)? = read else { Issue.record("no version read: \(resumed)"); return }
             #expect(version == "v3.1.2")
             #expect(fleet.flowLog(of: staging01) == ["db:migrate v3.1.2", "cache clear v3.1.2"])
@@ -62,7 +67,9 @@ struct SafetyScenarioTests {
         }
     }
 
-    @Test("on the target and unhealthy past its point of no return: once fixed, --retry-failed checks its health again and the run goes on; no step runs twice")
+    @Test(
+        "on the target and unhealthy past its point of no return: once fixed, --retry-failed checks its health again and the run goes on; no step runs twice"
+    )
     func retryUnhealthyOnTarget() async throws {
         let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 2)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
         try await TestFleet.with(spec) { fleet in
@@ -75,17 +82,25 @@ struct SafetyScenarioTests {
             #expect(try fleet.installedVersion(of: prod01) == "5.3.0")
 
             let plain = try await s.resume([])
-            #expect(plain.status == 1 && plain.stderr.contains("prod01: failed: left as it is (--retry-failed: goes on with 5.2.0 -> 5.3.0 at its health check (every step ran))"),
-                    "\(plain.stderr)")
+            #expect(
+                plain.status == 1
+                    && plain.stderr.contains(
+                        "prod01: failed: left as it is (--retry-failed: goes on with 5.2.0 -> 5.3.0 at its health check (every step ran))"),
+                "\(plain.stderr)")
             try fleet.setControl("fail-health", on: prod01, false)
             // The operator also loosened the playbook's policy: the run keeps the one it started under, and says so.
             let book = try String(contentsOfFile: s.playbook, encoding: .utf8)
-            try book.replacingOccurrences(of: "max_fail_percentage: 0 ", with: "max_fail_percentage: 50 ").write(toFile: s.playbook, atomically: true, encoding: .utf8)
+            try book.replacingOccurrences(of: "max_fail_percentage: 0 ", with: "max_fail_percentage: 50 ").write(
+                toFile: s.playbook, atomically: true, encoding: .utf8)
             let retried = try await s.resume(["--retry-failed"])
             #expect(retried.status == 0, "\(retried.stderr)")
-            #expect(retried.stderr.contains("fleetup: note: the playbook's rolling policy changed since the run started (now batch [1, 25%, 50%], max_fail_percentage 50, "),
-                    "\(retried.stderr)")
-            #expect(retried.stderr.contains("prod01: goes on with 5.2.0 -> 5.3.0 at its health check (every step ran)"), "\(retried.stderr)")
+            #expect(
+                retried.stderr.contains(
+                    "fleetup: note: the playbook's rolling policy changed since the run started (now batch [1, 25%, 50%], max_fail_percentage 50, "
+                ),
+                "\(retried.stderr)")
+            #expect(
+                retried.stderr.contains("prod01: goes on with 5.2.0 -> 5.3.0 at its health check (every step ran)"), "\(retried.stderr)")
             #expect(fleet.serviceLog(of: prod01) == ["stop mattermost", "start mattermost"])
             let record = try s.record()
             #expect(record.outcome == .succeeded)
@@ -93,7 +108,9 @@ struct SafetyScenarioTests {
         }
     }
 
-    @Test("a byte-identical copy at another path is refused by the fleet's lock; a playbook over an overlapping fleet is refused per host, naming the holder")
+    @Test(
+        "a byte-identical copy at another path is refused by the fleet's lock; a playbook over an overlapping fleet is refused per host, naming the holder"
+    )
     func oneUpgraderPerHost() async throws {
         let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 2)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
         try await TestFleet.with(spec) { fleet in
@@ -108,19 +125,25 @@ struct SafetyScenarioTests {
             let elsewhere = fleet.directory + "/checkout-2"
             try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
             try FileManager.default.copyItem(atPath: s.playbook, toPath: elsewhere + "/mattermost.yml")
-            let copy = RunScenario(fleet: fleet, playbook: elsewhere + "/mattermost.yml", inventories: s.inventories,
-                                   stateRoot: fleet.directory + "/state-2")
+            let copy = RunScenario(
+                fleet: fleet, playbook: elsewhere + "/mattermost.yml", inventories: s.inventories,
+                stateRoot: fleet.directory + "/state-2")
             let refused = try await copy.run()
             #expect(refused.status == 3, "\(refused.stderr)")
             #expect(refused.stderr.contains("the fleet is locked by run \(runID) ("), "\(refused.stderr)")
 
             // Another playbook over part of the fleet (another key): prod01 is refused by its own lock.
-            let prodOnly = try RunScenario.copy("mattermost", into: fleet, edits: [
-                .noPause("30s"), RunScenario.Edit(old: "hosts: mattermost\nstages: [staging, prod]", new: "hosts: prod\nstages: [prod]", why: "prod hosts only"),
-            ])
+            let prodOnly = try RunScenario.copy(
+                "mattermost", into: fleet,
+                edits: [
+                    .noPause("30s"),
+                    RunScenario.Edit(
+                        old: "hosts: mattermost\nstages: [staging, prod]", new: "hosts: prod\nstages: [prod]", why: "prod hosts only"),
+                ])
             try FileManager.default.moveItem(atPath: prodOnly, toPath: elsewhere + "/mattermost-prod.yml")
-            let other = RunScenario(fleet: fleet, playbook: elsewhere + "/mattermost-prod.yml", inventories: s.inventories,
-                                    stateRoot: fleet.directory + "/state-3")
+            let other = RunScenario(
+                fleet: fleet, playbook: elsewhere + "/mattermost-prod.yml", inventories: s.inventories,
+                stateRoot: fleet.directory + "/state-3")
             let r = try await other.run()
             #expect(r.status == 1, "\(r.stderr)")
             let record = try other.record()
@@ -143,12 +166,15 @@ struct SafetyScenarioTests {
     /// Mattermost hosts on 5.2.0 (staging01, then `prod` of them) with a hold step right
     /// after `stop`, the state folder on a small disk: `body` gets the scenario, the disk,
     /// prod01 and the run, once prod01's app is stopped and holding.
-    static func stoppedMidHop(prod: Int, disk bytes: Int, reserve: Int,
-                              _ body: @escaping (TestFleet, RunScenario, SmallDisk, FleetHost, LocalProcess) async throws -> Void) async throws {
+    static func stoppedMidHop(
+        prod: Int, disk bytes: Int, reserve: Int,
+        _ body: @escaping (TestFleet, RunScenario, SmallDisk, FleetHost, LocalProcess) async throws -> Void
+    ) async throws {
         let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", prod)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
         try await TestFleet.with(spec) { fleet in
             try await SmallDisk.with(bytes: bytes) { disk in
-                var s = try await RunScenario.mattermost(fleet, edits: [.hold(after: "    run: systemctl stop {{ service }}\n    become: true\n", "after stop")])
+                var s = try await RunScenario.mattermost(
+                    fleet, edits: [.hold(after: "    run: systemctl stop {{ service }}\n    become: true\n", "after stop")])
                 s.stateRoot = disk.path + "/state"
                 s.environment = ["FLEETUP_JOURNAL_RESERVE": "\(reserve)"]
                 let prod01 = fleet.hosts[1]
@@ -161,15 +187,17 @@ struct SafetyScenarioTests {
         }
     }
 
-    @Test("the state folder's disk fills while prod01's app is stopped: the journal's reserve lets it finish its hop (started, healthy), nothing new starts; resume completes",
-          .enabled(if: SmallDisk.available, "needs root to mount a small tmpfs"))
+    @Test(
+        "the state folder's disk fills while prod01's app is stopped: the journal's reserve lets it finish its hop (started, healthy), nothing new starts; resume completes",
+        .enabled(if: SmallDisk.available, "needs root to mount a small tmpfs"))
     func fullDiskDrains() async throws {
         try await Self.stoppedMidHop(prod: 3, disk: 8 << 20, reserve: 1 << 20) { fleet, s, disk, prod01, p in
             try disk.fill()
             try s.letGo(prod01)
             let r = try await TestFleet.waitForExit(p)
             #expect(r.status == 1, "\(r.stderr)")
-            #expect(r.stderr.contains("stopped: the state folder's disk is full (no space left on device): nothing new starts"), "\(r.stderr)")
+            #expect(
+                r.stderr.contains("stopped: the state folder's disk is full (no space left on device): nothing new starts"), "\(r.stderr)")
             // prod01 finished its upgrade: started again, on 5.3.0 and healthy.
             #expect(fleet.serviceLog(of: prod01) == ["stop mattermost", "start mattermost"])
             let health = try await s.get(prod01, "/api/v4/system/ping")
@@ -189,8 +217,9 @@ struct SafetyScenarioTests {
         }
     }
 
-    @Test("no reserve and a full disk: the step in flight ends on its own, nothing more runs anywhere, the error names where prod01 stopped; resume goes on from there",
-          .enabled(if: SmallDisk.available, "needs root to mount a small tmpfs"))
+    @Test(
+        "no reserve and a full disk: the step in flight ends on its own, nothing more runs anywhere, the error names where prod01 stopped; resume goes on from there",
+        .enabled(if: SmallDisk.available, "needs root to mount a small tmpfs"))
     func fullDiskWithoutReserve() async throws {
         try await Self.stoppedMidHop(prod: 2, disk: 4 << 20, reserve: 0) { fleet, s, disk, prod01, p in
             let holding = try #require(s.holdingPid(prod01))
@@ -198,14 +227,19 @@ struct SafetyScenarioTests {
             try s.letGo(prod01)
             let r = try await TestFleet.waitForExit(p)
             #expect(r.status == 1, "\(r.stderr)")
-            #expect(r.stderr.contains("the journal could not be written (") && r.stderr.contains("cannot append to the journal: No space left on device (the journal holds whole lines only)): nothing new started"), "\(r.stderr)")
+            #expect(
+                r.stderr.contains("the journal could not be written (")
+                    && r.stderr.contains(
+                        "cannot append to the journal: No space left on device (the journal holds whole lines only)): nothing new started"),
+                "\(r.stderr)")
             // Where prod01 stopped is the last step the journal holds as started: the held step,
             // or, when the journal's last page still had room for a line or two after the
             // disk was full, a step after it (a page is 4 KiB; `start` is far beyond).
             let p1 = try #require(try s.record().host("prod01"))
             let last = try #require(p1.inFlightStep ?? p1.steps.last?.step)
             #expect(last.index >= 1, "\(last)")
-            #expect(r.stderr.contains("\nfleetup:   prod01: after step \(last.index + 1) \"\(last.name)\" of 5.2.0 -> 5.3.0\n"), "\(r.stderr)")
+            #expect(
+                r.stderr.contains("\nfleetup:   prod01: after step \(last.index + 1) \"\(last.name)\" of 5.2.0 -> 5.3.0\n"), "\(r.stderr)")
             // The held step ended by itself (not killed), and nothing ran after the journal broke.
             #expect(!LocalProcesses.isRunning(holding))
             #expect(fleet.serviceLog(of: prod01) == ["stop mattermost"])
@@ -214,7 +248,9 @@ struct SafetyScenarioTests {
             disk.empty()
             let resumed = try await s.resume([])
             #expect(resumed.status == 0, "\(resumed.stderr)")
-            #expect(resumed.stderr.contains("prod01: goes on with 5.2.0 -> 5.3.0 at step \(p1.position.done.count + 1) \""), "\(resumed.stderr)")
+            #expect(
+                resumed.stderr.contains("prod01: goes on with 5.2.0 -> 5.3.0 at step \(p1.position.done.count + 1) \""), "\(resumed.stderr)"
+            )
             #expect(fleet.serviceLog(of: prod01) == ["stop mattermost", "start mattermost"])
             for h in fleet.hosts { #expect(try fleet.installedVersion(of: h) == "5.3.0", "\(h.name)") }
         }

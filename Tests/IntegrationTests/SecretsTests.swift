@@ -56,10 +56,12 @@ struct SecretsTests {
         try await TestFleet.with(spec) { fleet in
             let dir = fleet.directory
             try Self.playbook.write(toFile: dir + "/secretive.yml", atomically: true, encoding: .utf8)
-            try "all:\n  vars:\n    vault_pass: !secret \(Self.vaultPass)\n".write(toFile: dir + "/secrets.yml", atomically: true, encoding: .utf8)
+            try "all:\n  vars:\n    vault_pass: !secret \(Self.vaultPass)\n".write(
+                toFile: dir + "/secrets.yml", atomically: true, encoding: .utf8)
             // Every host holds both values in a file its steps and its probe's logs print.
             for h in fleet.hosts {
-                try "host secret \(Self.token) and \(Self.vaultPass)\n".write(toFile: h.installDir + "/planted", atomically: true, encoding: .utf8)
+                try "host secret \(Self.token) and \(Self.vaultPass)\n".write(
+                    toFile: h.installDir + "/planted", atomically: true, encoding: .utf8)
             }
             let (ok, failing, sick) = (fleet.hosts[0], fleet.hosts[1], fleet.hosts[2])
             try Data().write(to: URL(fileURLWithPath: failing.installDir + "/fail"))
@@ -67,23 +69,27 @@ struct SecretsTests {
             let state = dir + "/state", out = dir + "/out"
             let common = ["-i", fleet.inventoryPath, "-i", dir + "/secrets.yml", "--known-hosts", fleet.knownHosts, "--state-dir", state]
 
-            let run = try await PlanCommandTests.fleetup(["run", dir + "/secretive.yml"] + common
-                                                         + ["--var", "api_token=\(Self.token)", "--yes", "-v", "--output", out])
+            let run = try await PlanCommandTests.fleetup(
+                ["run", dir + "/secretive.yml"] + common
+                    + ["--var", "api_token=\(Self.token)", "--yes", "-v", "--output", out])
             // host02 failed its step and host03 its probe (both rolled back): the run failed, within the policy.
             #expect(run.status == 1, "stderr: \(run.stderr)")
             #expect(try fleet.installedVersion(of: ok) == "1.1.0")
             #expect(try fleet.installedVersion(of: failing) == "1.0.0" && fleet.installedVersion(of: sick) == "1.0.0")
 
-            let status = try await PlanCommandTests.fleetup(["status", dir + "/secretive.yml"] + common
-                                                            + ["--var", "api_token=\(Self.token)", "--json"])
+            let status = try await PlanCommandTests.fleetup(
+                ["status", dir + "/secretive.yml"] + common
+                    + ["--var", "api_token=\(Self.token)", "--json"])
             #expect(status.status == 1, "host03 is still unhealthy: \(status.stderr)")
             let doc = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
             let hosts = try #require(doc["hosts"] as? [[String: Any]])
             let last = hosts.compactMap { ($0["last_run"] as? [String: Any])?["outcome"] as? String }
             #expect(last == ["upgraded", "rolled-back", "rolled-back"], "the run just made is every host's last run")
 
-            var texts: [(String, String)] = [("run stdout", run.stdout), ("run stderr", run.stderr),
-                                             ("status stdout", status.stdout), ("status stderr", status.stderr)]
+            var texts: [(String, String)] = [
+                ("run stdout", run.stdout), ("run stderr", run.stderr),
+                ("status stdout", status.stdout), ("status stderr", status.stderr),
+            ]
             for format in ["json", "md", "html", "junit"] {
                 let report = try await PlanCommandTests.fleetup(["report", "latest", "--format", format, "--state-dir", state])
                 #expect(report.status == 0, "\(report.stderr)")

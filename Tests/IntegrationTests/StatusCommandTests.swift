@@ -28,8 +28,9 @@ struct StatusCommandTests {
 
     @Test("two versions, a stopped sshd, an unhealthy app: distribution, drift, unreachable and unhealthy hosts, exit 1")
     func mixedFleet() async throws {
-        let spec = FleetSpec(groups: [.init("staging", 2), .init("prod", 4)], layout: .mattermost,
-                             versions: ["5.3.0", "5.2.0"], startApps: true)
+        let spec = FleetSpec(
+            groups: [.init("staging", 2), .init("prod", 4)], layout: .mattermost,
+            versions: ["5.3.0", "5.2.0"], startApps: true)
         try await TestFleet.with(spec) { fleet in
             // staging01 5.3.0, staging02 5.2.0, prod01 5.3.0, prod02 5.2.0, prod03 5.3.0, prod04 5.2.0.
             let (prod01, prod04) = (fleet.hosts[2], fleet.hosts[5])
@@ -43,7 +44,10 @@ struct StatusCommandTests {
 
             let versions = try #require(doc["versions"] as? [[String: Any]])
             #expect(versions.map { $0["version"] as? String ?? "unknown" } == ["5.2.0", "5.3.0", "unknown"])
-            #expect(versions.map { $0["hosts"] as? [String] ?? [] } == [["staging02", "prod02"], ["staging01", "prod01", "prod03"], ["prod04"]])
+            #expect(
+                versions.map { $0["hosts"] as? [String] ?? [] } == [
+                    ["staging02", "prod02"], ["staging01", "prod01", "prod03"], ["prod04"],
+                ])
             let stages = try #require(doc["stages"] as? [[String: Any]])
             #expect(stages.map { $0["name"] as? String } == ["staging", "prod"])
             let staging = try #require(stages.first?["versions"] as? [[String: Any]])
@@ -61,7 +65,8 @@ struct StatusCommandTests {
             let hosts = Self.hosts(doc)
             let down = try #require(hosts["prod04"])
             #expect(down["reachable"] as? Bool == false && down["healthy"] is NSNull)
-            #expect((down["error"] as? String)?.hasPrefix("unreachable: 127.0.0.1:\(prod04.sshPort): connection refused") == true, "\(down)")
+            #expect(
+                (down["error"] as? String)?.hasPrefix("unreachable: 127.0.0.1:\(prod04.sshPort): connection refused") == true, "\(down)")
             let sick = try #require(hosts["prod01"])
             #expect(sick["reachable"] as? Bool == true && sick["version"] as? String == "5.3.0" && sick["healthy"] as? Bool == false)
             let probe = try #require(((sick["health"] as? [String: Any])?["probes"] as? [[String: Any]])?.first)
@@ -91,7 +96,8 @@ struct StatusCommandTests {
             let html = try await Self.status(fleet, ["--format", "html", "--output", page])
             #expect(html.status == 0 && html.stdout.isEmpty, "stderr: \(html.stderr)")
             let written = try String(contentsOfFile: page, encoding: .utf8)
-            #expect(written.contains("<rect class=\"bar drift-on-target\" data-stage=\"all stages\" data-version=\"5.3.0\" data-hosts=\"3\""))
+            #expect(
+                written.contains("<rect class=\"bar drift-on-target\" data-stage=\"all stages\" data-version=\"5.3.0\" data-hosts=\"3\""))
 
             let junit = try await Self.status(fleet, ["--format", "junit"])
             #expect(junit.status == 0 && junit.stdout.contains("tests=\"3\" failures=\"0\" errors=\"0\""), "\(junit.stdout)")
@@ -105,7 +111,8 @@ struct StatusCommandTests {
             #expect(Self.hosts(try Self.json(required))["prod01"]?["problems"] as? [String] == ["off-target"])
 
             // No playbook: groups as stages, the version from --version-cmd, no probes.
-            let bare = try await Self.status(fleet, playbook: false, ["--json", "--version-cmd", "{{ install_dir }}/bin/mattermost version"])
+            let bare = try await Self.status(
+                fleet, playbook: false, ["--json", "--version-cmd", "{{ install_dir }}/bin/mattermost version"])
             #expect(bare.status == 0, "stderr: \(bare.stderr)")
             let doc = try Self.json(bare)
             #expect((doc["stages"] as? [[String: Any]])?.map { $0["name"] as? String } == ["staging", "prod"])
@@ -114,29 +121,37 @@ struct StatusCommandTests {
         }
     }
 
-    @Test("bad input exits 2 before any connection", arguments: [
-        (["--version-cmd", "{{ no_such_var }}/bin/app"], "--version-cmd: "),
-        (["--target", "9.9.9"], "9.9.9 is not one of the playbook's releases"),
-        (["--format", "pdf"], "pdf"),
-        (["--json", "--format", "md"], "--json and --format md do not go together"),
-        (["--var", "target=1"], "\"target\" is a run fact"),
-        // The report could not be written after every host was asked: refused first.
-        (["--output", "/nonexistent-fleetup/status.txt"], "fleetup: --output: /nonexistent-fleetup is not a folder (expected FILE in an existing folder)"),
-        (["--output", "/tmp"], "fleetup: --output: /tmp is a folder (expected a file to write the report into)"),
-    ])
+    @Test(
+        "bad input exits 2 before any connection",
+        arguments: [
+            (["--version-cmd", "{{ no_such_var }}/bin/app"], "--version-cmd: "),
+            (["--target", "9.9.9"], "9.9.9 is not one of the playbook's releases"),
+            (["--format", "pdf"], "pdf"),
+            (["--json", "--format", "md"], "--json and --format md do not go together"),
+            (["--var", "target=1"], "\"target\" is a run fact"),
+            // The report could not be written after every host was asked: refused first.
+            (
+                ["--output", "/nonexistent-fleetup/status.txt"],
+                "fleetup: --output: /nonexistent-fleetup is not a folder (expected FILE in an existing folder)"
+            ),
+            (["--output", "/tmp"], "fleetup: --output: /tmp is a folder (expected a file to write the report into)"),
+        ])
     func badInput(args: [String], message: String) async throws {
         // Port 9 (discard) on this machine: never dialled, the input is refused first.
         let dir = NSTemporaryDirectory() + "fleetup-status-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try """
-            mattermost:
-              children:
-                staging: { hosts: { s1: { ansible_host: 127.0.0.1, ansible_port: 9 } } }
-                prod: { hosts: { p1: { ansible_host: 127.0.0.1, ansible_port: 9 } } }
-            """.write(toFile: dir + "/hosts.yml", atomically: true, encoding: .utf8)
-        let r = try await PlanCommandTests.fleetup(["status", "-i", dir + "/hosts.yml", "playbooks/mattermost.yml",
-                                                    "--state-dir", dir + "/state"] + args)
+        mattermost:
+          children:
+            staging: { hosts: { s1: { ansible_host: 127.0.0.1, ansible_port: 9 } } }
+            prod: { hosts: { p1: { ansible_host: 127.0.0.1, ansible_port: 9 } } }
+        """.write(toFile: dir + "/hosts.yml", atomically: true, encoding: .utf8)
+        let r = try await PlanCommandTests.fleetup(
+            [
+                "status", "-i", dir + "/hosts.yml", "playbooks/mattermost.yml",
+                "--state-dir", dir + "/state",
+            ] + args)
         #expect(r.status == 2, "stdout: \(r.stdout) stderr: \(r.stderr)")
         #expect(r.stderr.contains(message), "\(r.stderr)")
         #expect(r.stdout.isEmpty && !r.stderr.contains("checking "))

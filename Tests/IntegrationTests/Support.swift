@@ -8,9 +8,11 @@ import Synchronization
 import Testing
 
 /// Runs `body` with a fleet and an executor that trusts it; shuts both down after.
-func withExecutor<T: Sendable>(_ spec: FleetSpec, policy: HostKeyPolicy = .strict,
-                               configure: (inout SSHConfiguration) -> Void = { _ in },
-                               _ body: (TestFleet, SSHExecutor) async throws -> T) async throws -> T {
+func withExecutor<T: Sendable>(
+    _ spec: FleetSpec, policy: HostKeyPolicy = .strict,
+    configure: (inout SSHConfiguration) -> Void = { _ in },
+    _ body: (TestFleet, SSHExecutor) async throws -> T
+) async throws -> T {
     try await TestFleet.with(spec) { fleet in
         var configuration = fleet.sshConfiguration(policy: policy)
         configure(&configuration)
@@ -64,8 +66,10 @@ final class Recorder<T: Sendable>: Sendable {
 /// only keeps a broken test from hanging the suite (5 minutes by default), and `unless`
 /// ends the wait at once when the test can see the event will never come (the command it
 /// waits on has ended).
-func eventually(within limit: Duration = .seconds(300), unless gone: () async throws -> Bool = { false },
-                _ condition: () async throws -> Bool) async throws -> Bool {
+func eventually(
+    within limit: Duration = .seconds(300), unless gone: () async throws -> Bool = { false },
+    _ condition: () async throws -> Bool
+) async throws -> Bool {
     let deadline = ContinuousClock.now + limit
     while ContinuousClock.now < deadline {
         if try await condition() { return true }

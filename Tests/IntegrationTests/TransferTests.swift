@@ -1,9 +1,10 @@
 import FleetCore
-@testable import FleetSSH
 import FleetTestFleet
 import FleetTestSupport
 import Foundation
 import Testing
+
+@testable import FleetSSH
 
 @Suite("SFTP uploads and tunnels against real sshd")
 struct TransferTests {
@@ -22,8 +23,9 @@ struct TransferTests {
             _ = try await executor.run(RemoteCommand("echo old > \(home)/file.bin; echo old > \(home)/mem.bin"), on: host)
             try await executor.upload(.file(path: local), to: "\(home)/file.bin", mode: 0o640, on: host)
             try await executor.upload(.bytes(bytes), to: "\(home)/mem.bin", mode: 0o600, on: host)
-            let check = try await executor.run(RemoteCommand(
-                "cd \(home) && sha256sum file.bin mem.bin | cut -c1-64; stat -c %a file.bin mem.bin; ls -a"), on: host)
+            let check = try await executor.run(
+                RemoteCommand(
+                    "cd \(home) && sha256sum file.bin mem.bin | cut -c1-64; stat -c %a file.bin mem.bin; ls -a"), on: host)
             let lines = check.stdout.text.split(separator: "\n")
             #expect(lines[0] == localSum)
             #expect(lines[1] == Digest.sha256(bytes).map { String(format: "%02x", $0) }.joined())

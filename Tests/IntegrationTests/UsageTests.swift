@@ -19,14 +19,16 @@ struct UsageTests {
         #expect(!r.stdout.contains("CommandError"))
     }
 
-    @Test("usage errors exit 2 and say what was expected", arguments: [
-        (["exec", "-i", "a,b,", "--timout", "5", "--", "true"], "Unknown option '--timout'"),  // a typo never becomes the command
-        (["exec", "-i", "a,b,", "uname", "-r"], "give the command after --"),
-        (["exec", "-i", "a,b,", "--forks", "0", "--", "true"], "--forks must be at least 1"),
-        (["exec", "--", "true"], "give an inventory with -i"),
-        (["exec", "-i", "a,b,", "--host-key-policy", "trust-all", "--", "true"], "trust-all"),
-        (["frobnicate"], "Unexpected argument 'frobnicate'"),
-    ])
+    @Test(
+        "usage errors exit 2 and say what was expected",
+        arguments: [
+            (["exec", "-i", "a,b,", "--timout", "5", "--", "true"], "Unknown option '--timout'"),  // a typo never becomes the command
+            (["exec", "-i", "a,b,", "uname", "-r"], "give the command after --"),
+            (["exec", "-i", "a,b,", "--forks", "0", "--", "true"], "--forks must be at least 1"),
+            (["exec", "--", "true"], "give an inventory with -i"),
+            (["exec", "-i", "a,b,", "--host-key-policy", "trust-all", "--", "true"], "trust-all"),
+            (["frobnicate"], "Unexpected argument 'frobnicate'"),
+        ])
     func usageErrors(args: [String], message: String) async throws {
         let r = try await fleetup(args)
         #expect(r.status == 2)

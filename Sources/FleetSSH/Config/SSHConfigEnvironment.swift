@@ -16,9 +16,11 @@ public struct SSHConfigEnvironment: Sendable {
     public var systemDirectory: String
     public var files: SSHConfigFileSystem
 
-    public init(home: String, localUser: String, userID: UInt32, localHostname: String,
-                variables: [String: String] = [:], systemDirectory: String = "/etc/ssh",
-                files: SSHConfigFileSystem = .local) {
+    public init(
+        home: String, localUser: String, userID: UInt32, localHostname: String,
+        variables: [String: String] = [:], systemDirectory: String = "/etc/ssh",
+        files: SSHConfigFileSystem = .local
+    ) {
         self.home = home
         self.localUser = localUser
         self.userID = userID
@@ -37,10 +39,12 @@ public struct SSHConfigEnvironment: Sendable {
             if let n = pw.pointee.pw_name { user = String(cString: n) }
         }
         var name = [CChar](repeating: 0, count: 256)
-        let host = gethostname(&name, name.count) == 0
+        let host =
+            gethostname(&name, name.count) == 0
             ? String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "localhost"
-        return SSHConfigEnvironment(home: home, localUser: user, userID: uid, localHostname: host,
-                                    variables: ProcessInfo.processInfo.environment)
+        return SSHConfigEnvironment(
+            home: home, localUser: user, userID: uid, localHostname: host,
+            variables: ProcessInfo.processInfo.environment)
     }
 
     /// `~/.ssh/config`.
@@ -63,8 +67,10 @@ public struct SSHConfigFileSystem: Sendable {
     public var glob: @Sendable (String) -> [String]
     public var exists: @Sendable (String) -> Bool
 
-    public init(read: @escaping @Sendable (String) -> Read, glob: @escaping @Sendable (String) -> [String],
-                exists: @escaping @Sendable (String) -> Bool) {
+    public init(
+        read: @escaping @Sendable (String) -> Read, glob: @escaping @Sendable (String) -> [String],
+        exists: @escaping @Sendable (String) -> Bool
+    ) {
         self.read = read
         self.glob = glob
         self.exists = exists

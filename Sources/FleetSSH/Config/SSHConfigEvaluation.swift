@@ -45,12 +45,13 @@ struct SSHConfigEvaluation {
     /// HostName with its `%h` (the name as given) and `%%` expanded, or the name itself.
     private func hostName(_ options: SSHOptions, _ hostArgument: String) throws(SSHConfigError) -> String {
         guard let h = options.hostName else { return hostArgument }
-        do { return try SSHTokens.expand(h.value, ["h": hostArgument]) }
-        catch { throw h.origin.error("hostname: \(error.message)") }
+        do { return try SSHTokens.expand(h.value, ["h": hostArgument]) } catch { throw h.origin.error("hostname: \(error.message)") }
     }
 
-    private func apply(_ file: SSHConfigFile, pass: Pass, options: inout SSHOptions,
-                       active initial: Bool) throws(SSHConfigError) {
+    private func apply(
+        _ file: SSHConfigFile, pass: Pass, options: inout SSHOptions,
+        active initial: Bool
+    ) throws(SSHConfigError) {
         var active = initial
         for entry in file.entries {
             switch entry.kind {
@@ -67,8 +68,10 @@ struct SSHConfigEvaluation {
         }
     }
 
-    private func matches(_ m: SSHMatch, pass: Pass, options: SSHOptions, file: String,
-                         line: Int) throws(SSHConfigError) -> Bool {
+    private func matches(
+        _ m: SSHMatch, pass: Pass, options: SSHOptions, file: String,
+        line: Int
+    ) throws(SSHConfigError) -> Bool {
         var result = true
         for term in m.criteria {
             let hit: Bool

@@ -89,7 +89,10 @@ struct SSHMatch: Sendable, Hashable {
             }
             let known = ["host", "originalhost", "user", "localuser", "exec"]
             guard known.contains(name) || Self.later.contains(name) else {
-                throw Problem(message: "match: unsupported criterion \"\(word)\" (expected all, canonical, final, exec, host, originalhost, user or localuser)")
+                throw Problem(
+                    message:
+                        "match: unsupported criterion \"\(word)\" (expected all, canonical, final, exec, host, originalhost, user or localuser)"
+                )
             }
             guard i < words.count, !words[i].isEmpty else { throw Problem(message: "match: missing argument after \"\(word)\"") }
             let arg = words[i]

@@ -44,13 +44,18 @@ struct SSHConfigLine: Sendable, Hashable {
             while i < s.count {
                 let c = s[i]
                 if c == "\\", i + 1 < s.count,
-                   s[i + 1] == "'" || s[i + 1] == "\"" || s[i + 1] == "\\" || (quote == nil && s[i + 1] == " ") {
+                    s[i + 1] == "'" || s[i + 1] == "\"" || s[i + 1] == "\\" || (quote == nil && s[i + 1] == " ")
+                {
                     word.append(s[i + 1]); i += 2; continue
                 }
                 if quote == nil && (c == " " || c == "\t") { break }
-                if quote == nil && (c == "\"" || c == "'") { quote = c }
-                else if let q = quote, c == q { quote = nil }
-                else { word.append(c) }
+                if quote == nil && (c == "\"" || c == "'") {
+                    quote = c
+                } else if let q = quote, c == q {
+                    quote = nil
+                } else {
+                    word.append(c)
+                }
                 i += 1
             }
             if quote != nil { throw Problem(message: "invalid quotes") }

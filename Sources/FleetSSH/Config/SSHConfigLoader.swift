@@ -24,13 +24,17 @@ struct SSHConfigLoader {
     /// `--ssh-config`), whose relative Includes live in `~/.ssh`; `required`: a missing file
     /// is an error (files named by the operator); `checkPermissions`: as OpenSSH does for
     /// `~/.ssh/config`.
-    mutating func load(_ path: String, userFile: Bool, required: Bool,
-                       checkPermissions: Bool) throws(SSHConfigError) -> SSHConfigFile? {
+    mutating func load(
+        _ path: String, userFile: Bool, required: Bool,
+        checkPermissions: Bool
+    ) throws(SSHConfigError) -> SSHConfigFile? {
         try read(path, userFile: userFile, required: required, checkPermissions: checkPermissions, depth: 0)
     }
 
-    private mutating func read(_ path: String, userFile: Bool, required: Bool, checkPermissions: Bool,
-                               depth: Int) throws(SSHConfigError) -> SSHConfigFile? {
+    private mutating func read(
+        _ path: String, userFile: Bool, required: Bool, checkPermissions: Bool,
+        depth: Int
+    ) throws(SSHConfigError) -> SSHConfigFile? {
         filesRead += 1
         guard filesRead <= Self.maxFiles else {
             throw SSHConfigError(file: path, line: nil, "more than \(Self.maxFiles) files read through Include (an Include loop?)")
@@ -44,8 +48,10 @@ struct SSHConfigLoader {
             throw SSHConfigError(file: path, line: nil, "cannot read the file: \(why)")
         case .text(let t, let owner, let mode):
             if checkPermissions && ((owner != 0 && owner != environment.userID) || mode & 0o022 != 0) {
-                throw SSHConfigError(file: path, line: nil,
-                                     "bad owner or permissions: it must belong to you (or root) and be writable by no one else (chmod go-w), as ssh requires")
+                throw SSHConfigError(
+                    file: path, line: nil,
+                    "bad owner or permissions: it must belong to you (or root) and be writable by no one else (chmod go-w), as ssh requires"
+                )
             }
             text = t
         }
@@ -81,7 +87,9 @@ struct SSHConfigLoader {
                     if !pattern.hasPrefix("/") && !pattern.hasPrefix("~") {
                         full = (userFile ? environment.home + "/.ssh/" : environment.systemDirectory + "/") + pattern
                     }
-                    do { full = try SSHTokens.expandTilde(full, home: environment.home) } catch { throw problem("include: \(error.message)") }
+                    do { full = try SSHTokens.expandTilde(full, home: environment.home) } catch {
+                        throw problem("include: \(error.message)")
+                    }
                     for match in environment.files.glob(full) {
                         guard depth + 1 <= Self.maxDepth else {
                             throw problem("include: more than \(Self.maxDepth) levels of Include (an Include loop?)")
@@ -103,7 +111,8 @@ struct SSHConfigLoader {
                     break
                 case .unknown(let keyword):
                     if !ignoreUnknown.contains(where: { SSHPattern.list($0, keyword, lowercase: true) == .positive }) {
-                        warnings.append(problem("unknown keyword \"\(keyword)\" ignored (ssh itself refuses it unless IgnoreUnknown names it)"))
+                        warnings.append(
+                            problem("unknown keyword \"\(keyword)\" ignored (ssh itself refuses it unless IgnoreUnknown names it)"))
                     }
                 }
             }

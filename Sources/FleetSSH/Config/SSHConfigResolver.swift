@@ -31,16 +31,22 @@ public final class SSHConfigResolver: Sendable {
     }
 
     /// Reads the files now: a malformed line is an error here, before any connection.
-    public init(files: Files = .standard, flags: SSHRunFlags = SSHRunFlags(),
-                environment: SSHConfigEnvironment = .current) throws(SSHConfigError) {
+    public init(
+        files: Files = .standard, flags: SSHRunFlags = SSHRunFlags(),
+        environment: SSHConfigEnvironment = .current
+    ) throws(SSHConfigError) {
         self.flags = flags
         self.environment = environment
         var loader = SSHConfigLoader(environment: environment)
         var loaded: [SSHConfigFile] = []
         switch files {
         case .standard:
-            if let f = try loader.load(environment.userConfigFile, userFile: true, required: false, checkPermissions: true) { loaded.append(f) }
-            if let f = try loader.load(environment.systemConfigFile, userFile: false, required: false, checkPermissions: false) { loaded.append(f) }
+            if let f = try loader.load(environment.userConfigFile, userFile: true, required: false, checkPermissions: true) {
+                loaded.append(f)
+            }
+            if let f = try loader.load(environment.systemConfigFile, userFile: false, required: false, checkPermissions: false) {
+                loaded.append(f)
+            }
         case .file(let path):
             if path.lowercased() != "none" {
                 let full = (try? SSHTokens.expandTilde(path, home: environment.home)) ?? path
@@ -115,13 +121,17 @@ public final class SSHConfigResolver: Sendable {
     /// reaches with a plain `ssh -l USER -p PORT HOP`: every hop is resolved through the same
     /// files; a later hop's own ProxyJump is replaced by the hops before it, but the first
     /// hop's own ProxyJump applies (and is followed the same way).
-    func hops(before result: SSHConfigEvaluation.Result, evaluation: SSHConfigEvaluation,
-              path: [String]) throws(SSHConfigError) -> [ResolvedHop] {
+    func hops(
+        before result: SSHConfigEvaluation.Result, evaluation: SSHConfigEvaluation,
+        path: [String]
+    ) throws(SSHConfigError) -> [ResolvedHop] {
         guard let proxy = result.options.proxy, case .jump(.hops(let written, let text)) = proxy.value else { return [] }
         // ProxyJump takes %h %n %p %r of the host it leads to (ssh expands them in the
         // ProxyCommand it builds).
-        let table: [Character: String] = ["h": result.hostName, "n": result.hostArgument,
-                                          "p": String(port(result)), "r": user(result)]
+        let table: [Character: String] = [
+            "h": result.hostName, "n": result.hostArgument,
+            "p": String(port(result)), "r": user(result),
+        ]
         var chain: [SSHJumpHop] = []
         for hop in written {
             do throws(SSHTokens.Problem) {
@@ -149,8 +159,9 @@ public final class SSHConfigResolver: Sendable {
                     throw proxy.origin.error("proxyjump: a loop of jump hosts (\((path + [id]).joined(separator: " -> ")))")
                 }
                 if path.count >= 10 {
-                    throw proxy.origin.error("proxyjump: more than 10 jump hosts in a chain (does a ProxyJump match its own hops?): "
-                                             + path.prefix(3).joined(separator: " -> ") + " -> ...")
+                    throw proxy.origin.error(
+                        "proxyjump: more than 10 jump hosts in a chain (does a ProxyJump match its own hops?): "
+                            + path.prefix(3).joined(separator: " -> ") + " -> ...")
                 }
                 out += try hops(before: resolved, evaluation: evaluation, path: path + [id])
             }
@@ -170,8 +181,9 @@ public final class SSHConfigResolver: Sendable {
     /// rather than reached some other way, which could go around a bastion.
     private func refuseProxyCommand(_ r: SSHConfigEvaluation.Result, name: String) throws(SSHConfigError) {
         if let proxy = r.options.proxy, case .command(let command) = proxy.value, command.lowercased() != "none" {
-            throw proxy.origin.error("host \(name): ProxyCommand is not supported (\(command)); "
-                                     + "use ProxyJump (ssh -W %h:%p bastion is ProxyJump bastion)")
+            throw proxy.origin.error(
+                "host \(name): ProxyCommand is not supported (\(command)); "
+                    + "use ProxyJump (ssh -W %h:%p bastion is ProxyJump bastion)")
         }
     }
 
@@ -189,8 +201,9 @@ public final class SSHConfigResolver: Sendable {
             "d": env.home, "h": r.hostName, "r": user(r), "u": env.localUser, "p": String(port(r)),
         ]
         func path(_ text: String, _ origin: SSHConfigOrigin, _ keyword: String) throws(SSHConfigError) -> String {
-            do { return try SSHTokens.expand(try SSHTokens.expandTilde(text, home: env.home), table, environment: env.variables) }
-            catch { throw origin.error("\(keyword) \(text): \(error.message)") }
+            do { return try SSHTokens.expand(try SSHTokens.expandTilde(text, home: env.home), table, environment: env.variables) } catch {
+                throw origin.error("\(keyword) \(text): \(error.message)")
+            }
         }
 
         var s = ConnectionSettings(hostName: name, address: r.hostName, port: port(r), user: o.user?.value)
@@ -220,8 +233,9 @@ public final class SSHConfigResolver: Sendable {
         if let files = o.globalKnownHostsFiles {
             var expanded: [String] = []
             for f in files.value where files.value != ["none"] {
-                do { expanded.append(try SSHTokens.expandTilde(f, home: env.home)) }
-                catch { throw files.origin.error("globalknownhostsfile \(f): \(error.message)") }
+                do { expanded.append(try SSHTokens.expandTilde(f, home: env.home)) } catch {
+                    throw files.origin.error("globalknownhostsfile \(f): \(error.message)")
+                }
             }
             s.globalKnownHostsFiles = expanded
         }

@@ -14,8 +14,10 @@ public struct SSHRunFlags: Sendable, Hashable {
     public var hostKeyPolicy: HostKeyPolicy?
     public var connectTimeout: Duration?
 
-    public init(user: String? = nil, identityFile: String? = nil, knownHostsFiles: [String]? = nil,
-                hostKeyPolicy: HostKeyPolicy? = nil, connectTimeout: Duration? = nil) {
+    public init(
+        user: String? = nil, identityFile: String? = nil, knownHostsFiles: [String]? = nil,
+        hostKeyPolicy: HostKeyPolicy? = nil, connectTimeout: Duration? = nil
+    ) {
         self.user = user
         self.identityFile = identityFile
         self.knownHostsFiles = knownHostsFiles
@@ -57,16 +59,18 @@ struct SSHHostArguments: Sendable {
         }
 
         if let jump = text("jump") {
-            do { options.apply(.proxyJump(try SSHJumpSpec.parse(jump.value)), origin: origin(jump.name)) }
-            catch { throw SSHConfigError(.variable(jump.name, host: host.name), "invalid jump host \"\(jump.value)\": \(error.message)") }
+            do { options.apply(.proxyJump(try SSHJumpSpec.parse(jump.value)), origin: origin(jump.name)) } catch {
+                throw SSHConfigError(.variable(jump.name, host: host.name), "invalid jump host \"\(jump.value)\": \(error.message)")
+            }
         }
         if let args = text("ansible_ssh_args") { try words(args.value, from: args.name, host: host.name) }
         for name in ["ansible_host_key_checking", "ansible_ssh_host_key_checking"] {
             if vars[name]?.boolValue == false { options.apply(.strictHostKeyChecking(.no), origin: origin(name)); break }
         }
         if let port = text("ansible_port", "ansible_ssh_port") {
-            do { options.apply(.port(try SSHSetting.port(port.value, keyword: "port")), origin: origin(port.name)) }
-            catch { throw SSHConfigError(.variable(port.name, host: host.name), "expected a port (1-65535), got \"\(port.value)\"") }
+            do { options.apply(.port(try SSHSetting.port(port.value, keyword: "port")), origin: origin(port.name)) } catch {
+                throw SSHConfigError(.variable(port.name, host: host.name), "expected a port (1-65535), got \"\(port.value)\"")
+            }
         }
         if let key = text("ansible_ssh_private_key_file", "ansible_private_key_file") {
             options.apply(.identityFile(key.value), origin: origin(key.name), explicit: true)
@@ -103,16 +107,22 @@ struct SSHHostArguments: Sendable {
             while let letter = letters.popFirst() {
                 guard Self.withValue.contains(letter) else { continue }
                 let value: String
-                if !letters.isEmpty { value = String(letters); letters = "" }
-                else if i < words.count { value = words[i]; i += 1 }
-                else { throw problem("-\(letter) needs a value") }
+                if !letters.isEmpty {
+                    value = String(letters); letters = ""
+                } else if i < words.count {
+                    value = words[i]; i += 1
+                } else {
+                    throw problem("-\(letter) needs a value")
+                }
                 try option(letter, value, origin: origin, problem: problem)
             }
         }
     }
 
-    private mutating func option(_ letter: Character, _ value: String, origin: SSHConfigOrigin,
-                                 problem: (String) -> SSHConfigError) throws(SSHConfigError) {
+    private mutating func option(
+        _ letter: Character, _ value: String, origin: SSHConfigOrigin,
+        problem: (String) -> SSHConfigError
+    ) throws(SSHConfigError) {
         switch letter {
         case "o":
             let parsed: SSHConfigLine?
@@ -132,8 +142,9 @@ struct SSHHostArguments: Sendable {
             if options.jump?.origin.isJumpVariable == true { return }  // fleetup's `jump:` variable wins
             if options.jump != nil { throw problem("only one -J is allowed (separate hops with commas)") }
             if options.proxyCommand != nil { throw problem("-J cannot be combined with ProxyCommand") }
-            do { options.apply(.proxyJump(try SSHJumpSpec.parse(value)), origin: origin) }
-            catch { throw problem("-J \(value): \(error.message)") }
+            do { options.apply(.proxyJump(try SSHJumpSpec.parse(value)), origin: origin) } catch {
+                throw problem("-J \(value): \(error.message)")
+            }
         case "F":
             configFile = value
         case "i":
@@ -147,8 +158,7 @@ struct SSHHostArguments: Sendable {
         case "l":
             options.apply(.user(value), origin: origin)
         case "p":
-            do { options.apply(.port(try SSHSetting.port(value, keyword: "-p")), origin: origin) }
-            catch { throw problem(error.message) }
+            do { options.apply(.port(try SSHSetting.port(value, keyword: "-p")), origin: origin) } catch { throw problem(error.message) }
         default:
             break
         }

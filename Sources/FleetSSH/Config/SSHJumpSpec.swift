@@ -69,8 +69,9 @@ enum SSHJumpSpec: Sendable, Hashable {
         guard !host.isEmpty else { throw Problem(message: "missing host name") }
         var port: Int? = nil
         if let portText, !portText.isEmpty {
-            do { port = try SSHSetting.port(String(portText), keyword: "port") }
-            catch { throw Problem(message: "bad port \"\(portText)\"") }
+            do { port = try SSHSetting.port(String(portText), keyword: "port") } catch {
+                throw Problem(message: "bad port \"\(portText)\"")
+            }
         }
         return SSHJumpHop(user: user, host: String(host), port: port)
     }

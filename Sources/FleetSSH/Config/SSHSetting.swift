@@ -80,8 +80,9 @@ extension SSHSetting {
             // OpenSSH takes the rest of the line up to a comment, and its first word.
             let text = line.rest.prefix { $0 != "#" }.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init) ?? ""
             guard !text.isEmpty else { throw Problem(message: "\(k): missing argument") }
-            do { return .setting(.proxyJump(try SSHJumpSpec.parse(text))) }
-            catch { throw Problem(message: "invalid ProxyJump \"\(text)\": \(error.message)") }
+            do { return .setting(.proxyJump(try SSHJumpSpec.parse(text))) } catch {
+                throw Problem(message: "invalid ProxyJump \"\(text)\": \(error.message)")
+            }
         case "proxycommand":
             return .setting(.proxyCommand(String(line.rest.drop { $0 == " " || $0 == "\t" || $0 == "=" })))
         case "userknownhostsfile": return .setting(.userKnownHostsFiles(try some()))
@@ -167,8 +168,7 @@ extension SSHSetting {
     /// IdentityAgent: OpenSSH checks `${VAR}` (the variable must be set) and the legacy
     /// `$VAR` form (a whole value naming a variable) when it reads the line.
     static func agent(_ v: String, keyword: String, environment: [String: String]) throws(Problem) -> String {
-        do { _ = try SSHTokens.expandEnvironment(v, environment) }
-        catch { throw Problem(message: "\(keyword): \(error.message)") }
+        do { _ = try SSHTokens.expandEnvironment(v, environment) } catch { throw Problem(message: "\(keyword): \(error.message)") }
         if v.hasPrefix("$"), !v.hasPrefix("${"), !SSHTokens.isEnvironmentName(v.dropFirst()) {
             throw Problem(message: "\(keyword): invalid environment name \"\(v)\" (write $NAME or ${NAME})")
         }
@@ -183,7 +183,8 @@ extension Character {
 /// The keywords of OpenSSH's client (9.2, plus a few later ones and their old aliases).
 /// Any of them that fleetup does not act on is ignored; anything else is an unknown keyword.
 enum SSHKeywords {
-    static let known: Set<String> = Set("""
+    static let known: Set<String> = Set(
+        """
         addkeystoagent addressfamily afstokenpassing batchmode bindaddress bindinterface canonicaldomains
         canonicalizefallbacklocal canonicalizemaxdots canonicalizepermittedcnames casignaturealgorithms
         certificatefile challengeresponseauthentication checkhostip cipher ciphers clearallforwardings

@@ -7,8 +7,10 @@ enum SSHTokens {
     /// Expands `%x` tokens from `table` and, when `environment` is given, `${NAME}`
     /// variables, in one pass left to right as OpenSSH's `percent_dollar_expand` does
     /// (a value is never expanded again). An unknown token or variable is an error.
-    static func expand(_ text: String, _ table: [Character: String],
-                       environment: [String: String]? = nil) throws(Problem) -> String {
+    static func expand(
+        _ text: String, _ table: [Character: String],
+        environment: [String: String]? = nil
+    ) throws(Problem) -> String {
         guard text.contains("%") || (environment != nil && text.contains("${")) else { return text }
         var out = ""
         var it = Array(text)[...]
@@ -16,7 +18,9 @@ enum SSHTokens {
             if c == "$", let environment, it.first == "{" {
                 out += try takeVariable(&it, environment, in: text)
             } else if c == "%" {
-                guard let key = it.popFirst() else { throw Problem(message: "a lone % at the end of \"\(text)\" (write %% for a percent sign)") }
+                guard let key = it.popFirst() else {
+                    throw Problem(message: "a lone % at the end of \"\(text)\" (write %% for a percent sign)")
+                }
                 if key == "%" { out.append("%"); continue }
                 guard let value = table[key] else {
                     let known = table.keys.sorted().map { "%\($0)" }.joined(separator: " ")
@@ -45,8 +49,10 @@ enum SSHTokens {
     }
 
     /// The value of the `{NAME}` at the front of `it` (just after a `$`), consumed.
-    private static func takeVariable(_ it: inout ArraySlice<Character>, _ environment: [String: String],
-                                     in text: String) throws(Problem) -> String {
+    private static func takeVariable(
+        _ it: inout ArraySlice<Character>, _ environment: [String: String],
+        in text: String
+    ) throws(Problem) -> String {
         guard let close = it.firstIndex(of: "}") else { throw Problem(message: "unterminated ${ in \"\(text)\"") }
         let name = String(it[it.index(after: it.startIndex)..<close])
         guard isEnvironmentName(name[...]) else { throw Problem(message: "invalid environment name \"\(name)\" in \"\(text)\"") }

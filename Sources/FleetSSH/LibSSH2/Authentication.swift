@@ -40,15 +40,20 @@ extension SSHConnection {
             guard let list = libssh2_userauth_list(s, user, userLength) else {
                 if libssh2_userauth_authenticated(s) != 0 { return .done("none (the server asked for nothing)") }
                 if LibSSH2.isAgain(libssh2_session_last_errno(s)) { return .blocked }
-                return .failed(RemoteError(.authFailed, host: plan.hostName,
-                                           "\(user)@\(plan.address): \(LibSSH2.lastError(s).message)"))
+                return .failed(
+                    RemoteError(
+                        .authFailed, host: plan.hostName,
+                        "\(user)@\(plan.address): \(LibSSH2.lastError(s).message)"))
             }
             auth.methods = String(cString: list).split(separator: ",").map(String.init)
             guard auth.methods!.contains("publickey") else {
-                return .failed(RemoteError(.authFailed, host: plan.hostName, """
-                    \(user)@\(plan.address) accepts only \(auth.methods!.joined(separator: ", ")); \
-                    fleetup authenticates with keys (publickey)
-                    """))
+                return .failed(
+                    RemoteError(
+                        .authFailed, host: plan.hostName,
+                        """
+                        \(user)@\(plan.address) accepts only \(auth.methods!.joined(separator: ", ")); \
+                        fleetup authenticates with keys (publickey)
+                        """))
             }
         }
         while auth.index < plan.identities.count {
@@ -71,8 +76,10 @@ extension SSHConnection {
     }
 
     /// nil when this key was refused (go on with the next identity).
-    private func tryKey(_ s: OpaquePointer, path: String, type: String, privateKey: [UInt8],
-                        publicKey: String?) -> AuthProgress.Outcome? {
+    private func tryKey(
+        _ s: OpaquePointer, path: String, type: String, privateKey: [UInt8],
+        publicKey: String?
+    ) -> AuthProgress.Outcome? {
         let user = plan.user
         let blob = publicKey.flatMap(Self.blob(ofPublicKeyLine:))
         if let blob, auth.offered.contains(blob) { return nil }  // already offered by the agent
@@ -82,8 +89,9 @@ extension SSHConnection {
         let publicLine = publicKey ?? ""
         let rc = privateKey.withUnsafeBufferPointer { key in
             key.withMemoryRebound(to: CChar.self) { chars in
-                libssh2_userauth_publickey_frommemory(s, user, user.utf8.count, publicLine, publicLine.utf8.count,
-                                                      chars.baseAddress, chars.count, nil)
+                libssh2_userauth_publickey_frommemory(
+                    s, user, user.utf8.count, publicLine, publicLine.utf8.count,
+                    chars.baseAddress, chars.count, nil)
             }
         }
         if LibSSH2.isAgain(rc) { return .blocked }

@@ -112,13 +112,18 @@ final class BridgeOperation: SessionOperation, ReactorHandler, @unchecked Sendab
         // Socket -> channel. A write libssh2 left half-done is repeated before anything else.
         if upSent == upFilled && !socketEOF && !c.owesPendingCall(self) {
             let n = read(fd, up.baseAddress, up.count)
-            if n > 0 { upFilled = n; upSent = 0; moved = true }
-            else if n == 0 { socketEOF = true; moved = true }
-            else if errno != EAGAIN && errno != EINTR { socketEOF = true; moved = true }
+            if n > 0 {
+                upFilled = n; upSent = 0; moved = true
+            } else if n == 0 {
+                socketEOF = true; moved = true
+            } else if errno != EAGAIN && errno != EINTR {
+                socketEOF = true; moved = true
+            }
         }
         while upSent < upFilled {
-            let n = libssh2_channel_write_ex(channel, 0, (up.baseAddress! + upSent).assumingMemoryBound(to: CChar.self),
-                                             upFilled - upSent)
+            let n = libssh2_channel_write_ex(
+                channel, 0, (up.baseAddress! + upSent).assumingMemoryBound(to: CChar.self),
+                upFilled - upSent)
             if LibSSH2.isAgain(n) { break }
             guard n >= 0 else { return broken(c, Int32(n), "writing to the tunnel") }
             upSent += n
@@ -132,9 +137,13 @@ final class BridgeOperation: SessionOperation, ReactorHandler, @unchecked Sendab
         // Channel -> socket.
         if downSent == downFilled && !channelEOF && !c.owesPendingCall(self) {
             let n = libssh2_channel_read_ex(channel, 0, down.baseAddress?.assumingMemoryBound(to: CChar.self), down.count)
-            if n > 0 { downFilled = n; downSent = 0; moved = true }
-            else if n == 0 && libssh2_channel_eof(channel) != 0 { channelEOF = true; moved = true }
-            else if n < 0 && !LibSSH2.isAgain(n) { return broken(c, Int32(n), "reading from the tunnel") }
+            if n > 0 {
+                downFilled = n; downSent = 0; moved = true
+            } else if n == 0 && libssh2_channel_eof(channel) != 0 {
+                channelEOF = true; moved = true
+            } else if n < 0 && !LibSSH2.isAgain(n) {
+                return broken(c, Int32(n), "reading from the tunnel")
+            }
         }
         while downSent < downFilled {
             let n = write(fd, down.baseAddress! + downSent, downFilled - downSent)

@@ -23,7 +23,8 @@ extension ExecOperation {
             case .sendPassword:
                 passwordDue = true
             case .needsPassword:
-                becomeProblem = "sudo asks for a password to run commands as \(user): give it with --ask-become-pass, "
+                becomeProblem =
+                    "sudo asks for a password to run commands as \(user): give it with --ask-become-pass, "
                     + "FLEETUP_BECOME_PASSWORD or ansible_become_password"
                 eofDue = true
             case .wrongPassword:

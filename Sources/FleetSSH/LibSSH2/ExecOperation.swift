@@ -48,8 +48,10 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
     var becomeProblem: String?
 
     /// `announcePid: false` for fleetup's own helper commands (the killer).
-    init(_ command: RemoteCommand, host: String, announcePid: Bool = true,
-         completion: @escaping (Result<CommandResult, Error>) -> Void) {
+    init(
+        _ command: RemoteCommand, host: String, announcePid: Bool = true,
+        completion: @escaping (Result<CommandResult, Error>) -> Void
+    ) {
         self.command = command
         var text = command.script
         if let become = command.become {
@@ -86,7 +88,8 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
             // A live host confirms a close in milliseconds; this one did not within the
             // grace: report the command, then give up on the host.
             finish(c, readStatus: false)
-            c.hostStoppedResponding("the channel of `\(command.display)` was not closed within \(Duration.nanoseconds(ExecOperation.grace).messageText)")
+            c.hostStoppedResponding(
+                "the channel of `\(command.display)` was not closed within \(Duration.nanoseconds(ExecOperation.grace).messageText)")
         case .opening, .starting: break
         }
     }
@@ -145,8 +148,10 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
             if c.hasTransportError { return .blocked }
             if passwordDue && passwordSent < password.count {
                 let n = password.withUnsafeBytes { buf in
-                    libssh2_channel_write_ex(channel, 0, buf.baseAddress!.advanced(by: passwordSent)
-                        .assumingMemoryBound(to: CChar.self), buf.count - passwordSent)
+                    libssh2_channel_write_ex(
+                        channel, 0,
+                        buf.baseAddress!.advanced(by: passwordSent)
+                            .assumingMemoryBound(to: CChar.self), buf.count - passwordSent)
                 }
                 if LibSSH2.isAgain(n) { return step }
                 guard n >= 0 else { return fail(c, Int32(n), "answering sudo for `\(command.display)`") }
@@ -160,8 +165,10 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
         case .writingStdin:
             let readStep = readOutput(c)
             let n = command.stdin.withUnsafeBytes { buf in
-                libssh2_channel_write_ex(channel, 0, buf.baseAddress!.advanced(by: stdinOffset)
-                    .assumingMemoryBound(to: CChar.self), buf.count - stdinOffset)
+                libssh2_channel_write_ex(
+                    channel, 0,
+                    buf.baseAddress!.advanced(by: stdinOffset)
+                        .assumingMemoryBound(to: CChar.self), buf.count - stdinOffset)
             }
             if LibSSH2.isAgain(n) { return readStep }
             guard n >= 0 else { return fail(c, Int32(n), "writing stdin of `\(command.display)`") }
@@ -230,8 +237,9 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
         var step = OpStep.blocked
         for stream: Int32 in [0, SSH_EXTENDED_DATA_STDERR] {
             while !(stream == 0 ? stdoutEnded : stderrEnded) {
-                let n = libssh2_channel_read_ex(channel, stream, c.scratch.baseAddress?.assumingMemoryBound(to: CChar.self),
-                                                c.scratch.count)
+                let n = libssh2_channel_read_ex(
+                    channel, stream, c.scratch.baseAddress?.assumingMemoryBound(to: CChar.self),
+                    c.scratch.count)
                 if LibSSH2.isAgain(n) { break }
                 if n < 0 {
                     if LibSSH2.isTransportFailure(Int32(n)) {
@@ -263,7 +271,8 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
     }
 
     private func fail(_ c: SSHConnection, _ rc: Int32, _ what: String) -> OpStep {
-        let error = LibSSH2.isTransportFailure(rc)
+        let error =
+            LibSSH2.isTransportFailure(rc)
             ? c.transportFailed(rc, while: what)
             : RemoteError(.channelFailed, host: host, "\(what): \(c.lastErrorMessage())")
         if let ch = channel { libssh2_channel_free(ch) }
@@ -300,9 +309,12 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
         } else if stop == .cancel {
             complete(.failure(RemoteError(.cancelled, host: host, "`\(command.display)` was interrupted")))
         } else {
-            complete(.success(CommandResult(exitStatus: stop == nil ? status : nil, exitSignal: signal,
-                                            timedOut: stop == .timeout, stdout: stdout, stderr: stderr,
-                                            duration: .nanoseconds(Reactor.now() - started))))
+            complete(
+                .success(
+                    CommandResult(
+                        exitStatus: stop == nil ? status : nil, exitSignal: signal,
+                        timedOut: stop == .timeout, stdout: stdout, stderr: stderr,
+                        duration: .nanoseconds(Reactor.now() - started))))
         }
     }
 

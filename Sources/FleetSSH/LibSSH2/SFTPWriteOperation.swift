@@ -27,8 +27,10 @@ final class SFTPWriteOperation: SessionOperation, @unchecked Sendable {
     private var sourceEnded = false
     private var failure: Error?
 
-    init(_ source: UploadSource, to path: String, mode: Int, host: String,
-         completion: @escaping (Result<Int, Error>) -> Void) {
+    init(
+        _ source: UploadSource, to path: String, mode: Int, host: String,
+        completion: @escaping (Result<Int, Error>) -> Void
+    ) {
         self.source = source
         self.path = path
         self.mode = mode
@@ -91,8 +93,9 @@ final class SFTPWriteOperation: SessionOperation, @unchecked Sendable {
                 refill()
                 if filled == 0 { sourceEnded = true; state = .chmod; return .progressed }
             }
-            let n = libssh2_sftp_write(handle, buffer.baseAddress!.advanced(by: offset).assumingMemoryBound(to: CChar.self),
-                                       filled - offset)
+            let n = libssh2_sftp_write(
+                handle, buffer.baseAddress!.advanced(by: offset).assumingMemoryBound(to: CChar.self),
+                filled - offset)
             if LibSSH2.isAgain(n) { return .blocked }
             guard n >= 0 else { return sftpFailed(c, "cannot write \(path)") }
             offset += n
@@ -157,7 +160,8 @@ final class SFTPWriteOperation: SessionOperation, @unchecked Sendable {
     }
 
     private func fail(_ c: SSHConnection, _ rc: Int32, _ what: String) -> OpStep {
-        let error = LibSSH2.isTransportFailure(rc)
+        let error =
+            LibSSH2.isTransportFailure(rc)
             ? c.transportFailed(rc, while: "uploading \(path)")
             : RemoteError(.uploadFailed, host: host, "\(what): \(c.lastErrorMessage())")
         complete(.failure(error))
@@ -182,7 +186,8 @@ extension SFTPWriteOperation {
         var info = stat()
         guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
             close(fd)
-            throw RemoteError(.uploadFailed, host: host, "local file \(local) is not a regular file (a device, pipe or folder): fleetup uploads files")
+            throw RemoteError(
+                .uploadFailed, host: host, "local file \(local) is not a regular file (a device, pipe or folder): fleetup uploads files")
         }
         return FileHandle(fileDescriptor: fd, closeOnDealloc: true)
     }

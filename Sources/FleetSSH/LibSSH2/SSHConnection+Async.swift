@@ -60,8 +60,9 @@ extension SSHConnection {
         let result = try await run(move)
         guard result.succeeded else {
             _ = try? await run(RemoteCommand(ShellQuote.join(["rm", "-f", "--", temporary]), timeout: .seconds(30)))
-            throw RemoteError(.uploadFailed, host: plan.hostName,
-                              "cannot move the upload into place at \(remotePath): \(result.stderr.text)")
+            throw RemoteError(
+                .uploadFailed, host: plan.hostName,
+                "cannot move the upload into place at \(remotePath): \(result.stderr.text)")
         }
     }
 
@@ -70,8 +71,11 @@ extension SSHConnection {
     /// when either side ends.
     func openBridge(to target: String, port: Int) async throws -> Int32 {
         var fds: [Int32] = [-1, -1]
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue),
-                         0, &fds) == 0 else {
+        guard
+            socketpair(
+                AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue),
+                0, &fds) == 0
+        else {
             throw RemoteError(.channelFailed, host: plan.hostName, "cannot create a socket pair: \(String(cString: strerror(errno)))")
         }
         let ours = fds[0], theirs = fds[1]
@@ -116,7 +120,9 @@ final class SSHTunnel: RemoteTunnel {
 
     deinit {
         let (c, op) = (connection, operation)
-        c.reactor.submit { op.close(); c.drive() }
+        c.reactor.submit {
+            op.close(); c.drive()
+        }
     }
 
     func write(_ bytes: [UInt8]) async throws {
@@ -129,11 +135,15 @@ final class SSHTunnel: RemoteTunnel {
 
     func close() async {
         let (c, op) = (connection, operation)
-        c.reactor.submit { op.close(); c.drive() }
+        c.reactor.submit {
+            op.close(); c.drive()
+        }
     }
 
     /// Hands a request to the operation on the reactor; cancelling the task closes the tunnel.
-    private func request<T: Sendable>(_ body: @escaping @Sendable (TunnelOperation, @escaping (Result<T, Error>) -> Void) -> Void) async throws -> T {
+    private func request<T: Sendable>(
+        _ body: @escaping @Sendable (TunnelOperation, @escaping (Result<T, Error>) -> Void) -> Void
+    ) async throws -> T {
         let (c, op) = (connection, operation)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in

@@ -22,8 +22,9 @@ extension SSHConnection {
         }
         switch TCPSocket.startConnect(to: address) {
         case .failure(let e):
-            return failSetup(RemoteError(.unreachable, host: plan.hostName, "\(plan.address): \(TCPSocket.describe(e.code))"),
-                             retryable: e.code == ECONNREFUSED)
+            return failSetup(
+                RemoteError(.unreachable, host: plan.hostName, "\(plan.address): \(TCPSocket.describe(e.code))"),
+                retryable: e.code == ECONNREFUSED)
         case .success(let socket):
             fd = socket
             phase = .connecting
@@ -34,8 +35,9 @@ extension SSHConnection {
     func finishTCPConnect() {
         let code = TCPSocket.connectError(fd)
         guard code == 0 else {
-            return failSetup(RemoteError(.unreachable, host: plan.hostName, "\(plan.address): \(TCPSocket.describe(code))"),
-                             retryable: code == ECONNREFUSED || code == ECONNRESET)
+            return failSetup(
+                RemoteError(.unreachable, host: plan.hostName, "\(plan.address): \(TCPSocket.describe(code))"),
+                retryable: code == ECONNREFUSED || code == ECONNRESET)
         }
         startSession(quickAck: true)
     }
@@ -46,8 +48,9 @@ extension SSHConnection {
         // TCP_QUICKACK only means something on TCP (a bridged socket is a socketpair).
         stats.pointee.quickack = quickAck ? 1 : 0
         guard let s = fleet_session_init(stats) else {
-            return failSetup(RemoteError(.connectionLost, host: plan.hostName, "libssh2 could not create a session"),
-                             retryable: false)
+            return failSetup(
+                RemoteError(.connectionLost, host: plan.hostName, "libssh2 could not create a session"),
+                retryable: false)
         }
         session = s
         libssh2_session_set_blocking(s, 0)
@@ -76,11 +79,14 @@ extension SSHConnection {
             if LibSSH2.isAgain(rc) { return }
             guard rc == 0 else {
                 let (_, message) = LibSSH2.lastError(s)
-                let noBanner = rc == LIBSSH2_ERROR_SOCKET_DISCONNECT || rc == LIBSSH2_ERROR_BANNER_RECV
+                let noBanner =
+                    rc == LIBSSH2_ERROR_SOCKET_DISCONNECT || rc == LIBSSH2_ERROR_BANNER_RECV
                     || rc == LIBSSH2_ERROR_SOCKET_RECV
-                return failSetup(RemoteError(.unreachable, host: plan.hostName,
-                                             "SSH handshake with \(plan.address) failed: \(message)"),
-                                 retryable: noBanner)
+                return failSetup(
+                    RemoteError(
+                        .unreachable, host: plan.hostName,
+                        "SSH handshake with \(plan.address) failed: \(message)"),
+                    retryable: noBanner)
             }
             if let refusal = verifyHostKey(s) { return failSetup(refusal, retryable: false) }
             phase = .authenticating
@@ -95,9 +101,10 @@ extension SSHConnection {
                 phase = .ready
                 startKeepalive()
                 let banner = libssh2_session_banner_get(s).map { String(cString: $0) } ?? "unknown"
-                let info = ConnectionInfo(serverBanner: banner, hostKeyType: hostKey.type,
-                                          hostKeyFingerprint: hostKey.fingerprint, authenticatedWith: how,
-                                          setupDuration: .nanoseconds(Reactor.now() - startedAt))
+                let info = ConnectionInfo(
+                    serverBanner: banner, hostKeyType: hostKey.type,
+                    hostKeyFingerprint: hostKey.fingerprint, authenticatedWith: how,
+                    setupDuration: .nanoseconds(Reactor.now() - startedAt))
                 setupWaiter?.resume(returning: info)
                 setupWaiter = nil
             }
@@ -114,9 +121,11 @@ extension SSHConnection {
         let keyType = LibSSH2.keyType(ofBlob: blob)
         hostKey = (keyType, Digest.fingerprint(ofKeyBlob: blob))
         let verdict = plan.knownHosts.verify(host: plan.hostKeyName, port: plan.port, keyType: keyType, keyBlob: blob)
-        return HostKeyCheck.refusal(verdict, plan: plan, keyType: keyType, fingerprint: hostKey.fingerprint, record: {
-            try plan.knownHosts.record(host: plan.hostKeyName, port: plan.port, keyType: keyType, keyBlob: blob)
-        }, warn: plan.warn)
+        return HostKeyCheck.refusal(
+            verdict, plan: plan, keyType: keyType, fingerprint: hostKey.fingerprint,
+            record: {
+                try plan.knownHosts.record(host: plan.hostKeyName, port: plan.port, keyType: keyType, keyBlob: blob)
+            }, warn: plan.warn)
     }
 
     func failSetup(_ error: RemoteError, retryable: Bool) {

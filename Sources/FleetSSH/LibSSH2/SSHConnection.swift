@@ -106,8 +106,11 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
     func enqueue(_ op: SessionOperation) {
         reactor.submit {
             guard self.phase == .ready, !self.isBroken else {
-                op.abort(self.transportError ?? RemoteError(.connectionLost, host: self.plan.hostName,
-                                                            "the connection is closed"), self)
+                op.abort(
+                    self.transportError
+                        ?? RemoteError(
+                            .connectionLost, host: self.plan.hostName,
+                            "the connection is closed"), self)
                 return
             }
             // A command on an idle session: take note of what waited in the socket before
@@ -131,8 +134,9 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
     func close() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             reactor.submit {
-                self.teardown(RemoteError(.connectionLost, host: self.plan.hostName, "the connection was closed by fleetup"),
-                              polite: true)
+                self.teardown(
+                    RemoteError(.connectionLost, host: self.plan.hostName, "the connection was closed by fleetup"),
+                    polite: true)
                 continuation.resume()
             }
         }
@@ -175,15 +179,17 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
         guard let s = session, plan.keepaliveInterval > .zero else { return }
         // fleetup's timer decides when to send; libssh2's interval only gates its sends.
         libssh2_keepalive_config(s, 1, UInt32(LibSSH2KeepaliveGate.seconds))
-        keepalive = KeepaliveTimer(interval: plan.keepaliveInterval, countMax: plan.keepaliveCountMax,
-                                   now: Reactor.now(), traffic: traffic())
+        keepalive = KeepaliveTimer(
+            interval: plan.keepaliveInterval, countMax: plan.keepaliveCountMax,
+            now: Reactor.now(), traffic: traffic())
     }
 
     /// What the server sent: what libssh2 read (and when it last read), plus what waits
     /// unread in the socket (an idle session does not read; answers to keepalives wait there).
     private func traffic() -> KeepaliveTimer.Traffic {
-        KeepaliveTimer.Traffic(read: stats.pointee.bytes_in, lastReadAt: stats.pointee.last_in_ns,
-                               pending: UInt64(max(0, fleet_bytes_pending(fd))))
+        KeepaliveTimer.Traffic(
+            read: stats.pointee.bytes_in, lastReadAt: stats.pointee.last_in_ns,
+            pending: UInt64(max(0, fleet_bytes_pending(fd))))
     }
 
     /// As OpenSSH's ServerAlive (KeepaliveTimer): an interval after the server was last heard
@@ -202,15 +208,17 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
         switch action {
         case .wait: return
         case .giveUp:
-            return hostStoppedResponding("no answer to \(timer.unanswered) keepalives (ServerAliveInterval "
-                                             + "\(plan.keepaliveInterval.messageText), ServerAliveCountMax \(plan.keepaliveCountMax))",
-                                         kind: .unreachable)
+            return hostStoppedResponding(
+                "no answer to \(timer.unanswered) keepalives (ServerAliveInterval "
+                    + "\(plan.keepaliveInterval.messageText), ServerAliveCountMax \(plan.keepaliveCountMax))",
+                kind: .unreachable)
         case .send: break
         }
         // Never while a packet is half-sent: libssh2 would take the keepalive for it. A host
         // that takes none of our packets counts it as unanswered all the same.
         guard let s = session, outboundOwner == nil,
-              libssh2_session_block_directions(s) & LIBSSH2_SESSION_BLOCK_OUTBOUND == 0 else { return }
+            libssh2_session_block_directions(s) & LIBSSH2_SESSION_BLOCK_OUTBOUND == 0
+        else { return }
         var next: Int32 = 0
         let rc = libssh2_keepalive_send(s, &next)
         keepaliveGate.sent(second: time(nil))
@@ -222,8 +230,9 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
     /// Records that the transport is gone (the drive loop then fails every operation).
     func transportFailed(_ rc: Int32, while doing: String) -> RemoteError {
         let (code, message) = session.map(LibSSH2.lastError) ?? (rc, "error \(rc)")
-        let error = RemoteError(.connectionLost, host: plan.hostName,
-                                "connection to \(plan.address) lost: \(message) (\(LibSSH2.errorName(code == 0 ? rc : code)); \(doing))")
+        let error = RemoteError(
+            .connectionLost, host: plan.hostName,
+            "connection to \(plan.address) lost: \(message) (\(LibSSH2.errorName(code == 0 ? rc : code)); \(doing))")
         if transportError == nil { transportError = error }
         return error
     }
@@ -246,8 +255,9 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
         } else if phase == .ready && ops.isEmpty && failed {
             // Closed by the host while idle (sshd restarted, an idle timeout): mark the
             // connection broken now, so its next use reconnects instead of failing.
-            teardown(RemoteError(.connectionLost, host: plan.hostName, "\(plan.address) closed the idle connection"),
-                     polite: false)
+            teardown(
+                RemoteError(.connectionLost, host: plan.hostName, "\(plan.address) closed the idle connection"),
+                polite: false)
         } else {
             drive()
         }
@@ -271,9 +281,11 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
         case .connecting, .handshaking, .authenticating:
             guard now >= setupDeadline else { return drive() }
             let stage = phase == .connecting ? "TCP connect" : phase == .handshaking ? "SSH handshake" : "authentication"
-            failSetup(RemoteError(.connectTimeout, host: plan.hostName,
-                                  "\(stage) to \(plan.address) did not finish within \(plan.connectTimeout.messageText)"),
-                      retryable: false)
+            failSetup(
+                RemoteError(
+                    .connectTimeout, host: plan.hostName,
+                    "\(stage) to \(plan.address) did not finish within \(plan.connectTimeout.messageText)"),
+                retryable: false)
         case .ready:
             if let k = keepalive?.nextCheck, now >= k {
                 keepaliveTick(now)
@@ -283,7 +295,8 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
                 // Its time is up but it must repeat its half-sent call first: wait one grace.
                 if stallDeadline == nil { stallDeadline = now + ExecOperation.grace }
                 if now >= stallDeadline! {
-                    return hostStoppedResponding("a packet to it has been stuck for \(Duration.nanoseconds(ExecOperation.grace).messageText)")
+                    return hostStoppedResponding(
+                        "a packet to it has been stuck for \(Duration.nanoseconds(ExecOperation.grace).messageText)")
                 }
             }
             for op in ops where (op.deadline ?? .max) <= now && op !== outboundOwner {

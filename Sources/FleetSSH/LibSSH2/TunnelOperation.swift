@@ -110,8 +110,10 @@ final class TunnelOperation: SessionOperation, @unchecked Sendable {
         var step = OpStep.blocked
         while let first = writes.first {
             let n = first.bytes.withUnsafeBytes { buf in
-                libssh2_channel_write_ex(channel, 0, buf.baseAddress!.advanced(by: first.offset)
-                    .assumingMemoryBound(to: CChar.self), buf.count - first.offset)
+                libssh2_channel_write_ex(
+                    channel, 0,
+                    buf.baseAddress!.advanced(by: first.offset)
+                        .assumingMemoryBound(to: CChar.self), buf.count - first.offset)
             }
             if LibSSH2.isAgain(n) { break }
             guard n >= 0 else { return broken(c, Int32(n), "writing to the tunnel") }
@@ -120,12 +122,17 @@ final class TunnelOperation: SessionOperation, @unchecked Sendable {
             if writes[0].offset >= first.bytes.count { writes.removeFirst().done(.success(())) }
         }
         while !remoteEOF && inbound.count < TunnelOperation.maxBuffered {
-            let n = libssh2_channel_read_ex(channel, 0, c.scratch.baseAddress?.assumingMemoryBound(to: CChar.self),
-                                            c.scratch.count)
+            let n = libssh2_channel_read_ex(
+                channel, 0, c.scratch.baseAddress?.assumingMemoryBound(to: CChar.self),
+                c.scratch.count)
             if LibSSH2.isAgain(n) { break }
             guard n >= 0 else { return broken(c, Int32(n), "reading from the tunnel") }
             step = .progressed
-            if n == 0 { remoteEOF = true } else { inbound.append(contentsOf: UnsafeRawBufferPointer(start: c.scratch.baseAddress, count: n)) }
+            if n == 0 {
+                remoteEOF = true
+            } else {
+                inbound.append(contentsOf: UnsafeRawBufferPointer(start: c.scratch.baseAddress, count: n))
+            }
         }
         if let r = reader, !inbound.isEmpty || remoteEOF {
             reader = nil
@@ -135,7 +142,8 @@ final class TunnelOperation: SessionOperation, @unchecked Sendable {
     }
 
     private func broken(_ c: SSHConnection, _ rc: Int32, _ what: String) -> OpStep {
-        let error = LibSSH2.isTransportFailure(rc)
+        let error =
+            LibSSH2.isTransportFailure(rc)
             ? c.transportFailed(rc, while: what)
             : RemoteError(.channelFailed, host: host, "\(what) \(target):\(port): \(c.lastErrorMessage())")
         end(error)

@@ -180,7 +180,8 @@ extension POSIXError {
     /// The error for the current `errno`, with what was being done.
     static func current(_ what: String) -> Error {
         let code = errno
-        return NSError(domain: NSPOSIXErrorDomain, code: Int(code),
-                       userInfo: [NSLocalizedDescriptionKey: "\(what): \(String(cString: strerror(code)))"])
+        return NSError(
+            domain: NSPOSIXErrorDomain, code: Int(code),
+            userInfo: [NSLocalizedDescriptionKey: "\(what): \(String(cString: strerror(code)))"])
     }
 }

@@ -73,8 +73,10 @@ enum TCPSocket {
 
     /// Starts a connect; returns the fd (connected or in progress) or the errno.
     static func startConnect(to address: SocketAddress) -> Result<Int32, Errno> {
-        let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
-                        | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = socket(
+            address.family,
+            Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
+                | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return .failure(Errno(code: errno)) }
         var one: Int32 = 1
         // Small SSH packets must not wait for Nagle or delayed ACKs (the 40 ms stalls).
