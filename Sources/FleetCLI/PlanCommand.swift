@@ -81,35 +81,32 @@ struct PlaybookOptions: ParsableArguments {
 
     func validate() throws { try Self.validate(vars: vars) }
 
-    static func validate(vars: [String]) throws {
+    static func validate(vars: [String]) throws { _ = try overrides(vars) }
+
+    /// `--var` values (as text, as Ansible's `-e k=v`); a value without `NAME=` is refused
+    /// here, whichever command took it.
+    static func overrides(_ vars: [String]) throws(ValidationError) -> [String: VarValue] {
+        var out: [String: VarValue] = [:]
         for v in vars {
             guard let eq = v.firstIndex(of: "="), Template.isName(String(v[..<eq])) else {
                 throw ValidationError("--var \(v): expected NAME=VALUE (a variable name, then =)")
             }
-        }
-    }
-
-    /// `--var` values (as text, as Ansible's `-e k=v`).
-    var overrides: [String: VarValue] { Self.overrides(vars) }
-
-    static func overrides(_ vars: [String]) -> [String: VarValue] {
-        var out: [String: VarValue] = [:]
-        for v in vars {
-            let eq = v.firstIndex(of: "=")!
             out[String(v[..<eq])] = .string(String(v[v.index(after: eq)...]))
         }
         return out
     }
 
     /// What this command line asks for, as a value.
-    func request(_ inventory: InventoryOptions) -> RunRequest {
-        RunRequest(playbook: path, inventories: inventory.inventories, limit: inventory.limit, target: target, overrides: overrides)
+    func request(_ inventory: InventoryOptions) throws -> RunRequest {
+        RunRequest(
+            playbook: path, inventories: inventory.inventories, limit: inventory.limit, target: target,
+            overrides: try Self.overrides(vars))
     }
 
     /// Loads and checks everything `check` checks (`RunInputs.prepare`); bad input throws
     /// (exit 2), warnings go to stderr.
     func prepare(_ inventory: InventoryOptions) throws -> RunInputs {
-        let inputs = try RunInputs.prepare(request(inventory))
+        let inputs = try RunInputs.prepare(try request(inventory))
         RunSession.warn(inputs.warnings)
         return inputs
     }

@@ -97,6 +97,8 @@ struct ResumeCommand: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
     @OptionGroup var run: RunOptions
 
+    func validate() throws { try PlaybookOptions.validate(vars: vars) }
+
     func run() async throws {
         let runs = store.store
         let folder: RunFolder
@@ -129,7 +131,7 @@ struct ResumeCommand: AsyncParsableCommand {
         var inputs = try RunInputs.prepare(
             RunRequest(
                 playbook: h.playbookFile, inventories: h.inventories, target: h.target,
-                overrides: PlaybookOptions.overrides(vars)))
+                overrides: try PlaybookOptions.overrides(vars)))
         RunSession.warn(inputs.warnings)
         // The run goes on under the policy it started with (its plan's batches were cut by it);
         // `--pause`/`--soak` given again still win.

@@ -124,7 +124,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     /// The hosts and what to ask each; bad input (exit 2) before any connection.
     func plan() throws -> Plan {
-        let overrides = PlaybookOptions.overrides(vars)
+        let overrides = try PlaybookOptions.overrides(vars)
         try PlaybookChecks.facts(overrides)
         var command: Template?
         if let versionCommand {

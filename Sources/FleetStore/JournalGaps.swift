@@ -44,7 +44,7 @@ public enum JournalGaps {
             if entry.seq <= previous {
                 throw StoreError(
                     .corruptJournal, path: path, line: i + 1,
-                    "journal entry \(entry.seq) comes after entry \(previous) (expected \(previous + 1): entries are numbered in order, one per line)"
+                    "journal entry \(entry.seq) comes after entry \(previous) (\(previous < Int.max ? "expected \(previous + 1)" : "no entry can follow it"): entries are numbered in order, one per line)"
                 )
             }
             if entry.seq > previous + 1 { gaps.append(JournalGap(path: path, line: i + 1, missing: (previous + 1)...(entry.seq - 1))) }

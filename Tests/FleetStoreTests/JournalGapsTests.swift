@@ -41,6 +41,11 @@ struct JournalGapsTests {
             ([1, 2, 2], "j:3: journal entry 2 comes after entry 2 (expected 3: entries are numbered in order, one per line)"),
             // Lines swapped.
             ([1, 3, 2], "j:3: journal entry 2 comes after entry 3 (expected 4: entries are numbered in order, one per line)"),
+            // The largest number, repeated: saying what was expected overflowed (scripts/fuzz).
+            (
+                [1, Int.max, Int.max],
+                "j:3: journal entry 9223372036854775807 comes after entry 9223372036854775807 (no entry can follow it: entries are numbered in order, one per line)"
+            ),
         ])
     func outOfOrder(seqs: [Int], message: String) {
         #expect { _ = try JournalGaps.find(Self.entries(seqs), path: "j") } throws: {

@@ -55,6 +55,8 @@ struct HostileCommandLineTests {
                 ["run", playbook, "-i", inventory, "--soak", "31d"],
                 "--soak 31d: expected a duration of at most 30d (the longest fleetup accepts)"
             ),
+            // resume took --var values unchecked and trapped on one without "=" (scripts/fuzz).
+            (["resume", "--var", "t0}}"], "--var t0}}: expected NAME=VALUE (a variable name, then =)"),
         ])
     func seconds(args: [String], message: String) async throws {
         let r = try await fleetup(args)
