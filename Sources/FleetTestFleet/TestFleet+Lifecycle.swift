@@ -7,6 +7,15 @@ extension TestFleet {
     /// Brings up a fleet in `directory` (created; it must not hold a running fleet).
     /// `fakeApp` is the built `fleet-fakeapp` binary; it is copied into the fleet.
     public static func up(_ spec: FleetSpec, in directory: String, fakeApp: String) throws -> TestFleet {
+        try up(spec, in: directory, fakeApp: fakeApp, beforeStart: { _ in })
+    }
+
+    /// `up`, with `beforeStart` called once the ports are chosen and before any daemon
+    /// binds them (each attempt): a test takes a port there to prove a clash is survived.
+    @_spi(Testing)
+    public static func up(
+        _ spec: FleetSpec, in directory: String, fakeApp: String, beforeStart: ([FleetHost]) throws -> Void
+    ) throws -> TestFleet {
         let fm = FileManager.default
         // sshd re-executes itself for every connection from `/`: every path it is given
         // (config, host key, authorized keys) must be absolute.
@@ -19,6 +28,29 @@ extension TestFleet {
                 description:
                     "the \(spec.layout) layout's app is \"\(spec.layout.app)\", not \"\(spec.app)\" (its playbook's units and folders)")
         }
+        // A port found free can be taken by another process (a second test process, a
+        // connection's source port where the ephemeral range reaches below 32768) before
+        // sshd or the app binds it: such a clash is detected and the fleet comes up again
+        // on new ports, a few times at most.
+        var attempt = 1
+        while true {
+            do {
+                return try upOnce(spec, in: directory, fakeApp: fakeApp, beforeStart: beforeStart)
+            } catch let clash as PortClash where attempt < 5 {
+                attempt += 1
+                FileHandle.standardError.write(Data("testfleet: \(clash.description); bringing the fleet up on new ports\n".utf8))
+            }
+        }
+    }
+
+    /// A port the fleet was given was bound by someone else before its sshd or app could.
+    struct PortClash: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    private static func upOnce(
+        _ spec: FleetSpec, in directory: String, fakeApp: String, beforeStart: ([FleetHost]) throws -> Void
+    ) throws -> TestFleet {
         let user = currentUser
         var hosts: [FleetHost] = []
         let total = spec.groups.reduce(0) { $0 + $1.count }
@@ -38,15 +70,25 @@ extension TestFleet {
             }
         }
         let fleet = TestFleet(directory: directory, hosts: hosts, user: user)
-        try fleet.writeFiles(spec, fakeApp: fakeApp)
         do {
+            try fleet.writeFiles(spec, fakeApp: fakeApp)
+            try beforeStart(hosts)
             try fleet.startDaemons()
             if spec.startApps { try fleet.startApps() }
         } catch {
-            try? fleet.down()
+            // Only what `up` made goes: the caller's files in `directory` stay.
+            try? fleet.down(keepFiles: true)
+            fleet.removeFleetFiles()
             throw error
         }
         return fleet
+    }
+
+    /// Removes the files `up` writes into the fleet's folder (and nothing else of it).
+    private func removeFleetFiles() {
+        for path in ["\(directory)/hosts", "\(directory)/client", "\(directory)/bin", stateFile, knownHosts, inventoryPath] {
+            try? FileManager.default.removeItem(atPath: path)
+        }
     }
 
     /// The fleet described by `directory/fleet.json` (written by `up`).
@@ -192,11 +234,18 @@ extension TestFleet {
     /// milliseconds.
     private func waitUntilListening(_ host: FleetHost) throws {
         let deadline = ContinuousClock.now + .seconds(60)
+        var log: String { (try? String(contentsOfFile: host.sshdLog, encoding: .utf8)) ?? "" }
         while ContinuousClock.now < deadline {
             if let pid = Processes.pid(inFile: host.sshdPidFile), Processes.isAlive(pid) { return }
+            // sshd logs a failed bind and exits: no pid file will come.
+            if log.contains("Cannot bind any address") {
+                throw PortClash(
+                    description:
+                        "\(host.name): ssh port \(host.sshPort) was taken by another process (sshd: \(log.split(separator: "\n").joined(separator: " ")))"
+                )
+            }
             usleep(2_000)
         }
-        let log = (try? String(contentsOfFile: host.sshdLog, encoding: .utf8)) ?? ""
         throw Tool.Failure(description: "\(host.name): sshd wrote no pid file within 60 s (it does once it listens): \(log)")
     }
 
@@ -204,7 +253,17 @@ extension TestFleet {
     /// scenario's log holds exactly what it did.
     private func startApps() throws {
         let units = hosts.flatMap { host in host.units.map { (host, $0) } }
-        try Tool.inParallel(units) { host, unit in try hostTool(host, ["systemctl", "start", unit], quiet: true) }
+        do {
+            try Tool.inParallel(units) { host, unit in try hostTool(host, ["systemctl", "start", unit], quiet: true) }
+        } catch {
+            // An app that could not start while its port is held by a process not of this
+            // fleet lost its port to someone else.
+            for host in hosts
+            where !PortAllocator.isFree(host.appPort) && !host.units.contains(where: { runningPid(of: $0, on: host) != nil }) {
+                throw PortClash(description: "\(host.name): app port \(host.appPort) was taken by another process")
+            }
+            throw error
+        }
     }
 
     private func hostTool(_ host: FleetHost, _ args: [String], quiet: Bool = false) throws -> LocalProcess {

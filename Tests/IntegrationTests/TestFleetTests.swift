@@ -1,6 +1,7 @@
 import FleetCore
+import FleetLocal
 import FleetSSH
-import FleetTestFleet
+@_spi(Testing) import FleetTestFleet
 import FleetTestSupport
 import Foundation
 import Testing
@@ -8,6 +9,45 @@ import Testing
 /// The local fleet itself: what later tests (halts, health checks) rely on.
 @Suite("the local test fleet")
 struct TestFleetTests {
+    @Test("a port taken by another process after the fleet chose it: the fleet comes up on new ports and answers")
+    func portClash() async throws {
+        let dir = NSTemporaryDirectory() + "fleetup-clash-\(getpid())-\(UUID().uuidString.prefix(8))"
+        let fakeApp = try TestFleet.builtFakeApp()
+        let (fleet, taken, sockets) = try await Blocking.run("port-clash") { () throws -> (TestFleet, [Int], [Int32]) in
+            var taken: [Int] = []
+            var sockets: [Int32] = []
+            var attempts = 0
+            let spec = FleetSpec(count: 2, startApps: true)
+            let fleet = try TestFleet.up(spec, in: dir, fakeApp: fakeApp) { hosts in
+                // "Someone else" binds host02's app port before the first attempt's apps
+                // start, then host01's ssh port before the second attempt's sshd.
+                attempts += 1
+                let port = [1: hosts[1].appPort, 2: hosts[0].sshPort][attempts]
+                if let port {
+                    sockets.append(try listening(on: port))
+                    taken.append(port)
+                }
+            }
+            #expect(attempts == 3)
+            return (fleet, taken, sockets)
+        }
+        defer { for fd in sockets { close(fd) } }
+        do {
+            #expect(taken.count == 2)
+            #expect(!fleet.hosts.contains { taken.contains($0.sshPort) || taken.contains($0.appPort) })
+            let executor = try SSHExecutor(fleet.sshConfiguration())
+            for (host, h) in zip(fleet.inventoryHosts, fleet.hosts) {
+                let r = try await executor.run(RemoteCommand("echo $FLEET_HOST; systemctl is-active \(h.app)"), on: host)
+                #expect(r.stdout.text == "\(h.name)\nactive\n")
+            }
+            await executor.shutdown()
+        } catch {
+            try? await Blocking.run("port-clash") { try fleet.down() }
+            throw error
+        }
+        try await Blocking.run("port-clash") { try fleet.down() }
+    }
+
     @Test("each host is its own: HOME, PATH with its tools, its name; no rc files of the operator")
     func hostIsolation() async throws {
         try await withExecutor(FleetSpec(count: 2)) { fleet, executor in
@@ -60,4 +100,21 @@ struct TestFleetTests {
             #expect(try await run("systemctl is-active mattermost").stdout.text == "inactive\n")
         }
     }
+}
+
+/// A listening socket on 127.0.0.1:`port` (the caller closes it).
+private func listening(on port: Int) throws -> Int32 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = in_port_t(UInt16(port).bigEndian)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let ok = withUnsafePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+    }
+    guard ok, listen(fd, 8) == 0 else {
+        close(fd)
+        throw POSIXError(.EADDRINUSE)
+    }
+    return fd
 }
