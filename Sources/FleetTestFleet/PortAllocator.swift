@@ -1,13 +1,25 @@
 import Foundation
 import Synchronization
 
-/// Hands out free TCP ports on 127.0.0.1 below Linux's ephemeral range (32768+), so a
-/// fleet's ports never collide with the source ports of outgoing connections. Fleets in
-/// one process (parallel tests) never get the same port; fleets in other processes are
-/// avoided by a bind check (and sshd's own bind, retried by the caller on a clash).
+/// Hands out free TCP ports on 127.0.0.1 outside Linux's ephemeral range (32768-60999 by
+/// default; read from /proc), so a fleet's ports never collide with the source ports of
+/// outgoing connections. Fleets in one process (parallel tests) never get the same port;
+/// fleets in other processes are avoided by a bind check (and sshd's own bind, which
+/// `TestFleet.up` retries on new ports after a clash).
 enum PortAllocator {
-    static let range = 20000..<32000
-    private static let next = Mutex<Int>(range.lowerBound + Int(getpid() % 97) * 100)
+    static let range = outsideEphemeral(
+        (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? "")
+
+    /// 20000-31999 below the ephemeral range where it starts above 21000, else above it where
+    /// it ends below 64000, else 20000-31999 all the same (clashes are then retried).
+    static func outsideEphemeral(_ text: String) -> Range<Int> {
+        let bounds = text.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
+        guard bounds.count == 2 else { return 20000..<32000 }
+        if bounds[0] > 21000 { return 20000..<min(32000, bounds[0]) }
+        if bounds[1] < 64000 { return (bounds[1] + 1)..<65536 }
+        return 20000..<32000
+    }
+    private static let next = Mutex<Int>(range.lowerBound + (Int(getpid() % 97) * 100) % range.count)
 
     /// A port that was free a moment ago and that this process has not handed out before.
     static func take() throws -> Int {
