@@ -3,7 +3,8 @@ import Foundation
 // fleet-fuzz: a fuzzing campaign against the built fleetup binary (scripts/fuzz runs it).
 // Structure-aware mutations of the inventories, the conformance corpus, the playbooks and
 // real journals, and edge values for every flag of every subcommand; each case runs under
-// an address-space cap and a timeout. A signal, a timeout, the memory cap, a silent failure
+// an address-space cap and a timeout (a case past it runs once more with six times the
+// time: a busy machine makes cases slow, not stuck). A signal, a timeout, the memory cap, a silent failure
 // or a message leaking Swift internals is a finding, saved with a replay script. It stops
 // once no new finding has come for --quiet minutes (or after --max minutes).
 //
@@ -114,10 +115,24 @@ func worker(_ n: Int) {
             "FLEETUP_STATE_DIR": dir + "/state", "FUZZ_MEMORY_KB": "\(options.memoryMB * 1024)",
         ]
         let connects = !["inventory", "check", "plan", "runs", "report"].contains(c.family)
-        let outcome = runner.run(c.args, in: dir, env: env, timeout: connects ? options.timeout * 3 : nil)
+        let limit = connects ? options.timeout * 3 : options.timeout
+        var outcome = runner.run(c.args, in: dir, env: env, timeout: limit)
+        var slow: Double?
+        if outcome.timedOut {
+            // Past its timeout on a busy machine a case may be slow, not stuck: it runs once
+            // more with six times the time, and only one that still does not end is a finding.
+            let start = Date()
+            let again = runner.run(c.args, in: dir, env: env, timeout: limit * 6)
+            if !again.timedOut {
+                slow = Date().timeIntervalSince(start)
+                outcome = again
+            }
+        }
+        if let slow { log("slow (\(Int(slow)) s when run again): \(c.args.joined(separator: " ").prefix(300))") }
         let kind = Runner.classify(outcome)
         let signature = kind.map { Findings.signature($0, c.family, outcome.stderr, caseDir: dir) } ?? ""
-        let ending = outcome.timedOut ? "timeout" : outcome.signal.map { "signal \($0)" } ?? "exit \(outcome.status ?? -1)"
+        let ending =
+            outcome.timedOut ? "timeout" : slow != nil ? "slow" : outcome.signal.map { "signal \($0)" } ?? "exit \(outcome.status ?? -1)"
         let new = tally.record(family: c.family, cpu: outcome.cpu, ending: ending, finding: kind, signature: signature) {
             Findings.save(dir, to: findingsDir, args: c.args, env: env, outcome: outcome, kind: kind ?? "", safeInventory: safeInventory)
         }
