@@ -33,7 +33,7 @@ struct HostLockSurvey {
 
     /// `  host locks: none held (4 hosts)`, or a line per held or unanswered host.
     func lines(released: Bool) -> [String] {
-        var out = held.map { "  host lock \($0.host): \(released ? "was \($0.state)" : $0.state.statusText())" }
+        var out = held.map { "  host lock \($0.host): \(released ? "was \($0.state)" : $0.state.hostLockStatusText())" }
         out += unanswered.map { "  host lock \($0.host): not asked: \($0.reason)" }
         if out.isEmpty { out = ["  host locks: none held (\(asked) host\(asked == 1 ? "" : "s"))"] }
         return out

@@ -23,4 +23,17 @@ struct LockStatusTextTests {
         #expect(LockState.free.statusText() == "free")
         #expect(LockState.unreadable("the lock file is empty").statusText() == "held, owner unreadable (the lock file is empty)")
     }
+
+    @Test("a host lock whose run is gone: left mid-upgrade, for its own resume only (no run takes it over)")
+    func hostLockWords() throws {
+        let dead = owner("20261202-031501-3f2a", pid: try reapedPid())
+        let text = "run 20261202-031501-3f2a (\(dead.user)@\(Posix.machineName), pid \(dead.pid), since 2026-12-02T03:15:01Z)"
+        #expect(
+            LockState.held(dead).hostLockStatusText()
+                == "left mid-upgrade (pid \(dead.pid) is gone on this machine): \(text); only `fleetup resume 20261202-031501-3f2a` "
+                + "takes it over (or `fleetup lock release --force` once you checked the host)")
+        let alive = owner("20261202-031501-3f2a")
+        #expect(LockState.held(alive).hostLockStatusText() == "held by \(alive)")
+        #expect(LockState.free.hostLockStatusText() == "free")
+    }
 }

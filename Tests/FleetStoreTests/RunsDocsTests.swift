@@ -24,6 +24,7 @@ struct RunsDocsTests {
         #expect(Self.text.contains("held by \(owner)\n"))
         // The stale example, as lock status words it when the owner's pid is gone here.
         #expect(Self.text.contains(": \(LockState.held(owner).statusText { _ in true })\n"))
+        #expect(Self.text.contains("host lock mm-eu-03: \(LockState.held(owner).hostLockStatusText { _ in true })\n"))
     }
 
     private struct HostEvent: Decodable { var seq: Int }

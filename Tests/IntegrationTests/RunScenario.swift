@@ -152,6 +152,16 @@ struct RunScenario {
             environment: processEnvironment)
     }
 
+    /// `fleetup lock status` of the scenario's playbook and inventories.
+    func lockStatus() async throws -> LocalProcess.Exit {
+        try await TestFleet.runProgram(
+            try Self.binary,
+            ["lock", "status", playbook] + inventories.flatMap { ["-i", $0] } + [
+                "--known-hosts", fleet.knownHosts, "--state-dir", stateDir,
+            ],
+            environment: processEnvironment)
+    }
+
     /// The batches `fleetup plan --json` prints for the same playbook and inventories.
     func plannedBatches() async throws -> [Batch] {
         let r = try await TestFleet.runProgram(try Self.binary, ["plan", playbook, "--json"] + inventories.flatMap { ["-i", $0] })

@@ -48,6 +48,23 @@ struct SafetyScenarioTests {
             #expect(fleet.flowLog(of: staging01).isEmpty)
             let cut = try s.entries(of: killed).count
 
+            // lock status names the lock the killed run left, and who alone takes it over.
+            let status = try await s.lockStatus()
+            #expect(status.status == 1, "\(status.stderr)")
+            #expect(
+                status.stdout.contains("  host lock staging01: left mid-upgrade (pid ")
+                    && status.stdout.contains("only `fleetup resume \(killed.id.text)` takes it over"),
+                "\(status.stdout)")
+            // resume --plan says what will run again, and touches nothing: no journal line, no host change.
+            let preview = try await s.resume([killed.id.text, "--plan"])
+            #expect(preview.status == 0, "\(preview.stderr)")
+            #expect(
+                (preview.stdout + preview.stderr).contains(
+                    "staging01: goes on with v3.1.1 -> v3.1.2 at step 3 \"hold (test)\" (it had started: it runs again)"),
+                "\(preview.stdout)\(preview.stderr)")
+            #expect(try s.entries(of: killed).count == cut)
+            #expect(fleet.flowLog(of: staging01).isEmpty && fleet.serviceLog(of: staging01).isEmpty)
+
             let r = try await s.resume([killed.id.text])
             #expect(r.status == 0, "\(r.stderr)")
             #expect(
@@ -64,6 +81,9 @@ struct SafetyScenarioTests {
             #expect(fleet.serviceLog(of: staging01) == ["restart flow-sidekiq", "reload flow-web"])
             let record = try s.record(of: killed)
             #expect(record.outcome == .succeeded && record.host("staging01")?.outcome == .upgraded)
+            // Done: every host lock is given back.
+            let after = try await s.lockStatus()
+            #expect(after.status == 0 && after.stdout.contains("  host locks: none held (2 hosts)"), "\(after.stdout)\(after.stderr)")
         }
     }
 
