@@ -21,6 +21,8 @@ final class MigratingHosts: Sendable {
         let hosts: Mutex<[String: HostState]>
         /// host → the gate its next `migrate` waits at.
         let holdMigrate = Mutex<[String: String]>([:])
+        /// host → the gate its next `restore` (the rollback) waits at.
+        let holdRestore = Mutex<[String: String]>([:])
         /// Hosts whose `set-version` / `migrate` fails from now on / whose health fails.
         let checkoutFails = Mutex<Set<String>>([])
         let migrateFails = Mutex<Set<String>>([])
@@ -58,6 +60,7 @@ final class MigratingHosts: Sendable {
                 return .result(CommandResult(exitStatus: w.sick.withLock { $0.contains(host) } ? 1 : 0))
             case "restore":
                 w.hosts.withLock { $0[host] = HostState(version: words[1], schema: words[1], running: words[1]) }
+                if let gate = w.holdRestore.withLock({ $0.removeValue(forKey: host) }) { return .held(gate: gate, then: ok) }
                 return ok
             default:
                 return .result(CommandResult(exitStatus: 127))

@@ -108,6 +108,39 @@ struct SafetyTests {
     }
 
     @Test(
+        "the journal writes into its reserve with two hosts in flight, one migrating, one rolling back: each finishes what it is in, the next batch never starts"
+    )
+    func journalReserveTwoInFlight() async throws {
+        let world = MigratingHosts(["p1": "1.1.0", "p2": "1.1.0", "p3": "1.1.0"])
+        world.shared.holdMigrate.withLock { $0["p1"] = "migrate" }
+        world.shared.checkoutFails.withLock { $0 = ["p2"] }
+        world.shared.holdRestore.withLock { $0["p2"] = "restore" }
+        let sink = RecordingSink()
+        // Batches of 2: p1 and p2 together, p3 in the next.
+        let c = world.coordinator(hosts: ["p1", "p2", "p3"], sink: sink, forks: 2)
+        let run = Task { try await c.run(opening: .runStarted(c.setup.header)) }
+        await world.executor.waitForArrivals(at: "migrate", count: 1)
+        await world.executor.waitForArrivals(at: "restore", count: 1)
+        sink.degrade("no space left on device")
+        world.executor.release("migrate")
+        world.executor.release("restore")
+        #expect(try await run.value == .interrupted)
+        // p1 finished its hop (migrated, restarted, healthy); p2 finished its rollback.
+        #expect(world.commands("p1") == ["app version", "set-version 1.2.0", "migrate 1.2.0", "restart", "health", "app version"])
+        #expect(world.state("p1") == .init(version: "1.2.0", schema: "1.2.0", running: "1.2.0"))
+        #expect(world.commands("p2") == ["app version", "set-version 1.2.0", "restore 1.1.0"])
+        #expect(world.state("p2") == .init(version: "1.1.0", schema: "1.1.0", running: "1.1.0"))
+        #expect(world.commands("p3").isEmpty)
+        let record = try RunRecord(entries: sink.entries)
+        // Its hop was its last: on the target and healthy, it is upgraded.
+        #expect(record.host("p1")?.outcome == .upgraded)
+        #expect(record.host("p2")?.outcome == .rolledBack)
+        #expect(record.host("p3")?.state == .pending)
+        #expect(record.haltReason?.hasPrefix("the state folder's disk is full (no space left on device): nothing new starts") == true)
+        #expect(record.outcome == .interrupted)
+    }
+
+    @Test(
         "a journal that cannot be written mid-step: the command is not killed, nothing more runs anywhere, the error names where each host stopped"
     )
     func journalBroken() async throws {

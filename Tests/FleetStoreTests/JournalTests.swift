@@ -198,7 +198,7 @@ struct JournalTests {
             #expect(read?.description == "\(path): \(message)")
             // A writer reopening it (resume) cuts a torn tail first: the same bounded read.
             let reopen = await thrown(StoreError.self) { _ = try JournalWriter(path: path) }
-            #expect(reopen != nil)
+            #expect(reopen?.description == "\(path): \(message)")
         }
     }
 }

@@ -42,7 +42,8 @@ struct RunScenario {
         }
 
         /// A step that holds while the host's `control/hold` exists (the test creates and
-        /// removes it), after writing its shell's pid to `run/hold.pid`; it passes at once
+        /// removes it), after writing its shell's pid to `run/hold.pid`, and writes
+        /// `run/hold.done` when it was let go (a killed one never does); it passes at once
         /// on a host without the file.
         static let hold = firstStep(holdStep, "hold (test)")
 
@@ -53,7 +54,7 @@ struct RunScenario {
 
         static let holdStep = """
               - name: hold (test)
-                run: if [ -e {{ host_root }}/control/hold ]; then echo $$ > {{ host_root }}/run/hold.pid; while [ -e {{ host_root }}/control/hold ]; do sleep 0.05; done; fi
+                run: if [ -e {{ host_root }}/control/hold ]; then echo $$ > {{ host_root }}/run/hold.pid; while [ -e {{ host_root }}/control/hold ]; do sleep 0.05; done; echo $$ > {{ host_root }}/run/hold.done; fi
 
             """
     }
@@ -215,6 +216,11 @@ struct RunScenario {
         let path = host.root + "/run/hold.pid"
         guard hasLine(path) else { return nil }
         return pid_t((try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "")
+    }
+
+    /// Whether the held step ended because it was let go (not killed).
+    func holdEnded(_ host: FleetHost) -> Bool {
+        hasLine(host.root + "/run/hold.done")
     }
 
     // MARK: what the hosts show

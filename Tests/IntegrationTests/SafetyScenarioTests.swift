@@ -262,6 +262,7 @@ struct SafetyScenarioTests {
                 r.stderr.contains("\nfleetup:   prod01: after step \(last.index + 1) \"\(last.name)\" of 5.2.0 -> 5.3.0\n"), "\(r.stderr)")
             // The held step ended by itself (not killed), and nothing ran after the journal broke.
             #expect(!LocalProcesses.isRunning(holding))
+            #expect(s.holdEnded(prod01), "the held step was killed, not let go")
             #expect(fleet.serviceLog(of: prod01) == ["stop mattermost"])
             #expect(fleet.serviceLog(of: fleet.hosts[2]).isEmpty)
 
