@@ -5,6 +5,7 @@ import FleetPrepare
 import FleetReports
 import FleetRollout
 import FleetSSH
+import FleetStore
 import Foundation
 
 /// `fleetup plan PLAYBOOK -i INV [--target V] [--detect] [--json]`: the dry run.
@@ -17,7 +18,9 @@ struct PlanCommand: AsyncParsableCommand {
             with --detect from the hosts themselves (the playbook's version command, over SSH). \
             The playbook and inventory are checked first, as `fleetup check` does. Exit status: \
             0 when every host has a plan, 1 when some host cannot be planned (a version that is \
-            not a release, ahead of the target, unreadable), 2 for bad input.
+            not a release, ahead of the target, unreadable), 2 for bad input. Hosts an earlier \
+            run left mid-upgrade (in the state folder's 20 newest runs) are named on stderr, with \
+            the resume that goes on with them.
             """)
 
     @OptionGroup var playbook: PlaybookOptions
@@ -26,6 +29,8 @@ struct PlanCommand: AsyncParsableCommand {
 
     @Flag(help: "Read each host's version over SSH with the playbook's version command.")
     var detect = false
+
+    @OptionGroup var store: StoreOptions
 
     @Option(help: ArgumentHelp("With --detect: seconds the version command may take on a host.", valueName: "S"))
     var timeout: Double = 30
@@ -62,7 +67,21 @@ struct PlanCommand: AsyncParsableCommand {
         let plan = checked.plan(versions: versions, source: detect ? .detected : .inventory)
         let text = json ? PlanReport.json(plan) : PlanReport.text(plan)
         FileHandle.standardOutput.write(Data(text.utf8))
+        for line in Self.leftMidUpgrade(store.store, hosts: Set(checked.hosts.map(\.name))) {
+            FileHandle.standardError.write(Data("fleetup: note: \(line)\n".utf8))
+        }
         if !plan.isClean { throw ExitCode(1) }
+    }
+
+    /// The most recent runs whose journals `plan` reads for hosts left mid-upgrade.
+    static let runsRead = 20
+
+    /// The planned hosts an earlier run of the state folder left mid-upgrade (its newest
+    /// `runsRead` runs; a folder that cannot be read says nothing: the plan stands alone).
+    static func leftMidUpgrade(_ store: RunStore, hosts: Set<String>) -> [String] {
+        let folders = ((try? store.list()) ?? []).prefix(runsRead)
+        let records = folders.compactMap { try? $0.load().record }
+        return ResumePreview.leftMidUpgrade(records, among: hosts)
     }
 }
 

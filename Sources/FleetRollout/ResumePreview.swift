@@ -3,6 +3,30 @@ import FleetCore
 /// What a resume will do with each host, in words (`fleetup resume --plan`, and the lines a
 /// resume prints before it starts): which step runs again, and why.
 public enum ResumePreview {
+    /// What `fleetup plan` says about the planned hosts that an earlier run left
+    /// mid-upgrade (docs/runs.md, "Resume by steps"), from `records` newest first: for each
+    /// host, the newest run that changed it decides (a run that was refused it, or never
+    /// reached it, changed nothing). `prod01: run R left it mid-upgrade (5.2.0 -> 5.3.0 at
+    /// step 3, after "migrate"): a new run is refused it; `fleetup resume R --plan` shows
+    /// what runs again`.
+    public static func leftMidUpgrade(_ records: [RunRecord], among planned: Set<String>) -> [String] {
+        var decided = Set<String>()
+        var out: [String] = []
+        for record in records {
+            for h in record.hosts where planned.contains(h.host) && !decided.contains(h.host) {
+                let changed = h.position.hop != nil || !h.position.hopsDone.isEmpty
+                guard changed || h.outcome?.isSuccess == true else { continue }
+                decided.insert(h.host)
+                guard changed, h.outcome?.isSuccess != true, h.outcome != .rolledBack else { continue }
+                let id = record.header.id
+                out.append(
+                    "\(h.host): run \(id) left it mid-upgrade (\(h.position.describe())): a new run is refused it; "
+                        + "`fleetup resume \(id) --plan` shows what runs again")
+            }
+        }
+        return out
+    }
+
     /// `resume 20261207-031501-3f2a: flow -> v3.1.2, 6 hosts`
     public static func header(_ record: RunRecord) -> String {
         let h = record.header

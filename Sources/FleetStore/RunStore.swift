@@ -103,15 +103,27 @@ public struct RunStore: Sendable, Hashable {
     public func create(now: Date = Date()) throws -> RunFolder {
         try checkFolders()
         try Posix.makeFolders(runsFolder)
-        for _ in 0..<64 {
-            let id = RunID(date: now, random: UInt16.random(in: 0...UInt16.max))
+        for suffix in Self.suffixes(now) {
+            let id = RunID(date: now, random: suffix)
             let folder = RunFolder(id: id, path: runsFolder + "/" + id.text)
             if try Posix.makeFolder(folder.path) {
                 try Posix.syncFolder(runsFolder)
                 return folder
             }
         }
-        throw StoreError(.io, path: runsFolder, "cannot find an unused run id for \(Timestamp.text(now)) (64 tries)")
+        throw StoreError(
+            .io, path: runsFolder, "cannot find an unused run id for \(Timestamp.text(now)) (every suffix after its millisecond is taken)")
+    }
+
+    /// The suffixes a run starting at `now` tries, in order: the 4 hex digits grow with the
+    /// millisecond (65 values each: ms × 65 + 0…64, drawn at random), so runs started in the
+    /// same second still sort by start and `latest` is the last one started; when its
+    /// millisecond's values are taken, the next free one above them.
+    static func suffixes(_ now: Date) -> [UInt16] {
+        let ms = Int((now.timeIntervalSince1970 * 1000).rounded(.down)) % 1000
+        let base = max(0, ms) * 65
+        let drawn = (0..<16).map { _ in UInt16(base + Int.random(in: 0..<65)) }
+        return drawn + (base...Int(UInt16.max)).map { UInt16($0) }
     }
 
     /// Every stored run, newest first. Entries of `runs/` that are not run folders are ignored.

@@ -49,6 +49,38 @@ struct SafetyTests {
         #expect(locks.held.withLock { $0 } == ["p2": holder])
     }
 
+    @Test("plan names a host an earlier run left mid-upgrade; a later run refused it does not hide that, one that upgraded it does")
+    func planNamesMidUpgradeHosts() async throws {
+        // Run A: p1's migration fails past its point of no return (mid-upgrade); p2 upgraded.
+        let a = MigratingHosts(["p1": "1.1.0", "p2": "1.1.0"])
+        a.shared.migrateFails.withLock { $0 = ["p1"] }
+        let sinkA = RecordingSink()
+        let runA = a.coordinator(hosts: ["p1", "p2"], sink: sinkA)
+        _ = try await runA.run(opening: .runStarted(runA.setup.header))
+        let recordA = try RunRecord(entries: sinkA.entries)
+        // Run B, later: refused p1 (its lock), so it changed nothing there.
+        let b = MigratingHosts(["p1": "1.2.0", "p2": "1.2.0"])
+        let sinkB = RecordingSink()
+        let runB = b.coordinator(hosts: ["p1", "p2"], sink: sinkB, locks: MemoryHostLocks(run: "run-2", held: ["p1": "run-1"]))
+        _ = try await runB.run(opening: .runStarted(runB.setup.header))
+        let recordB = try RunRecord(entries: sinkB.entries)
+        #expect(recordB.host("p1")?.outcome == .failed && recordB.host("p1")?.position.isClean == true)
+        // Run C, later: upgraded p1 (after the operator repaired it and released the lock).
+        let c = MigratingHosts(["p1": "1.1.0", "p2": "1.2.0"])
+        let sinkC = RecordingSink()
+        let runC = c.coordinator(hosts: ["p1", "p2"], sink: sinkC)
+        _ = try await runC.run(opening: .runStarted(runC.setup.header))
+        let recordC = try RunRecord(entries: sinkC.entries)
+
+        let line =
+            "p1: run run-1 left it mid-upgrade (1.1.0 -> 1.2.0 at step 2, after \"check out\"): a new run is refused it; "
+            + "`fleetup resume run-1 --plan` shows what runs again"
+        #expect(ResumePreview.leftMidUpgrade([recordA], among: ["p1", "p2"]) == [line])
+        #expect(ResumePreview.leftMidUpgrade([recordB, recordA], among: ["p1", "p2"]) == [line])
+        #expect(ResumePreview.leftMidUpgrade([recordA], among: ["p2"]).isEmpty)
+        #expect(ResumePreview.leftMidUpgrade([recordC, recordB, recordA], among: ["p1", "p2"]).isEmpty)
+    }
+
     /// p1 (and p2, one at a time) upgrading, p1 held in its migration: the run, its sink
     /// and coordinator, once it holds.
     static func heldInMigration(_ world: MigratingHosts) async -> (Task<RunOutcome, any Error>, RecordingSink) {

@@ -75,6 +75,22 @@ struct RunStoreTests {
         }
     }
 
+    @Test("runs started in the same second sort by their start: latest is the one started last")
+    func sameSecond() async throws {
+        try await withFolder { dir async throws in
+            let store = RunStore(root: dir + "/state")
+            for i in 0..<20 {
+                let earlier = try store.create(now: t0 + Double(i) + 0.0125)
+                let later = try store.create(now: t0 + Double(i) + 0.0135)
+                #expect(later.id > earlier.id, "\(earlier.id) \(later.id)")
+                #expect(try store.latest() == later)
+            }
+            // The suffix grows with the millisecond: 65 values each.
+            #expect(RunStore.suffixes(t0 + 0.9995).prefix(16).allSatisfy { (64935...64999).contains($0) })
+            #expect(RunStore.suffixes(t0).prefix(16).allSatisfy { (0...64).contains($0) })
+        }
+    }
+
     @Test("an empty store has no runs and no latest")
     func empty() async throws {
         try await withFolder { dir async throws in

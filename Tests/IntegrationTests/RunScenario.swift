@@ -153,6 +153,13 @@ struct RunScenario {
             environment: processEnvironment)
     }
 
+    /// `fleetup plan` of the scenario's playbook and inventories, with its state folder.
+    func plan() async throws -> LocalProcess.Exit {
+        try await TestFleet.runProgram(
+            try Self.binary, ["plan", playbook] + inventories.flatMap { ["-i", $0] } + ["--state-dir", stateDir],
+            environment: processEnvironment)
+    }
+
     /// `fleetup lock status` of the scenario's playbook and inventories.
     func lockStatus() async throws -> LocalProcess.Exit {
         try await TestFleet.runProgram(

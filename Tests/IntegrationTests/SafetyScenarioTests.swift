@@ -48,6 +48,13 @@ struct SafetyScenarioTests {
             #expect(fleet.flowLog(of: staging01).isEmpty)
             let cut = try s.entries(of: killed).count
 
+            // plan names the host the killed run left mid-upgrade.
+            let plan = try await s.plan()
+            #expect(plan.status == 0, "\(plan.stderr)")
+            #expect(
+                plan.stderr.contains(
+                    "fleetup: note: staging01: run \(killed.id.text) left it mid-upgrade (v3.1.1 -> v3.1.2 at step 3, after \""),
+                "\(plan.stderr)")
             // lock status names the lock the killed run left, and who alone takes it over.
             let status = try await s.lockStatus()
             #expect(status.status == 1, "\(status.stderr)")
