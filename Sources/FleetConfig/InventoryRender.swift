@@ -1,5 +1,4 @@
 import FleetCore
-import Yams
 
 /// What `fleetup inventory` prints, in the shapes `ansible-inventory` prints:
 /// `--list` (JSON, or YAML with `--yaml`), `--graph` and `--host`.
@@ -158,33 +157,127 @@ public enum InventoryRender {
         return out
     }
 
-    /// A value as block YAML, keys sorted (PyYAML's `default_flow_style=False` layout).
+    /// A value as block YAML, keys sorted (PyYAML's `default_flow_style=False` layout), two
+    /// spaces per level, no line folding. Written directly (a 100,000-host `--list --yaml`
+    /// through Yams' node tree took 2.3 s and 400 MB; `docs/performance.md`).
     public static func yaml(_ value: VarValue) -> String {
-        (try? Yams.serialize(node: node(value), indent: 2, width: -1, allowUnicode: true)) ?? ""
+        var out = ""
+        switch value {
+        case .map(let m) where !m.isEmpty: YAMLWriter.mapping(m, indent: 0, into: &out)
+        case .list(let l) where !l.isEmpty: YAMLWriter.sequence(l, indent: 0, into: &out)
+        default:
+            YAMLWriter.scalar(value, into: &out)
+            out += "\n"
+        }
+        return out
     }
 
-    private static func node(_ v: VarValue) -> Node {
-        switch v {
-        case .null: return Node.scalar(.init("null", Tag(.null)))
-        case .bool(let b): return Node.scalar(.init(b ? "true" : "false", Tag(.bool)))
-        case .int(let i): return Node.scalar(.init(String(i), Tag(.int)))
-        case .double(let d):
-            let text = d.isNaN ? ".nan" : d.isInfinite ? (d < 0 ? "-.inf" : ".inf") : PythonJSON.float(d)
-            return Node.scalar(.init(text, Tag(.float)))
-        case .string(let s): return Node.scalar(.init(s, Tag(.str), plainIsSafe(s) ? .plain : .doubleQuoted))
-        case .secret: return Node.scalar(.init(Secret.mask, Tag(.str), .singleQuoted))
-        case .list(let items): return Node.sequence(.init(items.map(node)))
-        case .map(let m):
-            return Node.mapping(
-                .init(
-                    PythonJSON.sortedKeys(m).map {
-                        (Node.scalar(.init($0, Tag(.str), plainIsSafe($0) ? .plain : .doubleQuoted)), node(m[$0]!))
-                    }))
+    /// Block YAML for `yaml(_:)`: a collection's entries one per line, each nested
+    /// collection on the lines after its key (or its `-`), indented two more; empty ones
+    /// inline (`{}`, `[]`).
+    enum YAMLWriter {
+        static func mapping(_ m: [String: VarValue], indent: Int, into out: inout String) {
+            let pad = String(repeating: " ", count: indent)
+            for key in PythonJSON.sortedKeys(m) {
+                out += pad
+                string(key, into: &out)
+                out += ":"
+                entry(m[key]!, indent: indent, into: &out)
+            }
+        }
+
+        static func sequence(_ items: [VarValue], indent: Int, into out: inout String) {
+            let pad = String(repeating: " ", count: indent)
+            for item in items {
+                out += pad + "-"
+                entry(item, indent: indent, into: &out)
+            }
+        }
+
+        /// What follows `key:` or `-`: a scalar on the same line, a collection below it.
+        private static func entry(_ value: VarValue, indent: Int, into out: inout String) {
+            switch value {
+            case .map(let m) where !m.isEmpty:
+                out += "\n"
+                mapping(m, indent: indent + 2, into: &out)
+            case .list(let l) where !l.isEmpty:
+                out += "\n"
+                sequence(l, indent: indent + 2, into: &out)
+            default:
+                out += " "
+                scalar(value, into: &out)
+                out += "\n"
+            }
+        }
+
+        static func scalar(_ value: VarValue, into out: inout String) {
+            switch value {
+            case .null: out += "null"
+            case .bool(let b): out += b ? "true" : "false"
+            case .int(let i): out += String(i)
+            case .double(let d): out += d.isNaN ? ".nan" : d.isInfinite ? (d < 0 ? "-.inf" : ".inf") : float(d)
+            case .string(let s): string(s, into: &out)
+            case .secret: out += "'" + Secret.mask.replacingOccurrences(of: "'", with: "''") + "'"
+            case .list: out += "[]"
+            case .map: out += "{}"
+            }
+        }
+
+        /// Python's float text, with `.0` before an exponent that has no dot (`1.0e+300`), as
+        /// PyYAML writes it: YAML 1.1 reads `1e+300` as a string.
+        static func float(_ d: Double) -> String {
+            let text = PythonJSON.float(d)
+            guard !text.contains("."), let e = text.firstIndex(of: "e") else { return text }
+            return text[..<e] + ".0" + text[e...]
+        }
+
+        /// Plain when both YAML 1.1 and 1.2 read it back as this string, else double-quoted
+        /// with every character YAML does not call printable escaped.
+        static func string(_ s: String, into out: inout String) {
+            if plainIsSafe(s) {
+                out += s
+                return
+            }
+            out += "\""
+            for u in s.unicodeScalars {
+                switch u {
+                case "\\": out += "\\\\"
+                case "\"": out += "\\\""
+                case "\n": out += "\\n"
+                case "\t": out += "\\t"
+                case "\r": out += "\\r"
+                case "\u{0}": out += "\\0"
+                case "\u{85}": out += "\\N"
+                case "\u{A0}": out += "\\_"
+                case "\u{2028}": out += "\\L"
+                case "\u{2029}": out += "\\P"
+                default:
+                    let v = u.value
+                    let printable =
+                        (0x20...0x7E).contains(v) || (0xA1...0xD7FF).contains(v) || (0xE000...0xFFFD).contains(v)
+                        || (0x10000...0x10FFFF).contains(v)
+                    if printable && v != 0xFEFF {
+                        out.unicodeScalars.append(u)
+                    } else if v <= 0xFF {
+                        out += "\\x" + hex(v, 2)
+                    } else if v <= 0xFFFF {
+                        out += "\\u" + hex(v, 4)
+                    } else {
+                        out += "\\U" + hex(v, 8)
+                    }
+                }
+            }
+            out += "\""
+        }
+
+        private static func hex(_ v: UInt32, _ width: Int) -> String {
+            let h = String(v, radix: 16, uppercase: true)
+            return String(repeating: "0", count: max(0, width - h.count)) + h
         }
     }
 
     /// Plain text that both YAML 1.1 and 1.2 readers take back as the same string.
-    private static func plainIsSafe(_ s: String) -> Bool {
+    static func plainIsSafe(_ s: String) -> Bool {
         guard let first = s.unicodeScalars.first, first.properties.isAlphabetic || first == "_" || first == "/" else { return false }
         guard s.allSatisfy({ $0.isLetter || $0.isNumber || "_-./".contains($0) }) else { return false }
         return (try? YAMLValue.implicit(s, file: "", line: nil)) == .string(s)

@@ -170,8 +170,14 @@ enum YAMLValue {
         }
         let digits = String(body.filter { $0 != "_" })
         if digits.isEmpty { return radix == 8 ? .int(0) : nil }
-        guard let v = Int(digits, radix: radix) else { return nil }  // beyond 64 bits: kept as text
-        return .int(negative ? -v : v)
+        // Beyond 64 bits: kept as text. -9223372036854775808 (Int.min) is an integer too.
+        guard let m = UInt64(digits, radix: radix) else { return nil }
+        if negative {
+            guard m <= UInt64(Int.max) + 1 else { return nil }
+            return .int(Int(truncatingIfNeeded: 0 &- m))
+        }
+        guard m <= UInt64(Int.max) else { return nil }
+        return .int(Int(m))
     }
 
     private static func float(_ raw: String) -> Double? {
