@@ -16,7 +16,7 @@ extension PlaybookReader {
         var p = RolloutPolicy()
         guard let m = nodes.mapping(node, "rolling") else { return p }
         nodes.checkKeys(
-            m, allowed: ["batch", "order", "seed", "max_fail_percentage", "max_failures", "pause", "gate"], "rolling: ",
+            m, allowed: ["batch", "order", "seed", "max_fail_percentage", "max_failures", "pause", "gate", "spread"], "rolling: ",
             hints: ["serial": "fleetup calls Ansible's serial batch:"])
         for e in m {
             switch e.key {
@@ -48,10 +48,55 @@ extension PlaybookReader {
                 if let d = nodes.duration(e.value, "rolling.pause") { p.pause = d }
             case "gate":
                 if let g = readGate(e.value) { p.gate = g }
+            case "spread":
+                lines["rolling.spread"] = e.keyNode.mark?.line
+                p.spread = readSpread(e.value)
             default: break
             }
         }
         return p
+    }
+
+    /// `{by: cluster, max_per_batch: 1}`, or `by: group zone_*` for the group a host is in
+    /// among those whose names start with `zone_`.
+    mutating func readSpread(_ node: Node) -> SpreadLimit? {
+        guard let m = nodes.mapping(node, "rolling.spread") else { return nil }
+        nodes.checkKeys(
+            m, allowed: ["by", "max_per_batch"], "rolling.spread: ",
+            hints: ["max_down": "fleetup limits hosts per batch only, with max_per_batch"])
+        var key: SpreadLimit.Key?
+        var limit: Int?
+        for e in m {
+            switch e.key {
+            case "by":
+                guard let t = nodes.text(e.value, "rolling.spread.by") else { continue }
+                if t.hasPrefix("group ") {
+                    let glob = t.dropFirst("group ".count).trimmingCharacters(in: .whitespaces)
+                    guard glob.hasSuffix("*"), glob.count > 1, !glob.dropLast().contains("*") else {
+                        nodes.fail(
+                            e.value,
+                            "rolling.spread.by: \"\(t)\": expected group PREFIX* (a group name's start, then *, e.g. group zone_*)")
+                        continue
+                    }
+                    key = .groupPrefix(String(glob.dropLast()))
+                } else if Template.isName(t) {
+                    key = .variable(t)
+                } else {
+                    nodes.fail(
+                        e.value,
+                        "rolling.spread.by: \"\(t)\" is neither a variable name nor group PREFIX* (e.g. by: cluster, or by: group zone_*)")
+                }
+            case "max_per_batch":
+                limit = nodes.int(e.value, "rolling.spread.max_per_batch", in: 1...Int.max)
+            default: break
+            }
+        }
+        if !m.contains(where: { $0.key == "by" }) { nodes.fail(node, "rolling.spread: missing by: (a host variable, or group PREFIX*)") }
+        if !m.contains(where: { $0.key == "max_per_batch" }) {
+            nodes.fail(node, "rolling.spread: missing max_per_batch: (how many hosts of one key a batch may hold)")
+        }
+        guard let key, let limit else { return nil }
+        return SpreadLimit(by: key, maxPerBatch: limit)
     }
 
     /// `5`, `"25%"`, or a ramp `[1, 5, "20%"]`.

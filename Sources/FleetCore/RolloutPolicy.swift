@@ -45,6 +45,68 @@ public enum StageGate: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+/// `rolling.spread`: hosts that share a key — a host variable's value, or the group they are
+/// in among groups named alike — are kept apart, at most `maxPerBatch` of a key in one batch
+/// (docs/playbooks.md, "Spread"). A host without the key is not limited.
+public struct SpreadLimit: Sendable, Hashable, CustomStringConvertible {
+    public enum Key: Sendable, Hashable, CustomStringConvertible {
+        /// The value of a host variable (`by: cluster`).
+        case variable(String)
+        /// The host's group whose name starts with this prefix (`by: group zone_*`).
+        case groupPrefix(String)
+
+        /// As the playbook writes it: `cluster`, `group zone_*`.
+        public var description: String {
+            switch self {
+            case .variable(let name): return name
+            case .groupPrefix(let prefix): return "group \(prefix)*"
+            }
+        }
+
+        /// `cluster eu`, `group zone_b`: a key's value as messages name it.
+        public func naming(_ value: String) -> String {
+            switch self {
+            case .variable(let name): return "\(name) \(value)"
+            case .groupPrefix: return "group \(value)"
+            }
+        }
+    }
+
+    public var by: Key
+    public var maxPerBatch: Int
+
+    public init(by: Key, maxPerBatch: Int) {
+        self.by = by
+        self.maxPerBatch = maxPerBatch
+    }
+
+    /// `spread by cluster, max_per_batch 1`
+    public var description: String { "spread by \(by), max_per_batch \(maxPerBatch)" }
+
+    /// The host's key: nil when it has none. A host in two groups of the prefix has no one
+    /// key: the error names them (`check` refuses it).
+    public func key(of host: Host) -> Result<String?, SpreadKeyError> {
+        switch by {
+        case .variable(let name):
+            guard let value = host.vars[name], value != .null else { return .success(nil) }
+            return .success(value.scalarText ?? "\(value)")
+        case .groupPrefix(let prefix):
+            let matching = host.groups.filter { $0.hasPrefix(prefix) }.sorted()
+            if matching.count > 1 {
+                return .failure(
+                    SpreadKeyError(host: host.name, message: "is in \(matching.joined(separator: " and ")), two groups of \(by)"))
+            }
+            return .success(matching.first)
+        }
+    }
+}
+
+/// A host whose spread key cannot be told.
+public struct SpreadKeyError: Error, Sendable, Hashable {
+    public var host: String
+    public var message: String
+}
+
 /// How a playbook rolls through its hosts (`rolling:`), with fleetup's defaults.
 public struct RolloutPolicy: Sendable, Hashable {
     /// Batch sizes, a ramp whose last element repeats. Default `[1]`: one host at a time.
@@ -60,12 +122,15 @@ public struct RolloutPolicy: Sendable, Hashable {
     public var pause: Duration
     /// What happens between stages.
     public var gate: StageGate
+    /// Hosts sharing a key kept apart (nil: batches from the order alone).
+    public var spread: SpreadLimit?
 
     public init(
         batch: [BatchSize] = [.count(1)], order: HostOrder = .inventory, seed: UInt64 = 0,
         maxFailPercentage: Int = 0, maxFailures: Int? = nil, pause: Duration = .zero,
-        gate: StageGate = .none
+        gate: StageGate = .none, spread: SpreadLimit? = nil
     ) {
+        self.spread = spread
         self.batch = batch
         self.order = order
         self.seed = seed
@@ -78,9 +143,15 @@ public struct RolloutPolicy: Sendable, Hashable {
 
 /// The policy as a run's journal header keeps it, so that a resume goes on under the policy
 /// the run started with: `{"batch":["1","25%"],"gate":"soak","maxFailPercentage":0,
-/// "maxFailures":null,"order":"inventory","pauseMs":30000,"seed":0,"soakMs":300000}`.
+/// "maxFailures":null,"order":"inventory","pauseMs":30000,"seed":0,"soakMs":300000}`, and with
+/// a spread `"spread":{"by":"cluster","maxPerBatch":1}` (`"by":"group zone_*"` for groups).
 extension RolloutPolicy: Codable {
-    enum CodingKeys: String, CodingKey { case batch, order, seed, maxFailPercentage, maxFailures, pauseMs, gate, soakMs }
+    enum CodingKeys: String, CodingKey { case batch, order, seed, maxFailPercentage, maxFailures, pauseMs, gate, soakMs, spread }
+
+    struct SpreadCoding: Codable {
+        var by: String
+        var maxPerBatch: Int
+    }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -107,6 +178,15 @@ extension RolloutPolicy: Codable {
         case "soak": gate = .soak(.milliseconds(try c.decode(Int.self, forKey: .soakMs)))
         case let other: throw DecodingError.dataCorruptedError(forKey: .gate, in: c, debugDescription: "unknown gate \"\(other)\"")
         }
+        if let s = try c.decodeIfPresent(SpreadCoding.self, forKey: .spread) {
+            let key: SpreadLimit.Key
+            if s.by.hasPrefix("group "), s.by.hasSuffix("*") {
+                key = .groupPrefix(String(s.by.dropFirst("group ".count).dropLast()))
+            } else {
+                key = .variable(s.by)
+            }
+            spread = SpreadLimit(by: key, maxPerBatch: s.maxPerBatch)
+        }
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -124,6 +204,7 @@ extension RolloutPolicy: Codable {
             try c.encode("soak", forKey: .gate)
             try c.encode(Self.ms(d), forKey: .soakMs)
         }
+        try c.encodeIfPresent(spread.map { SpreadCoding(by: $0.by.description, maxPerBatch: $0.maxPerBatch) }, forKey: .spread)
     }
 
     static func ms(_ d: Duration) -> Int {

@@ -242,11 +242,30 @@ public struct PlannedBatch: Sendable, Hashable {
     public var hosts: [String]
     /// Failed hosts in this batch that halt the run (may exceed the batch: never halts on its own).
     public var haltAt: Int
+    /// Hosts that would have been in this batch by their place, and wait for a later one
+    /// (`rolling.spread`).
+    public var deferred: [Deferral]
 
-    public init(hosts: [String], haltAt: Int) {
+    public init(hosts: [String], haltAt: Int, deferred: [Deferral] = []) {
         self.hosts = hosts
         self.haltAt = haltAt
+        self.deferred = deferred
     }
+}
+
+/// A host that would have been in a batch by its place and waits for a later one.
+public struct Deferral: Sendable, Hashable, CustomStringConvertible {
+    public var host: String
+    /// `mm-eu-01 of cluster eu is in batch 2`
+    public var reason: String
+
+    public init(host: String, reason: String) {
+        self.host = host
+        self.reason = reason
+    }
+
+    /// `mm-eu-02 waits: mm-eu-01 of cluster eu is in batch 2`
+    public var description: String { "\(host) waits: \(reason)" }
 }
 
 public struct PlannedStage: Sendable, Hashable {

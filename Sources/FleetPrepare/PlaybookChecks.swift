@@ -22,6 +22,17 @@ public enum PlaybookChecks {
         return v
     }
 
+    /// `rolling.spread` that no batching of a stage can keep (or a host with two keys):
+    /// bad input, with the numbers (`SpreadPlanner`).
+    public static func spread(_ book: Playbook, stages: [StageHosts]) -> [ConfigError] {
+        guard book.rolling.spread != nil else { return [] }
+        return stages.compactMap { stage in
+            SpreadPlanner.batches(hosts: stage.hosts, policy: book.rolling, stage: stage.name).problem.map {
+                ConfigError(file: book.file, line: book.lines["rolling.spread"], "rolling.\($0)")
+            }
+        }
+    }
+
     /// A `--var` named after a run fact is bad input: fleetup sets those.
     public static func facts(_ overrides: [String: VarValue]) throws {
         for name in overrides.keys.sorted() where TemplateScope.factNames.contains(name) {

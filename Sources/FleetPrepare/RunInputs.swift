@@ -57,7 +57,8 @@ public struct RunInputs: Sendable {
             .map { StageHosts(name: $0.name, hosts: $0.hosts) }
         let hosts = stages.flatMap(\.hosts)
         var errors =
-            PlaybookCheck.secretNames(book, inventory: inventory, overrides: request.overrides)
+            PlaybookChecks.spread(book, stages: stages)
+            + PlaybookCheck.secretNames(book, inventory: inventory, overrides: request.overrides)
             + PlaybookCheck.templates(book, hosts: hosts, target: target, overrides: request.overrides)
         if errors.isEmpty { errors = PlaybookChecks.paths(book, hosts: hosts, target: target, overrides: request.overrides) }
         warnings += PlaybookCheck.missingUploads(book, hosts: hosts, target: target, overrides: request.overrides)

@@ -39,6 +39,12 @@ extension PlanReport {
                     ("max_failures", p.maxFailures.map { .number(Double($0)) } ?? .null),
                     ("pause_seconds", .number(DurationText.seconds(p.pause))),
                     ("gate", gate),
+                    (
+                        "spread",
+                        p.spread.map {
+                            .object([("by", .string($0.by.description)), ("max_per_batch", .number(Double($0.maxPerBatch)))])
+                        } ?? .null
+                    ),
                 ])
             ),
             (
@@ -54,6 +60,13 @@ extension PlanReport {
                                         .object([
                                             ("number", .number(Double(i + 1))), ("hosts", .array(b.hosts.map(JSON.string))),
                                             ("halt_at_failures", .number(Double(b.haltAt))),
+                                            (
+                                                "deferred",
+                                                .array(
+                                                    b.deferred.map {
+                                                        .object([("host", .string($0.host)), ("reason", .string($0.reason))])
+                                                    })
+                                            ),
                                         ])
                                     })
                             ),

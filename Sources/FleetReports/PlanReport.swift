@@ -60,6 +60,11 @@ public enum PlanReport {
         s +=
             "  batch sizes: \(p.batch.map(\.description).joined(separator: ", "))\(p.batch.count > 1 ? " (the last repeats)" : ""); order: \(p.order.rawValue)"
         s += p.order == .shuffle ? " (seed \(p.seed))\n" : "\n"
+        if let spread = p.spread {
+            s +=
+                "  spread by \(spread.by): at most \(spread.maxPerBatch) \(spread.maxPerBatch == 1 ? "host" : "hosts") of one key in a batch; "
+            s += "a host over it waits for the next batch\n"
+        }
         return s
     }
 
@@ -80,6 +85,7 @@ public enum PlanReport {
                 guard let h = byName[name] else { continue }
                 s += "    " + name.padding(width) + "  " + hostLine(h, target: plan.target) + "\n"
             }
+            for d in batch.deferred { s += "    \(d)\n" }
         }
         return s
     }

@@ -57,6 +57,7 @@ public enum ResumePlanner {
         var out = "batch [\(p.batch.map(\.description).joined(separator: ", "))], max_fail_percentage \(p.maxFailPercentage)"
         if let m = p.maxFailures { out += ", max_failures \(m)" }
         if p.order != .inventory { out += ", order \(p.order.rawValue)" }
+        if let spread = p.spread { out += ", \(spread)" }
         return out + ", pause \(DurationText.format(p.pause)), gate \(p.gate)"
     }
 

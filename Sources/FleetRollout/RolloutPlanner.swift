@@ -62,14 +62,13 @@ public enum RolloutPlanner {
         var hostPlans: [HostPlan] = []
         var rendered = 0
         for stage in stages {
-            let batches = BatchPlanner.batches(
-                hosts: stage.hosts, serial: playbook.rolling.batch,
-                order: playbook.rolling.order, seed: playbook.rolling.seed)
+            let cut = SpreadPlanner.batches(hosts: stage.hosts, policy: playbook.rolling, stage: stage.name)
+            let batches = cut.batches
             planned.append(
                 PlannedStage(
                     name: stage.name,
-                    batches: batches.map {
-                        PlannedBatch(hosts: $0.map(\.name), haltAt: policy.haltThreshold(batchSize: $0.count))
+                    batches: zip(batches, cut.deferred).map {
+                        PlannedBatch(hosts: $0.map(\.name), haltAt: policy.haltThreshold(batchSize: $0.count), deferred: $1)
                     }))
             for (b, batch) in batches.enumerated() {
                 for host in batch {

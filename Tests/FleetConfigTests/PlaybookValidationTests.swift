@@ -29,6 +29,29 @@ struct PlaybookValidationTests {
         ),
         ("bad-path.yml", ["bad-path.yml:8: path: \"jump\" is not a path mode (expected sequential or cumulative)"]),
         ("bad-pause.yml", ["bad-pause.yml:9: rolling.pause: expected a duration such as 30s, 10m, 1h30m or 500ms, got \"5 minutes\""]),
+        // rolling.spread: a variable name or group PREFIX*, at least 1 per batch, both given.
+        (
+            "bad-spread.yml",
+            [
+                "bad-spread.yml:9: rolling.spread.by: \"cluster name\" is neither a variable name nor group PREFIX* (e.g. by: cluster, or by: group zone_*)",
+                "bad-spread.yml:9: rolling.spread.max_per_batch: expected a whole number of at least 1, got \"0\"",
+            ]
+        ),
+        (
+            "bad-spread-group.yml",
+            [
+                "bad-spread-group.yml:10: rolling.spread.by: \"group zone\": expected group PREFIX* (a group name's start, then *, e.g. group zone_*)",
+                "bad-spread-group.yml:10: rolling.spread: missing max_per_batch: (how many hosts of one key a batch may hold)",
+            ]
+        ),
+        (
+            "bad-spread-keys.yml",
+            [
+                "bad-spread-keys.yml:10: rolling.spread: unknown key \"max_down\" (fleetup limits hosts per batch only, with max_per_batch)",
+                "bad-spread-keys.yml:10: rolling.spread: missing by: (a host variable, or group PREFIX*)",
+                "bad-spread-keys.yml:10: rolling.spread: missing max_per_batch: (how many hosts of one key a batch may hold)",
+            ]
+        ),
         // the YAML parser's own words, with its line.
         ("bad-yaml.yml", ["bad-yaml.yml:2: invalid YAML: while parsing a flow sequence: did not find expected ',' or ']'"]),
         // Ansible would make 0% one host; a 0% batch is surely a mistake.
