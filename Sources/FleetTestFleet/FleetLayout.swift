@@ -14,6 +14,14 @@ public struct FleetHost: Sendable, Hashable, Codable {
     /// The app's name: its unit, its install folder under `opt/`, its command.
     public var app: String
     public var layout: FleetSpec.Layout = .plain
+    /// A namespaced host (`FleetSpec.namespaces`): its network namespace and address (sshd
+    /// on port 22 there). Nil: sshd on 127.0.0.1 at `sshPort`.
+    var namespace: Namespaces.Slot?
+
+    /// The address sshd listens on.
+    public var address: String { namespace?.hostAddress ?? "127.0.0.1" }
+    /// The host's network namespace, when it has one.
+    public var netns: String? { namespace?.netns }
 
     /// Where the app lives: `opt/APP`, or the Flow checkout `home/flow/live`.
     public var installDir: String {
@@ -36,7 +44,7 @@ public struct FleetHost: Sendable, Hashable, Codable {
     public var hostKey: String { "\(root)/ssh_host_ed25519_key" }
 
     private enum CodingKeys: String, CodingKey {
-        case name, group, sshPort, appPort, root, app, layout
+        case name, group, sshPort, appPort, root, app, layout, namespace
     }
 
     init(name: String, group: String, sshPort: Int, appPort: Int, root: String, app: String, layout: FleetSpec.Layout) {
@@ -52,6 +60,7 @@ public struct FleetHost: Sendable, Hashable, Codable {
             sshPort: try c.decode(Int.self, forKey: .sshPort), appPort: try c.decode(Int.self, forKey: .appPort),
             root: try c.decode(String.self, forKey: .root), app: try c.decode(String.self, forKey: .app),
             layout: try c.decodeIfPresent(FleetSpec.Layout.self, forKey: .layout) ?? .plain)
+        namespace = try c.decodeIfPresent(Namespaces.Slot.self, forKey: .namespace)
     }
 }
 
@@ -65,7 +74,7 @@ enum FleetLayout {
         """
         # sshd of test host \(host.name), written by fleetup's test fleet
         Port \(host.sshPort)
-        ListenAddress 127.0.0.1
+        ListenAddress \(host.address)
         HostKey \(host.hostKey)
         PidFile \(host.sshdPidFile)
         AuthorizedKeysFile \(authorizedKeys)
@@ -140,7 +149,7 @@ enum FleetLayout {
             for h in hosts where h.group == g {
                 out += """
                             \(h.name):
-                              ansible_host: 127.0.0.1
+                              ansible_host: \(h.address)
                               ansible_port: \(h.sshPort)
                               app_port: \(h.appPort)
                               host_root: \(yaml(h.root))

@@ -6,15 +6,17 @@ import Foundation
 extension TestFleet {
     /// Brings up a fleet in `directory` (created; it must not hold a running fleet).
     /// `fakeApp` is the built `fleet-fakeapp` binary; it is copied into the fleet.
-    public static func up(_ spec: FleetSpec, in directory: String, fakeApp: String) throws -> TestFleet {
-        try up(spec, in: directory, fakeApp: fakeApp, beforeStart: { _ in })
+    /// `owner`: the process whose end makes a namespaced fleet stale (a test's own pid);
+    /// nil for a fleet that lives until `down` (scripts/fleet).
+    public static func up(_ spec: FleetSpec, in directory: String, fakeApp: String, owner: pid_t? = nil) throws -> TestFleet {
+        try up(spec, in: directory, fakeApp: fakeApp, owner: owner, beforeStart: { _ in })
     }
 
     /// `up`, with `beforeStart` called once the ports are chosen and before any daemon
     /// binds them (each attempt): a test takes a port there to prove a clash is survived.
     @_spi(Testing)
     public static func up(
-        _ spec: FleetSpec, in directory: String, fakeApp: String, beforeStart: ([FleetHost]) throws -> Void
+        _ spec: FleetSpec, in directory: String, fakeApp: String, owner: pid_t? = nil, beforeStart: ([FleetHost]) throws -> Void
     ) throws -> TestFleet {
         let fm = FileManager.default
         // sshd re-executes itself for every connection from `/`: every path it is given
@@ -22,6 +24,15 @@ extension TestFleet {
         let directory = absolute(directory)
         if fm.fileExists(atPath: "\(directory)/fleet.json") {
             throw Tool.Failure(description: "a fleet is already up in \(directory); run `scripts/fleet down` first")
+        }
+        if spec.namespaces {
+            guard Namespaces.available else {
+                throw Tool.Failure(description: "namespaced test hosts need root, ip (iproute2), unshare and nsenter (util-linux)")
+            }
+            guard !(directory + "/").hasPrefix("/tmp/") else {
+                throw Tool.Failure(
+                    description: "a namespaced fleet's folder must be outside /tmp (each host binds its own /tmp over it): \(directory)")
+            }
         }
         if spec.layout != .plain && spec.app != spec.layout.app {
             throw Tool.Failure(
@@ -35,7 +46,7 @@ extension TestFleet {
         var attempt = 1
         while true {
             do {
-                return try upOnce(spec, in: directory, fakeApp: fakeApp, beforeStart: beforeStart)
+                return try upOnce(spec, in: directory, fakeApp: fakeApp, owner: owner, beforeStart: beforeStart)
             } catch let clash as PortClash where attempt < 5 {
                 attempt += 1
                 FileHandle.standardError.write(Data("testfleet: \(clash.description); bringing the fleet up on new ports\n".utf8))
@@ -49,7 +60,7 @@ extension TestFleet {
     }
 
     private static func upOnce(
-        _ spec: FleetSpec, in directory: String, fakeApp: String, beforeStart: ([FleetHost]) throws -> Void
+        _ spec: FleetSpec, in directory: String, fakeApp: String, owner: pid_t?, beforeStart: ([FleetHost]) throws -> Void
     ) throws -> TestFleet {
         let user = currentUser
         var hosts: [FleetHost] = []
@@ -62,12 +73,17 @@ extension TestFleet {
                 let name =
                     spec.groups.count == 1 && group.name == "fleet"
                     ? "host" + pad(n, width) : group.name + pad(i, 2)
+                // A namespaced host has the address's port 22 and its own 127.0.0.1.
                 hosts.append(
                     FleetHost(
-                        name: name, group: group.name, sshPort: try PortAllocator.take(),
-                        appPort: try PortAllocator.take(), root: "\(directory)/hosts/\(name)",
+                        name: name, group: group.name, sshPort: spec.namespaces ? 22 : try PortAllocator.take(),
+                        appPort: spec.namespaces ? namespacedAppPort : try PortAllocator.take(), root: "\(directory)/hosts/\(name)",
                         app: spec.app, layout: spec.layout))
             }
+        }
+        if spec.namespaces {
+            let tag = String(UInt16.random(in: 0x1000...0xffff), radix: 16)
+            for (i, slot) in try Namespaces.create(count: hosts.count, tag: tag, owner: owner).enumerated() { hosts[i].namespace = slot }
         }
         let fleet = TestFleet(directory: directory, hosts: hosts, user: user)
         do {
@@ -83,6 +99,9 @@ extension TestFleet {
         }
         return fleet
     }
+
+    /// The app's port on a namespaced host (its own 127.0.0.1).
+    static let namespacedAppPort = 8080
 
     /// Removes the files `up` writes into the fleet's folder (and nothing else of it).
     private func removeFleetFiles() {
@@ -136,6 +155,8 @@ extension TestFleet {
             pids.append(contentsOf: Processes.children(of: pid))
         }
         Processes.terminate(pids)
+        // A namespace goes with everything still running in it (its sessions, its apps).
+        for host in hosts { if let netns = host.netns { Namespaces.remove(netns) } }
         if !keepFiles { try? FileManager.default.removeItem(atPath: directory) }
     }
 
@@ -185,7 +206,7 @@ extension TestFleet {
 
         let versions = hosts.indices.map { spec.versions.isEmpty ? spec.layout.defaultVersion : spec.versions[$0 % spec.versions.count] }
         for (host, version) in zip(hosts, versions) {
-            for dir in ["home", "bin", "units", "run", "control", "log"] {
+            for dir in ["home", "bin", "units", "run", "control", "log"] + (host.netns == nil ? [] : Namespaces.privateFolders) {
                 try fm.createDirectory(atPath: "\(host.root)/\(dir)", withIntermediateDirectories: true)
             }
             try write(FleetLayout.systemctlScript(fakeApp: self.fakeApp), to: "\(host.root)/bin/systemctl", mode: 0o755)
@@ -203,7 +224,9 @@ extension TestFleet {
         var knownHosts = ""
         for host in hosts {
             let pub = try String(contentsOfFile: host.hostKey + ".pub", encoding: .utf8).split(separator: " ")
-            knownHosts += "[127.0.0.1]:\(host.sshPort) \(pub[0]) \(pub[1])\n"
+            // known_hosts names a host on port 22 by its address alone, any other port as [host]:port.
+            let id = host.sshPort == 22 ? host.address : "[\(host.address)]:\(host.sshPort)"
+            knownHosts += "\(id) \(pub[0]) \(pub[1])\n"
         }
         try write(knownHosts, to: self.knownHosts)
         try write(
@@ -224,6 +247,11 @@ extension TestFleet {
         // refused on a busy machine.
         try Tool.inParallel(hosts) { host in
             unlink(host.sshdPidFile)
+            if let netns = host.netns {
+                let (program, args) = try Namespaces.sshdCommand(
+                    netns: netns, name: host.name, root: host.root, sshd: sshd, config: host.sshdConfig, log: host.sshdLog)
+                return try LocalProcess(program, args)
+            }
             return try LocalProcess(sshd, ["-f", host.sshdConfig, "-E", host.sshdLog])
         }
         for host in hosts { try waitUntilListening(host) }
@@ -259,17 +287,27 @@ extension TestFleet {
             // An app that could not start while its port is held by a process not of this
             // fleet lost its port to someone else.
             for host in hosts
-            where !PortAllocator.isFree(host.appPort) && !host.units.contains(where: { runningPid(of: $0, on: host) != nil }) {
+            where host.netns == nil && !PortAllocator.isFree(host.appPort)
+                && !host.units.contains(where: { runningPid(of: $0, on: host) != nil })
+            {
                 throw PortClash(description: "\(host.name): app port \(host.appPort) was taken by another process")
             }
             throw error
         }
     }
 
+    /// The fake app's tool as the host runs it: in a namespaced host's namespaces.
     private func hostTool(_ host: FleetHost, _ args: [String], quiet: Bool = false) throws -> LocalProcess {
         var env = ProcessInfo.processInfo.environment
         env["FLEET_HOST_ROOT"] = host.root
         if quiet { env["FLEET_QUIET"] = "1" }
+        if host.netns != nil {
+            guard let pid = Processes.pid(inFile: host.sshdPidFile) else {
+                throw Tool.Failure(description: "\(host.name): its sshd is not running (no pid file)")
+            }
+            let (program, arguments) = try Namespaces.inside(pid: pid, fakeApp, args)
+            return try LocalProcess(program, arguments, environment: env)
+        }
         return try LocalProcess(fakeApp, args, environment: env)
     }
 

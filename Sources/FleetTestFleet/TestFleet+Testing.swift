@@ -8,11 +8,14 @@ extension TestFleet {
     /// The fleet is started and stopped on threads of their own (they wait for processes),
     /// never on the cooperative pool.
     public static func with<T: Sendable>(_ spec: FleetSpec, _ body: (TestFleet) async throws -> T) async throws -> T {
-        let dir = NSTemporaryDirectory() + "fleetup-test-\(getpid())-\(UUID().uuidString.prefix(8))"
+        // A namespaced fleet's folder is outside /tmp: each host binds its own /tmp.
+        let base = spec.namespaces ? "/var/tmp/" : NSTemporaryDirectory()
+        let dir = base + "fleetup-test-\(getpid())-\(UUID().uuidString.prefix(8))"
         let fakeApp = try builtFakeApp()
         // FLEETUP_KEEP_FLEETS=1 keeps each fleet's files (sshd logs) after its test, for debugging.
         let keep = ProcessInfo.processInfo.environment["FLEETUP_KEEP_FLEETS"] == "1"
-        let fleet = try await offPool { try TestFleet.up(spec, in: dir, fakeApp: fakeApp) }
+        let owner = getpid()
+        let fleet = try await offPool { try TestFleet.up(spec, in: dir, fakeApp: fakeApp, owner: owner) }
         do {
             let result = try await body(fleet)
             try await offPool { try fleet.down(keepFiles: keep) }

@@ -14,6 +14,10 @@ public struct FleetSpec: Sendable, Hashable {
     public var versions: [String]
     /// Start the app on every host (otherwise it is installed, stopped).
     public var startApps: Bool
+    /// Each host in namespaces of its own (`Namespaces`: its address, sshd on port 22, its
+    /// hostname, its own /opt, /tmp, /home, /var/…); needs root. The fleet's folder must
+    /// then be outside /tmp (each host binds its own over it).
+    public var namespaces = false
     /// Existing local users the hosts' sshd also let in (with the fleet's client key),
     /// besides the user running the fleet: for become tests as an ordinary user.
     public var extraUsers: [String] = []
@@ -109,7 +113,7 @@ public final class TestFleet: Sendable {
             Host(
                 name: h.name,
                 vars: [
-                    "ansible_host": .string("127.0.0.1"),
+                    "ansible_host": .string(h.address),
                     "ansible_port": .int(h.sshPort),
                     "ansible_user": .string(user),
                     "ansible_ssh_private_key_file": .string(clientKey),

@@ -5,7 +5,7 @@ import Foundation
 
 let usage = """
     usage: testfleet up N [--dir DIR] [--groups g1=N1,g2=N2] [--layout plain|mattermost|flow] [--app NAME]
-                       [--versions V1,V2] [--start-apps] --fakeapp PATH
+                       [--versions V1,V2] [--start-apps] [--namespaces] --fakeapp PATH
            testfleet down [--dir DIR] [--keep]
            testfleet show [--dir DIR]
            testfleet releases [DIR] [VERSION...]      the fake Mattermost archives (DIR: .fleet/releases)
@@ -25,7 +25,7 @@ var positional: [String] = []
 var i = 0
 while i < args.count {
     let a = args[i]
-    if ["--start-apps", "--keep"].contains(a) {
+    if ["--start-apps", "--keep", "--namespaces"].contains(a) {
         flags.insert(a)
     } else if a.hasPrefix("--") {
         guard i + 1 < args.count else { die("\(a) needs a value\n\(usage)") }
@@ -59,6 +59,7 @@ do {
         }
         let versions = options["--versions"].map { $0.split(separator: ",").map(String.init) } ?? []
         var spec = FleetSpec(groups: groups, layout: layout, versions: versions, startApps: flags.contains("--start-apps"))
+        spec.namespaces = flags.contains("--namespaces")
         if let app = options["--app"] {
             guard layout == .plain || app == layout.app else { die("--app \(app): the \(layout) layout's app is \(layout.app)") }
             spec.app = app
@@ -80,7 +81,8 @@ do {
     case "show":
         let fleet = try TestFleet.attach(dir)
         for h in fleet.hosts {
-            print("\(h.name)\t\(h.group)\tssh 127.0.0.1:\(h.sshPort)\tapp 127.0.0.1:\(h.appPort)\t\(h.root)")
+            let netns = h.netns.map { "\tnetns \($0)" } ?? ""
+            print("\(h.name)\t\(h.group)\tssh \(h.address):\(h.sshPort)\tapp 127.0.0.1:\(h.appPort)\t\(h.root)\(netns)")
         }
     default:
         die(usage)

@@ -1,0 +1,184 @@
+import FleetCore
+import FleetLocal
+import Foundation
+
+/// Test hosts with Linux namespaces of their own (`FleetSpec.namespaces`, docs/architecture.md
+/// "Namespaced test hosts"): each host is a network namespace with its own address on a
+/// veth pair the fleet creates, sshd on port 22 of that address, its own hostname (UTS),
+/// and its own `/opt`, `/tmp`, `/home`, `/var/lib`, `/var/log` and `/var/backups` (bind
+/// mounts of its folders in a mount namespace of its own). Needs root, `ip` (iproute2),
+/// `unshare` and `nsenter` (util-linux).
+///
+/// Addresses come from 198.18.0.0/16 (RFC 2544's benchmarking range, routed nowhere): host
+/// slot s is the /30 at 198.18.0.0 + 4s, the fleet's side of the veth .1, the host .2.
+/// Nothing else is ever contacted. Every name the fleet makes starts `fleetup-` (the
+/// namespaces) or `fu` (the veth ends; the host's end is moved into its namespace and
+/// renamed `eth0`). A test's fleet is owned by the test process (`fleetup-PID-…`): when
+/// that process died without `down` (kill -9 of a test run), the next namespaced `up`
+/// removes its namespaces with everything in them (`sweepStale`). A fleet of
+/// `scripts/fleet up --namespaces` (`fleetup-cli-…`) lives until `scripts/fleet down`.
+public enum Namespaces {
+    static let prefix = "fleetup-"
+    static let base: UInt32 = 198 << 24 | 18 << 16
+    static let slots = 16384
+    static let lockFile = "/run/fleetup-test-netns.lock"
+    /// The folders each host has of its own, bound over the machine's.
+    static let privateFolders = ["opt", "tmp", "home", "var/lib", "var/log", "var/backups"]
+
+    /// Whether namespaced hosts can be made here (root, iproute2, util-linux).
+    public static var available: Bool {
+        geteuid() == 0 && ["ip", "unshare", "nsenter"].allSatisfy { LocalProcess.find($0) != nil }
+    }
+
+    /// The namespaced side of a host: its namespace and addresses.
+    struct Slot: Sendable, Hashable, Codable {
+        var netns: String
+        var slot: Int
+        var hostAddress: String { Self.text(base + UInt32(slot * 4) + 2) }
+        var fleetAddress: String { Self.text(base + UInt32(slot * 4) + 1) }
+        var outerLink: String { "fu\(netns.split(separator: "-").dropFirst(2).joined())" }
+        var innerLink: String { "fv\(netns.split(separator: "-").dropFirst(2).joined())" }
+
+        static func text(_ a: UInt32) -> String { "\(a >> 24).\(a >> 16 & 255).\(a >> 8 & 255).\(a & 255)" }
+    }
+
+    /// Makes `count` namespaces with their veth pairs and addresses (under a lock, so two
+    /// helpers never take one slot), after removing the stale ones of dead helpers.
+    static func create(count: Int, tag: String, owner: pid_t?) throws -> [Slot] {
+        sweepStale()
+        let ip = try Tool.path(of: "ip")
+        return try withLock {
+            let used = try usedSlots(ip)
+            let free = (0..<slots).lazy.filter { !used.contains($0) }.prefix(count)
+            guard free.count == count else {
+                throw Tool.Failure(description: "no room for \(count) namespaced hosts in 198.18.0.0/16 (\(used.count) slots taken)")
+            }
+            var made: [Slot] = []
+            do {
+                for (i, s) in free.enumerated() {
+                    let slot = Slot(netns: "\(prefix)\(owner.map { String($0) } ?? "cli")-\(tag)-\(i + 1)", slot: s)
+                    try Tool.run(ip, ["netns", "add", slot.netns])
+                    made.append(slot)
+                    try Tool.run(ip, ["link", "add", slot.outerLink, "type", "veth", "peer", "name", slot.innerLink])
+                    try Tool.run(ip, ["link", "set", slot.innerLink, "netns", slot.netns])
+                    try Tool.run(ip, ["addr", "add", slot.fleetAddress + "/30", "dev", slot.outerLink])
+                    try Tool.run(ip, ["link", "set", slot.outerLink, "up"])
+                    try Tool.run(ip, ["-n", slot.netns, "link", "set", slot.innerLink, "name", "eth0"])
+                    try Tool.run(ip, ["-n", slot.netns, "addr", "add", slot.hostAddress + "/30", "dev", "eth0"])
+                    try Tool.run(ip, ["-n", slot.netns, "link", "set", "eth0", "up"])
+                    try Tool.run(ip, ["-n", slot.netns, "link", "set", "lo", "up"])
+                }
+            } catch {
+                for slot in made { remove(slot.netns) }
+                throw error
+            }
+            return made
+        }
+    }
+
+    /// The argv that starts `sshd` as host `name` inside `netns`: its hostname set, its own
+    /// folders of `root` bound over the machine's, then sshd exec'd (it forks and listens).
+    static func sshdCommand(
+        netns: String, name: String, root: String, sshd: String, config: String, log: String
+    ) throws -> (
+        String, [String]
+    ) {
+        // A folder the host must still see inside one it binds over (the Swift runtime under
+        // /opt/swift, which the fake app's tools link) is bound into the host's own folder
+        // first, and the host's folder bound recursively.
+        let keep = swiftRuntime.map { [$0] } ?? []
+        let script = """
+            hostname "$1" || exit 1
+            for d in \(privateFolders.joined(separator: " ")); do
+              for k in \(keep.map(ShellQuote.quote).joined(separator: " ")); do
+                case "$k" in "/$d"/*) mkdir -p "$2/$d${k#/$d}" && mount --bind "$k" "$2/$d${k#/$d}" || exit 1 ;; esac
+              done
+              mount --rbind "$2/$d" "/$d" || exit 1
+            done
+            exec "$3" -f "$4" -E "$5"
+            """
+        return (
+            try Tool.path(of: "ip"),
+            [
+                "netns", "exec", netns, try Tool.path(of: "unshare"), "--mount", "--uts", "--propagation", "private", "/bin/sh", "-c",
+                script, "sh", name, root, sshd, config, log,
+            ]
+        )
+    }
+
+    /// The folder of the Swift runtime this process (and the fake app, built alike) links,
+    /// from /proc/self/maps; nil when it is linked statically.
+    static let swiftRuntime: String? = {
+        // (/proc files report a size of 0: read to the end, not by size.)
+        guard let data = FileHandle(forReadingAtPath: "/proc/self/maps")?.readDataToEndOfFile() else { return nil }
+        let maps = String(decoding: data, as: UTF8.self)
+        for line in maps.split(separator: "\n") {
+            guard let path = line.split(separator: " ", omittingEmptySubsequences: true).last, path.hasSuffix("/libswiftCore.so") else {
+                continue
+            }
+            return String(path.dropLast("/libswiftCore.so".count))
+        }
+        return nil
+    }()
+
+    /// Runs a program in the namespaces of process `pid` (a host's sshd): its network, mounts
+    /// and hostname.
+    static func inside(pid: pid_t, _ program: String, _ arguments: [String]) throws -> (String, [String]) {
+        (try Tool.path(of: "nsenter"), ["-t", String(pid), "-n", "-m", "-u", "--", program] + arguments)
+    }
+
+    /// Ends every process in `netns`, deletes its veth pair (at once: the kernel frees a
+    /// deleted namespace's devices later) and the namespace.
+    static func remove(_ netns: String) {
+        guard let ip = LocalProcess.find("ip") else { return }
+        let pids = ((try? Tool.run(ip, ["netns", "pids", netns])) ?? "").split(whereSeparator: \.isNewline).compactMap { pid_t($0) }
+        Processes.terminate(pids)
+        _ = try? Tool.run(ip, ["link", "del", Slot(netns: netns, slot: 0).outerLink])
+        _ = try? Tool.run(ip, ["netns", "del", netns])
+    }
+
+    /// The test fleets' namespaces (`fleetup-PID-…`) whose test process is gone: each is
+    /// removed with everything running in it.
+    @discardableResult
+    public static func sweepStale() -> [String] {
+        var removed: [String] = []
+        for name in ours() {
+            guard let pid = pid_t(name.dropFirst(prefix.count).prefix { $0 != "-" }), !Processes.isAlive(pid) else { continue }
+            remove(name)
+            removed.append(name)
+        }
+        return removed
+    }
+
+    /// Every namespace named by a fleet helper.
+    public static func ours() -> [String] {
+        guard let ip = LocalProcess.find("ip"), let list = try? Tool.run(ip, ["netns", "list"]) else { return [] }
+        return list.split(whereSeparator: \.isNewline).compactMap { line in
+            let name = String(line.split(separator: " ").first ?? "")
+            return name.hasPrefix(prefix) ? name : nil
+        }
+    }
+
+    /// The slots whose fleet-side address some interface has.
+    static func usedSlots(_ ip: String) throws -> Set<Int> {
+        var used = Set<Int>()
+        for word in try Tool.run(ip, ["-4", "-o", "addr", "show"]).split(whereSeparator: { $0 == " " || $0 == "\n" }) {
+            let parts = word.split(separator: "/").first?.split(separator: ".").compactMap { UInt32($0) } ?? []
+            guard parts.count == 4, parts[0] == 198, parts[1] == 18 else { continue }
+            used.insert(Int((parts[2] << 8 | parts[3]) / 4))
+        }
+        return used
+    }
+
+    /// `body` holding the machine-wide lock of the fleet helpers' namespaces.
+    static func withLock<T>(_ body: () throws -> T) throws -> T {
+        let fd = open(lockFile, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw Tool.Failure(description: "cannot open \(lockFile): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        guard flock(fd, LOCK_EX) == 0 else {
+            throw Tool.Failure(description: "cannot lock \(lockFile): \(String(cString: strerror(errno)))")
+        }
+        defer { flock(fd, LOCK_UN) }
+        return try body()
+    }
+}

@@ -1,0 +1,60 @@
+import FleetLocal
+import Foundation
+import Testing
+
+@testable import FleetTestFleet
+
+/// Test hosts that look like servers to everything fleetup touches (issue 13): each in its
+/// own network namespace (its address, sshd on port 22, its own 127.0.0.1), its own
+/// hostname and its own /opt and /tmp — reached by the built fleetup over real SSH.
+@Suite("namespaced test hosts", .enabled(if: Namespaces.available, "needs root, ip (iproute2), unshare and nsenter"))
+struct NamespaceFleetTests {
+    @Test("each host: its own address on port 22, hostname, /opt, /tmp and 127.0.0.1; down removes its namespace")
+    func ownHost() async throws {
+        var spec = FleetSpec(count: 3, versions: ["1.0.0", "1.1.0", "1.2.0"], startApps: true)
+        spec.namespaces = true
+        let names = try await TestFleet.with(spec) { fleet -> [String] in
+            // A file in one host's /tmp, seen by that host only.
+            try Data("mine\n".utf8).write(to: URL(fileURLWithPath: fleet.hosts[0].root + "/tmp/marker"))
+            let script =
+                "hostname; echo \"$SSH_CONNECTION\" | cut -d' ' -f3,4; cat /opt/app/VERSION; cat /tmp/marker 2>/dev/null || echo none; "
+                + "systemctl is-active app"
+            let r = try await TestFleet.runProgram(
+                try TestFleet.builtProduct("fleetup"),
+                ["exec", "-i", fleet.inventoryPath, "--known-hosts", fleet.knownHosts, "--prefix", "--", script])
+            #expect(r.status == 0, "\(r.stderr)")
+            for (i, host) in fleet.hosts.enumerated() {
+                #expect(host.address.hasPrefix("198.18.") && host.sshPort == 22)
+                let lines = r.stdout.split(separator: "\n").filter { $0.hasPrefix("\(host.name) | ") }.map {
+                    String($0.dropFirst(host.name.count + 3))
+                }
+                #expect(lines == [host.name, "\(host.address) 22", "1.\(i).0", i == 0 ? "mine" : "none", "active"], "\(r.stdout)")
+            }
+            // Each host's app listens on its own 127.0.0.1:8080: three of them, one port.
+            #expect(Set(fleet.hosts.map(\.appPort)) == [8080])
+            let ours = Set(Namespaces.ours())
+            #expect(fleet.hosts.allSatisfy { $0.netns.map(ours.contains) == true })
+            return fleet.hosts.compactMap(\.netns)
+        }
+        #expect(names.count == 3)
+        #expect(Set(Namespaces.ours()).isDisjoint(with: names))
+    }
+
+    @Test("the namespaces of a test process that died are swept by the next namespaced fleet; a scripts/fleet fleet's are not")
+    func staleSweep() throws {
+        // A test process that made its namespace and was killed before `down`.
+        let dead = try LocalProcess("/bin/true", [])
+        let deadPid = dead.pid
+        try dead.wait()
+        // (create sweeps first: the live one is made before the dead one.)
+        let cli = try #require(try Namespaces.create(count: 1, tag: "kept", owner: nil).first)
+        let left = try #require(try Namespaces.create(count: 1, tag: "dead", owner: deadPid).first)
+        defer { Namespaces.remove(cli.netns) }
+        #expect(Namespaces.ours().contains(left.netns) && Namespaces.ours().contains(cli.netns))
+        #expect(Namespaces.sweepStale().contains(left.netns))
+        #expect(!Namespaces.ours().contains(left.netns))
+        // Its veth pair went with it; the scripts/fleet one stays until its `down`.
+        #expect(throws: (any Error).self) { try Tool.run(try Tool.path(of: "ip"), ["link", "show", left.outerLink]) }
+        #expect(Namespaces.ours().contains(cli.netns))
+    }
+}
