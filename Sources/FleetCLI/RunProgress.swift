@@ -10,7 +10,7 @@ import Synchronization
 ///
 /// The coordinator shows each entry under its lock, in journal order; the text is made
 /// there and written from a queue of its own, so the journal never waits on stderr.
-final class RunProgress: RunDisplay {
+public final class RunProgress: RunDisplay {
     private struct State {
         var stage = ""
         var batch = 0
@@ -32,6 +32,11 @@ final class RunProgress: RunDisplay {
     /// Lines of the live block at most (the rest are counted).
     private let liveLimit = 15
 
+    /// Plain lines (no terminal) to `out`: what `scripts/bench coordinator` measures.
+    public static func plain(header: RunHeader, out: FileHandle) -> RunProgress {
+        RunProgress(header: header, tty: false, out: out)
+    }
+
     init(
         header: RunHeader, tty: Bool = isatty(STDERR_FILENO) != 0, verbose: Bool = false,
         out: FileHandle = .standardError
@@ -42,7 +47,7 @@ final class RunProgress: RunDisplay {
         state.withLock { s in for st in header.stages { s.batches[st.name] = st.batches.count } }
     }
 
-    func show(_ entry: JournalEntry, counts: StatusCounts) {
+    public func show(_ entry: JournalEntry, counts: StatusCounts) {
         let text: String = state.withLock { s in
             s.failures = counts.failures
             var lines: [String] = []
@@ -153,7 +158,7 @@ final class RunProgress: RunDisplay {
     }
 
     /// Writes what is queued, then clears the live block (before the summary).
-    func finish() {
+    public func finish() {
         let text = state.withLock { s -> String in
             defer { s.liveLines = 0 }
             return tty && s.liveLines > 0 ? "\u{1B}[\(s.liveLines)F\u{1B}[J" : ""
