@@ -92,7 +92,7 @@ enum FleetLayout {
         UseDNS no
         LogLevel VERBOSE
         Subsystem sftp internal-sftp
-        SetEnv HOME=\(host.root)/home PATH=\(host.root)/bin:/usr/local/bin:/usr/bin:/bin FLEET_HOST=\(host.name) FLEET_HOST_ROOT=\(host.root)
+        SetEnv \(host.netns == nil ? "HOME=\(host.root)/home " : "")PATH=\(host.root)/bin:/usr/local/bin:/usr/bin:/bin FLEET_HOST=\(host.name) FLEET_HOST_ROOT=\(host.root)
 
         """
     }

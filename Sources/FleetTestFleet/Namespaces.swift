@@ -24,6 +24,43 @@ public enum Namespaces {
     static let lockFile = "/run/fleetup-test-netns.lock"
     /// The folders each host has of its own, bound over the machine's.
     static let privateFolders = ["opt", "tmp", "home", "var/lib", "var/log", "var/backups"]
+    /// The files of /etc each host has of its own (its users, its sudo rules, its name).
+    static let privateFiles = ["passwd", "group", "shadow", "sudoers", "hosts"]
+    /// The SSH login user of a namespaced host: an ordinary user with sudo (NOPASSWD).
+    public static let loginUser = "deploy"
+    static let loginID = 2001
+    /// The app's own user (its name is the app's) owns the app's files.
+    static let appID = 2002
+
+    /// A host's own /etc files: the machine's system users and groups (ids below 1000:
+    /// root, sshd's privilege separation user, nobody) plus `deploy` and the app's user;
+    /// sudo for root and `deploy` (NOPASSWD); its name in /etc/hosts (sudo looks it up).
+    static func etcFiles(host: String, app: String) -> [(name: String, text: String, mode: Int)] {
+        func system(_ file: String, idField: Int) -> String {
+            let data = FileHandle(forReadingAtPath: file)?.readDataToEndOfFile() ?? Data()
+            return String(decoding: data, as: UTF8.self).split(separator: "\n").filter { line in
+                let f = line.split(separator: ":", omittingEmptySubsequences: false)
+                guard f.count > idField, let id = Int(f[idField]) else { return false }
+                return id < 1000 || id == 65534
+            }.map { $0 + "\n" }.joined()
+        }
+        let users = system("/etc/passwd", idField: 2)
+        let shadowSystem = system("/etc/passwd", idField: 2).split(separator: "\n").map {
+            "\($0.split(separator: ":")[0]):*:20000:0:99999:7:::\n"
+        }
+        return [
+            (
+                "passwd",
+                users + "\(loginUser):x:\(loginID):\(loginID):deploy:/home/\(loginUser):/bin/bash\n"
+                    + "\(app):x:\(appID):\(appID):\(app):/opt/\(app):/usr/sbin/nologin\n", 0o644
+            ),
+            ("group", system("/etc/group", idField: 2) + "\(loginUser):x:\(loginID):\n\(app):x:\(appID):\n", 0o644),
+            // `*`: no password, not locked (sshd refuses a locked account's keys too).
+            ("shadow", shadowSystem.joined() + "\(loginUser):*:20000:0:99999:7:::\n\(app):*:20000:0:99999:7:::\n", 0o640),
+            ("sudoers", "Defaults !lecture\nroot ALL=(ALL:ALL) ALL\n\(loginUser) ALL=(ALL:ALL) NOPASSWD: ALL\n", 0o440),
+            ("hosts", "127.0.0.1 localhost\n127.0.1.1 \(host)\n", 0o644),
+        ]
+    }
 
     /// Whether namespaced hosts can be made here (root, iproute2, util-linux).
     public static var available: Bool {
@@ -95,6 +132,7 @@ public enum Namespaces {
               done
               mount --rbind "$2/$d" "/$d" || exit 1
             done
+            for f in \(privateFiles.joined(separator: " ")); do mount --bind "$2/etc/$f" "/etc/$f" || exit 1; done
             exec "$3" -f "$4" -E "$5"
             """
         return (

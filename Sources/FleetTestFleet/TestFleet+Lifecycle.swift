@@ -62,7 +62,8 @@ extension TestFleet {
     private static func upOnce(
         _ spec: FleetSpec, in directory: String, fakeApp: String, owner: pid_t?, beforeStart: ([FleetHost]) throws -> Void
     ) throws -> TestFleet {
-        let user = currentUser
+        // A namespaced host is logged in to as an ordinary user with sudo, as a server is.
+        let user = spec.namespaces ? Namespaces.loginUser : currentUser
         var hosts: [FleetHost] = []
         let total = spec.groups.reduce(0) { $0 + $1.count }
         let width = max(2, String(total).count)
@@ -216,6 +217,7 @@ extension TestFleet {
             case .mattermost: try writeMattermost(host, version: version)
             case .flow: try writeFlowHost(host)
             }
+            if host.netns != nil { try writeUsers(host) }
         }
         if spec.layout == .flow { try checkOutFlow(versions) }
         try Tool.inParallel(hosts) { host in
@@ -232,6 +234,21 @@ extension TestFleet {
         try write(
             FleetLayout.inventory(hosts, user: user, clientKey: clientKey, knownHosts: self.knownHosts),
             to: inventoryPath)
+    }
+
+    /// A namespaced host's own users: its /etc files, `deploy`'s home, the app's files
+    /// owned by the app's user.
+    private func writeUsers(_ host: FleetHost) throws {
+        try FileManager.default.createDirectory(atPath: "\(host.root)/etc", withIntermediateDirectories: true)
+        for f in Namespaces.etcFiles(host: host.name, app: host.app) {
+            try write(f.text, to: "\(host.root)/etc/\(f.name)", mode: f.mode)
+        }
+        let home = "\(host.root)/home/\(Namespaces.loginUser)"
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        guard chown(home, uid_t(Namespaces.loginID), gid_t(Namespaces.loginID)) == 0 else {
+            throw Tool.Failure(description: "cannot chown \(home): \(String(cString: strerror(errno)))")
+        }
+        try Tool.run(try Tool.path(of: "chown"), ["-R", "\(Namespaces.appID):\(Namespaces.appID)", host.installDir])
     }
 
     private func startDaemons() throws {

@@ -110,9 +110,11 @@ struct Unit {
 }
 
 /// True while `pid` runs. A finished server whose parent (an earlier `start`) has exited
-/// stays a zombie until init reaps it, and `kill(pid, 0)` still succeeds on a zombie.
+/// stays a zombie until init reaps it, and `kill(pid, 0)` still succeeds on a zombie. An
+/// ordinary user may not signal root's server (EPERM) but sees it run, as `systemctl
+/// is-active` does for any user.
 func isAlive(_ pid: pid_t) -> Bool {
-    guard kill(pid, 0) == 0 else { return false }
+    guard kill(pid, 0) == 0 || errno == EPERM else { return false }
     guard let stat = readFile("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { return true }
     let state = stat[stat.index(after: close)...].drop { $0 == " " }.first
     return state != "Z" && state != "X"

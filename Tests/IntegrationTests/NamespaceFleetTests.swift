@@ -6,10 +6,11 @@ import Testing
 
 /// Test hosts that look like servers to everything fleetup touches (issue 13): each in its
 /// own network namespace (its address, sshd on port 22, its own 127.0.0.1), its own
-/// hostname and its own /opt and /tmp — reached by the built fleetup over real SSH.
+/// hostname, /opt and /tmp, its own users (`deploy` with real sudo, the app's user owning
+/// its files) — reached by the built fleetup over real SSH.
 @Suite("namespaced test hosts", .enabled(if: Namespaces.available, "needs root, ip (iproute2), unshare and nsenter"))
 struct NamespaceFleetTests {
-    @Test("each host: its own address on port 22, hostname, /opt, /tmp and 127.0.0.1; down removes its namespace")
+    @Test("each host: its own address on port 22, hostname, /opt, /tmp, 127.0.0.1 and users (deploy, sudo); down removes its namespace")
     func ownHost() async throws {
         var spec = FleetSpec(count: 3, versions: ["1.0.0", "1.1.0", "1.2.0"], startApps: true)
         spec.namespaces = true
@@ -18,7 +19,7 @@ struct NamespaceFleetTests {
             try Data("mine\n".utf8).write(to: URL(fileURLWithPath: fleet.hosts[0].root + "/tmp/marker"))
             let script =
                 "hostname; echo \"$SSH_CONNECTION\" | cut -d' ' -f3,4; cat /opt/app/VERSION; cat /tmp/marker 2>/dev/null || echo none; "
-                + "systemctl is-active app"
+                + "systemctl is-active app; id -un; echo $HOME; stat -c %U /opt/app/VERSION; sudo -n id -un"
             let r = try await TestFleet.runProgram(
                 try TestFleet.builtProduct("fleetup"),
                 ["exec", "-i", fleet.inventoryPath, "--known-hosts", fleet.knownHosts, "--prefix", "--", script])
@@ -28,8 +29,19 @@ struct NamespaceFleetTests {
                 let lines = r.stdout.split(separator: "\n").filter { $0.hasPrefix("\(host.name) | ") }.map {
                     String($0.dropFirst(host.name.count + 3))
                 }
-                #expect(lines == [host.name, "\(host.address) 22", "1.\(i).0", i == 0 ? "mine" : "none", "active"], "\(r.stdout)")
+                // Logged in as deploy (its own home), the app's files its user's, sudo to root.
+                #expect(
+                    lines == [
+                        host.name, "\(host.address) 22", "1.\(i).0", i == 0 ? "mine" : "none", "active", "deploy", "/home/deploy", "app",
+                        "root",
+                    ], "\(r.stdout)")
             }
+            // fleetup's own become (sudo -S with its prompt) on these hosts.
+            let become = try await TestFleet.runProgram(
+                try TestFleet.builtProduct("fleetup"),
+                ["exec", "-i", fleet.inventoryPath, "--known-hosts", fleet.knownHosts, "-b", "--", "id -un; touch /opt/app/by-root"])
+            #expect(become.status == 0 && become.stdout.contains("3 hosts: 3 ok"), "\(become.stdout)\(become.stderr)")
+            #expect(become.stdout.contains("root\n") && !become.stdout.contains("deploy"), "\(become.stdout)")
             // Each host's app listens on its own 127.0.0.1:8080: three of them, one port.
             #expect(Set(fleet.hosts.map(\.appPort)) == [8080])
             let ours = Set(Namespaces.ours())
