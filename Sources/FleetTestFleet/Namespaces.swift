@@ -34,8 +34,9 @@ public enum Namespaces {
 
     /// A host's own /etc files: the machine's system users and groups (ids below 1000:
     /// root, sshd's privilege separation user, nobody) plus `deploy` and the app's user;
-    /// sudo for root and `deploy` (NOPASSWD); its name in /etc/hosts (sudo looks it up).
-    static func etcFiles(host: String, app: String) -> [(name: String, text: String, mode: Int)] {
+    /// sudo for root and `deploy` (NOPASSWD, or with the password whose crypt(3) hash is
+    /// `passwordHash`); its name in /etc/hosts (sudo looks it up).
+    static func etcFiles(host: String, app: String, passwordHash: String? = nil) -> [(name: String, text: String, mode: Int)] {
         func system(_ file: String, idField: Int) -> String {
             let data = FileHandle(forReadingAtPath: file)?.readDataToEndOfFile() ?? Data()
             return String(decoding: data, as: UTF8.self).split(separator: "\n").filter { line in
@@ -56,8 +57,15 @@ public enum Namespaces {
             ),
             ("group", system("/etc/group", idField: 2) + "\(loginUser):x:\(loginID):\n\(app):x:\(appID):\n", 0o644),
             // `*`: no password, not locked (sshd refuses a locked account's keys too).
-            ("shadow", shadowSystem.joined() + "\(loginUser):*:20000:0:99999:7:::\n\(app):*:20000:0:99999:7:::\n", 0o640),
-            ("sudoers", "Defaults !lecture\nroot ALL=(ALL:ALL) ALL\n\(loginUser) ALL=(ALL:ALL) NOPASSWD: ALL\n", 0o440),
+            (
+                "shadow",
+                shadowSystem.joined() + "\(loginUser):\(passwordHash ?? "*"):20000:0:99999:7:::\n\(app):*:20000:0:99999:7:::\n", 0o640
+            ),
+            (
+                "sudoers",
+                "Defaults !lecture\nroot ALL=(ALL:ALL) ALL\n\(loginUser) ALL=(ALL:ALL) \(passwordHash == nil ? "NOPASSWD: " : "")ALL\n",
+                0o440
+            ),
             ("hosts", "127.0.0.1 localhost\n127.0.1.1 \(host)\n", 0o644),
         ]
     }

@@ -217,7 +217,10 @@ extension TestFleet {
             case .mattermost: try writeMattermost(host, version: version)
             case .flow: try writeFlowHost(host)
             }
-            if host.netns != nil { try writeUsers(host) }
+            if host.netns != nil {
+                let password = spec.sudoPassword.flatMap { $0.group == host.group ? $0.password : nil }
+                try writeUsers(host, sudoPassword: password)
+            }
         }
         if spec.layout == .flow { try checkOutFlow(versions) }
         try Tool.inParallel(hosts) { host in
@@ -238,9 +241,14 @@ extension TestFleet {
 
     /// A namespaced host's own users: its /etc files, `deploy`'s home, the app's files
     /// owned by the app's user.
-    private func writeUsers(_ host: FleetHost) throws {
+    private func writeUsers(_ host: FleetHost, sudoPassword: String?) throws {
         try FileManager.default.createDirectory(atPath: "\(host.root)/etc", withIntermediateDirectories: true)
-        for f in Namespaces.etcFiles(host: host.name, app: host.app) {
+        // The password's SHA-512 crypt hash, as /etc/shadow holds it (openssl passwd -6).
+        let hash = try sudoPassword.map {
+            try Tool.run(try Tool.path(of: "openssl"), ["passwd", "-6", "-salt", "fleetup\(host.name.count)", $0])
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        for f in Namespaces.etcFiles(host: host.name, app: host.app, passwordHash: hash) {
             try write(f.text, to: "\(host.root)/etc/\(f.name)", mode: f.mode)
         }
         let home = "\(host.root)/home/\(Namespaces.loginUser)"

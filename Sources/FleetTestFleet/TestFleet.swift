@@ -18,6 +18,19 @@ public struct FleetSpec: Sendable, Hashable {
     /// hostname, its own /opt, /tmp, /home, /var/…); needs root. The fleet's folder must
     /// then be outside /tmp (each host binds its own over it).
     public var namespaces = false
+    /// On namespaced hosts of this group, `deploy`'s sudo asks for this password (the
+    /// other hosts' sudo is NOPASSWD): `-K`, `ansible_become_password`.
+    public var sudoPassword: SudoPassword?
+
+    /// The group whose hosts' sudo asks for `password`.
+    public struct SudoPassword: Sendable, Hashable {
+        public var group: String
+        public var password: String
+        public init(group: String, password: String) {
+            self.group = group
+            self.password = password
+        }
+    }
     /// Existing local users the hosts' sshd also let in (with the fleet's client key),
     /// besides the user running the fleet: for become tests as an ordinary user.
     public var extraUsers: [String] = []

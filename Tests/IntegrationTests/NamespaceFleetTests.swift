@@ -52,6 +52,32 @@ struct NamespaceFleetTests {
         #expect(Set(Namespaces.ours()).isDisjoint(with: names))
     }
 
+    @Test("a group whose sudo wants a password: -b without it fails become-failed there only; with it, or wrong, as sudo says")
+    func sudoPassword() async throws {
+        var spec = FleetSpec(groups: [.init("open", 1), .init("guarded", 1)])
+        spec.namespaces = true
+        spec.sudoPassword = .init(group: "guarded", password: "s3cret-sudo")
+        try await TestFleet.with(spec) { fleet in
+            let fleetup = try TestFleet.builtProduct("fleetup")
+            let args = ["exec", "-i", fleet.inventoryPath, "--known-hosts", fleet.knownHosts, "-b", "--", "id -un"]
+            func run(_ password: String?) async throws -> LocalProcess.Exit {
+                var env = ProcessInfo.processInfo.environment
+                env["FLEETUP_BECOME_PASSWORD"] = password
+                return try await TestFleet.runProgram(fleetup, args, environment: env)
+            }
+            let none = try await run(nil)
+            #expect(none.status == 1, "\(none.stdout)\(none.stderr)")
+            #expect(none.stdout.contains("open01: exit 0\nroot\n"), "\(none.stdout)")
+            #expect(none.stdout.contains("guarded01: become-failed"), "\(none.stdout)")
+            let right = try await run("s3cret-sudo")
+            #expect(right.status == 0 && right.stdout.contains("2 hosts: 2 ok"), "\(right.stdout)\(right.stderr)")
+            let wrong = try await run("not-it")
+            #expect(wrong.status == 1 && wrong.stdout.contains("guarded01: become-failed"), "\(wrong.stdout)")
+            // The password never reaches the output.
+            #expect(!(none.stdout + right.stdout + wrong.stdout + right.stderr + wrong.stderr).contains("s3cret-sudo"))
+        }
+    }
+
     @Test("the namespaces of a test process that died are swept by the next namespaced fleet; a scripts/fleet fleet's are not")
     func staleSweep() throws {
         // A test process that made its namespace and was killed before `down`.
