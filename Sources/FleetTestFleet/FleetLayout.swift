@@ -98,8 +98,10 @@ enum FleetLayout {
     }
 
     /// The host's `systemctl`: the fake app's service manager.
-    static func systemctlScript(fakeApp: String) -> String {
-        "#!/bin/sh\nexec \(ShellQuote.quote(fakeApp)) systemctl \"$@\"\n"
+    /// The host's folder is written in: sudo's env_reset drops FLEET_HOST_ROOT, and a
+    /// `become: true` systemctl must still find its host's units.
+    static func systemctlScript(fakeApp: String, hostRoot: String) -> String {
+        "#!/bin/sh\nFLEET_HOST_ROOT=\(ShellQuote.quote(hostRoot)) exec \(ShellQuote.quote(fakeApp)) systemctl \"$@\"\n"
     }
 
     /// The app's own command (`mattermost version`), found beside its install.

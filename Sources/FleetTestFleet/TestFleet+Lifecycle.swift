@@ -210,7 +210,8 @@ extension TestFleet {
             for dir in ["home", "bin", "units", "run", "control", "log"] + (host.netns == nil ? [] : Namespaces.privateFolders) {
                 try fm.createDirectory(atPath: "\(host.root)/\(dir)", withIntermediateDirectories: true)
             }
-            try write(FleetLayout.systemctlScript(fakeApp: self.fakeApp), to: "\(host.root)/bin/systemctl", mode: 0o755)
+            try write(
+                FleetLayout.systemctlScript(fakeApp: self.fakeApp, hostRoot: host.root), to: "\(host.root)/bin/systemctl", mode: 0o755)
             try write(FleetLayout.sshdConfig(host, authorizedKeys: authorizedKeys, users: [user] + spec.extraUsers), to: host.sshdConfig)
             switch host.layout {
             case .plain: try writePlainApp(host, version: version)

@@ -39,9 +39,14 @@ struct NamespaceFleetTests {
             // fleetup's own become (sudo -S with its prompt) on these hosts.
             let become = try await TestFleet.runProgram(
                 try TestFleet.builtProduct("fleetup"),
-                ["exec", "-i", fleet.inventoryPath, "--known-hosts", fleet.knownHosts, "-b", "--", "id -un; touch /opt/app/by-root"])
+                [
+                    "exec", "-i", fleet.inventoryPath, "--known-hosts", fleet.knownHosts, "-b", "--",
+                    "id -un; systemctl restart app && systemctl is-active app",
+                ])
             #expect(become.status == 0 && become.stdout.contains("3 hosts: 3 ok"), "\(become.stdout)\(become.stderr)")
-            #expect(become.stdout.contains("root\n") && !become.stdout.contains("deploy"), "\(become.stdout)")
+            #expect(become.stdout.contains("root\nactive\n") && !become.stdout.contains("deploy"), "\(become.stdout)")
+            // The restart (through sudo, which drops the environment) reached each host's own app.
+            for host in fleet.hosts { #expect(fleet.serviceLog(of: host) == ["restart app"], "\(host.name)") }
             // Each host's app listens on its own 127.0.0.1:8080: three of them, one port.
             #expect(Set(fleet.hosts.map(\.appPort)) == [8080])
             let ours = Set(Namespaces.ours())
