@@ -70,10 +70,28 @@ public enum Namespaces {
         ]
     }
 
-    /// Whether namespaced hosts can be made here (root, iproute2, util-linux).
-    public static var available: Bool {
-        geteuid() == 0 && ["ip", "unshare", "nsenter"].allSatisfy { LocalProcess.find($0) != nil }
-    }
+    /// Whether namespaced hosts can be made here: root, iproute2 and util-linux, and a
+    /// network namespace, a veth pair and a mount namespace actually made (a container
+    /// without CAP_SYS_ADMIN/CAP_NET_ADMIN has the tools and root but cannot).
+    public static let available: Bool = {
+        guard geteuid() == 0, let ip = LocalProcess.find("ip"), let unshare = LocalProcess.find("unshare"),
+            LocalProcess.find("nsenter") != nil
+        else { return false }
+        let probe = "\(prefix)probe-\(getpid())"
+        defer {
+            _ = try? Tool.run(ip, ["link", "del", "fuprobe\(getpid() % 100_000)"])
+            _ = try? Tool.run(ip, ["netns", "del", probe])
+        }
+        do {
+            try Tool.run(ip, ["netns", "add", probe])
+            try Tool.run(
+                ip, ["link", "add", "fuprobe\(getpid() % 100_000)", "type", "veth", "peer", "name", "fvprobe\(getpid() % 100_000)"])
+            try Tool.run(ip, ["netns", "exec", probe, unshare, "--mount", "--uts", "--propagation", "private", "/bin/true"])
+            return true
+        } catch {
+            return false
+        }
+    }()
 
     /// The namespaced side of a host: its namespace and addresses.
     struct Slot: Sendable, Hashable, Codable {
