@@ -72,7 +72,7 @@ let package = Package(
         .testTarget(
             name: "FleetReportsTests", dependencies: ["FleetReports", "FleetCore", "FleetStore", "FleetLocal", "FleetTestSupport"],
             exclude: ["Fixtures"]),
-        .testTarget(name: "FleetStoreTests", dependencies: ["FleetStore", "FleetCore", "FleetLocal"]),
+        .testTarget(name: "FleetStoreTests", dependencies: ["FleetStore", "FleetCore", "FleetLocal", "FleetTestSupport"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

@@ -368,9 +368,23 @@ public protocol RunEventSink: Sendable {
     /// Why the sink is writing into its last reserve (its disk is full), once it is: the
     /// run must stop starting anything new while the hosts in flight finish.
     var degradation: String? { get }
+    /// The costly part of recording `event`, done before the coordinator numbers it (out of
+    /// its lock, so host tasks encode at once): the journal encodes the event's JSON here.
+    func prepare(_ event: RunEvent) -> PreparedEvent?
+    /// `record`, given what `prepare` made of the entry's event.
+    func record(_ entry: JournalEntry, prepared: PreparedEvent?) throws
+}
+
+/// What a sink's `prepare` made of an event (the journal: its JSON text).
+public struct PreparedEvent: Sendable {
+    public var bytes: [UInt8]
+    public init(bytes: [UInt8]) { self.bytes = bytes }
 }
 
 extension RunEventSink {
+    /// Sinks with nothing costly to do ahead record the entry as it is.
+    public func prepare(_ event: RunEvent) -> PreparedEvent? { nil }
+    public func record(_ entry: JournalEntry, prepared: PreparedEvent?) throws { try record(entry) }
     /// Sinks that hold nothing on disk have nothing to flush.
     public func flush(through seq: Int) async throws {}
     /// Sinks without a reserve never degrade: they work or fail.

@@ -51,12 +51,14 @@ extension Coordinator {
 
     /// Numbers and writes an event (not yet durable); nil once the sink has failed.
     func enqueue(_ event: RunEvent) -> Int? {
-        state.withLock { s -> Int? in
+        // The event's JSON is made before the lock: only numbering and writing are in order.
+        let prepared = sink.prepare(event)
+        return state.withLock { s -> Int? in
             guard s.sinkError == nil else { return nil }
             s.seq += 1
             let entry = JournalEntry(seq: s.seq, time: now, event: event)
             do {
-                try sink.record(entry)
+                try sink.record(entry, prepared: prepared)
                 if case .runStarted = event { s.record = try RunRecord(header: entry) } else { try s.record.apply(entry) }
             } catch {
                 failSink(&s, error)

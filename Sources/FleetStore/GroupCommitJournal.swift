@@ -32,8 +32,17 @@ public final class GroupCommitJournal: RunEventSink {
     }
 
     public func record(_ entry: JournalEntry) throws {
+        try record(entry, prepared: nil)
+    }
+
+    /// Encodes the event's JSON, before the coordinator takes its lock to number it.
+    public func prepare(_ event: RunEvent) -> PreparedEvent? {
+        (try? writer.prepare(event)).map(PreparedEvent.init(bytes:))
+    }
+
+    public func record(_ entry: JournalEntry, prepared: PreparedEvent?) throws {
         if let f = state.withLock({ $0.failure }) { throw f }
-        try writer.write(entry)
+        if let prepared { try writer.write(entry, event: prepared.bytes) } else { try writer.write(entry) }
         state.withLock { $0.written = max($0.written, entry.seq) }
     }
 

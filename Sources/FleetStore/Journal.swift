@@ -1,3 +1,4 @@
+import FleetCore
 import Foundation
 import Synchronization
 
@@ -63,7 +64,20 @@ public final class JournalWriter: Sendable {
     /// A disk found full is retried once after the reserve is given back; from then on
     /// `degradation` says so (the run must drain).
     public func write<Entry: Encodable>(_ entry: Entry) throws {
-        let line = try JournalFormat.line(entry, path: path)
+        try write(line: try JournalFormat.line(entry, path: path))
+    }
+
+    /// Writes an entry whose event `prepare` encoded: the same line as `write(entry)`.
+    public func write(_ entry: JournalEntry, event: [UInt8]) throws {
+        try write(line: try JournalFormat.line(seq: entry.seq, time: entry.time, event: event, path: path))
+    }
+
+    /// The event's JSON, as `write(_:event:)` takes it.
+    public func prepare(_ event: RunEvent) throws -> [UInt8] {
+        try JournalFormat.eventJSON(event, path: path)
+    }
+
+    private func write(line: [UInt8]) throws {
         let path = self.path
         let reserve = self.reserve
         try fd.withLock { fd throws(StoreError) in

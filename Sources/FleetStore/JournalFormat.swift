@@ -61,6 +61,27 @@ enum JournalFormat {
         return line
     }
 
+    /// An entry's event as the journal's encoder writes it (for `line(seq:time:event:)`).
+    static func eventJSON(_ event: RunEvent, path: String) throws(StoreError) -> [UInt8] {
+        do { return Array(try encoder().encode(event)) } catch {
+            throw StoreError(.io, path: path, "cannot encode a journal entry (RunEvent): \(error)")
+        }
+    }
+
+    /// The line of an entry whose event is already encoded: the same bytes as
+    /// `line(entry)`, whose sorted keys put `event` before `seq` and `time` (a test holds
+    /// them equal for every kind of event).
+    static func line(seq: Int, time: WallTime, event: [UInt8], path: String) throws(StoreError) -> [UInt8] {
+        let lineBreak = event.withUnsafeBytes { b in b.baseAddress.map { memchr($0, Int32(newline), b.count) != nil } ?? false }
+        guard !lineBreak else { throw StoreError(.io, path: path, "a journal entry (RunEvent) encoded to more than one line") }
+        var line: [UInt8] = []
+        line.reserveCapacity(event.count + 64)
+        line += Array("{\"event\":".utf8)
+        line += event
+        line += Array(",\"seq\":\(seq),\"time\":\"\(time.description)\"}\n".utf8)
+        return line
+    }
+
     /// How many leading bytes are whole lines: everything except a torn tail.
     static func wholeLength(_ bytes: [UInt8]) -> Int {
         guard let lastNewline = bytes.lastIndex(of: newline) else { return 0 }
