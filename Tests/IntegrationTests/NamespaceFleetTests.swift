@@ -90,7 +90,8 @@ struct NamespaceFleetTests {
         let deadPid = dead.pid
         try dead.wait()
         // (create sweeps first: the live one is made before the dead one.)
-        let cli = try #require(try Namespaces.create(count: 1, tag: "kept", owner: nil).first)
+        let cli = try #require(
+            try Namespaces.create(count: 1, tag: "k\(String(UInt16.random(in: 0x1000...0xffff), radix: 16))", owner: nil).first)
         let left = try #require(try Namespaces.create(count: 1, tag: "dead", owner: deadPid).first)
         defer { Namespaces.remove(cli.netns) }
         #expect(Namespaces.ours().contains(left.netns) && Namespaces.ours().contains(cli.netns))
