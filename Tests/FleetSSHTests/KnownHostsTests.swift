@@ -88,6 +88,25 @@ struct KnownHostsTests {
         #expect(reread.verify(host: "127.0.0.1", port: 2202, keyType: "ssh-ed25519", keyBlob: a) == .known(origin: "\(file):4"))
     }
 
+    @Test(
+        "lines read on bytes: CRLF lines are entries, an over-long or non-UTF-8 line is skipped, the others still count with their numbers")
+    func hostileLines() throws {
+        let file = NSTemporaryDirectory() + "kh-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        var bytes = Array("[127.0.0.1]:2201 ssh-ed25519 \(keyA)\r\n".utf8)
+        bytes += [0xFF, 0xFE] + Array(" [127.0.0.1]:2202 ssh-ed25519 \(keyA)\n".utf8)  // not UTF-8
+        bytes += Array("[127.0.0.1]:2203 ssh-ed25519 \(keyA) ".utf8) + Array(repeating: 0x41, count: 70_000) + [0x0A]  // too long
+        bytes += Array(repeating: 0, count: 100_000) + [0x0A]  // what a sparse file reads as
+        bytes += Array("[127.0.0.1]:2204 ssh-ed25519 \(keyB)".utf8)  // no final newline
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        let store = KnownHostsStore(userFiles: [file], globalFiles: [])
+        let a = Base64.decode(keyA)!, b = Base64.decode(keyB)!
+        #expect(store.verify(host: "127.0.0.1", port: 2201, keyType: "ssh-ed25519", keyBlob: a) == .known(origin: "\(file):1"))
+        #expect(store.verify(host: "127.0.0.1", port: 2202, keyType: "ssh-ed25519", keyBlob: a) == .unknown)
+        #expect(store.verify(host: "127.0.0.1", port: 2203, keyType: "ssh-ed25519", keyBlob: a) == .unknown)
+        #expect(store.verify(host: "127.0.0.1", port: 2204, keyType: "ssh-ed25519", keyBlob: b) == .known(origin: "\(file):5"))
+    }
+
     @Test("recording into a file whose last line has no newline starts a new line")
     func recordAfterUnterminatedLine() throws {
         let file = NSTemporaryDirectory() + "kh-\(UUID().uuidString)"
