@@ -80,8 +80,7 @@ struct PlanCommand: AsyncParsableCommand {
     /// `runsRead` runs; a folder that cannot be read says nothing: the plan stands alone).
     static func leftMidUpgrade(_ store: RunStore, hosts: Set<String>) -> [String] {
         let folders = ((try? store.list()) ?? []).prefix(runsRead)
-        let records = folders.compactMap { try? $0.load().record }
-        return ResumePreview.leftMidUpgrade(records, among: hosts)
+        return ResumePreview.leftMidUpgrade(folders.lazy.compactMap { try? $0.load().record }, among: hosts)
     }
 }
 

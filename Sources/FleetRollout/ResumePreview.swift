@@ -9,10 +9,13 @@ public enum ResumePreview {
     /// reached it, changed nothing). `prod01: run R left it mid-upgrade (5.2.0 -> 5.3.0 at
     /// step 3, after "migrate"): a new run is refused it; `fleetup resume R --plan` shows
     /// what runs again`.
-    public static func leftMidUpgrade(_ records: [RunRecord], among planned: Set<String>) -> [String] {
+    /// `records` is read only until every planned host is decided (`fleetup plan` folds
+    /// journals lazily: the newest run usually decides them all).
+    public static func leftMidUpgrade(_ records: some Sequence<RunRecord>, among planned: Set<String>) -> [String] {
         var decided = Set<String>()
         var out: [String] = []
         for record in records {
+            if decided.count == planned.count { break }
             for h in record.hosts where planned.contains(h.host) && !decided.contains(h.host) {
                 let changed = h.position.hop != nil || !h.position.hopsDone.isEmpty
                 guard changed || h.outcome?.isSuccess == true else { continue }

@@ -119,11 +119,12 @@ public struct RunStore: Sendable, Hashable {
     /// millisecond (65 values each: ms × 65 + 0…64, drawn at random), so runs started in the
     /// same second still sort by start and `latest` is the last one started; when its
     /// millisecond's values are taken, the next free one above them.
-    static func suffixes(_ now: Date) -> [UInt16] {
+    /// (Lazily: the first draw nearly always makes a folder; the rest is never built then.)
+    static func suffixes(_ now: Date) -> some Sequence<UInt16> {
         let ms = Int((now.timeIntervalSince1970 * 1000).rounded(.down)) % 1000
         let base = max(0, ms) * 65
         let drawn = (0..<16).map { _ in UInt16(base + Int.random(in: 0..<65)) }
-        return drawn + (base...Int(UInt16.max)).map { UInt16($0) }
+        return [AnySequence(drawn), AnySequence((base...Int(UInt16.max)).lazy.map { UInt16($0) })].joined()
     }
 
     /// Every stored run, newest first. Entries of `runs/` that are not run folders are ignored.

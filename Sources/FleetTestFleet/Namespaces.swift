@@ -46,7 +46,7 @@ public enum Namespaces {
             }.map { $0 + "\n" }.joined()
         }
         let users = system("/etc/passwd", idField: 2)
-        let shadowSystem = system("/etc/passwd", idField: 2).split(separator: "\n").map {
+        let shadowSystem = users.split(separator: "\n").map {
             "\($0.split(separator: ":")[0]):*:20000:0:99999:7:::\n"
         }
         return [
@@ -78,14 +78,15 @@ public enum Namespaces {
             LocalProcess.find("nsenter") != nil
         else { return false }
         let probe = "\(prefix)probe-\(getpid())"
+        let link = "probe\(getpid() % 100_000)"
         defer {
-            _ = try? Tool.run(ip, ["link", "del", "fuprobe\(getpid() % 100_000)"])
+            _ = try? Tool.run(ip, ["link", "del", "fu" + link])
             _ = try? Tool.run(ip, ["netns", "del", probe])
         }
         do {
             try Tool.run(ip, ["netns", "add", probe])
             try Tool.run(
-                ip, ["link", "add", "fuprobe\(getpid() % 100_000)", "type", "veth", "peer", "name", "fvprobe\(getpid() % 100_000)"])
+                ip, ["link", "add", "fu" + link, "type", "veth", "peer", "name", "fv" + link])
             try Tool.run(ip, ["netns", "exec", probe, unshare, "--mount", "--uts", "--propagation", "private", "/bin/true"])
             return true
         } catch {
@@ -99,8 +100,12 @@ public enum Namespaces {
         var slot: Int
         var hostAddress: String { Self.text(base + UInt32(slot * 4) + 2) }
         var fleetAddress: String { Self.text(base + UInt32(slot * 4) + 1) }
-        var outerLink: String { "fu\(netns.split(separator: "-").dropFirst(2).joined())" }
-        var innerLink: String { "fv\(netns.split(separator: "-").dropFirst(2).joined())" }
+        var outerLink: String { Self.outerLink(netns) }
+        var innerLink: String { "fv\(Self.linkTag(netns))" }
+
+        /// The fleet's end of a namespace's veth pair: `fu` and the name's tag and number.
+        static func outerLink(_ netns: String) -> String { "fu\(linkTag(netns))" }
+        static func linkTag(_ netns: String) -> String { netns.split(separator: "-").dropFirst(2).joined() }
 
         static func text(_ a: UInt32) -> String { "\(a >> 24).\(a >> 16 & 255).\(a >> 8 & 255).\(a & 255)" }
     }
@@ -197,7 +202,7 @@ public enum Namespaces {
         guard let ip = LocalProcess.find("ip") else { return }
         let pids = ((try? Tool.run(ip, ["netns", "pids", netns])) ?? "").split(whereSeparator: \.isNewline).compactMap { pid_t($0) }
         Processes.terminate(pids)
-        _ = try? Tool.run(ip, ["link", "del", Slot(netns: netns, slot: 0).outerLink])
+        _ = try? Tool.run(ip, ["link", "del", Slot.outerLink(netns)])
         _ = try? Tool.run(ip, ["netns", "del", netns])
     }
 
