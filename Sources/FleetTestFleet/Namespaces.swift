@@ -113,9 +113,9 @@ public enum Namespaces {
     /// Makes `count` namespaces with their veth pairs and addresses (under a lock, so two
     /// helpers never take one slot), after removing the stale ones of dead helpers.
     static func create(count: Int, tag: String, owner: pid_t?) throws -> [Slot] {
-        sweepStale()
         let ip = try Tool.path(of: "ip")
         return try withLock {
+            sweepStale()
             let used = try usedSlots(ip)
             let free = (0..<slots).lazy.filter { !used.contains($0) }.prefix(count)
             guard free.count == count else {

@@ -8,7 +8,9 @@ import Testing
 /// own network namespace (its address, sshd on port 22, its own 127.0.0.1), its own
 /// hostname, /opt and /tmp, its own users (`deploy` with real sudo, the app's user owning
 /// its files) — reached by the built fleetup over real SSH.
-@Suite("namespaced test hosts", .enabled(if: Namespaces.available, "needs root, ip (iproute2), unshare and nsenter"))
+/// Serialized: every namespaced `up` sweeps the namespaces of dead owners, and the sweep
+/// test makes one on purpose.
+@Suite("namespaced test hosts", .serialized, .enabled(if: Namespaces.available, "needs root, ip (iproute2), unshare and nsenter"))
 struct NamespaceFleetTests {
     @Test("each host: its own address on port 22, hostname, /opt, /tmp, 127.0.0.1 and users (deploy, sudo); down removes its namespace")
     func ownHost() async throws {
