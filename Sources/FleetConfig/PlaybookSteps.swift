@@ -3,7 +3,7 @@ import Foundation
 import Yams
 
 extension PlaybookReader {
-    static let stepKeys = ["name", "run", "upload", "when", "become", "timeout", "retries", "no_return", "chdir"]
+    static let stepKeys = ["name", "run", "upload", "when", "become", "become_user", "timeout", "retries", "no_return", "chdir"]
     static let probeKeys = [
         "http", "tcp", "command", "expect", "initial_delay", "period", "timeout",
         "success_threshold", "failure_threshold", "deadline", "logs",
@@ -235,6 +235,15 @@ extension PlaybookReader {
         var step = Step(name: givenName ?? "", action: action ?? .run(Template(literal: "")), line: node.mark?.line)
         if let w = entry["when"] { step.when = readWhen(w, label) }
         if let b = entry["become"] { step.become = nodes.bool(b, "\(label): become") }
+        if let u = entry["become_user"] {
+            step.becomeUser = nodes.template(u, "\(label): become_user")
+            // Naming the user means running as them: `become_user` alone is not the silent
+            // no-op it is in Ansible; `become: false` beside it is a contradiction.
+            if step.become == false {
+                nodes.fail(u, "\(label): become_user with become: false (drop one: become_user implies become)")
+            }
+            step.become = true
+        }
         if let t = entry["timeout"] { step.timeout = nodes.duration(t, "\(label): timeout") }
         if let r = entry["retries"] { step.retries = nodes.int(r, "\(label): retries", in: 0...100) ?? 0 }
         if let n = entry["no_return"] { step.noReturn = nodes.bool(n, "\(label): no_return") ?? false }

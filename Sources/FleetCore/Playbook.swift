@@ -126,6 +126,9 @@ public struct Step: Sendable, Hashable {
     public var when: [StepCondition]
     /// Run through sudo; nil: as the host's `ansible_become` says.
     public var become: Bool?
+    /// The user sudo runs the step as (Ansible's `become_user`; it implies `become`); nil:
+    /// the host's (`ansible_become_user`, `--become-user`, root).
+    public var becomeUser: Template?
     /// Ends the step (it fails) when reached.
     public var timeout: Duration?
     /// Runs again up to this many times while it fails.

@@ -4,6 +4,8 @@ public struct PlannedStep: Sendable, Hashable {
     public var action: PlannedAction
     /// Through sudo (the step's `become:`, else the host's `ansible_become`).
     public var become: Bool
+    /// The user sudo runs it as when the step names one (`become_user`); nil: the host's.
+    public var becomeUser: String?
     public var retries: Int
     /// Past this step, rollback no longer runs: going back needs the backups.
     public var noReturn: Bool
@@ -13,12 +15,13 @@ public struct PlannedStep: Sendable, Hashable {
     public var line: Int?
 
     public init(
-        name: String, action: PlannedAction, become: Bool = false, retries: Int = 0,
+        name: String, action: PlannedAction, become: Bool = false, becomeUser: String? = nil, retries: Int = 0,
         noReturn: Bool = false, release: String? = nil, line: Int? = nil
     ) {
         self.name = name
         self.action = action
         self.become = become
+        self.becomeUser = becomeUser
         self.retries = retries
         self.noReturn = noReturn
         self.release = release

@@ -138,6 +138,7 @@ extension PlanReport {
         }
         fields += [
             ("become", .bool(s.become)),
+            ("become_user", s.becomeUser.map(JSON.string) ?? .null),
             ("timeout_seconds", s.timeout.map { .number(DurationText.seconds($0)) } ?? .null),
             ("retries", .number(Double(s.retries))),
             ("no_return", .bool(s.noReturn)),

@@ -134,7 +134,7 @@ public enum PlanReport {
         var s = ""
         for (i, step) in steps.enumerated() {
             var marks: [String] = []
-            if step.become { marks.append("become") }
+            if step.become { marks.append(step.becomeUser.map { "become \($0)" } ?? "become") }
             if let t = step.timeout { marks.append("timeout \(DurationText.format(t))") }
             if step.retries > 0 { marks.append("retries \(step.retries)") }
             if step.noReturn { marks.append("point of no return") }

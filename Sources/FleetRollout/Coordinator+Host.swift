@@ -172,7 +172,11 @@ extension Coordinator {
         do {
             switch step.action {
             case .run(var command):
-                if step.become { command.become = setup.become(host) }
+                if step.become {
+                    var become = setup.become(host)
+                    if let user = step.becomeUser { become.user = user }
+                    command.become = become
+                }
                 let r = try await executor.run(command, on: host)
                 record.exitStatus = r.exitStatus
                 record.signal = r.exitSignal

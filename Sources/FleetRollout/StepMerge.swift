@@ -26,7 +26,7 @@ enum StepMerge {
     }
 
     static func merge(_ lists: [(release: String, steps: [PlannedStep])]) throws(Conflict) -> [PlannedStep] {
-        func key(_ s: PlannedStep) -> String { s.action.identity + "\u{0}\(s.become)" }
+        func key(_ s: PlannedStep) -> String { s.action.identity + "\u{0}\(s.become)\u{0}\(s.becomeUser ?? "")" }
         var order: [String] = []
         var step: [String: PlannedStep] = [:]
         var rank: [String: (Int, Int)] = [:]

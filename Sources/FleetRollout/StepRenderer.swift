@@ -43,9 +43,17 @@ struct StepRenderer {
         // Uploads go over SFTP as the SSH user: become does not apply to them.
         var become = scope.vars["ansible_become"]?.boolValue ?? step.become ?? false
         if case .upload = action { become = false }
+        var user: String?
+        if become, let u = step.becomeUser {
+            do {
+                user = try scope.render(u, as: .text).text
+            } catch {
+                throw PathError(.render, "step \"\(step.title)\": become_user: \(error.message)", line: step.line)
+            }
+        }
         return .planned(
             PlannedStep(
-                name: shownName, action: action, become: become, retries: step.retries,
+                name: shownName, action: action, become: become, becomeUser: user, retries: step.retries,
                 noReturn: step.noReturn, release: release, line: step.line))
     }
 

@@ -68,12 +68,15 @@ extension FleetLayout {
 
         """
 
-    /// The host's ~/.gitconfig: git must not refuse a checkout owned by another user than
-    /// the one connecting (a fleet with extra users), and says nothing about detached HEADs.
-    static func flowGitConfig(_ host: FleetHost) -> String {
+    /// The ~/.gitconfig of whoever runs the playbook's git commands: git must not refuse a
+    /// checkout or the fleet's origin owned by another user (a fleet with extra users; the
+    /// `flow` user of a namespaced host fetching root's origin), and says nothing about
+    /// detached HEADs.
+    static func flowGitConfig(_ host: FleetHost, origin: String) -> String {
         """
         [safe]
-        \tdirectory = \(host.installDir)
+        \tdirectory = \(host.installDirOnHost)
+        \tdirectory = \(origin)
         [advice]
         \tdetachedHead = false
 

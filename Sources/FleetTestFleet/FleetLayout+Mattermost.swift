@@ -7,8 +7,8 @@ extension FleetLayout {
         """
         {
           "ServiceSettings": { "SiteURL": "http://127.0.0.1:\(host.appPort)", "ListenAddress": "127.0.0.1:\(host.appPort)" },
-          "SqlSettings": { "DriverName": "file", "DataSource": \(json("\(host.root)/var/lib/mattermost/mattermost.db")) },
-          "FileSettings": { "Directory": \(json(host.installDir + "/data/")) },
+          "SqlSettings": { "DriverName": "file", "DataSource": \(json(host.onHost("/var/lib/mattermost/mattermost.db"))) },
+          "FileSettings": { "Directory": \(json(host.installDirOnHost + "/data/")) },
           "FleetupHost": \(json(host.name))
         }
 

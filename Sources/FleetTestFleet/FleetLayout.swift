@@ -14,6 +14,9 @@ public struct FleetHost: Sendable, Hashable, Codable {
     /// The app's name: its unit, its install folder under `opt/`, its command.
     public var app: String
     public var layout: FleetSpec.Layout = .plain
+    /// The user the app runs as and owns its files: the app's own on a namespaced host;
+    /// nil on a loopback host (the fleet's user).
+    var appUser: String? { netns == nil ? nil : app }
     /// A namespaced host (`FleetSpec.namespaces`): its network namespace and address (sshd
     /// on port 22 there). Nil: sshd on 127.0.0.1 at `sshPort`.
     var namespace: Namespaces.Slot?
@@ -23,10 +26,16 @@ public struct FleetHost: Sendable, Hashable, Codable {
     /// The host's network namespace, when it has one.
     public var netns: String? { namespace?.netns }
 
-    /// Where the app lives: `opt/APP`, or the Flow checkout `home/flow/live`.
-    public var installDir: String {
-        layout == .flow ? "\(root)/home/flow/live" : "\(root)/opt/\(app)"
-    }
+    /// Where the app lives, as the fleet sees it: `opt/APP`, or the Flow checkout
+    /// `home/flow/live`, in the host's folder.
+    public var installDir: String { root + installPath }
+    /// The app's folder as a real server has it (`/opt/mattermost`, `/home/flow/live`).
+    var installPath: String { layout == .flow ? "/home/flow/live" : "/opt/\(app)" }
+    /// A path as commands on the host name it: a namespaced host has its own `/opt`, `/var/…`
+    /// (the real paths); a loopback host's are in its folder.
+    public func onHost(_ path: String) -> String { netns == nil ? root + path : path }
+    /// The app's folder as commands on the host name it.
+    public var installDirOnHost: String { onHost(installPath) }
     /// The units of the host's `systemctl`: the app, or Flow's three.
     public var units: [String] {
         layout == .flow ? ["\(app)-web", "\(app)-sidekiq", "\(app)-streaming"] : [app]
@@ -38,6 +47,8 @@ public struct FleetHost: Sendable, Hashable, Codable {
     public var flowLogFile: String { "\(root)/log/flow.log" }
     /// The Mattermost layout's own app log: a line per start, with the version.
     public var appLogFile: String { "\(installDir)/logs/\(app).log" }
+    /// The app's log as commands on the host name it.
+    var appLogOnHost: String { "\(installDirOnHost)/logs/\(app).log" }
     public var sshdConfig: String { "\(root)/sshd_config" }
     public var sshdPidFile: String { "\(root)/sshd.pid" }
     public var sshdLog: String { "\(root)/sshd.log" }
@@ -118,49 +129,95 @@ enum FleetLayout {
     }
 
     /// A unit of the fake `systemctl`: the folder holding its VERSION, the port it serves
-    /// (none: a worker that only runs), the log it appends a line to on each start.
-    static func unitFile(install: String, port: Int?, log: String? = nil) -> String {
+    /// (none: a worker that only runs), the log it appends a line to on each start, the user
+    /// it runs as (systemd's `User=`; nil: whoever starts it).
+    static func unitFile(install: String, port: Int?, log: String? = nil, user: String? = nil) -> String {
         var out = "install=\(install)\n"
         if let port { out += "port=\(port)\n" }
         if let log { out += "log=\(log)\n" }
+        if let user { out += "user=\(user)\n" }
         return out
     }
 
-    /// A command on the host's PATH that is the fake app's (`bundle`, `yarn`).
-    static func toolScript(fakeApp: String, command: String) -> String {
-        "#!/bin/sh\nexec \(ShellQuote.quote(fakeApp)) \(command) \"$@\"\n"
+    /// A command on the host's PATH that is the fake app's (`bundle`, `yarn`). The host's
+    /// folder is written in, as for `systemctl`: a step run as the app's user through sudo
+    /// has lost FLEET_HOST_ROOT.
+    static func toolScript(fakeApp: String, command: String, hostRoot: String) -> String {
+        "#!/bin/sh\nFLEET_HOST_ROOT=\(ShellQuote.quote(hostRoot)) exec \(ShellQuote.quote(fakeApp)) \(command) \"$@\"\n"
     }
 
     /// A YAML inventory of the fleet (Ansible-compatible), hosts grouped as the fleet was.
     static func inventory(_ hosts: [FleetHost], user: String, clientKey: String, knownHosts: String) -> String {
         var groups: [String] = []
         for h in hosts where !groups.contains(h.group) { groups.append(h.group) }
+        let namespaced = hosts.first?.netns != nil
         var out = """
-            # Local test fleet written by scripts/fleet: every host is an sshd on 127.0.0.1.
+            # Test fleet written by scripts/fleet: \(namespaced
+                ? "every host in namespaces of its own (its address, sshd on port 22, its /opt, /var, /tmp, users)"
+                : "every host is an sshd on 127.0.0.1, its files in its own folder").
             all:
               vars:
                 ansible_user: \(yaml(user))
                 ansible_ssh_private_key_file: \(yaml(clientKey))
                 # fleetup exec/run: pass --known-hosts with this file (ssh_config support reads it from here)
                 ansible_ssh_common_args: \(yaml("-o UserKnownHostsFile=" + knownHosts))
-              children:
 
             """
+        for (key, value, comment) in fleetVars(hosts, user: user) {
+            out += "    \(key): \(value)\(comment.map { "   # " + $0 } ?? "")\n"
+        }
+        out += "  children:\n"
         for g in groups {
             out += "    \(g):\n      hosts:\n"
             for h in hosts where h.group == g {
-                out += """
-                            \(h.name):
-                              ansible_host: \(h.address)
-                              ansible_port: \(h.sshPort)
-                              app_port: \(h.appPort)
-                              host_root: \(yaml(h.root))
-                              install_dir: \(yaml(h.installDir))
-
-                    """
+                out += "        \(h.name):\n"
+                for (key, value) in hostVars(h) { out += "          \(key): \(value)\n" }
             }
         }
         return out
+    }
+
+    /// A host's own variables: its address (and, on loopback, its port and the folders the
+    /// showcase playbooks use, which a namespaced host has at their real paths).
+    static func hostVars(_ h: FleetHost) -> [(String, String)] {
+        guard h.netns == nil else { return [("ansible_host", h.address)] }
+        var vars = [
+            ("ansible_host", h.address), ("ansible_port", String(h.sshPort)), ("app_port", String(h.appPort)),
+            ("host_root", yaml(h.root)), ("install_dir", yaml(h.installDir)),
+        ]
+        if h.app == FleetSpec.Layout.mattermost.app {
+            vars += [
+                ("backup_dir", yaml(h.onHost("/var/backups/mattermost"))), ("db_file", yaml(h.onHost("/var/lib/mattermost/mattermost.db"))),
+            ]
+        }
+        return vars
+    }
+
+    /// What the fleet's hosts need said for every host (YAML values): on a loopback fleet laid out for a
+    /// showcase playbook, what differs from a server (no sudo: the fleet runs as your own
+    /// user, who owns the app's files; the hosts share this machine's /tmp).
+    static func fleetVars(_ hosts: [FleetHost], user: String) -> [(String, String, String?)] {
+        // A showcase playbook's app (whatever the layout: a plain one is enough for plan).
+        let showcase = [FleetSpec.Layout.mattermost.app, FleetSpec.Layout.flow.app]
+        guard let first = hosts.first, showcase.contains(first.app) else { return [] }
+        let mattermost = first.app == FleetSpec.Layout.mattermost.app
+        guard first.netns == nil else {
+            return mattermost ? [("db_engine", "file", "no PostgreSQL yet: the \"database\" is a file, copied")] : []
+        }
+        var vars: [(String, String, String?)] = [
+            ("ansible_become", "false", "loopback hosts: the fleet runs as your user; its systemctl needs no sudo"),
+            ("app_user", yaml(user), "who owns the app's files on a loopback host"),
+        ]
+        if mattermost {
+            vars += [
+                ("db_engine", "file", "no PostgreSQL on a loopback host: the \"database\" is a file, copied"),
+                (
+                    "upload_path", yaml("{{ backup_path }}/mattermost-{{ to }}.tar.gz"),
+                    "loopback hosts share this machine's /tmp: each receives its archive in its backup folder"
+                ),
+            ]
+        }
+        return vars
     }
 
     /// An inventory setting `vars` on `all`, to layer after the others with `-i`.

@@ -53,7 +53,7 @@ public enum Namespaces {
             (
                 "passwd",
                 users + "\(loginUser):x:\(loginID):\(loginID):deploy:/home/\(loginUser):/bin/bash\n"
-                    + "\(app):x:\(appID):\(appID):\(app):/opt/\(app):/usr/sbin/nologin\n", 0o644
+                    + "\(app):x:\(appID):\(appID):\(app):\(app == "flow" ? "/home/flow" : "/opt/\(app)"):/usr/sbin/nologin\n", 0o644
             ),
             ("group", system("/etc/group", idField: 2) + "\(loginUser):x:\(loginID):\n\(app):x:\(appID):\n", 0o644),
             // `*`: no password, not locked (sshd refuses a locked account's keys too).

@@ -10,13 +10,15 @@ extension TestFleet {
         try FileManager.default.createDirectory(atPath: "\(host.installDir)/bin", withIntermediateDirectories: true)
         try write(version + "\n", to: "\(host.installDir)/VERSION")
         try write(FleetLayout.appCommandScript(fakeApp: fakeApp), to: "\(host.installDir)/bin/\(host.app)", mode: 0o755)
-        try write(FleetLayout.unitFile(install: host.installDir, port: host.appPort, log: log), to: "\(host.root)/units/\(host.app)")
+        try write(
+            FleetLayout.unitFile(install: host.installDirOnHost, port: host.appPort, log: log, user: host.appUser),
+            to: "\(host.root)/units/\(host.app)")
     }
 
     /// The plain app plus everything playbooks/mattermost.yml backs up and restores.
     func writeMattermost(_ host: FleetHost, version: String) throws {
         let fm = FileManager.default
-        try writePlainApp(host, version: version, log: host.appLogFile)
+        try writePlainApp(host, version: version, log: host.appLogOnHost)
         for dir in ["\(host.installDir)/config", "\(host.installDir)/logs", "\(host.root)/var/lib/mattermost", "\(host.root)/var/backups"] {
             try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
         }
@@ -34,13 +36,18 @@ extension TestFleet {
     /// checkout itself comes from `checkOutFlow` once the origin exists.
     func writeFlowHost(_ host: FleetHost) throws {
         try FileManager.default.createDirectory(atPath: "\(host.root)/home/flow", withIntermediateDirectories: true)
-        try write(FleetLayout.flowGitConfig(host), to: "\(host.root)/home/.gitconfig")
+        // The app's user's home on a namespaced host (the playbook's steps run as `flow`);
+        // the login home of a loopback host.
+        let home = host.netns == nil ? "\(host.root)/home" : "\(host.root)/home/flow"
+        try write(FleetLayout.flowGitConfig(host, origin: flowOrigin), to: "\(home)/.gitconfig")
         for tool in ["bundle", "yarn"] {
-            try write(FleetLayout.toolScript(fakeApp: fakeApp, command: tool), to: "\(host.root)/bin/\(tool)", mode: 0o755)
+            try write(
+                FleetLayout.toolScript(fakeApp: fakeApp, command: tool, hostRoot: host.root), to: "\(host.root)/bin/\(tool)", mode: 0o755)
         }
         for unit in host.units {
             let port = unit.hasSuffix("-web") ? host.appPort : nil
-            try write(FleetLayout.unitFile(install: host.installDir, port: port), to: "\(host.root)/units/\(unit)")
+            try write(
+                FleetLayout.unitFile(install: host.installDirOnHost, port: port, user: host.appUser), to: "\(host.root)/units/\(unit)")
         }
     }
 

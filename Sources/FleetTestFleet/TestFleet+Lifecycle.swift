@@ -78,7 +78,7 @@ extension TestFleet {
                 hosts.append(
                     FleetHost(
                         name: name, group: group.name, sshPort: spec.namespaces ? 22 : try PortAllocator.take(),
-                        appPort: spec.namespaces ? namespacedAppPort : try PortAllocator.take(), root: "\(directory)/hosts/\(name)",
+                        appPort: spec.namespaces ? spec.layout.port : try PortAllocator.take(), root: "\(directory)/hosts/\(name)",
                         app: spec.app, layout: spec.layout))
             }
         }
@@ -100,9 +100,6 @@ extension TestFleet {
         }
         return fleet
     }
-
-    /// The app's port on a namespaced host (its own 127.0.0.1).
-    static let namespacedAppPort = 8080
 
     /// Removes the files `up` writes into the fleet's folder (and nothing else of it).
     private func removeFleetFiles() {
@@ -210,6 +207,10 @@ extension TestFleet {
             for dir in ["home", "bin", "units", "run", "control", "log"] + (host.netns == nil ? [] : Namespaces.privateFolders) {
                 try fm.createDirectory(atPath: "\(host.root)/\(dir)", withIntermediateDirectories: true)
             }
+            // A namespaced host's /tmp is a server's: every user writes there, sticky.
+            if host.netns != nil, chmod("\(host.root)/tmp", 0o1777) != 0 {
+                throw Tool.Failure(description: "cannot chmod \(host.root)/tmp: \(String(cString: strerror(errno)))")
+            }
             try write(
                 FleetLayout.systemctlScript(fakeApp: self.fakeApp, hostRoot: host.root), to: "\(host.root)/bin/systemctl", mode: 0o755)
             try write(FleetLayout.sshdConfig(host, authorizedKeys: authorizedKeys, users: [user] + spec.extraUsers), to: host.sshdConfig)
@@ -224,6 +225,7 @@ extension TestFleet {
             }
         }
         if spec.layout == .flow { try checkOutFlow(versions) }
+        for host in hosts where host.netns != nil { try giveAppFiles(host) }
         try Tool.inParallel(hosts) { host in
             try LocalProcess(keygen, ["-q", "-t", "ed25519", "-N", "", "-C", host.name, "-f", host.hostKey])
         }
@@ -257,7 +259,17 @@ extension TestFleet {
         guard chown(home, uid_t(Namespaces.loginID), gid_t(Namespaces.loginID)) == 0 else {
             throw Tool.Failure(description: "cannot chown \(home): \(String(cString: strerror(errno)))")
         }
-        try Tool.run(try Tool.path(of: "chown"), ["-R", "\(Namespaces.appID):\(Namespaces.appID)", host.installDir])
+    }
+
+    /// A namespaced host's app files owned by the app's user (the Flow checkout with its
+    /// user's home), and the fleet's log folder open to every user of the host (a step run
+    /// as the app's user logs what its fake tools did there).
+    private func giveAppFiles(_ host: FleetHost) throws {
+        let files = host.layout == .flow ? "\(host.root)/home/flow" : host.installDir
+        try Tool.run(try Tool.path(of: "chown"), ["-R", "\(Namespaces.appID):\(Namespaces.appID)", files])
+        guard chmod("\(host.root)/log", 0o1777) == 0 else {
+            throw Tool.Failure(description: "cannot chmod \(host.root)/log: \(String(cString: strerror(errno)))")
+        }
     }
 
     private func startDaemons() throws {

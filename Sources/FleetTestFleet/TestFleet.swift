@@ -60,6 +60,16 @@ public struct FleetSpec: Sendable, Hashable {
             }
         }
 
+        /// The app's port on a namespaced host's own 127.0.0.1: the real app's (Mattermost
+        /// 8065, Flow's web 3000).
+        public var port: Int {
+            switch self {
+            case .plain: return 8080
+            case .mattermost: return 8065
+            case .flow: return 3000
+            }
+        }
+
         /// The version a host gets when the spec gives none.
         public var defaultVersion: String {
             switch self {
@@ -132,7 +142,7 @@ public final class TestFleet: Sendable {
                     "ansible_ssh_private_key_file": .string(clientKey),
                     "app_port": .int(h.appPort),
                     "host_root": .string(h.root),
-                    "install_dir": .string(h.installDir),
+                    "install_dir": .string(h.installDirOnHost),
                 ], groups: [h.group])
         }
     }

@@ -22,7 +22,8 @@
 // A unit without a port is a worker: a process that runs until stopped.
 //
 // A unit is described by `$FLEET_HOST_ROOT/units/UNIT` (lines `install=DIR`, `port=N`,
-// `log=FILE`: the app log a start appends to); its pid file is `$FLEET_HOST_ROOT/run/UNIT.pid`;
+// `log=FILE`: the app log a start appends to, `user=NAME`: systemd's User=, the server runs
+// as that user when root starts it); its pid file is `$FLEET_HOST_ROOT/run/UNIT.pid`;
 // control files live in `$FLEET_HOST_ROOT/control/`; `systemctl` appends `ACTION UNIT` to
 // `$FLEET_HOST_ROOT/log/services.log` (not when FLEET_QUIET is set: the fleet's own start-up),
 // `bundle` and `yarn` append `ACTION VERSION` to `$FLEET_HOST_ROOT/log/flow.log`.
@@ -79,6 +80,8 @@ struct Unit {
     var install: String
     var port: Int?
     var log: String?
+    /// systemd's `User=`: the server runs as this user when started by root.
+    var user: String?
 
     init(_ name: String) {
         guard let text = readFile("\(hostRoot())/units/\(name)") else {
@@ -94,6 +97,7 @@ struct Unit {
             if parts[0] == "install" { install = parts[1] }
             if parts[0] == "port" { port = Int(parts[1]) }
             if parts[0] == "log" { log = parts[1] }
+            if parts[0] == "user" { user = parts[1] }
         }
         self.install = install
         self.port = port
@@ -141,6 +145,7 @@ func start(_ unit: Unit) {
     if pid == 0 {
         close(fds[0])
         setsid()
+        if let user = unit.user, geteuid() == 0 { becomeUser(user) }
         serve(unit, readyFd: fds[1])
     }
     close(fds[1])
@@ -153,6 +158,15 @@ func start(_ unit: Unit) {
         fail("Job for \(unit.name).service failed: the server exited during start-up")
     }
     writeFile(unit.pidFile, "\(pid)\n")
+}
+
+/// Drops root for the unit's user, as systemd does for `User=` (its groups only).
+func becomeUser(_ name: String) {
+    guard let pw = getpwnam(name) else { fail("Job failed: the unit's user \(name) does not exist") }
+    let uid = pw.pointee.pw_uid, gid = pw.pointee.pw_gid
+    guard setgroups(0, nil) == 0, setgid(gid) == 0, setuid(uid) == 0 else {
+        fail("Job failed: cannot run as \(name): \(String(cString: strerror(errno)))")
+    }
 }
 
 func stop(_ unit: Unit) {

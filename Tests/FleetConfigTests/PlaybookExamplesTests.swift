@@ -78,16 +78,25 @@ struct PlaybookExamplesTests {
         #expect(migrates.count == 3 && Set(migrates.map(\.action)).count == 1 && migrates.allSatisfy(\.noReturn))
     }
 
-    /// A fleet inventory as the local test fleet writes it (FleetLayout.inventory).
+    /// A fleet inventory as the local test fleet writes it for loopback hosts
+    /// (FleetLayout.inventory): each host's folders, no sudo, the app's files the user's own.
     static func fleetInventory(app: String, in dir: String) throws -> String {
-        var text = "all:\n  vars:\n    ansible_user: \"me\"\n  children:\n"
+        var text = "all:\n  vars:\n    ansible_user: \"me\"\n    ansible_become: false\n    app_user: \"me\"\n"
+        if app == "mattermost" {
+            text += "    db_engine: file\n    upload_path: \"{{ backup_path }}/mattermost-{{ to }}.tar.gz\"\n"
+        }
+        text += "  children:\n"
         for (group, names) in [("staging", ["staging01", "staging02"]), ("prod", ["prod01", "prod02", "prod03"])] {
             text += "    \(group):\n      hosts:\n"
             for (i, n) in names.enumerated() {
                 let root = "\(dir)/hosts/\(n)"
+                let install = app == "flow" ? "\(root)/home/flow/live" : "\(root)/opt/\(app)"
                 text += "        \(n):\n          ansible_host: 127.0.0.1\n          ansible_port: \(20000 + i)\n"
-                text +=
-                    "          app_port: \(21000 + i)\n          host_root: \"\(root)\"\n          install_dir: \"\(root)/opt/\(app)\"\n"
+                text += "          app_port: \(21000 + i)\n          host_root: \"\(root)\"\n          install_dir: \"\(install)\"\n"
+                if app == "mattermost" {
+                    text +=
+                        "          backup_dir: \"\(root)/var/backups/mattermost\"\n          db_file: \"\(root)/var/lib/mattermost/mattermost.db\"\n"
+                }
             }
         }
         let path = dir + "/inventory.yml"

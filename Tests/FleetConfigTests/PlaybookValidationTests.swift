@@ -151,6 +151,14 @@ struct PlaybookValidationTests {
         ("serial-at-top.yml", ["serial-at-top.yml:8: unknown key \"serial\" (batch sizes go in rolling: batch:)"]),
         ("stages-twice.yml", ["stages-twice.yml:8: stages: \"staging\" is listed twice"]),
         ("step-bad-become.yml", ["step-bad-become.yml:10: step \"start\": become: expected true or false, got \"sudo\""]),
+        // become_user implies become: beside become: false it is a contradiction.
+        (
+            "step-become-user-off.yml",
+            [
+                "step-become-user-off.yml:9: step \"migrate\": become_user with become: false (drop one: become_user implies become)",
+                "step-become-user-off.yml:12: step \"start\": become_user: expected text, got a list",
+            ]
+        ),
         (
             "step-bad-timeout.yml",
             ["step-bad-timeout.yml:10: step \"start\": timeout: expected a duration such as 30s, 10m, 1h30m or 500ms, got \"soon\""]

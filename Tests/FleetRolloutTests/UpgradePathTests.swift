@@ -216,6 +216,30 @@ struct UpgradePathTests {
         #expect(hops[0].steps[2].become == false)  // uploads go over SFTP as the SSH user
     }
 
+    @Test("become_user: rendered per host, kept only while the step becomes; an unknown variable is an error at its line")
+    func becomeUser() throws {
+        var book = Playbooks.mattermost
+        var step = Playbooks.run("migrate", "app migrate", become: true)
+        step.becomeUser = Playbooks.t("{{ app_user }}")
+        step.line = 21
+        book.steps.insert(.step(step), at: 1)
+        func planned(_ vars: [String: VarValue]) throws -> PlannedStep {
+            let hop = try UpgradePathPlanner.path(
+                from: Version("5.2.0")!, to: Version("5.3.0")!, playbook: book, scope: Playbooks.scope(book, vars: vars))[0]
+            return try #require(hop.steps.first { $0.name == "migrate" })
+        }
+        let asApp = try planned(["app_user": .string("mattermost")])
+        #expect(asApp.become && asApp.becomeUser == "mattermost")
+        // A fleet without sudo: no become, so no user either.
+        let off = try planned(["app_user": .string("mattermost"), "ansible_become": .bool(false)])
+        #expect(!off.become && off.becomeUser == nil)
+        #expect {
+            try planned([:])
+        } throws: { error in
+            (error as? PathError)?.line == 21 && (error as? PathError)?.message.hasPrefix("step \"migrate\": become_user: ") == true
+        }
+    }
+
     @Test("when: a variable compared, a variable that is not a boolean is an error")
     func when() throws {
         var book = Playbooks.mattermost

@@ -222,7 +222,10 @@ struct RunScenarioTests {
             #expect(upgrade.last?.step.name == "unpack the release over the install" && upgrade.last?.succeeded == false)
             #expect(!upgrade.contains { $0.step.name == "start" }, "the point of no return was never reached")
             let rollback = h.steps.filter { $0.step.phase == .rollback }
-            #expect(rollback.map(\.step.name) == ["restore the install", "restore config.json", "start the old release"])
+            #expect(
+                rollback.map(\.step.name) == [
+                    "restore the install", "restore config.json", "give the install back to its user", "start the old release",
+                ])
             #expect(rollback.allSatisfy { $0.succeeded })
             // Back on its old release, running and healthy.
             #expect(try fleet.installedVersion(of: staging02) == "5.2.0")
