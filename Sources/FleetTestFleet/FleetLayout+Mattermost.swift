@@ -7,12 +7,18 @@ extension FleetLayout {
         """
         {
           "ServiceSettings": { "SiteURL": "http://127.0.0.1:\(host.appPort)", "ListenAddress": "127.0.0.1:\(host.appPort)" },
-          "SqlSettings": { "DriverName": "file", "DataSource": \(json(host.onHost("/var/lib/mattermost/mattermost.db"))) },
+          "SqlSettings": \(sqlSettings(host)),
           "FileSettings": { "Directory": \(json(host.installDirOnHost + "/data/")) },
           "FleetupHost": \(json(host.name))
         }
 
         """
+    }
+
+    /// Where the host's data lives: its database on the fleet's PostgreSQL, or the file.
+    static func sqlSettings(_ host: FleetHost) -> String {
+        if let db = host.database { return "{ \"DriverName\": \"postgres\", \"DataSource\": \(json(db.url)) }" }
+        return "{ \"DriverName\": \"file\", \"DataSource\": \(json(host.onHost("/var/lib/mattermost/mattermost.db"))) }"
     }
 
     /// The config.json a release archive ships (what a careless unpack would leave).

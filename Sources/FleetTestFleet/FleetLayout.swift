@@ -20,6 +20,8 @@ public struct FleetHost: Sendable, Hashable, Codable {
     /// A namespaced host (`FleetSpec.namespaces`): its network namespace and address (sshd
     /// on port 22 there). Nil: sshd on 127.0.0.1 at `sshPort`.
     var namespace: Namespaces.Slot?
+    /// Its database and role on the fleet's database host (`FleetSpec.database`).
+    public var database: DatabaseHost.Account?
 
     /// The address sshd listens on.
     public var address: String { namespace?.hostAddress ?? "127.0.0.1" }
@@ -55,7 +57,7 @@ public struct FleetHost: Sendable, Hashable, Codable {
     public var hostKey: String { "\(root)/ssh_host_ed25519_key" }
 
     private enum CodingKeys: String, CodingKey {
-        case name, group, sshPort, appPort, root, app, layout, namespace
+        case name, group, sshPort, appPort, root, app, layout, namespace, database
     }
 
     init(name: String, group: String, sshPort: Int, appPort: Int, root: String, app: String, layout: FleetSpec.Layout) {
@@ -72,6 +74,7 @@ public struct FleetHost: Sendable, Hashable, Codable {
             root: try c.decode(String.self, forKey: .root), app: try c.decode(String.self, forKey: .app),
             layout: try c.decodeIfPresent(FleetSpec.Layout.self, forKey: .layout) ?? .plain)
         namespace = try c.decodeIfPresent(Namespaces.Slot.self, forKey: .namespace)
+        database = try c.decodeIfPresent(DatabaseHost.Account.self, forKey: .database)
     }
 }
 
@@ -180,7 +183,12 @@ enum FleetLayout {
     /// A host's own variables: its address (and, on loopback, its port and the folders the
     /// showcase playbooks use, which a namespaced host has at their real paths).
     static func hostVars(_ h: FleetHost) -> [(String, String)] {
-        guard h.netns == nil else { return [("ansible_host", h.address)] }
+        guard h.netns == nil else {
+            // What a real inventory says of a Mattermost host: its database's name and role
+            // (the password is a secret of the playbook's).
+            guard let db = h.database else { return [("ansible_host", h.address)] }
+            return [("ansible_host", h.address), ("db_name", db.database), ("db_user", db.role), ("db_password", yaml(db.password))]
+        }
         var vars = [
             ("ansible_host", h.address), ("ansible_port", String(h.sshPort)), ("app_port", String(h.appPort)),
             ("host_root", yaml(h.root)), ("install_dir", yaml(h.installDir)),
@@ -202,7 +210,11 @@ enum FleetLayout {
         guard let first = hosts.first, showcase.contains(first.app) else { return [] }
         let mattermost = first.app == FleetSpec.Layout.mattermost.app
         guard first.netns == nil else {
-            return mattermost ? [("db_engine", "file", "no PostgreSQL yet: the \"database\" is a file, copied")] : []
+            guard mattermost else { return [] }
+            guard first.database != nil else {
+                return [("db_engine", "file", "no database host in this fleet: the \"database\" is a file, copied")]
+            }
+            return [("db_host", DatabaseHost.address, "the fleet's PostgreSQL, on the hosts' back-end network")]
         }
         var vars: [(String, String, String?)] = [
             ("ansible_become", "false", "loopback hosts: the fleet runs as your user; its systemctl needs no sudo"),

@@ -20,6 +20,10 @@ import Foundation
 public enum Namespaces {
     static let prefix = "fleetup-"
     static let base: UInt32 = 198 << 24 | 18 << 16
+    /// The fleets' back-end networks (a database host's, `DatabaseHost`): 198.19.0.0/16, the
+    /// other half of RFC 2544's 198.18.0.0/15. Each lives inside its own namespaces only, so
+    /// fleets side by side use the same addresses without meeting.
+    static let backBase: UInt32 = 198 << 24 | 19 << 16
     static let slots = 16384
     static let lockFile = "/run/fleetup-test-netns.lock"
     /// The folders each host has of its own, bound over the machine's.
@@ -141,6 +145,36 @@ public enum Namespaces {
                 throw error
             }
             return made
+        }
+    }
+
+    /// Makes the namespace `netns` with a bridge `br0` holding `routerAddress`/16, and links
+    /// each of `members` to it: a veth pair whose ends are the member's `eth1` (with its
+    /// address from `memberAddress`) and a port of the bridge. Nothing of it is in the
+    /// machine's own namespace. Under the namespaces' lock.
+    static func createBackEnd(netns: String, routerAddress: String, members: [Slot], memberAddress: (Int) -> String) throws {
+        let ip = try Tool.path(of: "ip")
+        try withLock {
+            try Tool.run(ip, ["netns", "add", netns])
+            do {
+                try Tool.run(ip, ["-n", netns, "link", "set", "lo", "up"])
+                try Tool.run(ip, ["-n", netns, "link", "add", "br0", "type", "bridge"])
+                try Tool.run(ip, ["-n", netns, "addr", "add", routerAddress + "/16", "dev", "br0"])
+                try Tool.run(ip, ["-n", netns, "link", "set", "br0", "up"])
+                for (i, member) in members.enumerated() {
+                    // Made in the member's namespace, then one end moved to the router's:
+                    // never a name in the machine's own.
+                    let port = "p\(i)"
+                    try Tool.run(ip, ["-n", member.netns, "link", "add", "eth1", "type", "veth", "peer", "name", port])
+                    try Tool.run(ip, ["-n", member.netns, "link", "set", port, "netns", netns])
+                    try Tool.run(ip, ["-n", member.netns, "addr", "add", memberAddress(i) + "/16", "dev", "eth1"])
+                    try Tool.run(ip, ["-n", member.netns, "link", "set", "eth1", "up"])
+                    try Tool.run(ip, ["-n", netns, "link", "set", port, "master", "br0", "up"])
+                }
+            } catch {
+                remove(netns)
+                throw error
+            }
         }
     }
 

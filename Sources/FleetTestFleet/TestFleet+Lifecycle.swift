@@ -34,6 +34,14 @@ extension TestFleet {
                     description: "a namespaced fleet's folder must be outside /tmp (each host binds its own /tmp over it): \(directory)")
             }
         }
+        if spec.database {
+            guard spec.namespaces, spec.layout == .mattermost else {
+                throw Tool.Failure(description: "a database host is for namespaced fleets of the mattermost layout")
+            }
+            guard DatabaseHost.available else {
+                throw Tool.Failure(description: "a database host needs PostgreSQL's server (Debian's postgresql) and runuser")
+            }
+        }
         if spec.layout != .plain && spec.app != spec.layout.app {
             throw Tool.Failure(
                 description:
@@ -82,12 +90,32 @@ extension TestFleet {
                         app: spec.app, layout: spec.layout))
             }
         }
+        var database: DatabaseHost?
+        var madeNamespaces: [String] = []
         if spec.namespaces {
             let tag = String(UInt16.random(in: 0x1000...0xffff), radix: 16)
             for (i, slot) in try Namespaces.create(count: hosts.count, tag: tag, owner: owner).enumerated() { hosts[i].namespace = slot }
+            madeNamespaces = hosts.compactMap(\.netns)
+            if spec.database {
+                let db = DatabaseHost(netns: "\(Namespaces.prefix)\(owner.map { String($0) } ?? "cli")-\(tag)-db", root: "\(directory)/db")
+                do {
+                    try Namespaces.createBackEnd(
+                        netns: db.netns, routerAddress: DatabaseHost.address, members: hosts.compactMap(\.namespace),
+                        memberAddress: DatabaseHost.hostAddress)
+                } catch {
+                    for netns in madeNamespaces { Namespaces.remove(netns) }
+                    throw error
+                }
+                let password = (0..<16).map { _ in String(UInt8.random(in: 0...255), radix: 16) }.joined()
+                for i in hosts.indices { hosts[i].database = DatabaseHost.account(for: hosts[i].name, password: password) }
+                database = db
+            }
         }
-        let fleet = TestFleet(directory: directory, hosts: hosts, user: user)
+        let fleet = TestFleet(directory: directory, hosts: hosts, user: user, database: database)
         do {
+            if let database {
+                try database.start(accounts: hosts.compactMap(\.database))
+            }
             try fleet.writeFiles(spec, fakeApp: fakeApp)
             try beforeStart(hosts)
             try fleet.startDaemons()
@@ -116,7 +144,7 @@ extension TestFleet {
             throw Tool.Failure(description: "no fleet in \(directory) (fleet.json is missing)")
         }
         let state = try JSONDecoder().decode(State.self, from: data)
-        return TestFleet(directory: directory, hosts: state.hosts, user: state.user)
+        return TestFleet(directory: directory, hosts: state.hosts, user: state.user, database: state.database)
     }
 
     /// Stops every sshd (and its per-connection children) and every app this fleet
@@ -153,8 +181,10 @@ extension TestFleet {
             pids.append(contentsOf: Processes.children(of: pid))
         }
         Processes.terminate(pids)
-        // A namespace goes with everything still running in it (its sessions, its apps).
-        for host in hosts { if let netns = host.netns { Namespaces.remove(netns) } }
+        // A namespace goes with everything still running in it (its sessions, its apps);
+        // the database is stopped first (a clean shutdown, then its namespace).
+        database?.stop()
+        for netns in hosts.compactMap(\.netns) + [database?.netns].compactMap({ $0 }) { Namespaces.remove(netns) }
         if !keepFiles { try? FileManager.default.removeItem(atPath: directory) }
     }
 
@@ -172,6 +202,7 @@ extension TestFleet {
     struct State: Codable {
         var user: String
         var hosts: [FleetHost]
+        var database: DatabaseHost?
     }
 
     static func absolute(_ path: String) -> String {
@@ -196,7 +227,7 @@ extension TestFleet {
         }
         try LocalProcess.writeFile(self.fakeApp, [UInt8](program), mode: 0o755)
         // Written first, so `down` can clean up even if a later step fails.
-        try JSONEncoder().encode(State(user: user, hosts: hosts)).write(to: URL(fileURLWithPath: stateFile))
+        try JSONEncoder().encode(State(user: user, hosts: hosts, database: database)).write(to: URL(fileURLWithPath: stateFile))
 
         let keygen = try Tool.path(of: "ssh-keygen")
         try Tool.run(keygen, ["-q", "-t", "ed25519", "-N", "", "-C", "fleetup-test-client", "-f", clientKey])

@@ -18,6 +18,10 @@ public struct FleetSpec: Sendable, Hashable {
     /// hostname, its own /opt, /tmp, /home, /var/…); needs root. The fleet's folder must
     /// then be outside /tmp (each host binds its own over it).
     public var namespaces = false
+    /// A database host running PostgreSQL, one database and role per host, on a back-end
+    /// network of the hosts (`DatabaseHost`); namespaced Mattermost fleets only. The fake
+    /// Mattermost then keeps its schema version there.
+    public var database = false
     /// On namespaced hosts of this group, `deploy`'s sudo asks for this password (the
     /// other hosts' sudo is NOPASSWD): `-K`, `ansible_become_password`.
     public var sudoPassword: SudoPassword?
@@ -115,6 +119,8 @@ public final class TestFleet: Sendable {
     public let directory: String
     public let hosts: [FleetHost]
     public let user: String
+    /// The fleet's database host (`FleetSpec.database`).
+    public let database: DatabaseHost?
 
     public var clientKey: String { "\(directory)/client/id_ed25519" }
     public var knownHosts: String { "\(directory)/known_hosts" }
@@ -123,10 +129,11 @@ public final class TestFleet: Sendable {
     var authorizedKeys: String { "\(directory)/client/authorized_keys" }
     var stateFile: String { "\(directory)/fleet.json" }
 
-    init(directory: String, hosts: [FleetHost], user: String) {
+    init(directory: String, hosts: [FleetHost], user: String, database: DatabaseHost? = nil) {
         self.directory = directory
         self.hosts = hosts
         self.user = user
+        self.database = database
     }
 
     /// The fleet's hosts as inventory values: connection vars and per-host vars, as the

@@ -229,6 +229,7 @@ func serve(_ unit: Unit, readyFd: Int32) -> Never {
     // The starter logs its own failure; this process's would be a second line.
     lineIfFailing = nil
     var version = installedVersion(unit.install)
+    migrateDatabase(unit, version: version)
     guard let port = unit.port else { work(unit, readyFd: readyFd) }
     let sock = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     var one: Int32 = 1

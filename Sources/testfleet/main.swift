@@ -5,7 +5,7 @@ import Foundation
 
 let usage = """
     usage: testfleet up N [--dir DIR] [--groups g1=N1,g2=N2] [--layout plain|mattermost|flow] [--app NAME]
-                       [--versions V1,V2] [--start-apps] [--namespaces] --fakeapp PATH
+                       [--versions V1,V2] [--start-apps] [--namespaces [--database]] --fakeapp PATH
            testfleet down [--dir DIR] [--keep]
            testfleet show [--dir DIR]
            testfleet releases [DIR] [VERSION...]      the fake Mattermost archives (DIR: .fleet/releases)
@@ -25,7 +25,7 @@ var positional: [String] = []
 var i = 0
 while i < args.count {
     let a = args[i]
-    if ["--start-apps", "--keep", "--namespaces"].contains(a) {
+    if ["--start-apps", "--keep", "--namespaces", "--database"].contains(a) {
         flags.insert(a)
     } else if a.hasPrefix("--") {
         guard i + 1 < args.count else { die("\(a) needs a value\n\(usage)") }
@@ -60,6 +60,7 @@ do {
         let versions = options["--versions"].map { $0.split(separator: ",").map(String.init) } ?? []
         var spec = FleetSpec(groups: groups, layout: layout, versions: versions, startApps: flags.contains("--start-apps"))
         spec.namespaces = flags.contains("--namespaces")
+        spec.database = flags.contains("--database")
         if let app = options["--app"] {
             guard layout == .plain || app == layout.app else { die("--app \(app): the \(layout) layout's app is \(layout.app)") }
             spec.app = app
@@ -70,6 +71,9 @@ do {
         print("  inventory:   \(fleet.inventoryPath)")
         print("  known_hosts: \(fleet.knownHosts)")
         print("  client key:  \(fleet.clientKey)")
+        if let db = fleet.database {
+            print("  database:    PostgreSQL on \(DatabaseHost.address):\(DatabaseHost.port) (netns \(db.netns)), one database per host")
+        }
     case "down":
         let fleet = try TestFleet.attach(dir)
         try fleet.down(keepFiles: flags.contains("--keep"))
