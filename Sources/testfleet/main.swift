@@ -8,6 +8,7 @@ let usage = """
                        [--versions V1,V2] [--start-apps] [--namespaces [--database]] --fakeapp PATH
            testfleet down [--dir DIR] [--keep]
            testfleet show [--dir DIR]
+           testfleet can-namespace                    exit 0 when namespaced hosts can be made here
            testfleet releases [DIR] [VERSION...]      the fake Mattermost archives (DIR: .fleet/releases)
     """
 
@@ -74,6 +75,9 @@ do {
         if let db = fleet.database {
             print("  database:    PostgreSQL on \(DatabaseHost.address):\(DatabaseHost.port) (netns \(db.netns)), one database per host")
         }
+    case "can-namespace":
+        // Exit 0 when namespaced hosts can be made here (scripts/demo asks).
+        exit(Namespaces.available ? 0 : 1)
     case "down":
         let fleet = try TestFleet.attach(dir)
         try fleet.down(keepFiles: flags.contains("--keep"))
