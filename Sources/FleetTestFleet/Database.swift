@@ -10,7 +10,7 @@ import Foundation
 /// has no link to the machine: only the fleet's hosts reach it, as a database on a private
 /// network is reached, and the machine routes nothing (no ip_forward).
 public struct DatabaseHost: Sendable, Hashable, Codable {
-    /// Its namespace (`fleetup-OWNER-TAG-db`).
+    /// Its namespace: the back end's (`fleetup-OWNER-TAG-back`).
     public var netns: String
     /// Its folder: `data/` (the cluster), `socket/` (the Unix socket), `postgresql.log`.
     public var root: String

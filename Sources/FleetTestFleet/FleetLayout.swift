@@ -24,7 +24,12 @@ public struct FleetHost: Sendable, Hashable, Codable {
     public var database: DatabaseHost.Account?
 
     /// The address sshd listens on.
-    public var address: String { namespace?.hostAddress ?? "127.0.0.1" }
+    public var address: String {
+        guard let namespace else { return "127.0.0.1" }
+        return namespace.hidden == true ? namespace.backAddress ?? namespace.hostAddress : namespace.hostAddress
+    }
+    /// Reached through the fleet's bastion only (`FleetSpec.bastionGroup`).
+    public var behindBastion: Bool { namespace?.hidden == true }
     /// The host's network namespace, when it has one.
     public var netns: String? { namespace?.netns }
 
@@ -150,7 +155,7 @@ enum FleetLayout {
     }
 
     /// A YAML inventory of the fleet (Ansible-compatible), hosts grouped as the fleet was.
-    static func inventory(_ hosts: [FleetHost], user: String, clientKey: String, knownHosts: String) -> String {
+    static func inventory(_ hosts: [FleetHost], user: String, clientKey: String, knownHosts: String, sshConfig: String? = nil) -> String {
         var groups: [String] = []
         for h in hosts where !groups.contains(h.group) { groups.append(h.group) }
         let namespaced = hosts.first?.netns != nil
@@ -175,6 +180,11 @@ enum FleetLayout {
             for h in hosts where h.group == g {
                 out += "        \(h.name):\n"
                 for (key, value) in hostVars(h) { out += "          \(key): \(value)\n" }
+                if h.behindBastion, let sshConfig {
+                    // As a team's inventory says it: through the bastion its ssh_config names.
+                    out +=
+                        "          ansible_ssh_common_args: \(yaml("-o UserKnownHostsFile=\(knownHosts) -o ProxyJump=bastion -F \(sshConfig)"))\n"
+                }
             }
         }
         return out
@@ -230,6 +240,21 @@ enum FleetLayout {
             ]
         }
         return vars
+    }
+
+    /// The ssh_config naming the fleet's bastion (as a team's `~/.ssh/config` would), which
+    /// the inventory of the hosts behind it points to with `-F`.
+    static func bastionSSHConfig(_ bastion: FleetHost, user: String, clientKey: String, knownHosts: String) -> String {
+        """
+        # The test fleet's bastion: the hosts behind it are reached with ProxyJump bastion.
+        Host bastion
+            HostName \(bastion.address)
+            User \(user)
+            IdentityFile \(clientKey)
+            IdentitiesOnly yes
+            UserKnownHostsFile \(knownHosts)
+
+        """
     }
 
     /// An inventory setting `vars` on `all`, to layer after the others with `-i`.

@@ -102,6 +102,10 @@ public enum Namespaces {
     struct Slot: Sendable, Hashable, Codable {
         var netns: String
         var slot: Int
+        /// Its address on the fleet's back-end network, when the fleet has one.
+        var backAddress: String?
+        /// Reachable on the back end only (behind the bastion): its link to the machine removed.
+        var hidden: Bool?
         var hostAddress: String { Self.text(base + UInt32(slot * 4) + 2) }
         var fleetAddress: String { Self.text(base + UInt32(slot * 4) + 1) }
         var outerLink: String { Self.outerLink(netns) }
@@ -114,12 +118,31 @@ public enum Namespaces {
         static func text(_ a: UInt32) -> String { "\(a >> 24).\(a >> 16 & 255).\(a >> 8 & 255).\(a & 255)" }
     }
 
+    /// The range of every fleet's addresses, front and back end.
+    static let range = "198.18.0.0/15"
+
+    /// While a fleet exists, the machine's own namespace routes 198.18.0.0/15 nowhere (an
+    /// `unreachable` route; each host's /30 is more specific and wins): a packet for an
+    /// address of a host behind the bastion, a database, or a fleet already gone fails at
+    /// once with "Network is unreachable" instead of leaving the machine by its default
+    /// route. Made under the lock, before any namespace.
+    static func keepRangeLocal(_ ip: String) throws {
+        try Tool.run(ip, ["route", "replace", "unreachable", range])
+    }
+
+    /// Removes that route once no fleet's namespace is left (under the lock).
+    static func releaseRangeIfUnused() {
+        guard let ip = LocalProcess.find("ip") else { return }
+        _ = try? withLock { if ours().isEmpty { _ = try? Tool.run(ip, ["route", "del", "unreachable", range]) } }
+    }
+
     /// Makes `count` namespaces with their veth pairs and addresses (under a lock, so two
     /// helpers never take one slot), after removing the stale ones of dead helpers.
     static func create(count: Int, tag: String, owner: pid_t?) throws -> [Slot] {
         let ip = try Tool.path(of: "ip")
         return try withLock {
             sweepStale()
+            try keepRangeLocal(ip)
             let used = try usedSlots(ip)
             let free = (0..<slots).lazy.filter { !used.contains($0) }.prefix(count)
             guard free.count == count else {
@@ -155,6 +178,7 @@ public enum Namespaces {
     static func createBackEnd(netns: String, routerAddress: String, members: [Slot], memberAddress: (Int) -> String) throws {
         let ip = try Tool.path(of: "ip")
         try withLock {
+            try keepRangeLocal(ip)
             try Tool.run(ip, ["netns", "add", netns])
             do {
                 try Tool.run(ip, ["-n", netns, "link", "set", "lo", "up"])
@@ -176,6 +200,11 @@ public enum Namespaces {
                 throw error
             }
         }
+    }
+
+    /// Removes a host's link to the machine (its veth pair): it is reached on the back end only.
+    static func unlinkFromMachine(_ slot: Slot) throws {
+        try Tool.run(try Tool.path(of: "ip"), ["link", "del", slot.outerLink])
     }
 
     /// The argv that starts `sshd` as host `name` inside `netns`: its hostname set, its own

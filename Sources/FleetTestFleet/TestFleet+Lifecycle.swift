@@ -34,6 +34,11 @@ extension TestFleet {
                     description: "a namespaced fleet's folder must be outside /tmp (each host binds its own /tmp over it): \(directory)")
             }
         }
+        if let group = spec.bastionGroup {
+            guard spec.namespaces, spec.groups.contains(where: { $0.name == group }) else {
+                throw Tool.Failure(description: "a bastion is for namespaced fleets, in front of one of their groups (not \"\(group)\")")
+            }
+        }
         if spec.database {
             guard spec.namespaces, spec.layout == .mattermost else {
                 throw Tool.Failure(description: "a database host is for namespaced fleets of the mattermost layout")
@@ -90,30 +95,12 @@ extension TestFleet {
                         app: spec.app, layout: spec.layout))
             }
         }
-        var database: DatabaseHost?
-        var madeNamespaces: [String] = []
-        if spec.namespaces {
-            let tag = String(UInt16.random(in: 0x1000...0xffff), radix: 16)
-            for (i, slot) in try Namespaces.create(count: hosts.count, tag: tag, owner: owner).enumerated() { hosts[i].namespace = slot }
-            madeNamespaces = hosts.compactMap(\.netns)
-            if spec.database {
-                let db = DatabaseHost(netns: "\(Namespaces.prefix)\(owner.map { String($0) } ?? "cli")-\(tag)-db", root: "\(directory)/db")
-                do {
-                    try Namespaces.createBackEnd(
-                        netns: db.netns, routerAddress: DatabaseHost.address, members: hosts.compactMap(\.namespace),
-                        memberAddress: DatabaseHost.hostAddress)
-                } catch {
-                    for netns in madeNamespaces { Namespaces.remove(netns) }
-                    throw error
-                }
-                let password = (0..<16).map { _ in String(UInt8.random(in: 0...255), radix: 16) }.joined()
-                for i in hosts.indices { hosts[i].database = DatabaseHost.account(for: hosts[i].name, password: password) }
-                database = db
-            }
-        }
-        let fleet = TestFleet(directory: directory, hosts: hosts, user: user, database: database)
+        var network = Network()
+        if spec.namespaces { try network.make(for: &hosts, spec: spec, directory: directory, owner: owner) }
+        let fleet = TestFleet(
+            directory: directory, hosts: hosts, user: user, database: network.database, bastion: network.bastion, backEnd: network.backEnd)
         do {
-            if let database {
+            if let database = network.database {
                 try database.start(accounts: hosts.compactMap(\.database))
             }
             try fleet.writeFiles(spec, fakeApp: fakeApp)
@@ -131,7 +118,11 @@ extension TestFleet {
 
     /// Removes the files `up` writes into the fleet's folder (and nothing else of it).
     private func removeFleetFiles() {
-        for path in ["\(directory)/hosts", "\(directory)/client", "\(directory)/bin", stateFile, knownHosts, inventoryPath] {
+        for path in [
+            "\(directory)/hosts", "\(directory)/bastion", "\(directory)/db", "\(directory)/client", "\(directory)/bin", stateFile,
+            knownHosts,
+            inventoryPath, sshConfig,
+        ] {
             try? FileManager.default.removeItem(atPath: path)
         }
     }
@@ -144,7 +135,9 @@ extension TestFleet {
             throw Tool.Failure(description: "no fleet in \(directory) (fleet.json is missing)")
         }
         let state = try JSONDecoder().decode(State.self, from: data)
-        return TestFleet(directory: directory, hosts: state.hosts, user: state.user, database: state.database)
+        return TestFleet(
+            directory: directory, hosts: state.hosts, user: state.user, database: state.database, bastion: state.bastion,
+            backEnd: state.backEnd)
     }
 
     /// Stops every sshd (and its per-connection children) and every app this fleet
@@ -152,7 +145,7 @@ extension TestFleet {
     /// unless `keepFiles`.
     public func down(keepFiles: Bool = false) throws {
         var pids: [pid_t] = []
-        for host in hosts {
+        for host in servers {
             if let pid = Processes.pid(inFile: host.sshdPidFile),
                 Processes.commandLine(pid).contains(host.sshdConfig)
             {
@@ -174,7 +167,8 @@ extension TestFleet {
         // fleet's inventory is not the fleet's to stop).
         let ours = Processes.all(commandLineContaining: directory + "/").filter {
             let line = Processes.commandLine($0)
-            return (line.hasPrefix("sshd") && line.contains(directory + "/hosts/")) || line.hasPrefix(fakeApp)
+            let sshd = line.hasPrefix("sshd") && (line.contains(directory + "/hosts/") || line.contains(directory + "/bastion/"))
+            return sshd || line.hasPrefix(fakeApp)
         }
         for pid in ours where !pids.contains(pid) {
             pids.append(pid)
@@ -184,7 +178,9 @@ extension TestFleet {
         // A namespace goes with everything still running in it (its sessions, its apps);
         // the database is stopped first (a clean shutdown, then its namespace).
         database?.stop()
-        for netns in hosts.compactMap(\.netns) + [database?.netns].compactMap({ $0 }) { Namespaces.remove(netns) }
+        let namespaces = servers.compactMap(\.netns) + [backEnd].compactMap({ $0 })
+        for netns in namespaces { Namespaces.remove(netns) }
+        if !namespaces.isEmpty { Namespaces.releaseRangeIfUnused() }
         if !keepFiles { try? FileManager.default.removeItem(atPath: directory) }
     }
 
@@ -203,6 +199,8 @@ extension TestFleet {
         var user: String
         var hosts: [FleetHost]
         var database: DatabaseHost?
+        var bastion: FleetHost?
+        var backEnd: String?
     }
 
     static func absolute(_ path: String) -> String {
@@ -227,14 +225,15 @@ extension TestFleet {
         }
         try LocalProcess.writeFile(self.fakeApp, [UInt8](program), mode: 0o755)
         // Written first, so `down` can clean up even if a later step fails.
-        try JSONEncoder().encode(State(user: user, hosts: hosts, database: database)).write(to: URL(fileURLWithPath: stateFile))
+        try JSONEncoder().encode(State(user: user, hosts: hosts, database: database, bastion: bastion, backEnd: backEnd)).write(
+            to: URL(fileURLWithPath: stateFile))
 
         let keygen = try Tool.path(of: "ssh-keygen")
         try Tool.run(keygen, ["-q", "-t", "ed25519", "-N", "", "-C", "fleetup-test-client", "-f", clientKey])
         try fm.copyItem(atPath: clientKey + ".pub", toPath: authorizedKeys)
 
         let versions = hosts.indices.map { spec.versions.isEmpty ? spec.layout.defaultVersion : spec.versions[$0 % spec.versions.count] }
-        for (host, version) in zip(hosts, versions) {
+        for (host, version) in zip(servers, versions + [FleetSpec.Layout.plain.defaultVersion]) {
             for dir in ["home", "bin", "units", "run", "control", "log"] + (host.netns == nil ? [] : Namespaces.privateFolders) {
                 try fm.createDirectory(atPath: "\(host.root)/\(dir)", withIntermediateDirectories: true)
             }
@@ -257,11 +256,11 @@ extension TestFleet {
         }
         if spec.layout == .flow { try checkOutFlow(versions) }
         for host in hosts where host.netns != nil { try giveAppFiles(host) }
-        try Tool.inParallel(hosts) { host in
+        try Tool.inParallel(servers) { host in
             try LocalProcess(keygen, ["-q", "-t", "ed25519", "-N", "", "-C", host.name, "-f", host.hostKey])
         }
         var knownHosts = ""
-        for host in hosts {
+        for host in servers {
             let pub = try String(contentsOfFile: host.hostKey + ".pub", encoding: .utf8).split(separator: " ")
             // known_hosts names a host on port 22 by its address alone, any other port as [host]:port.
             let id = host.sshPort == 22 ? host.address : "[\(host.address)]:\(host.sshPort)"
@@ -269,8 +268,12 @@ extension TestFleet {
         }
         try write(knownHosts, to: self.knownHosts)
         try write(
-            FleetLayout.inventory(hosts, user: user, clientKey: clientKey, knownHosts: self.knownHosts),
+            FleetLayout.inventory(
+                hosts, user: user, clientKey: clientKey, knownHosts: self.knownHosts, sshConfig: bastion.map { _ in sshConfig }),
             to: inventoryPath)
+        if let bastion {
+            try write(FleetLayout.bastionSSHConfig(bastion, user: user, clientKey: clientKey, knownHosts: self.knownHosts), to: sshConfig)
+        }
     }
 
     /// A namespaced host's own users: its /etc files, `deploy`'s home, the app's files
@@ -314,7 +317,7 @@ extension TestFleet {
         // its pid file once its socket listens (sshd.c, "after … the listen sockets are
         // bound"): that file is the event to wait for. A first connection before it was
         // refused on a busy machine.
-        try Tool.inParallel(hosts) { host in
+        try Tool.inParallel(servers) { host in
             unlink(host.sshdPidFile)
             if let netns = host.netns {
                 let (program, args) = try Namespaces.sshdCommand(
@@ -323,7 +326,7 @@ extension TestFleet {
             }
             return try LocalProcess(sshd, ["-f", host.sshdConfig, "-E", host.sshdLog])
         }
-        for host in hosts { try waitUntilListening(host) }
+        for host in servers { try waitUntilListening(host) }
     }
 
     /// Returns once `host`'s sshd has written its pid file (it listens), or throws with its

@@ -18,6 +18,9 @@ public struct FleetSpec: Sendable, Hashable {
     /// hostname, its own /opt, /tmp, /home, /var/…); needs root. The fleet's folder must
     /// then be outside /tmp (each host binds its own over it).
     public var namespaces = false
+    /// The group whose hosts live on the back-end network only, reached through one more
+    /// host, the bastion (ProxyJump), as many teams' prod is; namespaced fleets only.
+    public var bastionGroup: String?
     /// A database host running PostgreSQL, one database and role per host, on a back-end
     /// network of the hosts (`DatabaseHost`); namespaced Mattermost fleets only. The fake
     /// Mattermost then keeps its schema version there.
@@ -121,6 +124,15 @@ public final class TestFleet: Sendable {
     public let user: String
     /// The fleet's database host (`FleetSpec.database`).
     public let database: DatabaseHost?
+    /// The host through which the hosts of `FleetSpec.bastionGroup` are reached (not an
+    /// inventory host: the inventory's ProxyJump names it).
+    public let bastion: FleetHost?
+    /// The back-end network's namespace (the database's, when there is one).
+    let backEnd: String?
+    /// Every host with an sshd: the inventory's and the bastion.
+    var servers: [FleetHost] { hosts + (bastion.map { [$0] } ?? []) }
+    /// The ssh_config naming the bastion.
+    public var sshConfig: String { "\(directory)/ssh_config" }
 
     public var clientKey: String { "\(directory)/client/id_ed25519" }
     public var knownHosts: String { "\(directory)/known_hosts" }
@@ -129,11 +141,16 @@ public final class TestFleet: Sendable {
     var authorizedKeys: String { "\(directory)/client/authorized_keys" }
     var stateFile: String { "\(directory)/fleet.json" }
 
-    init(directory: String, hosts: [FleetHost], user: String, database: DatabaseHost? = nil) {
+    init(
+        directory: String, hosts: [FleetHost], user: String, database: DatabaseHost? = nil, bastion: FleetHost? = nil,
+        backEnd: String? = nil
+    ) {
         self.directory = directory
         self.hosts = hosts
         self.user = user
         self.database = database
+        self.bastion = bastion
+        self.backEnd = backEnd
     }
 
     /// The fleet's hosts as inventory values: connection vars and per-host vars, as the

@@ -5,7 +5,7 @@ import Foundation
 
 let usage = """
     usage: testfleet up N [--dir DIR] [--groups g1=N1,g2=N2] [--layout plain|mattermost|flow] [--app NAME]
-                       [--versions V1,V2] [--start-apps] [--namespaces [--database]] --fakeapp PATH
+                       [--versions V1,V2] [--start-apps] [--namespaces [--database] [--bastion GROUP]] --fakeapp PATH
            testfleet down [--dir DIR] [--keep]
            testfleet show [--dir DIR]
            testfleet can-namespace                    exit 0 when namespaced hosts can be made here
@@ -62,6 +62,7 @@ do {
         var spec = FleetSpec(groups: groups, layout: layout, versions: versions, startApps: flags.contains("--start-apps"))
         spec.namespaces = flags.contains("--namespaces")
         spec.database = flags.contains("--database")
+        spec.bastionGroup = options["--bastion"]
         if let app = options["--app"] {
             guard layout == .plain || app == layout.app else { die("--app \(app): the \(layout) layout's app is \(layout.app)") }
             spec.app = app
@@ -72,6 +73,10 @@ do {
         print("  inventory:   \(fleet.inventoryPath)")
         print("  known_hosts: \(fleet.knownHosts)")
         print("  client key:  \(fleet.clientKey)")
+        if let bastion = fleet.bastion {
+            let behind = fleet.hosts.filter(\.behindBastion).map(\.name)
+            print("  bastion:     \(bastion.address) (ssh_config \(fleet.sshConfig)); behind it: \(behind.joined(separator: ", "))")
+        }
         if let db = fleet.database {
             print("  database:    PostgreSQL on \(DatabaseHost.address):\(DatabaseHost.port) (netns \(db.netns)), one database per host")
         }
