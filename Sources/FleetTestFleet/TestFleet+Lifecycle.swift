@@ -296,13 +296,14 @@ extension TestFleet {
     }
 
     /// A namespaced host's app files owned by the app's user (the Flow checkout with its
-    /// user's home), and the fleet's log folder open to every user of the host (a step run
-    /// as the app's user logs what its fake tools did there).
+    /// user's home), and the fleet's log and run folders open to every user of the host (a
+    /// step run as the app's user logs what its fake tools did; a test's own step, run as
+    /// the login user, leaves its markers in run/).
     private func giveAppFiles(_ host: FleetHost) throws {
         let files = host.layout == .flow ? "\(host.root)/home/flow" : host.installDir
         try Tool.run(try Tool.path(of: "chown"), ["-R", "\(Namespaces.appID):\(Namespaces.appID)", files])
-        guard chmod("\(host.root)/log", 0o1777) == 0 else {
-            throw Tool.Failure(description: "cannot chmod \(host.root)/log: \(String(cString: strerror(errno)))")
+        for dir in ["log", "run"] where chmod("\(host.root)/\(dir)", 0o1777) != 0 {
+            throw Tool.Failure(description: "cannot chmod \(host.root)/\(dir): \(String(cString: strerror(errno)))")
         }
     }
 

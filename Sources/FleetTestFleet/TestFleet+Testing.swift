@@ -106,3 +106,17 @@ extension TestFleet {
 func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
     try await Blocking.run("fleetup-test-fleet", work)
 }
+
+extension FleetSpec {
+    /// This spec on hosts that look like servers when the machine can make them (root, as
+    /// CI runs): namespaced, and a Mattermost fleet with its PostgreSQL host; as given
+    /// otherwise (loopback hosts), or with FLEETUP_TEST_LOOPBACK=1 (how a root machine checks
+    /// the loopback path). The integration tests that upgrade hosts use it.
+    public var onServers: FleetSpec {
+        guard Namespaces.available, ProcessInfo.processInfo.environment["FLEETUP_TEST_LOOPBACK"] != "1" else { return self }
+        var spec = self
+        spec.namespaces = true
+        if layout == .mattermost, DatabaseHost.available { spec.database = true }
+        return spec
+    }
+}

@@ -9,7 +9,10 @@ import Testing
 
 /// Local users for the become tests: one whose sudo asks for a password, one NOPASSWD.
 /// Creating users and sudoers rules needs root: CI runs as root; elsewhere these tests
-/// are not run (they say so).
+/// are not run (they say so). On the loopback fleet on purpose: they log in as several
+/// users of this machine and vary its sudo rules per test, while a namespaced host has
+/// its own fixed users (NamespaceFleetTests covers `deploy`'s real sudo, with and without
+/// a password, and the showcase runs' become and become_user).
 enum BecomeUsers {
     static let asking = "fleetupbecome"
     static let trusted = "fleetupnopass"

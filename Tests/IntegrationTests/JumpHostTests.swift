@@ -8,6 +8,10 @@ import Testing
 @testable import FleetSSH
 
 /// Hosts reached only through jump hosts (ProxyJump), over real sshd.
+/// On the loopback fleet on purpose: these tests tell whose socket carries a connection
+/// (this process's or a bastion sshd's) from `ss` on the machine's own 127.0.0.1, and chain
+/// hops freely between hosts, which needs every host reachable from the machine. A real
+/// bastion in front of hosts the machine cannot reach is NamespaceFleetTests' "a group behind a bastion".
 @Suite("jump hosts")
 struct JumpHostTests {
     /// The fleet's own settings of a host, as a jump hop.

@@ -87,8 +87,8 @@ extension NamespaceFleetTests {
         #expect(!Processes.all(commandLineContaining: dir + "/").isEmpty)
         kill(owner.pid, SIGKILL)
         _ = try? owner.wait()
-        let swept = Namespaces.sweepStale()
-        #expect(Set(swept) == Set(namespaces))
+        // This sweep, or another suite's namespaced `up` in between, removes them.
+        Namespaces.sweepStale()
         let ip = try Tool.path(of: "ip")
         let netnsList = try Tool.run(ip, ["netns", "list"])
         let linkList = try Tool.run(ip, ["-o", "link", "show"])

@@ -82,9 +82,10 @@ struct RunScenario {
     static func flow(_ fleet: TestFleet, edits: [Edit] = []) throws -> RunScenario {
         let soak = Edit(old: "gate: soak 5m ", new: "gate: soak 0s ", why: "gate soak 5m -> soak 0s")
         let book = try copy("flow", into: fleet, edits: [.noPause("10s"), soak] + edits)
+        let overlay = try writeOverlay(in: fleet, vars: [:], hostVars: [:])
         return RunScenario(
             fleet: fleet, playbook: book,
-            inventories: [fleet.inventoryPath, PlanCommandTests.root + "/inventories/demo/flow.yml"])
+            inventories: [fleet.inventoryPath, PlanCommandTests.root + "/inventories/demo/flow.yml", overlay])
     }
 
     /// Writes playbooks/NAME.yml into the fleet's folder with the edits (each must match
@@ -105,12 +106,16 @@ struct RunScenario {
         return path
     }
 
-    /// An inventory setting `vars` on all hosts and `hostVars` on some, layered last.
+    /// An inventory setting `vars` on all hosts and `hostVars` on some, layered last. On
+    /// namespaced hosts it also names each host's folder of the fleet (`host_root`, which a
+    /// loopback fleet's inventory gives): scenarios' own steps keep their markers there.
     static func writeOverlay(in fleet: TestFleet, vars: [String: String], hostVars: [String: [String: String]]) throws -> String {
+        var hostVars = hostVars
+        for host in fleet.hosts where host.netns != nil { hostVars[host.name, default: [:]]["host_root"] = host.root }
         func q(_ s: String) -> String {
             "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
         }
-        var out = "all:\n  vars:\n"
+        var out = "all:\n" + (vars.isEmpty ? "" : "  vars:\n")
         for k in vars.keys.sorted() { out += "    \(k): \(q(vars[k]!))\n" }
         if !hostVars.isEmpty {
             out += "  hosts:\n"
@@ -238,10 +243,16 @@ struct RunScenario {
         try await Blocking.run("scenario-stop-ssh") { fleet.stopSSH(on: host) }
     }
 
-    /// An HTTP GET of the host's app on 127.0.0.1 (its health endpoint), on a thread of its own.
+    /// An HTTP GET of the host's app on 127.0.0.1 (its health endpoint), on a thread of its
+    /// own; a namespaced host's own 127.0.0.1 is asked from inside its network namespace.
     func get(_ host: FleetHost, _ path: String) async throws -> (status: Int, body: String) {
         let port = host.appPort
-        return try await Blocking.run("scenario-http") { try httpGet(port: port, path: path) }
+        guard let netns = host.netns else { return try await Blocking.run("scenario-http") { try httpGet(port: port, path: path) } }
+        let script = "exec 3<>/dev/tcp/127.0.0.1/$1 && printf 'GET %s HTTP/1.0\\r\\nHost: 127.0.0.1\\r\\n\\r\\n' \"$2\" >&3 && cat <&3"
+        let r = try await TestFleet.runProgram(
+            LocalProcess.find("ip") ?? "/usr/sbin/ip", ["netns", "exec", netns, "/bin/bash", "-c", script, "get", String(port), path])
+        guard r.status == 0 else { throw ScenarioError("GET 127.0.0.1:\(port)\(path) in \(netns): \(r.stderr)") }
+        return httpParse(r.stdout)
     }
 
     /// Every starting version by host name, as FleetSpec hands them out (in turn).
@@ -319,7 +330,11 @@ func httpGet(port: Int, path: String) throws -> (status: Int, body: String) {
         if n <= 0 { break }
         bytes += buffer[0..<n]
     }
-    let text = String(decoding: bytes, as: UTF8.self)
+    return httpParse(String(decoding: bytes, as: UTF8.self))
+}
+
+/// An HTTP/1.0 answer's status and body.
+func httpParse(_ text: String) -> (status: Int, body: String) {
     let status = Int(text.split(separator: " ").dropFirst().first ?? "") ?? 0
     let body = text.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n")
     return (status, body)

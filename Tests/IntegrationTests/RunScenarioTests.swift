@@ -21,7 +21,7 @@ struct RunScenarioTests {
         let spec = FleetSpec(
             groups: [.init("staging", 3), .init("prod", 9)], layout: .mattermost,
             versions: ["5.0.0", "5.1.0", "5.2.0"], startApps: true)
-        try await TestFleet.with(spec) { fleet in
+        try await TestFleet.with(spec.onServers) { fleet in
             let s = try await RunScenario.mattermost(fleet)
             let initial = RunScenario.versions(spec, fleet)
             let r = try await s.run(["--yes"])
@@ -97,7 +97,7 @@ struct RunScenarioTests {
         let spec = FleetSpec(
             groups: [.init("staging", 2), .init("prod", 3)], layout: .flow,
             versions: ["v3.0.0", "v3.1.0", "v3.0.2", "v3.1.1", "v3.0.1"], startApps: true)
-        try await TestFleet.with(spec) { fleet in
+        try await TestFleet.with(spec.onServers) { fleet in
             let s = try RunScenario.flow(fleet)
             let initial = RunScenario.versions(spec, fleet)
             let r = try await s.run([])
@@ -151,7 +151,7 @@ struct RunScenarioTests {
         "c. 5.3.0 breaks prod03's health: its batch halts, the later batch never starts, no rollback past no_return, restore hint; exit 1")
     func healthBreaksPastNoReturn() async throws {
         let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 6)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
-        try await TestFleet.with(spec) { fleet in
+        try await TestFleet.with(spec.onServers) { fleet in
             let s = try await RunScenario.mattermost(fleet)
             let initial = RunScenario.versions(spec, fleet)
             let host = { (name: String) in fleet.hosts.first { $0.name == name }! }
@@ -177,7 +177,7 @@ struct RunScenarioTests {
             #expect(!failed.steps.contains { $0.step.phase == .rollback })
             let restore = try #require(failed.result?.restore)
             #expect(restore.contains("went past its point of no return (step \"start\")"), "\(restore)")
-            #expect(restore.contains("\(host("prod03").root)/var/backups/mattermost/5.2.0/install.tar.gz"), "\(restore)")
+            #expect(restore.contains(host("prod03").onHost("/var/backups/mattermost/5.2.0/install.tar.gz")), "\(restore)")
             #expect(r.stderr.contains("!! prod03: failed") && r.stderr.contains("    restore: \(restore)"), "\(r.stderr)")
             // prod03 is left as it is: on 5.3.0, unhealthy, started once.
             #expect(try fleet.installedVersion(of: host("prod03")) == "5.3.0")
@@ -190,7 +190,9 @@ struct RunScenarioTests {
             }
             #expect(record.host("prod06")?.outcome == .skippedAfterHalt)
             #expect(!entries.startedHosts.contains("prod06"))
-            #expect(fleet.serviceLog(of: host("prod06")).isEmpty && fleet.appLog(of: host("prod06")).count == 1)
+            #expect(
+                fleet.serviceLog(of: host("prod06")).isEmpty
+                    && fleet.appLog(of: host("prod06")).filter { $0.contains(" started") }.count == 1)
             #expect(try fleet.installedVersion(of: host("prod06")) == "5.2.0")
             try s.expectJournalAgreesWithHosts(record, initial: initial)
         }
@@ -201,7 +203,7 @@ struct RunScenarioTests {
     )
     func rollbackBeforeNoReturn() async throws {
         let spec = FleetSpec(groups: [.init("staging", 3), .init("prod", 2)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
-        try await TestFleet.with(spec) { fleet in
+        try await TestFleet.with(spec.onServers) { fleet in
             let corrupt = fleet.directory + "/releases-corrupt"
             try FileManager.default.createDirectory(atPath: corrupt, withIntermediateDirectories: true)
             try Data("not a gzip archive\n".utf8).write(
@@ -249,7 +251,7 @@ struct RunScenarioTests {
     @Test("d. prod03's sshd is down before the run: unreachable counts as failed; max_fail_percentage 0 halts")
     func unreachableHalts() async throws {
         let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 6)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
-        try await TestFleet.with(spec) { fleet in
+        try await TestFleet.with(spec.onServers) { fleet in
             let s = try await RunScenario.mattermost(fleet)
             let initial = RunScenario.versions(spec, fleet)
             try await s.stopSSH(fleet.hosts[3])
@@ -270,7 +272,7 @@ struct RunScenarioTests {
     @Test("d. prod03's sshd is down before the run: with max_fail_percentage 50 the run goes on, reports it, exit 1")
     func unreachableWithinThreshold() async throws {
         let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 6)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
-        try await TestFleet.with(spec) { fleet in
+        try await TestFleet.with(spec.onServers) { fleet in
             let s = try await RunScenario.mattermost(fleet, edits: [.maxFailPercentage(0, 50)])
             let initial = RunScenario.versions(spec, fleet)
             try await s.stopSSH(fleet.hosts[3])
@@ -291,7 +293,7 @@ struct RunScenarioTests {
     @Test("e. prod03's sshd is killed while its step runs: prod03 failed, the host beside it upgraded, the run halts; exit 1")
     func hostLostMidStep() async throws {
         let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 4)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
-        try await TestFleet.with(spec) { fleet in
+        try await TestFleet.with(spec.onServers) { fleet in
             let s = try await RunScenario.mattermost(fleet, edits: [.hold])
             let initial = RunScenario.versions(spec, fleet)
             let prod03 = fleet.hosts[3]
@@ -324,7 +326,7 @@ struct RunScenarioTests {
     )
     func killedAndResumed() async throws {
         let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 8)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
-        try await TestFleet.with(spec) { fleet in
+        try await TestFleet.with(spec.onServers) { fleet in
             let s = try await RunScenario.mattermost(fleet, edits: [.hold])
             let initial = RunScenario.versions(spec, fleet)
             let prod03 = fleet.hosts[3]
@@ -404,7 +406,7 @@ struct RunScenarioTests {
     @Test("g. a second fleetup run on the same fleet is refused (exit 3) naming the first's run id and pid; the first completes")
     func secondRunRefused() async throws {
         let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 1)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
-        try await TestFleet.with(spec) { fleet in
+        try await TestFleet.with(spec.onServers) { fleet in
             let s = try await RunScenario.mattermost(fleet, edits: [.hold])
             try s.hold(fleet.hosts[0])
             let first = try s.start()
@@ -429,20 +431,20 @@ struct RunScenarioTests {
     @Test("h. a step that hangs past its timeout: failed, timed out in the journal, its remote processes gone")
     func stepTimesOut() async throws {
         let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 1)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
-        try await TestFleet.with(spec) { fleet in
+        try await TestFleet.with(spec.onServers) { fleet in
             // The marker (the shell's $0) names the host's own folder; the shell writes its pid
             // and its sleep's beside it, then waits on the sleep. The timeout leaves the shell
             // 5 s to start (2 s was once too short with a whole suite on 2 cores).
             let hang = RunScenario.Edit.firstStep(
                 """
                   - name: hang (test)
-                    run: sh -c 'echo $$ > "$0.pids"; sleep 300 & echo $! >> "$0.pids"; wait' {{ host_root }}/hang-marker
+                    run: sh -c 'echo $$ > "$0.pids"; sleep 300 & echo $! >> "$0.pids"; wait' {{ host_root }}/run/hang-marker
                     timeout: 5s
 
                 """, "hang (test)")
             let s = try await RunScenario.mattermost(fleet, edits: [hang])
             let staging01 = fleet.hosts[0]
-            let marker = staging01.root + "/hang-marker"
+            let marker = staging01.root + "/run/hang-marker"
             let r = try await s.run(["--yes", "--no-rollback"])
             #expect(r.status == 1, "\(r.stderr)")
             // The step ran (its shell and its sleep wrote their pids) and neither runs any more.
@@ -469,7 +471,7 @@ struct RunScenarioTests {
     @Test("i. SIGINT during a batch: the host in flight finishes, nothing new starts, exit 1 interrupted; resume completes it")
     func interruptDrains() async throws {
         let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 4)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
-        try await TestFleet.with(spec) { fleet in
+        try await TestFleet.with(spec.onServers) { fleet in
             let s = try await RunScenario.mattermost(fleet, edits: [.hold])
             let initial = RunScenario.versions(spec, fleet)
             let prod02 = fleet.hosts[2]
@@ -510,7 +512,7 @@ struct RunScenarioTests {
         "i. a second SIGINT ends the command in flight on the host (no orphan left), the journal marks it interrupted; resume re-checks it")
     func interruptAborts() async throws {
         let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 4)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
-        try await TestFleet.with(spec) { fleet in
+        try await TestFleet.with(spec.onServers) { fleet in
             let s = try await RunScenario.mattermost(fleet, edits: [.hold])
             let initial = RunScenario.versions(spec, fleet)
             let prod02 = fleet.hosts[2]

@@ -24,8 +24,11 @@ struct SafetyScenarioTests {
     @Test("kill -9 after `git checkout` (the version reads the target), before db:migrate: resume runs the migration, then the rest")
     func killedBetweenCheckoutAndMigration() async throws {
         let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 1)], layout: .flow, versions: ["v3.1.1"], startApps: true)
-        try await TestFleet.with(spec) { fleet in
-            let s = try RunScenario.flow(fleet, edits: [.hold(after: "    run: git checkout --quiet {{ to }}\n", "after the checkout")])
+        try await TestFleet.with(spec.onServers) { fleet in
+            let s = try RunScenario.flow(
+                fleet,
+                edits: [.hold(after: "    run: git checkout --quiet {{ to }}\n    become_user: \"{{ app_user }}\"\n", "after the checkout")]
+            )
             let staging01 = fleet.hosts[0]
             try s.hold(staging01)
             let p = try s.start([])
@@ -99,7 +102,7 @@ struct SafetyScenarioTests {
     )
     func retryUnhealthyOnTarget() async throws {
         let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 2)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
-        try await TestFleet.with(spec) { fleet in
+        try await TestFleet.with(spec.onServers) { fleet in
             let s = try await RunScenario.mattermost(fleet)
             let prod01 = fleet.hosts[1]
             try fleet.setControl("fail-health", on: prod01, onlyAt: "5.3.0")
@@ -140,7 +143,7 @@ struct SafetyScenarioTests {
     )
     func oneUpgraderPerHost() async throws {
         let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 2)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
-        try await TestFleet.with(spec) { fleet in
+        try await TestFleet.with(spec.onServers) { fleet in
             let s = try await RunScenario.mattermost(fleet, edits: [.hold])
             let prod01 = fleet.hosts[1]
             try s.hold(prod01)
@@ -198,7 +201,7 @@ struct SafetyScenarioTests {
         _ body: @escaping (TestFleet, RunScenario, SmallDisk, FleetHost, LocalProcess) async throws -> Void
     ) async throws {
         let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", prod)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
-        try await TestFleet.with(spec) { fleet in
+        try await TestFleet.with(spec.onServers) { fleet in
             try await SmallDisk.with(bytes: bytes) { disk in
                 var s = try await RunScenario.mattermost(
                     fleet, edits: [.hold(after: "    run: systemctl stop {{ service }}\n    become: true\n", "after stop")])

@@ -19,7 +19,7 @@ struct SpreadScenarioTests {
         "batch [2], 2 clusters of 2: plan defers prod02, the run uses plan's batches, and no two hosts of a cluster overlap in the journal")
     func clustersApart() async throws {
         let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 4)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
-        try await TestFleet.with(spec) { fleet in
+        try await TestFleet.with(spec.onServers) { fleet in
             let s = try await RunScenario.mattermost(fleet, edits: [Self.spreadBatch], hostVars: Self.clusters)
             let plan = try await TestFleet.runProgram(
                 try RunScenario.binary, ["plan", s.playbook] + s.inventories.flatMap { ["-i", $0] })
@@ -54,7 +54,7 @@ struct SpreadScenarioTests {
     @Test("a limit the batches can never keep: check refuses it with the numbers and the playbook's line, and run changes nothing")
     func infeasible() async throws {
         let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 4)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
-        try await TestFleet.with(spec) { fleet in
+        try await TestFleet.with(spec.onServers) { fleet in
             // batch [0]: the whole stage in one batch, which holds at most 1 of each cluster.
             let oneBatch = RunScenario.Edit(
                 old: Self.spreadBatch.old, new: "  batch: [0]\n  spread: {by: cluster, max_per_batch: 1}\n", why: "batch [0], spread")

@@ -31,7 +31,7 @@ struct StatusCommandTests {
         let spec = FleetSpec(
             groups: [.init("staging", 2), .init("prod", 4)], layout: .mattermost,
             versions: ["5.3.0", "5.2.0"], startApps: true)
-        try await TestFleet.with(spec) { fleet in
+        try await TestFleet.with(spec.onServers) { fleet in
             // staging01 5.3.0, staging02 5.2.0, prod01 5.3.0, prod02 5.2.0, prod03 5.3.0, prod04 5.2.0.
             let (prod01, prod04) = (fleet.hosts[2], fleet.hosts[5])
             try fleet.setControl("fail-health", on: prod01, true)
@@ -66,7 +66,8 @@ struct StatusCommandTests {
             let down = try #require(hosts["prod04"])
             #expect(down["reachable"] as? Bool == false && down["healthy"] is NSNull)
             #expect(
-                (down["error"] as? String)?.hasPrefix("unreachable: 127.0.0.1:\(prod04.sshPort): connection refused") == true, "\(down)")
+                (down["error"] as? String)?.hasPrefix("unreachable: \(prod04.address):\(prod04.sshPort): connection refused") == true,
+                "\(down)")
             let sick = try #require(hosts["prod01"])
             #expect(sick["reachable"] as? Bool == true && sick["version"] as? String == "5.3.0" && sick["healthy"] as? Bool == false)
             let probe = try #require(((sick["health"] as? [String: Any])?["probes"] as? [[String: Any]])?.first)
@@ -87,7 +88,7 @@ struct StatusCommandTests {
     @Test("a healthy fleet on the target: exit 0 in every format; --require-target with an older target: exit 1; no playbook")
     func healthyFleet() async throws {
         let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 2)], layout: .mattermost, versions: ["5.3.0"], startApps: true)
-        try await TestFleet.with(spec) { fleet in
+        try await TestFleet.with(spec.onServers) { fleet in
             let text = try await Self.status(fleet, [])
             #expect(text.status == 0, "stderr: \(text.stderr)")
             #expect(text.stdout.hasPrefix("✅ mattermost → 5.3.0: all 3 hosts reachable and healthy, all on 5.3.0\n"), "\(text.stdout)")
@@ -110,9 +111,11 @@ struct StatusCommandTests {
             #expect(required.status == 1)
             #expect(Self.hosts(try Self.json(required))["prod01"]?["problems"] as? [String] == ["off-target"])
 
-            // No playbook: groups as stages, the version from --version-cmd, no probes.
-            let bare = try await Self.status(
-                fleet, playbook: false, ["--json", "--version-cmd", "{{ install_dir }}/bin/mattermost version"])
+            // No playbook: groups as stages, the version from --version-cmd, no probes (the
+            // real path on a namespaced host; the inventory's per-host folder on loopback).
+            let command =
+                fleet.hosts[0].netns == nil ? "{{ install_dir }}/bin/mattermost version" : "/opt/mattermost/bin/mattermost version"
+            let bare = try await Self.status(fleet, playbook: false, ["--json", "--version-cmd", command])
             #expect(bare.status == 0, "stderr: \(bare.stderr)")
             let doc = try Self.json(bare)
             #expect((doc["stages"] as? [[String: Any]])?.map { $0["name"] as? String } == ["staging", "prod"])
