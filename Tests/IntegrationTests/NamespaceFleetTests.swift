@@ -21,7 +21,9 @@ struct NamespaceFleetTests {
             try Data("mine\n".utf8).write(to: URL(fileURLWithPath: fleet.hosts[0].root + "/tmp/marker"))
             let script =
                 "hostname; echo \"$SSH_CONNECTION\" | cut -d' ' -f3,4; cat /opt/app/VERSION; cat /tmp/marker 2>/dev/null || echo none; "
-                + "systemctl is-active app; id -un; echo $HOME; stat -c %U /opt/app/VERSION; sudo -n id -un"
+                + "systemctl is-active app; id -un; echo $HOME; stat -c %U /opt/app/VERSION; sudo -n id -un; "
+                // An HTTP GET of 127.0.0.1:8080 on the host: its own app answers its version.
+                + "exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET /version HTTP/1.0\\r\\n\\r\\n' >&3 && tail -n 1 <&3"
             let r = try await TestFleet.runProgram(
                 try TestFleet.builtProduct("fleetup"),
                 ["exec", "-i", fleet.inventoryPath, "--known-hosts", fleet.knownHosts, "--prefix", "--", script])
@@ -35,7 +37,7 @@ struct NamespaceFleetTests {
                 #expect(
                     lines == [
                         host.name, "\(host.address) 22", "1.\(i).0", i == 0 ? "mine" : "none", "active", "deploy", "/home/deploy", "app",
-                        "root",
+                        "root", "1.\(i).0",
                     ], "\(r.stdout)")
             }
             // fleetup's own become (sudo -S with its prompt) on these hosts.

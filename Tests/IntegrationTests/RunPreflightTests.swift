@@ -12,7 +12,8 @@ struct RunPreflightTests {
         try await TestFleet.with(
             FleetSpec(
                 groups: [.init("staging", 1), .init("prod", 1)], layout: .mattermost,
-                versions: ["5.2.0"], startApps: true)
+                versions: ["5.2.0"], startApps: true
+            ).onServers
         ) { fleet in
             let empty = fleet.directory + "/empty_known_hosts"
             try Data().write(to: URL(fileURLWithPath: empty))
