@@ -38,7 +38,7 @@ extension NamespaceFleetTests {
             groups: [.init("staging", 1), .init("prod", 2)], layout: .mattermost, versions: ["5.1.0", "5.2.0"], startApps: true)
         spec.namespaces = true
         spec.database = true
-        let database = try await TestFleet.with(spec) { fleet -> DatabaseHost in
+        let (database, links, dir) = try await TestFleet.with(spec) { fleet -> (DatabaseHost, [String], String) in
             // The fleet's inventory says only what a real one does.
             let inventory = try String(contentsOfFile: fleet.inventoryPath, encoding: .utf8)
             for word in ["host_root", "install_dir", "app_port", "ansible_become", "ansible_port", "db_engine"] {
@@ -86,11 +86,15 @@ extension NamespaceFleetTests {
                 #expect(!tmp.contains { $0.hasPrefix("mattermost-") }, "\(host.name): \(tmp)")
             }
             try await Self.goBack(fleet.hosts[1], from: "5.3.0", to: "5.2.0", in: fleet)
-            return database
+            return (database, fleet.hosts.compactMap { $0.namespace?.outerLink }, fleet.directory)
         }
-        // Down took the database host with it: its namespace and its server.
+        // Down took everything with it: the namespaces (the database's too), the links, the
+        // mounts, the processes (sshd, the apps, PostgreSQL).
         #expect(!Namespaces.ours().contains(database.netns))
-        #expect(Processes.all(commandLineContaining: database.root).isEmpty)
+        let linkList = try Tool.run(try Tool.path(of: "ip"), ["-o", "link", "show"])
+        #expect(links.count == 3 && links.allSatisfy { !linkList.contains($0 + "@") }, "\(linkList)")
+        #expect(try !String(contentsOfFile: "/proc/mounts", encoding: .utf8).contains(dir))
+        #expect(Processes.all(commandLineContaining: dir + "/").isEmpty)
     }
 
     /// After the point of no return the old release alone cannot come back: its install
