@@ -28,7 +28,8 @@ public enum Namespaces {
     static let lockFile = "/run/fleetup-test-netns.lock"
     /// The folders each host has of its own, bound over the machine's.
     static let privateFolders = ["opt", "tmp", "home", "var/lib", "var/log", "var/backups"]
-    /// The files of /etc each host has of its own (its users, its sudo rules, its name).
+    /// The files of /etc each host has of its own (its users, its sudo rules, its name),
+    /// bound one by one where its /etc cannot be an overlay.
     static let privateFiles = ["passwd", "group", "shadow", "sudoers", "hosts"]
     /// The SSH login user of a namespaced host: an ordinary user with sudo (NOPASSWD).
     public static let loginUser = "deploy"
@@ -226,7 +227,12 @@ public enum Namespaces {
               done
               mount --rbind "$2/$d" "/$d" || exit 1
             done
-            for f in \(privateFiles.joined(separator: " ")); do mount --bind "$2/etc/$f" "/etc/$f" || exit 1; done
+            # Its own /etc: the machine's, overlaid with its folder's etc/ (its users, sudo rules,
+            # name, and /etc/APP); where overlayfs cannot be mounted, its files bound one by one.
+            mkdir -p "$2/.etc-work" || exit 1
+            if ! mount -t overlay overlay -o "lowerdir=/etc,upperdir=$2/etc,workdir=$2/.etc-work" /etc 2>/dev/null; then
+              for f in \(privateFiles.joined(separator: " ")); do mount --bind "$2/etc/$f" "/etc/$f" || exit 1; done
+            fi
             exec "$3" -f "$4" -E "$5"
             """
         return (

@@ -288,6 +288,12 @@ extension TestFleet {
         for f in Namespaces.etcFiles(host: host.name, app: host.app, passwordHash: hash) {
             try write(f.text, to: "\(host.root)/etc/\(f.name)", mode: f.mode)
         }
+        // The app's own /etc/APP (empty), its user's, as a package would leave it.
+        let etcApp = "\(host.root)/etc/\(host.app)"
+        try FileManager.default.createDirectory(atPath: etcApp, withIntermediateDirectories: true)
+        guard chown(etcApp, uid_t(Namespaces.appID), gid_t(Namespaces.appID)) == 0 else {
+            throw Tool.Failure(description: "cannot chown \(etcApp): \(String(cString: strerror(errno)))")
+        }
         let home = "\(host.root)/home/\(Namespaces.loginUser)"
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
         guard chown(home, uid_t(Namespaces.loginID), gid_t(Namespaces.loginID)) == 0 else {

@@ -17,11 +17,13 @@ struct NamespaceFleetTests {
         var spec = FleetSpec(count: 3, versions: ["1.0.0", "1.1.0", "1.2.0"], startApps: true)
         spec.namespaces = true
         let names = try await TestFleet.with(spec) { fleet -> [String] in
+            // The machine has no /etc/app: each host's is its own (its /etc an overlay).
+            #expect(!FileManager.default.fileExists(atPath: "/etc/app"))
             // A file in one host's /tmp, seen by that host only.
             try Data("mine\n".utf8).write(to: URL(fileURLWithPath: fleet.hosts[0].root + "/tmp/marker"))
             let script =
                 "hostname; echo \"$SSH_CONNECTION\" | cut -d' ' -f3,4; cat /opt/app/VERSION; cat /tmp/marker 2>/dev/null || echo none; "
-                + "systemctl is-active app; id -un; echo $HOME; stat -c %U /opt/app/VERSION; sudo -n id -un; "
+                + "systemctl is-active app; id -un; echo $HOME; stat -c %U /opt/app/VERSION /etc/app; sudo -n id -un; "
                 // An HTTP GET of 127.0.0.1:8080 on the host: its own app answers its version.
                 + "exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET /version HTTP/1.0\\r\\n\\r\\n' >&3 && tail -n 1 <&3"
             let r = try await TestFleet.runProgram(
@@ -37,7 +39,7 @@ struct NamespaceFleetTests {
                 #expect(
                     lines == [
                         host.name, "\(host.address) 22", "1.\(i).0", i == 0 ? "mine" : "none", "active", "deploy", "/home/deploy", "app",
-                        "root", "1.\(i).0",
+                        "app", "root", "1.\(i).0",
                     ], "\(r.stdout)")
             }
             // fleetup's own become (sudo -S with its prompt) on these hosts.
