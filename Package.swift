@@ -18,6 +18,13 @@ let package = Package(
             pkgConfig: "libssh2",
             providers: [.apt(["libssh2-1-dev"])]
         ),
+        // libpq from the system (Debian: libpq-dev), for the PostgreSQL store; only
+        // FleetPostgres/PGConnection.swift imports it.
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
         // epoll and eventfd for the reactor (Swift's Glibc module lacks them).
         .systemLibrary(name: "CFleetPosix"),
         // Values and seams: the standard library only.
@@ -36,6 +43,9 @@ let package = Package(
         .target(name: "FleetReports", dependencies: ["FleetCore"]),
         // The state folder: runs (their journals and reports) and the fleet lock.
         .target(name: "FleetStore", dependencies: ["FleetCore", "FleetLocal"]),
+        // The PostgreSQL store (issue 14): a libpq connection on a thread of its own, the
+        // versioned schema.
+        .target(name: "FleetPostgres", dependencies: ["FleetCore", "FleetLocal", "CLibPQ"]),
         // What a plan or a run starts from, value in, value out: files loaded and checked
         // together, the target, the plan, the fleet and its lock host.
         .target(name: "FleetPrepare", dependencies: ["FleetCore", "FleetConfig", "FleetRollout", "FleetStore"]),
@@ -44,7 +54,7 @@ let package = Package(
             name: "FleetCLI",
             dependencies: [
                 "FleetCore", "FleetConfig", "FleetLocal", "FleetSSH", "FleetRollout", "FleetReports", "FleetStore", "FleetPrepare",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "FleetPostgres", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "fleetup", dependencies: ["FleetCLI"]),
         // What unit tests need, pure (no libssh2): scripted executor, manual clock, recording
@@ -73,6 +83,7 @@ let package = Package(
             name: "FleetReportsTests", dependencies: ["FleetReports", "FleetCore", "FleetStore", "FleetLocal", "FleetTestSupport"],
             exclude: ["Fixtures"]),
         .testTarget(name: "FleetStoreTests", dependencies: ["FleetStore", "FleetCore", "FleetLocal", "FleetTestSupport"]),
+        .testTarget(name: "FleetPostgresTests", dependencies: ["FleetPostgres", "FleetTestFleet", "FleetLocal"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FleetConfig
 import FleetCore
+import FleetPostgres
 import FleetStore
 import Foundation
 
@@ -13,7 +14,7 @@ public struct Fleetup: AsyncParsableCommand {
         subcommands: [
             ExecCommand.self, InventoryCommand.self, CheckCommand.self, PlanCommand.self,
             PingCommand.self, StatusCommand.self, RunCommand.self, ResumeCommand.self, LockCommand.self, ReportCommand.self,
-            RunsCommand.self,
+            RunsCommand.self, StoreCommand.self,
         ]
     )
     public init() {}
@@ -52,6 +53,9 @@ public struct Fleetup: AsyncParsableCommand {
             // A run that cannot be found or read back (a corrupt journal): bad input; the
             // state folder not writable: the run could not start.
             fail("\(error)", code: error.kind == .io ? 3 : 2)
+        } catch let error as PGConnection.Failure {
+            // The store cannot be reached or refused a statement: nothing could start.
+            fail("store: \(error)", code: 3)
         } catch let error as LockError {
             // The fleet's lock: held or unreadable means the run could not start.
             if case .badLockHost = error { fail("\(error)", code: 2) }

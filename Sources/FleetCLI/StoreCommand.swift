@@ -1,0 +1,69 @@
+import ArgumentParser
+import FleetPostgres
+import Foundation
+
+/// `fleetup store init --store URL`: a team's shared PostgreSQL store, made ready (issue 14;
+/// docs/store.md).
+struct StoreCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "store",
+        abstract: "Prepare a shared PostgreSQL store for runs, journals, locks and approvals.",
+        discussion: """
+            The state folder (--state-dir) is the default store. A team shares one PostgreSQL \
+            instead: `fleetup store init --store postgres://USER:PASSWORD@HOST/DB` creates fleetup's \
+            tables there (or migrates an older fleetup's), once, safely from several machines at \
+            once; a schema newer than this fleetup is refused. See docs/store.md.
+            """,
+        subcommands: [Init.self])
+
+    struct Init: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "init",
+            abstract: "Create or migrate fleetup's tables in a PostgreSQL store (idempotent).")
+
+        @OptionGroup var target: SharedStoreOptions
+
+        func run() async throws {
+            let url = try target.url()
+            let db = try await PGConnection.connect(url)
+            let outcome: StoreSchema.Outcome
+            do {
+                outcome = try await StoreSchema.initialize(
+                    db, by: "\(ProcessInfo.processInfo.userName)@\(ProcessInfo.processInfo.hostName)")
+                await db.close()
+            } catch let mismatch as StoreSchema.Mismatch {
+                await db.close()
+                throw ValidationError(mismatch.description)
+            } catch {
+                await db.close()
+                throw error
+            }
+            switch outcome {
+            case .created(let v): print("store \(url): fleetup's tables created (schema version \(v))")
+            case .migrated(let from, let to): print("store \(url): schema migrated from version \(from) to \(to)")
+            case .current(let v): print("store \(url): already at schema version \(v); nothing to do")
+            }
+        }
+    }
+}
+
+/// `--store URL` (else FLEETUP_STORE): a PostgreSQL store.
+struct SharedStoreOptions: ParsableArguments {
+    @Option(
+        name: .customLong("store"),
+        help: ArgumentHelp(
+            "The PostgreSQL store, postgres://[USER[:PASSWORD]@]HOST[:PORT]/DB (default: $FLEETUP_STORE); the password is never printed.",
+            valueName: "URL"))
+    var store: String?
+
+    func url() throws -> PostgresURL {
+        guard let text = store ?? ProcessInfo.processInfo.environment["FLEETUP_STORE"], !text.isEmpty else {
+            throw ValidationError("no store given: --store postgres://USER@HOST/DB, or FLEETUP_STORE")
+        }
+        do {
+            return try PostgresURL(text)
+        } catch {
+            throw ValidationError("--store: \(error.description)")
+        }
+    }
+}
