@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "FleetStore", dependencies: ["FleetCore", "FleetLocal"]),
         // The PostgreSQL store (issue 14): a libpq connection on a thread of its own, the
         // versioned schema.
-        .target(name: "FleetPostgres", dependencies: ["FleetCore", "FleetLocal", "CLibPQ"]),
+        .target(name: "FleetPostgres", dependencies: ["FleetCore", "FleetLocal", "FleetStore", "CLibPQ"]),
         // What a plan or a run starts from, value in, value out: files loaded and checked
         // together, the target, the plan, the fleet and its lock host.
         .target(name: "FleetPrepare", dependencies: ["FleetCore", "FleetConfig", "FleetRollout", "FleetStore"]),
@@ -83,7 +83,9 @@ let package = Package(
             name: "FleetReportsTests", dependencies: ["FleetReports", "FleetCore", "FleetStore", "FleetLocal", "FleetTestSupport"],
             exclude: ["Fixtures"]),
         .testTarget(name: "FleetStoreTests", dependencies: ["FleetStore", "FleetCore", "FleetLocal", "FleetTestSupport"]),
-        .testTarget(name: "FleetPostgresTests", dependencies: ["FleetPostgres", "FleetTestFleet", "FleetLocal"]),
+        .testTarget(
+            name: "FleetPostgresTests",
+            dependencies: ["FleetPostgres", "FleetTestFleet", "FleetLocal", "FleetCore", "FleetStore", "FleetTestSupport"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

@@ -148,3 +148,40 @@ extension WallTime {
     /// This machine's wall-clock time now.
     public static var now: WallTime { WallTime(Date()) }
 }
+
+/// The journal's lines for stores other than the folder (the PostgreSQL store keeps the
+/// same bytes, one row each, without the `\n`): one encoding, one decoding, everywhere.
+public enum JournalLines {
+    /// An event's JSON, as `line(_:prepared:)` takes it (done before the entry is numbered).
+    public static func prepare(_ event: RunEvent) throws -> [UInt8] {
+        try JournalFormat.eventJSON(event, path: "journal")
+    }
+
+    /// The entry's line without its `\n`: the bytes `journal.jsonl` holds for it.
+    public static func line(_ entry: JournalEntry, prepared: [UInt8]?) throws -> [UInt8] {
+        var line =
+            if let prepared {
+                try JournalFormat.line(seq: entry.seq, time: entry.time, event: prepared, path: "journal")
+            } else {
+                try JournalFormat.line(entry, path: "journal")
+            }
+        line.removeLast()
+        return line
+    }
+
+    /// Decodes lines back into entries; a line that is not an entry is a `corruptJournal`
+    /// error naming `source` and its line number.
+    public static func decode(_ lines: [[UInt8]], source: String) throws(StoreError) -> [JournalEntry] {
+        let decoder = JournalFormat.decoder()
+        var entries: [JournalEntry] = []
+        entries.reserveCapacity(lines.count)
+        for (i, line) in lines.enumerated() {
+            do {
+                entries.append(try decoder.decode(JournalEntry.self, from: Data(line)))
+            } catch {
+                throw StoreError(.corruptJournal, path: source, line: i + 1, JournalFormat.describe(error))
+            }
+        }
+        return entries
+    }
+}
