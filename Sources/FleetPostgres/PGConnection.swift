@@ -50,6 +50,19 @@ public final class PGConnection: @unchecked Sendable {
         return connection
     }
 
+    /// `body` with a connection of its own, closed after (whatever happened).
+    public static func with<T: Sendable>(_ url: PostgresURL, _ body: (PGConnection) async throws -> T) async throws -> T {
+        let db = try await connect(url)
+        do {
+            let result = try await body(db)
+            await db.close()
+            return result
+        } catch {
+            await db.close()
+            throw error
+        }
+    }
+
     /// Runs one statement with `$1`… parameters sent apart from the text (never quoted into
     /// it), or several statements without parameters; returns the last one's rows.
     @discardableResult

@@ -32,12 +32,10 @@ public enum StoreSchema {
         CREATE TABLE fleetup_fleet_locks (
             key text PRIMARY KEY,
             label text NOT NULL,
-            run_id text,
-            holder text NOT NULL,
-            machine text NOT NULL,
-            pid integer NOT NULL,
-            since timestamptz NOT NULL,
-            lease_until timestamptz NOT NULL
+            run_id text NOT NULL,
+            owner text NOT NULL,
+            backend_pid integer NOT NULL,
+            since timestamptz NOT NULL
         );
         CREATE TABLE fleetup_host_locks (
             endpoint text PRIMARY KEY,
