@@ -1,5 +1,6 @@
 import ArgumentParser
 import FleetCore
+import FleetPostgres
 import FleetPrepare
 import FleetSSH
 import FleetStore
@@ -67,6 +68,7 @@ struct LockCommand: AsyncParsableCommand {
         @OptionGroup var target: Target
 
         func run() async throws {
+            if let url = try target.store.postgres() { return try await storeStatus(url) }
             let (fleet, lock, executor) = try target.lock()
             let status = await lock.status()
             let hostLocks = await target.hostLocks(fleet, executor: executor, release: false)
@@ -87,6 +89,23 @@ struct LockCommand: AsyncParsableCommand {
             if status.isFree && hostLocks.held.isEmpty && hostLocks.unanswered.isEmpty { return }
             let held = !status.local.isFree || !(status.remote?.isFree ?? true) || !hostLocks.held.isEmpty
             throw ExitCode(held ? 1 : 3)
+        }
+
+        /// The fleet's lock in the shared store (docs/store.md), and each host's own.
+        private func storeStatus(_ url: PostgresURL) async throws {
+            let (fleet, _, executor) = try target.lock()
+            let lock = PostgresFleetLock(url: url, key: fleet.key)
+            let hostLocks = await target.hostLocks(fleet, executor: executor, release: false)
+            await executor?.shutdown()
+            let (state, stale) = try await lock.status()
+            var lines = ["fleet \(fleet.key.label) (key \(fleet.key.hex))"]
+            lines.append(
+                "  store \(url): " + state.statusText()
+                    + (stale ? " — its session ended (the run is gone): the next run takes it over" : ""))
+            lines += hostLocks.lines(released: false)
+            FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+            if state.isFree && hostLocks.held.isEmpty && hostLocks.unanswered.isEmpty { return }
+            throw ExitCode(!state.isFree || !hostLocks.held.isEmpty ? 1 : 3)
         }
     }
 
@@ -117,6 +136,7 @@ struct LockCommand: AsyncParsableCommand {
                     \(target.store.store.locksFolder)/released.log
                     """)
             }
+            if let url = try target.store.postgres() { return try await storeRelease(url) }
             let (fleet, lock, executor) = try target.lock()
             let hostLocks = await target.hostLocks(fleet, executor: executor, release: true)
             let released: FleetLock.ForceRelease
@@ -141,6 +161,21 @@ struct LockCommand: AsyncParsableCommand {
             lines.append("recorded in \(lock.releasedLog)")
             FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
             if released.remoteError != nil || !hostLocks.unanswered.isEmpty { throw ExitCode(3) }
+        }
+
+        /// Force-releases the fleet's lock in the shared store: the holding session is
+        /// ended, and fleetup_lock_releases records who did it.
+        private func storeRelease(_ url: PostgresURL) async throws {
+            let (fleet, _, executor) = try target.lock()
+            let hostLocks = await target.hostLocks(fleet, executor: executor, release: true)
+            await executor?.shutdown()
+            let by = "\(RunSession.user)@\(RunSession.machine) (pid \(getpid()))"
+            let was = try await PostgresFleetLock(url: url, key: fleet.key).forceRelease(by: by)
+            var lines = ["released the lock of fleet \(fleet.key.label) (key \(fleet.key.hex))", "  store \(url): was \(was)"]
+            lines += hostLocks.lines(released: true)
+            lines.append("recorded in the store's fleetup_lock_releases, by \(by)")
+            FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+            if !hostLocks.unanswered.isEmpty { throw ExitCode(3) }
         }
     }
 }

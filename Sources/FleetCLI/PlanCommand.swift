@@ -67,7 +67,7 @@ struct PlanCommand: AsyncParsableCommand {
         let plan = checked.plan(versions: versions, source: detect ? .detected : .inventory)
         let text = json ? PlanReport.json(plan) : PlanReport.text(plan)
         FileHandle.standardOutput.write(Data(text.utf8))
-        for line in Self.leftMidUpgrade(store.store, hosts: Set(checked.hosts.map(\.name))) {
+        for line in await Self.leftMidUpgrade(store, hosts: Set(checked.hosts.map(\.name))) {
             FileHandle.standardError.write(Data("fleetup: note: \(line)\n".utf8))
         }
         if !plan.isClean { throw ExitCode(1) }
@@ -78,6 +78,15 @@ struct PlanCommand: AsyncParsableCommand {
 
     /// The planned hosts an earlier run of the state folder left mid-upgrade (its newest
     /// `runsRead` runs; a folder that cannot be read says nothing: the plan stands alone).
+    static func leftMidUpgrade(_ store: StoreOptions, hosts: Set<String>) async -> [String] {
+        guard (try? store.postgres()) ?? nil != nil else { return leftMidUpgrade(store.store, hosts: hosts) }
+        var records: [RunRecord] = []
+        for id in ((try? await store.runIDs()) ?? []).prefix(runsRead) {
+            if let record = try? await store.load(id).record { records.append(record) }
+        }
+        return ResumePreview.leftMidUpgrade(records, among: hosts)
+    }
+
     static func leftMidUpgrade(_ store: RunStore, hosts: Set<String>) -> [String] {
         let folders = ((try? store.list()) ?? []).prefix(runsRead)
         return ResumePreview.leftMidUpgrade(folders.lazy.compactMap { try? $0.load().record }, among: hosts)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FleetCore
+import FleetPostgres
 import FleetReports
 import FleetStore
 import Foundation
@@ -8,7 +9,7 @@ extension RunReportFormat: ExpressibleByArgument {}
 
 /// `fleetup report RUN --format json|md|html|junit`: a stored run's report, rendered again
 /// from its journal (so it is the same whether the run finished, halted or was killed).
-struct ReportCommand: ParsableCommand {
+struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Render a stored run's report again from its journal.",
@@ -40,11 +41,11 @@ struct ReportCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
-        let stored = StoredRuns.load(runName, from: store.store)
+    func run() async throws {
+        let stored = await StoredRuns.load(runName, from: store)
         if stored.droppedTornLine {
             FileHandle.standardError.write(
-                Data("fleetup: warning: \(stored.folder.journal): its last line was torn (a crash mid-write) and is left out\n".utf8))
+                Data("fleetup: warning: \(stored.journalText): its last line was torn (a crash mid-write) and is left out\n".utf8))
         }
         for gap in stored.gaps {
             FileHandle.standardError.write(Data("fleetup: warning: \(gap): \(StoredRuns.incomplete)\n".utf8))
@@ -66,16 +67,26 @@ struct ReportCommand: ParsableCommand {
 enum StoredRuns {
     /// The run `name` names, read and folded; a run that cannot be found or read ends
     /// fleetup with its reason (`path:line: …`) and exit status 2.
-    static func load(_ name: String, from store: RunStore) -> StoredRun {
-        let folder: RunFolder
-        do { folder = try store.run(named: name) } catch { Fleetup.fail("\(error)", code: 2) }
-        // Typed and untyped throws in one `try` crash Swift 6.3.1's release build
-        // ("swifterror value can only be loaded and stored from…"): one kind per statement.
-        do { return try folder.load() } catch { Fleetup.fail("\(error)", code: 2) }
+    static func load(_ name: String, from store: StoreOptions) async -> LoadedRun {
+        do { return try await store.load(name) } catch let error as PGConnection.Failure {
+            Fleetup.fail("store: \(error)", code: 3)
+        } catch {
+            Fleetup.fail("\(error)", code: 2)
+        }
     }
 
     /// What a journal with missing entries means for what is shown from it.
     static let incomplete = "the report shows only what the journal holds, so hosts may have got further than it says"
+
+    /// Whether the run still holds its fleet's lock: in the store, a live session; in the
+    /// state folder, its process on this machine.
+    static func isRunning(_ record: RunRecord, store: StoreOptions) async -> Bool {
+        guard let url = try? store.postgres() else { return isRunning(record, store: store.store) }
+        guard let hex = record.header.fleetKey else { return false }
+        let lock = PostgresFleetLock(url: url, key: FleetKey(hex: hex, label: record.header.playbook))
+        guard let (state, stale) = try? await lock.status(), case .held(let owner) = state else { return false }
+        return owner.runID == record.header.id && !stale
+    }
 
     /// Whether the run's process still holds its fleet's lock on this machine.
     static func isRunning(_ record: RunRecord, store: RunStore) -> Bool {

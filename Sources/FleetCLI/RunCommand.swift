@@ -32,15 +32,20 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         var inputs = try playbook.prepare(inventory)
         inputs.playbook = run.apply(to: inputs.playbook)
+        // The journal records the playbook by its absolute path, which `resume` loads: its
+        // relative upload sources must resolve to the same text now, or a resumed host's
+        // finished steps would not match the steps planned again (checked before this, the
+        // playbook's own messages kept the path as typed).
+        inputs.playbook.file = RunSession.absolute(playbook.path)
         let plan = inputs.plan()
         let fleet = try inputs.fleet()
         try await RunSession.start(
             hosts: inputs.hosts, fleet: fleet, inventory: inventory.inventories, connection: connection,
             become: become
         ) { executor, becomes in
-            let folder = try store.store.create()
+            let place = try await store.newRun(fleet: fleet, executor: executor)
             let header = RunHeader(
-                id: folder.id.text, user: RunSession.user, machine: RunSession.machine,
+                id: place.runID, user: RunSession.user, machine: RunSession.machine,
                 fleetupVersion: Fleetup.configuration.version, plan: plan,
                 playbookFile: RunSession.absolute(playbook.path),
                 inventories: inventory.inventories.map(RunSession.absolute),
@@ -48,8 +53,7 @@ struct RunCommand: AsyncParsableCommand {
                 fleetKey: fleet.key.hex)
             let session = RunSession(
                 setup: RunSession.makeSetup(inputs, hosts: inputs.hosts, header: header, becomes: becomes),
-                folder: folder, lock: fleet.lock(store: store.store, executor: executor),
-                executor: executor, options: run)
+                place: place, executor: executor, options: run)
             let code = try await session.execute(opening: .runStarted(header))
             if code != 0 { throw ExitCode(code) }
         }
@@ -100,26 +104,18 @@ struct ResumeCommand: AsyncParsableCommand {
     func validate() throws { try PlaybookOptions.validate(vars: vars) }
 
     func run() async throws {
-        let runs = store.store
-        let folder: RunFolder
-        if let runID {
-            folder = try runs.find(runID)
-        } else {
-            guard let latest = try runs.latest() else { throw ConfigError(file: runs.runsFolder, "there is no run to resume") }
-            folder = latest
-        }
-        let stored = try folder.load()
+        let stored = try await store.load(runID ?? "latest", resuming: true)
         // A lost entry may be a step that finished: going on could run it again.
         if let gap = stored.gaps.first {
             throw StoreError(
                 .corruptJournal, path: gap.path, line: gap.line,
                 "\(gap.message): resume could run a finished step again, so it does not go on; "
-                    + "`fleetup report \(folder.id)` shows what the journal holds; the hosts this run left "
+                    + "`fleetup report \(stored.id)` shows what the journal holds; the hosts this run left "
                     + "mid-upgrade keep their host locks (`fleetup lock status`): check each by hand, then "
                     + "`fleetup lock release --force` lets a new run take them")
         }
         let record = stored.record
-        if let refusal = ResumePlanner.refusal(record) { throw ConfigError(file: folder.journal, refusal) }
+        if let refusal = ResumePlanner.refusal(record) { throw ConfigError(file: stored.journalText, refusal) }
         for name in replan where record.host(name) == nil {
             throw ValidationError(
                 "--replan \(name): not a host of run \(record.header.id)"
@@ -168,7 +164,7 @@ struct ResumeCommand: AsyncParsableCommand {
         ) { executor, becomes in
             let session = RunSession(
                 setup: RunSession.makeSetup(inputs, hosts: hosts, header: header, becomes: becomes),
-                folder: folder, lock: fleet.lock(store: runs, executor: executor), executor: executor, options: run)
+                place: stored.place(fleet, executor, folders: store.store), executor: executor, options: run)
             let code = try await session.execute(
                 opening: .resumed(user: RunSession.user, machine: RunSession.machine, retryFailed: retryFailed),
                 record: record, lastSeq: record.lastSeq, work: work, gatesPassed: ResumePlanner.gatesPassed(record),

@@ -83,8 +83,8 @@ struct TerminalGateKeeper: GateKeeper {
 /// the reports and the summary. The lock is released at the end whatever happened.
 struct RunSession {
     var setup: RunSetup
-    var folder: RunFolder
-    var lock: FleetLock
+    /// Where the run lives: the state folder or the shared store.
+    var place: any RunPlace
     var executor: SSHExecutor
     var options: RunOptions
 
@@ -94,23 +94,9 @@ struct RunSession {
         gatesPassed: Set<String> = [], failedBefore: Int = 0
     ) async throws -> Int32 {
         let owner = LockOwner.current(
-            runID: setup.header.id, key: lock.key, playbook: setup.header.playbookFile,
-            inventories: setup.header.inventories)
-        let notes: [String]
-        let reserve: JournalReserve
-        do {
-            reserve = try JournalReserve(path: folder.path + "/journal.reserve", bytes: JournalReserve.size(forks: setup.header.forks))
-            do { notes = try await lock.acquire(owner) } catch {
-                _ = reserve.free()
-                throw error
-            }
-        } catch {
-            // A run refused before it began (the lock is held, no room for the journal)
-            // leaves no empty run folder behind: `fleetup resume` (the latest run) would pick
-            // it and fail on its missing journal. A resumed run's folder has its journal and stays.
-            if !FileManager.default.fileExists(atPath: folder.journal) { try? FileManager.default.removeItem(atPath: folder.path) }
-            throw error
-        }
+            runID: setup.header.id, key: place.key,
+            playbook: setup.header.playbookFile, inventories: setup.header.inventories)
+        let notes = try await place.open(owner, header: setup.header)
         for n in notes { FileHandle.standardError.write(Data("fleetup: \(n)\n".utf8)) }
         let outcome: RunOutcome
         let live: RunRecord
@@ -119,15 +105,14 @@ struct RunSession {
             setup.hostLocks = HostLocks(owner: owner, executor: executor)
             (outcome, live) = try await coordinate(
                 setup, opening: opening, record: record, lastSeq: lastSeq, work: work,
-                gatesPassed: gatesPassed, failedBefore: failedBefore, reserve: reserve)
+                gatesPassed: gatesPassed, failedBefore: failedBefore)
         } catch {
-            _ = reserve.free()
-            await release(owner)
+            await place.close(owner)
             throw error
         }
         // The lock host's lock goes through the executor (`start` shuts it down after).
-        await release(owner)
-        try summarize(live)
+        await place.close(owner)
+        try await summarize(live)
         return outcome.exitCode
     }
 
@@ -187,10 +172,25 @@ struct RunSession {
     /// The run to its end: its outcome, and its record as the journal holds it.
     private func coordinate(
         _ setup: RunSetup, opening: RunEvent, record: RunRecord?, lastSeq: Int, work: [String: RolloutMachine.Work],
-        gatesPassed: Set<String>, failedBefore: Int, reserve: JournalReserve
+        gatesPassed: Set<String>, failedBefore: Int
     ) async throws -> (RunOutcome, RunRecord) {
-        let journal = GroupCommitJournal(try JournalWriter(path: folder.journal, reserve: reserve))
-        defer { journal.close() }
+        let journal = try await place.journal(lastSeq: lastSeq)
+        do {
+            let result = try await coordinate(
+                setup, journal: journal, opening: opening, record: record, lastSeq: lastSeq, work: work, gatesPassed: gatesPassed,
+                failedBefore: failedBefore)
+            await place.closeJournal()
+            return result
+        } catch {
+            await place.closeJournal()
+            throw error
+        }
+    }
+
+    private func coordinate(
+        _ setup: RunSetup, journal: any RunEventSink, opening: RunEvent, record: RunRecord?, lastSeq: Int,
+        work: [String: RolloutMachine.Work], gatesPassed: Set<String>, failedBefore: Int
+    ) async throws -> (RunOutcome, RunRecord) {
         let progress = RunProgress(header: setup.header, verbose: options.verbose)
         let coordinator = Coordinator(
             setup: setup, executor: executor, clock: ContinuousClock(),
@@ -205,30 +205,20 @@ struct RunSession {
         return (outcome, coordinator.record)
     }
 
-    private func release(_ owner: LockOwner) async {
-        do {
-            try await lock.release(owner.runID)
-        } catch {
-            FileHandle.standardError.write(Data("fleetup: warning: the fleet's lock was not released: \(error)\n".utf8))
-        }
-    }
-
     /// From the run's record — the fold of its journal, entry by entry, as it was written
     /// (what `fleetup report` folds again): the four reports in the run folder (and
     /// `--output`), counts per status, and where everything is.
-    private func summarize(_ record: RunRecord) throws {
+    private func summarize(_ record: RunRecord) async throws {
         var unwritten: String?
-        do {
-            try StoreFile.write(RunReports.files(record), into: folder.path)
-        } catch {
+        if let problem = await place.saveReports(RunReports.files(record)) {
             // A full disk: the journal has everything, the reports can be made again.
-            unwritten = "the reports were not written (\(error)); `fleetup report \(record.header.id)` writes them once there is room"
+            unwritten = "the reports were not written (\(problem)); `fleetup report \(record.header.id)` writes them once there is room"
         }
         if let dir = options.output { try StoreFile.write(RunReports.files(record), into: dir) }
         var text = "\nrun \(record.header.id) \(record.outcome?.rawValue ?? "unfinished"): \(record.statusCounts.text)\n"
         if let why = record.haltReason { text += "\(record.outcome == .interrupted ? "stopped" : "halted"): \(why)\n" }
-        text += "journal: \(folder.journal)\n"
-        text += unwritten.map { "reports: \($0)\n" } ?? "reports: \(folder.htmlReport) (and report.md, report.junit.xml, run.json)\n"
+        text += "journal: \(place.journalText)\n"
+        text += "reports: \(unwritten ?? place.reportsText)\n"
         if let dir = options.output { text += "copied:  \(dir)\n" }
         if record.outcome != .succeeded { text += "resume:  fleetup resume \(record.header.id)\n" }
         FileHandle.standardError.write(Data(text.utf8))

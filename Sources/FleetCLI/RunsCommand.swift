@@ -1,11 +1,12 @@
 import ArgumentParser
 import FleetCore
+import FleetPostgres
 import FleetReports
 import FleetStore
 import Foundation
 
 /// `fleetup runs`: the stored runs, newest first, with how each ended.
-struct RunsCommand: ParsableCommand {
+struct RunsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runs",
         abstract: "List the stored runs: id, start, playbook, target, outcome, hosts by outcome.",
@@ -21,14 +22,15 @@ struct RunsCommand: ParsableCommand {
 
     @OptionGroup var store: StoreOptions
 
-    func run() throws {
-        let store = self.store.store
-        let folders: [RunFolder]
-        do { folders = try store.list() } catch { Fleetup.fail("\(error)", code: 2) }
+    func run() async throws {
+        let ids: [String]
+        do { ids = try await store.runIDs() } catch let error as PGConnection.Failure {
+            Fleetup.fail("store: \(error)", code: 3)
+        } catch { Fleetup.fail("\(error)", code: 2) }
         var runs: [RunListing] = []
-        for folder in folders {
+        for id in ids {
             do {
-                let stored = try folder.load()
+                let stored = try await store.load(id)
                 let record = stored.record
                 // Shown as far as the journal goes, and said to be incomplete.
                 let missing =
@@ -38,11 +40,11 @@ struct RunsCommand: ParsableCommand {
                 }
                 runs.append(
                     RunListing(
-                        id: folder.id.text, record: record, running: StoredRuns.isRunning(record, store: store),
+                        id: id, record: record, running: await StoredRuns.isRunning(record, store: store),
                         warning: missing))
             } catch {
                 FileHandle.standardError.write(Data("fleetup: warning: \(error)\n".utf8))
-                runs.append(RunListing(id: folder.id.text, record: nil, problem: "\(error)"))
+                runs.append(RunListing(id: id, record: nil, problem: "\(error)"))
             }
         }
         FileHandle.standardOutput.write(Data((json ? RunList.json(runs) : RunList.text(runs)).utf8))

@@ -85,7 +85,7 @@ struct StatusCommand: AsyncParsableCommand {
         let hosts = plan.checks.map(\.host)
         let ssh = try connection.sshConfiguration(for: hosts, inventory: inventory.inventories.joined(separator: ", "))
         let executor = try SSHExecutor(ssh)
-        let lastRuns = Self.lastRuns(hosts.map(\.name), store: store.store)
+        let lastRuns = await Self.lastRuns(hosts.map(\.name), store: store)
 
         let total = hosts.count
         let progress = Progress(total: total)
@@ -168,6 +168,27 @@ struct StatusCommand: AsyncParsableCommand {
 
     /// The newest stored run that touched each host. A run whose journal cannot be read is
     /// left out, with a warning: the status is still worth having.
+    static func lastRuns(_ names: [String], store: StoreOptions) async -> [String: LastRun] {
+        guard (try? store.postgres()) ?? nil != nil else { return lastRuns(names, store: store.store) }
+        let warn = { (message: String) in FileHandle.standardError.write(Data("fleetup: warning: \(message)\n".utf8)) }
+        let ids: [String]
+        do { ids = try await store.runIDs() } catch {
+            warn("store: \(error); the last runs are not shown")
+            return [:]
+        }
+        var out: [String: LastRun] = [:]
+        for id in ids {
+            let pending = names.filter { out[$0] == nil }
+            if pending.isEmpty { break }
+            do {
+                for (name, run) in LastRun.find(for: pending, in: [try await store.load(id).record]) { out[name] = run }
+            } catch {
+                warn("\(error) (run left out of the last runs)")
+            }
+        }
+        return out
+    }
+
     static func lastRuns(_ names: [String], store: RunStore) -> [String: LastRun] {
         let warn = { (message: String) in FileHandle.standardError.write(Data("fleetup: warning: \(message)\n".utf8)) }
         let folders: [RunFolder]

@@ -39,3 +39,23 @@ public struct PostgresRuns: Sendable {
         try await db.execute("UPDATE fleetup_runs SET outcome = $2 WHERE id = $1", [runID, outcome.rawValue])
     }
 }
+
+extension PostgresRuns {
+    /// Keeps a run's reports (by file name: `run.json`, `report.md`, …), replacing earlier ones.
+    public func saveReports(_ runID: String, _ files: [(name: String, bytes: [UInt8])]) async throws {
+        try await db.execute("BEGIN")
+        do {
+            for f in files {
+                try await db.execute(
+                    """
+                    INSERT INTO fleetup_reports (run_id, format, body) VALUES ($1, $2, convert_to($3, 'UTF8'))
+                    ON CONFLICT (run_id, format) DO UPDATE SET body = EXCLUDED.body
+                    """, [runID, f.name, String(decoding: f.bytes, as: UTF8.self)])
+            }
+            try await db.execute("COMMIT")
+        } catch {
+            _ = try? await db.execute("ROLLBACK")
+            throw error
+        }
+    }
+}

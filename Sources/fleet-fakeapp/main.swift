@@ -262,11 +262,13 @@ func serve(_ unit: Unit, readyFd: Int32) -> Never {
     }
 }
 
-/// Reads the request head (up to the blank line, 16 KB at most, 2 s at most): answering
-/// after a partial read and closing with unread bytes makes the kernel send a reset,
-/// which can destroy the answer before the client reads it.
+/// Reads the request head (up to the blank line, 16 KB at most): answering after a partial
+/// read and closing with unread bytes makes the kernel send a reset, which can destroy the
+/// answer before the client reads it. The read ends when the head has come; the 30 s bound
+/// only stops a client that never sends (a request through an SSH tunnel on a busy machine
+/// took more than the 2 s this once was, and got an empty answer).
 func readRequest(_ client: Int32) -> String? {
-    var timeout = timeval(tv_sec: 2, tv_usec: 0)
+    var timeout = timeval(tv_sec: 30, tv_usec: 0)
     setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     var request = [UInt8]()
     var buf = [UInt8](repeating: 0, count: 4096)

@@ -287,3 +287,32 @@ struct SafetyScenarioTests {
         }
     }
 }
+
+extension SafetyScenarioTests {
+    @Test("run with a relative playbook path, then resume --retry-failed of a host past its point of no return: the same steps, it goes on")
+    func relativePlaybookResume() async throws {
+        let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 1)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
+        try await TestFleet.with(spec.onServers) { fleet in
+            let releases = try await Blocking.run("relative-releases") { try fleet.buildMattermostReleases() }
+            // release_dir relative to the playbook's folder, as the demo inventory gives it.
+            let up = String(repeating: "../", count: (PlanCommandTests.root + "/playbooks").split(separator: "/").count)
+            let overlay = try RunScenario.writeOverlay(in: fleet, vars: ["release_dir": up + releases.dropFirst()], hostVars: [:])
+            let staging01 = fleet.hosts[0]
+            try fleet.setControl("fail-health", on: staging01, onlyAt: "5.3.0")
+            let state = fleet.directory + "/state"
+            // As an operator types it, from the repository: the playbook's path is relative.
+            let common = [
+                "-i", fleet.inventoryPath, "-i", "inventories/demo/mattermost.yml", "-i", overlay, "--known-hosts", fleet.knownHosts,
+                "--state-dir", state, "--pause", "0s",
+            ]
+            let first = try await PlanCommandTests.fleetup(["run", "playbooks/mattermost.yml", "--yes"] + common)
+            #expect(first.status == 1, "\(first.stderr)")
+            try fleet.setControl("fail-health", on: staging01, false)
+            let resumed = try await PlanCommandTests.fleetup(
+                ["resume", "--retry-failed", "--yes", "--known-hosts", fleet.knownHosts, "--state-dir", state, "--pause", "0s"])
+            #expect(resumed.status == 0, "\(resumed.stderr)")
+            #expect(!resumed.stderr.contains("the playbook changed"), "\(resumed.stderr)")
+            #expect(try fleet.installedVersion(of: fleet.hosts[1]) == "5.3.0")
+        }
+    }
+}

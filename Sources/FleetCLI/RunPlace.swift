@@ -1,0 +1,159 @@
+import FleetCore
+import FleetPostgres
+import FleetStore
+import Foundation
+import Synchronization
+
+/// Where a run lives (docs/store.md): its journal, its reports and its fleet's lock — the
+/// state folder of this machine, or a team's shared PostgreSQL store.
+protocol RunPlace: Sendable {
+    var runID: String { get }
+    /// The fleet whose lock the run holds.
+    var key: FleetKey { get }
+    /// Takes the fleet's lock and whatever the journal needs (the folder's reserve, the
+    /// store's run row); notes to print. Refused, it leaves nothing behind.
+    func open(_ owner: LockOwner, header: RunHeader) async throws -> [String]
+    /// The coordinator's sink, after `open`; `closeJournal` closes it.
+    func journal(lastSeq: Int) async throws -> any RunEventSink
+    func closeJournal() async
+    /// Gives the reserve and the lock back (whatever happened).
+    func close(_ owner: LockOwner) async
+    /// Keeps the run's reports; nil when kept, else why not (the journal has everything).
+    func saveReports(_ files: [(name: String, bytes: [UInt8])]) async -> String?
+    /// Where the journal and the reports are, for the summary.
+    var journalText: String { get }
+    var reportsText: String { get }
+}
+
+/// A run in the state folder: journal.jsonl with its reserve, the reports beside it, the
+/// fleet's lock here and on the lock host.
+final class FolderPlace: RunPlace {
+    let folder: RunFolder
+    let lock: FleetLock
+    private let state = Mutex<(reserve: JournalReserve?, journal: GroupCommitJournal?)>((nil, nil))
+
+    init(folder: RunFolder, lock: FleetLock) {
+        self.folder = folder
+        self.lock = lock
+    }
+
+    var runID: String { folder.id.text }
+    var key: FleetKey { lock.key }
+    var journalText: String { folder.journal }
+    var reportsText: String { "\(folder.htmlReport) (and report.md, report.junit.xml, run.json)" }
+
+    func open(_ owner: LockOwner, header: RunHeader) async throws -> [String] {
+        do {
+            let reserve = try JournalReserve(path: folder.path + "/journal.reserve", bytes: JournalReserve.size(forks: header.forks))
+            do {
+                let notes = try await lock.acquire(owner)
+                state.withLock { $0.reserve = reserve }
+                return notes
+            } catch {
+                _ = reserve.free()
+                throw error
+            }
+        } catch {
+            // A run refused before it began (the lock is held, no room for the journal)
+            // leaves no empty run folder behind: `fleetup resume` (the latest run) would pick
+            // it and fail on its missing journal. A resumed run's folder has its journal and stays.
+            if !FileManager.default.fileExists(atPath: folder.journal) { try? FileManager.default.removeItem(atPath: folder.path) }
+            throw error
+        }
+    }
+
+    func journal(lastSeq: Int) async throws -> any RunEventSink {
+        let journal = GroupCommitJournal(try JournalWriter(path: folder.journal, reserve: state.withLock { $0.reserve }))
+        state.withLock { $0.journal = journal }
+        return journal
+    }
+
+    func closeJournal() async {
+        state.withLock { s -> GroupCommitJournal? in
+            defer { s.journal = nil }; return s.journal
+        }?.close()
+    }
+
+    func close(_ owner: LockOwner) async {
+        _ = state.withLock { s -> JournalReserve? in
+            defer { s.reserve = nil }; return s.reserve
+        }?.free()
+        do {
+            try await lock.release(owner.runID)
+        } catch {
+            FileHandle.standardError.write(Data("fleetup: warning: the fleet's lock was not released: \(error)\n".utf8))
+        }
+    }
+
+    func saveReports(_ files: [(name: String, bytes: [UInt8])]) async -> String? {
+        do {
+            try StoreFile.write(files, into: folder.path)
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+}
+
+/// A run in a shared PostgreSQL store: its row, its journal (group commit), its reports and
+/// the fleet's lock (a session advisory lock), each on a connection of its own.
+final class StorePlace: RunPlace {
+    let url: PostgresURL
+    let runID: String
+    let lock: PostgresFleetLock
+    /// A resumed run's row already exists.
+    let resumed: Bool
+    private let journalConnection = Mutex<PGConnection?>(nil)
+
+    init(url: PostgresURL, runID: String, key: FleetKey, resumed: Bool) {
+        self.url = url
+        self.runID = runID
+        self.lock = PostgresFleetLock(url: url, key: key)
+        self.resumed = resumed
+    }
+
+    var key: FleetKey { lock.key }
+    var journalText: String { "\(url), run \(runID)" }
+    var reportsText: String { "in the store (`fleetup report \(runID) --store URL` writes them out)" }
+
+    func open(_ owner: LockOwner, header: RunHeader) async throws -> [String] {
+        let notes = try await lock.acquire(owner)
+        guard !resumed else { return notes }
+        do {
+            try await PGConnection.with(url) { db in try await PostgresRuns(db).create(header, at: .now) }
+        } catch {
+            try? await lock.release(owner.runID)
+            throw error
+        }
+        return notes
+    }
+
+    func journal(lastSeq: Int) async throws -> any RunEventSink {
+        let db = try await PGConnection.connect(url)
+        journalConnection.withLock { $0 = db }
+        return PostgresJournal(db, runID: runID, lastSeq: lastSeq)
+    }
+
+    func closeJournal() async {
+        await journalConnection.withLock { s -> PGConnection? in
+            defer { s = nil }; return s
+        }?.close()
+    }
+
+    func close(_ owner: LockOwner) async {
+        do {
+            try await lock.release(owner.runID)
+        } catch {
+            FileHandle.standardError.write(Data("fleetup: warning: the fleet's lock was not released: \(error)\n".utf8))
+        }
+    }
+
+    func saveReports(_ files: [(name: String, bytes: [UInt8])]) async -> String? {
+        do {
+            try await PGConnection.with(url) { db in try await PostgresRuns(db).saveReports(runID, files) }
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+}
