@@ -14,7 +14,7 @@ public struct Fleetup: AsyncParsableCommand {
         subcommands: [
             ExecCommand.self, InventoryCommand.self, CheckCommand.self, PlanCommand.self,
             PingCommand.self, StatusCommand.self, RunCommand.self, ResumeCommand.self, LockCommand.self, ReportCommand.self,
-            RunsCommand.self, StoreCommand.self,
+            RunsCommand.self, ApproveCommand.self, StoreCommand.self,
         ]
     )
     public init() {}

@@ -10,6 +10,8 @@ protocol RunPlace: Sendable {
     var runID: String { get }
     /// The fleet whose lock the run holds.
     var key: FleetKey { get }
+    /// Where `fleetup approve` leaves the approvals of its gates.
+    var approvals: any ApprovalSource { get }
     /// Takes the fleet's lock and whatever the journal needs (the folder's reserve, the
     /// store's run row); notes to print. Refused, it leaves nothing behind.
     func open(_ owner: LockOwner, header: RunHeader) async throws -> [String]
@@ -39,6 +41,7 @@ final class FolderPlace: RunPlace {
 
     var runID: String { folder.id.text }
     var key: FleetKey { lock.key }
+    var approvals: any ApprovalSource { FolderApprovals(folder: folder) }
     var journalText: String { folder.journal }
     var reportsText: String { "\(folder.htmlReport) (and report.md, report.junit.xml, run.json)" }
 
@@ -113,6 +116,7 @@ final class StorePlace: RunPlace {
     }
 
     var key: FleetKey { lock.key }
+    var approvals: any ApprovalSource { StoreApprovals(url: url) }
     var journalText: String { "\(url), run \(runID)" }
     var reportsText: String { "in the store (`fleetup report \(runID) --store URL` writes them out)" }
 

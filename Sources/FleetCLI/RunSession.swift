@@ -32,8 +32,15 @@ struct RunOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Override how long a `gate: soak` waits before re-checking health (e.g. 30s).", valueName: "DURATION"))
     var soak: String?
 
+    @Option(
+        name: .customLong("wait-for-approval"),
+        help: ArgumentHelp(
+            "Without a terminal, wait this long at a manual gate for `fleetup approve` from anywhere (e.g. 2h; default: stop at the gate).",
+            valueName: "DURATION"))
+    var waitForApproval: String?
+
     func validate() throws {
-        for (flag, value) in [("--pause", pause), ("--soak", soak)] {
+        for (flag, value) in [("--pause", pause), ("--soak", soak), ("--wait-for-approval", waitForApproval)] {
             if let value, case .failure(let problem) = DurationText.read(value) {
                 throw ValidationError(
                     "\(flag) \(value): \(problem == .tooLong ? DurationText.expected(problem) : "expected a duration such as 30s, 5m or 0s")"
@@ -51,10 +58,17 @@ struct RunOptions: ParsableArguments {
         return book
     }
 
-    var gateKeeper: any GateKeeper {
+    var gateKeeper: TerminalGateKeeper {
         TerminalGateKeeper(
             approved: yes ? nil : Set(approve),
             interactive: isatty(STDIN_FILENO) != 0 && isatty(STDERR_FILENO) != 0)
+    }
+
+    /// Manual gates approved on the command line, on the terminal, or by `fleetup approve`
+    /// from anywhere that sees the run's store.
+    func gateKeeper(approvals: any ApprovalSource, runID: String) -> any GateKeeper {
+        SharedGateKeeper(
+            terminal: gateKeeper, source: approvals, runID: runID, wait: waitForApproval.flatMap(DurationText.parse))
     }
 }
 
@@ -194,7 +208,8 @@ struct RunSession {
         let progress = RunProgress(header: setup.header, verbose: options.verbose)
         let coordinator = Coordinator(
             setup: setup, executor: executor, clock: ContinuousClock(),
-            sink: journal, display: progress, gateKeeper: options.gateKeeper, lastSeq: lastSeq,
+            sink: journal, display: progress, gateKeeper: options.gateKeeper(approvals: place.approvals, runID: place.runID),
+            lastSeq: lastSeq,
             startedAt: .now)
         let interrupts = Interrupts.install(exitOn: 3) { _ in coordinator.interrupt() }
         defer { interrupts.cancel() }
