@@ -106,7 +106,8 @@ final class StorePlace: RunPlace {
     let lock: PostgresFleetLock
     /// A resumed run's row already exists.
     let resumed: Bool
-    private let journalConnection = Mutex<PGConnection?>(nil)
+    private let journalState = Mutex<PostgresJournal?>(nil)
+    private let ownerState = Mutex<LockOwner?>(nil)
 
     init(url: PostgresURL, runID: String, key: FleetKey, resumed: Bool) {
         self.url = url
@@ -122,6 +123,7 @@ final class StorePlace: RunPlace {
 
     func open(_ owner: LockOwner, header: RunHeader) async throws -> [String] {
         let notes = try await lock.acquire(owner)
+        ownerState.withLock { $0 = owner }
         guard !resumed else { return notes }
         do {
             try await PGConnection.with(url) { db in try await PostgresRuns(db).create(header, at: .now) }
@@ -134,14 +136,31 @@ final class StorePlace: RunPlace {
 
     func journal(lastSeq: Int) async throws -> any RunEventSink {
         let db = try await PGConnection.connect(url)
-        journalConnection.withLock { $0 = db }
-        return PostgresJournal(db, runID: runID, lastSeq: lastSeq)
+        // The store gone for a while: no host goes on until it is back (a minute at most).
+        let lock = self.lock
+        let owner = ownerState.withLock { $0 }
+        let journal = PostgresJournal(
+            db, runID: runID, lastSeq: lastSeq,
+            reconnect: .init(
+                url: url, limit: Self.outage,
+                note: { note in FileHandle.standardError.write(Data("fleetup: \(note)\n".utf8)) },
+                // The lock's session went with the store: taken again before anything goes on.
+                restored: { if let owner { try await lock.reacquire(owner) } }))
+        journalState.withLock { $0 = journal }
+        return journal
+    }
+
+    /// How long a run waits for the store to come back before it stops (FLEETUP_STORE_OUTAGE
+    /// in seconds, for tests and operators; default 60).
+    static var outage: Duration {
+        .seconds(Int(ProcessInfo.processInfo.environment["FLEETUP_STORE_OUTAGE"] ?? "") ?? 60)
     }
 
     func closeJournal() async {
-        await journalConnection.withLock { s -> PGConnection? in
-            defer { s = nil }; return s
-        }?.close()
+        await journalState.withLock { s -> PostgresJournal? in
+            defer { s = nil }
+            return s
+        }?.db.close()
     }
 
     func close(_ owner: LockOwner) async {

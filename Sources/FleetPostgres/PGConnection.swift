@@ -18,6 +18,14 @@ public final class PGConnection: @unchecked Sendable {
         public var message: String
         public var sqlState: String?
         public var description: String { message }
+
+        /// The connection or the server went away (no SQLSTATE from the server, a
+        /// connection exception 08…, or the server shutting down 57P…), rather than the
+        /// server refusing the statement.
+        public var isConnectionLoss: Bool {
+            guard let sqlState else { return true }
+            return sqlState.hasPrefix("08") || sqlState.hasPrefix("57P")
+        }
     }
 
     public let url: PostgresURL

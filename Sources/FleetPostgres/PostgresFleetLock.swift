@@ -40,7 +40,7 @@ public final class PostgresFleetLock: Sendable {
                     ?? LockError.unreadable(place: "\(url) fleetup_fleet_locks", problem: "the lock is held but no row says by whom")
             }
             var notes: [String] = []
-            if let dead = try await Self.owner(db, key: key) {
+            if let dead = try await Self.owner(db, key: key), dead.runID != owner.runID {
                 notes.append("the fleet's lock in \(url) was left by \(dead), whose session ended: taken over")
             }
             let pid = try await db.execute("SELECT pg_backend_pid()").rows.first?.first ?? nil
@@ -56,6 +56,17 @@ public final class PostgresFleetLock: Sendable {
             await db.close()
             throw error
         }
+    }
+
+    /// Takes the lock again for the same run after its session was lost (the store went
+    /// away and came back): held by another run in between, that is `LockError.held`.
+    public func reacquire(_ owner: LockOwner) async throws {
+        if let old = session.withLock({ s -> PGConnection? in
+            defer { s = nil }; return s
+        }) {
+            await old.close()
+        }
+        _ = try await acquire(owner)
     }
 
     /// Gives the lock back if run `runID` holds it: its row deleted, its session closed.

@@ -78,3 +78,68 @@ struct SharedStoreTests {
         }
     }
 }
+
+extension SharedStoreTests {
+    @Test("the store stopped mid-run: no host goes on while it is gone; back, the run completes with nothing missing from its journal")
+    func outage() async throws {
+        try await TestPostgres.with { pg in
+            try pg.role("fleetup", password: "outage-pw-5", database: "fleetup")
+            let url = pg.url(user: "fleetup", password: "outage-pw-5", database: "fleetup")
+            let fleetup = try TestFleet.builtProduct("fleetup")
+            #expect(try await TestFleet.runProgram(fleetup, ["store", "init", "--store", url]).status == 0)
+            let spec = FleetSpec(
+                groups: [.init("staging", 1), .init("prod", 2)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
+            try await TestFleet.with(spec.onServers) { fleet in
+                let s = try await RunScenario.mattermost(
+                    fleet, edits: [.hold(after: "    run: systemctl stop {{ service }}\n    become: true\n", "after stop")])
+                let args =
+                    ["run", s.playbook] + s.inventories.flatMap { ["-i", $0] } + [
+                        "--known-hosts", fleet.knownHosts, "--store", url, "--yes",
+                    ]
+                var env = ProcessInfo.processInfo.environment
+                env["FLEETUP_STATE_DIR"] = fleet.directory + "/state"
+                env["FLEETUP_STORE_OUTAGE"] = "300"
+                let stderr = fleet.directory + "/run.err"
+                let prod01 = fleet.hosts[1], prod02 = fleet.hosts[2]
+                try s.hold(prod01)
+                let run = try LocalProcess(fleetup, args, environment: env, output: (stderr + ".out", stderr))
+                try #require(try await eventually { s.holdingPid(prod01) != nil }, "prod01 never held")
+                try pg.kill()
+                try s.letGo(prod01)
+                let text = { (try? String(contentsOfFile: stderr, encoding: .utf8)) ?? "" }
+                try #require(try await eventually { text().contains("cannot be reached") }, "the outage was never noticed: \(text())")
+                // While the store is gone: prod01's next step never ran, prod02 never started.
+                #expect(fleet.serviceLog(of: prod01) == ["stop mattermost"], "\(fleet.serviceLog(of: prod01))")
+                #expect(fleet.serviceLog(of: prod02).isEmpty)
+                // prod02 will hold too: the run, back, waits there while machine B tries.
+                try s.hold(prod02)
+                try pg.restart()
+                try #require(try await eventually { s.holdingPid(prod02) != nil }, "prod02 never held: \(text())")
+                #expect(text().contains("is back: the run goes on"), "\(text())")
+                // The fleet's lock was taken again with the store: machine B is refused.
+                var b = env
+                b["FLEETUP_STATE_DIR"] = fleet.directory + "/state-b"
+                let other = try await TestFleet.runProgram(fleetup, args, environment: b)
+                #expect(other.status == 3 && other.stderr.contains("the fleet is locked by run "), "\(other.stderr)")
+                try s.letGo(prod02)
+                let exit = try await TestFleet.waitForExit(run)
+                #expect(exit.status == 0, "\(text())")
+                for host in fleet.hosts { #expect(try fleet.installedVersion(of: host) == "5.3.0", "\(host.name)") }
+                // The journal has every line, in order, and says what the hosts show.
+                let report = try await TestFleet.runProgram(
+                    fleetup, ["report", "latest", "--store", url, "--format", "json"], environment: env)
+                #expect(report.status == 0 && !report.stderr.contains("missing"), "\(report.stderr)")
+                let seqs = try pg.sql(
+                    "SELECT seq FROM fleetup_journal WHERE run_id = (SELECT min(id) FROM fleetup_runs) ORDER BY seq", database: "fleetup"
+                ).split(separator: "\n").compactMap {
+                    Int($0)
+                }
+                #expect(seqs == Array(1...seqs.count))
+                let stops = try pg.sql(
+                    "SELECT count(*) FROM fleetup_journal WHERE line LIKE '%stepFinished%' AND line LIKE '%systemctl stop mattermost%' AND line LIKE '%\"exitStatus\":0%'",
+                    database: "fleetup")
+                #expect(stops == "3\n", "\(stops)")
+            }
+        }
+    }
+}
