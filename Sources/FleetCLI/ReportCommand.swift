@@ -26,7 +26,7 @@ struct ReportCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "json (fleetup.run/1), md (for a chat or a ticket), html (one self-contained page) or junit.",
+            "json (fleetup.run/2), md (for a chat or a ticket), html (one self-contained page) or junit.",
             valueName: "format"))
     var format: RunReportFormat?
 

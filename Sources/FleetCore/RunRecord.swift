@@ -52,6 +52,9 @@ public struct RunRecord: Sendable, Hashable {
     /// Gates passed, by the stage they follow.
     public var gates: [String: GateDecision]
     public var resumes: Int
+    /// Who did what, in order: the start, each gate (who approved, and why), each resume
+    /// (who, from which machine), the halt.
+    public var actions: [RunAction]
     /// The last journal sequence number.
     public var lastSeq: Int
 
@@ -67,6 +70,7 @@ public struct RunRecord: Sendable, Hashable {
         startedAt = entry.time
         gates = [:]
         resumes = 0
+        actions = [RunAction(kind: .started, at: entry.time, by: "\(header.user)@\(header.machine)")]
         lastSeq = entry.seq
         hosts = []
         for stage in header.stages {
@@ -98,8 +102,10 @@ public struct RunRecord: Sendable, Hashable {
         switch e {
         case .runStarted:
             throw RunRecordError("journal entry \(entry.seq) starts the run a second time")
-        case .resumed:
+        case .resumed(let user, let machine, let retryFailed):
             resumes += 1
+            actions.append(
+                RunAction(kind: .resumed, at: entry.time, by: "\(user)@\(machine)", detail: retryFailed ? "retrying failed hosts" : nil))
             outcome = nil
             finishedAt = nil
             haltReason = nil
@@ -145,10 +151,12 @@ public struct RunRecord: Sendable, Hashable {
                     $0.result = HostResult(outcome: .skippedAfterHalt, message: reason)
                 }
             }
-        case .gate(let stage, _, let decision, _):
+        case .gate(let stage, _, let decision, let detail):
             gates[stage] = decision
+            actions.append(RunAction(kind: .gate, at: entry.time, stage: stage, decision: decision, detail: detail))
         case .halted(let reason):
             haltReason = reason
+            actions.append(RunAction(kind: .halted, at: entry.time, detail: reason))
         case .runFinished(let o):
             outcome = o
             finishedAt = entry.time
@@ -179,4 +187,33 @@ public struct RunRecordError: Error, Sendable, Hashable, CustomStringConvertible
     public var message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
+}
+
+/// One thing done to a run, for the record of who did what (`RunRecord.actions`).
+public struct RunAction: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable {
+        /// The run began (`by`: who started it).
+        case started
+        /// A manual, soak or open gate was passed or not (`detail`: who approved and why).
+        case gate
+        /// `fleetup resume` went on with it (`by`: who, from which machine).
+        case resumed
+        /// The failure policy (or a disk or an operator) stopped it (`detail`: why).
+        case halted
+    }
+
+    public var kind: Kind
+    public var at: WallTime
+    /// `user@machine`, where the journal says who.
+    public var by: String?
+    /// The gate's stage and decision.
+    public var stage: String?
+    public var decision: GateDecision?
+    public var detail: String?
+
+    public init(
+        kind: Kind, at: WallTime, by: String? = nil, stage: String? = nil, decision: GateDecision? = nil, detail: String? = nil
+    ) {
+        (self.kind, self.at, self.by, self.stage, self.decision, self.detail) = (kind, at, by, stage, decision, detail)
+    }
 }

@@ -31,6 +31,12 @@ enum RunHTML {
         }
         s += "</p>\n</section>\n"
         s += section("stages", "Stages", stageTable(r))
+        let actions = RunText.actions(r)
+        if !actions.isEmpty {
+            s += section(
+                "actions", "Who did what",
+                "<ul>\n" + actions.map { "<li>\(escape(RunText.when($0.at))): \(escape($0.text))</li>\n" }.joined() + "</ul>\n")
+        }
         s += section("batches", "Batches", batchTable(r))
         s += section(
             "timeline", "Timeline",

@@ -1,10 +1,11 @@
 import FleetCore
 
-/// `fleetup.run/1`: the record as JSON, keys in a fixed order, every object of a kind with
+/// `fleetup.run/2`: the record as JSON, keys in a fixed order, every object of a kind with
 /// the same keys (null where a value does not apply). docs/reports.md says what each key
-/// means; docs/schema/fleetup.run-1.schema.json is its JSON Schema.
+/// means; docs/schema/fleetup.run-2.schema.json is its JSON Schema. Version 2 added
+/// `actions` (who started, approved, resumed; the halt).
 enum RunJSON {
-    static let schema = "fleetup.run/1"
+    static let schema = "fleetup.run/2"
 
     static func render(_ r: RunRecord) -> String {
         let h = r.header
@@ -31,12 +32,24 @@ enum RunJSON {
             ("outcome", .text(r.outcome?.rawValue)),
             ("halt_reason", .text(r.haltReason)),
             ("resumes", .int(r.resumes)),
+            ("actions", .array(r.actions.map(action))),
             ("last_seq", .int(r.lastSeq)),
             ("summary", summary(StatusCounts(r.hosts))),
             ("stages", .array(h.stages.map { stage(r, $0) })),
             ("hosts", .array(r.hosts.map(host))),
         ])
         return doc.render() + "\n"
+    }
+
+    static func action(_ a: RunAction) -> JSON {
+        .object([
+            ("kind", .string(a.kind.rawValue)),
+            ("at", .time(a.at)),
+            ("by", .text(a.by)),
+            ("stage", .text(a.stage)),
+            ("decision", .text(a.decision?.rawValue)),
+            ("detail", .text(a.detail)),
+        ])
     }
 
     /// Every status with its count (0 included), then the total.

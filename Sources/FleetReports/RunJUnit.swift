@@ -26,6 +26,12 @@ enum RunJUnit {
             ] {
                 out += "      <property name=\"\(name)\" value=\"\(attr(value))\"/>\n"
             }
+            // Who did what, in the first stage's suite (CI shows a suite's properties).
+            if stage.name == r.header.stages.first?.name {
+                for a in RunText.actions(r) {
+                    out += "      <property name=\"action\" value=\"\(attr("\(a.at.description) \(a.text)"))\"/>\n"
+                }
+            }
             out += "    </properties>\n"
             for h in hosts { out += testcase(h, r) }
             out += "  </testsuite>\n"

@@ -11,6 +11,10 @@ enum RunMarkdown {
         var out = "### \(RunText.mark(r)) \(inline(RunText.headline(r)))\n\n"
         out += about(r) + "\n\n"
         out += stageTable(r)
+        let actions = RunText.actions(r)
+        if !actions.isEmpty {
+            out += "\n#### Who did what\n\n" + actions.map { "- \(RunText.when($0.at)): \(inline($0.text))\n" }.joined()
+        }
         let failures = r.hosts.filter { HostStatus($0).needsAttention }
         if !failures.isEmpty {
             out += "\n#### Failures\n"

@@ -2,7 +2,7 @@ import FleetCore
 
 /// The four renderings of a run's record (docs/reports.md).
 public enum RunReportFormat: String, Sendable, Hashable, CaseIterable {
-    /// `fleetup.run/1`, for programs.
+    /// `fleetup.run/2`, for programs.
     case json
     /// For a chat message or a ticket.
     case markdown = "md"
@@ -120,6 +120,24 @@ enum RunText {
     }
 
     /// `2026-12-02 03:15:01 UTC` from a journal time.
+    /// Who did what, one line each, when anything happened besides the start: `started by
+    /// alice@ops1`, `gate after staging: approved (approved by bob@ops2 at …: looks good)`,
+    /// `resumed by carol@ops3 (retrying failed hosts)`, `halted: 1 of 3 hosts …`.
+    static func actions(_ r: RunRecord) -> [(at: WallTime, text: String)] {
+        guard r.actions.count > 1 else { return [] }
+        return r.actions.map { a in
+            let text: String
+            switch a.kind {
+            case .started: text = "started by \(a.by ?? "?")"
+            case .resumed: text = "resumed by \(a.by ?? "?")" + (a.detail.map { " (\($0))" } ?? "")
+            case .gate:
+                text = "gate after \(a.stage ?? "?"): \(a.decision?.rawValue ?? "?")" + (a.detail.map { " (\($0))" } ?? "")
+            case .halted: text = "halted: \(a.detail ?? "")"
+            }
+            return (a.at, text)
+        }
+    }
+
     static func when(_ time: WallTime?) -> String {
         time.map { $0.tableText + " UTC" } ?? "–"
     }

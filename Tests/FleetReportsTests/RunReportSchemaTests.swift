@@ -30,12 +30,12 @@ enum Needed {
 struct RunReportSchemaTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path
-    static let schemaPath = root + "/docs/schema/fleetup.run-1.schema.json"
+    static let schemaPath = root + "/docs/schema/fleetup.run-2.schema.json"
     static let xsd = root + "/Tests/FleetReportsTests/Fixtures/junit.xsd"
 
     static func schema() throws -> SchemaSubset { try SchemaSubset.load(schemaPath) }
 
-    @Test("every record the tests make is valid fleetup.run/1", arguments: Runs.all.map(\.0))
+    @Test("every record the tests make is valid fleetup.run/2", arguments: Runs.all.map(\.0))
     func valid(name: String) throws {
         let record = try #require(Runs.all.first { $0.0 == name }?.1)
         let problems = try Self.schema().problems(JSONValue.parse(RunReports.render(record, .json)))
@@ -46,7 +46,8 @@ struct RunReportSchemaTests {
         "the validator finds what breaks the schema",
         arguments: [
             // (what is changed in the sample run's JSON, the problem expected)
-            ("\"schema\": \"fleetup.run/1\"", "\"schema\": \"fleetup.run/2\"", "$.schema: expected the constant"),
+            ("\"schema\": \"fleetup.run/2\"", "\"schema\": \"fleetup.run/1\"", "$.schema: expected the constant"),
+            ("\"kind\": \"started\"", "\"kind\": \"begun\"", "$.actions[0].kind: "),
             ("\"forks\": 10", "\"forks\": \"10\"", "$.forks: expected integer, found string"),
             ("\"outcome\": \"halted\"", "\"outcome\": \"stopped\"", "$.outcome: "),
             ("\"started_at\": \"2026-12-02T03:15:01.250Z\"", "\"started_at\": \"yesterday\"", "$.started_at: \"yesterday\" does not match"),
@@ -67,7 +68,7 @@ struct RunReportSchemaTests {
         let schema = try Self.schema()
         #expect(schema.unknownKeywords().isEmpty, "\(schema.unknownKeywords())")
         let missing = try schema.keysNotExplained(in: Self.root + "/docs/reports.md", section: "## The run report")
-        #expect(missing.isEmpty, "keys of fleetup.run/1 that docs/reports.md does not explain: \(missing)")
+        #expect(missing.isEmpty, "keys of fleetup.run/2 that docs/reports.md does not explain: \(missing)")
     }
 
     @Test(

@@ -222,7 +222,7 @@ struct RunReportTests {
         }
     }
 
-    @Test("docs/reports.md: its fleetup.run/1 example is what the renderer writes for the small run")
+    @Test("docs/reports.md: its fleetup.run/2 example is what the renderer writes for the small run")
     func docsExample() throws {
         let json = RunReports.render(Runs.small, .json)
         if let diff = try Golden.mismatch(json, golden: "\(Self.fixtures)/small.json") { Issue.record("\(diff)") }

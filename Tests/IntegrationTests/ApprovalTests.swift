@@ -45,6 +45,15 @@ struct ApprovalTests {
                     return nil
                 }.first)
             #expect(gate.hasPrefix("approved by \(TestFleet.currentUser)@") && gate.hasSuffix(": staging looks good"), "\(gate)")
+            // The JSON record says who approved which gate, and why.
+            let folder = try #require(try s.latestRun())
+            let doc = try #require(
+                try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.record))) as? [String: Any])
+            #expect(doc["schema"] as? String == "fleetup.run/2")
+            let actions = try #require(doc["actions"] as? [[String: Any]])
+            #expect(actions.map { $0["kind"] as? String } == ["started", "gate"], "\(actions)")
+            #expect(actions[1]["stage"] as? String == "staging" && actions[1]["decision"] as? String == "approved")
+            #expect((actions[1]["detail"] as? String)?.hasSuffix(": staging looks good") == true)
             let again = try await TestFleet.runProgram(
                 try TestFleet.builtProduct("fleetup"), ["approve", "--stage", "staging", "--state-dir", s.stateDir])
             #expect(again.status == 1 && again.stderr.contains("was already passed"), "\(again.stderr)")

@@ -73,6 +73,8 @@ struct SharedStoreTests {
                 let report = try await TestFleet.runProgram(
                     fleetup, ["report", "latest", "--store", url, "--format", "md"], environment: machine("c"))
                 #expect(report.status == 0 && report.stdout.contains("mattermost → 5.3.0"), "\(report.stdout)\(report.stderr)")
+                // Who did what: started on A, resumed from B (the same user and machine here).
+                #expect(report.stdout.contains("#### Who did what") && report.stdout.contains(": resumed by "), "\(report.stdout)")
                 for r in [b, resumed, runs, report] { #expect(!(r.stdout + r.stderr).contains("team-pw-77")) }
             }
         }
