@@ -40,14 +40,16 @@ struct ApproveCommand: AsyncParsableCommand {
         let record = loaded.record
         let stages = record.header.stages.map(\.name)
         let gated = Array(stages.dropLast())
-        let stage = self.stage ?? gated.first { record.gates[$0] == nil } ?? ""
+        // The first gate not passed yet: never reached, or reached and not approved.
+        let passed: Set<GateDecision> = [.approved, .open, .soaked]
+        let stage = self.stage ?? gated.first { record.gates[$0].map { !passed.contains($0) } ?? true } ?? ""
         guard gated.contains(stage) else {
             throw ValidationError(
                 self.stage == nil
                     ? "run \(loaded.id) has passed every gate (stages: \(stages.joined(separator: ", ")))"
                     : "--stage \(stage): run \(loaded.id) has no gate after it (gates follow: \(gated.joined(separator: ", ")))")
         }
-        if let decision = record.gates[stage], decision == .approved || decision == .open || decision == .soaked {
+        if let decision = record.gates[stage], passed.contains(decision) {
             FileHandle.standardError.write(
                 Data("fleetup: the gate after \(stage) of run \(loaded.id) was already passed (\(decision.rawValue))\n".utf8))
             throw ExitCode(1)
