@@ -148,9 +148,14 @@ struct SharedGateKeeper: GateKeeper {
     let wait: Duration?
 
     func approve(stage: String, next: String) async -> (GateDecision, String?) {
+        await approve(stage: stage, next: next, waiting: {})
+    }
+
+    func approve(stage: String, next: String, waiting: @escaping @Sendable () async -> Void) async -> (GateDecision, String?) {
         if terminal.approved == nil || terminal.approved!.contains(stage) { return await terminal.approve(stage: stage, next: next) }
         if let a = try? await source.approval(run: runID, stage: stage) { return (.approved, a.text) }
         guard terminal.interactive || wait != nil else { return await terminal.approve(stage: stage, next: next) }
+        await waiting()
         FileHandle.standardError.write(
             Data(
                 "fleetup: waiting at the gate after \(stage): `fleetup approve \(runID) --stage \(stage)` from any terminal of this store\n"

@@ -105,6 +105,8 @@ public final class RunProgress: RunDisplay {
                 lines.append(
                     "gate after \(stage): \(decision.rawValue)\(detail.map { " (\($0))" } ?? "")\(decision == .open ? "" : ", next: \(next)")"
                 )
+            case .gateWaiting(let stage, _):
+                lines.append("gate after \(stage): waiting for an approval (`fleetup approve`)")
             case .halted(let reason):
                 lines.append("HALTED: \(reason)")
             case .draining:

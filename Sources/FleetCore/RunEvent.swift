@@ -319,6 +319,9 @@ public enum RunEvent: Sendable, Hashable, Codable {
     /// Hosts that will not start in this run, and why (a halt).
     case hostsSkipped(hosts: [String], reason: String)
     case gate(stage: String, next: String, decision: GateDecision, detail: String?)
+    /// A manual gate began waiting for an approval from elsewhere (`fleetup approve`): what
+    /// `fleetup runs` shows until the gate's decision.
+    case gateWaiting(stage: String, next: String)
     case halted(reason: String)
     /// First Ctrl-C: nothing new starts.
     case draining

@@ -55,6 +55,9 @@ public struct RunRecord: Sendable, Hashable {
     /// Who did what, in order: the start, each gate (who approved, and why), each resume
     /// (who, from which machine), the halt.
     public var actions: [RunAction]
+    /// The stage whose gate the run is waiting at for an approval from elsewhere, until the
+    /// gate is decided.
+    public var waitingAt: String?
     /// The last journal sequence number.
     public var lastSeq: Int
 
@@ -104,6 +107,7 @@ public struct RunRecord: Sendable, Hashable {
             throw RunRecordError("journal entry \(entry.seq) starts the run a second time")
         case .resumed(let user, let machine, let retryFailed):
             resumes += 1
+            waitingAt = nil
             actions.append(
                 RunAction(kind: .resumed, at: entry.time, by: "\(user)@\(machine)", detail: retryFailed ? "retrying failed hosts" : nil))
             outcome = nil
@@ -151,14 +155,18 @@ public struct RunRecord: Sendable, Hashable {
                     $0.result = HostResult(outcome: .skippedAfterHalt, message: reason)
                 }
             }
+        case .gateWaiting(let stage, _):
+            waitingAt = stage
         case .gate(let stage, _, let decision, let detail):
             gates[stage] = decision
+            waitingAt = nil
             actions.append(RunAction(kind: .gate, at: entry.time, stage: stage, decision: decision, detail: detail))
         case .halted(let reason):
             haltReason = reason
             actions.append(RunAction(kind: .halted, at: entry.time, detail: reason))
         case .runFinished(let o):
             outcome = o
+            waitingAt = nil
             finishedAt = entry.time
         case .stageStarted, .batchStarted, .draining, .aborting, .note:
             break

@@ -25,6 +25,7 @@ public struct RunListing: Sendable {
     public var outcome: String {
         if let o = record?.outcome { return o.rawValue }
         if problem != nil || record == nil { return "unreadable" }
+        if running, let stage = record?.waitingAt { return "waiting at the gate after \(stage)" }
         return running ? "running" : "unfinished"
     }
 }

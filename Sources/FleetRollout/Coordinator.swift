@@ -149,7 +149,9 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
                     case .askApproval(let stage, let next):
                         waits.append(
                             Task {
-                                let (decision, detail) = await self.gateKeeper.approve(stage: stage, next: next)
+                                let (decision, detail) = await self.gateKeeper.approve(stage: stage, next: next) {
+                                    await self.emit(.gateWaiting(stage: stage, next: next))
+                                }
                                 if !Task.isCancelled { continuation.yield(.gateDecided(decision, detail: detail)) }
                             })
                     case .soak(let stage, let duration, let hosts):

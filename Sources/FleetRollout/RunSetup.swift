@@ -3,6 +3,16 @@ import FleetCore
 /// Decides what a manual gate says (the CLI asks on the terminal, or reads `--approve`).
 public protocol GateKeeper: Sendable {
     func approve(stage: String, next: String) async -> (GateDecision, String?)
+    /// The same, calling `waiting` when it starts waiting for an approval from elsewhere
+    /// (the coordinator journals it, so `fleetup runs` can say the run waits).
+    func approve(stage: String, next: String, waiting: @escaping @Sendable () async -> Void) async -> (GateDecision, String?)
+}
+
+extension GateKeeper {
+    /// Keepers that never wait for anyone else decide at once.
+    public func approve(stage: String, next: String, waiting: @escaping @Sendable () async -> Void) async -> (GateDecision, String?) {
+        await approve(stage: stage, next: next)
+    }
 }
 
 /// Approves every gate (`--yes`) or none.

@@ -31,6 +31,8 @@ struct ApprovalTests {
             let stderr = fleet.directory + "/run.err"
             let run = try await Self.waitingRun(s, ["--state-dir", s.stateDir], stderr: stderr)
             #expect(try fleet.installedVersion(of: fleet.hosts[1]) == "5.2.0", "prod started before the gate")
+            let listed = try await TestFleet.runProgram(try TestFleet.builtProduct("fleetup"), ["runs", "--state-dir", s.stateDir])
+            #expect(listed.stdout.contains("waiting at the gate after staging"), "\(listed.stdout)")
             let approve = try await TestFleet.runProgram(
                 try TestFleet.builtProduct("fleetup"), ["approve", "--reason", "staging looks good", "--state-dir", s.stateDir])
             #expect(approve.status == 0 && approve.stdout.hasPrefix("approved the gate after staging of run "), "\(approve.stderr)")
