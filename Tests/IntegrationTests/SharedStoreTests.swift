@@ -145,3 +145,46 @@ extension SharedStoreTests {
         }
     }
 }
+
+extension SharedStoreTests {
+    @Test("the store gone longer than the run waits: a clean stop (nothing runs meanwhile); once it is back, resume completes")
+    func outageTooLong() async throws {
+        try await TestPostgres.with { pg in
+            try pg.role("fleetup", password: "outage-pw-6", database: "fleetup")
+            let url = pg.url(user: "fleetup", password: "outage-pw-6", database: "fleetup")
+            let fleetup = try TestFleet.builtProduct("fleetup")
+            #expect(try await TestFleet.runProgram(fleetup, ["store", "init", "--store", url]).status == 0)
+            let spec = FleetSpec(
+                groups: [.init("staging", 1), .init("prod", 2)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
+            try await TestFleet.with(spec.onServers) { fleet in
+                let s = try await RunScenario.mattermost(
+                    fleet, edits: [.hold(after: "    run: systemctl stop {{ service }}\n    become: true\n", "after stop")])
+                var env = ProcessInfo.processInfo.environment
+                env["FLEETUP_STATE_DIR"] = fleet.directory + "/state"
+                env["FLEETUP_STORE_OUTAGE"] = "2"
+                let prod01 = fleet.hosts[1], prod02 = fleet.hosts[2]
+                try s.hold(prod01)
+                let run = try LocalProcess(
+                    fleetup,
+                    ["run", s.playbook] + s.inventories.flatMap { ["-i", $0] } + [
+                        "--known-hosts", fleet.knownHosts, "--store", url, "--yes",
+                    ],
+                    environment: env)
+                try #require(try await eventually { s.holdingPid(prod01) != nil }, "prod01 never held")
+                try pg.kill()
+                try s.letGo(prod01)
+                // Two seconds without the store: the run stops by itself, having started nothing more.
+                let stopped = try await TestFleet.waitForExit(run)
+                #expect(stopped.status != 0 && stopped.signal == nil, "\(stopped.stderr)")
+                #expect(stopped.stderr.contains("could not be written to the store: unreachable for 2s"), "\(stopped.stderr)")
+                #expect(fleet.serviceLog(of: prod01) == ["stop mattermost"] && fleet.serviceLog(of: prod02).isEmpty)
+                try pg.restart()
+                let resumed = try await TestFleet.runProgram(
+                    fleetup, ["resume", "--store", url, "--known-hosts", fleet.knownHosts, "--yes"], environment: env)
+                #expect(resumed.status == 0, "\(resumed.stderr)")
+                for host in fleet.hosts { #expect(try fleet.installedVersion(of: host) == "5.3.0", "\(host.name)") }
+                #expect(fleet.serviceLog(of: fleet.hosts[0]) == ["stop mattermost", "start mattermost"])
+            }
+        }
+    }
+}
