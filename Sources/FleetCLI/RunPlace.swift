@@ -81,20 +81,11 @@ final class FolderPlace: RunPlace {
         _ = state.withLock { s -> JournalReserve? in
             defer { s.reserve = nil }; return s.reserve
         }?.free()
-        do {
-            try await lock.release(owner.runID)
-        } catch {
-            FileHandle.standardError.write(Data("fleetup: warning: the fleet's lock was not released: \(error)\n".utf8))
-        }
+        await RunPlaces.warnIfFails("the fleet's lock was not released") { try await lock.release(owner.runID) }
     }
 
     func saveReports(_ files: [(name: String, bytes: [UInt8])]) async -> String? {
-        do {
-            try StoreFile.write(files, into: folder.path)
-            return nil
-        } catch {
-            return "\(error)"
-        }
+        await RunPlaces.problem { try StoreFile.write(files, into: folder.path) }
     }
 }
 
@@ -164,16 +155,25 @@ final class StorePlace: RunPlace {
     }
 
     func close(_ owner: LockOwner) async {
-        do {
-            try await lock.release(owner.runID)
-        } catch {
-            FileHandle.standardError.write(Data("fleetup: warning: the fleet's lock was not released: \(error)\n".utf8))
-        }
+        await RunPlaces.warnIfFails("the fleet's lock was not released") { try await lock.release(owner.runID) }
     }
 
     func saveReports(_ files: [(name: String, bytes: [UInt8])]) async -> String? {
+        await RunPlaces.problem { try await PGConnection.with(url) { db in try await PostgresRuns(db).saveReports(self.runID, files) } }
+    }
+}
+
+/// What both places do alike.
+enum RunPlaces {
+    /// `body`, a failure said as a warning on stderr (the run's outcome stands).
+    static func warnIfFails(_ what: String, _ body: () async throws -> Void) async {
+        do { try await body() } catch { FileHandle.standardError.write(Data("fleetup: warning: \(what): \(error)\n".utf8)) }
+    }
+
+    /// nil when `body` succeeded, else its error as text.
+    static func problem(_ body: () async throws -> Void) async -> String? {
         do {
-            try await PGConnection.with(url) { db in try await PostgresRuns(db).saveReports(runID, files) }
+            try await body()
             return nil
         } catch {
             return "\(error)"

@@ -21,10 +21,12 @@ struct StoreCommand: AsyncParsableCommand {
             commandName: "init",
             abstract: "Create or migrate fleetup's tables in a PostgreSQL store (idempotent).")
 
-        @OptionGroup var target: SharedStoreOptions
+        @OptionGroup var target: StoreOptions
 
         func run() async throws {
-            let url = try target.url()
+            guard let url = try target.postgres() else {
+                throw ValidationError("no store given: --store postgres://USER@HOST/DB, or FLEETUP_STORE")
+            }
             let db = try await PGConnection.connect(url)
             let outcome: StoreSchema.Outcome
             do {
@@ -43,27 +45,6 @@ struct StoreCommand: AsyncParsableCommand {
             case .migrated(let from, let to): print("store \(url): schema migrated from version \(from) to \(to)")
             case .current(let v): print("store \(url): already at schema version \(v); nothing to do")
             }
-        }
-    }
-}
-
-/// `--store URL` (else FLEETUP_STORE): a PostgreSQL store.
-struct SharedStoreOptions: ParsableArguments {
-    @Option(
-        name: .customLong("store"),
-        help: ArgumentHelp(
-            "The PostgreSQL store, postgres://[USER[:PASSWORD]@]HOST[:PORT]/DB (default: $FLEETUP_STORE); the password is never printed.",
-            valueName: "URL"))
-    var store: String?
-
-    func url() throws -> PostgresURL {
-        guard let text = store ?? ProcessInfo.processInfo.environment["FLEETUP_STORE"], !text.isEmpty else {
-            throw ValidationError("no store given: --store postgres://USER@HOST/DB, or FLEETUP_STORE")
-        }
-        do {
-            return try PostgresURL(text)
-        } catch {
-            throw ValidationError("--store: \(error.description)")
         }
     }
 }

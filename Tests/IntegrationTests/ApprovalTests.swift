@@ -66,11 +66,8 @@ struct ApprovalTests {
         "shared store: a run on machine A waits at the gate; machine B approves it; A goes on",
         .enabled(if: TestPostgres.available, "needs PostgreSQL's server (Debian's postgresql)"))
     func store() async throws {
-        try await TestPostgres.with { pg in
-            try pg.role("fleetup", password: "gate-pw-31", database: "fleetup")
-            let url = pg.url(user: "fleetup", password: "gate-pw-31", database: "fleetup")
+        try await SharedStore.with(password: "gate-pw-31") { pg, url in
             let fleetup = try TestFleet.builtProduct("fleetup")
-            #expect(try await TestFleet.runProgram(fleetup, ["store", "init", "--store", url]).status == 0)
             let spec = FleetSpec(
                 groups: [.init("staging", 1), .init("prod", 1)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
             try await TestFleet.with(spec.onServers) { fleet in

@@ -24,11 +24,7 @@ struct StoreScenarioTests {
         case .folder:
             try await TestFleet.with(spec.onServers) { fleet in try await body(fleet, ["--state-dir", fleet.directory + "/state"]) }
         case .postgres:
-            try await TestPostgres.with { pg in
-                try pg.role("fleetup", password: "scenario-pw", database: "fleetup")
-                let url = pg.url(user: "fleetup", password: "scenario-pw", database: "fleetup")
-                let r = try await TestFleet.runProgram(try TestFleet.builtProduct("fleetup"), ["store", "init", "--store", url])
-                try #require(r.status == 0, "\(r.stderr)")
+            try await SharedStore.with(password: "scenario-pw") { _, url in
                 try await TestFleet.with(spec.onServers) { fleet in try await body(fleet, ["--store", url]) }
             }
         }
