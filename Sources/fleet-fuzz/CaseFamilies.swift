@@ -47,6 +47,25 @@ extension CaseMaker {
                 }
             }
         }
+        if rng.chance(15) {
+            // fleetup approve: a gate of a mutated run, hostile stages and reasons (it only
+            // writes the run folder's approvals/).
+            var args = ["approve", rng.pick(runs + ["latest", "", "2", "../.."]), "--state-dir", state]
+            if rng.chance(60) { args += ["--stage", rng.pick(Edge.words + ["staging", "prod"])] }
+            if rng.chance(50) { args += ["--reason", rng.pick(Edge.words)] }
+            return Case(family: "approve", args: args)
+        }
+        if rng.chance(10) {
+            // A PostgreSQL store: hostile URLs, and ones that can only reach nothing (a socket
+            // folder that does not exist, 127.0.0.1's closed port 1).
+            let url = rng.pick([
+                "postgres:///db?host=\(dir)/nosocket", "postgres://u:pw@127.0.0.1:1/db?connect_timeout=2", "postgres://", "postgresql:",
+                "mysql://u:pw@127.0.0.1:1/db", "postgres://u:pw@[::1:1/db", "postgres://%zz@/db?host=\(dir)", "postgres://u@/db?password=x",
+                "postgres:///db?host=\(dir)/nosocket&sslmode=bogus", "", String(repeating: "p", count: 5000),
+            ])
+            let command = rng.pick([["store", "init"], ["runs"], ["report", "latest"], ["approve"]])
+            return Case(family: "store", args: command + ["--store", url])
+        }
         if rng.chance(30) {
             return Case(
                 family: "runs",

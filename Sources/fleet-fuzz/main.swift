@@ -114,7 +114,7 @@ func worker(_ n: Int) {
             "PATH": "/usr/bin:/bin", "HOME": dir, "LANG": "C.UTF-8", "SWIFT_BACKTRACE": "enable=no",
             "FLEETUP_STATE_DIR": dir + "/state", "FUZZ_MEMORY_KB": "\(options.memoryMB * 1024)",
         ]
-        let connects = !["inventory", "check", "plan", "runs", "report"].contains(c.family)
+        let connects = !["inventory", "check", "plan", "runs", "report", "approve"].contains(c.family)
         let limit = connects ? options.timeout * 3 : options.timeout
         var outcome = runner.run(c.args, in: dir, env: env, timeout: limit)
         var slow: Double?
