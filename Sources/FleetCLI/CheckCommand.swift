@@ -27,12 +27,14 @@ struct CheckCommand: ParsableCommand {
         let steps = c.playbook.steps.filter {
             if case .step = $0 { return true }; return false
         }.count
+        // "1 step", "2 steps": a count and its noun, agreeing.
+        func count(_ n: Int, _ one: String, _ many: String) -> String { "\(n) \(n == 1 ? one : many)" }
         let line =
-            "\(c.playbook.file): ok: \(c.hosts.count) \(c.hosts.count == 1 ? "host" : "hosts") in "
-            + "\(c.stages.count) \(c.stages.count == 1 ? "stage" : "stages") (\(stages)); "
-            + "\(c.playbook.releases.count) releases, target \(c.playbook.release(c.target)?.version.text ?? c.target.text), "
-            + "path \(c.playbook.path.rawValue); \(steps) steps, \(c.playbook.health.count) health "
-            + "\(c.playbook.health.count == 1 ? "probe" : "probes"), \(c.playbook.rollback.count) rollback steps\n"
+            "\(c.playbook.file): ok: \(count(c.hosts.count, "host", "hosts")) in "
+            + "\(count(c.stages.count, "stage", "stages")) (\(stages)); "
+            + "\(count(c.playbook.releases.count, "release", "releases")), target \(c.playbook.release(c.target)?.version.text ?? c.target.text), "
+            + "path \(c.playbook.path.rawValue); \(count(steps, "step", "steps")), \(count(c.playbook.health.count, "health probe", "health probes")), "
+            + "\(count(c.playbook.rollback.count, "rollback step", "rollback steps"))\n"
         FileHandle.standardOutput.write(Data(line.utf8))
     }
 }

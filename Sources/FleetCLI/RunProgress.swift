@@ -96,7 +96,10 @@ public final class RunProgress: RunDisplay {
                 } else if let b = r.versionBefore {
                     line += " (\(b))"
                 }
-                if let m = r.message { line += ": \(m)" }
+                // The message of an unreachable host starts with "unreachable: " itself.
+                if let m = r.message {
+                    line += ": " + (m.hasPrefix(r.outcome.rawValue + ": ") ? String(m.dropFirst(r.outcome.rawValue.count + 2)) : m)
+                }
                 lines.append(line)
                 if let restore = r.restore { lines.append("    restore: \(restore)") }
             case .hostsSkipped(let hosts, _):

@@ -37,8 +37,11 @@ extension PlaybookReader {
             case "seed":
                 if let n = nodes.int(e.value, "rolling.seed", in: 0...Int.max) { p.seed = UInt64(n) }
             case "max_fail_percentage":
+                // "25%" reads as 25; a bad one is quoted as written ("29.9%", not "29.9").
                 var v = e.value
-                if let s = v.scalar, s.string.hasSuffix("%") { v = .scalar(.init(String(s.string.dropLast()), s.tag, .plain, s.mark)) }
+                if let s = v.scalar, s.string.hasSuffix("%"), let n = Int(s.string.dropLast()), (0...100).contains(n) {
+                    v = .scalar(.init(String(n), s.tag, .plain, s.mark))
+                }
                 if let n = nodes.int(v, "rolling.max_fail_percentage", in: 0...100, expected: "a whole percentage from 0 to 100") {
                     p.maxFailPercentage = n
                 }

@@ -7,7 +7,7 @@ import FleetCore
 enum RunHTML {
     static func render(_ r: RunRecord) -> String {
         let h = r.header
-        let title = "\(RunText.mark(r)) \(RunText.headline(r))"
+        let title = "\(RunText.htmlMark(r)) \(RunText.headline(r))"
         var s = """
             <!DOCTYPE html>
             <html lang="en">

@@ -58,6 +58,18 @@ enum RunText {
         }
     }
 
+    /// The same mark for HTML pages, from glyphs Debian's default fonts (DejaVu) have: a
+    /// browser without an emoji font drew the emoji as an empty box.
+    static func htmlMark(_ r: RunRecord) -> String {
+        switch r.outcome {
+        case .succeeded: return "✔"
+        case .failed, .halted: return "✘"
+        case .interrupted: return "‖"
+        case .waitingForApproval: return "…"
+        case nil: return "↻"
+        }
+    }
+
     /// `mattermost → 5.3.0 halted: 1 of 3 hosts in the batch failed, more than max_fail_percentage 0%`.
     static func headline(_ r: RunRecord) -> String {
         let all = StatusCounts(r.hosts)

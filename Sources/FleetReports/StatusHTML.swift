@@ -19,7 +19,7 @@ enum StatusHTML {
             </head>
             <body>
             <header>
-            <h1 class="outcome outcome-\(s.passes ? "succeeded" : "failed")">\(e(StatusText.mark(s) + " " + StatusText.headline(s)))</h1>
+            <h1 class="outcome outcome-\(s.passes ? "succeeded" : "failed")">\(e(StatusText.htmlMark(s) + " " + StatusText.headline(s)))</h1>
 
             """
         out += about(s) + "</header>\n"

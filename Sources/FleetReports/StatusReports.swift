@@ -49,6 +49,8 @@ enum StatusText {
 
     /// ✅ when the status passes (exit 0), else ❌.
     static func mark(_ s: FleetStatus) -> String { s.passes ? "✅" : "❌" }
+    /// For HTML: glyphs Debian's default fonts have (see `RunText.htmlMark`).
+    static func htmlMark(_ s: FleetStatus) -> String { s.passes ? "✔" : "✘" }
 
     /// `mattermost → 5.3.0: 2 of 8 hosts need a look: 1 unreachable, 1 unhealthy; 4 not on 5.3.0`,
     /// or `…: all 8 hosts reachable and healthy, all on 5.3.0`.

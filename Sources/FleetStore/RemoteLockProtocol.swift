@@ -66,7 +66,9 @@ public enum RemoteLockProtocol {
     public static func acquire(in place: RemoteLockPlace, owner: LockOwner) -> RemoteCommand {
         let script =
             "umask 077; d=\(place.folder); t=\"$d\"/.owner.\(ShellQuote.quote(owner.runID)).$$; "
-            + "mkdir -p \"$d\" && printf '%s\\n' \(ShellQuote.quote(owner.json())) > \"$t\" || exit 1; "
+            // Twice: a release on another machine may remove the empty folder in between.
+            + "{ mkdir -p \"$d\" && printf '%s\\n' \(ShellQuote.quote(owner.json())) > \"$t\"; } 2>/dev/null || "
+            + "{ mkdir -p \"$d\" && printf '%s\\n' \(ShellQuote.quote(owner.json())) > \"$t\"; } || exit 1; "
             + "if e=$(ln \"$t\" \"$d/owner.json\" 2>&1); then rm -f \"$t\"; echo 'fleetup-lock: acquired'; "
             + "elif [ -f \"$d/owner.json\" ]; then rm -f \"$t\"; echo 'fleetup-lock: held'; cat \"$d/owner.json\"; "
             + "else rm -f \"$t\"; echo \"$e\" >&2; exit 1; fi"
@@ -94,12 +96,13 @@ public enum RemoteLockProtocol {
         return RemoteCommand(script, display: "fleetup lock status \(place.name)", timeout: timeout)
     }
 
-    /// Removes the lock only if it holds run `runID`.
+    /// Removes the lock only if it holds run `runID`, and its folder once empty (no
+    /// `locks/<key>/` left behind on the lock host).
     public static func release(in place: RemoteLockPlace, runID: String) -> RemoteCommand {
         let script =
-            "f=\(place.folder)/owner.json; "
+            "d=\(place.folder); f=\"$d/owner.json\"; "
             + "if grep -qF -- \(ShellQuote.quote(runIDField(runID))) \"$f\" 2>/dev/null; then "
-            + "echo 'fleetup-lock: released'; cat \"$f\"; rm -f \"$f\" || exit 1; "
+            + "echo 'fleetup-lock: released'; cat \"$f\"; rm -f \"$f\" || exit 1; rmdir \"$d\" 2>/dev/null; "
             + "elif [ -f \"$f\" ]; then echo 'fleetup-lock: held'; cat \"$f\"; else echo 'fleetup-lock: free'; fi"
         return RemoteCommand(script, display: "fleetup lock release \(place.name) (run \(runID))", timeout: timeout)
     }
@@ -107,8 +110,8 @@ public enum RemoteLockProtocol {
     /// Removes the lock whoever holds it, printing what it held.
     public static func forceRelease(in place: RemoteLockPlace) -> RemoteCommand {
         let script =
-            "f=\(place.folder)/owner.json; "
-            + "if [ -f \"$f\" ]; then echo 'fleetup-lock: released'; cat \"$f\"; rm -f \"$f\" || exit 1; "
+            "d=\(place.folder); f=\"$d/owner.json\"; "
+            + "if [ -f \"$f\" ]; then echo 'fleetup-lock: released'; cat \"$f\"; rm -f \"$f\" || exit 1; rmdir \"$d\" 2>/dev/null; "
             + "else echo 'fleetup-lock: free'; fi"
         return RemoteCommand(script, display: "fleetup lock release --force \(place.name)", timeout: timeout)
     }

@@ -23,6 +23,11 @@ struct PlaybookValidationTests {
         ),
         ("bad-gate.yml", ["bad-gate.yml:9: rolling.gate: \"soak\" is not a gate (expected none, manual or soak DURATION, e.g. soak 10m)"]),
         ("bad-max-fail.yml", ["bad-max-fail.yml:9: rolling.max_fail_percentage: expected a whole percentage from 0 to 100, got \"120\""]),
+        // quoted as written, its % sign included
+        (
+            "bad-max-fail-percent.yml",
+            ["bad-max-fail-percent.yml:8: rolling.max_fail_percentage: expected a whole percentage from 0 to 100, got \"29.9%\""]
+        ),
         (
             "bad-order.yml",
             ["bad-order.yml:9: rolling.order: \"random\" is not an order (expected inventory, reverse, sorted, reverse_sorted or shuffle)"]

@@ -23,11 +23,11 @@ struct RemoteLockProtocolTests {
                 """#)
         #expect(
             RemoteLockProtocol.release(in: .fleet(key), runID: "20261202-031501-3f2a").script == #"""
-                f="$HOME"/.local/state/fleetup/locks/0123456789abcdef/owner.json; if grep -qF -- '"runID":"20261202-031501-3f2a"' "$f" 2>/dev/null; then echo 'fleetup-lock: released'; cat "$f"; rm -f "$f" || exit 1; elif [ -f "$f" ]; then echo 'fleetup-lock: held'; cat "$f"; else echo 'fleetup-lock: free'; fi
+                d="$HOME"/.local/state/fleetup/locks/0123456789abcdef; f="$d/owner.json"; if grep -qF -- '"runID":"20261202-031501-3f2a"' "$f" 2>/dev/null; then echo 'fleetup-lock: released'; cat "$f"; rm -f "$f" || exit 1; rmdir "$d" 2>/dev/null; elif [ -f "$f" ]; then echo 'fleetup-lock: held'; cat "$f"; else echo 'fleetup-lock: free'; fi
                 """#)
         #expect(
             RemoteLockProtocol.forceRelease(in: .fleet(key)).script == #"""
-                f="$HOME"/.local/state/fleetup/locks/0123456789abcdef/owner.json; if [ -f "$f" ]; then echo 'fleetup-lock: released'; cat "$f"; rm -f "$f" || exit 1; else echo 'fleetup-lock: free'; fi
+                d="$HOME"/.local/state/fleetup/locks/0123456789abcdef; f="$d/owner.json"; if [ -f "$f" ]; then echo 'fleetup-lock: released'; cat "$f"; rm -f "$f" || exit 1; rmdir "$d" 2>/dev/null; else echo 'fleetup-lock: free'; fi
                 """#)
         #expect(RemoteLockProtocol.status(in: .fleet(key)).timeout == .seconds(30))
         #expect(RemoteLockProtocol.status(in: .fleet(key)).display == "fleetup lock status 0123456789abcdef")
@@ -39,7 +39,7 @@ struct RemoteLockProtocolTests {
         let json = "'" + o.json() + "'"  // no ' inside: quoted as is
         #expect(
             RemoteLockProtocol.acquire(in: .fleet(key), owner: o).script == #"""
-                umask 077; d="$HOME"/.local/state/fleetup/locks/0123456789abcdef; t="$d"/.owner.20261202-031501-3f2a.$$; mkdir -p "$d" && printf '%s\n' \#(json) > "$t" || exit 1; if e=$(ln "$t" "$d/owner.json" 2>&1); then rm -f "$t"; echo 'fleetup-lock: acquired'; elif [ -f "$d/owner.json" ]; then rm -f "$t"; echo 'fleetup-lock: held'; cat "$d/owner.json"; else rm -f "$t"; echo "$e" >&2; exit 1; fi
+                umask 077; d="$HOME"/.local/state/fleetup/locks/0123456789abcdef; t="$d"/.owner.20261202-031501-3f2a.$$; { mkdir -p "$d" && printf '%s\n' \#(json) > "$t"; } 2>/dev/null || { mkdir -p "$d" && printf '%s\n' \#(json) > "$t"; } || exit 1; if e=$(ln "$t" "$d/owner.json" 2>&1); then rm -f "$t"; echo 'fleetup-lock: acquired'; elif [ -f "$d/owner.json" ]; then rm -f "$t"; echo 'fleetup-lock: held'; cat "$d/owner.json"; else rm -f "$t"; echo "$e" >&2; exit 1; fi
                 """#)
         #expect(
             RemoteLockProtocol.takeOver(in: .fleet(key), staleRunID: "20261201-000000-0001", owner: o).script == #"""
@@ -124,8 +124,8 @@ struct RemoteLockScriptTests {
             #expect(try await lock.holder() == .held(first))
             #expect(try await lock.release(first.runID))
             #expect(try await lock.holder() == .free)
-            // No temporary owner files are left behind.
-            #expect(try FileManager.default.contentsOfDirectory(atPath: home + "/.local/state/fleetup/locks/\(fleetKey.hex)").isEmpty)
+            // Nothing is left behind: no temporary owner file, not even the lock's empty folder.
+            #expect(!FileManager.default.fileExists(atPath: home + "/.local/state/fleetup/locks/\(fleetKey.hex)"))
         }
     }
 

@@ -138,3 +138,21 @@ struct PlanCommandTests {
             "\(r.stderr)")
     }
 }
+
+extension PlanCommandTests {
+    @Test("check: its summary line counts in words that agree (1 step, 2 releases, 0 health probes)")
+    func checkSummary() async throws {
+        let dir = NSTemporaryDirectory() + "check-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let book = dir + "/one.yml"
+        try "hosts: all\nversion:\n  detect: app version\nreleases: [\"1.0.0\", \"1.1.0\"]\nsteps:\n  - run: \"true\"\n".write(
+            toFile: book, atomically: true, encoding: .utf8)
+        let r = try await Self.fleetup(["check", book, "-i", "h1,"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(
+            r.stdout
+                == "\(book): ok: 1 host in 1 stage (all 1); 2 releases, target 1.1.0, path sequential; 1 step, 0 health probes, 0 rollback steps\n"
+        )
+    }
+}

@@ -34,11 +34,11 @@ struct RunProgressTests {
     }
 
     /// What the progress wrote for the events, through a pipe.
-    private func output(tty: Bool) throws -> String {
+    private func output(tty: Bool, _ events: [RunEvent]? = nil) throws -> String {
         let pipe = Pipe()
         let progress = RunProgress(header: header, tty: tty, out: pipe.fileHandleForWriting)
         var record: RunRecord?
-        for (i, e) in events().enumerated() {
+        for (i, e) in (events ?? self.events()).enumerated() {
             let entry = JournalEntry(seq: i + 1, time: WallTime(iso: "2026-12-02T03:15:0\(i % 10).000Z")!, event: e)
             if record == nil { record = try RunRecord(header: entry) } else { try record!.apply(entry) }
             progress.show(entry, counts: record!.statusCounts)
@@ -58,6 +58,17 @@ struct RunProgressTests {
         #expect(lines.contains("03:15:08 HALTED: 1 of 2 hosts in the batch failed, more than max_fail_percentage 0%"))
         #expect(lines.contains("03:15:00 ok b: upgraded 5.2.0 -> 5.3.0"))
         #expect(!lines.joined().contains("\u{1B}"))
+    }
+
+    @Test("an unreachable host's line says unreachable once")
+    func unreachable() throws {
+        let events: [RunEvent] = [
+            .runStarted(header), .stageStarted(stage: "prod"), .batchStarted(stage: "prod", batch: 1, hosts: ["a", "b"]),
+            .hostStarted(host: "a", recheck: false),
+            .hostFinished(host: "a", result: HostResult(outcome: .unreachable, message: "unreachable: 10.0.0.5:22: connection refused")),
+        ]
+        let text = try output(tty: false, events)
+        #expect(text.contains("!! a: unreachable: 10.0.0.5:22: connection refused\n"), "\(text)")
     }
 
     @Test("on a terminal: the live block shows the host in flight and its step, redrawn in place, cleared at the end")
