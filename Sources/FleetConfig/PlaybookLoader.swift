@@ -79,6 +79,7 @@ struct PlaybookReader {
             hints: [
                 "serial": "batch sizes go in rolling: batch:", "max_fail_percentage": "it goes in rolling:",
                 "tasks": "fleetup's steps are in steps:", "vars_files": "put the variables in the inventory or in vars:",
+                "any_errors_fatal": "fleetup says it as rolling: max_fail_percentage: 0 (any failed host halts the run)",
             ])
         var node: [String: Node] = [:]
         for e in top {

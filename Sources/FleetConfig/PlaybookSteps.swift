@@ -17,7 +17,10 @@ extension PlaybookReader {
         guard let m = nodes.mapping(node, "rolling") else { return p }
         nodes.checkKeys(
             m, allowed: ["batch", "order", "seed", "max_fail_percentage", "max_failures", "pause", "gate", "spread"], "rolling: ",
-            hints: ["serial": "fleetup calls Ansible's serial batch:"])
+            hints: [
+                "serial": "fleetup calls Ansible's serial batch:",
+                "any_errors_fatal": "fleetup says it as max_fail_percentage: 0 (any failed host halts the run)",
+            ])
         for e in m {
             switch e.key {
             case "batch":

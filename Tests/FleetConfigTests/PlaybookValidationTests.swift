@@ -10,6 +10,14 @@ struct PlaybookValidationTests {
     static let folder = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/playbooks/invalid")
 
     static let cases: [(String, [String])] = [
+        // Ansible's any_errors_fatal, at the top or in rolling:, points to fleetup's words.
+        (
+            "any-errors-fatal.yml",
+            [
+                "any-errors-fatal.yml:7: unknown key \"any_errors_fatal\" (fleetup says it as rolling: max_fail_percentage: 0 (any failed host halts the run))",
+                "any-errors-fatal.yml:9: rolling: unknown key \"any_errors_fatal\" (fleetup says it as max_fail_percentage: 0 (any failed host halts the run))",
+            ]
+        ),
         // percentages are whole, as Ansible's int() wants them.
         (
             "bad-batch-percent.yml",
