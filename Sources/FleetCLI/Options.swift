@@ -18,8 +18,15 @@ struct InventoryOptions: ParsableArguments {
             valueName: "PAT"))
     var limit: String?
 
-    func validate() throws {
-        if inventories.isEmpty { throw ValidationError("give an inventory with -i INV (a file, or 'host1,host2,')") }
+    mutating func validate() throws {
+        // No -i: ansible.cfg's inventory (or $ANSIBLE_INVENTORY), as Ansible takes it.
+        _ = AnsibleConfigDefaults.warned
+        if inventories.isEmpty, let configured = try AnsibleConfigDefaults.config()[.inventory] {
+            inventories = configured.value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        if inventories.isEmpty {
+            throw ValidationError("give an inventory with -i INV (a file, or 'host1,host2,'), or `inventory = …` in ansible.cfg")
+        }
     }
 
     /// The inventory's hosts, narrowed by `--limit`.
@@ -41,8 +48,11 @@ struct InventoryOptions: ParsableArguments {
 
 /// How to connect: shared by every command that talks to hosts.
 struct ConnectionOptions: ParsableArguments {
-    @Option(name: .shortAndLong, help: "Hosts in flight at once.")
-    var forks: Int = 20
+    @Option(name: [.customShort("f"), .customLong("forks")], help: "Hosts in flight at once (default: ansible.cfg's forks, else 20).")
+    var forksGiven: Int?
+
+    /// `--forks`, else ansible.cfg's (filled by `validate`), else 20.
+    var forks: Int { forksGiven ?? 20 }
 
     @Option(
         help: ArgumentHelp(
@@ -88,7 +98,8 @@ struct ConnectionOptions: ParsableArguments {
             valueName: "FILE"))
     var sshConfig: String?
 
-    func validate() throws {
+    mutating func validate() throws {
+        try applyAnsibleConfig()
         if forks < 1 { throw ValidationError("--forks must be at least 1 (got \(forks))") }
         if handshakes < 1 { throw ValidationError("--handshakes must be at least 1 (got \(handshakes))") }
         try validateSeconds(connectTimeout, "--connect-timeout")
@@ -189,3 +200,54 @@ func validateSeconds(_ value: Double?, _ flag: String) throws {
 
 /// Seconds given on the command line (`2`, `0.5`), checked by `validateSeconds`, as a Duration.
 func duration(seconds: Double) -> Duration { DurationText.seconds(seconds) ?? DurationText.maximum }
+
+/// ansible.cfg (and the `ANSIBLE_*` variables) read once per process: the settings that give
+/// flags their defaults (docs/inventory.md, "ansible.cfg").
+enum AnsibleConfigDefaults {
+    private static let loaded = Result { () throws(ConfigError) in try AnsibleConfig.load() }
+
+    static func config() throws -> AnsibleConfig {
+        let config = try loaded.get()
+        return config
+    }
+
+    /// Ansible's warnings about where it looked (once).
+    static let warned: Void = {
+        if let c = try? loaded.get() { for w in c.warnings { FileHandle.standardError.write(Data("fleetup: warning: \(w)\n".utf8)) } }
+    }()
+}
+
+extension ConnectionOptions {
+    /// Flags not given take ansible.cfg's values: remote_user (-u), private_key_file
+    /// (--private-key), forks, timeout (--connect-timeout), host_key_checking = False
+    /// (--host-key-policy accept-new: fleetup never connects to a host whose key changed).
+    mutating func applyAnsibleConfig() throws {
+        let config = try AnsibleConfigDefaults.config()
+        _ = AnsibleConfigDefaults.warned
+        if user == nil { user = config[.remoteUser]?.value }
+        if privateKey == nil { privateKey = config[.privateKeyFile]?.value }
+        if forksGiven == nil, let f = config[.forks] {
+            guard let n = Int(f.value) else { throw ValidationError("\(f.source): forks: expected a whole number, got \"\(f.value)\"") }
+            forksGiven = n
+        }
+        if connectTimeout == nil, let t = config[.timeout] {
+            guard let seconds = Double(t.value), seconds > 0 else {
+                throw ValidationError("\(t.source): timeout: expected seconds, got \"\(t.value)\"")
+            }
+            connectTimeout = seconds
+        }
+        if hostKeyPolicy == nil, config.bool(.hostKeyChecking) == false { hostKeyPolicy = .acceptNew }
+    }
+
+    /// Where each connection setting of this run comes from, for `ping -v`.
+    func settingSources() -> [String] {
+        guard let config = try? AnsibleConfigDefaults.config() else { return [] }
+        var lines = [
+            "ansible.cfg: " + (config.file ?? "none found (ANSIBLE_CONFIG, ./ansible.cfg, ~/.ansible.cfg, /etc/ansible/ansible.cfg)")
+        ]
+        for key in AnsibleConfig.Key.allCases {
+            if let s = config[key] { lines.append("  \(key.rawValue) = \(s.value)  (\(s.source))") }
+        }
+        return lines
+    }
+}

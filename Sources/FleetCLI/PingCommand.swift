@@ -27,7 +27,9 @@ struct PingCommand: AsyncParsableCommand {
         let hosts = try inventory.reachableHosts()
         let configuration = try connection.sshConfiguration(for: hosts, inventory: inventory.inventories.joined(separator: ", "))
         if verbose && !json {
-            let text = hosts.map { Self.describe(configuration.resolve($0), defaults: configuration) }.joined()
+            // Where the run's own settings came from (ansible.cfg, ANSIBLE_*), then each host.
+            let sources = connection.settingSources().map { $0 + "\n" }.joined()
+            let text = sources + hosts.map { Self.describe(configuration.resolve($0), defaults: configuration) }.joined()
             FileHandle.standardOutput.write(Data(text.utf8))
         }
         let executor = try SSHExecutor(configuration)

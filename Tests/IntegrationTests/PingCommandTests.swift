@@ -38,7 +38,9 @@ struct PingCommandTests {
         try await TestFleet.with(FleetSpec(count: 2)) { fleet in
             let r = try await ping(fleet, ["-v", "--limit", "host01"])
             #expect(r.status == 0)
-            #expect(r.stdout.hasPrefix("host01:\n  address        127.0.0.1:\(fleet.hosts[0].sshPort)\n"))
+            // First where the run's settings came from (ansible.cfg, if the machine has one), then the host.
+            #expect(r.stdout.hasPrefix("ansible.cfg: "), "\(r.stdout)")
+            #expect(r.stdout.contains("\nhost01:\n  address        127.0.0.1:\(fleet.hosts[0].sshPort)\n"))
             #expect(r.stdout.contains("  known_hosts    \(fleet.knownHosts)\n"))
             let empty = try await ping(fleet, ["--json"], knownHosts: fleet.directory + "/none")
             #expect(empty.status == 3)
