@@ -26,9 +26,16 @@ struct BecomeOptions: ParsableArguments {
         let fromEnvironment = ProcessInfo.processInfo.environment["FLEETUP_BECOME_PASSWORD"].map(Secret.init)
         var out: [String: Become?] = [:]
         var unsupported: [ConfigError] = []
+        // ansible.cfg's become and become_user: defaults below the flags and the host's variables.
+        let config = try AnsibleConfigDefaults.config()
+        let configBecome = config.bool(.become) ?? false
+        let configUser = config[.becomeUser]?.value
         for host in hosts {
             let vars = host.connectionVars
-            guard become || vars.become else { out[host.name] = .some(nil); continue }
+            guard become || vars.become || (configBecome && host.vars["ansible_become"] == nil) else {
+                out[host.name] = .some(nil)
+                continue
+            }
             if vars.becomeMethod != "sudo" {
                 unsupported.append(
                     ConfigError(file: host.name, "become method \"\(vars.becomeMethod)\" is not supported (fleetup uses sudo)"))
@@ -38,7 +45,9 @@ struct BecomeOptions: ParsableArguments {
                     if case .secret(let s) = value { return s }
                     return Secret(value.scalarText ?? "")
                 }
-            out[host.name] = Become(user: becomeUser ?? vars.becomeUser, password: asked ?? own ?? fromEnvironment)
+            let named = ["ansible_become_user", "ansible_sudo_user"].contains { host.vars[$0] != nil }
+            out[host.name] = Become(
+                user: becomeUser ?? (named ? vars.becomeUser : configUser ?? vars.becomeUser), password: asked ?? own ?? fromEnvironment)
         }
         guard unsupported.isEmpty else { throw ConfigErrors(unsupported) }
         return out

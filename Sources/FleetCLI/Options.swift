@@ -107,9 +107,11 @@ struct ConnectionOptions: ParsableArguments {
 
     /// Reads ssh_config now: a malformed file is bad input, before any connection.
     func sshResolver() throws -> SSHConfigResolver {
+        let config = try? AnsibleConfigDefaults.config()
         let flags = SSHRunFlags(
             user: user, identityFile: privateKey, knownHostsFiles: knownHosts.isEmpty ? nil : knownHosts,
-            hostKeyPolicy: hostKeyPolicy, connectTimeout: connectTimeout.map(duration(seconds:)))
+            hostKeyPolicy: hostKeyPolicy, connectTimeout: connectTimeout.map(duration(seconds:)),
+            sshArgs: config?[.sshArgs]?.value, sshCommonArgs: config?[.sshCommonArgs]?.value)
         do {
             return try SSHConfigResolver(files: sshConfig.map { .file($0) } ?? .standard, flags: flags)
         } catch {

@@ -25,7 +25,12 @@ struct ConnectFailureTests {
     func noBannerRetried() async throws {
         let server = try FakeServer(.closeAtOnce)
         defer { server.stop() }
-        let executor = try executor { $0.connectAttempts = 3 }
+        // A generous connect timeout: on a busy machine the fake server's thread may take
+        // seconds to accept and close, which must not read as a silent server.
+        let executor = try executor {
+            $0.connectAttempts = 3
+            $0.connectTimeout = .seconds(120)
+        }
         let error = await remoteError { _ = try await executor.run(RemoteCommand("true"), on: fakeHost("nobanner", port: server.port)) }
         await executor.shutdown()
         #expect(error?.kind == .unreachable)

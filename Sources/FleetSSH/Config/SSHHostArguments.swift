@@ -13,16 +13,22 @@ public struct SSHRunFlags: Sendable, Hashable {
     public var knownHostsFiles: [String]?
     public var hostKeyPolicy: HostKeyPolicy?
     public var connectTimeout: Duration?
+    /// ansible.cfg's `ssh_args` and `ssh_common_args` ([ssh_connection]): what a host whose
+    /// inventory sets no `ansible_ssh_args` / `ansible_ssh_common_args` gets, as in Ansible.
+    public var sshArgs: String?
+    public var sshCommonArgs: String?
 
     public init(
         user: String? = nil, identityFile: String? = nil, knownHostsFiles: [String]? = nil,
-        hostKeyPolicy: HostKeyPolicy? = nil, connectTimeout: Duration? = nil
+        hostKeyPolicy: HostKeyPolicy? = nil, connectTimeout: Duration? = nil, sshArgs: String? = nil, sshCommonArgs: String? = nil
     ) {
         self.user = user
         self.identityFile = identityFile
         self.knownHostsFiles = knownHostsFiles
         self.hostKeyPolicy = hostKeyPolicy
         self.connectTimeout = connectTimeout
+        self.sshArgs = sshArgs
+        self.sshCommonArgs = sshCommonArgs
     }
 }
 
@@ -63,7 +69,11 @@ struct SSHHostArguments: Sendable {
                 throw SSHConfigError(.variable(jump.name, host: host.name), "invalid jump host \"\(jump.value)\": \(error.message)")
             }
         }
-        if let args = text("ansible_ssh_args") { try words(args.value, from: args.name, host: host.name) }
+        if let args = text("ansible_ssh_args") {
+            try words(args.value, from: args.name, host: host.name)
+        } else if let args = flags.sshArgs {
+            try words(args, from: "ansible.cfg ssh_args", host: host.name)
+        }
         for name in ["ansible_host_key_checking", "ansible_ssh_host_key_checking"] {
             if vars[name]?.boolValue == false { options.apply(.strictHostKeyChecking(.no), origin: origin(name)); break }
         }
@@ -83,7 +93,11 @@ struct SSHHostArguments: Sendable {
             options.apply(.user(user), origin: .flag("--user"))
         }
         for name in Self.variableNames.dropFirst() {
-            if let args = text(name) { try words(args.value, from: name, host: host.name) }
+            if let args = text(name) {
+                try words(args.value, from: name, host: host.name)
+            } else if name == "ansible_ssh_common_args", let args = flags.sshCommonArgs {
+                try words(args, from: "ansible.cfg ssh_common_args", host: host.name)
+            }
         }
     }
 
