@@ -143,6 +143,10 @@ public enum Namespaces {
         let ip = try Tool.path(of: "ip")
         return try withLock {
             sweepStale()
+            // Two fleets of one owner may draw one tag (or a pid reused by a new test process
+            // meets an old owner's names): that tag is taken, the caller draws another.
+            let stem = "\(prefix)\(owner.map { String($0) } ?? "cli")-\(tag)-"
+            if ours().contains(where: { $0.hasPrefix(stem) }) { throw TagTaken() }
             try keepRangeLocal(ip)
             let used = try usedSlots(ip)
             let free = (0..<slots).lazy.filter { !used.contains($0) }.prefix(count)
@@ -207,6 +211,9 @@ public enum Namespaces {
     static func unlinkFromMachine(_ slot: Slot) throws {
         try Tool.run(try Tool.path(of: "ip"), ["link", "del", slot.outerLink])
     }
+
+    /// Namespaces with this tag (of this owner) exist already.
+    struct TagTaken: Error {}
 
     /// The argv that starts `sshd` as host `name` inside `netns`: its hostname set, its own
     /// folders of `root` bound over the machine's, then sshd exec'd (it forks and listens).

@@ -14,7 +14,7 @@ struct Network {
     /// Makes the hosts' namespaces (and the bastion's) and the back end; on a failure,
     /// removes what it made.
     mutating func make(for hosts: inout [FleetHost], spec: FleetSpec, directory: String, owner: pid_t?) throws {
-        let tag = String(UInt16.random(in: 0x1000...0xffff), radix: 16)
+        var tag = String(UInt16.random(in: 0x1000...0xffff), radix: 16)
         var servers = hosts
         if spec.bastionGroup != nil {
             servers.append(
@@ -22,7 +22,15 @@ struct Network {
                     name: "bastion", group: "bastion", sshPort: 22, appPort: FleetSpec.Layout.plain.port, root: "\(directory)/bastion",
                     app: FleetSpec.Layout.plain.app, layout: .plain))
         }
-        for (i, slot) in try Namespaces.create(count: servers.count, tag: tag, owner: owner).enumerated() { servers[i].namespace = slot }
+        var slots: [Namespaces.Slot]?
+        for attempt in 1...10 where slots == nil {
+            do {
+                slots = try Namespaces.create(count: servers.count, tag: tag, owner: owner)
+            } catch is Namespaces.TagTaken where attempt < 10 {
+                tag = String(UInt16.random(in: 0x1000...0xffff), radix: 16)
+            }
+        }
+        for (i, slot) in (slots ?? []).enumerated() { servers[i].namespace = slot }
         do {
             guard spec.database || spec.bastionGroup != nil else {
                 hosts = servers

@@ -100,3 +100,17 @@ extension NamespaceFleetTests {
         #expect(Processes.all(commandLineContaining: dir + "/").isEmpty)
     }
 }
+
+extension NamespaceFleetTests {
+    @Test("two fleets of one owner never share a tag: a tag in use is refused (the fleet draws another)")
+    func tagTaken() throws {
+        let tag = "t" + String(UInt16.random(in: 0x1000...0xffff), radix: 16)
+        let first = try Namespaces.create(count: 1, tag: tag, owner: getpid())
+        defer {
+            for slot in first { Namespaces.remove(slot.netns) }
+            Namespaces.releaseRangeIfUnused()
+        }
+        #expect(first.count == 1 && Namespaces.ours().contains(first[0].netns))
+        #expect(throws: Namespaces.TagTaken.self) { try Namespaces.create(count: 1, tag: tag, owner: getpid()) }
+    }
+}
