@@ -299,6 +299,10 @@ func finish(_ client: Int32, _ response: String) {
 
 func answer(_ client: Int32, version: String, unit: Unit) {
     guard let request = readRequest(client) else { return }
+    // The request is in: the drain after the answer waits 2 s at most, so one client that
+    // keeps its end open cannot hold the (one-at-a-time) server for long.
+    var drain = timeval(tv_sec: 2, tv_usec: 0)
+    setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &drain, socklen_t(MemoryLayout<timeval>.size))
     let path = request.split(separator: " ").dropFirst().first.map(String.init) ?? "/"
     let status: String
     let body: String
