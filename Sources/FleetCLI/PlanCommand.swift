@@ -65,7 +65,7 @@ struct PlanCommand: AsyncParsableCommand {
             await executor.shutdown()
         }
         let plan = checked.plan(versions: versions, source: detect ? .detected : .inventory)
-        let text = json ? PlanReport.json(plan) : PlanReport.text(plan)
+        let text = json ? PlanReport.json(plan) : PlanReport.text(plan, forks: connection.forks)
         FileHandle.standardOutput.write(Data(text.utf8))
         for line in await Self.leftMidUpgrade(store, hosts: Set(checked.hosts.map(\.name))) {
             FileHandle.standardError.write(Data("fleetup: note: \(line)\n".utf8))

@@ -6,11 +6,12 @@ import FleetCore
 public enum PlanReport {
     // MARK: text
 
-    public static func text(_ plan: RolloutPlan) -> String {
+    /// `forks`: the run's `--forks`; a batch bigger than it says what that means for its halt.
+    public static func text(_ plan: RolloutPlan, forks: Int? = nil) -> String {
         var out = header(plan)
         out += "\n" + policy(plan)
         for (i, stage) in plan.stages.enumerated() {
-            out += "\n" + stageText(stage, number: i + 1, of: plan.stages.count, plan: plan)
+            out += "\n" + stageText(stage, number: i + 1, of: plan.stages.count, plan: plan, forks: forks)
         }
         out += hops(plan)
         out += health(plan)
@@ -68,7 +69,7 @@ public enum PlanReport {
         return s
     }
 
-    static func stageText(_ stage: PlannedStage, number: Int, of total: Int, plan: RolloutPlan) -> String {
+    static func stageText(_ stage: PlannedStage, number: Int, of total: Int, plan: RolloutPlan, forks: Int? = nil) -> String {
         let n = stage.hostCount
         var s =
             "stage \(number) of \(total): \(stage.name), \(n) \(n == 1 ? "host" : "hosts") in \(stage.batches.count) \(stage.batches.count == 1 ? "batch" : "batches")\n"
@@ -80,7 +81,13 @@ public enum PlanReport {
             let halt =
                 batch.haltAt > k
                 ? "never halts on its own failures" : "halts at \(batch.haltAt) \(batch.haltAt == 1 ? "failure" : "failures")"
-            s += "  batch \(b + 1): \(k) \(k == 1 ? "host" : "hosts"), \(halt)\n"
+            // --forks below the batch: the threshold stays the whole batch's, and a halt keeps
+            // the batch's hosts not yet started from starting.
+            let inFlight =
+                forks.map { f in
+                    f < k ? "; \(f) at a time (--forks \(f)): hosts of the batch not started when it halts never start" : ""
+                } ?? ""
+            s += "  batch \(b + 1): \(k) \(k == 1 ? "host" : "hosts"), \(halt)\(inFlight)\n"
             for name in batch.hosts {
                 guard let h = byName[name] else { continue }
                 s += "    " + name.padding(width) + "  " + hostLine(h, target: plan.target) + "\n"

@@ -156,3 +156,18 @@ extension PlanCommandTests {
         )
     }
 }
+
+extension PlanCommandTests {
+    @Test("plan with --forks below a batch's size says what it means for that batch's halt")
+    func forksBelowBatch() async throws {
+        let r = try await Self.fleetup(["plan", "playbooks/mattermost.yml", "-i", "inventories/mattermost", "--forks", "2"])
+        #expect(
+            r.stdout.contains(
+                "  batch 3: 3 hosts, halts at 1 failure; 2 at a time (--forks 2): hosts of the batch not started when it halts never start\n"
+            ),
+            "\(r.stdout)")
+        #expect(r.stdout.contains("  batch 4: 2 hosts, halts at 1 failure\n"))
+        let wide = try await Self.fleetup(["plan", "playbooks/mattermost.yml", "-i", "inventories/mattermost"])
+        #expect(!wide.stdout.contains("at a time"))
+    }
+}
