@@ -33,10 +33,16 @@ struct RunProgressTests {
         ]
     }
 
-    /// What the progress wrote for the events, through a pipe.
+    /// What the progress wrote for the events, into a file read back after. Not a pipe: a
+    /// daemon another test spawns at that moment (sshd, PostgreSQL) could inherit the pipe's
+    /// write end, and reading to its end would then wait forever on a cooperative thread —
+    /// two of those once froze the whole suite.
     private func output(tty: Bool, _ events: [RunEvent]? = nil) throws -> String {
-        let pipe = Pipe()
-        let progress = RunProgress(header: header, tty: tty, out: pipe.fileHandleForWriting)
+        let path = NSTemporaryDirectory() + "progress-\(UUID().uuidString)"
+        FileManager.default.createFile(atPath: path, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let out = try #require(FileHandle(forWritingAtPath: path))
+        let progress = RunProgress(header: header, tty: tty, out: out)
         var record: RunRecord?
         for (i, e) in (events ?? self.events()).enumerated() {
             let entry = JournalEntry(seq: i + 1, time: WallTime(iso: "2026-12-02T03:15:0\(i % 10).000Z")!, event: e)
@@ -44,8 +50,8 @@ struct RunProgressTests {
             progress.show(entry, counts: record!.statusCounts)
         }
         progress.finish()
-        try pipe.fileHandleForWriting.close()
-        return String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        try out.close()
+        return String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)
     }
 
     @Test("off a terminal: one timestamped line per batch, failure, host result, halt; no escape codes")
