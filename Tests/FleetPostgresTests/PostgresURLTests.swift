@@ -1,3 +1,4 @@
+import FleetCore
 import Testing
 
 @testable import FleetPostgres
@@ -47,7 +48,7 @@ struct PostgresURLTests {
 extension PostgresURLTests {
     @Test("10,000 hostile URLs (seeded): no crash; a password given is never in what is printed")
     func hostile() {
-        var rng = SplitMix(seed: 0x5EED_F1EE_7000)
+        var rng = SplitMix64(seed: 0x5EED_F1EE_7000)
         let alphabet = Array("postgres:/@%?&=#[]:.-_ab09\u{0}\n\u{1F600}%41%2F%%")
         for _ in 0..<10_000 {
             let tail = String((0..<Int(rng.next() % 40)).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] })
@@ -57,18 +58,5 @@ extension PostgresURLTests {
             case .failure(let error): #expect(!"\(error)".contains("SECRETPW"), "\(text.debugDescription) -> \(error)")
             }
         }
-    }
-}
-
-/// A small seeded generator (SplitMix64), so a failing case comes back the same.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

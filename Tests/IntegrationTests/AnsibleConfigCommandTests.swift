@@ -17,12 +17,18 @@ struct AnsibleConfigCommandTests {
             "/bin/sh", ["-c", "cd \"$0\" && exec \"$@\"", folder, try TestFleet.builtProduct("fleetup")] + args, environment: env)
     }
 
+    /// An Ansible repository folder in the fleet's (0755, with a `home/` for HOME).
+    static func repository(in fleet: TestFleet) throws -> String {
+        let repo = fleet.directory + "/repo"
+        try FileManager.default.createDirectory(atPath: repo + "/home", withIntermediateDirectories: true)
+        chmod(repo, 0o755)
+        return repo
+    }
+
     @Test("no -i: ansible.cfg's inventory; forks and timeout from it; ping -v names each source; a flag beats it")
     func defaults() async throws {
         try await TestFleet.with(FleetSpec(count: 3)) { fleet in
-            let repo = fleet.directory + "/repo"
-            try FileManager.default.createDirectory(atPath: repo + "/home", withIntermediateDirectories: true)
-            chmod(repo, 0o755)
+            let repo = try Self.repository(in: fleet)
             try "[defaults]\ninventory = ../inventory.yml\nforks = 2\ntimeout = 15\n[colors]\nok = green\n".write(
                 toFile: repo + "/ansible.cfg", atomically: true, encoding: .utf8)
             let exec = try await Self.fleetup(["exec", "--known-hosts", fleet.knownHosts, "--", "echo $FLEET_HOST"], in: repo)
@@ -53,9 +59,7 @@ extension AnsibleConfigCommandTests {
     @Test("remote_user, private_key_file and [ssh_connection] ssh_common_args from ansible.cfg: exec with no flag at all")
     func connection() async throws {
         try await TestFleet.with(FleetSpec(count: 2)) { fleet in
-            let repo = fleet.directory + "/repo"
-            try FileManager.default.createDirectory(atPath: repo + "/home", withIntermediateDirectories: true)
-            chmod(repo, 0o755)
+            let repo = try Self.repository(in: fleet)
             try Self.bareInventory(fleet, at: repo + "/hosts")
             try """
             [defaults]
@@ -82,9 +86,7 @@ extension AnsibleConfigCommandTests {
         var spec = FleetSpec(count: 2)
         spec.namespaces = true
         try await TestFleet.with(spec) { fleet in
-            let repo = fleet.directory + "/repo"
-            try FileManager.default.createDirectory(atPath: repo + "/home", withIntermediateDirectories: true)
-            chmod(repo, 0o755)
+            let repo = try Self.repository(in: fleet)
             try Self.bareInventory(fleet, at: repo + "/hosts")
             try """
             [defaults]
