@@ -1,7 +1,8 @@
 import Foundation
 
 /// Runs a local program with posix_spawn and waitpid, its output going to files (not
-/// pipes: a daemon it starts must not keep a pipe the caller waits on open). The one spawn
+/// pipes: a daemon it starts must not keep a pipe the caller waits on open), and no other
+/// descriptor of the caller's reaches it. The one spawn
 /// helper: ssh-agent/ssh-add, the local commands of `LocalProcess.result(of:)`, the test
 /// fleet's sshd and ssh-keygen, and scripts/fuzz's cases.
 public final class LocalProcess: Sendable {
@@ -36,6 +37,10 @@ public final class LocalProcess: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        // Nothing else of this process reaches the child: a pipe, socket or file that some
+        // other thread opened without O_CLOEXEC would otherwise live on in a daemon the
+        // child starts (a reader waiting for that pipe's end never sees it).
+        Self.closeFrom3(&actions)
         // The child starts with no blocked and no ignored signals: the spawning thread may
         // be one of Dispatch's, which block signals, and a daemon inheriting that mask
         // (the test fleet's app) would shrug off SIGTERM.
@@ -68,6 +73,22 @@ public final class LocalProcess: Sendable {
         }
         guard rc == 0 else { throw Failure(description: "\(label): \(String(cString: strerror(rc)))") }
         self.pid = pid
+    }
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), looked up at run time:
+    /// Swift's Glibc module does not declare it. Without it (an older libc) the child keeps
+    /// whatever descriptors lack O_CLOEXEC, as before.
+    private static let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+        // nil: RTLD_DEFAULT, every object already loaded.
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else {
+            return nil
+        }
+        return unsafeBitCast(
+            symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+    }()
+
+    private static func closeFrom3(_ actions: inout posix_spawn_file_actions_t) {
+        _ = addCloseFrom?(&actions, 3)
     }
 
     /// How a finished process ended, with everything it wrote.

@@ -32,6 +32,20 @@ struct LocalProcessTests {
         #expect(try String(contentsOfFile: err, encoding: .utf8) == "oops\n")
     }
 
+    @Test("a child gets stdin, stdout and stderr only: an inherited pipe end would keep its reader waiting forever")
+    func noInheritedDescriptors() throws {
+        var ends: [Int32] = [0, 0]
+        #expect(pipe(&ends) == 0)  // no O_CLOEXEC, as a careless library would open it
+        defer { close(ends[0]); close(ends[1]) }
+        // The shell lists its own descriptors; a leaked one is the pipe's write end.
+        let exit = try LocalProcess("/bin/sh", ["-c", "ls /proc/$$/fd"]).waitForExit()
+        #expect(exit.status == 0)
+        let fds = Set(exit.stdout.split(separator: "\n").compactMap { Int32($0) })
+        #expect(fds.contains(0) && fds.contains(1) && fds.contains(2))
+        #expect(!fds.contains(ends[0]) && !fds.contains(ends[1]), "inherited: \(fds.sorted())")
+        #expect(fds.filter { $0 > 2 }.count <= 1, "open in the child: \(fds.sorted())")  // ls's own /proc folder, at most
+    }
+
     @Test("a process that ends before its deadline: the deadline's action never runs")
     func beforeDeadline() throws {
         let p = try LocalProcess("/bin/sh", ["-c", "exit 3"])
