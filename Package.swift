@@ -25,6 +25,13 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
+        // OpenSSL's libcrypto (Debian: libssl-dev, which libssh2-1-dev already pulls in), for
+        // ansible-vault; only FleetVault/VaultCipher.swift imports it.
+        .systemLibrary(
+            name: "CLibCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
         // epoll and eventfd for the reactor (Swift's Glibc module lacks them).
         .systemLibrary(name: "CFleetPosix"),
         // Values and seams: the standard library only.
@@ -32,8 +39,10 @@ let package = Package(
         // This machine: local processes (posix_spawn, waited for off the cooperative pool),
         // blocking work on threads of its own, one parallel map, bounded reads of input files.
         .target(name: "FleetLocal"),
+        // ansible-vault: vault text opened with the passwords of files, scripts and vault ids.
+        .target(name: "FleetVault", dependencies: ["FleetLocal", "CLibCrypto"]),
         // Inventory and playbook loading and validation.
-        .target(name: "FleetConfig", dependencies: ["FleetCore", "FleetLocal", "Yams"]),
+        .target(name: "FleetConfig", dependencies: ["FleetCore", "FleetLocal", "FleetVault", "Yams"]),
         // The libssh2 executor.
         .target(name: "FleetSSH", dependencies: ["FleetCore", "FleetLocal", "CLibSSH2", "CFleetPosix"]),
         // Pure planners and the coordinator; never imports FleetSSH (the CLI wires them).
@@ -48,13 +57,13 @@ let package = Package(
         .target(name: "FleetPostgres", dependencies: ["FleetCore", "FleetLocal", "FleetStore", "CLibPQ"]),
         // What a plan or a run starts from, value in, value out: files loaded and checked
         // together, the target, the plan, the fleet and its lock host.
-        .target(name: "FleetPrepare", dependencies: ["FleetCore", "FleetConfig", "FleetRollout", "FleetStore"]),
+        .target(name: "FleetPrepare", dependencies: ["FleetCore", "FleetConfig", "FleetRollout", "FleetStore", "FleetVault"]),
         // One file per subcommand.
         .target(
             name: "FleetCLI",
             dependencies: [
                 "FleetCore", "FleetConfig", "FleetLocal", "FleetSSH", "FleetRollout", "FleetReports", "FleetStore", "FleetPrepare",
-                "FleetPostgres", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "FleetPostgres", "FleetVault", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "fleetup", dependencies: ["FleetCLI"]),
         // What unit tests need, pure (no libssh2): scripted executor, manual clock, recording
@@ -75,7 +84,7 @@ let package = Package(
         .testTarget(name: "FleetCoreTests", dependencies: ["FleetCore", "FleetTestSupport"]),
         .testTarget(name: "FleetLocalTests", dependencies: ["FleetLocal"]),
         .testTarget(
-            name: "FleetConfigTests", dependencies: ["FleetConfig", "FleetCore", "FleetLocal"],
+            name: "FleetConfigTests", dependencies: ["FleetConfig", "FleetCore", "FleetLocal", "FleetVault"],
             exclude: ["regenerate.sh"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FleetSSHTests", dependencies: ["FleetSSH", "FleetCore", "FleetLocal"], exclude: ["Fixtures"]),
         .testTarget(name: "FleetRolloutTests", dependencies: ["FleetRollout", "FleetCore", "FleetTestSupport"]),

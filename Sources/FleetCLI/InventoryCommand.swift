@@ -103,7 +103,7 @@ extension InventoryOptions {
     /// Loads `-i`, printing what Ansible would only warn about on stderr.
     func loadPrintingWarnings() throws -> Inventory {
         var warnings: [ConfigWarning] = []
-        let inventory = try InventoryLoader.load(inventories, warnings: &warnings)
+        let inventory = try InventoryLoader.load(inventories, vault: try vault.keyring(), warnings: &warnings)
         if !warnings.isEmpty {
             let text = warnings.map { "fleetup: warning: \($0)\n" }.joined()
             FileHandle.standardError.write(Data(text.utf8))

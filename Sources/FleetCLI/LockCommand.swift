@@ -39,7 +39,8 @@ struct LockCommand: AsyncParsableCommand {
         /// The fleet's lock, with an SSH executor for the lock host and every host of the
         /// plan (their host locks); shut it down after.
         func lock() throws -> (FleetTarget, FleetLock, SSHExecutor?) {
-            let (target, warnings) = try FleetTarget.resolve(playbook: playbook, inventories: inventory.inventories)
+            let (target, warnings) = try FleetTarget.resolve(
+                playbook: playbook, inventories: inventory.inventories, vault: try inventory.vault.keyring())
             RunSession.warn(warnings)
             var executor: SSHExecutor?
             var hosts = target.hosts

@@ -18,6 +18,8 @@ struct InventoryOptions: ParsableArguments {
             valueName: "PAT"))
     var limit: String?
 
+    @OptionGroup var vault: VaultOptions
+
     mutating func validate() throws {
         // No -i: ansible.cfg's inventory (or $ANSIBLE_INVENTORY), as Ansible takes it.
         _ = AnsibleConfigDefaults.warned

@@ -127,7 +127,7 @@ struct PlaybookOptions: ParsableArguments {
     func request(_ inventory: InventoryOptions) throws -> RunRequest {
         RunRequest(
             playbook: path, inventories: inventory.inventories, limit: inventory.limit, target: target,
-            overrides: try Self.overrides(vars))
+            overrides: try Self.overrides(vars), vault: try inventory.vault.keyring())
     }
 
     /// Loads and checks everything `check` checks (`RunInputs.prepare`); bad input throws

@@ -98,6 +98,7 @@ struct ResumeCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var become: BecomeOptions
+    @OptionGroup var vault: VaultOptions
     @OptionGroup var store: StoreOptions
     @OptionGroup var run: RunOptions
 
@@ -127,7 +128,7 @@ struct ResumeCommand: AsyncParsableCommand {
         var inputs = try RunInputs.prepare(
             RunRequest(
                 playbook: h.playbookFile, inventories: h.inventories, target: h.target,
-                overrides: try PlaybookOptions.overrides(vars)))
+                overrides: try PlaybookOptions.overrides(vars), vault: try vault.keyring()))
         RunSession.warn(inputs.warnings)
         // The run goes on under the policy it started with (its plan's batches were cut by it);
         // `--pause`/`--soak` given again still win.

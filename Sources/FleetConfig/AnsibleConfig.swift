@@ -27,6 +27,7 @@ public struct AnsibleConfig: Sendable, Equatable {
         case inventory, remoteUser = "remote_user", privateKeyFile = "private_key_file", forks, timeout
         case hostKeyChecking = "host_key_checking", sshArgs = "ssh_args", sshCommonArgs = "ssh_common_args"
         case become, becomeUser = "become_user", becomeMethod = "become_method"
+        case vaultPasswordFile = "vault_password_file", vaultIdentityList = "vault_identity_list"
 
         var section: String {
             switch self {
@@ -39,7 +40,7 @@ public struct AnsibleConfig: Sendable, Equatable {
         var environment: String { "ANSIBLE_" + rawValue.uppercased() }
 
         /// Paths are expanded (`~`) and, when relative, taken from the config file's folder.
-        var isPath: Bool { self == .inventory || self == .privateKeyFile }
+        var isPath: Bool { self == .inventory || self == .privateKeyFile || self == .vaultPasswordFile }
     }
 
     public subscript(_ key: Key) -> Setting? { settings[key] }

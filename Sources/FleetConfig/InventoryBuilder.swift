@@ -57,6 +57,9 @@ public struct InventoryBuilder: Sendable {
     /// Items (lines, entries, variables) of every file read into this inventory so far,
     /// against `ConfigLimits.totalItems`.
     public private(set) var items = 0
+    /// While set (a vault-encrypted inventory file is read), every variable value set is
+    /// made a secret.
+    public var sealing = false
 
     /// Counts a file's items; the problem when the inventory's files hold too many in all.
     public mutating func count(items n: Int, label: String) throws(ConfigError) {
@@ -100,6 +103,7 @@ public struct InventoryBuilder: Sendable {
         vars: [String: VarValue] = [:]
     ) -> Bool {
         addGroup(group)
+        let vars = sealing ? vars.mapValues(\.sealed) : vars
         var portTaken = true
         if let known = hostVars[name] {
             if let port, known["ansible_port"] != .int(port) { portTaken = false }
@@ -164,7 +168,7 @@ public struct InventoryBuilder: Sendable {
             groups[group]!.priority = p
             return true
         }
-        groups[group]!.vars[key] = value
+        groups[group]!.vars[key] = sealing ? value.sealed : value
         return true
     }
 
@@ -175,7 +179,7 @@ public struct InventoryBuilder: Sendable {
 
     /// Sets one inline host variable (the host must exist).
     public mutating func setHostVar(_ host: String, _ key: String, _ value: VarValue) {
-        hostVars[host]?[key] = value
+        hostVars[host]?[key] = sealing ? value.sealed : value
     }
 
     /// Vars read from `group_vars/<group>` of inventory source number `source`.

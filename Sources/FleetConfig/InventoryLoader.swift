@@ -1,5 +1,6 @@
 import FleetCore
 import FleetLocal
+import FleetVault
 import Foundation
 import Yams
 
@@ -16,14 +17,15 @@ public enum InventoryLoader {
         return try load(sources, warnings: &ignored)
     }
 
-    /// Loads, appending to `warnings` what Ansible would only warn about.
-    public static func load(_ sources: [String], warnings: inout [ConfigWarning]) throws -> Inventory {
+    /// Loads, appending to `warnings` what Ansible would only warn about. `vault`: the
+    /// passwords of vault-encrypted files and `!vault` values (nil: none were given).
+    public static func load(_ sources: [String], vault: VaultKeyring? = nil, warnings: inout [ConfigWarning]) throws -> Inventory {
         var builder = InventoryBuilder()
         var basedirs: [String?] = []
         for source in sources {
-            basedirs.append(try add(source, to: &builder, warnings: &warnings))
+            basedirs.append(try add(source, to: &builder, vault: vault, warnings: &warnings))
         }
-        var vars = VarsFiles()
+        var vars = VarsFiles(vault: vault)
         for (n, dir) in basedirs.enumerated() {
             if let dir { try vars.load(basedir: dir, source: n, into: &builder) }
         }
@@ -38,7 +40,9 @@ public enum InventoryLoader {
     }
 
     /// Reads one `-i` value; returns the folder whose group_vars/host_vars apply to it.
-    static func add(_ source: String, to builder: inout InventoryBuilder, warnings: inout [ConfigWarning]) throws -> String? {
+    static func add(
+        _ source: String, to builder: inout InventoryBuilder, vault: VaultKeyring?, warnings: inout [ConfigWarning]
+    ) throws -> String? {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: source, isDirectory: &isDir) else {
             // Ansible's host_list: a source that is not a path and holds a comma.
@@ -50,10 +54,10 @@ public enum InventoryLoader {
         }
         if isDir.boolValue {
             var seen = FolderSet()
-            try folder(source, into: &builder, warnings: &warnings, seen: &seen)
+            try folder(source, into: &builder, vault: vault, warnings: &warnings, seen: &seen)
             return source
         }
-        try file(source, into: &builder, warnings: &warnings)
+        try file(source, into: &builder, vault: vault, warnings: &warnings)
         return (source as NSString).deletingLastPathComponent.isEmpty ? "." : (source as NSString).deletingLastPathComponent
     }
 
@@ -77,7 +81,7 @@ public enum InventoryLoader {
     /// Each folder is read once: one reached again through a symlink (a loop such as
     /// `self -> .`, which walked forever, or a second link to it) is skipped with a warning.
     static func folder(
-        _ path: String, into builder: inout InventoryBuilder, warnings: inout [ConfigWarning],
+        _ path: String, into builder: inout InventoryBuilder, vault: VaultKeyring?, warnings: inout [ConfigWarning],
         seen: inout FolderSet
     ) throws {
         if let first = seen.visit(path) {
@@ -94,9 +98,9 @@ public enum InventoryLoader {
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: full, isDirectory: &isDir) else { continue }
             if isDir.boolValue {
-                try folder(full, into: &builder, warnings: &warnings, seen: &seen)
+                try folder(full, into: &builder, vault: vault, warnings: &warnings, seen: &seen)
             } else {
-                try file(full, into: &builder, warnings: &warnings)
+                try file(full, into: &builder, vault: vault, warnings: &warnings)
             }
         }
     }
@@ -110,17 +114,21 @@ public enum InventoryLoader {
 
     /// One inventory file. `.yml`/`.yaml`/`.json` are YAML; a file without extension is
     /// YAML when it reads as a YAML mapping, INI otherwise; anything else is INI.
-    static func file(_ path: String, into builder: inout InventoryBuilder, warnings: inout [ConfigWarning]) throws {
-        let text = try text(of: path)
+    ///
+    /// A vault-encrypted file is decrypted first; its variables' values are secrets (its hosts
+    /// and groups are not: they name the fleet).
+    static func file(_ path: String, into builder: inout InventoryBuilder, vault: VaultKeyring?, warnings: inout [ConfigWarning]) throws {
+        var text = try text(of: path)
+        let encrypted = VaultText.isVault(text)
+        if encrypted { text = try decrypt(text, file: path, vault: vault) }
+        builder.sealing = encrypted
+        defer { builder.sealing = false }
         let ext = VarsFiles.pathExtension((path as NSString).lastPathComponent)
         if ext == ".toml" {
             throw ConfigError(file: path, "TOML inventories are not supported; give an INI or YAML inventory")
         }
         if text.hasPrefix("#!"), FileManager.default.isExecutableFile(atPath: path) {
             throw ConfigError(file: path, line: 1, "inventory scripts are not run by fleetup; save the script's output as a YAML inventory")
-        }
-        if text.hasPrefix("$ANSIBLE_VAULT;") {
-            throw ConfigError(file: path, line: 1, "vault-encrypted inventory: fleetup cannot decrypt ansible-vault")
         }
         let yaml: Bool
         var root: Yams.Node? = nil
@@ -134,7 +142,7 @@ public enum InventoryLoader {
             yaml = false
         }
         if yaml {
-            var reader = YAMLInventory(file: path)
+            var reader = YAMLInventory(file: path, vault: vault)
             try reader.read(root, into: &builder)
             warnings += reader.warnings
             try builder.count(items: try YAMLItems.check(text, file: path), label: path)
@@ -143,6 +151,17 @@ public enum InventoryLoader {
             try reader.read(text, into: &builder)
             warnings += reader.warnings
             try builder.count(items: reader.items, label: path)
+        }
+    }
+
+    /// The text a vault-encrypted file holds, or an error naming the file.
+    static func decrypt(_ text: String, file: String, vault: VaultKeyring?) throws(ConfigError) -> String {
+        do {
+            var plain = try (vault ?? .none).decrypt(text)
+            if plain.hasPrefix("\u{FEFF}") { plain.removeFirst() }
+            return plain
+        } catch {
+            throw ConfigError(file: file, line: 1, "vault-encrypted file: \(error)")
         }
     }
 

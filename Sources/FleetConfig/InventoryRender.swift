@@ -197,6 +197,11 @@ public enum InventoryRender {
         /// What follows `key:` or `-`: a scalar on the same line, a collection below it.
         private static func entry(_ value: VarValue, indent: Int, into out: inout String) {
             switch value {
+            case .secret(let s) where s.vaultText != nil:
+                // An inline `!vault` value, as ansible-inventory --yaml writes it.
+                let pad = String(repeating: " ", count: indent + 2)
+                out += " !vault |\n"
+                for line in s.vaultText!.split(separator: "\n") { out += pad + line + "\n" }
             case .map(let m) where !m.isEmpty:
                 out += "\n"
                 mapping(m, indent: indent + 2, into: &out)

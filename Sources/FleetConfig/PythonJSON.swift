@@ -50,8 +50,14 @@ public enum PythonJSON {
         case .int(let i): out.append(contentsOf: String(i).utf8)
         case .double(let d): out.append(contentsOf: float(d).utf8)
         case .string(let s): string(s, into: &out)
-        // Secrets never leave the process in clear text, not even in `--list`.
-        case .secret: string(Secret.mask, into: &out)
+        // Secrets never leave the process in clear text, not even in `--list`; an inline
+        // `!vault` value shows its vault text, as ansible-inventory shows it.
+        case .secret(let s):
+            if let text = s.vaultText {
+                write(.map(["__ansible_vault": .string(text)]), into: &out, indent: indent, level: level, flush: flush)
+            } else {
+                string(Secret.mask, into: &out)
+            }
         case .list(let items):
             guard !items.isEmpty else { out.append(0x5B); out.append(0x5D); return }
             out.append(0x5B)

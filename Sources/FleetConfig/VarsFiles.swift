@@ -1,5 +1,6 @@
 import FleetCore
 import FleetLocal
+import FleetVault
 import Foundation
 import Synchronization
 
@@ -13,6 +14,10 @@ struct VarsFiles {
     /// Items of the files parsed by the last `parseAll`.
     private var parsedItems = 0
     var warnings: [ConfigWarning] = []
+    /// The passwords of vault-encrypted files and `!vault` values.
+    let vault: VaultKeyring?
+
+    init(vault: VaultKeyring?) { self.vault = vault }
 
     /// Reads the vars files of source number `source`, whose folder is `basedir`.
     mutating func load(basedir: String, source: Int, into builder: inout InventoryBuilder) throws(ConfigError) {
@@ -62,9 +67,10 @@ struct VarsFiles {
         let unique = paths.filter { seen.insert($0).inserted }
         let used = Atomic<Int>(0)
         // Past the budget the workers stop parsing (nil): the error below names the folder.
+        let vault = self.vault
         let results = Parallel.map(unique.count, minimumPerWorker: 8) { i -> Result<Parsed, ConfigError>? in
             guard used.load(ordering: .relaxed) <= budget else { return nil }
-            let r = Result { () throws(ConfigError) in try Self.parse(unique[i]) }
+            let r = Result { () throws(ConfigError) in try Self.parse(unique[i], vault: vault) }
             if case .success(let p) = r { used.add(p.items, ordering: .relaxed) }
             return r
         }
@@ -150,26 +156,27 @@ struct VarsFiles {
         return map
     }
 
-    /// One vars file: a YAML (or JSON) mapping; an empty file adds nothing.
-    private static func parse(_ path: String) throws(ConfigError) -> Parsed {
+    /// One vars file: a YAML (or JSON) mapping; an empty file adds nothing. A vault-encrypted
+    /// file is decrypted first, and every value in it is a secret.
+    private static func parse(_ path: String, vault: VaultKeyring?) throws(ConfigError) -> Parsed {
         var warnings: [ConfigWarning] = []
-        let text = try InventoryLoader.text(of: path)
-        if text.hasPrefix("$ANSIBLE_VAULT;") {
-            throw ConfigError(
-                file: path, line: 1, "vault-encrypted file: fleetup cannot decrypt ansible-vault (decrypt it, or mark values !secret)")
-        }
+        var text = try InventoryLoader.text(of: path)
+        let encrypted = VaultText.isVault(text)
+        if encrypted { text = try InventoryLoader.decrypt(text, file: path, vault: vault) }
         let items = try YAMLItems.check(text, file: path)  // the fast path below holds as many entries
-        if let simple = SimpleVarsFile.parse(text, file: path) { return Parsed(vars: simple, warnings: [], items: items) }
+        if let simple = SimpleVarsFile.parse(text, file: path) {
+            return Parsed(vars: encrypted ? simple.mapValues(\.sealed) : simple, warnings: [], items: items)
+        }
         var vars: [String: VarValue] = [:]
         if let root = try YAMLInventory.compose(text, file: path) {
-            switch try YAMLValue.value(root, file: path, warnings: &warnings) {
+            switch try YAMLValue.value(root, file: path, warnings: &warnings, vault: vault) {
             case .map(let m): vars = m
             case .null: break
             default:
                 throw ConfigError(file: path, line: root.mark?.line, "expected a mapping of variables (name: value)")
             }
         }
-        return Parsed(vars: vars, warnings: warnings, items: items)
+        return Parsed(vars: encrypted ? vars.mapValues(\.sealed) : vars, warnings: warnings, items: items)
     }
 
     /// Python's `os.path.splitext(name)[1]`: leading dots do not start an extension.

@@ -1,4 +1,5 @@
 import FleetCore
+import FleetVault
 import Foundation
 import Yams
 
@@ -10,10 +11,15 @@ import Yams
 /// or a group that is not a mapping, is refused (docs/inventory.md).
 struct YAMLInventory {
     let file: String
+    /// The passwords of `!vault` values (nil: none were given).
+    let vault: VaultKeyring?
     var warnings: [ConfigWarning] = []
     private var warnedNames = Set<String>()
 
-    init(file: String) { self.file = file }
+    init(file: String, vault: VaultKeyring? = nil) {
+        self.file = file
+        self.vault = vault
+    }
 
     /// The document's root node (nil for an empty document), or a `file:line` YAML error.
     static func compose(_ text: String, file: String) throws(ConfigError) -> Node? {
@@ -86,7 +92,7 @@ struct YAMLInventory {
             case "vars":
                 for (k, v) in entries {
                     let key = try self.name(k, what: "variable")
-                    let value = try YAMLValue.value(v, file: file, warnings: &warnings)
+                    let value = try YAMLValue.value(v, file: file, warnings: &warnings, vault: vault)
                     if !builder.setGroupVar(name, key, value) {
                         throw ConfigError(file: file, line: v.mark?.line, "ansible_group_priority must be a whole number")
                     }
@@ -111,7 +117,7 @@ struct YAMLInventory {
         var vars: [String: VarValue] = [:]
         if let m = value.mapping {
             for (k, v) in try YAMLValue.pairs(m, file: file, warnings: &warnings) {
-                vars[try self.name(k, what: "variable")] = try YAMLValue.value(v, file: file, warnings: &warnings)
+                vars[try self.name(k, what: "variable")] = try YAMLValue.value(v, file: file, warnings: &warnings, vault: vault)
             }
         } else if !isNull(value) && !isFalsy(value) {
             throw ConfigError(

@@ -1,4 +1,5 @@
 import FleetCore
+import FleetVault
 import Foundation
 import Yams
 
@@ -19,18 +20,22 @@ enum YAMLValue {
         s.style == .plain && (s.tag.description.isEmpty || s.tag.description == plainTag)
     }
 
-    static func value(_ node: Node, file: String, warnings: inout [ConfigWarning]) throws(ConfigError) -> VarValue {
+    /// A node's value. `vault`: the passwords that open inline `!vault` values (nil: none
+    /// were asked for — such a value stays encrypted, with a warning).
+    static func value(
+        _ node: Node, file: String, warnings: inout [ConfigWarning], vault: VaultKeyring? = nil
+    ) throws(ConfigError) -> VarValue {
         switch node {
         case .scalar(let s):
-            return try scalar(s, file: file, warnings: &warnings)
+            return try scalar(s, file: file, warnings: &warnings, vault: vault)
         case .sequence(let seq):
             var out: [VarValue] = []
-            for item in seq { out.append(try value(item, file: file, warnings: &warnings)) }
+            for item in seq { out.append(try value(item, file: file, warnings: &warnings, vault: vault)) }
             return .list(out)
         case .mapping(let map):
             var out: [String: VarValue] = [:]
             for (k, v) in try pairs(map, file: file, warnings: &warnings) {
-                out[try keyText(k, file: file, warnings: &warnings)] = try value(v, file: file, warnings: &warnings)
+                out[try keyText(k, file: file, warnings: &warnings)] = try value(v, file: file, warnings: &warnings, vault: vault)
             }
             return .map(out)
         case .alias:
@@ -84,7 +89,9 @@ enum YAMLValue {
         return PythonLiteral.keyText(try value(node, file: file, warnings: &warnings))
     }
 
-    static func scalar(_ s: Node.Scalar, file: String, warnings: inout [ConfigWarning]) throws(ConfigError) -> VarValue {
+    static func scalar(
+        _ s: Node.Scalar, file: String, warnings: inout [ConfigWarning], vault: VaultKeyring? = nil
+    ) throws(ConfigError) -> VarValue {
         let tag = s.tag.description
         let text = s.string
         switch tag {
@@ -95,11 +102,17 @@ enum YAMLValue {
         case "!secret": return .secret(Secret(text))
         case "!unsafe": return .string(text)
         case "!vault", "!vault-encrypted":
-            // Kept as Ansible's --list shows it; fleetup cannot decrypt vault.
-            warnings.append(
-                ConfigWarning(
-                    file: file, line: s.mark?.line, "vault-encrypted value kept encrypted (fleetup does not decrypt ansible-vault)"))
-            return .map(["__ansible_vault": .string(text)])
+            guard let vault, !vault.isEmpty else {
+                // No password given: kept as Ansible's --list shows it (a command using it fails).
+                warnings.append(
+                    ConfigWarning(
+                        file: file, line: s.mark?.line,
+                        "vault-encrypted value kept encrypted: no vault password was given (--vault-password-file, --vault-id)"))
+                return .map(["__ansible_vault": .string(text)])
+            }
+            do { return .secret(Secret(try vault.decrypt(text), vaultText: text)) } catch {
+                throw ConfigError(file: file, line: s.mark?.line, "!vault value: \(error)")
+            }
         case "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null":
             let v = try implicit(text, file: file, line: s.mark?.line)
             let ok: Bool

@@ -8,12 +8,19 @@ public struct Redactor: Sendable, Hashable {
         self.secrets = Array(Set(secrets.filter { !$0.isEmpty })).sorted { $0.count > $1.count }
     }
 
-    /// The secret values of a host's scope (`!secret`, the playbook's `secret:`), plus `extra`.
+    /// The secret values of a host's scope (`!secret`, the playbook's `secret:`, a vault's
+    /// values — inside lists and mappings too), plus `extra`.
     public init(scope: TemplateScope, extra: [String] = []) {
         var values = extra
-        for v in scope.vars.values {
-            if case .secret(let s) = v { values.append(s.reveal()) }
+        func collect(_ v: VarValue) {
+            switch v {
+            case .secret(let s): values.append(s.reveal())
+            case .list(let items): items.forEach(collect)
+            case .map(let m): m.values.forEach(collect)
+            default: break
+            }
         }
+        scope.vars.values.forEach(collect)
         self.init(values)
     }
 

@@ -29,12 +29,26 @@ public enum VarValue: Sendable, Hashable {
         return nil
     }
 
-    /// The integer held by `.int`, or a string that is all digits (INI values arrive as text).
+    /// The integer held by `.int`, or a string that is all digits (INI values arrive as text;
+    /// a vault's values arrive as secrets).
     public var intValue: Int? {
         switch self {
         case .int(let i): return i
         case .string(let s): return Int(s)
+        case .secret(let s): return Int(s.reveal())
         default: return nil
+        }
+    }
+
+    /// Every string inside made a secret (the values of a vault-encrypted file). Numbers and
+    /// booleans keep their type and stay readable: redacting every `True` or `587` from
+    /// output would hide nothing and garble the rest. Names of mappings are not values.
+    public var sealed: VarValue {
+        switch self {
+        case .null, .secret, .bool, .int, .double: return self
+        case .string(let s): return .secret(Secret(s))
+        case .list(let items): return .list(items.map(\.sealed))
+        case .map(let m): return .map(m.mapValues(\.sealed))
         }
     }
 
@@ -43,12 +57,16 @@ public enum VarValue: Sendable, Hashable {
         switch self {
         case .bool(let b): return b
         case .int(let i): return i != 0
-        case .string(let s):
-            switch s.lowercased() {
-            case "yes", "true", "on", "1", "y": return true
-            case "no", "false", "off", "0", "n", "": return false
-            default: return nil
-            }
+        case .string(let s): return Self.truth(s)
+        case .secret(let s): return Self.truth(s.reveal())
+        default: return nil
+        }
+    }
+
+    private static func truth(_ s: String) -> Bool? {
+        switch s.lowercased() {
+        case "yes", "true", "on", "1", "y": return true
+        case "no", "false", "off", "0", "n", "": return false
         default: return nil
         }
     }
@@ -57,7 +75,17 @@ public enum VarValue: Sendable, Hashable {
 /// A secret string: its `description` is `[REDACTED]`; only `reveal()` gives the text.
 public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
     private let value: String
-    public init(_ value: String) { self.value = value }
+    /// The ansible-vault text an inline `!vault` value was decrypted from: what
+    /// `inventory --list` shows in its place, as ansible-inventory does (never the clear text).
+    public let vaultText: String?
+    public init(_ value: String) {
+        self.value = value
+        self.vaultText = nil
+    }
+    public init(_ value: String, vaultText: String) {
+        self.value = value
+        self.vaultText = vaultText
+    }
     /// The clear text, for the one place that must send it (a command to the host).
     public func reveal() -> String { value }
     public var description: String { Secret.mask }

@@ -1,6 +1,7 @@
 import FleetConfig
 import FleetCore
 import FleetStore
+import FleetVault
 
 /// Which fleet a playbook with its inventories is, and which host keeps its remote lock:
 /// what `fleetup run`, `resume` and `lock` must agree on.
@@ -29,10 +30,12 @@ public struct FleetTarget: Sendable {
 
     /// Loads the playbook and the inventories (only what the fleet needs); their warnings
     /// are returned beside it.
-    public static func resolve(playbook path: String, inventories: [String]) throws -> (FleetTarget, [ConfigWarning]) {
+    public static func resolve(
+        playbook path: String, inventories: [String], vault: VaultKeyring? = nil
+    ) throws -> (FleetTarget, [ConfigWarning]) {
         var warnings: [ConfigWarning] = []
         let book = try PlaybookLoader.load(path, warnings: &warnings)
-        let inventory = try InventoryLoader.load(inventories, warnings: &warnings)
+        let inventory = try InventoryLoader.load(inventories, vault: vault, warnings: &warnings)
         let fleet = try FleetTarget(playbook: book, inventory: inventory, label: FleetKey.label(playbook: path, inventories: inventories))
         return (fleet, warnings)
     }

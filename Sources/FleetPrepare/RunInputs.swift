@@ -1,6 +1,7 @@
 import FleetConfig
 import FleetCore
 import FleetRollout
+import FleetVault
 
 /// What `check`, `plan`, `run` and `resume` ask for: files and the operator's values, as
 /// given — values, never argv (a resume builds one from its journal's header).
@@ -12,16 +13,19 @@ public struct RunRequest: Sendable, Hashable {
     public var target: String?
     /// `--var` values (text, as Ansible's `-e k=v`).
     public var overrides: [String: VarValue]
+    /// The vault passwords that open the inventory's encrypted files and values (nil: none given).
+    public var vault: VaultKeyring?
 
     public init(
         playbook: String, inventories: [String], limit: String? = nil, target: String? = nil,
-        overrides: [String: VarValue] = [:]
+        overrides: [String: VarValue] = [:], vault: VaultKeyring? = nil
     ) {
         self.playbook = playbook
         self.inventories = inventories
         self.limit = limit
         self.target = target
         self.overrides = overrides
+        self.vault = vault
     }
 }
 
@@ -47,7 +51,7 @@ public struct RunInputs: Sendable {
     public static func prepare(_ request: RunRequest) throws -> RunInputs {
         var warnings: [ConfigWarning] = []
         let book = try PlaybookLoader.load(request.playbook, warnings: &warnings)
-        let inventory = try InventoryLoader.load(request.inventories, warnings: &warnings)
+        let inventory = try InventoryLoader.load(request.inventories, vault: request.vault, warnings: &warnings)
         guard !inventory.hosts.isEmpty else {
             throw ConfigError(file: request.inventories.joined(separator: ", "), "the inventory has no hosts")
         }
