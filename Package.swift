@@ -84,7 +84,7 @@ let package = Package(
         .testTarget(name: "FleetCoreTests", dependencies: ["FleetCore", "FleetTestSupport"]),
         .testTarget(name: "FleetLocalTests", dependencies: ["FleetLocal"]),
         .testTarget(
-            name: "FleetConfigTests", dependencies: ["FleetConfig", "FleetCore", "FleetLocal", "FleetVault"],
+            name: "FleetConfigTests", dependencies: ["FleetConfig", "FleetCore", "FleetLocal", "FleetVault", "FleetTestSupport"],
             exclude: ["regenerate.sh"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FleetSSHTests", dependencies: ["FleetSSH", "FleetCore", "FleetLocal"], exclude: ["Fixtures"]),
         .testTarget(name: "FleetRolloutTests", dependencies: ["FleetRollout", "FleetCore", "FleetTestSupport"]),

@@ -1,5 +1,6 @@
 import FleetCore
 import FleetLocal
+import FleetTestSupport
 import FleetVault
 import Foundation
 import Testing
@@ -13,7 +14,7 @@ import Testing
 /// shows it, except that values of vault-encrypted files print as secrets.
 @Suite("ansible-vault")
 struct VaultTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/vault").path
+    static let root = VaultFixture.root
     static let vectors = ["v11", "v12-ops", "empty", "block16", "utf8-17", "unicode-pass"]
 
     static func read(_ relative: String) throws -> String {
@@ -176,34 +177,11 @@ struct VaultTests {
 /// `!vault` values in host_vars) against `ansible-inventory`'s recorded answers.
 @Suite("ansible-vault: a vaulted repository")
 struct VaultRepositoryTests {
-    static let repo = VaultTests.root + "/repo"
-    /// The variables that come from vault-encrypted files: ansible-inventory prints them in
-    /// clear; fleetup prints them as secrets (docs/inventory.md, "ansible-vault").
-    static let vaulted: Set<String> = [
-        "vault_db_password", "ansible_become_password", "prod_api_token", "prod_smtp", "prod_admin_keys", "staging_api_token",
-        "staging_debug",
-    ]
-    static let canaries = [
-        "fleetup-vault-canary-7f3a", "all-db-secret-3e8d", "prod-token-canary-91c2", "prod-smtp-canary-44b0",
-        "staging-token-canary-5d17", "prod01-inline-canary-0b6e", "stage01-inline-canary-c9a4", "AIprodkeyone",
-    ]
+    static let repo = VaultFixture.repo
 
     static func keyring() throws -> VaultKeyring {
         try VaultKeyring.load(
             .init(vaultIDs: ["prod@\(repo)/prod-pass.txt", "staging@\(repo)/staging-pass.sh"], passwordFiles: ["\(repo)/vault-pass.txt"]))
-    }
-
-    /// ansible-inventory's JSON with every scalar under a vaulted variable made the mask.
-    static func masked(_ value: Any, vaultedKey: Bool = false) -> Any {
-        switch value {
-        case let map as [String: Any]:
-            return map.reduce(into: [String: Any]()) { out, entry in
-                out[entry.key] = masked(entry.value, vaultedKey: vaultedKey || vaulted.contains(entry.key))
-            }
-        case let list as [Any]: return list.map { masked($0, vaultedKey: vaultedKey) }
-        case let text as String: return vaultedKey ? Secret.mask : text
-        default: return value  // numbers and booleans of a vault stay readable
-        }
     }
 
     static func json(_ text: String) throws -> NSDictionary {
@@ -216,16 +194,15 @@ struct VaultRepositoryTests {
         let inventory = try InventoryLoader.load([Self.repo + "/hosts"], vault: try Self.keyring(), warnings: &warnings)
         #expect(warnings.isEmpty, "\(warnings)")
         let list = PythonJSON.render(InventoryRender.list(inventory, hosts: nil))
-        let expected = try Self.json(try VaultTests.read("expected-list.json"))
-        #expect(try Self.json(list) == (Self.masked(expected) as! NSDictionary))
+        #expect(try Self.json(list) == VaultFixture.expected("expected-list.json", mask: Secret.mask))
         // The inline value is Ansible's exact object; the vaulted files' values are masked.
         #expect(list.contains(#""prod01_secret": {"#) && list.contains(#""__ansible_vault": "$ANSIBLE_VAULT;1.2;AES256;prod\n"#))
         #expect(list.contains(#""prod_api_token": "[REDACTED]""#))
         let host = PythonJSON.render(.map(InventoryRender.hostVars(try #require(inventory.host(named: "prod01")))))
-        #expect(try Self.json(host) == (Self.masked(try Self.json(try VaultTests.read("expected-host-prod01.json"))) as! NSDictionary))
+        #expect(try Self.json(host) == VaultFixture.expected("expected-host-prod01.json", mask: Secret.mask))
         let yaml = InventoryRender.yaml(InventoryRender.yamlList(inventory, hosts: nil))
         #expect(yaml.contains("prod01_secret: !vault |\n"))
-        for canary in Self.canaries {
+        for canary in VaultFixture.canaries {
             #expect(!list.contains(canary) && !host.contains(canary) && !yaml.contains(canary), "\(canary) printed")
         }
     }

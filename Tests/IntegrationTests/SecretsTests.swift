@@ -5,15 +5,19 @@ import Foundation
 import Testing
 
 /// Secrets never reach output (design.md §4): a real `fleetup run` on the local fleet with
-/// one secret from the playbook's `secret:` (given with --var) and one marked `!secret` in
-/// the inventory, steps that echo them (from the command and from a file on the host, on
-/// stdout and stderr), a failing step, a rollback and a failing probe whose logs print them;
-/// then `fleetup status` and `fleetup report` of the same run. No file in the state folder
-/// or the output folder, and nothing on stdout or stderr, holds either value.
+/// one secret from the playbook's `secret:` (given with --var), one marked `!secret` in the
+/// inventory and two from an ansible-vault file (one inside a mapping), steps that echo them
+/// (from the command and from a file on the host, on stdout and stderr), a failing step, a
+/// rollback and a failing probe whose logs print them; then `fleetup status` and `fleetup
+/// report` of the same run. No file in the state folder or the output folder, and nothing
+/// on stdout or stderr, holds any of the values.
 @Suite("secrets stay out of reports, journals and output")
 struct SecretsTests {
     static let token = "tok-9f3e1c77-SECRET"
     static let vaultPass = "vault-pw-4b2a-SECRET"
+    /// Values of an ansible-vault file (Fixtures/vault/repo/group_vars/prod/vault.yml).
+    static let vaultToken = "prod-token-canary-91c2"
+    static let vaultNested = "prod-smtp-canary-44b0"
 
     static let playbook = """
         name: secretive
@@ -33,7 +37,7 @@ struct SecretsTests {
           gate: none
         steps:
           - name: echo the secrets
-            run: echo "token={{ api_token }} pass={{ vault_pass }}"; echo "stderr has {{ api_token }}" >&2
+            run: echo "token={{ api_token }} pass={{ vault_pass }} vaulted={{ prod_api_token }}"; echo "stderr has {{ api_token }}" >&2
           - name: echo what the host knows
             run: cat {{ install_dir }}/planted
           - name: install
@@ -64,15 +68,22 @@ struct SecretsTests {
             try "all:\n  vars:\n    vault_pass: !secret \(Self.vaultPass)\n\(noSudo)".write(
                 toFile: dir + "/secrets.yml", atomically: true, encoding: .utf8)
             // Every host holds both values in a file its steps and its probe's logs print.
+            // An ansible-vault file too (id prod): a string and one nested in a mapping.
+            let vars = dir + "/group_vars/all"
+            try FileManager.default.createDirectory(atPath: vars, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: VaultFixture.repo + "/group_vars/prod/vault.yml", toPath: vars + "/vault.yml")
             for h in fleet.hosts {
-                try "host secret \(Self.token) and \(Self.vaultPass)\n".write(
+                try "host secret \(Self.token) and \(Self.vaultPass)\nvault secrets \(Self.vaultToken) \(Self.vaultNested)\n".write(
                     toFile: h.installDir + "/planted", atomically: true, encoding: .utf8)
             }
             let (ok, failing, sick) = (fleet.hosts[0], fleet.hosts[1], fleet.hosts[2])
             try Data().write(to: URL(fileURLWithPath: failing.installDir + "/fail"))
             try Data().write(to: URL(fileURLWithPath: sick.installDir + "/sick"))
             let state = dir + "/state", out = dir + "/out"
-            let common = ["-i", fleet.inventoryPath, "-i", dir + "/secrets.yml", "--known-hosts", fleet.knownHosts, "--state-dir", state]
+            let common = [
+                "-i", fleet.inventoryPath, "-i", dir + "/secrets.yml", "--known-hosts", fleet.knownHosts, "--state-dir", state,
+                "--vault-id", "prod@" + VaultFixture.repo + "/prod-pass.txt",
+            ]
 
             let run = try await PlanCommandTests.fleetup(
                 ["run", dir + "/secretive.yml"] + common
@@ -107,13 +118,16 @@ struct SecretsTests {
                 texts.append((path, String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self)))
             }
             for (name, text) in texts {
-                #expect(!text.contains(Self.token) && !text.contains(Self.vaultPass), "\(name) holds a secret")
+                for secret in [Self.token, Self.vaultPass, Self.vaultToken, Self.vaultNested] {
+                    #expect(!text.contains(secret), "\(name) holds a secret")
+                }
             }
 
             // What was redacted was there: the steps' output, the failed step's stderr, the
             // probe's logs and the rollback's output, each with [REDACTED] where a value was.
             let journal = try #require(texts.first { $0.0.hasSuffix("/journal.jsonl") }?.1)
-            #expect(journal.contains("token=[REDACTED] pass=[REDACTED]"))
+            #expect(journal.contains("token=[REDACTED] pass=[REDACTED] vaulted=[REDACTED]"))
+            #expect(journal.contains("vault secrets [REDACTED] [REDACTED]"))
             #expect(journal.contains("stderr has [REDACTED]"))
             #expect(journal.contains("host secret [REDACTED] and [REDACTED]"))
             #expect(journal.contains("logs have [REDACTED]"))
