@@ -60,7 +60,7 @@ struct InventoryCommand: ParsableCommand {
             guard hosts.count == 1 else {
                 throw ConfigError(file: "--host", "\"\(host)\" matches \(hosts.count) hosts (expected exactly one host)")
             }
-            let vars = VarValue.map(InventoryRender.hostVars(hosts[0]))
+            let vars = VarValue.map(InventoryRender.hostVars(hosts[0])).unmarked  // Ansible's --host: no unsafe marks
             text = yaml ? InventoryRender.yaml(vars) : PythonJSON.render(vars)
         } else {
             let hosts = try inventory.limit.map { try HostPattern.limit($0, in: inv) }

@@ -218,6 +218,12 @@ public struct InventoryBuilder: Sendable {
         for h in ungrouped.hosts where !(directGroups[h] ?? []).contains(where: { $0 != "all" && $0 != "ungrouped" }) {
             keep.append(h)
         }
+        // A host taken out of `ungrouped` is no member of it any more: its vars do not apply
+        // (Ansible computes membership after this, too).
+        if keep.count != ungrouped.hosts.count {
+            let kept = Set(keep)
+            for h in ungrouped.hosts where !kept.contains(h) { directGroups[h]?.removeAll { $0 == "ungrouped" } }
+        }
         ungrouped.hosts = keep
         ungrouped.hostSet = Set(keep)
         for h in hostOrder where !(directGroups[h] ?? []).contains(where: { $0 != "all" }) && !ungrouped.hostSet.contains(h) {

@@ -221,7 +221,7 @@ public enum InventoryRender {
             case .bool(let b): out += b ? "true" : "false"
             case .int(let i): out += String(i)
             case .double(let d): out += d.isNaN ? ".nan" : d.isInfinite ? (d < 0 ? "-.inf" : ".inf") : float(d)
-            case .string(let s): string(s, into: &out)
+            case .string(let s), .unsafe(let s): string(s, into: &out)
             case .secret: out += "'" + Secret.mask.replacingOccurrences(of: "'", with: "''") + "'"
             case .list: out += "[]"
             case .map: out += "{}"

@@ -50,6 +50,7 @@ public enum PythonJSON {
         case .int(let i): out.append(contentsOf: String(i).utf8)
         case .double(let d): out.append(contentsOf: float(d).utf8)
         case .string(let s): string(s, into: &out)
+        case .unsafe(let s): write(.map(["__ansible_unsafe": .string(s)]), into: &out, indent: indent, level: level, flush: flush)
         // Secrets never leave the process in clear text, not even in `--list`; an inline
         // `!vault` value shows its vault text, as ansible-inventory shows it.
         case .secret(let s):

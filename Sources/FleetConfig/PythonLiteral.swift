@@ -5,7 +5,9 @@ import FleetCore
 /// subset of Python literals that can appear there: numbers, strings (adjacent ones
 /// concatenated), `True`/`False`/`None`, lists, tuples (`1, 2` too), dicts and sets.
 ///
-/// Complex numbers and integers beyond 64 bits stay as text (see docs/inventory.md).
+/// A complex number becomes the text Python's `str` gives it (`1j`, `(2+3j)`), as Ansible's
+/// JSON writer does; a bytes literal (`b'x'`) becomes unsafe text (`{"__ansible_unsafe": …}`
+/// in `--list`). Integers beyond 64 bits stay as text (see docs/inventory.md).
 enum PythonLiteral {
     /// Lists, tuples, dicts and sets nested deeper than this are refused: Python's own
     /// parser stops at 200 ("too many nested parentheses"), and the parser here recurses
@@ -35,6 +37,9 @@ enum PythonLiteral {
         /// Set by a sign, so that a signed operand (`--1`, `-(-1)`) is refused as Python's
         /// literal_eval refuses it.
         var signed = false
+        /// The imaginary part of the imaginary literal (`3j`) just read, for a sign before it
+        /// or a real number added to it (`2+3j`); nil after anything else.
+        var imaginary: Double? = nil
         init(_ s: [Unicode.Scalar]) { self.s = s }
 
         /// Enters one bracket level; false (and `tooDeep`) past `maxNesting`.
@@ -99,18 +104,55 @@ enum PythonLiteral {
                 skipSpace()
                 if peek == "-" || peek == "+" { return nil }  // before recursing: 100,000 signs
                 signed = false
-                guard let v = expression(), !signed else { return nil }
+                imaginary = nil
+                // The sign binds to the number alone: -2+3j is (-2)+3j.
+                let operand = peek.map { $0.properties.numericType != nil || $0 == "." } == true ? number() : expression()
+                guard let v = operand, !signed else { return nil }
                 signed = true
+                if let im = imaginary {
+                    // -3j is -(0+3j): Python's complex(-0.0, -3.0).
+                    imaginary = nil
+                    return .string(PythonLiteral.complexText(re: c == "-" ? -0.0 : 0.0, im: c == "-" ? -im : im))
+                }
                 switch v {
-                case .int(let n): return c == "-" ? (n == Int.min ? nil : .int(-n)) : .int(n)
-                case .double(let d): return .double(c == "-" ? -d : d)
+                case .int(let n): return complexSum(c == "-" ? (n == Int.min ? nil : .int(-n)) : .int(n))
+                case .double(let d): return complexSum(.double(c == "-" ? -d : d))
                 default: return nil
                 }
             default:
                 if c == "." && i + 2 < s.count && s[i + 1] == "." && s[i + 2] == "." { i += 3; return .string("...") }
-                if c.properties.numericType != nil || c == "." { return number() }
+                if c.properties.numericType != nil || c == "." {
+                    guard let v = number() else { return nil }
+                    return imaginary == nil ? complexSum(v) : v
+                }
                 return name()
             }
+        }
+
+        /// `2+3j`, `-1.5-2j`: a real number plus or minus an imaginary literal, the one
+        /// arithmetic literal_eval allows; anything else leaves `left` as it was.
+        mutating func complexSum(_ left: VarValue?) -> VarValue? {
+            guard let left else { return nil }
+            let re: Double
+            switch left {
+            case .int(let n): re = Double(n)
+            case .double(let d): re = d
+            default: return left
+            }
+            let save = i
+            skipSpace()
+            guard let op = peek, op == "+" || op == "-" else { i = save; return left }
+            i += 1
+            skipSpace()
+            guard let c = peek, c.properties.numericType != nil || c == "." else { i = save; return left }
+            imaginary = nil
+            _ = number()
+            guard let im = imaginary else { i = save; return left }
+            imaginary = nil
+            // int/float ± complex(0.0, im), as Python computes it: the left side's imaginary
+            // part is 0 (so 2-0j has +0.0), its real part meets the literal's 0.0.
+            let real = op == "-" ? re - 0.0 : re + 0.0
+            return .string(PythonLiteral.complexText(re: real, im: op == "-" ? 0.0 - im : 0.0 + im))
         }
 
         mutating func sequence(close: Unicode.Scalar) -> VarValue? {
@@ -188,27 +230,40 @@ enum PythonLiteral {
                 i += 1
             }
             let raw = String(String.UnicodeScalarView(s[start..<i]))
+            if raw.hasSuffix("j") || raw.hasSuffix("J") {
+                guard let im = PythonLiteral.imaginary(raw) else { return nil }
+                imaginary = im
+                return .string(PythonLiteral.complexText(re: 0, im: im))
+            }
+            imaginary = nil
             return PythonLiteral.number(raw)
         }
 
         /// One or more adjacent string literals, concatenated.
+        /// Bytes (`b'x'`) are unsafe text, as Ansible marks them; bytes and text side by side
+        /// are an error in Python (the literal stays text), and so are bytes beyond ASCII.
         mutating func strings() -> VarValue? {
             var out = ""
-            var any = false
+            var pieces = 0, bytePieces = 0
             while true {
                 skipSpace()
                 let save = i
-                var raw = false
+                var raw = false, bytes = false
                 while let c = peek, "rRbBuU".unicodeScalars.contains(c) {
                     if c == "r" || c == "R" { raw = true }
+                    if c == "b" || c == "B" { bytes = true }
                     i += 1
                 }
                 guard let q = peek, q == "'" || q == "\"" else { i = save; break }
+                let start = i
                 guard let piece = quoted(q, raw: raw) else { return nil }
+                if bytes && !s[start..<i].allSatisfy(\.isASCII) { return nil }
                 out += piece
-                any = true
+                pieces += 1
+                if bytes { bytePieces += 1 }
             }
-            return any ? .string(out) : nil
+            guard pieces > 0, bytePieces == 0 || bytePieces == pieces else { return nil }
+            return bytePieces > 0 ? .unsafe(out) : .string(out)
         }
 
         mutating func quoted(_ q: Unicode.Scalar, raw: Bool) -> String? {
@@ -258,10 +313,39 @@ enum PythonLiteral {
         }
     }
 
+    /// An imaginary literal's value (`3j`, `1.5J`, `1e3j`: a decimal or float, then j).
+    static func imaginary(_ raw: String) -> Double? {
+        let digits = String(raw.dropLast())
+        guard !digits.isEmpty, !digits.lowercased().hasPrefix("0x"), !digits.lowercased().hasPrefix("0o"),
+            !digits.lowercased().hasPrefix("0b")
+        else { return nil }
+        switch number(digits) {
+        case .int(let n): return Double(n)
+        case .double(let d): return d
+        default:
+            // 0123j is a valid imaginary literal (a float's digits), though 0123 is no int.
+            let t = digits.replacingOccurrences(of: "_", with: "")
+            return t.allSatisfy(\.isNumber) ? Double(t) : nil
+        }
+    }
+
+    /// Python's `str(complex(re, im))`: `1j`, `(2+3j)`, `(-0-1j)`; the parts as `repr` writes
+    /// floats, without a trailing `.0`.
+    static func complexText(re: Double, im: Double) -> String {
+        func part(_ d: Double) -> String {
+            if d.isNaN { return "nan" }
+            if d.isInfinite { return d < 0 ? "-inf" : "inf" }
+            let t = PythonJSON.float(d)
+            return t.hasSuffix(".0") ? String(t.dropLast(2)) : t
+        }
+        if re == 0 && re.sign == .plus { return part(im) + "j" }
+        return "(" + part(re) + (im.sign == .minus ? "-" : "+") + part(abs(im)) + "j)"
+    }
+
     /// Python number literals: 10, 1_000, 0x1F, 0o17, 0b101, 1.5, .5, 1e3, 1E-2.
     static func number(_ raw: String) -> VarValue? {
         let lower = raw.lowercased()
-        if lower.hasSuffix("j") { return nil }  // complex: left as text
+        if lower.hasSuffix("j") { return nil }  // imaginary: `imaginary(_:)`
         if lower.hasPrefix("_") || lower.hasSuffix("_") || lower.contains("__") { return nil }
         let t = lower.replacingOccurrences(of: "_", with: "")
         for (prefix, radix) in [("0x", 16), ("0o", 8), ("0b", 2)] where t.hasPrefix(prefix) {

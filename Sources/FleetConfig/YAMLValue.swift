@@ -100,7 +100,7 @@ enum YAMLValue {
         case stringTag, "!":
             return .string(text)
         case "!secret": return .secret(Secret(text))
-        case "!unsafe": return .string(text)
+        case "!unsafe": return .unsafe(text)
         case "!vault", "!vault-encrypted":
             guard let vault, !vault.isEmpty else {
                 // No password given: kept as Ansible's --list shows it (a command using it fails).

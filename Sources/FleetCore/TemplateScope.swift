@@ -125,6 +125,8 @@ public struct TemplateScope: Sendable {
         switch value {
         case .secret(let s):
             return Rendered(text: s.reveal(), display: Secret.mask)
+        case .unsafe(let s):
+            return Rendered(text: s, display: s)  // never templated, as in Ansible
         case .list, .map:
             let kind = value.isList ? "a list" : "a mapping"
             throw TemplateError("variable \"\(name)\" is \(kind); a template inserts text, numbers or booleans")

@@ -9,6 +9,10 @@ public enum VarValue: Sendable, Hashable {
     case map([String: VarValue])
     /// A value marked secret (`!secret`, or named in a playbook's `secret:`): prints `[REDACTED]`.
     case secret(Secret)
+    /// Text Ansible marks unsafe (YAML `!unsafe`, a Python bytes literal in an INI value):
+    /// a string that is never templated; `inventory --list` shows it as Ansible's
+    /// `{"__ansible_unsafe": …}`, everything else as the plain text.
+    case unsafe(String)
 
     /// The value as a plain string, as it is inserted into a command (`nil` for lists and maps).
     public var scalarText: String? {
@@ -19,14 +23,17 @@ public enum VarValue: Sendable, Hashable {
         case .double(let d): return String(d)
         case .string(let s): return s
         case .secret(let s): return s.reveal()
+        case .unsafe(let s): return s
         case .list, .map: return nil
         }
     }
 
     /// The string held by `.string`, or nil.
     public var stringValue: String? {
-        if case .string(let s) = self { return s }
-        return nil
+        switch self {
+        case .string(let s), .unsafe(let s): return s
+        default: return nil
+        }
     }
 
     /// The integer held by `.int`, or a string that is all digits (INI values arrive as text;
@@ -34,7 +41,7 @@ public enum VarValue: Sendable, Hashable {
     public var intValue: Int? {
         switch self {
         case .int(let i): return i
-        case .string(let s): return Int(s)
+        case .string(let s), .unsafe(let s): return Int(s)
         case .secret(let s): return Int(s.reveal())
         default: return nil
         }
@@ -46,7 +53,7 @@ public enum VarValue: Sendable, Hashable {
     public var sealed: VarValue {
         switch self {
         case .null, .secret, .bool, .int, .double: return self
-        case .string(let s): return .secret(Secret(s))
+        case .string(let s), .unsafe(let s): return .secret(Secret(s))
         case .list(let items): return .list(items.map(\.sealed))
         case .map(let m): return .map(m.mapValues(\.sealed))
         }
@@ -57,9 +64,19 @@ public enum VarValue: Sendable, Hashable {
         switch self {
         case .bool(let b): return b
         case .int(let i): return i != 0
-        case .string(let s): return Self.truth(s)
+        case .string(let s), .unsafe(let s): return Self.truth(s)
         case .secret(let s): return Self.truth(s.reveal())
         default: return nil
+        }
+    }
+
+    /// The value with every `.unsafe` made a plain string (what `--host` and `--yaml` show).
+    public var unmarked: VarValue {
+        switch self {
+        case .unsafe(let s): return .string(s)
+        case .list(let items): return .list(items.map(\.unmarked))
+        case .map(let m): return .map(m.mapValues(\.unmarked))
+        default: return self
         }
     }
 

@@ -66,7 +66,8 @@ struct InventoryUnitTests {
             ("[1, 'a']", .list([.int(1), .string("a")])), ("(1,)", .list([.int(1)])), ("1, 2", .list([.int(1), .int(2)])),
             ("{'k': [True]}", .map(["k": .list([.bool(true)])])), ("{2, 1}", .list([.int(1), .int(2)])),
             ("5 # comment", .int(5)), ("hello # comment", .string("hello # comment")), ("", .string("")),
-            ("1+2j", .string("1+2j")),  // complex: kept as text (Ansible: "(1+2j)")
+            ("1+2j", .string("(1+2j)")),  // complex: Python's str, as Ansible writes it
+            ("b'x'", .unsafe("x")),  // bytes: unsafe text, as Ansible marks it
             // a sign goes before a number only (literal_eval); anything else stays text.
             ("-(1)", .int(-1)), ("+ 1", .int(1)), ("[-1, +2]", .list([.int(-1), .int(2)])),
             ("--1", .string("--1")), ("-(-1)", .string("-(-1)")), ("-True", .string("-True")),

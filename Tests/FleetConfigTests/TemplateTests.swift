@@ -22,6 +22,7 @@ struct TemplateTests {
             "loop_a": .string("{{ loop_b }}"),
             "loop_b": .string("x{{ loop_a }}"),
             "broken": .string("{{ qqq_missing }}"),
+            "literal": .unsafe("{{ port }} stays"),
         ], facts: ["host": "web1", "from": "5.0.0", "to": "5.1.0"])
 
     @Test(
@@ -37,6 +38,8 @@ struct TemplateTests {
             ("{{ evil | raw }}", "1.0; rm -rf /"),
             ("echo {{evil|raw}}", "echo 1.0; rm -rf /"),
             ("curl :{{ port }}", "curl :8065"),
+            // an !unsafe value is never templated, as in Ansible.
+            ("echo {{ literal }}", "echo '{{ port }} stays'"),
             ("flag={{ on }}", "flag=True"),
             ("x={{ empty }}", "x=''"),
             ("x={{ none }}", "x=''"),
