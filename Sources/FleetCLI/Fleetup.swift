@@ -27,9 +27,9 @@ public struct Fleetup: AsyncParsableCommand {
             command = try parseAsRoot()
         } catch {
             if exitCode(for: error) == .success { Self.exit(withError: error) }  // --help, --version
-            // Usage errors are bad input: exit 2, not ArgumentParser's 64.
-            let message = fullMessage(for: error)
-            FileHandle.standardError.write(Data((message.hasSuffix("\n") ? message : message + "\n").utf8))
+            // Usage errors are bad input: exit 2, not ArgumentParser's 64; one line, as every
+            // error of fleetup's (docs/cli.md).
+            FileHandle.standardError.write(Data((usageLine(fullMessage(for: error)) + "\n").utf8))
             Glibc.exit(2)
         }
         do {
@@ -65,6 +65,23 @@ public struct Fleetup: AsyncParsableCommand {
             if exitCode(for: error) == .success { Self.exit(withError: error) }
             fail("\(error)", code: 1)
         }
+    }
+
+    /// ArgumentParser's usage error (`Error: …`, `Help: …`, `Usage: …`, `See 'fleetup run
+    /// --help' …`) as one line: `fleetup: missing expected argument '<playbook>' (see
+    /// 'fleetup run --help')`.
+    static func usageLine(_ full: String) -> String {
+        let lines = full.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        var problem = lines.first ?? "bad command line"
+        if problem.hasPrefix("Error: ") { problem.removeFirst("Error: ".count) }
+        if let first = problem.first, first.isUppercase, problem.dropFirst().first?.isLowercase == true {
+            problem = first.lowercased() + problem.dropFirst()
+        }
+        let see = lines.first { $0.hasPrefix("See '") }.flatMap { line -> String? in
+            guard let open = line.firstIndex(of: "'"), let close = line[line.index(after: open)...].firstIndex(of: "'") else { return nil }
+            return String(line[open...close])
+        }
+        return "fleetup: " + problem + (see.map { " (see \($0))" } ?? "")
     }
 
     static func fail(_ message: String, code: Int32) -> Never {
