@@ -19,6 +19,7 @@ struct ExecCommand: AsyncParsableCommand {
     @OptionGroup var inventory: InventoryOptions
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var become: BecomeOptions
+    @OptionGroup var colors: ColorOptions
 
     @Option(help: ArgumentHelp("Seconds before a host's command is ended (TERM, then KILL).", valueName: "S"))
     var timeout: Double?
@@ -67,7 +68,11 @@ struct ExecCommand: AsyncParsableCommand {
         let result = await work.value
         interrupts.cancel()
         await executor.shutdown()
-        let text = json ? AdHocReport.json(result) : AdHocReport.text(result, layout: prefix ? .prefixed : .collapsed)
+        let text =
+            json
+            ? AdHocReport.json(result)
+            : AdHocReport.text(
+                result, layout: prefix ? .prefixed : .collapsed, style: colors.style(for: STDOUT_FILENO))
         FileHandle.standardOutput.write(Data(text.utf8))
         if result.allSucceeded { return }
         throw ExitCode(result.noneReachable ? 3 : 1)

@@ -13,7 +13,8 @@ struct InventoryCommand: ParsableCommand {
             --list (the default) prints JSON with the shape of `ansible-inventory --list`: \
             groups with hosts and children, and _meta.hostvars with every host's merged \
             variables. --graph prints the group tree; --host prints one host's variables. \
-            Warnings go to stderr; a bad inventory exits 2 and prints nothing on stdout.
+            Warnings go to stderr. Exit status: 0, 1 when standard output closed early, 2 for a \
+            bad inventory or flags (nothing is printed on stdout then).
             """)
 
     @OptionGroup var inventory: InventoryOptions

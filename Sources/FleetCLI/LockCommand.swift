@@ -2,6 +2,7 @@ import ArgumentParser
 import FleetCore
 import FleetPostgres
 import FleetPrepare
+import FleetReports
 import FleetSSH
 import FleetStore
 import Foundation
@@ -68,6 +69,9 @@ struct LockCommand: AsyncParsableCommand {
 
         @OptionGroup var target: Target
 
+        @Flag(help: "Print the locks as JSON (fleetup.lock/1).")
+        var json = false
+
         func run() async throws {
             if let url = try target.store.postgres() { return try await storeStatus(url) }
             let (fleet, lock, executor) = try target.lock()
@@ -86,7 +90,32 @@ struct LockCommand: AsyncParsableCommand {
                 lines.append("  lock host: none (the plan has no hosts)")
             }
             lines += hostLocks.lines(released: false)
-            FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+            if json {
+                var places: [(String, JSON)] = [
+                    (
+                        "local",
+                        .object([
+                            ("path", .string(lock.local.path)), ("free", .bool(status.local.isFree)),
+                            ("state", .string(status.local.statusText())),
+                        ])
+                    )
+                ]
+                if let remote = lock.remote {
+                    let state = status.remote ?? .free
+                    places.append(
+                        (
+                            "lock_host",
+                            .object([
+                                ("place", .string(remote.place)), ("free", status.remoteError == nil ? .bool(state.isFree) : .null),
+                                ("state", status.remoteError == nil ? .string(state.statusText()) : .null),
+                                ("error", .text(status.remoteError.map { "\($0)" })),
+                            ])
+                        ))
+                }
+                write(Self.document(fleet, places: places, hostLocks: hostLocks))
+            } else {
+                FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+            }
             if status.isFree && hostLocks.held.isEmpty && hostLocks.unanswered.isEmpty { return }
             let held = !status.local.isFree || !(status.remote?.isFree ?? true) || !hostLocks.held.isEmpty
             throw ExitCode(held ? 1 : 3)
@@ -104,9 +133,32 @@ struct LockCommand: AsyncParsableCommand {
                 "  store \(url): " + state.statusText()
                     + (stale ? " — its session ended (the run is gone): the next run takes it over" : ""))
             lines += hostLocks.lines(released: false)
-            FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+            if json {
+                let place = JSON.object([
+                    ("url", .string("\(url)")), ("free", .bool(state.isFree)), ("state", .string(state.statusText())),
+                    ("session_ended", .bool(stale)),
+                ])
+                write(Self.document(fleet, places: [("store", place)], hostLocks: hostLocks))
+            } else {
+                FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+            }
             if state.isFree && hostLocks.held.isEmpty && hostLocks.unanswered.isEmpty { return }
             throw ExitCode(!state.isFree || !hostLocks.held.isEmpty ? 1 : 3)
+        }
+
+        private func write(_ document: JSON) { FileHandle.standardOutput.write(Data((document.render() + "\n").utf8)) }
+
+        /// `fleetup.lock/1`: the fleet, each place its lock lives (`local`, `lock_host` or
+        /// `store`), and the host locks (held ones with their holder, hosts not asked).
+        static func document(_ fleet: FleetTarget, places: [(String, JSON)], hostLocks: HostLockSurvey) -> JSON {
+            let held: [JSON] = hostLocks.held.map {
+                .object([("host", .string($0.host)), ("state", .string($0.state.hostLockStatusText()))])
+            }
+            let unanswered: [JSON] = hostLocks.unanswered.map { .object([("host", .string($0.host)), ("error", .string($0.reason))]) }
+            return .object(
+                [("schema", .string("fleetup.lock/1")), ("fleet", .string(fleet.key.label)), ("key", .string(fleet.key.hex))] + places + [
+                    ("host_locks", .object([("asked", .int(hostLocks.asked)), ("held", .array(held)), ("not_asked", .array(unanswered))]))
+                ])
         }
     }
 

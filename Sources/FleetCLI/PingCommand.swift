@@ -14,6 +14,7 @@ struct PingCommand: AsyncParsableCommand {
 
     @OptionGroup var inventory: InventoryOptions
     @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var colors: ColorOptions
 
     @Flag(
         name: .shortAndLong,
@@ -39,7 +40,8 @@ struct PingCommand: AsyncParsableCommand {
         let results = await work.value
         interrupts.cancel()
         await executor.shutdown()
-        FileHandle.standardOutput.write(Data((json ? PingReport.json(results) : PingReport.text(results)).utf8))
+        FileHandle.standardOutput.write(
+            Data((json ? PingReport.json(results) : PingReport.text(results, style: colors.style(for: STDOUT_FILENO))).utf8))
         let ok = results.filter(\.ok).count
         if ok == results.count { return }
         throw ExitCode(ok == 0 ? 3 : 1)

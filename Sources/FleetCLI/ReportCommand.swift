@@ -18,7 +18,7 @@ struct ReportCommand: AsyncParsableCommand {
             is written to standard output in one format, or with --output DIR as all four files \
             (run.json, report.md, report.html, report.junit.xml). Formats: docs/reports.md. \
             Exit status: 0, or 2 when the run cannot be found, its journal cannot be read, or the \
-            --output folder cannot be made or written.
+            --output folder cannot be made or written, 3 when the store cannot be reached.
             """)
 
     @Argument(help: ArgumentHelp("The run: its id, a prefix only it has, or `latest`.", valueName: "run"))
@@ -33,11 +33,17 @@ struct ReportCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Write all four reports into this folder (created if missing) instead.", valueName: "dir"))
     var output: String?
 
+    @Flag(help: "The JSON report (fleetup.run/2): the same as --format json.")
+    var json = false
+
     @OptionGroup var store: StoreOptions
 
     func validate() throws {
         if format != nil && output != nil {
             throw ValidationError("--format and --output do not go together: --output writes all four formats")
+        }
+        if json && (output != nil || (format != nil && format != .json)) {
+            throw ValidationError("--json is --format json: it goes with neither --output nor another --format")
         }
     }
 
@@ -59,7 +65,7 @@ struct ReportCommand: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data(paths.map { $0 + "\n" }.joined().utf8))
             return
         }
-        FileHandle.standardOutput.write(Data(RunReports.render(stored.record, format ?? .markdown).utf8))
+        FileHandle.standardOutput.write(Data(RunReports.render(stored.record, json ? .json : format ?? .markdown).utf8))
     }
 }
 

@@ -74,7 +74,9 @@ struct ResumeCommand: AsyncParsableCommand {
             HOST plans a host afresh from the version it reports (after you restored it). --plan \
             shows what each host would do and changes nothing. Connection options (--known-hosts, \
             …) and secrets (--var, FLEETUP_BECOME_PASSWORD) are given again: the journal does not \
-            keep them. RUN is a run id or a unique prefix; default: the latest run.
+            keep them. RUN is a run id or a unique prefix; default: the latest run. Exit status: \
+            as run's — 0 every host upgraded or already current, 1 failed, halted, interrupted or \
+            waiting at a gate, 2 bad input (or a run that cannot be read back), 3 could not start.
             """)
 
     @Argument(help: ArgumentHelp("The run (id or unique prefix; default: the latest).", valueName: "run"))
@@ -102,7 +104,10 @@ struct ResumeCommand: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
     @OptionGroup var run: RunOptions
 
-    func validate() throws { try PlaybookOptions.validate(vars: vars) }
+    func validate() throws {
+        try PlaybookOptions.validate(vars: vars)
+        if planOnly && run.json { throw ValidationError("--plan prints what would run as text; --json goes with a resume that runs") }
+    }
 
     func run() async throws {
         let stored = try await store.load(runID ?? "latest", resuming: true)

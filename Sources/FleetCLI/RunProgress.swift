@@ -1,4 +1,5 @@
 import FleetCore
+import FleetReports
 import FleetRollout
 import Foundation
 import Synchronization
@@ -31,6 +32,8 @@ public final class RunProgress: RunDisplay {
     private let writer = DispatchQueue(label: "fleetup-progress")
     /// Lines of the live block at most (the rest are counted).
     private let liveLimit = 15
+    /// Colours for the words that say how a host, a stage or the run ended.
+    private let style: TextStyle
 
     /// Plain lines (no terminal) to `out`: what `scripts/bench coordinator` measures.
     public static func plain(header: RunHeader, out: FileHandle) -> RunProgress {
@@ -39,8 +42,9 @@ public final class RunProgress: RunDisplay {
 
     init(
         header: RunHeader, tty: Bool = isatty(STDERR_FILENO) != 0, verbose: Bool = false,
-        out: FileHandle = .standardError
+        out: FileHandle = .standardError, style: TextStyle = .plain
     ) {
+        self.style = style
         self.tty = tty
         self.verbose = verbose
         self.out = out
@@ -90,7 +94,8 @@ public final class RunProgress: RunDisplay {
             case .hostFinished(let host, let r):
                 s.inFlight.removeAll { $0.host == host }
                 s.batchDone += 1
-                var line = "\(Self.mark(r.outcome)) \(host): \(r.outcome.rawValue)"
+                let tone = TextStyle.tone(r.outcome)
+                var line = "\(style.paint(Self.mark(r.outcome), tone)) \(host): \(style.paint(r.outcome.rawValue, tone))"
                 if let b = r.versionBefore, let a = r.versionAfter, b != a {
                     line += " \(b) -> \(a)"
                 } else if let b = r.versionBefore {
@@ -111,14 +116,14 @@ public final class RunProgress: RunDisplay {
             case .gateWaiting(let stage, _):
                 lines.append("gate after \(stage): waiting for an approval (`fleetup approve`)")
             case .halted(let reason):
-                lines.append("HALTED: \(reason)")
+                lines.append("\(style.paint("HALTED", .bad)): \(reason)")
             case .draining:
                 s.draining = true
                 lines.append("interrupted: draining (hosts in flight finish their upgrade; nothing new starts; Ctrl-C again to end them)")
             case .aborting:
                 lines.append("interrupted again: ending the commands in flight")
             case .runFinished(let o):
-                lines.append("run \(o.rawValue)")
+                lines.append("run \(style.paint(o.rawValue, TextStyle.tone(o)))")
             case .note(let host, let text):
                 lines.append(host.map { "  \($0): \(text)" } ?? text)
             }

@@ -26,6 +26,11 @@ struct RunOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Progress: one line per step, not only per host.")
     var verbose = false
 
+    @OptionGroup var colors: ColorOptions
+
+    @Flag(help: "When the run ends, print its JSON report (fleetup.run/2) on stdout (progress stays on stderr).")
+    var json = false
+
     @Option(help: ArgumentHelp("Override the playbook's rolling.pause between batches (e.g. 5s, 0s).", valueName: "DURATION"))
     var pause: String?
 
@@ -205,7 +210,7 @@ struct RunSession {
         _ setup: RunSetup, journal: any RunEventSink, opening: RunEvent, record: RunRecord?, lastSeq: Int,
         work: [String: RolloutMachine.Work], gatesPassed: Set<String>, failedBefore: Int
     ) async throws -> (RunOutcome, RunRecord) {
-        let progress = RunProgress(header: setup.header, verbose: options.verbose)
+        let progress = RunProgress(header: setup.header, verbose: options.verbose, style: options.colors.style(for: STDERR_FILENO))
         let coordinator = Coordinator(
             setup: setup, executor: executor, clock: ContinuousClock(),
             sink: journal, display: progress, gateKeeper: options.gateKeeper(approvals: place.approvals, runID: place.runID),
@@ -237,6 +242,7 @@ struct RunSession {
         if let dir = options.output { text += "copied:  \(dir)\n" }
         if record.outcome != .succeeded { text += "resume:  fleetup resume \(record.header.id)\n" }
         FileHandle.standardError.write(Data(text.utf8))
+        if options.json { FileHandle.standardOutput.write(Data(RunReports.render(record, .json).utf8)) }
     }
 
     /// Who runs fleetup, for the journal and the lock.

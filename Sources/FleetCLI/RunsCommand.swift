@@ -14,13 +14,15 @@ struct RunsCommand: AsyncParsableCommand {
             Newest first. A run whose journal has no end is `running` while its process still holds \
             the fleet's lock on this machine, else `unfinished` (`fleetup resume` goes on with it). A \
             journal that cannot be read is listed as `unreadable`, its reason on standard error. \
-            --json writes fleetup.runs/1 (docs/reports.md).
+            --json writes fleetup.runs/1 (docs/reports.md). Exit status: 0, 2 for bad input, 3 \
+            when the store cannot be reached.
             """)
 
     @Flag(help: "Write fleetup.runs/1 JSON.")
     var json = false
 
     @OptionGroup var store: StoreOptions
+    @OptionGroup var colors: ColorOptions
 
     func run() async throws {
         let ids: [String]
@@ -47,6 +49,7 @@ struct RunsCommand: AsyncParsableCommand {
                 runs.append(RunListing(id: id, record: nil, problem: "\(error)"))
             }
         }
-        FileHandle.standardOutput.write(Data((json ? RunList.json(runs) : RunList.text(runs)).utf8))
+        FileHandle.standardOutput.write(
+            Data((json ? RunList.json(runs) : RunList.text(runs, style: colors.style(for: STDOUT_FILENO))).utf8))
     }
 }

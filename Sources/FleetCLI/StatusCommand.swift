@@ -33,6 +33,7 @@ struct StatusCommand: AsyncParsableCommand {
     @OptionGroup var inventory: InventoryOptions
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var store: StoreOptions
+    @OptionGroup var colors: ColorOptions
 
     @Option(help: ArgumentHelp("The version the fleet should be on (default: the playbook's version.target).", valueName: "V"))
     var target: String?
@@ -105,7 +106,7 @@ struct StatusCommand: AsyncParsableCommand {
             playbookFile: plan.playbook.map { Self.absolute($0.file) }, target: plan.target, requireTarget: requireTarget,
             versionSource: versionCommand != nil ? .versionCommand : (plan.playbook != nil ? .playbook : nil),
             stages: StatusPlanner.stages(of: plan.checks), hosts: found)
-        let text = StatusReports.render(status, json ? .json : (format ?? .text))
+        let text = StatusReports.render(status, json ? .json : (format ?? .text), style: colors.style(for: STDOUT_FILENO))
         if let output {
             // As `fleetup report --output`: the file is the operator's input (2).
             do { try StoreFile.write(text, to: output) } catch { Fleetup.fail("--output: \(error)", code: 2) }

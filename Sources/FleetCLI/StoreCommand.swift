@@ -19,7 +19,9 @@ struct StoreCommand: AsyncParsableCommand {
     struct Init: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "init",
-            abstract: "Create or migrate fleetup's tables in a PostgreSQL store (idempotent).")
+            abstract: "Create or migrate fleetup's tables in a PostgreSQL store (idempotent).",
+            discussion:
+                "Exit status: 0 created or migrated, 2 no store given or a schema newer than this fleetup, 3 the store cannot be reached.")
 
         @OptionGroup var target: StoreOptions
 

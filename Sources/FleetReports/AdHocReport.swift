@@ -12,11 +12,11 @@ public enum AdHocReport {
     }
 
     /// The text report: the output blocks, then one summary line.
-    public static func text(_ run: AdHocRun, layout: Layout = .collapsed) -> String {
+    public static func text(_ run: AdHocRun, layout: Layout = .collapsed, style: TextStyle = .plain) -> String {
         var out = ""
         switch layout {
-        case .collapsed: out += collapsed(run)
-        case .prefixed: out += prefixed(run)
+        case .collapsed: out += collapsed(run, style)
+        case .prefixed: out += prefixed(run, style)
         }
         return out + summary(run) + "\n"
     }
@@ -37,7 +37,7 @@ public enum AdHocReport {
         var result: AdHocHostResult
     }
 
-    private static func collapsed(_ run: AdHocRun) -> String {
+    private static func collapsed(_ run: AdHocRun, _ style: TextStyle) -> String {
         var blocks: [Block] = []
         var index: [String: Int] = [:]
         for r in run.results {
@@ -52,7 +52,8 @@ public enum AdHocReport {
         var out = ""
         for b in blocks {
             let count = b.hosts.count > 1 ? " (\(b.hosts.count))" : ""
-            out += "== \(HostList.compress(b.hosts))\(count): \(headline(b.result.outcome))\n"
+            let outcome = style.paint(headline(b.result.outcome), TextStyle.tone(b.result.outcome.category))
+            out += "== \(HostList.compress(b.hosts))\(count): \(outcome)\n"
             if case .ran(let r) = b.result.outcome {
                 out += body(r.stdout, prefix: "")
                 out += body(r.stderr, prefix: "stderr: ")
@@ -61,7 +62,7 @@ public enum AdHocReport {
         return out
     }
 
-    private static func prefixed(_ run: AdHocRun) -> String {
+    private static func prefixed(_ run: AdHocRun, _ style: TextStyle) -> String {
         let width = run.results.map(\.host.count).max() ?? 0
         var out = ""
         for r in run.results {
@@ -70,7 +71,9 @@ public enum AdHocReport {
                 out += body(result.stdout, prefix: "\(name) | ")
                 out += body(result.stderr, prefix: "\(name) ! ")
             }
-            if r.outcome.category != .ok { out += "\(name) = \(headline(r.outcome))\n" }
+            if r.outcome.category != .ok {
+                out += "\(name) = \(style.paint(headline(r.outcome), TextStyle.tone(r.outcome.category)))\n"
+            }
         }
         return out
     }

@@ -1,7 +1,8 @@
 import FleetCore
 
-/// A JSON value with object keys kept in the order given, written with two-space indents.
-enum JSON {
+/// A JSON value with object keys kept in the order given, written with two-space indents:
+/// every `--json` document of fleetup's is one (docs/cli.md).
+public enum JSON: Sendable {
     case null
     case bool(Bool)
     case number(Double)
@@ -9,7 +10,7 @@ enum JSON {
     case array([JSON])
     case object([(String, JSON)])
 
-    func render(indent: String = "") -> String {
+    public func render(indent: String = "") -> String {
         var out = ""
         render(into: &out, indent: indent)
         return out
@@ -79,10 +80,10 @@ enum JSON {
 }
 
 extension JSON {
-    static func int(_ n: Int) -> JSON { .number(Double(n)) }
+    public static func int(_ n: Int) -> JSON { .number(Double(n)) }
     /// A string, or null when there is none.
-    static func text(_ s: String?) -> JSON { s.map(JSON.string) ?? .null }
+    public static func text(_ s: String?) -> JSON { s.map(JSON.string) ?? .null }
     /// A time as its ISO-8601 text (`2026-12-02T03:15:01.250Z`), or null.
-    static func time(_ t: WallTime?) -> JSON { t.map { .string($0.description) } ?? .null }
-    static func int(_ n: Int?) -> JSON { n.map { .number(Double($0)) } ?? .null }
+    public static func time(_ t: WallTime?) -> JSON { t.map { .string($0.description) } ?? .null }
+    public static func int(_ n: Int?) -> JSON { n.map { .number(Double($0)) } ?? .null }
 }

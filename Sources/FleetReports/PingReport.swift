@@ -5,17 +5,17 @@ import Foundation
 public enum PingReport {
     /// `host01  ok  12 ms  ssh-ed25519 SHA256:…  key /home/u/.ssh/id_ed25519`, or
     /// `host02  FAILED  unreachable: 127.0.0.1:1: connection refused (4 attempts)`.
-    public static func text(_ results: [PingResult]) -> String {
+    public static func text(_ results: [PingResult], style: TextStyle = .plain) -> String {
         let width = results.map(\.host.count).max() ?? 0
         var out = ""
         for r in results {
             let name = r.host.padding(toLength: width, withPad: " ", startingAt: 0)
             if let info = r.info, let rtt = r.roundTrip {
                 out +=
-                    "\(name)  ok      \(AdHocReport.seconds(rtt))  \(info.hostKeyType) \(info.hostKeyFingerprint)  \(info.authenticatedWith)\n"
+                    "\(name)  \(style.paint("ok", .good))      \(AdHocReport.seconds(rtt))  \(info.hostKeyType) \(info.hostKeyFingerprint)  \(info.authenticatedWith)\n"
             } else if let e = r.error {
                 let message = e.message.replacingOccurrences(of: "\n", with: "\n" + String(repeating: " ", count: width + 10))
-                out += "\(name)  FAILED  \(e.kind.rawValue): \(message)\n"
+                out += "\(name)  \(style.paint("FAILED", .bad))  \(e.kind.rawValue): \(message)\n"
             }
         }
         let ok = results.filter(\.ok).count

@@ -32,7 +32,7 @@ public struct RunListing: Sendable {
 
 /// `fleetup runs`: the stored runs, newest first, as a table or `fleetup.runs/1` JSON.
 public enum RunList {
-    public static func text(_ runs: [RunListing]) -> String {
+    public static func text(_ runs: [RunListing], style: TextStyle = .plain) -> String {
         guard !runs.isEmpty else { return "no runs yet\n" }
         let rows =
             [["ID", "STARTED (UTC)", "PLAYBOOK", "TARGET", "OUTCOME", "HOSTS"]]
@@ -44,8 +44,16 @@ public enum RunList {
             }
         let widths = (0..<5).map { c in rows.map { $0[c].count }.max() ?? 0 }
         return rows.map { row in
-            (0..<5).map { row[$0].padding(widths[$0]) }.joined(separator: "  ") + "  " + row[5]
+            (0..<5).map { c in
+                let cell = row[c].padding(widths[c])
+                return c == 4 && row[0] != "ID" ? style.paint(cell, tone(row[c])) : cell
+            }.joined(separator: "  ") + "  " + row[5]
         }.joined(separator: "\n") + "\n"
+    }
+
+    private static func tone(_ outcome: String) -> TextStyle.Tone {
+        if let o = RunOutcome(rawValue: outcome) { return TextStyle.tone(o) }
+        return outcome == "unreadable" ? .bad : .warn  // running, unfinished, waiting at a gate
     }
 
     public static func json(_ runs: [RunListing]) -> String {

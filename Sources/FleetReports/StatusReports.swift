@@ -28,9 +28,10 @@ public enum StatusReportFormat: String, Sendable, Hashable, CaseIterable {
 /// `fleetup status`'s report: pure renderings of a `FleetStatus`.
 public enum StatusReports {
     /// `status` in `format`. The same status gives the same bytes.
-    public static func render(_ status: FleetStatus, _ format: StatusReportFormat) -> String {
+    /// `style` colours the text format only (docs/cli.md).
+    public static func render(_ status: FleetStatus, _ format: StatusReportFormat, style: TextStyle = .plain) -> String {
         switch format {
-        case .text: return StatusTextReport.render(status)
+        case .text: return StatusTextReport.render(status, style: style)
         case .json: return StatusJSON.render(status)
         case .markdown: return StatusMarkdown.render(status)
         case .html: return StatusHTML.render(status)

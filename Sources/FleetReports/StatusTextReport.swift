@@ -3,8 +3,8 @@ import FleetCore
 /// The status for the terminal: the headline, a row per host, the versions per stage, the
 /// drift, then each host that needs a look with the reason.
 enum StatusTextReport {
-    static func render(_ s: FleetStatus) -> String {
-        var out = "\(StatusText.mark(s)) \(StatusText.headline(s))\n"
+    static func render(_ s: FleetStatus, style: TextStyle = .plain) -> String {
+        var out = "\(StatusText.mark(s)) \(style.paint(StatusText.headline(s), s.passes ? .good : .bad))\n"
         out +=
             "checked \(RunText.when(s.generatedAt)) in \(RunText.duration(s.durationMs)); versions from \(StatusText.versionSource(s))\n\n"
         var rows = [["HOST", "STAGE", "VERSION"] + (s.target == nil ? [] : ["DRIFT"]) + ["HEALTH", "LAST RUN"]]
@@ -14,7 +14,12 @@ enum StatusTextReport {
                 [h.name, h.stage, version] + (s.target == nil ? [] : [StatusText.drift(s, h)])
                     + [StatusText.health(h), StatusText.lastRun(h.lastRun)])
         }
-        out += table(rows)
+        let healthColumn = rows[0].firstIndex(of: "HEALTH")!
+        out += table(rows) { row, column, cell in
+            guard row > 0, column == healthColumn || (column == 2 && cell.hasPrefix("unreachable")) else { return cell }
+            let tone: TextStyle.Tone = cell.hasPrefix("healthy") ? .good : cell.hasPrefix("–") ? .quiet : .bad
+            return style.paint(cell, tone)
+        }
         out += "\nversions:\n"
         let label = (s.stages + ["all"]).map(\.count).max() ?? 3
         for stage in s.stages {
@@ -41,11 +46,14 @@ enum StatusTextReport {
     }
 
     /// Columns padded to their widest cell (by characters), two spaces apart.
-    static func table(_ rows: [[String]]) -> String {
+    /// `paint` sees each cell after its padding (row, column, text), so colours never
+    /// shift the columns.
+    static func table(_ rows: [[String]], paint: (Int, Int, String) -> String = { $2 }) -> String {
         let columns = rows.map(\.count).max() ?? 0
         let widths = (0..<columns).map { c in rows.map { c < $0.count ? $0[c].count : 0 }.max() ?? 0 }
-        return rows.map { row in
-            row.enumerated().map { c, cell in c == row.count - 1 ? cell : pad(cell, widths[c]) }.joined(separator: "  ") + "\n"
+        return rows.enumerated().map { r, row in
+            row.enumerated().map { c, cell in paint(r, c, c == row.count - 1 ? cell : pad(cell, widths[c])) }.joined(separator: "  ")
+                + "\n"
         }.joined()
     }
 

@@ -143,6 +143,16 @@ struct LockTests {
                       host lock host02: held by \(holder)
 
                     """)
+            // --json: the same facts for a program (fleetup.lock/1).
+            let heldJSON = try await fleetup(["status", "--json"])
+            #expect(heldJSON.status == 1)
+            let doc = try #require(try JSONSerialization.jsonObject(with: Data(heldJSON.stdout.utf8)) as? [String: Any])
+            #expect(doc["schema"] as? String == "fleetup.lock/1" && doc["key"] as? String == key.hex)
+            #expect((doc["local"] as? [String: Any])?["free"] as? Bool == false)
+            #expect((doc["lock_host"] as? [String: Any])?["state"] as? String == "held by \(holder)")
+            let hostLocks = try #require(doc["host_locks"] as? [String: Any])
+            #expect(hostLocks["asked"] as? Int == 2)
+            #expect((hostLocks["held"] as? [[String: Any]])?.map { $0["host"] as? String } == ["host02"])
 
             let refused = try await fleetup(["release"])
             #expect(refused.status == 2)

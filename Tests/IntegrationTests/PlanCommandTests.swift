@@ -104,6 +104,29 @@ struct PlanCommandTests {
                 // canary is true on mm-eu-01 (host_vars) and unknown elsewhere.
                 "fleetup: \(book):9: step \"start\": when: unknown variable or release flag \"canary\" (hosts mm-staging-1.chat.example.com, mm-staging-2.chat.example.com, mm-eu-02.chat.example.com, mm-eu-03.chat.example.com, mm-eu-04.chat.example.com and 3 more)",
             ])
+        // --json: the same three problems on stdout, each with its file and line (fleetup.check/1).
+        let json = try await Self.fleetup(["check", book, "-i", "inventories/mattermost/hosts.ini", "--json"])
+        #expect(json.status == 2 && json.stderr == r.stderr)
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect(doc["schema"] as? String == "fleetup.check/1" && doc["ok"] as? Bool == false)
+        let problems = try #require(doc["problems"] as? [[String: Any]])
+        #expect(problems.map { $0["line"] as? Int } == [7, 9, 9])
+        #expect(problems.allSatisfy { $0["file"] as? String == book })
+        #expect((problems.first?["message"] as? String)?.hasPrefix("step \"back up\": unknown variable \"backup_dr\"") == true)
+    }
+
+    @Test("check --json: what a good playbook holds, as the text line says it")
+    func checkJSON() async throws {
+        let text = try await Self.fleetup(["check", "playbooks/flow.yml", "-i", "inventories/flow"])
+        let json = try await Self.fleetup(["check", "playbooks/flow.yml", "-i", "inventories/flow", "--json"])
+        #expect(text.status == 0 && json.status == 0, "\(json.stderr)")
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect(doc["ok"] as? Bool == true && (doc["problems"] as? [Any])?.isEmpty == true)
+        let hosts = try #require(doc["hosts"] as? Int)
+        let stages = try #require(doc["stages"] as? [[String: Any]])
+        #expect(text.stdout.contains(": ok: \(hosts) hosts in \(stages.count) stages ("))
+        #expect(stages.reduce(0) { $0 + ($1["hosts"] as? Int ?? 0) } == hosts)
+        #expect(text.stdout.contains("target \(doc["target"] as? String ?? "?"), path \(doc["path"] as? String ?? "?");"))
     }
 
     @Test(

@@ -61,6 +61,10 @@ struct ReportCommandTests {
             let r = try await Self.fleetup(["report", "20261202", "--format", format.rawValue, "--state-dir", state])
             #expect(r.status == 0, "\(r.stderr)")
             #expect(r.stdout == RunReports.render(SampleRun.record, format))
+            if format == .json {
+                let json = try await Self.fleetup(["report", "20261202", "--json", "--state-dir", state])
+                #expect(json.status == 0 && json.stdout == r.stdout, "--json is --format json")
+            }
         }
     }
 
@@ -90,8 +94,9 @@ struct ReportCommandTests {
                 ["report", corruptID],
                 "/runs/\(corruptID)/journal.jsonl:2: expected a journal entry (JournalEntry), one JSON object per line: seq: expected Int"
             ),
-            (["report", "--format", "pdf", "latest"], "The value 'pdf' is invalid for '--format <format>'"),
+            (["report", "--format", "pdf", "latest"], "fleetup: the value 'pdf' is invalid for '--format <format>'"),
             (["report", "latest", "--format", "md", "--output", "x"], "--format and --output do not go together"),
+            (["report", "latest", "--json", "--format", "md"], "--json is --format json"),
         ])
     func errors(args: [String], message: String) async throws {
         try await Self.withStore { state in

@@ -87,9 +87,12 @@ struct SecretsTests {
 
             let run = try await PlanCommandTests.fleetup(
                 ["run", dir + "/secretive.yml"] + common
-                    + ["--var", "api_token=\(Self.token)", "--yes", "-v", "--output", out])
+                    + ["--var", "api_token=\(Self.token)", "--yes", "-v", "--output", out, "--json"])
             // host02 failed its step and host03 its probe (both rolled back): the run failed, within the policy.
             #expect(run.status == 1, "stderr: \(run.stderr)")
+            // --json: the run's JSON report on stdout when it ends, as report.json says it.
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+            #expect(report["schema"] as? String == "fleetup.run/2" && report["outcome"] as? String == "failed")
             #expect(try fleet.installedVersion(of: ok) == "1.1.0")
             #expect(try fleet.installedVersion(of: failing) == "1.0.0" && fleet.installedVersion(of: sick) == "1.0.0")
 
