@@ -99,6 +99,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "FleetSSH", "FleetCore", "FleetConfig", "FleetLocal", "FleetTestSupport", "FleetTestFleet", "FleetCLI", "FleetStore",
+                "FleetReports", .product(name: "Yams", package: "Yams"),
             ]),
     ],
     swiftLanguageModes: [.v6]
