@@ -37,6 +37,7 @@ struct RunCommand: AsyncParsableCommand {
         // finished steps would not match the steps planned again (checked before this, the
         // playbook's own messages kept the path as typed).
         inputs.playbook.file = RunSession.absolute(playbook.path)
+        try run.checkApprovals(stages: inputs.stages.map(\.name))
         let plan = inputs.plan()
         let fleet = try inputs.fleet()
         try await RunSession.start(
@@ -135,6 +136,7 @@ struct ResumeCommand: AsyncParsableCommand {
                 playbook: h.playbookFile, inventories: h.inventories, target: h.target,
                 overrides: try PlaybookOptions.overrides(vars), vault: try vault.keyring()))
         RunSession.warn(inputs.warnings)
+        try run.checkApprovals(stages: h.stages.map(\.name))
         // The run goes on under the policy it started with (its plan's batches were cut by it);
         // `--pause`/`--soak` given again still win.
         if let started = h.rolling {

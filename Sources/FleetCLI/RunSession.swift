@@ -63,6 +63,16 @@ struct RunOptions: ParsableArguments {
         return book
     }
 
+    /// `--approve STAGE` names a stage a gate follows: one that is not a stage of the run
+    /// (a typo), or is its last (no gate follows it), would approve nothing without a word.
+    func checkApprovals(stages: [String]) throws {
+        for name in approve where !stages.dropLast().contains(name) {
+            let why = stages.last == name ? "the last stage: no gate follows it" : "not a stage of this run"
+            throw ValidationError(
+                "--approve \(name): \(why) (it names the stage a gate comes after: \(stages.dropLast().joined(separator: ", ")))")
+        }
+    }
+
     var gateKeeper: TerminalGateKeeper {
         TerminalGateKeeper(
             approved: yes ? nil : Set(approve),

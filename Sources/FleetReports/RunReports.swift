@@ -85,17 +85,18 @@ enum RunText {
         case .interrupted:
             return "\(what): stopped by Ctrl-C or SIGTERM"
         case .waitingForApproval:
-            return "\(what): \(waitingStage(r).map { "\($0) was not approved" } ?? "a gate was not approved")"
+            return
+                "\(what): \(waitingGate(r).map { "the gate after \($0.after) (before \($0.next)) was not approved" } ?? "a gate was not approved")"
         case nil:
             return "\(what): the journal has no end (still running, or fleetup was killed)"
         }
     }
 
-    /// The stage whose gate nobody approved.
-    static func waitingStage(_ r: RunRecord) -> String? {
+    /// The gate nobody approved: the stage it follows (what `--approve` names) and the next.
+    static func waitingGate(_ r: RunRecord) -> (after: String, next: String)? {
         let names = r.header.stages.map(\.name)
         guard let i = names.firstIndex(where: { r.gates[$0] == .notApproved }), i + 1 < names.count else { return nil }
-        return names[i + 1]
+        return (names[i], names[i + 1])
     }
 
     /// What to do next, one line each: resume, approve, retry, restore.
@@ -112,7 +113,10 @@ enum RunText {
         case .interrupted, nil:
             out.append("`fleetup resume \(id)` goes on where the run stopped (hosts that were mid-step are checked first)")
         case .waitingForApproval:
-            out.append("`fleetup resume \(id) --approve \(waitingStage(r) ?? "STAGE")` goes on")
+            let gate = waitingGate(r)
+            out.append(
+                "`fleetup resume \(id) --approve \(gate?.after ?? "STAGE")` (or `fleetup approve \(id) --stage \(gate?.after ?? "STAGE")`) goes on\(gate.map { " with \($0.next)" } ?? "")"
+            )
         case .succeeded:
             break
         }

@@ -31,7 +31,7 @@ enum Runs {
                     seq: gate + 1, time: t,
                     event: .gate(
                         stage: "staging", next: "prod", decision: .notApproved,
-                        detail: "not interactive and no --approve prod")),
+                        detail: "not interactive and no --approve staging")),
                 JournalEntry(seq: gate + 2, time: t, event: .runFinished(outcome: .waitingForApproval)),
             ])
     }()
@@ -235,8 +235,12 @@ struct RunReportTests {
     @Test("waiting for approval: says which stage and how to go on")
     func waiting() {
         let md = RunReports.render(Runs.waiting, .markdown)
-        #expect(md.hasPrefix("### ⏳ mattermost → 5.3.0 waiting-for-approval: prod was not approved\n"))
-        #expect(md.contains("`fleetup resume \(SampleRun.id) --approve prod`"))
+        #expect(md.hasPrefix("### ⏳ mattermost → 5.3.0 waiting-for-approval: the gate after staging (before prod) was not approved\n"))
+        // --approve names the stage the gate follows (a wrong hint said prod, which approves nothing).
+        #expect(
+            md.contains(
+                "`fleetup resume \(SampleRun.id) --approve staging` (or `fleetup approve \(SampleRun.id) --stage staging`) goes on with prod"
+            ))
     }
 
     @Test("write: the four files into the run folder, 0600, replacing older ones, no temporary left")

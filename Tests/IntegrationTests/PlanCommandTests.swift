@@ -115,6 +115,22 @@ struct PlanCommandTests {
         #expect((problems.first?["message"] as? String)?.hasPrefix("step \"back up\": unknown variable \"backup_dr\"") == true)
     }
 
+    @Test(
+        "run --approve names the stage a gate follows: a typo or the last stage is refused before anything runs",
+        arguments: [
+            ("prodd", "fleetup: --approve prodd: not a stage of this run (it names the stage a gate comes after: staging)"),
+            ("prod", "fleetup: --approve prod: the last stage: no gate follows it (it names the stage a gate comes after: staging)"),
+        ])
+    func approveNames(stage: String, message: String) async throws {
+        let state = NSTemporaryDirectory() + "approve-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let r = try await Self.fleetup([
+            "run", "playbooks/mattermost.yml", "-i", "inventories/mattermost", "--approve", stage, "--state-dir", state,
+        ])
+        #expect(r.status == 2 && r.stderr.contains(message), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: state + "/runs"), "no run was made")
+    }
+
     @Test("check --json: what a good playbook holds, as the text line says it")
     func checkJSON() async throws {
         let text = try await Self.fleetup(["check", "playbooks/flow.yml", "-i", "inventories/flow"])
