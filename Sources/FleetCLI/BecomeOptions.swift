@@ -23,7 +23,9 @@ struct BecomeOptions: ParsableArguments {
     /// ever travels on the command's stdin when sudo asks.
     func settings(for hosts: [FleetCore.Host]) throws -> [String: Become?] {
         let asked = try askBecomePass ? Self.askPassword() : nil
-        let fromEnvironment = ProcessInfo.processInfo.environment["FLEETUP_BECOME_PASSWORD"].map(Secret.init)
+        // Set but empty is unset (a CI secret that is not defined arrives as ""): sudo is
+        // never sent an empty password in its place.
+        let fromEnvironment = ProcessInfo.processInfo.environment["FLEETUP_BECOME_PASSWORD"].flatMap { $0.isEmpty ? nil : Secret($0) }
         var out: [String: Become?] = [:]
         var unsupported: [ConfigError] = []
         // ansible.cfg's become and become_user: defaults below the flags and the host's variables.
