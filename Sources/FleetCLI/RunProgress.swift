@@ -124,6 +124,8 @@ public final class RunProgress: RunDisplay {
                 lines.append("interrupted again: ending the commands in flight")
             case .runFinished(let o):
                 lines.append("run \(style.paint(o.rawValue, TextStyle.tone(o)))")
+            case .hookRan(let hook):
+                if !hook.passed || verbose { lines.append(hook.passed ? hook.summary : style.paint(hook.summary, .bad)) }
             case .note(let host, let text):
                 lines.append(host.map { "  \($0): \(text)" } ?? text)
             }

@@ -132,6 +132,8 @@ struct RunSession {
         do {
             var setup = self.setup
             setup.hostLocks = HostLocks(owner: owner, executor: executor)
+            setup.hookRunner = LocalHookRunner(
+                playbook: setup.playbook, overrides: setup.overrides, journal: place.journalText, extraSecrets: setup.extraSecrets)
             (outcome, live) = try await coordinate(
                 setup, opening: opening, record: record, lastSeq: lastSeq, work: work,
                 gatesPassed: gatesPassed, failedBefore: failedBefore)

@@ -7,6 +7,24 @@ import struct FleetCore.Host
 /// which hosts each stage holds, and whether every template renders for every host (an
 /// unknown variable is found here, not on host 37 in prod).
 public enum PlaybookCheck {
+    /// Every hook's command and `env:` rendered with the playbook's variables and the run's
+    /// facts (an unknown variable found now, not when the stage starts); one error per
+    /// hook, at its line.
+    public static func hooks(_ book: Playbook, target: Version, overrides: [String: VarValue]) -> [ConfigError] {
+        var out: [ConfigError] = []
+        for point in HookPoint.allCases {
+            for hook in book.hooks[point] ?? [] {
+                let context = HookContext(
+                    point: point, runID: "check", playbook: book.name, target: target.text, stage: point == .beforeRun ? nil : "stage",
+                    batch: point == .afterBatch ? 1 : nil)
+                do { _ = try hook.rendered(playbook: book, overrides: overrides, context: context) } catch {
+                    out.append(ConfigError(file: book.file, line: hook.line, "hooks: \(point.rawValue) \"\(hook.name)\": \(error.message)"))
+                }
+            }
+        }
+        return out
+    }
+
     /// The playbook's hosts (narrowed by `limit`) split into its stages, in stage order,
     /// each in the hosts' order. Every host must be in exactly one stage.
     public static func stages(_ playbook: Playbook, inventory: Inventory, limit: String?) throws -> [(name: String, hosts: [Host])] {

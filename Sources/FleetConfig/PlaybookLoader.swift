@@ -10,7 +10,7 @@ import Yams
 public enum PlaybookLoader {
     static let topKeys = [
         "name", "hosts", "stages", "vars", "secret", "version", "releases", "flags", "path",
-        "rolling", "steps", "health", "rollback", "chdir",
+        "rolling", "steps", "health", "rollback", "chdir", "hooks",
     ]
 
     /// Reads `path`; throws `ConfigErrors` listing every problem, or a `ConfigError` when
@@ -119,6 +119,7 @@ struct PlaybookReader {
         let steps = stepsNode.map { readSteps($0) } ?? []
         let health = node["health"].map { readHealth($0) } ?? []
         let chdir = node["chdir"].flatMap { nodes.template($0, "chdir") }
+        let hooks = node["hooks"].map { readHooks($0) } ?? [:]
         let rollback = node["rollback"].map { readStepList($0, "rollback: ", release: nil, allowShorthand: false).compactMap { $0 } } ?? []
         for s in rollback where s.noReturn {
             nodes.fail(
@@ -153,7 +154,7 @@ struct PlaybookReader {
         return Playbook(
             name: name, file: file, hosts: hosts, stages: stages, vars: vars, secret: Set(secret), version: version,
             releases: releases, flags: flags, path: path, rolling: rolling, steps: steps, health: health,
-            rollback: rollback, chdir: chdir, lines: lines)
+            rollback: rollback, chdir: chdir, hooks: hooks, lines: lines)
     }
 
     mutating func readStages(_ node: Node) -> [String] {

@@ -29,6 +29,8 @@ public struct Playbook: Sendable, Hashable {
     public var rollback: [Step]
     /// The folder commands run in (a step's own `chdir` wins); nil: the login shell's.
     public var chdir: Template?
+    /// Local commands on the run's events (`hooks:`), in order for each point.
+    public var hooks: [HookPoint: [HookSpec]]
     /// Lines of top-level keys and of a few nested ones (`version.target`), for messages.
     public var lines: [String: Int]
 
@@ -36,8 +38,10 @@ public struct Playbook: Sendable, Hashable {
         name: String, file: String, hosts: String, stages: [String] = [], vars: [String: VarValue] = [:],
         secret: Set<String> = [], version: VersionSpec, releases: [Release], flags: [String] = [],
         path: PathMode = .sequential, rolling: RolloutPolicy = RolloutPolicy(), steps: [StepEntry],
-        health: [HealthProbe] = [], rollback: [Step] = [], chdir: Template? = nil, lines: [String: Int] = [:]
+        health: [HealthProbe] = [], rollback: [Step] = [], chdir: Template? = nil, hooks: [HookPoint: [HookSpec]] = [:],
+        lines: [String: Int] = [:]
     ) {
+        self.hooks = hooks
         self.name = name
         self.file = file
         self.hosts = hosts

@@ -328,6 +328,8 @@ public enum RunEvent: Sendable, Hashable, Codable {
     /// Second Ctrl-C: commands in flight are ended.
     case aborting
     case runFinished(outcome: RunOutcome)
+    /// A playbook hook ran (docs/playbooks.md, "Hooks"): its exit and the end of its output.
+    case hookRan(record: HookRecord)
     /// Something an operator should know that changes no state: a stale host lock taken
     /// over, a host lock that could not be released.
     case note(host: String?, text: String)

@@ -164,6 +164,8 @@ public struct RunRecord: Sendable, Hashable {
         case .halted(let reason):
             haltReason = reason
             actions.append(RunAction(kind: .halted, at: entry.time, detail: reason))
+        case .hookRan(let hook):
+            actions.append(RunAction(kind: .hook, at: entry.time, stage: hook.stage, detail: hook.summary, hook: hook))
         case .runFinished(let o):
             outcome = o
             waitingAt = nil
@@ -208,6 +210,8 @@ public struct RunAction: Sendable, Hashable {
         case resumed
         /// The failure policy (or a disk or an operator) stopped it (`detail`: why).
         case halted
+        /// A playbook hook ran (`hook`: how; `detail`: its one-line summary).
+        case hook
     }
 
     public var kind: Kind
@@ -218,10 +222,13 @@ public struct RunAction: Sendable, Hashable {
     public var stage: String?
     public var decision: GateDecision?
     public var detail: String?
+    public var hook: HookRecord?
 
     public init(
-        kind: Kind, at: WallTime, by: String? = nil, stage: String? = nil, decision: GateDecision? = nil, detail: String? = nil
+        kind: Kind, at: WallTime, by: String? = nil, stage: String? = nil, decision: GateDecision? = nil, detail: String? = nil,
+        hook: HookRecord? = nil
     ) {
         (self.kind, self.at, self.by, self.stage, self.decision, self.detail) = (kind, at, by, stage, decision, detail)
+        self.hook = hook
     }
 }

@@ -18,13 +18,15 @@ public final class LocalProcess: Sendable {
     /// False when the caller named the output files: they stay after the exit.
     private let ownsOutput: Bool
 
-    /// Starts `executable` (an absolute path); stdin is /dev/null. `output` names the files
-    /// stdout and stderr go to (the caller's, kept and never read whole here; by default
-    /// temporary ones, read and removed by `waitForExit`); `processGroup` starts it in a
-    /// group of its own, so `kill(-pid, …)` reaches everything it started.
+    /// Starts `executable` (an absolute path); stdin is /dev/null, or the file `stdin`.
+    /// `output` names the files stdout and stderr go to (the caller's, kept and never read
+    /// whole here; by default temporary ones, read and removed by `waitForExit`); with
+    /// `mergeErrors` stderr goes where stdout goes, in the order written; `processGroup`
+    /// starts it in a group of its own, so `kill(-pid, …)` reaches everything it started.
     public init(
         _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-        output: (stdout: String, stderr: String)? = nil, processGroup: Bool = false
+        output: (stdout: String, stderr: String)? = nil, processGroup: Bool = false, stdin: String? = nil,
+        mergeErrors: Bool = false
     ) throws {
         label = ([executable] + arguments).joined(separator: " ")
         let base = NSTemporaryDirectory() + "fleetup-proc-\(getpid())-\(UUID().uuidString.prefix(8))"
@@ -34,9 +36,13 @@ public final class LocalProcess: Sendable {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 0, stdin ?? "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        if mergeErrors {
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        }
         // Nothing else of this process reaches the child: a pipe, socket or file that some
         // other thread opened without O_CLOEXEC would otherwise live on in a daemon the
         // child starts (a reader waiting for that pipe's end never sees it).

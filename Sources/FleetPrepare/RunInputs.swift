@@ -64,6 +64,7 @@ public struct RunInputs: Sendable {
             PlaybookChecks.spread(book, stages: stages)
             + PlaybookCheck.secretNames(book, inventory: inventory, overrides: request.overrides)
             + PlaybookCheck.templates(book, hosts: hosts, target: target, overrides: request.overrides)
+            + PlaybookCheck.hooks(book, target: target, overrides: request.overrides)
         if errors.isEmpty { errors = PlaybookChecks.paths(book, hosts: hosts, target: target, overrides: request.overrides) }
         warnings += PlaybookCheck.missingUploads(book, hosts: hosts, target: target, overrides: request.overrides)
         if !errors.isEmpty { throw ConfigErrors(errors) }

@@ -49,6 +49,17 @@ enum RunJSON {
             ("stage", .text(a.stage)),
             ("decision", .text(a.decision?.rawValue)),
             ("detail", .text(a.detail)),
+            ("hook", a.hook.map(hook) ?? .null),
+        ])
+    }
+
+    /// How a hook ran: every key always there (null where it does not apply).
+    static func hook(_ h: HookRecord) -> JSON {
+        .object([
+            ("point", .string(h.point.rawValue)), ("name", .string(h.name)), ("stage", .text(h.stage)), ("batch", .int(h.batch)),
+            ("passed", .bool(h.passed)), ("exit_status", h.status.map { .int(Int($0)) } ?? .null),
+            ("signal", h.signal.map { .int(Int($0)) } ?? .null), ("timed_out", .bool(h.timedOut)), ("error", .text(h.error)),
+            ("output", .string(h.output)), ("duration_ms", .int(h.durationMs)),
         ])
     }
 

@@ -149,6 +149,10 @@ enum RunText {
             case .gate:
                 text = "gate after \(a.stage ?? "?"): \(a.decision?.rawValue ?? "?")" + (a.detail.map { " (\($0))" } ?? "")
             case .halted: text = "halted: \(a.detail ?? "")"
+            case .hook:
+                // The summary, then the last lines the hook printed, on one line.
+                let tail = a.hook.map { Redactor.tail($0.output.trimmingCharacters(in: .whitespacesAndNewlines), lines: 3) } ?? ""
+                text = (a.detail ?? "hook") + (tail.isEmpty ? "" : ": " + tail.split(separator: "\n").joined(separator: " / "))
             }
             return (a.at, text)
         }

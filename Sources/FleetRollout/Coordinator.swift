@@ -105,7 +105,8 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
             stages: h.stages, policy: FailurePolicy(setup.playbook.rolling),
             pause: setup.playbook.rolling.pause, gate: setup.playbook.rolling.gate,
             forks: h.forks, work: work, gatesPassed: gatesPassed, failedBefore: failedBefore,
-            succeeded: succeeded, hasProbes: !setup.playbook.health.isEmpty)
+            succeeded: succeeded, hasProbes: !setup.playbook.health.isEmpty,
+            checksRun: hasHooks(.beforeRun), checksStages: hasHooks(.beforeStage), announcesBatches: hasHooks(.afterBatch))
         await emit(opening)
         if let e = sinkError { throw RunJournalError(message: e) }
         let (events, continuation) = AsyncStream.makeStream(of: RolloutMachine.Event.self)
@@ -130,6 +131,14 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
                 }
                 for action in actions {
                     switch action {
+                    case .check(let point, let stage):
+                        waits.append(
+                            Task {
+                                let (passed, reason) = await self.runHooks(point, self.context(point, stage: stage))
+                                if !Task.isCancelled { continuation.yield(.checked(passed: passed, reason: reason)) }
+                            })
+                    case .batchFinished(let stage, let batch, let hosts):
+                        _ = await runHooks(.afterBatch, context(.afterBatch, stage: stage, batch: batch, hosts: hosts))
                     case .startStage(let stage):
                         await emit(.stageStarted(stage: stage))
                     case .startBatch(let stage, let batch, let hosts):
@@ -147,6 +156,7 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
                                 continuation.yield(.pauseOver)
                             })
                     case .askApproval(let stage, let next):
+                        _ = await runHooks(.onGate, context(.onGate, stage: stage, next: next, reason: "manual"))
                         waits.append(
                             Task {
                                 let (decision, detail) = await self.gateKeeper.approve(stage: stage, next: next) {
@@ -155,6 +165,7 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
                                 if !Task.isCancelled { continuation.yield(.gateDecided(decision, detail: detail)) }
                             })
                     case .soak(let stage, let duration, let hosts):
+                        _ = await runHooks(.onGate, context(.onGate, stage: stage, hosts: hosts, reason: "soak"))
                         waits.append(
                             Task {
                                 do { try await self.clock.sleep(for: duration) } catch { return }
@@ -168,6 +179,7 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
                         await emit(.hostsSkipped(hosts: hosts, reason: reason))
                     case .halt(let reason):
                         await emit(.halted(reason: reason))
+                        _ = await runHooks(.onHalt, context(.onHalt, reason: reason))
                     case .cancelWaits:
                         for w in waits { w.cancel() }
                     case .cancelInFlight:
@@ -183,9 +195,42 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
         state.withLock { $0.events = nil }
         continuation.finish()
         if let failure { throw RunJournalError(message: failure) }
+        _ = await runHooks(.afterRun, context(.afterRun, outcome: outcome))
         await emit(.runFinished(outcome: outcome))
         if let e = sinkError { throw RunJournalError(message: journalFailureMessage(e)) }
         return outcome
+    }
+
+    // MARK: hooks
+
+    private func hasHooks(_ point: HookPoint) -> Bool { !(setup.playbook.hooks[point] ?? []).isEmpty }
+
+    func context(
+        _ point: HookPoint, stage: String? = nil, batch: Int? = nil, hosts: [String] = [], next: String? = nil,
+        outcome: RunOutcome? = nil, reason: String? = nil
+    ) -> HookContext {
+        let h = setup.header
+        return HookContext(
+            point: point, runID: h.id, playbook: h.playbook, target: h.target, stage: stage, batch: batch, hosts: hosts, next: next,
+            outcome: outcome, reason: reason)
+    }
+
+    /// Runs the hooks of `point` in order, each recorded in the journal; a failing `before_*`
+    /// hook ends them (the run stops there: the reason says which and how).
+    func runHooks(_ point: HookPoint, _ context: HookContext) async -> (passed: Bool, reason: String?) {
+        guard let specs = setup.playbook.hooks[point], !specs.isEmpty else { return (true, nil) }
+        guard let runner = setup.hookRunner else {
+            let record = HookRecord(point: point, name: specs[0].name, stage: context.stage, error: "this run has no hook runner")
+            await emit(.hookRan(record: record))
+            return (!point.blocks, record.summary)
+        }
+        for spec in specs {
+            if Task.isCancelled { return (false, "interrupted") }
+            let record = await runner.run(spec, context: context)
+            await emit(.hookRan(record: record))
+            if point.blocks && !record.passed { return (false, record.summary) }
+        }
+        return (true, nil)
     }
 
     // MARK: gates

@@ -12,6 +12,9 @@ import FleetCore
 ///   hosts in flight finish (their upgrade and health check), every host not started is
 ///   skipped after the halt, and the run ends `halted`;
 /// - `pause` between two batches of a stage; a gate between two stages;
+/// - `before_run` / `before_stage` hooks (when the playbook has some) are asked before the
+///   run and before each stage starts anything; one that fails halts the run there, every
+///   host not started skipped (nothing changed on any host of that stage);
 /// - drain (first Ctrl-C): nothing new starts; the run ends `interrupted` once the hosts in
 ///   flight are done; hosts not started stay pending (resume runs them). Abort (second
 ///   Ctrl-C) also ends the commands in flight (those hosts come back `interrupted`).
@@ -30,9 +33,16 @@ public struct RolloutMachine: Sendable {
         case drain
         /// Second Ctrl-C / SIGTERM.
         case abort
+        /// The `before_*` hooks asked for by `check` ran: all passed, or why not.
+        case checked(passed: Bool, reason: String?)
     }
 
     public enum Action: Sendable, Hashable {
+        /// Run the `before_run` hooks (stage nil) or the `before_stage` hooks of `stage`,
+        /// then send `checked`.
+        case check(point: HookPoint, stage: String?)
+        /// Every host of a batch finished and the run goes on: the `after_batch` hooks run.
+        case batchFinished(stage: String, batch: Int, hosts: [String])
         case startStage(stage: String)
         case startBatch(stage: String, batch: Int, hosts: [String])
         /// `resume`: the host is taken up again (its `Work.resume` says how).
@@ -79,6 +89,8 @@ public struct RolloutMachine: Sendable {
         case pausing
         /// Between two stages, waiting for the gate.
         case atGate
+        /// Waiting for `before_run` / `before_stage` hooks.
+        case checking
         /// The run's end is decided; the hosts in flight are finishing.
         case ending(RunOutcome)
         case finished(RunOutcome)
@@ -109,6 +121,16 @@ public struct RolloutMachine: Sendable {
     private var queue: [String] = []
     private var failedInBatch = 0
     private var anyFailed: Bool
+    /// The playbook has `before_run` / `before_stage` hooks.
+    private let checksRun: Bool
+    private let checksStages: Bool
+    /// The playbook has `after_batch` hooks: `batchFinished` is said.
+    private let announcesBatches: Bool
+    private var runChecked = false
+    private var checkedStages = Set<String>()
+    /// What the hooks being waited for guard: the run (nil) or the stage at `pendingBatch`.
+    private var pendingCheck: HookPoint?
+    private var pendingBatch = 0
 
     /// `work`: per host; hosts it does not name run. `gatesPassed`: stages whose gate an
     /// earlier part of the run passed. `failedBefore`: hosts an earlier part left failed
@@ -117,8 +139,12 @@ public struct RolloutMachine: Sendable {
     public init(
         stages: [StagePlan], policy: FailurePolicy, pause: Duration = .zero, gate: StageGate = .none,
         forks: Int, work: [String: Work] = [:], gatesPassed: Set<String> = [], failedBefore: Int = 0,
-        succeeded: Set<String> = [], hasProbes: Bool = true
+        succeeded: Set<String> = [], hasProbes: Bool = true, checksRun: Bool = false, checksStages: Bool = false,
+        announcesBatches: Bool = false
     ) {
+        self.announcesBatches = announcesBatches
+        self.checksRun = checksRun
+        self.checksStages = checksStages
         anyFailed = failedBefore > 0
         self.succeeded = succeeded
         self.hasProbes = hasProbes
@@ -141,7 +167,29 @@ public struct RolloutMachine: Sendable {
         switch event {
         case .start:
             guard phase == .notStarted else { throw MachineError("start twice") }
+            if checksRun {
+                phase = .checking
+                pendingCheck = .beforeRun
+                return [.check(point: .beforeRun, stage: nil)]
+            }
             return enter(stage: 0, batch: 0, firstStage: true)
+
+        case .checked(let passed, let reason):
+            guard phase == .checking, let point = pendingCheck else { throw MachineError("checked while \(phase)") }
+            pendingCheck = nil
+            if !passed {
+                // Nothing of what the hook guards has started: every host with work is skipped.
+                if point == .beforeRun { stage = 0 }
+                batch = point == .beforeRun ? -1 : pendingBatch - 1
+                let actions = halt(reason ?? "a \(point.rawValue) hook failed")
+                return actions + finish(.halted)
+            }
+            if point == .beforeRun {
+                runChecked = true
+                return enter(stage: 0, batch: 0, firstStage: true)
+            }
+            checkedStages.insert(stages[stage].name)
+            return enter(stage: stage, batch: pendingBatch, firstStage: true)
 
         case .hostFinished(let host, let outcome):
             guard inFlight.remove(host) != nil else { throw MachineError("\(host) finished but was not in flight") }
@@ -200,7 +248,7 @@ public struct RolloutMachine: Sendable {
             }
             if event == .abort && !inFlight.isEmpty { actions.append(.cancelInFlight) }
             switch phase {
-            case .pausing, .atGate:
+            case .pausing, .atGate, .checking:
                 return actions + [.cancelWaits] + finish(.interrupted)
             case .inBatch:
                 if inFlight.isEmpty { return actions + finish(.interrupted) }
@@ -258,6 +306,15 @@ public struct RolloutMachine: Sendable {
             newStage = true
         }
         guard s < stages.count else { return actions + finish(anyFailed ? .failed : .succeeded) }
+        if newStage && checksStages && !checkedStages.contains(stages[s].name) {
+            // The stage's before_stage hooks first; `checked` comes back here.
+            stage = s
+            batch = b - 1
+            pendingBatch = b
+            pendingCheck = .beforeStage
+            phase = .checking
+            return actions + [.check(point: .beforeStage, stage: stages[s].name)]
+        }
         stage = s
         batch = b
         failedInBatch = 0
@@ -305,12 +362,14 @@ public struct RolloutMachine: Sendable {
         let started = fill()
         if !started.isEmpty || !inFlight.isEmpty || !queue.isEmpty { return started }
         // The batch is done.
+        let done: [Action] =
+            announcesBatches ? [.batchFinished(stage: stages[stage].name, batch: batch + 1, hosts: stages[stage].batches[batch])] : []
         let more = (batch + 1..<stages[stage].batches.count).contains { hasWork(stage: stage, batch: $0) }
         if more && pause > .zero {
             phase = .pausing
-            return [.pause(pause)]
+            return done + [.pause(pause)]
         }
-        return enter(stage: stage, batch: batch + 1, firstStage: false)
+        return done + enter(stage: stage, batch: batch + 1, firstStage: false)
     }
 
     /// Breaches the policy: nothing new starts; every host not started is skipped.

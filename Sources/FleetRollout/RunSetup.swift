@@ -40,6 +40,8 @@ public struct RunSetup: Sendable {
     public var extraSecrets: [String]
     /// One upgrader per host: each host's own lock (nil: none, as in unit tests of other rules).
     public var hostLocks: (any HostLocking)?
+    /// Runs the playbook's hooks (nil: a playbook with hooks cannot run them — refused).
+    public var hookRunner: (any HookRunner)?
 
     public init(
         playbook: Playbook, hosts: [Host], target: Version, overrides: [String: VarValue] = [:],
@@ -55,6 +57,12 @@ public struct RunSetup: Sendable {
         self.extraSecrets = extraSecrets
         self.hostLocks = hostLocks
     }
+}
+
+/// Runs one playbook hook (a local command) for a point of the run; never throws: a hook
+/// that cannot start, times out or exits non-zero comes back as a record saying so.
+public protocol HookRunner: Sendable {
+    func run(_ hook: HookSpec, context: HookContext) async -> HookRecord
 }
 
 /// Shows a run as it goes (the live progress). Called in journal order, under the

@@ -40,6 +40,19 @@ struct PlaybookValidationTests {
             "bad-order.yml",
             ["bad-order.yml:9: rolling.order: \"random\" is not an order (expected inventory, reverse, sorted, reverse_sorted or shuffle)"]
         ),
+        // hooks: a point that is not one, a hook without its command, a timeout of zero,
+        // env names that are fleetup's own or no name at all, an unknown key.
+        (
+            "bad-hooks.yml",
+            [
+                "bad-hooks.yml:9: hooks: unknown point \"before_stag\" (did you mean \"before_stage\"?)",
+                "bad-hooks.yml:11: hooks: before_run[1]: missing run: (expected the local command, e.g. run: ./hooks/announce.sh)",
+                "bad-hooks.yml:14: hooks: before_run[2]: timeout: expected a time above zero (a hook that may never end stalls the run)",
+                "bad-hooks.yml:17: hooks: before_run[3]: env: FLEETUP_STAGE: FLEETUP_ variables are fleetup's own (the run's id, stage, …)",
+                "bad-hooks.yml:18: hooks: before_run[3]: env: \"bad name\" is not an environment variable name (letters, digits and _)",
+                "bad-hooks.yml:19: hooks: before_run[3]: unknown key \"command\" (write run:)",
+            ]
+        ),
         ("bad-path.yml", ["bad-path.yml:8: path: \"jump\" is not a path mode (expected sequential or cumulative)"]),
         ("bad-pause.yml", ["bad-pause.yml:9: rolling.pause: expected a duration such as 30s, 10m, 1h30m or 500ms, got \"5 minutes\""]),
         // rolling.spread: a variable name or group PREFIX*, at least 1 per batch, both given.

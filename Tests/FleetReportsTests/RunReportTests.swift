@@ -74,11 +74,41 @@ enum Runs {
     }()
 
     /// Every record, named, for the tests that check all of them.
-    static let all: [(String, RunRecord)] = [("halted", halted), ("unfinished", unfinished), ("waiting", waiting), ("small", small)]
+    /// The halted run with the hooks of a playbook that has them: one passed, one timed out.
+    static let hooked: RunRecord = {
+        let all = SampleRun.entries
+        let halt = all.firstIndex { if case .halted = $0.event { return true } else { return false } }!
+        let t = all[halt].time
+        let hooks: [RunEvent] = [
+            .hookRan(
+                record: HookRecord(point: .beforeStage, name: "announce", stage: "prod", status: 0, output: "posted\n", durationMs: 120)),
+            .hookRan(
+                record: HookRecord(
+                    point: .onHalt, name: "page on-call", stage: nil, signal: 9, timedOut: true, output: "paging…\n", durationMs: 5000)),
+        ]
+        var entries = Array(all[...halt]) + hooks.map { JournalEntry(seq: 0, time: t, event: $0) } + Array(all[(halt + 1)...])
+        for i in entries.indices { entries[i].seq = i + 1 }
+        return try! RunRecord(entries: entries)
+    }()
+
+    static let all: [(String, RunRecord)] = [
+        ("halted", halted), ("unfinished", unfinished), ("waiting", waiting), ("small", small), ("hooked", hooked),
+    ]
 }
 
 @Suite("run report: goldens of the sample halted run, and what each format must say")
 struct RunReportTests {
+    @Test("hooks: each in Who did what (summary and the end of its output) and in run.json with how it ran")
+    func hooks() throws {
+        let md = RunReports.render(Runs.hooked, .markdown)
+        #expect(md.contains(#"before_stage hook "announce" (prod): exit 0: posted"#))
+        #expect(md.contains(#"on_halt hook "page on-call": timed out after 5.0 s (ended): paging…"#))
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(RunReports.render(Runs.hooked, .json).utf8)) as? [String: Any])
+        let hooks = (json["actions"] as? [[String: Any]] ?? []).compactMap { $0["hook"] as? [String: Any] }
+        #expect(hooks.map { $0["name"] as? String } == ["announce", "page on-call"])
+        #expect(hooks.map { $0["passed"] as? Bool } == [true, false] && hooks[1]["timed_out"] as? Bool == true)
+    }
+
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path + "/Fixtures/run"
 
     @Test("golden files", arguments: RunReportFormat.allCases)
