@@ -126,6 +126,8 @@ public final class RunProgress: RunDisplay {
                 lines.append("run \(style.paint(o.rawValue, TextStyle.tone(o)))")
             case .hookRan(let hook):
                 if !hook.passed || verbose { lines.append(hook.passed ? hook.summary : style.paint(hook.summary, .bad)) }
+            case .notified(let n):
+                if !n.delivered || verbose { lines.append(n.delivered ? n.summary : style.paint(n.summary, .warn)) }
             case .note(let host, let text):
                 lines.append(host.map { "  \($0): \(text)" } ?? text)
             }

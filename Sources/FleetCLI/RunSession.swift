@@ -134,6 +134,7 @@ struct RunSession {
             setup.hostLocks = HostLocks(owner: owner, executor: executor)
             setup.hookRunner = LocalHookRunner(
                 playbook: setup.playbook, overrides: setup.overrides, journal: place.journalText, extraSecrets: setup.extraSecrets)
+            setup.notifier = CurlNotifier(playbook: setup.playbook, overrides: setup.overrides, extraSecrets: setup.extraSecrets)
             (outcome, live) = try await coordinate(
                 setup, opening: opening, record: record, lastSeq: lastSeq, work: work,
                 gatesPassed: gatesPassed, failedBefore: failedBefore)

@@ -22,6 +22,19 @@ public enum PlaybookCheck {
                 }
             }
         }
+        for n in book.notify {
+            let context = HookContext(point: .afterRun, runID: "check", playbook: book.name, target: target.text)
+            let scope = HookSpec.scope(playbook: book, overrides: overrides, context: context)
+            do {
+                let url = try scope.render(n.url, as: .text).text
+                if !url.isEmpty && !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+                    out.append(
+                        ConfigError(file: book.file, line: n.line, "notify: \"\(n.name)\": url: expected an http:// or https:// URL"))
+                }
+            } catch {
+                out.append(ConfigError(file: book.file, line: n.line, "notify: \"\(n.name)\": url: \(error.message)"))
+            }
+        }
         return out
     }
 

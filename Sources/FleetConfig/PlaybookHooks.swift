@@ -73,3 +73,67 @@ extension PlaybookReader {
         return s.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }
     }
 }
+
+/// `notify:` (docs/playbooks.md, "Notifications"): webhooks, each `{url, format, on,
+/// deadline, name}`.
+extension PlaybookReader {
+    static let notifyKeys = ["name", "url", "format", "on", "deadline"]
+
+    mutating func readNotify(_ node: Node) -> [NotifySpec] {
+        guard let seq = node.sequence else {
+            nodes.fail(node, "notify: expected a list of webhooks (- url: …), got \(PlaybookNodes.kind(node))")
+            return []
+        }
+        var out: [NotifySpec] = []
+        for (i, item) in seq.enumerated() {
+            let path = "notify[\(i + 1)]"
+            guard let m = nodes.mapping(item, path) else { continue }
+            nodes.checkKeys(m, allowed: Self.notifyKeys, "\(path): ", hints: ["events": "write on:", "timeout": "write deadline:"])
+            let entry = Dictionary(m.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+            guard let urlNode = entry["url"] else {
+                nodes.fail(item, "\(path): missing url: (expected the webhook, e.g. url: \"{{ mattermost_webhook }}\")")
+                continue
+            }
+            guard let url = nodes.template(urlNode, "\(path): url") else { continue }
+            if let literal = literalText(url), !(literal.hasPrefix("http://") || literal.hasPrefix("https://")) {
+                nodes.fail(urlNode, "\(path): url: expected an http:// or https:// URL")
+                continue
+            }
+            var spec = NotifySpec(name: "notify \(i + 1)", url: url, line: item.mark?.line)
+            if let n = entry["name"], let name = nodes.text(n, "\(path): name") { spec.name = name }
+            if let f = entry["format"], let text = nodes.text(f, "\(path): format") {
+                if let format = NotifySpec.Format(rawValue: text) {
+                    spec.format = format
+                } else {
+                    nodes.fail(
+                        f,
+                        "\(path): format: \"\(text)\" is not a format (expected \(PlaybookNodes.orList(NotifySpec.Format.allCases.map(\.rawValue))))"
+                    )
+                }
+            }
+            if let o = entry["on"], let events = nodes.texts(o, "\(path): on") {
+                var set = Set<HookPoint>()
+                for (name, at) in events {
+                    if let p = HookPoint(rawValue: name) {
+                        set.insert(p)
+                    } else {
+                        nodes.fail(
+                            at,
+                            "\(path): on: \"\(name)\" is not an event (expected \(PlaybookNodes.orList(HookPoint.allCases.map(\.rawValue))))"
+                        )
+                    }
+                }
+                if !set.isEmpty { spec.on = set }
+            }
+            if let d = entry["deadline"], let deadline = nodes.duration(d, "\(path): deadline") {
+                if deadline <= .zero {
+                    nodes.fail(d, "\(path): deadline: expected a time above zero")
+                } else {
+                    spec.deadline = deadline
+                }
+            }
+            out.append(spec)
+        }
+        return out
+    }
+}

@@ -10,7 +10,7 @@ import Yams
 public enum PlaybookLoader {
     static let topKeys = [
         "name", "hosts", "stages", "vars", "secret", "version", "releases", "flags", "path",
-        "rolling", "steps", "health", "rollback", "chdir", "hooks",
+        "rolling", "steps", "health", "rollback", "chdir", "hooks", "notify",
     ]
 
     /// Reads `path`; throws `ConfigErrors` listing every problem, or a `ConfigError` when
@@ -120,6 +120,7 @@ struct PlaybookReader {
         let health = node["health"].map { readHealth($0) } ?? []
         let chdir = node["chdir"].flatMap { nodes.template($0, "chdir") }
         let hooks = node["hooks"].map { readHooks($0) } ?? [:]
+        let notify = node["notify"].map { readNotify($0) } ?? []
         let rollback = node["rollback"].map { readStepList($0, "rollback: ", release: nil, allowShorthand: false).compactMap { $0 } } ?? []
         for s in rollback where s.noReturn {
             nodes.fail(
@@ -154,7 +155,7 @@ struct PlaybookReader {
         return Playbook(
             name: name, file: file, hosts: hosts, stages: stages, vars: vars, secret: Set(secret), version: version,
             releases: releases, flags: flags, path: path, rolling: rolling, steps: steps, health: health,
-            rollback: rollback, chdir: chdir, hooks: hooks, lines: lines)
+            rollback: rollback, chdir: chdir, hooks: hooks, notify: notify, lines: lines)
     }
 
     mutating func readStages(_ node: Node) -> [String] {

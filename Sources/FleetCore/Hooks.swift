@@ -49,7 +49,7 @@ public struct HookContext: Sendable, Hashable {
     public var next: String?
     /// `after_run`: how the run ended.
     public var outcome: RunOutcome?
-    /// `on_halt`: why; `on_gate`: the kind of gate.
+    /// `on_halt`: why; `on_gate`: the kind of gate; `after_run`: the hosts by status.
     public var reason: String?
 
     public init(

@@ -31,6 +31,8 @@ public struct Playbook: Sendable, Hashable {
     public var chdir: Template?
     /// Local commands on the run's events (`hooks:`), in order for each point.
     public var hooks: [HookPoint: [HookSpec]]
+    /// Webhooks posted to on the run's events (`notify:`).
+    public var notify: [NotifySpec]
     /// Lines of top-level keys and of a few nested ones (`version.target`), for messages.
     public var lines: [String: Int]
 
@@ -39,9 +41,10 @@ public struct Playbook: Sendable, Hashable {
         secret: Set<String> = [], version: VersionSpec, releases: [Release], flags: [String] = [],
         path: PathMode = .sequential, rolling: RolloutPolicy = RolloutPolicy(), steps: [StepEntry],
         health: [HealthProbe] = [], rollback: [Step] = [], chdir: Template? = nil, hooks: [HookPoint: [HookSpec]] = [:],
-        lines: [String: Int] = [:]
+        notify: [NotifySpec] = [], lines: [String: Int] = [:]
     ) {
         self.hooks = hooks
+        self.notify = notify
         self.name = name
         self.file = file
         self.hosts = hosts

@@ -330,6 +330,8 @@ public enum RunEvent: Sendable, Hashable, Codable {
     case runFinished(outcome: RunOutcome)
     /// A playbook hook ran (docs/playbooks.md, "Hooks"): its exit and the end of its output.
     case hookRan(record: HookRecord)
+    /// A notification was posted, or given up (docs/playbooks.md, "Notifications").
+    case notified(record: NotifyRecord)
     /// Something an operator should know that changes no state: a stale host lock taken
     /// over, a host lock that could not be released.
     case note(host: String?, text: String)

@@ -166,6 +166,8 @@ public struct RunRecord: Sendable, Hashable {
             actions.append(RunAction(kind: .halted, at: entry.time, detail: reason))
         case .hookRan(let hook):
             actions.append(RunAction(kind: .hook, at: entry.time, stage: hook.stage, detail: hook.summary, hook: hook))
+        case .notified(let n):
+            actions.append(RunAction(kind: .notification, at: entry.time, detail: n.summary, notification: n))
         case .runFinished(let o):
             outcome = o
             waitingAt = nil
@@ -212,6 +214,8 @@ public struct RunAction: Sendable, Hashable {
         case halted
         /// A playbook hook ran (`hook`: how; `detail`: its one-line summary).
         case hook
+        /// A webhook was posted to, or given up (`notification`: how; `detail`: its summary).
+        case notification
     }
 
     public var kind: Kind
@@ -223,12 +227,14 @@ public struct RunAction: Sendable, Hashable {
     public var decision: GateDecision?
     public var detail: String?
     public var hook: HookRecord?
+    public var notification: NotifyRecord?
 
     public init(
         kind: Kind, at: WallTime, by: String? = nil, stage: String? = nil, decision: GateDecision? = nil, detail: String? = nil,
-        hook: HookRecord? = nil
+        hook: HookRecord? = nil, notification: NotifyRecord? = nil
     ) {
         (self.kind, self.at, self.by, self.stage, self.decision, self.detail) = (kind, at, by, stage, decision, detail)
         self.hook = hook
+        self.notification = notification
     }
 }

@@ -50,6 +50,16 @@ enum RunJSON {
             ("decision", .text(a.decision?.rawValue)),
             ("detail", .text(a.detail)),
             ("hook", a.hook.map(hook) ?? .null),
+            ("notification", a.notification.map(notification) ?? .null),
+        ])
+    }
+
+    /// How a notification went: every key always there (never its URL).
+    static func notification(_ n: NotifyRecord) -> JSON {
+        .object([
+            ("event", .string(n.event.rawValue)), ("name", .string(n.name)), ("format", .string(n.format)),
+            ("delivered", .bool(n.delivered)), ("http_status", .int(n.status)), ("attempts", .int(n.attempts)),
+            ("error", .text(n.error)), ("duration_ms", .int(n.durationMs)),
         ])
     }
 

@@ -153,6 +153,7 @@ enum RunText {
                 // The summary, then the last lines the hook printed, on one line.
                 let tail = a.hook.map { Redactor.tail($0.output.trimmingCharacters(in: .whitespacesAndNewlines), lines: 3) } ?? ""
                 text = (a.detail ?? "hook") + (tail.isEmpty ? "" : ": " + tail.split(separator: "\n").joined(separator: " / "))
+            case .notification: text = a.detail ?? "notification"
             }
             return (a.at, text)
         }

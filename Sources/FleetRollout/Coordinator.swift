@@ -32,6 +32,9 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
     }
 
     let state: Mutex<State>
+    /// Notifications being posted: they never hold the run up, and the run waits for them
+    /// (each bounded by its deadline) only before its last journal line.
+    let notifications = Mutex<[Task<Void, Never>]>([])
     /// Set with `State.sinkError` / `State.stopping` (under the lock): what every host task
     /// checks before each action, read without waiting behind the journal's lock (those
     /// reads were 20 % of a 5,000-host run's CPU, spent in the lock).
@@ -195,7 +198,8 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
         state.withLock { $0.events = nil }
         continuation.finish()
         if let failure { throw RunJournalError(message: failure) }
-        _ = await runHooks(.afterRun, context(.afterRun, outcome: outcome))
+        _ = await runHooks(.afterRun, context(.afterRun, outcome: outcome, reason: self.record.statusCounts.text))
+        await finishNotifications()
         await emit(.runFinished(outcome: outcome))
         if let e = sinkError { throw RunJournalError(message: journalFailureMessage(e)) }
         return outcome
@@ -203,21 +207,29 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
 
     // MARK: hooks
 
-    private func hasHooks(_ point: HookPoint) -> Bool { !(setup.playbook.hooks[point] ?? []).isEmpty }
+    /// The playbook has hooks or notifications on `point` (the machine says when it comes).
+    private func hasHooks(_ point: HookPoint) -> Bool {
+        !(setup.playbook.hooks[point] ?? []).isEmpty || (setup.notifier != nil && setup.playbook.notify.contains { $0.on.contains(point) })
+    }
 
     func context(
         _ point: HookPoint, stage: String? = nil, batch: Int? = nil, hosts: [String] = [], next: String? = nil,
         outcome: RunOutcome? = nil, reason: String? = nil
     ) -> HookContext {
         let h = setup.header
+        var hosts = hosts
+        if hosts.isEmpty && point == .beforeRun { hosts = h.hosts }
+        if hosts.isEmpty && point == .beforeStage, let s = h.stages.first(where: { $0.name == stage }) { hosts = s.batches.flatMap { $0 } }
         return HookContext(
             point: point, runID: h.id, playbook: h.playbook, target: h.target, stage: stage, batch: batch, hosts: hosts, next: next,
             outcome: outcome, reason: reason)
     }
 
     /// Runs the hooks of `point` in order, each recorded in the journal; a failing `before_*`
-    /// hook ends them (the run stops there: the reason says which and how).
+    /// hook ends them (the run stops there: the reason says which and how). The point's
+    /// notifications start first, in the background.
     func runHooks(_ point: HookPoint, _ context: HookContext) async -> (passed: Bool, reason: String?) {
+        notify(point, context)
         guard let specs = setup.playbook.hooks[point], !specs.isEmpty else { return (true, nil) }
         guard let runner = setup.hookRunner else {
             let record = HookRecord(point: point, name: specs[0].name, stage: context.stage, error: "this run has no hook runner")
@@ -231,6 +243,22 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
             if point.blocks && !record.passed { return (false, record.summary) }
         }
         return (true, nil)
+    }
+
+    /// Starts posting the notifications that listen to `point` (never awaited here).
+    func notify(_ point: HookPoint, _ context: HookContext) {
+        guard let notifier = setup.notifier else { return }
+        for spec in setup.playbook.notify where spec.on.contains(point) {
+            let task = Task {
+                if let record = await notifier.send(spec, context: context) { await self.emit(.notified(record: record)) }
+            }
+            notifications.withLock { $0.append(task) }
+        }
+    }
+
+    /// Waits for the notifications still being posted (each ends by its deadline).
+    func finishNotifications() async {
+        while let next = notifications.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) { await next.value }
     }
 
     // MARK: gates

@@ -42,6 +42,8 @@ public struct RunSetup: Sendable {
     public var hostLocks: (any HostLocking)?
     /// Runs the playbook's hooks (nil: a playbook with hooks cannot run them — refused).
     public var hookRunner: (any HookRunner)?
+    /// Posts the playbook's notifications (nil: none are posted).
+    public var notifier: (any Notifier)?
 
     public init(
         playbook: Playbook, hosts: [Host], target: Version, overrides: [String: VarValue] = [:],
@@ -63,6 +65,12 @@ public struct RunSetup: Sendable {
 /// that cannot start, times out or exits non-zero comes back as a record saying so.
 public protocol HookRunner: Sendable {
     func run(_ hook: HookSpec, context: HookContext) async -> HookRecord
+}
+
+/// Posts one notification of a playbook (`notify:`), retrying until its deadline; never
+/// throws: what happened comes back as the record (nil: its URL is empty, so it is off).
+public protocol Notifier: Sendable {
+    func send(_ spec: NotifySpec, context: HookContext) async -> NotifyRecord?
 }
 
 /// Shows a run as it goes (the live progress). Called in journal order, under the

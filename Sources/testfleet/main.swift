@@ -10,6 +10,8 @@ let usage = """
            testfleet show [--dir DIR]
            testfleet can-namespace                    exit 0 when namespaced hosts can be made here
            testfleet releases [DIR] [VERSION...]      the fake Mattermost archives (DIR: .fleet/releases)
+           testfleet receive --log FILE               a webhook receiver on 127.0.0.1: prints its port, then
+                                                      appends each POST's body to FILE until SIGTERM
     """
 
 func die(_ message: String, code: Int32 = 2) -> Never {
@@ -91,6 +93,24 @@ do {
         let out = positional.first ?? FileManager.default.currentDirectoryPath + "/.fleet/releases"
         let versions = positional.dropFirst().isEmpty ? FakeReleases.mattermostVersions : Array(positional.dropFirst())
         for path in try FakeReleases.writeMattermostArchives(versions, in: out) { print(path) }
+    case "receive":
+        guard let log = options["--log"] else { die("receive needs --log FILE\n\(usage)") }
+        let receiver = try WebhookReceiver()
+        FileManager.default.createFile(atPath: log, contents: nil)
+        FileHandle.standardOutput.write(Data("\(receiver.port)\n".utf8))
+        signal(SIGTERM) { _ in exit(0) }
+        var written = 0
+        // Each request as it arrives (checked every 50 ms: a demo's pace), its body one line.
+        while true {
+            let all = receiver.requests
+            if all.count > written, let out = FileHandle(forWritingAtPath: log) {
+                out.seekToEndOfFile()
+                for r in all[written...] { out.write(Data((r.body + "\n").utf8)) }
+                try? out.close()
+                written = all.count
+            }
+            usleep(50_000)
+        }
     case "show":
         let fleet = try TestFleet.attach(dir)
         for h in fleet.hosts {

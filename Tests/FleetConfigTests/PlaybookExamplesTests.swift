@@ -54,7 +54,10 @@ struct PlaybookExamplesTests {
         #expect(steps.last?.name == "start" && steps.last?.noReturn == true)
         #expect(steps.filter(\.noReturn).count == 1)
         #expect(steps.map(\.name).contains("put config.json back"))
-        #expect(book.secret == ["db_password"])
+        #expect(book.secret == ["db_password", "announce_webhook"])
+        // The announcements of Mattermost's upgrade guide: before each stage, then how it ended.
+        #expect(book.notify.map(\.name) == ["announcements"] && book.notify.first?.format == .mattermost)
+        #expect(book.notify.first?.on == [.beforeStage, .onHalt, .afterRun])
         #expect(book.rolling.batch == [.count(1), .percent(25), .percent(50)])
         guard case .http(let url)? = book.health.first?.kind else { Issue.record("expected an http probe"); return }
         #expect(url.source == "{{ health_url }}")

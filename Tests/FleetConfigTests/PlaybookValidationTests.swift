@@ -53,6 +53,19 @@ struct PlaybookValidationTests {
                 "bad-hooks.yml:19: hooks: before_run[3]: unknown key \"command\" (write run:)",
             ]
         ),
+        // notify: a webhook without its url, a format and an event that are not, a URL that
+        // is not http(s), a deadline of zero, an unknown key.
+        (
+            "bad-notify.yml",
+            [
+                "bad-notify.yml:9: notify[1]: missing url: (expected the webhook, e.g. url: \"{{ mattermost_webhook }}\")",
+                "bad-notify.yml:10: notify[2]: url: expected an http:// or https:// URL",
+                "bad-notify.yml:12: notify[3]: format: \"teams\" is not a format (expected mattermost, slack or json)",
+                "bad-notify.yml:13: notify[3]: on: \"on_failure\" is not an event (expected before_run, before_stage, after_batch, on_gate, on_halt or after_run)",
+                "bad-notify.yml:14: notify[3]: deadline: expected a time above zero",
+                "bad-notify.yml:15: notify[3]: unknown key \"events\" (write on:)",
+            ]
+        ),
         ("bad-path.yml", ["bad-path.yml:8: path: \"jump\" is not a path mode (expected sequential or cumulative)"]),
         ("bad-pause.yml", ["bad-pause.yml:9: rolling.pause: expected a duration such as 30s, 10m, 1h30m or 500ms, got \"5 minutes\""]),
         // rolling.spread: a variable name or group PREFIX*, at least 1 per batch, both given.
