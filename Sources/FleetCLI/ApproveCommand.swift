@@ -60,7 +60,7 @@ struct ApproveCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("fleetup: the gate after \(stage) of run \(loaded.id) was already \(earlier.text)\n".utf8))
             throw ExitCode(1)
         }
-        print("approved the gate after \(stage) of run \(loaded.id) (\(approval.text))")
+        FileHandle.standardOutput.write(Data("approved the gate after \(stage) of run \(loaded.id) (\(approval.text))\n".utf8))
     }
 }
 

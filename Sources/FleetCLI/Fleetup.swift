@@ -30,7 +30,7 @@ public struct Fleetup: AsyncParsableCommand {
             // Usage errors are bad input: exit 2, not ArgumentParser's 64; one line, as every
             // error of fleetup's (docs/cli.md).
             FileHandle.standardError.write(Data((usageLine(fullMessage(for: error)) + "\n").utf8))
-            Glibc.exit(2)
+            terminate(2)
         }
         do {
             if var async = command as? AsyncParsableCommand {
@@ -38,9 +38,9 @@ public struct Fleetup: AsyncParsableCommand {
             } else {
                 try command.run()
             }
-            Glibc.exit(0)
+            terminate(0)
         } catch let error as ExitCode {
-            Glibc.exit(error.rawValue)
+            terminate(error.rawValue)
         } catch let error as ConfigError {
             fail("\(error)", code: 2)
         } catch let error as ConfigErrors {
@@ -84,9 +84,18 @@ public struct Fleetup: AsyncParsableCommand {
         return "fleetup: " + problem + (see.map { " (see \($0))" } ?? "")
     }
 
+    /// Ends the process. Not `exit`: it flushes every stdio stream under its lock, and a
+    /// thread still blocked reading the terminal (a gate's y/N prompt that an approval from
+    /// elsewhere answered first) holds stdin's lock forever — the process hung after its
+    /// summary. fleetup writes its output with FileHandle (unbuffered), never with stdio's
+    /// `print`, so `_exit` loses nothing.
+    static func terminate(_ code: Int32) -> Never {
+        _exit(code)
+    }
+
     static func fail(_ message: String, code: Int32) -> Never {
         let lines = message.split(separator: "\n", omittingEmptySubsequences: false).map { "fleetup: \($0)" }
         FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
-        Glibc.exit(code)
+        terminate(code)
     }
 }

@@ -25,7 +25,7 @@ final class Interrupts: @unchecked Sendable {
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
                 let n = count.increment()
-                if n < exitOn { onSignal(n) } else { Glibc.exit(130) }
+                if n < exitOn { onSignal(n) } else { Fleetup.terminate(130) }
             }
             source.resume()
             return source

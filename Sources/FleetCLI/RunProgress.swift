@@ -21,7 +21,10 @@ public final class RunProgress: RunDisplay {
         var inFlight: [(host: String, doing: String)] = []
         /// Hosts that count against the failure policy, by the run's record.
         var failures = 0
-        var liveLines = 0
+        /// The live block's lines as printed (their lengths): how many rows it takes is
+        /// worked out again at the terminal's width of the moment (a terminal reflows long
+        /// lines when made narrower).
+        var liveLengths: [Int] = []
         var draining = false
     }
 
@@ -152,7 +155,9 @@ public final class RunProgress: RunDisplay {
             return lines.map { "\(clock) \($0)\n" }.joined()
         }
         var out = ""
-        if s.liveLines > 0 { out += "\u{1B}[\(s.liveLines)F\u{1B}[J" }
+        let columns = Self.columns()
+        let rows = Self.rows(s.liveLengths, columns: columns)
+        if rows > 0 { out += "\u{1B}[\(rows)F\u{1B}[J" }
         for l in lines { out += l + "\n" }
         var live: [String] = []
         for f in s.inFlight.prefix(liveLimit) { live.append("  … \(f.host): \(f.doing)") }
@@ -166,19 +171,38 @@ public final class RunProgress: RunDisplay {
                     + "\(s.stage) batch \(s.batch)/\(s.batches[s.stage] ?? s.batch): \(s.batchDone)/\(s.batchHosts) done"
                     + (failed > 0 ? ", \(failed) failed in the run" : "") + (s.draining ? ", draining" : ""))
         }
-        for l in live { out += l + "\n" }
-        s.liveLines = live.count
+        // One screen line each, whatever the width (read again at every redraw: a resize
+        // takes effect at once): a wrapped line would leave the block's start above the
+        // lines the cursor goes back up over.
+        let width = columns.map { max(10, $0 - 1) }
+        let shown = live.map { l in width.map { l.count > $0 ? String(l.prefix($0 - 1)) + "…" : l } ?? l }
+        for l in shown { out += l + "\n" }
+        s.liveLengths = shown.map(\.count)
         return out
     }
 
     /// Writes what is queued, then clears the live block (before the summary).
     public func finish() {
         let text = state.withLock { s -> String in
-            defer { s.liveLines = 0 }
-            return tty && s.liveLines > 0 ? "\u{1B}[\(s.liveLines)F\u{1B}[J" : ""
+            defer { s.liveLengths = [] }
+            let rows = Self.rows(s.liveLengths, columns: Self.columns())
+            return tty && rows > 0 ? "\u{1B}[\(rows)F\u{1B}[J" : ""
         }
         if !text.isEmpty { write(text) }
         writer.sync {}
+    }
+
+    /// Rows that lines of these lengths take at `columns` (each at least one).
+    static func rows(_ lengths: [Int], columns: Int?) -> Int {
+        guard let c = columns, c > 0 else { return lengths.count }
+        return lengths.reduce(0) { $0 + max(1, ($1 + c - 1) / c) }
+    }
+
+    /// The terminal's width (standard error's), or nil when it says none.
+    static func columns() -> Int? {
+        var size = winsize()
+        guard ioctl(STDERR_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return nil }
+        return Int(size.ws_col)
     }
 
     static func mark(_ o: HostOutcome) -> String {

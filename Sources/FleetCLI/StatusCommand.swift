@@ -65,6 +65,11 @@ struct StatusCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds the version command may take on a host.", valueName: "S"))
     var timeout: Double = 30
 
+    @Option(
+        help: ArgumentHelp(
+            "Check again every S seconds, redrawing the table in place on the terminal, until Ctrl-C.", valueName: "S"))
+    var watch: Double?
+
     func validate() throws {
         if json && format != nil && format != .json { throw ValidationError("--json and --format \(format!.rawValue) do not go together") }
         try validateSeconds(timeout, "--timeout")
@@ -75,37 +80,31 @@ struct StatusCommand: AsyncParsableCommand {
         if requireTarget && playbookPath == nil && target == nil {
             throw ValidationError("--require-target needs a target: give a playbook or --target")
         }
+        if let watch {
+            try validateSeconds(watch, "--watch")
+            if json || output != nil || (format != nil && format != .text) {
+                throw ValidationError("--watch redraws the text table on a terminal: it goes with neither --json, --format nor --output")
+            }
+        }
     }
 
     func run() async throws {
-        let started = Date()
-        let clock = ContinuousClock()
-        let start = clock.now
         let plan = try plan()
         if let output { try Self.checkOutput(output) }
         let hosts = plan.checks.map(\.host)
         let ssh = try connection.sshConfiguration(for: hosts, inventory: inventory.inventories.joined(separator: ", "))
         let executor = try SSHExecutor(ssh)
-        let lastRuns = await Self.lastRuns(hosts.map(\.name), store: store)
-
-        let total = hosts.count
-        let progress = Progress(total: total)
-        progress.say("checking \(total) \(total == 1 ? "host" : "hosts"), \(min(connection.forks, total)) at a time")
-        let collector = StatusCollector(executor: executor, clock: clock, forks: connection.forks) { progress.done($0) }
-        let checks = plan.checks
-        let work = Task { await collector.collect(checks) }
+        if let watch {
+            defer { Task { await executor.shutdown() } }
+            return try await watching(every: duration(seconds: watch), plan: plan, executor: executor)
+        }
+        let progress = Progress(total: hosts.count)
+        progress.say("checking \(hosts.count) \(hosts.count == 1 ? "host" : "hosts"), \(min(connection.forks, hosts.count)) at a time")
+        let work = Task { await check(plan, executor: executor, progress: progress) }
         let interrupts = Interrupts.install(onFirst: { work.cancel() })
-        var found = await work.value
+        let status = await work.value
         interrupts.cancel()
         await executor.shutdown()
-        for i in found.indices { found[i].lastRun = lastRuns[found[i].name] }
-
-        let status = FleetStatus(
-            generatedAt: WallTime(started), durationMs: start.duration(to: clock.now).milliseconds,
-            inventories: inventory.inventories, limit: inventory.limit, playbook: plan.playbook?.name,
-            playbookFile: plan.playbook.map { Self.absolute($0.file) }, target: plan.target, requireTarget: requireTarget,
-            versionSource: versionCommand != nil ? .versionCommand : (plan.playbook != nil ? .playbook : nil),
-            stages: StatusPlanner.stages(of: plan.checks), hosts: found)
         let text = StatusReports.render(status, json ? .json : (format ?? .text), style: colors.style(for: STDOUT_FILENO))
         if let output {
             // As `fleetup report --output`: the file is the operator's input (2).
@@ -115,6 +114,58 @@ struct StatusCommand: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data(text.utf8))
         }
         if !status.passes { throw ExitCode(1) }
+    }
+
+    /// `--watch`: the table again every `period`, drawn over the last one (the screen cleared
+    /// and the cursor home), until Ctrl-C (a second quits at once, even mid-check); then the
+    /// exit status of the last check.
+    private func watching(every period: Duration, plan: Plan, executor: SSHExecutor) async throws {
+        // Cancelled by Ctrl-C: a flag the pause between checks looks at.
+        let stop = Task<Void, Never> { while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) } }
+        let interrupts = Interrupts.install(exitOn: 2) { _ in stop.cancel() }
+        defer { interrupts.cancel() }
+        var last: FleetStatus?
+        while !stop.isCancelled {
+            let status = await check(plan, executor: executor, progress: nil)
+            last = status
+            let table = StatusReports.render(status, .text, style: colors.style(for: STDOUT_FILENO))
+            let footer = "\nevery \(DurationText.format(period)), last at \(status.generatedAt.tableText) UTC; Ctrl-C stops\n"
+            FileHandle.standardOutput.write(Data(("\u{1B}[H\u{1B}[2J" + table + footer).utf8))
+            let interrupted = await withTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    try? await Task.sleep(for: period)
+                    return false
+                }
+                group.addTask {
+                    // Ctrl-C, looked for ten times a second (a terminal's pace).
+                    while !stop.isCancelled && !Task.isCancelled { try? await Task.sleep(for: .milliseconds(100)) }
+                    return stop.isCancelled
+                }
+                let first = await group.next() ?? true
+                group.cancelAll()
+                return first
+            }
+            if interrupted { break }
+        }
+        if let last, !last.passes { throw ExitCode(1) }
+    }
+
+    /// One look at every host of the plan: its version, health and last run.
+    private func check(_ plan: Plan, executor: SSHExecutor, progress: Progress?) async -> FleetStatus {
+        let started = Date()
+        let clock = ContinuousClock()
+        let start = clock.now
+        let hosts = plan.checks.map(\.host)
+        let lastRuns = await Self.lastRuns(hosts.map(\.name), store: store)
+        let collector = StatusCollector(executor: executor, clock: clock, forks: connection.forks) { progress?.done($0) }
+        var found = await collector.collect(plan.checks)
+        for i in found.indices { found[i].lastRun = lastRuns[found[i].name] }
+        return FleetStatus(
+            generatedAt: WallTime(started), durationMs: start.duration(to: clock.now).milliseconds,
+            inventories: inventory.inventories, limit: inventory.limit, playbook: plan.playbook?.name,
+            playbookFile: plan.playbook.map { Self.absolute($0.file) }, target: plan.target, requireTarget: requireTarget,
+            versionSource: versionCommand != nil ? .versionCommand : (plan.playbook != nil ? .playbook : nil),
+            stages: StatusPlanner.stages(of: plan.checks), hosts: found)
     }
 
     struct Plan {

@@ -43,9 +43,12 @@ struct StoreCommand: AsyncParsableCommand {
                 throw error
             }
             switch outcome {
-            case .created(let v): print("store \(url): fleetup's tables created (schema version \(v))")
-            case .migrated(let from, let to): print("store \(url): schema migrated from version \(from) to \(to)")
-            case .current(let v): print("store \(url): already at schema version \(v); nothing to do")
+            case .created(let v):
+                FileHandle.standardOutput.write(Data("store \(url): fleetup's tables created (schema version \(v))\n".utf8))
+            case .migrated(let from, let to):
+                FileHandle.standardOutput.write(Data("store \(url): schema migrated from version \(from) to \(to)\n".utf8))
+            case .current(let v):
+                FileHandle.standardOutput.write(Data("store \(url): already at schema version \(v); nothing to do\n".utf8))
             }
         }
     }
