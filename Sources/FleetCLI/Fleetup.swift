@@ -84,11 +84,11 @@ public struct Fleetup: AsyncParsableCommand {
         return "fleetup: " + problem + (see.map { " (see \($0))" } ?? "")
     }
 
-    /// Ends the process. Not `exit`: it flushes every stdio stream under its lock, and a
-    /// thread still blocked reading the terminal (a gate's y/N prompt that an approval from
-    /// elsewhere answered first) holds stdin's lock forever — the process hung after its
-    /// summary. fleetup writes its output with FileHandle (unbuffered), never with stdio's
-    /// `print`, so `_exit` loses nothing.
+    /// Ends the process. Not `exit`: its stdio clean-up walks every stream, stdin included,
+    /// which a thread still blocked reading the terminal holds (a gate's y/N prompt that an
+    /// approval from elsewhere answered first); glibc versions differ in whether that waits.
+    /// fleetup writes its output with FileHandle (unbuffered), never with stdio's `print`,
+    /// so `_exit` loses nothing.
     static func terminate(_ code: Int32) -> Never {
         _exit(code)
     }
