@@ -49,7 +49,9 @@ struct HookScenarioTests {
                 fleet,
                 edits: [
                     .init(old: "\nsteps:\n", new: "\n" + Self.hooks(marker: marker) + "steps:\n", why: "hooks"),
-                    .init(old: "secret: [db_password]", new: "secret: [db_password, hook_token]", why: "hook_token secret"),
+                    .init(
+                        old: "secret: [db_password, announce_webhook]", new: "secret: [db_password, announce_webhook, hook_token]",
+                        why: "hook_token secret"),
                 ])
             s.environment["FLEETUP_BECOME_PASSWORD"] = Self.becomePassword
             let r = try await s.run(["--yes", "--var", "hook_dir=\(hookDir)", "--var", "hook_token=\(Self.canary)"])
