@@ -80,6 +80,9 @@ struct CurlNotifier: Notifier {
             } else {
                 let said = exit.map { $0.stderr.trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
                 record.error = redactor.redact(said.isEmpty ? "no answer" : said)
+                // What another try cannot change: a URL curl cannot use, a certificate it does
+                // not trust (curl's exit codes 1, 3, 58, 60, 77, 83).
+                if let status = exit?.status, Self.final.contains(status) { return record }
             }
             let pause = min(wait, ContinuousClock.now.duration(to: deadline))
             if pause <= .zero { break }
@@ -104,6 +107,8 @@ struct CurlNotifier: Notifier {
             process.watch(until: deadline + .seconds(1)) { kill(process.pid, SIGKILL) }.exit
         }
     }
+
+    static let final: Set<Int32> = [1, 3, 58, 60, 77, 83]
 
     /// A value inside curl's config quotes.
     static func quoted(_ s: String) -> String {

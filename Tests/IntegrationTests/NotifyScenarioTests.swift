@@ -90,3 +90,84 @@ struct NotifyScenarioTests {
         }
     }
 }
+
+/// https, as curl speaks it: a receiver on 127.0.0.1 with a certificate made by the test
+/// (openssl) and served by Python's ssl module. Trusted through CURL_CA_BUNDLE, the post
+/// arrives; without it, the certificate is refused and nothing is posted.
+@Suite("notifications: https")
+struct NotifyHTTPSTests {
+    static let server = """
+        import http.server, ssl, sys
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with open(sys.argv[3], "ab") as f:
+                    f.write(self.path.encode() + b" " + body.replace(b"\\n", b" ") + b"\\n")
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+            def log_message(self, *args):
+                pass
+        httpd = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(sys.argv[1], sys.argv[2])
+        httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+        with open(sys.argv[4] + ".tmp", "w") as f:
+            f.write(str(httpd.server_address[1]))
+        import os; os.rename(sys.argv[4] + ".tmp", sys.argv[4])
+        httpd.serve_forever()
+        """
+
+    @Test(
+        "a trusted certificate: delivered over https; an untrusted one: refused, not posted, the run unaffected",
+        .enabled(if: LocalProcess.find("python3") != nil && LocalProcess.find("openssl") != nil))
+    func https() async throws {
+        let dir = NSTemporaryDirectory() + "notify-https-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let openssl = try #require(LocalProcess.find("openssl")), python = try #require(LocalProcess.find("python3"))
+        try LocalProcess.run(
+            openssl,
+            [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", dir + "/key.pem",
+                "-out", dir + "/cert.pem", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+            ])
+        try LocalProcess.writeFile(dir + "/server.py", Array(Self.server.utf8))
+        let receiver = try LocalProcess(
+            python, [dir + "/server.py", dir + "/cert.pem", dir + "/key.pem", dir + "/posts", dir + "/port"], processGroup: true)
+        defer {
+            kill(-receiver.pid, SIGKILL)
+            _ = receiver.waitForExit()
+        }
+        // Its port, once it listens (the file appears whole, renamed into place).
+        while !FileManager.default.fileExists(atPath: dir + "/port") {
+            #expect(kill(receiver.pid, 0) == 0, "the https receiver ended before it listened")
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let port = try String(contentsOfFile: dir + "/port", encoding: .utf8)
+        let url = "https://127.0.0.1:\(port)/hooks/tls-\(UUID().uuidString.prefix(8))"
+        let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 1)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
+        try await TestFleet.with(spec) { fleet in
+            var s = try await RunScenario.mattermost(fleet)
+            s.environment["CURL_CA_BUNDLE"] = dir + "/cert.pem"
+            let trusted = try await s.run(["--yes", "--var", "announce_webhook=\(url)"])
+            #expect(trusted.status == 0, "\(trusted.stderr)")
+            let posts = try String(contentsOfFile: dir + "/posts", encoding: .utf8).split(separator: "\n")
+            #expect(posts.count == 3 && posts.allSatisfy { $0.hasPrefix("/hooks/tls-") && $0.contains(#""username": "fleetup""#) })
+            #expect(try s.record().actions.compactMap(\.notification).allSatisfy(\.delivered))
+
+            // The same certificate, not trusted: curl refuses it; nothing more arrives.
+            s.environment["CURL_CA_BUNDLE"] = "/dev/null/none"
+            let untrusted = try await s.run(["--yes", "--var", "announce_webhook=\(url)"])
+            #expect(untrusted.status == 0, "\(untrusted.stderr)")
+            let after = try String(contentsOfFile: dir + "/posts", encoding: .utf8).split(separator: "\n")
+            #expect(after.count == 3, "a post reached a receiver whose certificate is not trusted")
+            let refused = try #require(try s.record().actions.compactMap(\.notification).last)
+            // Not retried: another try cannot make the certificate trusted.
+            #expect(!refused.delivered && refused.status == nil && refused.attempts == 1, "\(refused)")
+            #expect(refused.error?.contains("certificate") == true, "\(refused)")
+            #expect(!(untrusted.stderr + untrusted.stdout).contains(url))
+        }
+    }
+}
