@@ -25,7 +25,7 @@ struct ApprovalTests {
 
     @Test("state folder: a run waits at the gate; `fleetup approve` from another terminal lets it go on; a second approve exits 1")
     func folder() async throws {
-        let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 1)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
+        let spec = RunScenario.twoHosts
         try await TestFleet.with(spec.onServers) { fleet in
             let s = try await RunScenario.mattermost(fleet)
             let stderr = fleet.directory + "/run.err"

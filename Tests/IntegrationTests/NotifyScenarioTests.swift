@@ -27,7 +27,7 @@ struct NotifyScenarioTests {
 
     @Test("posted before each stage and after the run; a 500 retried; a silent receiver given up; URLs never written")
     func webhooks() async throws {
-        let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 1)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
+        let spec = RunScenario.twoHosts
         let team = try WebhookReceiver()
         let flaky = try WebhookReceiver(answers: [.status(500)])
         let silent = try WebhookReceiver(then: .silent)
@@ -147,7 +147,7 @@ struct NotifyHTTPSTests {
         }
         let port = try String(contentsOfFile: dir + "/port", encoding: .utf8)
         let url = "https://127.0.0.1:\(port)/hooks/tls-\(UUID().uuidString.prefix(8))"
-        let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 1)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
+        let spec = RunScenario.twoHosts
         try await TestFleet.with(spec) { fleet in
             var s = try await RunScenario.mattermost(fleet)
             s.environment["CURL_CA_BUNDLE"] = dir + "/cert.pem"

@@ -61,6 +61,10 @@ struct RunScenario {
 
     static let mattermostReleases = FakeReleases.mattermostVersions
 
+    /// The smallest Mattermost fleet with two stages: staging01 and prod01 on 5.2.0, apps up.
+    static let twoHosts = FleetSpec(
+        groups: [.init("staging", 1), .init("prod", 1)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
+
     /// playbooks/mattermost.yml with `pause: 0s` and `edits`, the demo inventory, and an
     /// overlay that sets `release_dir` to the fleet's archives (`hostVars`: per host, e.g. a
     /// folder with a corrupted archive for one host).

@@ -410,7 +410,7 @@ struct RunScenarioTests {
 
     @Test("g. a second fleetup run on the same fleet is refused (exit 3) naming the first's run id and pid; the first completes")
     func secondRunRefused() async throws {
-        let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 1)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
+        let spec = RunScenario.twoHosts
         try await TestFleet.with(spec.onServers) { fleet in
             let s = try await RunScenario.mattermost(fleet, edits: [.hold])
             try s.hold(fleet.hosts[0])
@@ -435,7 +435,7 @@ struct RunScenarioTests {
 
     @Test("h. a step that hangs past its timeout: failed, timed out in the journal, its remote processes gone")
     func stepTimesOut() async throws {
-        let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 1)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
+        let spec = RunScenario.twoHosts
         try await TestFleet.with(spec.onServers) { fleet in
             // The marker (the shell's $0) names the host's own folder; the shell writes its pid
             // and its sleep's beside it, then waits on the sleep. The timeout leaves the shell

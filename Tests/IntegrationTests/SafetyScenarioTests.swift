@@ -291,7 +291,7 @@ struct SafetyScenarioTests {
 extension SafetyScenarioTests {
     @Test("run with a relative playbook path, then resume --retry-failed of a host past its point of no return: the same steps, it goes on")
     func relativePlaybookResume() async throws {
-        let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 1)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
+        let spec = RunScenario.twoHosts
         try await TestFleet.with(spec.onServers) { fleet in
             let releases = try await Blocking.run("relative-releases") { try fleet.buildMattermostReleases() }
             // release_dir relative to the playbook's folder, as the demo inventory gives it.

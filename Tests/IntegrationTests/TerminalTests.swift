@@ -83,7 +83,7 @@ struct TerminalTests {
     /// manual, no pause), run in tmux; `answer` is typed at the gate. The last screen, the
     /// run's record and fleetup's exit status.
     static func runAtGate(_ answer: [String]) async throws -> (screen: String, record: RunRecord, status: Int32) {
-        let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 1)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
+        let spec = RunScenario.twoHosts
         return try await TestFleet.with(spec) { fleet in
             let s = try await RunScenario.mattermost(fleet)
             let line = ([try RunScenario.binary] + s.runArguments).map { "'\($0)'" }.joined(separator: " ")
@@ -116,7 +116,7 @@ struct TerminalTests {
 
     @Test("the window made narrow while a host is in flight: the live block stays one line per host and is cleared at the end")
     func resize() async throws {
-        let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 1)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
+        let spec = RunScenario.twoHosts
         try await TestFleet.with(spec) { fleet in
             let s = try await RunScenario.mattermost(fleet, edits: [.hold])
             let staging = fleet.hosts.first { $0.name == "staging01" }!
@@ -139,7 +139,7 @@ struct TerminalTests {
 
     @Test("progress to a file, not the terminal: plain time-stamped lines, no escape sequence")
     func piped() async throws {
-        let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 1)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
+        let spec = RunScenario.twoHosts
         try await TestFleet.with(spec) { fleet in
             let s = try await RunScenario.mattermost(fleet)
             let log = fleet.directory + "/progress.txt"
@@ -165,7 +165,7 @@ struct TerminalTests {
 
     @Test("status --watch: the table redrawn in place; a host turning unhealthy shows up; Ctrl-C ends it with that status")
     func statusWatch() async throws {
-        let spec = FleetSpec(groups: [.init("staging", 1), .init("prod", 1)], layout: .mattermost, versions: ["5.2.0"], startApps: true)
+        let spec = RunScenario.twoHosts
         try await TestFleet.with(spec) { fleet in
             let s = try await RunScenario.mattermost(fleet)
             let args =
