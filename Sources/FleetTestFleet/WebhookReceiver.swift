@@ -20,9 +20,11 @@ public final class WebhookReceiver: Sendable {
     private let listener: Int32
     private let state: Mutex<(script: [Answer], requests: [Request], open: [Int32], stopped: Bool)>
     private let then: Answer
+    private let onRequest: (@Sendable (Request) -> Void)?
 
-    /// Listens at once on an ephemeral port of 127.0.0.1.
-    public init(answers: [Answer] = [], then: Answer = .status(200)) throws {
+    /// Listens at once on an ephemeral port of 127.0.0.1. `onRequest` sees each request
+    /// before it is answered (so whoever posted it finds it recorded once answered).
+    public init(answers: [Answer] = [], then: Answer = .status(200), onRequest: (@Sendable (Request) -> Void)? = nil) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ReceiverError("socket: \(String(cString: strerror(errno)))") }
         var address = sockaddr_in()
@@ -43,6 +45,7 @@ public final class WebhookReceiver: Sendable {
         port = Int(UInt16(bigEndian: address.sin_port))
         listener = fd
         self.then = then
+        self.onRequest = onRequest
         state = Mutex((answers, [], [], false))
         let thread = Thread { [self] in acceptLoop() }
         thread.name = "webhook-receiver"
@@ -94,6 +97,7 @@ public final class WebhookReceiver: Sendable {
             data += buffer[0..<n]
             request = Self.parse(data)
         }
+        onRequest?(request!)
         let answer = state.withLock { s -> Answer in
             s.requests.append(request!)
             return s.script.isEmpty ? then : s.script.removeFirst()

@@ -95,22 +95,18 @@ do {
         for path in try FakeReleases.writeMattermostArchives(versions, in: out) { print(path) }
     case "receive":
         guard let log = options["--log"] else { die("receive needs --log FILE\n\(usage)") }
-        let receiver = try WebhookReceiver()
         FileManager.default.createFile(atPath: log, contents: nil)
+        // Each request's body appended before it is answered: once fleetup's post is done,
+        // the log has it.
+        let receiver = try WebhookReceiver { request in
+            guard let out = FileHandle(forWritingAtPath: log) else { return }
+            out.seekToEndOfFile()
+            out.write(Data((request.body + "\n").utf8))
+            try? out.close()
+        }
         FileHandle.standardOutput.write(Data("\(receiver.port)\n".utf8))
         signal(SIGTERM) { _ in exit(0) }
-        var written = 0
-        // Each request as it arrives (checked every 50 ms: a demo's pace), its body one line.
-        while true {
-            let all = receiver.requests
-            if all.count > written, let out = FileHandle(forWritingAtPath: log) {
-                out.seekToEndOfFile()
-                for r in all[written...] { out.write(Data((r.body + "\n").utf8)) }
-                try? out.close()
-                written = all.count
-            }
-            usleep(50_000)
-        }
+        while true { pause() }
     case "show":
         let fleet = try TestFleet.attach(dir)
         for h in fleet.hosts {
