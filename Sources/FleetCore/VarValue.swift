@@ -91,20 +91,35 @@ public enum VarValue: Sendable, Hashable {
 
 /// A secret string: its `description` is `[REDACTED]`; only `reveal()` gives the text.
 public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
-    private let value: String
+    /// One reference: a secret is 8 bytes inside every `VarValue` (a value type as wide as
+    /// its widest case), not the 32 that the text and the vault text inline would make it.
+    private final class Box: Sendable {
+        let value: String
+        let vaultText: String?
+        init(_ value: String, _ vaultText: String?) {
+            self.value = value
+            self.vaultText = vaultText
+        }
+    }
+
+    private let box: Box
     /// The ansible-vault text an inline `!vault` value was decrypted from: what
     /// `inventory --list` shows in its place, as ansible-inventory does (never the clear text).
-    public let vaultText: String?
-    public init(_ value: String) {
-        self.value = value
-        self.vaultText = nil
+    public var vaultText: String? { box.vaultText }
+    public init(_ value: String) { box = Box(value, nil) }
+    public init(_ value: String, vaultText: String) { box = Box(value, vaultText) }
+
+    public static func == (a: Secret, b: Secret) -> Bool {
+        a.box === b.box || (a.box.value == b.box.value && a.box.vaultText == b.box.vaultText)
     }
-    public init(_ value: String, vaultText: String) {
-        self.value = value
-        self.vaultText = vaultText
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(box.value)
+        hasher.combine(box.vaultText)
     }
+
     /// The clear text, for the one place that must send it (a command to the host).
-    public func reveal() -> String { value }
+    public func reveal() -> String { box.value }
     public var description: String { Secret.mask }
     public var debugDescription: String { Secret.mask }
     /// What every output shows instead of a secret.
