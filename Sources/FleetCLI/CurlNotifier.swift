@@ -18,10 +18,7 @@ struct CurlNotifier: Notifier {
     func send(_ spec: NotifySpec, context: HookContext) async -> NotifyRecord? {
         var record = NotifyRecord(event: context.point, name: spec.name, format: spec.format.rawValue, delivered: false)
         let started = ContinuousClock.now
-        defer {
-            let d = started.duration(to: .now)
-            record.durationMs = Int(d.components.seconds) * 1000 + Int(d.components.attoseconds / 1_000_000_000_000_000)
-        }
+        defer { record.durationMs = started.duration(to: .now).milliseconds }
         let scope = HookSpec.scope(playbook: playbook, overrides: overrides, context: context)
         let url: String
         do { url = try scope.render(spec.url, as: .text).text } catch {
@@ -63,8 +60,7 @@ struct CurlNotifier: Notifier {
         var wait = Duration.seconds(1)
         while ContinuousClock.now < deadline && !Task.isCancelled {
             record.attempts += 1
-            let left = ContinuousClock.now.duration(to: deadline)
-            let seconds = max(0.1, Double(left.components.seconds) + Double(left.components.attoseconds) / 1e18)
+            let seconds = max(0.1, DurationText.seconds(ContinuousClock.now.duration(to: deadline)))
             let exit = await Self.curl(curl, config: config, maxTime: seconds, until: deadline)
             let code = Int(exit?.stdout.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
             record.status = code == 0 ? nil : code
@@ -123,12 +119,9 @@ struct CurlNotifier: Notifier {
         case .mattermost: return .object([("text", .string(text)), ("username", .string("fleetup"))])
         case .slack: return .object([("text", .string(text))])
         case .json:
-            return .object([
-                ("schema", .string("fleetup.notify/1")), ("event", .string(c.point.rawValue)), ("run_id", .string(c.runID)),
-                ("playbook", .string(c.playbook)), ("target", .string(c.target)), ("stage", .text(c.stage)), ("batch", .int(c.batch)),
-                ("hosts", .array(c.hosts.map(JSON.string))), ("next_stage", .text(c.next)), ("outcome", .text(c.outcome?.rawValue)),
-                ("reason", .text(c.reason)), ("text", .string(text)),
-            ])
+            return .object(
+                [("schema", .string("fleetup.notify/1")), ("event", .string(c.point.rawValue))] + LocalHookRunner.facts(c)
+                    + [("text", .string(text))])
         }
     }
 }

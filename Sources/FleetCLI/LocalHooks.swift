@@ -22,12 +22,12 @@ struct LocalHookRunner: HookRunner {
 
     func run(_ hook: HookSpec, context: HookContext) async -> HookRecord {
         var record = HookRecord(point: context.point, name: hook.name, stage: context.stage, batch: context.batch)
+        let scope = HookSpec.scope(playbook: playbook, overrides: overrides, context: context)
         let rendered: (command: Rendered, env: [String: String])
-        do { rendered = try hook.rendered(playbook: playbook, overrides: overrides, context: context) } catch {
+        do { rendered = try hook.rendered(in: scope) } catch {
             record.error = "its template: \(error.message)"
             return record
         }
-        let scope = HookSpec.scope(playbook: playbook, overrides: overrides, context: context)
         let redactor = Redactor(scope: scope, extra: extraSecrets)
         let base = NSTemporaryDirectory() + "fleetup-hook-\(getpid())-\(UUID().uuidString.prefix(8))"
         let input = base + ".json", output = base + ".out"
@@ -61,8 +61,7 @@ struct LocalHookRunner: HookRunner {
             stopped.store(true, ordering: .relaxed)
             kill(-process.pid, SIGKILL)
         }
-        let elapsed = started.duration(to: .now)
-        record.durationMs = Int(elapsed.components.seconds) * 1000 + Int(elapsed.components.attoseconds / 1_000_000_000_000_000)
+        record.durationMs = started.duration(to: .now).milliseconds
         if let watched {
             record.status = watched.exit.status
             record.signal = watched.exit.signal
@@ -78,12 +77,16 @@ struct LocalHookRunner: HookRunner {
 
     /// `fleetup.hook/1`: what the hook is told, on its stdin.
     static func event(_ c: HookContext) -> JSON {
-        .object([
-            ("schema", .string("fleetup.hook/1")), ("hook", .string(c.point.rawValue)), ("run_id", .string(c.runID)),
-            ("playbook", .string(c.playbook)), ("target", .string(c.target)), ("stage", .text(c.stage)), ("batch", .int(c.batch)),
-            ("hosts", .array(c.hosts.map(JSON.string))), ("next_stage", .text(c.next)), ("outcome", .text(c.outcome?.rawValue)),
-            ("reason", .text(c.reason)),
-        ])
+        .object([("schema", .string("fleetup.hook/1")), ("hook", .string(c.point.rawValue))] + facts(c))
+    }
+
+    /// The event's facts, as a hook's stdin and a `json` notification both give them.
+    static func facts(_ c: HookContext) -> [(String, JSON)] {
+        [
+            ("run_id", .string(c.runID)), ("playbook", .string(c.playbook)), ("target", .string(c.target)), ("stage", .text(c.stage)),
+            ("batch", .int(c.batch)), ("hosts", .array(c.hosts.map(JSON.string))), ("next_stage", .text(c.next)),
+            ("outcome", .text(c.outcome?.rawValue)), ("reason", .text(c.reason)),
+        ]
     }
 
     /// The same facts as variables, for a hook that is a one-line shell command.

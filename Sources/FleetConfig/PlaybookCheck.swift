@@ -17,7 +17,7 @@ public enum PlaybookCheck {
                 let context = HookContext(
                     point: point, runID: "check", playbook: book.name, target: target.text, stage: point == .beforeRun ? nil : "stage",
                     batch: point == .afterBatch ? 1 : nil)
-                do { _ = try hook.rendered(playbook: book, overrides: overrides, context: context) } catch {
+                do { _ = try hook.rendered(in: HookSpec.scope(playbook: book, overrides: overrides, context: context)) } catch {
                     out.append(ConfigError(file: book.file, line: hook.line, "hooks: \(point.rawValue) \"\(hook.name)\": \(error.message)"))
                 }
             }

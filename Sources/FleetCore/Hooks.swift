@@ -123,27 +123,16 @@ extension HookSpec {
     /// names as secrets) and the run's facts — `run_id`, `target`, `stage`, `batch`, `point`.
     /// Host variables are not there: a hook runs once, on this machine.
     public static func scope(playbook: Playbook, overrides: [String: VarValue], context: HookContext) -> TemplateScope {
-        var vars = playbook.vars
-        for (k, v) in overrides { vars[k] = v }
-        for name in playbook.secret {
-            if let v = vars[name], case .secret = v { continue }
-            if let text = vars[name]?.scalarText { vars[name] = .secret(Secret(text)) }
-        }
         let facts = [
             "run_id": context.runID, "target": context.target, "stage": context.stage ?? "", "batch": context.batch.map(String.init) ?? "",
             "point": context.point.rawValue,
         ]
-        return TemplateScope(vars: vars, facts: facts)
+        return TemplateScope.layered([playbook.vars, overrides], secret: playbook.secret, facts: facts)
     }
 
-    /// The command and the environment it is given, rendered; the command's display form
-    /// shows secrets as the mask.
-    public func rendered(
-        playbook: Playbook, overrides: [String: VarValue], context: HookContext
-    ) throws(TemplateError) -> (
-        command: Rendered, env: [String: String]
-    ) {
-        let scope = Self.scope(playbook: playbook, overrides: overrides, context: context)
+    /// The command and the environment it is given, rendered in `scope` (`scope(…)`); the
+    /// command's display form shows secrets as the mask.
+    public func rendered(in scope: TemplateScope) throws(TemplateError) -> (command: Rendered, env: [String: String]) {
         let command = try scope.render(run, as: .shell)
         var out: [String: String] = [:]
         for (k, t) in env { out[k] = try scope.render(t, as: .text).text }

@@ -30,18 +30,23 @@ public struct TemplateScope: Sendable {
         _ host: Host, defaults: [String: VarValue], overrides: [String: VarValue] = [:],
         secret: Set<String> = [], facts: [String: String] = [:]
     ) -> TemplateScope {
-        var vars = defaults
-        for (k, v) in host.vars { vars[k] = v }
-        for (k, v) in overrides { vars[k] = v }
+        var f = facts
+        f["host"] = host.name
+        return layered([defaults, host.vars, overrides], secret: secret, facts: f)
+    }
+
+    /// Layers of variables, later ones winning, with the names in `secret` made secret
+    /// values whichever layer gave them (a host's scope; a hook's, which has no host).
+    public static func layered(_ layers: [[String: VarValue]], secret: Set<String>, facts: [String: String]) -> TemplateScope {
+        var vars = layers.first ?? [:]
+        for layer in layers.dropFirst() { for (k, v) in layer { vars[k] = v } }
         for name in secret {
             if let v = vars[name], case .secret = v {
             } else if let text = vars[name]?.scalarText {
                 vars[name] = .secret(Secret(text))
             }
         }
-        var f = facts
-        f["host"] = host.name
-        return TemplateScope(vars: vars, facts: f)
+        return TemplateScope(vars: vars, facts: facts)
     }
 
     /// The same scope with some facts set.

@@ -25,25 +25,7 @@ public final class WebhookReceiver: Sendable {
     /// Listens at once on an ephemeral port of 127.0.0.1. `onRequest` sees each request
     /// before it is answered (so whoever posted it finds it recorded once answered).
     public init(answers: [Answer] = [], then: Answer = .status(200), onRequest: (@Sendable (Request) -> Void)? = nil) throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw ReceiverError("socket: \(String(cString: strerror(errno)))") }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, listen(fd, 16) == 0 else {
-            close(fd)
-            throw ReceiverError("bind/listen: \(String(cString: strerror(errno)))")
-        }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        port = Int(UInt16(bigEndian: address.sin_port))
-        listener = fd
+        (listener, port) = try LoopbackListener.open(backlog: 16)
         self.then = then
         self.onRequest = onRequest
         state = Mutex((answers, [], [], false))
@@ -134,4 +116,29 @@ public final class WebhookReceiver: Sendable {
 public struct ReceiverError: Error, CustomStringConvertible {
     public var description: String
     init(_ d: String) { description = d }
+}
+
+/// A listening TCP socket on an ephemeral port of 127.0.0.1: the tests' fake servers start
+/// here.
+public enum LoopbackListener {
+    public static func open(backlog: Int32) throws -> (fd: Int32, port: Int) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw ReceiverError("socket: \(String(cString: strerror(errno)))") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &address) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && listen(fd, backlog) == 0 && getsockname(fd, $0, &length) == 0
+            }
+        }
+        guard ok else {
+            let why = String(cString: strerror(errno))
+            close(fd)
+            throw ReceiverError("127.0.0.1: bind/listen: \(why)")
+        }
+        return (fd, Int(UInt16(bigEndian: address.sin_port)))
+    }
 }

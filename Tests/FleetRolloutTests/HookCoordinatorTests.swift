@@ -24,11 +24,11 @@ final class ScriptedHooks: HookRunner {
 struct HookCoordinatorTests {
     static func hook(_ name: String) -> HookSpec { HookSpec(name: name, run: Fixture.t("true")) }
 
-    static func coordinator(
-        _ hooks: [HookPoint: [HookSpec]], runner: ScriptedHooks, world: World, sink: RecordingSink
-    )
-        -> Coordinator<ManualClock>
-    {
+    /// A coordinator of a playbook with these hooks over s1, p1, p2 on 1.1.0, with its
+    /// scripted hooks, journal and world.
+    static func setUp(_ hooks: [HookPoint: [HookSpec]]) -> (Coordinator<ManualClock>, ScriptedHooks, RecordingSink, World) {
+        let runner = ScriptedHooks(), sink = RecordingSink()
+        let world = World([("s1", "1.1.0"), ("p1", "1.1.0"), ("p2", "1.1.0")])
         var book = Fixture.playbook(batch: [.count(1)])
         book.hooks = hooks
         let hosts = Fixture.hosts(staging: 1, prod: 2)
@@ -42,21 +42,17 @@ struct HookCoordinatorTests {
             forks: 10)
         var setup = RunSetup(playbook: book, hosts: hosts, target: Version("1.2.0")!, header: header)
         setup.hookRunner = runner
-        return Coordinator(setup: setup, executor: world.executor, clock: ManualClock(), sink: sink, startedAt: "2026-12-02T00:00:00.000Z")
+        let c = Coordinator(setup: setup, executor: world.executor, clock: ManualClock(), sink: sink, startedAt: "2026-12-02T00:00:00.000Z")
+        return (c, runner, sink, world)
     }
-
-    static var world: World { World([("s1", "1.1.0"), ("p1", "1.1.0"), ("p2", "1.1.0")]) }
 
     @Test("every point, in the run's order, with its context; each hook in the journal and the record")
     func order() async throws {
-        let runner = ScriptedHooks()
-        let sink = RecordingSink()
-        let world = Self.world
-        let c = Self.coordinator(
+        let (c, runner, sink, _) = Self.setUp(
             [
                 .beforeRun: [Self.hook("check")], .beforeStage: [Self.hook("announce")], .afterBatch: [Self.hook("batch")],
                 .afterRun: [Self.hook("tell")],
-            ], runner: runner, world: world, sink: sink)
+            ])
         #expect(try await c.run(opening: Fixture.header(c)) == .succeeded)
         #expect(
             runner.points == [
@@ -83,12 +79,8 @@ struct HookCoordinatorTests {
 
     @Test("a before_stage hook that fails on prod: no host of prod is touched, the run halts, on_halt is told why")
     func beforeStageFails() async throws {
-        let runner = ScriptedHooks()
-        let sink = RecordingSink()
-        let world = Self.world
-        let c = Self.coordinator(
-            [.beforeStage: [Self.hook("ok"), Self.hook("fail-on-prod")], .onHalt: [Self.hook("page")], .afterRun: [Self.hook("tell")]],
-            runner: runner, world: world, sink: sink)
+        let (c, runner, sink, world) = Self.setUp(
+            [.beforeStage: [Self.hook("ok"), Self.hook("fail-on-prod")], .onHalt: [Self.hook("page")], .afterRun: [Self.hook("tell")]])
         let outcome = try await c.run(opening: Fixture.header(c))
         #expect(outcome == .halted)
         #expect(world.running("s1") == "1.2.0")

@@ -1,3 +1,4 @@
+import FleetTestFleet
 import Foundation
 import Synchronization
 
@@ -52,20 +53,7 @@ final class FakeServer: @unchecked Sendable {
 
     init(_ behaviour: Behaviour, tally: Tally = Tally()) throws {
         self.tally = tally
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        self.fd = fd
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = 0
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &addr) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, len) == 0 && listen(fd, 64) == 0 && getsockname(fd, $0, &len) == 0
-            }
-        }
-        guard ok else { throw POSIXError(.EADDRINUSE) }
-        port = Int(UInt16(bigEndian: addr.sin_port))
+        (fd, port) = try LoopbackListener.open(backlog: 64)
         self.behaviour = behaviour
         start()
     }
