@@ -300,7 +300,9 @@ public enum GateDecision: String, Sendable, Hashable, Codable {
 
 /// One change of a run's state, as the journal stores it (one JSON object per line).
 /// The coordinator appends each one and it is on disk before the next action starts.
-public enum RunEvent: Sendable, Hashable, Codable {
+/// `indirect`: a value is one reference, not its widest case (345 bytes inline), which
+/// every suspended host task kept one of per `emit` in its async frame (docs/performance.md).
+public indirect enum RunEvent: Sendable, Hashable, Codable {
     case runStarted(RunHeader)
     /// `fleetup resume` took the run up again.
     case resumed(user: String, machine: String, retryFailed: Bool)

@@ -29,7 +29,9 @@ public enum VersionReading: Sendable, Hashable {
 /// journal's position (`HostStart.resume`), never from what its version suggests. The
 /// coordinator performs the actions.
 public struct HostMachine: Sendable {
-    public enum Event: Sendable, Hashable {
+    // Both enums `indirect`, as RunEvent: one reference wide, so the coordinator's host
+    // task does not keep copies of their widest case (192 and 281 bytes) in its async frame.
+    public indirect enum Event: Sendable, Hashable {
         case start
         case connected
         case connectFailed(RemoteError)
@@ -49,7 +51,7 @@ public struct HostMachine: Sendable {
         case cancelled
     }
 
-    public enum Action: Sendable, Hashable {
+    public indirect enum Action: Sendable, Hashable {
         case connect
         /// Take the host's lock, then send `locked`.
         case lock
