@@ -176,6 +176,11 @@ public enum JournalLines {
         var entries: [JournalEntry] = []
         entries.reserveCapacity(lines.count)
         for (i, line) in lines.enumerated() {
+            // A host's common events by hand, as `JournalReader` reads them; the rest by JSONDecoder.
+            if let entry = line.withUnsafeBytes(JournalLineDecoder.entry) {
+                entries.append(entry)
+                continue
+            }
             do {
                 entries.append(try decoder.decode(JournalEntry.self, from: Data(line)))
             } catch {
