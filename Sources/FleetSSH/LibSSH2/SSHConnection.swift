@@ -318,11 +318,12 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
         switch phase {
         case .connecting, .handshaking, .authenticating: return setupDeadline
         case .ready:
-            var earliest = [stallDeadline, keepalive?.nextCheck].compactMap { $0 }.min()
+            // Asked on every turn of the reactor's loop: no allocation here.
+            var earliest = min(stallDeadline ?? .max, keepalive?.nextCheck ?? .max)
             for op in ops where !(op === outboundOwner && stallDeadline != nil) {
-                if let d = op.deadline, d < (earliest ?? .max) { earliest = d }
+                if let d = op.deadline, d < earliest { earliest = d }
             }
-            return earliest
+            return earliest == .max ? nil : earliest
         case .idle, .closed: return nil
         }
     }
