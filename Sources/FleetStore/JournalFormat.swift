@@ -60,8 +60,10 @@ enum JournalFormat {
         return line
     }
 
-    /// An entry's event as the journal's encoder writes it (for `line(seq:time:event:)`).
+    /// An entry's event as the journal's encoder writes it (for `line(seq:time:event:)`):
+    /// written by hand (`EventJSON`, the same bytes), the run's header by the encoder.
     static func eventJSON(_ event: RunEvent, path: String) throws(StoreError) -> [UInt8] {
+        if let bytes = EventJSON.encode(event) { return bytes }
         do { return Array(try encoder().encode(event)) } catch {
             throw StoreError(.io, path: path, "cannot encode a journal entry (RunEvent): \(error)")
         }

@@ -6,8 +6,9 @@
 //
 //   fleet-bench-run [--hosts 5000] [--steps 10] [--probes 1] [--batch 10%] [--forks 500] --dir DIR
 //
-// Prints one line of figures: wall and CPU seconds (getrusage), peak RSS, journal lines,
-// the run's outcome.
+// Prints one line of figures: wall and CPU seconds (getrusage), peak RSS, the run's
+// outcome. The journal, run.json and the reports stay in DIR for the caller to check (and
+// count: counting the journal's lines here was 14 % of the process's CPU, not fleetup's).
 import FleetCLI
 import FleetConfig
 import FleetCore
@@ -153,10 +154,9 @@ let written = try StoreFile.write(RunReports.files(coordinator.record), into: op
 
 let wall = ContinuousClock.now - wallStart
 let (cpuEnd, rssKB) = cpuSeconds()
-let lines = try String(contentsOfFile: journalPath, encoding: .utf8).split(separator: "\n").count
 let seconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
 print(
     String(
-        format: "hosts %d steps %d probes %d: outcome %@, wall %.2f s, cpu %.2f s, peak rss %.1f MB, journal %d lines, reports %d",
-        options.hosts, options.steps, options.probes, outcome.rawValue, seconds, cpuEnd - cpuStart, Double(rssKB) / 1024, lines,
+        format: "hosts %d steps %d probes %d: outcome %@, wall %.2f s, cpu %.2f s, peak rss %.1f MB, reports %d",
+        options.hosts, options.steps, options.probes, outcome.rawValue, seconds, cpuEnd - cpuStart, Double(rssKB) / 1024,
         written.count))
