@@ -150,6 +150,7 @@ let coordinator = Coordinator(
 let outcome = try await coordinator.run(opening: .runStarted(header))
 progress.finish()
 journal.close()
+let (_, runRSSKB) = cpuSeconds()
 let written = try StoreFile.write(RunReports.files(coordinator.record), into: options.dir)
 
 let wall = ContinuousClock.now - wallStart
@@ -157,6 +158,7 @@ let (cpuEnd, rssKB) = cpuSeconds()
 let seconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
 print(
     String(
-        format: "hosts %d steps %d probes %d: outcome %@, wall %.2f s, cpu %.2f s, peak rss %.1f MB, reports %d",
+        format:
+            "hosts %d steps %d probes %d: outcome %@, wall %.2f s, cpu %.2f s, peak rss %.1f MB (%.1f MB before the reports), reports %d",
         options.hosts, options.steps, options.probes, outcome.rawValue, seconds, cpuEnd - cpuStart, Double(rssKB) / 1024,
-        written.count))
+        Double(runRSSKB) / 1024, written.count))
