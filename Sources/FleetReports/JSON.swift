@@ -42,7 +42,11 @@ public enum JSON: Sendable {
             case .null: append("null")
             case .bool(let b): append(b ? "true" : "false")
             case .number(let d):
-                if d == d.rounded(), abs(d) < 1e15 { out.append(contentsOf: String(Int64(d)).utf8) } else { out.append(contentsOf: String(d).utf8) }
+                if d == d.rounded(), abs(d) < 1e15 {
+                    out.append(contentsOf: String(Int64(d)).utf8)
+                } else {
+                    out.append(contentsOf: String(d).utf8)
+                }
             case .string(let s): quote(s)
             case .array(let items): array(items.count) { items[$0] }
             case .elements(let count, let item): array(count, item)

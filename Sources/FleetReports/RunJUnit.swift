@@ -167,6 +167,13 @@ enum RunJUnit {
     static func attr(_ s: String) -> String { escape(s, quotes: true) }
 
     static func escape(_ s: String, quotes: Bool) -> String {
+        // Most text has none of the bytes that may change (controls, & < > " ', DEL, and
+        // the lead bytes of C1 controls and U+FFFE/U+FFFF): it is its own escape, found
+        // without building a copy scalar by scalar (5 % of a 5,000-host run's CPU).
+        let mayChange = s.utf8.contains { c in
+            c < 0x20 || c == 0x22 || c == 0x26 || c == 0x27 || c == 0x3C || c == 0x3E || c == 0x7F || c == 0xC2 || c == 0xEF
+        }
+        if !mayChange { return s }
         var out = ""
         for u in s.unicodeScalars {
             switch u {

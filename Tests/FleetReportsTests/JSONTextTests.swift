@@ -46,7 +46,8 @@ struct JSONTextTests {
     func shapes() {
         let doc = JSON.object([
             ("a", .array([])), ("o", .object([])), ("n", .null), ("t", .bool(true)), ("f", .bool(false)),
-            ("i", .int(-42)), ("d", .number(1.5)), ("big", .number(1e16)), ("nested", .array([.array([.int(1)]), .object([("k", .text(nil))])])),
+            ("i", .int(-42)), ("d", .number(1.5)), ("big", .number(1e16)),
+            ("nested", .array([.array([.int(1)]), .object([("k", .text(nil))])])),
             ("lazy", .elements(3) { .int($0 * 2) }), ("none", .elements(0) { _ in .null }),
         ])
         let want = """
