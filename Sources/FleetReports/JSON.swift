@@ -97,35 +97,9 @@ public enum JSON: Sendable {
             out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
         }
 
-        private static let hex = Array("0123456789abcdef".utf8)
-
-        /// `"text"`: `"` and `\` escaped, `\n \r \t`, other control characters `\u00XX`;
-        /// runs of bytes that need no escape copied whole.
+        /// `"text"`: `\b` and `\f` as `\u0008` and `\u000c`, as fleetup's documents always wrote them.
         mutating func quote(_ s: String) {
-            out.append(UInt8(ascii: "\""))
-            var s = s
-            s.withUTF8 { u in
-                var run = 0
-                for i in 0..<u.count {
-                    let c = u[i]
-                    guard c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") else { continue }
-                    if run < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: u[run..<i])) }
-                    run = i + 1
-                    out.append(UInt8(ascii: "\\"))
-                    switch c {
-                    case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(c)
-                    case UInt8(ascii: "\n"): out.append(UInt8(ascii: "n"))
-                    case UInt8(ascii: "\r"): out.append(UInt8(ascii: "r"))
-                    case UInt8(ascii: "\t"): out.append(UInt8(ascii: "t"))
-                    default:
-                        append("u00")
-                        out.append(Self.hex[Int(c >> 4)])
-                        out.append(Self.hex[Int(c & 0xF)])
-                    }
-                }
-                if run < u.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: u[run...])) }
-            }
-            out.append(UInt8(ascii: "\""))
+            JSONQuote.append(s, to: &out, backspaceAndFormFeed: false)
         }
     }
 }

@@ -173,7 +173,11 @@ enum RunJUnit {
         let mayChange = s.utf8.contains { c in
             c < 0x20 || c == 0x22 || c == 0x26 || c == 0x27 || c == 0x3C || c == 0x3E || c == 0x7F || c == 0xC2 || c == 0xEF
         }
-        if !mayChange { return s }
+        return mayChange ? escapeScalars(s, quotes: quotes) : s
+    }
+
+    /// `escape`, scalar by scalar.
+    static func escapeScalars(_ s: String, quotes: Bool) -> String {
         var out = ""
         for u in s.unicodeScalars {
             switch u {

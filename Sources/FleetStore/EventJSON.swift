@@ -310,37 +310,8 @@ struct EventJSON {
         bytes.append(contentsOf: String(n).utf8)
     }
 
-    private static let hex = Array("0123456789abcdef".utf8)
-
-    /// A JSON string: runs of bytes that need no escape are copied whole.
+    /// A JSON string, escaped as `JSONEncoder` escapes it.
     private mutating func string(_ s: String) {
-        bytes.append(UInt8(ascii: "\""))
-        var s = s
-        s.withUTF8 { u in
-            var run = 0
-            for i in 0..<u.count {
-                let c = u[i]
-                guard c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") else { continue }
-                if run < i { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: u[run..<i])) }
-                run = i + 1
-                bytes.append(UInt8(ascii: "\\"))
-                switch c {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes.append(c)
-                case 0x08: bytes.append(UInt8(ascii: "b"))
-                case 0x09: bytes.append(UInt8(ascii: "t"))
-                case 0x0A: bytes.append(UInt8(ascii: "n"))
-                case 0x0C: bytes.append(UInt8(ascii: "f"))
-                case 0x0D: bytes.append(UInt8(ascii: "r"))
-                default:
-                    bytes.append(UInt8(ascii: "u"))
-                    bytes.append(UInt8(ascii: "0"))
-                    bytes.append(UInt8(ascii: "0"))
-                    bytes.append(Self.hex[Int(c >> 4)])
-                    bytes.append(Self.hex[Int(c & 0xF)])
-                }
-            }
-            if run < u.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: u[run...])) }
-        }
-        bytes.append(UInt8(ascii: "\""))
+        JSONQuote.append(s, to: &bytes, backspaceAndFormFeed: true)
     }
 }
