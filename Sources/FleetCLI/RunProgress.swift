@@ -38,7 +38,7 @@ public final class RunProgress: RunDisplay {
     /// Colours for the words that say how a host, a stage or the run ended.
     private let style: TextStyle
 
-    /// Plain lines (no terminal) to `out`: what `scripts/bench coordinator` measures.
+    /// Plain lines (no terminal) to `out`: what `scripts/bench scale` measures.
     public static func plain(header: RunHeader, out: FileHandle) -> RunProgress {
         RunProgress(header: header, tty: false, out: out)
     }

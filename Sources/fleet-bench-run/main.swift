@@ -1,5 +1,5 @@
 // fleet-bench-run: fleetup's own cost of a rolling run, without SSH (issue 17, point 2;
-// `scripts/bench coordinator` runs it). The real playbook loader, planner, coordinator and
+// `scripts/bench scale` runs it). The real playbook loader, planner, coordinator and
 // machines, the journal (real files, real fdatasync, group commit), the fold, the live
 // progress (plain lines, written to /dev/null) and the four reports, driven by an executor
 // that answers every command at once: what is measured is fleetup alone.
