@@ -150,7 +150,7 @@ let coordinator = Coordinator(
 let outcome = try await coordinator.run(opening: .runStarted(header))
 progress.finish()
 journal.close()
-let (_, runRSSKB) = cpuSeconds()
+let (runCPU, runRSSKB) = cpuSeconds()
 let written = try StoreFile.write(RunReports.files(coordinator.record), into: options.dir)
 
 let wall = ContinuousClock.now - wallStart
@@ -159,6 +159,6 @@ let seconds = Double(wall.components.seconds) + Double(wall.components.attosecon
 print(
     String(
         format:
-            "hosts %d steps %d probes %d: outcome %@, wall %.2f s, cpu %.2f s, peak rss %.1f MB (%.1f MB before the reports), reports %d",
-        options.hosts, options.steps, options.probes, outcome.rawValue, seconds, cpuEnd - cpuStart, Double(rssKB) / 1024,
+            "hosts %d steps %d probes %d: outcome %@, wall %.2f s, cpu %.2f s (%.2f s in the reports), peak rss %.1f MB (%.1f MB before the reports), reports %d",
+        options.hosts, options.steps, options.probes, outcome.rawValue, seconds, cpuEnd - cpuStart, cpuEnd - runCPU, Double(rssKB) / 1024,
         Double(runRSSKB) / 1024, written.count))
