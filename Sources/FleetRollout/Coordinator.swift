@@ -121,7 +121,10 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
         if pendingInterrupts >= 1 { continuation.yield(.drain) }
         var outcome = RunOutcome.interrupted
         var failure: String?
-        await withTaskGroup(of: Void.self) { group in
+        // Discarding: a host's task is freed when it ends. A plain task group keeps every
+        // finished child (and its task allocator's memory, ~20 KB) until the group ends: 5,000
+        // hosts held ~110 MB of finished tasks at the end of the run.
+        await withDiscardingTaskGroup { group in
             var waits: [Task<Void, Never>] = []
             loop: for await event in events {
                 let actions: [RolloutMachine.Action]

@@ -82,33 +82,40 @@ public final class JournalWriter: Sendable {
         let reserve = self.reserve
         try fd.withLock { fd throws(StoreError) in
             guard fd >= 0 else { throw StoreError(.io, path: path, "the journal is closed") }
-            var before = stat()
-            guard fstat(fd, &before) == 0 else { throw Posix.failure("cannot stat the journal", path) }
-            var code = Self.writeLine(fd, line)
+            var (code, written) = Self.writeLine(fd, line)
             if code != 0, JournalReserve.isFull(code), reserve?.free() == true {
-                _ = ftruncate(fd, before.st_size)
+                try Self.cut(fd, written, path: path)
                 self.degraded.withLock { $0 = Posix.errnoText(code).lowercased() }
-                code = Self.writeLine(fd, line)
+                (code, written) = Self.writeLine(fd, line)
             }
             if code != 0 {
-                _ = ftruncate(fd, before.st_size)
+                try Self.cut(fd, written, path: path)
                 throw StoreError(
                     .io, path: path, "cannot append to the journal: \(Posix.errnoText(code)) (the journal holds whole lines only)")
             }
         }
     }
 
-    /// Writes the whole line (a short write goes on with the rest, to learn why it stopped);
-    /// 0, or the errno of the write that failed.
-    private static func writeLine(_ fd: Int32, _ line: [UInt8]) -> Int32 {
+    /// Cuts off the `written` bytes a failed write left at the end (the journal's size is
+    /// read only then: an fstat before every line was 1.6 % of a 5,000-host run's CPU).
+    private static func cut(_ fd: Int32, _ written: Int, path: String) throws(StoreError) {
+        guard written > 0 else { return }
+        var now = stat()
+        guard fstat(fd, &now) == 0 else { throw Posix.failure("cannot stat the journal", path) }
+        _ = ftruncate(fd, now.st_size - off_t(written))
+    }
+
+    /// Writes the whole line (a short write goes on with the rest, to learn why it stopped):
+    /// 0 and the line's length, or the errno of the write that failed and the bytes written.
+    private static func writeLine(_ fd: Int32, _ line: [UInt8]) -> (code: Int32, written: Int) {
         var n = Posix.writeOnce(fd, line)
         var written = max(n, 0)
         while n > 0 && written < line.count {
             n = Posix.writeOnce(fd, Array(line[written...]))
             written += max(n, 0)
         }
-        if written == line.count { return 0 }
-        return n < 0 ? errno : EIO
+        if written == line.count { return (0, written) }
+        return (n < 0 ? errno : EIO, written)
     }
 
     /// Why the journal writes into its reserve (its disk was found full), once it does.
