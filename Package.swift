@@ -77,7 +77,7 @@ let package = Package(
         .executableTarget(name: "fleet-fakeapp"),
         // scripts/fuzz: a fuzzing campaign against the built fleetup.
         .executableTarget(name: "fleet-fuzz", dependencies: ["FleetLocal"]),
-        // scripts/bench coordinator: a whole run without SSH (fleetup's own cost, issue 17).
+        // scripts/bench scale: a whole run without SSH (fleetup's own cost, issue 17).
         .executableTarget(
             name: "fleet-bench-run", dependencies: ["FleetCLI", "FleetConfig", "FleetCore", "FleetReports", "FleetRollout", "FleetStore"]),
 

@@ -156,8 +156,10 @@ struct RunSession {
         hosts: [FleetCore.Host], fleet: FleetTarget, inventory: [String], connection: ConnectionOptions,
         become: BecomeOptions, _ body: (SSHExecutor, [String: Become]) async throws -> Void
     ) async throws {
-        let executor = try SSHExecutor(
-            connection.sshConfiguration(for: fleet.reaching(hosts), inventory: inventory.joined(separator: ", ")))
+        var ssh = try connection.sshConfiguration(for: fleet.reaching(hosts), inventory: inventory.joined(separator: ", "))
+        // One shell per host for the whole run instead of a channel per command (docs/ssh.md).
+        ssh.persistentShell = ProcessInfo.processInfo.environment["FLEETUP_PERSISTENT_SHELL"] != "0"
+        let executor = try SSHExecutor(ssh)
         do {
             let becomes = try become.stepBecome(for: hosts)
             try await preflight(hosts, executor: executor, handshakes: connection.handshakes)

@@ -99,8 +99,13 @@ public struct RunRecord: Sendable, Hashable {
     public mutating func apply(_ entry: JournalEntry) throws(RunRecordError) {
         lastSeq = entry.seq
         let e = entry.event
-        if let h = e.host, index[h] == nil {
-            throw RunRecordError("journal entry \(entry.seq) names host \(h), which is not in the run's plan")
+        // The host's place, looked up once (`i` is only read by the cases that name a host).
+        var i = -1
+        if let h = e.host {
+            guard let at = index[h] else {
+                throw RunRecordError("journal entry \(entry.seq) names host \(h), which is not in the run's plan")
+            }
+            i = at
         }
         switch e {
         case .runStarted:
@@ -113,8 +118,7 @@ public struct RunRecord: Sendable, Hashable {
             outcome = nil
             finishedAt = nil
             haltReason = nil
-        case .hostStarted(let h, _, let resumeAt):
-            let i = index[h]!
+        case .hostStarted(_, _, let resumeAt):
             if resumeAt == nil { hosts[i].position.reset() }
             counted(i) {
                 $0.state = .running
@@ -123,21 +127,20 @@ public struct RunRecord: Sendable, Hashable {
             hosts[i].inFlightStep = nil
             hosts[i].startedAt = entry.time
             hosts[i].finishedAt = nil
-        case .stepStarted(let h, let step):
-            hosts[index[h]!].inFlightStep = step
-            hosts[index[h]!].position.stepStarted(step)
-        case .stepFinished(let h, let record):
-            hosts[index[h]!].inFlightStep = nil
-            hosts[index[h]!].steps.append(record)
-            hosts[index[h]!].position.stepFinished(record)
-        case .versionRead(let h, let version, _):
-            hosts[index[h]!].position.versionRead(version)
-        case .hopStarted(let h, let from, let to):
-            hosts[index[h]!].position.hopStarted(from: from, to: to)
-        case .healthChecked(let h, let record):
-            hosts[index[h]!].health.append(record)
-        case .hostFinished(let h, let result):
-            let i = index[h]!
+        case .stepStarted(_, let step):
+            hosts[i].inFlightStep = step
+            hosts[i].position.stepStarted(step)
+        case .stepFinished(_, let record):
+            hosts[i].inFlightStep = nil
+            hosts[i].steps.append(record)
+            hosts[i].position.stepFinished(record)
+        case .versionRead(_, let version, _):
+            hosts[i].position.versionRead(version)
+        case .hopStarted(_, let from, let to):
+            hosts[i].position.hopStarted(from: from, to: to)
+        case .healthChecked(_, let record):
+            hosts[i].health.append(record)
+        case .hostFinished(_, let result):
             counted(i) {
                 $0.state = .finished
                 $0.result = result

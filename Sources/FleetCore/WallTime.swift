@@ -52,6 +52,42 @@ public struct WallTime: Sendable, Hashable, Comparable, Codable, CustomStringCon
     /// `2026-12-02T03:15:01.250Z`, or `2026-12-02T03:15:01Z` without them.
     public func iso(milliseconds withMs: Bool) -> String {
         let (date, time) = civil
+        if (0...9999).contains(date.y) {
+            // Digits into one buffer: a journal line's time was 3 % of a 5,000-host run's CPU
+            // built from padded texts. Years outside 0...9999 keep the texts below.
+            return String(unsafeUninitializedCapacity: 24) { b in
+                var i = 0
+                func put(_ n: Int, _ width: Int) {
+                    var n = n
+                    for k in stride(from: width - 1, through: 0, by: -1) {
+                        b[i + k] = UInt8(ascii: "0") + UInt8(n % 10)
+                        n /= 10
+                    }
+                    i += width
+                }
+                func put(_ c: Unicode.Scalar) {
+                    b[i] = UInt8(ascii: c)
+                    i += 1
+                }
+                put(date.y, 4)
+                put("-")
+                put(date.m, 2)
+                put("-")
+                put(date.d, 2)
+                put("T")
+                put(time.h, 2)
+                put(":")
+                put(time.mi, 2)
+                put(":")
+                put(time.s, 2)
+                if withMs {
+                    put(".")
+                    put(time.ms, 3)
+                }
+                put("Z")
+                return i
+            }
+        }
         let ms = withMs ? "." + Self.pad(time.ms, 3) : ""
         return "\(Self.pad(date.y, 4))-\(Self.pad(date.m, 2))-\(Self.pad(date.d, 2))T"
             + "\(Self.pad(time.h, 2)):\(Self.pad(time.mi, 2)):\(Self.pad(time.s, 2))\(ms)Z"

@@ -16,7 +16,7 @@ enum RunHTML {
             <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <title>fleetup run \(escape(h.id)): \(escape(h.playbook)) → \(escape(h.target)) \(escape(RunText.outcome(r)))</title>
-            <style>\(RunHTMLStyle.css)</style>
+            <style>\(RunHTMLStyle.css)\(RunTimeline.isGrouped(r) ? RunHTMLStyle.groupedCSS : "")</style>
             </head>
             <body>
             <header>
@@ -38,15 +38,12 @@ enum RunHTML {
                 "<ul>\n" + actions.map { "<li>\(escape(RunText.when($0.at))): \(escape($0.text))</li>\n" }.joined() + "</ul>\n")
         }
         s += section("batches", "Batches", batchTable(r))
+        s += section("timeline", "Timeline", timelineNote(r) + RunTimeline.svg(r) + "\n")
         s += section(
-            "timeline", "Timeline",
-            "<p class=\"note\">Each host's bar runs from its start to its finish, relative to the run's start; colour by outcome.</p>\n"
-                + RunTimeline.svg(r) + "\n")
-        s += section("hosts", "Hosts", hostTable(r))
-        let failures = r.hosts.filter { HostStatus($0).needsAttention || $0.state == .running }
-        if !failures.isEmpty {
-            s += section("failures", "Failures", failures.map { RunHTMLDetails.failure($0, r) }.joined())
-        }
+            "hosts", "Hosts",
+            RunTimeline.isGrouped(r) ? groupedHosts(r) : hostTable(r, r.hosts.enumerated().map { ($0.offset, $0.element) }))
+        let failures = r.hosts.enumerated().filter { RunTimeline.needsLook($0.element) }.map { (index: $0.offset, host: $0.element) }
+        if !failures.isEmpty { s += section("failures", "Failures", failureList(r, failures)) }
         let hints = RunText.hints(r)
         if !hints.isEmpty {
             s += section("next", "Next", "<ul>\n" + hints.map { "<li>\(codeSpans($0))</li>\n" }.joined() + "</ul>\n")
@@ -116,14 +113,52 @@ enum RunHTML {
         return s + "</tbody>\n</table>\n"
     }
 
-    static func hostTable(_ r: RunRecord) -> String {
+    static func timelineNote(_ r: RunRecord) -> String {
+        guard RunTimeline.isGrouped(r) else {
+            return
+                "<p class=\"note\">Each host's bar runs from its start to its finish, relative to the run's start; colour by outcome.</p>\n"
+        }
+        return """
+            <p class="note">\(r.hosts.count) hosts: a row per batch. Its bands, one per outcome, run from the first start to the \
+            last finish of the batch's hosts with that outcome, relative to the run's start; a band's thickness is the outcome's \
+            share of the batch. Each host that needs a look has a row of its own under its batch (the first \
+            \(RunTimeline.attentionRows)); every host is in the table below.</p>
+
+            """
+    }
+
+    /// The hosts of a large run: a folded table per batch (a browser lays out none of them
+    /// until it is opened, and its find opens the one holding a match).
+    static func groupedHosts(_ r: RunRecord) -> String {
+        var s = "<p class=\"note\">\(r.hosts.count) hosts, folded by batch: open one, or search the page for a host's name.</p>\n"
+        for group in BatchGroup.all(r) {
+            s += "<details class=\"hosts\"><summary>\(escape(group.title)) · \(group.hosts.count) hosts: "
+            s += "\(escape(StatusCounts(group.hosts.map(\.host)).text))</summary>\n\(hostTable(r, group.hosts))</details>\n"
+        }
+        return s
+    }
+
+    /// Each host that needs a look in full; in a large run, those past the first
+    /// `RunTimeline.attentionRows` in one folded section.
+    static func failureList(_ r: RunRecord, _ failures: [(index: Int, host: HostRecord)]) -> String {
+        let shown = RunTimeline.isGrouped(r) ? RunTimeline.attentionRows : failures.count
+        var s = failures.prefix(shown).map { RunHTMLDetails.failure($0.host, index: $0.index + 1) }.joined()
+        if failures.count > shown {
+            s += "<details class=\"more-failures\"><summary>\(failures.count - shown) more hosts that need a look</summary>\n"
+            s += failures.dropFirst(shown).map { RunHTMLDetails.failure($0.host, index: $0.index + 1) }.joined() + "</details>\n"
+        }
+        return s
+    }
+
+    /// Rows of the hosts given, each with its place in the record.
+    static func hostTable(_ r: RunRecord, _ hosts: [(index: Int, host: HostRecord)]) -> String {
         var s = "<table class=\"hosts\">\n<thead><tr><th>host</th><th>stage</th><th class=\"num\">batch</th><th>outcome</th>"
         s +=
             "<th>before</th><th>after</th><th>path</th><th class=\"num\">started</th><th class=\"num\">took</th><th>message</th></tr></thead>\n<tbody>\n"
-        for (i, h) in r.hosts.enumerated() {
+        for (i, h) in hosts {
             let status = HostStatus(h)
             let name =
-                status.needsAttention || h.state == .running
+                RunTimeline.needsLook(h)
                 ? "<a href=\"#failure-\(i + 1)\">\(escape(h.host))</a>" : escape(h.host)
             s += "<tr class=\"host \(statusClass(status))\" id=\"host-\(i + 1)\" data-host=\"\(escape(h.host))\">"
             s += "<td>\(name)</td><td>\(escape(h.stage))</td><td class=\"num\">\(h.batch)</td>"

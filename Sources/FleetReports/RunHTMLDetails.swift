@@ -4,9 +4,9 @@ import FleetCore
 /// hint, every step with the output of the ones that failed, and the health transcript
 /// (every probe attempt, and the logs read when a probe failed).
 enum RunHTMLDetails {
-    static func failure(_ h: HostRecord, _ r: RunRecord) -> String {
+    /// `index`: the host's place in the record, 1-based (its `failure-N` anchor).
+    static func failure(_ h: HostRecord, index: Int) -> String {
         let status = HostStatus(h)
-        let index = (r.hosts.firstIndex { $0.host == h.host } ?? 0) + 1
         let e = RunHTML.escape
         var s = "<article class=\"failure \(RunHTML.statusClass(status))\" id=\"failure-\(index)\" data-host=\"\(e(h.host))\">\n"
         s +=

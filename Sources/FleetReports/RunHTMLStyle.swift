@@ -8,6 +8,15 @@ enum RunHTMLStyle {
         ("pending", "#cfd8dc"),
     ]
 
+    /// Added for a large run's page (grouped timeline, hosts folded by batch); small runs'
+    /// pages keep the style sheet above alone.
+    static let groupedCSS = """
+        svg .more { fill: #57606a; font-style: italic; }
+        details.hosts, details.more-failures { margin: 0.2em 0; } details > summary { cursor: pointer; padding: 2px 0; }
+        details[open] > summary { font-weight: 600; }
+
+        """
+
     static let css: String = {
         var s = """
 

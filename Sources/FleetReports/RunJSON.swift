@@ -7,7 +7,10 @@ import FleetCore
 enum RunJSON {
     static let schema = "fleetup.run/2"
 
-    static func render(_ r: RunRecord) -> String {
+    static func render(_ r: RunRecord) -> String { String(decoding: bytes(r), as: UTF8.self) }
+
+    /// `render`'s text as UTF-8: what the run folder's `run.json` holds.
+    static func bytes(_ r: RunRecord) -> [UInt8] {
         let h = r.header
         let doc = JSON.object([
             ("schema", .string(schema)),
@@ -36,9 +39,11 @@ enum RunJSON {
             ("last_seq", .int(r.lastSeq)),
             ("summary", summary(StatusCounts(r.hosts))),
             ("stages", .array(h.stages.map { stage(r, $0) })),
-            ("hosts", .array(r.hosts.map(host))),
+            ("hosts", .elements(r.hosts.count) { host(r.hosts[$0]) }),
         ])
-        return doc.render() + "\n"
+        var out = doc.bytes()
+        out.append(UInt8(ascii: "\n"))
+        return out
     }
 
     static func action(_ a: RunAction) -> JSON {

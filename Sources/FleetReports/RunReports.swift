@@ -38,7 +38,7 @@ public enum RunReports {
     /// The four reports as files, under the run folder's names (`run.json`, `report.md`,
     /// `report.html`, `report.junit.xml`), every one rendered: FleetStore writes them.
     public static func files(_ record: RunRecord) -> [(name: String, bytes: [UInt8])] {
-        RunReportFormat.allCases.map { ($0.fileName, Array(render(record, $0).utf8)) }
+        RunReportFormat.allCases.map { ($0.fileName, $0 == .json ? RunJSON.bytes(record) : Array(render(record, $0).utf8)) }
     }
 }
 

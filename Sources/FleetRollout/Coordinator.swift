@@ -121,9 +121,9 @@ public final class Coordinator<C: Clock>: Sendable where C.Duration == Duration 
         if pendingInterrupts >= 1 { continuation.yield(.drain) }
         var outcome = RunOutcome.interrupted
         var failure: String?
-        // Discarding: a host's task and its async frames go as soon as it ends. A plain task
-        // group keeps every finished child until its result is awaited, which nothing here
-        // does: each host's ~20 KB stayed until the run ended (docs/performance.md).
+        // Discarding: a host's task is freed when it ends. A plain task group keeps every
+        // finished child (and its task allocator's memory, ~20 KB) until the group ends: 5,000
+        // hosts held ~110 MB of finished tasks at the end of the run.
         await withDiscardingTaskGroup { group in
             var waits: [Task<Void, Never>] = []
             loop: for await event in events {

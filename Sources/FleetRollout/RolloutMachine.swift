@@ -118,7 +118,9 @@ public struct RolloutMachine: Sendable {
     private var gatesPassed: Set<String>
     private var stage = 0
     private var batch = -1
-    private var queue: [String] = []
+    /// A slice: a host leaves its front without moving the rest (`removeFirst` on an array
+    /// moved the whole batch for every host started).
+    private var queue: ArraySlice<String> = []
     private var failedInBatch = 0
     private var anyFailed: Bool
     /// The playbook has `before_run` / `before_stage` hooks.
@@ -318,9 +320,9 @@ public struct RolloutMachine: Sendable {
         stage = s
         batch = b
         failedInBatch = 0
-        queue = stages[s].batches[b].filter { work(of: $0) != .none }
+        let hosts = stages[s].batches[b].filter { work(of: $0) != .none }
         // Re-checks go first: a half-upgraded host is looked at before anything else starts.
-        queue = queue.filter { work(of: $0).isResume } + queue.filter { !work(of: $0).isResume }
+        queue = ArraySlice(hosts.filter { work(of: $0).isResume } + hosts.filter { !work(of: $0).isResume })
         phase = .inBatch
         if newStage { actions.append(.startStage(stage: stages[s].name)) }
         actions.append(.startBatch(stage: stages[s].name, batch: b + 1, hosts: stages[s].batches[b]))
@@ -375,7 +377,7 @@ public struct RolloutMachine: Sendable {
     /// Breaches the policy: nothing new starts; every host not started is skipped.
     private mutating func halt(_ reason: String) -> [Action] {
         haltReason = reason
-        var skipped = queue
+        var skipped = Array(queue)
         queue = []
         for s in stage..<stages.count {
             for b in stages[s].batches.indices where s > stage || b > batch {

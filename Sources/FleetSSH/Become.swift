@@ -40,6 +40,15 @@ struct BecomeDialog {
             + " -- /bin/sh -c " + ShellQuote.quote(inner) + " fleetup-become " + ShellQuote.quote(script)
     }
 
+    /// The text to send for `command`: its script wrapped for sudo with a fresh nonce when
+    /// it becomes another user, and the dialog that reads sudo's answers; as it is otherwise.
+    static func wrapping(_ command: RemoteCommand) -> (text: String, dialog: BecomeDialog?) {
+        guard let become = command.become else { return (command.script, nil) }
+        let nonce = String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        let dialog = BecomeDialog(nonce: nonce, hasPassword: become.password != nil)
+        return (dialog.wrap(command.script, user: become.user), dialog)
+    }
+
     /// Bytes of the command's stdout: held until the marker, passed through after it.
     mutating func stdout(_ bytes: some Collection<UInt8>) -> (output: [UInt8], events: [Event]) {
         guard !succeeded else { return (Array(bytes), []) }

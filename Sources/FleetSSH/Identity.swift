@@ -53,6 +53,8 @@ struct ConnectPlan: Sendable {
     var keepaliveCountMax: Int
     /// Where warnings go (a host key accepted unchecked).
     var warn: @Sendable (String) -> Void
+    /// Commands go down one persistent shell per host (`RemoteShell`) where they can.
+    var persistentShell = false
 
     /// `host01 (127.0.0.1:2222)` for messages.
     var label: String { "\(hostName) (\(address))" }

@@ -32,6 +32,10 @@ public struct SSHConfiguration: Sendable {
     /// unanswered ones.
     public var serverAliveInterval: Duration = .seconds(15)
     public var serverAliveCountMax: Int = 3
+    /// Send each host's commands down one persistent shell (`RemoteShell`: one channel per
+    /// host for the whole run) instead of a channel per command. `fleetup run` and `resume`
+    /// turn it on; a host whose login shell is not bash falls back to a channel per command.
+    public var persistentShell = false
     /// Reactor threads sharing the connections.
     public var reactorThreads: Int
     /// How a host's connection settings are found: its inventory vars by default; the CLI

@@ -61,7 +61,7 @@ extension SSHExecutor {
             connectTimeout: settings.connectTimeout ?? configuration.connectTimeout,
             keepaliveInterval: settings.serverAliveInterval ?? configuration.serverAliveInterval,
             keepaliveCountMax: settings.serverAliveCountMax ?? configuration.serverAliveCountMax,
-            warn: configuration.warn)
+            warn: configuration.warn, persistentShell: configuration.persistentShell)
     }
 
     /// The connection to the last jump hop of `settings`, made through the hops before it.

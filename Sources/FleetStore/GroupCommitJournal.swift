@@ -18,6 +18,10 @@ public final class GroupCommitJournal: RunEventSink {
         var waiters: [(seq: Int, continuation: CheckedContinuation<Void, any Error>)] = []
         var failure: StoreError?
         var closed = false
+        /// A wake is signalled and the thread has not yet read what to sync: flushes that
+        /// come meanwhile are covered by that read, and do not signal again (a wake per
+        /// flush sent the thread round once per flush, most rounds with nothing new to sync).
+        var wakePending = false
     }
 
     private let state = Mutex(State())
@@ -48,13 +52,15 @@ public final class GroupCommitJournal: RunEventSink {
 
     public func flush(through seq: Int) async throws {
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
-            let ready = state.withLock { s -> Result<Void, any Error>? in
-                if let f = s.failure { return .failure(f) }
-                if s.durable >= seq { return .success(()) }
+            let (ready, signal) = state.withLock { s -> (Result<Void, any Error>?, Bool) in
+                if let f = s.failure { return (.failure(f), false) }
+                if s.durable >= seq { return (.success(()), false) }
                 s.waiters.append((seq, c))
-                return nil
+                let signal = !s.wakePending
+                s.wakePending = true
+                return (nil, signal)
             }
-            if let ready { c.resume(with: ready) } else { wake.signal() }
+            if let ready { c.resume(with: ready) } else if signal { wake.signal() }
         }
     }
 
@@ -71,7 +77,10 @@ public final class GroupCommitJournal: RunEventSink {
     private func loop() {
         while true {
             wake.wait()
-            let (target, durable, closed) = state.withLock { ($0.written, $0.durable, $0.closed) }
+            let (target, durable, closed) = state.withLock { s in
+                s.wakePending = false
+                return (s.written, s.durable, s.closed)
+            }
             var failure: StoreError?
             if target > durable {
                 do { try writer.sync() } catch { failure = (error as? StoreError) ?? StoreError(.io, path: writer.path, "\(error)") }

@@ -60,8 +60,10 @@ enum JournalFormat {
         return line
     }
 
-    /// An entry's event as the journal's encoder writes it (for `line(seq:time:event:)`).
+    /// An entry's event as the journal's encoder writes it (for `line(seq:time:event:)`):
+    /// written by hand (`EventJSON`, the same bytes), the run's header by the encoder.
     static func eventJSON(_ event: RunEvent, path: String) throws(StoreError) -> [UInt8] {
+        if let bytes = EventJSON.encode(event) { return bytes }
         do { return Array(try encoder().encode(event)) } catch {
             throw StoreError(.io, path: path, "cannot encode a journal entry (RunEvent): \(error)")
         }
@@ -75,10 +77,14 @@ enum JournalFormat {
             throw StoreError(.io, path: path, "a journal entry (RunEvent) encoded to more than one line")
         }
         var line: [UInt8] = []
-        line.reserveCapacity(event.count + 64)
-        line += Array("{\"event\":".utf8)
-        line += event
-        line += Array(",\"seq\":\(seq),\"time\":\"\(time.description)\"}\n".utf8)
+        line.reserveCapacity(event.count + 80)
+        line.append(contentsOf: #"{"event":"#.utf8)
+        line.append(contentsOf: event)
+        line.append(contentsOf: #","seq":"#.utf8)
+        line.append(contentsOf: String(seq).utf8)
+        line.append(contentsOf: #","time":""#.utf8)
+        line.append(contentsOf: time.description.utf8)
+        line.append(contentsOf: "\"}\n".utf8)
         return line
     }
 
@@ -176,6 +182,11 @@ public enum JournalLines {
         var entries: [JournalEntry] = []
         entries.reserveCapacity(lines.count)
         for (i, line) in lines.enumerated() {
+            // A host's common events by hand, as `JournalReader` reads them; the rest by JSONDecoder.
+            if let entry = line.withUnsafeBytes(JournalLineDecoder.entry) {
+                entries.append(entry)
+                continue
+            }
             do {
                 entries.append(try decoder.decode(JournalEntry.self, from: Data(line)))
             } catch {

@@ -24,6 +24,23 @@ struct WallTimeTests {
         }
     }
 
+    @Test("written digit by digit: the table's text (padded texts) with a T and milliseconds, year 0 to 9999 and beyond")
+    func digits() {
+        var rng = SplitMix64(seed: 17)
+        let first = -62_167_219_200_000  // 0000-01-01T00:00:00.000Z
+        let last = 253_402_300_799_999  // 9999-12-31T23:59:59.999Z
+        var times = [first, last, 0, -1, 999, 1000, first - 1, last + 1, Int(Int32.max) * 1000]
+        for _ in 0..<2000 { times.append(first + Int(rng.next() % UInt64(last - first + 1))) }
+        for ms in times {
+            let t = WallTime(milliseconds: ms)
+            let fraction = String(((ms % 1000) + 1000) % 1000)
+            let padded = String(repeating: "0", count: 3 - fraction.count) + fraction
+            let table = t.tableText.replacingOccurrences(of: " ", with: "T")
+            #expect(t.description == table + "." + padded + "Z", "\(ms)")
+            #expect(t.iso(milliseconds: false) == table + "Z", "\(ms)")
+        }
+    }
+
     @Test("not a time: nil", arguments: ["", "2026-12-02", "2026-12-02T03:15:01", "2026-13-02T03:15:01Z", "2026-12-02T03:15:01.Z", "t"])
     func rejects(text: String) {
         #expect(WallTime(iso: text) == nil)

@@ -70,6 +70,33 @@ struct ChromiumTests {
         #expect(load.pageRequests.isEmpty, "the report fetched \(load.pageRequests)")
     }
 
+    @Test("a 5,000-host run: a row per batch in the timeline, every host in the page, the failed ones drawn, nothing fetched")
+    func large() async throws {
+        let record = LargeRun.record(hosts: 5000)
+        let load = try await Self.load(RunReports.render(record, .html))
+        let dom = load.dom
+        let timeline = try #require(dom.range(of: "<section id=\"timeline\">").map { dom[$0.lowerBound...] })
+        let svg = timeline[..<(try #require(timeline.range(of: "</svg>")).upperBound)]
+        // Bounded: the SVG holds a row per batch and one per host that needs a look.
+        #expect(svg.components(separatedBy: "<text class=\"batch-label\"").count - 1 == 11)
+        #expect(svg.components(separatedBy: "<rect ").count - 1 < 30, "\(svg.components(separatedBy: "<rect ").count - 1) rects")
+        #expect(!svg.contains("<details"))
+        // Each failed host drawn, and detailed outside any folded section.
+        for host in LargeRun.failures(record) {
+            #expect(svg.contains("data-host=\"\(host)\""), "no bar for \(host)")
+            let article = try #require(dom.range(of: "<article class=\"failure st-").map { dom[$0.lowerBound...] })
+            #expect(article.contains("data-host=\"\(host)\""))
+        }
+        #expect(!dom.contains("<details class=\"more-failures\""))
+        // Every host in the page: a row in its batch's folded table (one pass over the DOM).
+        let rows = dom.components(separatedBy: "<tr class=\"host ").dropFirst()
+        #expect(rows.count == record.hosts.count)
+        let named = Set(
+            rows.compactMap { row in row.firstRange(of: "data-host=\"").map { String(row[$0.upperBound...].prefix { $0 != "\"" }) } })
+        for h in record.hosts where !named.contains(h.host) { Issue.record("no row for \(h.host)") }
+        #expect(load.pageRequests.isEmpty, "the report fetched \(load.pageRequests)")
+    }
+
     @Test("the checks can fail: a page with external assets is caught, and the report's CSP blocks one slipped in")
     func controls() async throws {
         // Without a CSP, an image and a style sheet are asked for: the net log shows them.

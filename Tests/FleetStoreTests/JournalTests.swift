@@ -121,6 +121,29 @@ struct JournalTests {
         }
     }
 
+    @Test("a long journal, read on every core: its entries in order, and the first bad line is the one said")
+    func longJournal() async throws {
+        try await withFolder { dir async throws in
+            let path = dir + "/journal.jsonl"
+            let count = JournalReader.linesPerPart * 4
+            func line(_ seq: Int) -> String { #"{"at":"2026-12-02T03:15:02.000Z","host":"web01","seq":\#(seq),"state":"upgraded"}"# }
+            let at = Date(timeIntervalSince1970: 1_796_181_302)
+            func write(bad: Set<Int>) throws {
+                try (1...count).map { bad.contains($0) ? "garbage" : line($0) }.joined(separator: "\n").appending("\n")
+                    .write(toFile: path, atomically: true, encoding: .utf8)
+            }
+            try write(bad: [])
+            let read = try JournalReader.read(path, as: Event.self)
+            #expect(read.entries.map(\.seq) == Array(1...count) && read.entries.allSatisfy { $0.at == at && $0.host == "web01" })
+            // Bad lines in two parts: the earlier is said, whichever part finished first.
+            for bad in [[count - 10, count / 4 + 3], [count - 10], [2, count - 10]] {
+                try write(bad: Set(bad))
+                let error = await thrown(StoreError.self) { _ = try JournalReader.read(path, as: Event.self) }
+                #expect(error?.line == bad.min(), "\(bad)")
+            }
+        }
+    }
+
     @Test("a last line that is JSON but not an entry is an error, not a torn line")
     func wrongShapeAtTheEnd() async throws {
         try await withFolder { dir async throws in

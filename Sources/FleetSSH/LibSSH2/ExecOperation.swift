@@ -25,9 +25,8 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
     private var channel: OpaquePointer?
     private var state = State.opening
     private var stdinOffset = 0
-    private var pidLine: RemoteScript.PidLine?
-    var stdout: CapturedOutput
-    var stderr: CapturedOutput
+    /// The pid line, the sudo conversation and the two streams' tails.
+    private var capture: CommandCapture
     private var stdoutEnded = false
     private var stderrEnded = false
     private let started = Reactor.now()
@@ -38,14 +37,10 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
     private var done = false
     /// Set when the channel failed mid-read: the command's outcome is then unknown.
     private var readFailure: String?
-    /// The sudo conversation of a become command, and the password it may ask for (a
-    /// stable buffer: a half-sent write is repeated with the same pointer).
-    var dialog: BecomeDialog?
-    var password: [UInt8] = []
-    var passwordSent = 0
-    var passwordDue = false
-    var eofDue = false
-    var becomeProblem: String?
+    /// The password sudo may ask for (a stable buffer: a half-sent write is repeated with
+    /// the same pointer).
+    private var password: [UInt8] = []
+    private var passwordSent = 0
 
     /// `announcePid: false` for fleetup's own helper commands (the killer).
     init(
@@ -53,20 +48,12 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
         completion: @escaping (Result<CommandResult, Error>) -> Void
     ) {
         self.command = command
-        var text = command.script
-        if let become = command.become {
-            let nonce = String(UInt64.random(in: 0...UInt64.max), radix: 36)
-            let dialog = BecomeDialog(nonce: nonce, hasPassword: become.password != nil)
-            text = dialog.wrap(command.script, user: become.user)
-            self.dialog = dialog
-            password = become.password.map { Array($0.reveal().utf8) + [UInt8(ascii: "\n")] } ?? []
-        }
+        let (text, dialog) = BecomeDialog.wrapping(command)
+        password = command.become?.password.map { Array($0.reveal().utf8) + [UInt8(ascii: "\n")] } ?? []
         self.script = announcePid ? RemoteScript.announcingPid(text) : text
         self.host = host
         self.completion = completion
-        pidLine = announcePid ? RemoteScript.PidLine() : nil
-        stdout = CapturedOutput(limit: command.outputLimit)
-        stderr = CapturedOutput(limit: command.outputLimit)
+        capture = CommandCapture(command, host: host, dialog: dialog, announcesPid: announcePid)
         timeoutAt = command.timeout.map { started + $0.nanoseconds }
     }
 
@@ -141,12 +128,12 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
             if LibSSH2.isAgain(rc) { return .blocked }
             c.releaseRequestSlot(self)
             guard rc == 0 else { return fail(c, rc, "the server refused to run `\(command.display)`") }
-            state = dialog != nil ? .becoming : command.stdin.isEmpty ? .sendingEOF : .writingStdin
+            state = command.become != nil ? .becoming : command.stdin.isEmpty ? .sendingEOF : .writingStdin
             return .progressed
         case .becoming:
             let step = readOutput(c)
             if c.hasTransportError { return .blocked }
-            if passwordDue && passwordSent < password.count {
+            if capture.passwordDue && passwordSent < password.count {
                 let n = password.withUnsafeBytes { buf in
                     libssh2_channel_write_ex(
                         channel, 0,
@@ -158,8 +145,8 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
                 passwordSent += n
                 return .progressed
             }
-            if eofDue { state = .sendingEOF; return .progressed }
-            if dialog?.succeeded == true { state = command.stdin.isEmpty ? .sendingEOF : .writingStdin; return .progressed }
+            if capture.eofDue { state = .sendingEOF; return .progressed }
+            if capture.becomeSucceeded { state = command.stdin.isEmpty ? .sendingEOF : .writingStdin; return .progressed }
             if stdoutEnded && stderrEnded { state = .closing; return .progressed }
             return step
         case .writingStdin:
@@ -218,7 +205,7 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
         case .starting:
             state = .closing
         case .becoming, .writingStdin, .sendingEOF, .reading:
-            if let pid = pidLine?.pid {
+            if let pid = capture.pid {
                 // TERM, up to 2 s, then KILL: 5 s is plenty; a host that cannot run it in 5 s is
                 // not answering. A become command's processes belong to the become user: the
                 // kill goes through sudo too.
@@ -256,14 +243,12 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
                 step = .progressed
                 let bytes = UnsafeRawBufferPointer(start: c.scratch.baseAddress, count: n)
                 if stream != 0 {
-                    if n == 0 { stderrEnded = true } else { receiveStderr(bytes) }
+                    if n == 0 { stderrEnded = true } else { capture.receiveStderr(bytes) }
                 } else if n == 0 {
                     stdoutEnded = true
-                    if pidLine != nil { receiveStdout(pidLine!.flush()) }
-                } else if pidLine != nil {
-                    receiveStdout(pidLine!.consume(bytes))
+                    capture.stdoutEnded()
                 } else {
-                    receiveStdout(bytes)
+                    capture.receiveStdout(bytes)
                 }
             }
         }
@@ -299,10 +284,8 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
         if let ch = channel { libssh2_channel_free(ch) }
         channel = nil
         done = true
-        flushBecome()
-        stdout.finish()
-        stderr.finish()
-        if let failure = becomeFailure(), stop == nil {
+        capture.finish()
+        if let failure = capture.becomeFailure(), stop == nil {
             complete(.failure(failure))
         } else if let readFailure, stop == nil {
             complete(.failure(RemoteError(.channelFailed, host: host, readFailure)))
@@ -313,7 +296,7 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
                 .success(
                     CommandResult(
                         exitStatus: stop == nil ? status : nil, exitSignal: signal,
-                        timedOut: stop == .timeout, stdout: stdout, stderr: stderr,
+                        timedOut: stop == .timeout, stdout: capture.stdout, stderr: capture.stderr,
                         duration: .nanoseconds(Reactor.now() - started))))
         }
     }

@@ -4,11 +4,11 @@ import Synchronization
 
 /// Holds an operation for a task-cancellation handler, which may run before the
 /// operation exists (then it is cancelled as soon as it does).
-final class CancelBox: Sendable {
-    private let state = Mutex<(op: SessionOperation?, cancelled: Bool)>((nil, false))
+final class CancelBox<Op: Sendable>: Sendable {
+    private let state = Mutex<(op: Op?, cancelled: Bool)>((nil, false))
 
     /// Stores the operation; true when cancellation already happened.
-    func set(_ op: SessionOperation) -> Bool {
+    func set(_ op: Op) -> Bool {
         state.withLock { s in
             s.op = op
             return s.cancelled
@@ -16,7 +16,7 @@ final class CancelBox: Sendable {
     }
 
     /// Marks cancelled; returns the operation to cancel, if it exists yet.
-    func cancel() -> SessionOperation? {
+    func cancel() -> Op? {
         state.withLock { s in
             s.cancelled = true
             return s.op
@@ -28,7 +28,7 @@ extension SSHConnection {
     /// Runs one operation to completion, cancelling it (remote side included) if the
     /// calling task is cancelled.
     func perform<T: Sendable>(_ make: (CheckedContinuation<T, Error>) -> SessionOperation) async throws -> T {
-        let box = CancelBox()
+        let box = CancelBox<any SessionOperation>()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 let op = make(continuation)
@@ -41,9 +41,28 @@ extension SSHConnection {
         }
     }
 
+    /// Runs a command: down the host's persistent shell when the plan asks for one and the
+    /// command can go there (`RemoteShell.accepts`), otherwise in a channel of its own.
     func run(_ command: RemoteCommand) async throws -> CommandResult {
-        try await perform { continuation in
+        if plan.persistentShell && RemoteShell.accepts(command) { return try await runInShell(command) }
+        return try await perform { continuation in
             ExecOperation(command, host: plan.hostName) { continuation.resume(with: $0) }
+        }
+    }
+
+    private func runInShell(_ command: RemoteCommand) async throws -> CommandResult {
+        let box = CancelBox<ShellRequest>()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let r = ShellRequest(command, host: plan.hostName) { continuation.resume(with: $0) }
+                let alreadyCancelled = box.set(r)
+                reactor.submit {
+                    self.submit(r)
+                    if alreadyCancelled { self.cancel(r) }
+                }
+            }
+        } onCancel: {
+            if let r = box.cancel() { self.reactor.submit { self.cancel(r) } }
         }
     }
 }
@@ -91,7 +110,7 @@ extension SSHConnection {
     }
 
     func openTunnel(to targetHost: String, port: Int) async throws -> any RemoteTunnel {
-        let box = CancelBox()
+        let box = CancelBox<TunnelOperation>()
         let op = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<TunnelOperation, Error>) in
                 let op = TunnelOperation(target: targetHost, port: port, host: plan.hostName) {

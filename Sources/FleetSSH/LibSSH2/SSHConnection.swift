@@ -73,6 +73,11 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
     /// Set by operations when libssh2 reports the transport gone.
     private var transportError: RemoteError?
     private var driving = false
+    /// The host's persistent shell (`RemoteShell`), once a command asked for it.
+    private var shell: ShellOperation?
+    /// Set when the host's login shell cannot run the persistent shell: every command then
+    /// gets a channel of its own.
+    private var shellUnusable = false
 
     /// What the receive callback counts for this session (see shim.h); outlives the session.
     let stats: UnsafeMutablePointer<fleet_session_stats> = {
@@ -147,6 +152,52 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
     /// Adds an operation from the reactor thread (an operation starting a helper).
     func add(_ op: SessionOperation) {
         ops.append(op)
+    }
+
+    // MARK: - the persistent shell (reactor thread)
+
+    /// Hands `r` to the host's shell, starting it on first use; a command the shell cannot
+    /// take now (it runs another, or it is unusable on this host) gets a channel of its own.
+    func submit(_ r: ShellRequest) {
+        guard phase == .ready, !isBroken else {
+            return r.complete(.failure(transportError ?? RemoteError(.connectionLost, host: plan.hostName, "the connection is closed")))
+        }
+        if ops.isEmpty { keepalive?.observe(now: Reactor.now(), traffic: traffic()) }
+        if !shellUnusable {
+            if shell == nil {
+                let s = ShellOperation(host: plan.hostName)
+                shell = s
+                ops.append(s)
+            }
+            if shell!.accept(r) { return drive() }
+        }
+        runAlone(r)
+    }
+
+    /// Runs `r` in a channel of its own.
+    private func runAlone(_ r: ShellRequest) {
+        let op = ExecOperation(r.command, host: plan.hostName) { r.complete($0) }
+        r.fallback = op
+        ops.append(op)
+        drive()
+    }
+
+    /// Ends `r` early (its task was cancelled).
+    func cancel(_ r: ShellRequest) {
+        if let op = r.fallback {
+            if ops.contains(where: { $0 === op }) { op.cancel(self) }
+        } else {
+            shell?.cancel(r, self)
+        }
+        drive()
+    }
+
+    /// The shell stopped: forget it (and never start another on this host when it could not
+    /// start at all); a command it had not sent yet gets a channel of its own.
+    func shellEnded(_ s: ShellOperation, usable: Bool, waiting: ShellRequest?) {
+        if shell === s { shell = nil }
+        if !usable { shellUnusable = true }
+        if let waiting { runAlone(waiting) }
     }
 
     /// Takes the session's single open/request slot, if free.
@@ -267,11 +318,12 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
         switch phase {
         case .connecting, .handshaking, .authenticating: return setupDeadline
         case .ready:
-            var earliest = [stallDeadline, keepalive?.nextCheck].compactMap { $0 }.min()
+            // Asked on every turn of the reactor's loop: no allocation here.
+            var earliest = min(stallDeadline ?? .max, keepalive?.nextCheck ?? .max)
             for op in ops where !(op === outboundOwner && stallDeadline != nil) {
-                if let d = op.deadline, d < (earliest ?? .max) { earliest = d }
+                if let d = op.deadline, d < earliest { earliest = d }
             }
-            return earliest
+            return earliest == .max ? nil : earliest
         case .idle, .closed: return nil
         }
     }

@@ -1,0 +1,201 @@
+import FleetCore
+import Foundation
+
+/// The persistent shell a run keeps on each host: ONE exec channel whose bash reads
+/// commands from its stdin and runs each in a subshell of its own, instead of a channel
+/// (and a session and a shell that sshd starts) per command.
+///
+/// Each command keeps what a channel of its own gives it: the login shell (bash) running
+/// its text with `-c`, as sshd would (its own `$$`, none of the driver's variables, the
+/// last simple command run in place); its own process group (the driver turns job control
+/// on, so each command is a job); stdin from /dev/null (a channel's stdin is empty); its
+/// own stdout and stderr (framed on the channel's two streams); its own exit status; and
+/// the pid line a timeout kills the group by (`RemoteScript`). What it saves is sshd's
+/// work per channel (a session, a fork and its set-up) and the channel's round trips.
+/// (A subshell of the driver instead of a new bash would save the host ~0.8 ms of CPU
+/// more per command, but `$$` would be the driver's: steps that use it, as the tests'
+/// own hold step does, would change meaning.)
+///
+/// Framing, with a fresh random nonce per command (a command cannot print its frames by
+/// accident): the request is `NONCE LINES\n` then the text in LINES lines. Before the
+/// command starts the driver writes `RS S NONCE \n` on both streams; once it ended,
+/// `\n RS E NONCE STATUS \n` on stdout and `\n RS E NONCE \n` on stderr (RS is 0x1E). The
+/// newline before each end mark is the driver's own and never output. What arrives
+/// outside a command's frames (a background process of an earlier command still writing,
+/// a login script's chatter before the greeting) is dropped.
+///
+/// Bash only (job control without a terminal); on any other login shell the greeting
+/// never comes and the host's commands get a channel each, as before.
+enum RemoteShell {
+    /// The greeting the driver prints once ready; anything before it is dropped.
+    static let greeting: [UInt8] = Array("\u{1E}fleetup-shell 1\n".utf8)
+
+    /// What the login shell runs in the shell's exec request.
+    static let driver = """
+        [ -n "$BASH_VERSION" ] || exit 97
+        exec 3>&2 2>/dev/null
+        set -m || exit 97
+        printf '\\036fleetup-shell 1\\n'
+        while IFS= read -r __fleetup_head; do
+        __fleetup_nonce=${__fleetup_head%% *}
+        __fleetup_lines=${__fleetup_head#* }
+        __fleetup_text=
+        while [ "$__fleetup_lines" -gt 0 ] && IFS= read -r __fleetup_line; do
+        __fleetup_text=$__fleetup_text$__fleetup_line$'\\n'
+        __fleetup_lines=$((__fleetup_lines - 1))
+        done
+        printf '\\036S%s\\n' "$__fleetup_nonce"
+        printf '\\036S%s\\n' "$__fleetup_nonce" >&3
+        "$BASH" -c "$__fleetup_text" </dev/null 2>&3 3>&- &
+        wait "$!"
+        __fleetup_status=$?
+        printf '\\n\\036E%s %s\\n' "$__fleetup_nonce" "$__fleetup_status"
+        printf '\\n\\036E%s\\n' "$__fleetup_nonce" >&3
+        done
+        """
+
+    /// True when `command` can go down a host's shell: no stdin of its own, no NUL, and no
+    /// sudo password to type (the conversation with sudo needs the command's own stdin;
+    /// those commands keep a channel each).
+    static func accepts(_ command: RemoteCommand) -> Bool {
+        command.stdin.isEmpty && command.become?.password == nil && !command.script.utf8.contains(0)
+    }
+
+    /// A fresh nonce (two random 64-bit numbers in base 36).
+    static func nonce() -> String {
+        String(UInt64.random(in: 0...UInt64.max), radix: 36) + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+    }
+
+    /// The request that runs `text` under `nonce`.
+    static func request(_ text: String, nonce: String) -> [UInt8] {
+        let lines = text.utf8.reduce(1) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+        return Array("\(nonce) \(lines)\n".utf8) + Array(text.utf8) + [UInt8(ascii: "\n")]
+    }
+
+    /// Where `needle` first starts in `hay` (memchr for its first byte, then memcmp: the
+    /// generic `firstRange(of:)` was 5 % of a run's CPU).
+    static func find(_ needle: [UInt8], in hay: [UInt8]) -> Int? {
+        guard !needle.isEmpty, hay.count >= needle.count else { return nil }
+        return hay.withUnsafeBytes { h in
+            needle.withUnsafeBytes { n in
+                let base = h.baseAddress!
+                let last = h.count - n.count
+                var i = 0
+                while i <= last {
+                    guard let p = memchr(base + i, Int32(n[0]), last - i + 1) else { return nil }
+                    i = base.distance(to: UnsafeRawPointer(p))
+                    if memcmp(base + i, n.baseAddress!, n.count) == 0 { return i }
+                    i += 1
+                }
+                return nil
+            }
+        }
+    }
+
+    /// Finds the greeting in what the channel's stdout has said so far.
+    struct Greeting {
+        private var held: [UInt8] = []
+        private(set) var done = false
+
+        /// True once the greeting has arrived (bytes after it, if any, are dropped: the
+        /// driver prints nothing else until it has a command).
+        mutating func consume(_ bytes: UnsafeRawBufferPointer) -> Bool {
+            guard !done else { return true }
+            held.append(contentsOf: bytes)
+            if RemoteShell.find(RemoteShell.greeting, in: held) != nil {
+                done = true
+                held = []
+            } else if held.count > 64 * 1024 {
+                // A login script's chatter: keep only what could start the greeting.
+                held.removeFirst(held.count - RemoteShell.greeting.count)
+            }
+            return done
+        }
+    }
+
+    /// One stream of one command: drops bytes until the start mark, passes the command's
+    /// output through, and stops at the end mark (whose trailer is the exit status on
+    /// stdout). A partial mark is held back until it is known to be one or not.
+    struct Frame {
+        enum State { case before, pid, body, trailer, ended }
+        private let start: [UInt8]
+        private let announcesPid: Bool
+        private let end: [UInt8]
+        private var held: [UInt8] = []
+        private(set) var state = State.before
+        /// What followed the end mark on its line (the exit status on stdout).
+        private(set) var trailer = ""
+        /// The command's pid, from the first line of its stdout (`RemoteScript`).
+        private(set) var pid: Int32?
+
+        /// `announcesPid`: the body's first line is the command's pid (stdout).
+        init(nonce: String, announcesPid: Bool) {
+            start = Array("\u{1E}S\(nonce)\n".utf8)
+            end = Array("\n\u{1E}E\(nonce)".utf8)
+            self.announcesPid = announcesPid
+        }
+
+        var ended: Bool { state == .ended }
+
+        /// Where the longest tail of `held` that begins the end mark starts (`held.count`
+        /// when none does): only such a tail must wait for more bytes.
+        private func partialMarkStart() -> Int {
+            var i = max(0, held.count - (end.count - 1))
+            while i < held.count {
+                if held[i] == end[0], held[i...].elementsEqual(end[..<(held.count - i)]) { return i }
+                i += 1
+            }
+            return held.count
+        }
+
+        /// The command's own output among `bytes`.
+        mutating func consume(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
+            guard state != .ended else { return [] }
+            held.append(contentsOf: bytes)
+            var output: [UInt8] = []
+            while true {
+                switch state {
+                case .before:
+                    guard let at = RemoteShell.find(start, in: held) else {
+                        if held.count >= start.count { held.removeFirst(held.count - start.count + 1) }
+                        return output
+                    }
+                    held.removeFirst(at + start.count)
+                    state = announcesPid ? .pid : .body
+                case .pid:
+                    // Taken here, before the body's hold-back, which could keep its newline.
+                    if let nl = held.firstIndex(of: UInt8(ascii: "\n")) {
+                        pid = Int32(String(decoding: held[..<nl], as: UTF8.self))
+                        if pid != nil { held.removeFirst(nl + 1) }
+                        state = .body
+                    } else if held.count > 32 {
+                        state = .body
+                    } else {
+                        return output
+                    }
+                case .body:
+                    if let at = RemoteShell.find(end, in: held) {
+                        output += held[..<at]
+                        held.removeFirst(at + end.count)
+                        state = .trailer
+                    } else {
+                        // Everything but a tail that could be the start of the end mark.
+                        let safe = partialMarkStart()
+                        guard safe > 0 else { return output }
+                        output += held[..<safe]
+                        held.removeFirst(safe)
+                        return output
+                    }
+                case .trailer:
+                    guard let nl = held.firstIndex(of: UInt8(ascii: "\n")) else { return output }
+                    trailer = String(decoding: held[..<nl], as: UTF8.self).trimmingCharacters(in: .whitespaces)
+                    held = []
+                    state = .ended
+                    return output
+                case .ended:
+                    return output
+                }
+            }
+        }
+    }
+}
