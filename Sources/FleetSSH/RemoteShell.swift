@@ -5,16 +5,15 @@ import Foundation
 /// commands from its stdin and runs each in a subshell of its own, instead of a channel
 /// (and a session and a shell that sshd starts) per command.
 ///
-/// Each command keeps what a channel of its own gives it: the login shell (bash) running
-/// its text with `-c`, as sshd would (its own `$$`, none of the driver's variables, the
-/// last simple command run in place); its own process group (the driver turns job control
-/// on, so each command is a job); stdin from /dev/null (a channel's stdin is empty); its
-/// own stdout and stderr (framed on the channel's two streams); its own exit status; and
-/// the pid line a timeout kills the group by (`RemoteScript`). What it saves is sshd's
-/// work per channel (a session, a fork and its set-up) and the channel's round trips.
-/// (A subshell of the driver instead of a new bash would save the host ~0.8 ms of CPU
-/// more per command, but `$$` would be the driver's: steps that use it, as the tests'
-/// own hold step does, would change meaning.)
+/// Each command runs in a subshell of the driver (a fork: no sshd session, no new bash,
+/// which is most of what a small command costs its host), with what a channel of its own
+/// gives it: its own process group (the driver turns job control on, so each command is a
+/// job; `set +m` inside, so the command's own background work stays in its group), stdin
+/// from /dev/null (a channel's stdin is empty), its own stdout and stderr (framed on the
+/// channel's two streams), its own exit status, and a pid line a timeout kills the group by.
+/// A text that names `$$` or `PPID` gets a bash of its own instead (`bash -c`, as sshd
+/// would run it), where they mean what they mean over a channel: in a subshell they would
+/// be the driver's (`Mode`).
 ///
 /// Framing, with a fresh random nonce per command (a command cannot print its frames by
 /// accident): the request is `NONCE LINES\n` then the text in LINES lines. Before the
@@ -36,9 +35,7 @@ enum RemoteShell {
         exec 3>&2 2>/dev/null
         set -m || exit 97
         printf '\\036fleetup-shell 1\\n'
-        while IFS= read -r __fleetup_head; do
-        __fleetup_nonce=${__fleetup_head%% *}
-        __fleetup_lines=${__fleetup_head#* }
+        while IFS=' ' read -r __fleetup_nonce __fleetup_lines __fleetup_mode; do
         __fleetup_text=
         while [ "$__fleetup_lines" -gt 0 ] && IFS= read -r __fleetup_line; do
         __fleetup_text=$__fleetup_text$__fleetup_line$'\\n'
@@ -46,7 +43,11 @@ enum RemoteShell {
         done
         printf '\\036S%s\\n' "$__fleetup_nonce"
         printf '\\036S%s\\n' "$__fleetup_nonce" >&3
+        if [ "$__fleetup_mode" = c ]; then
         "$BASH" -c "$__fleetup_text" </dev/null 2>&3 3>&- &
+        else
+        ( set +m; eval "$__fleetup_text" ) </dev/null 2>&3 3>&- &
+        fi
         wait "$!"
         __fleetup_status=$?
         printf '\\n\\036E%s %s\\n' "$__fleetup_nonce" "$__fleetup_status"
@@ -66,10 +67,33 @@ enum RemoteShell {
         String(UInt64.random(in: 0...UInt64.max), radix: 36) + String(UInt64.random(in: 0...UInt64.max), radix: 36)
     }
 
+    /// How the driver runs a command.
+    enum Mode: String {
+        /// In a subshell of the driver (`eval`), after a line with its pid (`$BASHPID`).
+        case subshell = "s"
+        /// In a bash of its own (`bash -c`), after a line with its pid (`$$`).
+        case bash = "c"
+
+        /// A subshell, unless the text names what a subshell would answer differently
+        /// from a bash of its own: `$$` (also `${$}`) and `$PPID`.
+        init(for script: String) {
+            let differs = script.contains("$$") || script.contains("${$}") || script.contains("PPID")
+            self = differs ? .bash : .subshell
+        }
+
+        /// `script` after the line the driver reads the command's pid from.
+        func announcingPid(_ script: String) -> String {
+            switch self {
+            case .subshell: return "printf '%s\\n' \"$BASHPID\"\n" + script
+            case .bash: return RemoteScript.announcingPid(script)
+            }
+        }
+    }
+
     /// The request that runs `text` under `nonce`.
-    static func request(_ text: String, nonce: String) -> [UInt8] {
+    static func request(_ text: String, nonce: String, mode: Mode) -> [UInt8] {
         let lines = text.utf8.reduce(1) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
-        return Array("\(nonce) \(lines)\n".utf8) + Array(text.utf8) + [UInt8(ascii: "\n")]
+        return Array("\(nonce) \(lines) \(mode.rawValue)\n".utf8) + Array(text.utf8) + [UInt8(ascii: "\n")]
     }
 
     /// Where `needle` first starts in `hay` (memchr for its first byte, then memcmp: the

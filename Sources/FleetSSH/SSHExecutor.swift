@@ -19,6 +19,7 @@ public final class SSHExecutor: RemoteExecutor {
     public init(_ configuration: SSHConfiguration = SSHConfiguration()) throws {
         self.configuration = configuration
         signal(SIGPIPE, SIG_IGN)
+        Self.raiseOpenFilesLimit()
         reactors = try (0..<max(1, configuration.reactorThreads)).map { try Reactor(name: "fleetup-reactor-\($0)") }
         identities = IdentityResolver(configuration: configuration)
         pool = ConnectionPool(handshakes: AsyncSemaphore(configuration.maxConcurrentHandshakes))
@@ -26,6 +27,18 @@ public final class SSHExecutor: RemoteExecutor {
 
     deinit {
         for r in reactors { r.shutdown() }
+    }
+
+    /// Raises the soft limit on open files to the hard one. A run keeps every host's socket
+    /// from its pre-flight to its end, and the usual soft limit (1,024, where the hard one
+    /// is 524,288 on Debian) would end a fleet of a few thousand hosts with "too many open
+    /// files". Go programs do the same when they start; nothing else changes.
+    static func raiseOpenFilesLimit() {
+        var limit = rlimit()
+        let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+        guard getrlimit(resource, &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(resource, &limit)
     }
 
     /// How many encrypted keys this executor decrypted (once each, whatever the fleet size).

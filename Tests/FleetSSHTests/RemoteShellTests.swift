@@ -79,10 +79,10 @@ struct RemoteShellTests {
         #expect(frame.trailer == "0")
     }
 
-    @Test("the request: a header with the line count, the text, a newline")
+    @Test("the request: a header with the line count and the mode, the text, a newline")
     func request() {
-        #expect(RemoteShell.request("echo hi", nonce: "abc") == Array("abc 1\necho hi\n".utf8))
-        #expect(RemoteShell.request("a\nb\n", nonce: "abc") == Array("abc 3\na\nb\n\n".utf8))
+        #expect(RemoteShell.request("echo hi", nonce: "abc", mode: .subshell) == Array("abc 1 s\necho hi\n".utf8))
+        #expect(RemoteShell.request("a\nb\n", nonce: "abc", mode: .bash) == Array("abc 3 c\na\nb\n\n".utf8))
         let one = RemoteShell.nonce(), two = RemoteShell.nonce()
         #expect(one != two)
         #expect(one.count >= 16)
@@ -104,6 +104,17 @@ struct RemoteShellTests {
         }
         var g = RemoteShell.Greeting()
         #expect(!Array("sh: 1: [: unexpected operator\n".utf8).withUnsafeBytes { g.consume($0) })
+    }
+
+    @Test("a text naming $$, ${$} or PPID gets a bash of its own; any other a subshell")
+    func mode() {
+        #expect(RemoteShell.Mode(for: "systemctl restart app") == .subshell)
+        #expect(RemoteShell.Mode(for: "echo $BASHPID $HOME $1") == .subshell)
+        #expect(RemoteShell.Mode(for: "echo $$ > pid") == .bash)
+        #expect(RemoteShell.Mode(for: "echo ${$}") == .bash)
+        #expect(RemoteShell.Mode(for: "kill $PPID") == .bash)
+        #expect(RemoteShell.Mode.subshell.announcingPid("true") == "printf '%s\\n' \"$BASHPID\"\ntrue")
+        #expect(RemoteShell.Mode.bash.announcingPid("true") == RemoteScript.announcingPid("true"))
     }
 
     @Test("what goes down the shell: no stdin, no sudo password to type, no NUL")

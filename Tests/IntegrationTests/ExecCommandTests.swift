@@ -28,6 +28,26 @@ struct ExecCommandTests {
         }
     }
 
+    @Test("a soft open-files limit below the fleet's size is raised to the hard one: 40 hosts under a soft limit of 32")
+    func openFilesLimit() async throws {
+        let prlimit = try #require(LocalProcess.find("prlimit"), "prlimit (util-linux) is missing")
+        // The harness itself: a child under prlimit sees the low soft limit.
+        let shell = try await TestFleet.runProgram(prlimit, ["--nofile=32:", "sh", "-c", "ulimit -n"])
+        #expect(shell.stdout == "32\n")
+        try await TestFleet.with(FleetSpec(count: 40)) { fleet in
+            // Every host's connection stays open until the end: 40 sockets besides fleetup's own.
+            let r = try await TestFleet.runProgram(
+                prlimit,
+                [
+                    "--nofile=32:", try TestFleet.builtProduct("fleetup"), "exec", "-i", fleet.inventoryPath, "--known-hosts",
+                    fleet.knownHosts,
+                    "--forks", "40", "--", "sleep 0.2; echo ok",
+                ])
+            #expect(r.status == 0, "\(r.stdout.suffix(1500)) \(r.stderr.suffix(500))")
+            #expect(r.stdout.contains("40 hosts: 40 ok, 0 failed, 0 unreachable"))
+        }
+    }
+
     @Test("a stopped host is unreachable and the rest still run: exit 1; JSON says which")
     func oneHostDown() async throws {
         try await TestFleet.with(FleetSpec(count: 4)) { fleet in

@@ -46,6 +46,26 @@ struct PersistentShellTests {
         }
     }
 
+    @Test("a command that names no $$ runs in a subshell of the shell: its own process and process group, the shell its parent")
+    func subshell() async throws {
+        try await withShell(FleetSpec(count: 1)) { fleet, executor in
+            let host = fleet.inventoryHosts[0]
+            // Names PPID: a bash of its own, whose parent is the shell.
+            let shell = try await executor.run(RemoteCommand("echo $PPID"), on: host).stdout.text
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            var pids = Set<String>()
+            for _ in 0..<3 {
+                let r = try await executor.run(RemoteCommand("p=$BASHPID; echo $p $(ps -o ppid=,pgid= -p $p)"), on: host)
+                let f = r.stdout.text.split(whereSeparator: \.isWhitespace).map(String.init)
+                #expect(f.count == 3, "\(r.stdout.text)")
+                #expect(f.dropFirst().first == shell, "its parent is the shell")
+                #expect(f.last == f.first, "its own process group")
+                pids.insert(f.first ?? "")
+            }
+            #expect(pids.count == 3)
+        }
+    }
+
     @Test("stdout and stderr stay separate and whole; exit codes 0, 3, 127; no trailing newline kept apart")
     func streams() async throws {
         try await withShell(FleetSpec(count: 2)) { fleet, executor in

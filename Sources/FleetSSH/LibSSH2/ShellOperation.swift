@@ -10,6 +10,7 @@ final class ShellRequest: @unchecked Sendable {
     let host: String
     let nonce: String
     let text: String
+    let mode: RemoteShell.Mode
     var capture: CommandCapture
     var stdoutFrame: RemoteShell.Frame
     var stderrFrame: RemoteShell.Frame
@@ -28,7 +29,8 @@ final class ShellRequest: @unchecked Sendable {
         self.command = command
         self.host = host
         let (text, dialog) = BecomeDialog.wrapping(command)
-        self.text = RemoteScript.announcingPid(text)
+        mode = RemoteShell.Mode(for: text)
+        self.text = mode.announcingPid(text)
         capture = CommandCapture(command, host: host, dialog: dialog, announcesPid: false)
         let nonce = RemoteShell.nonce()
         self.nonce = nonce
@@ -244,7 +246,7 @@ final class ShellOperation: SessionOperation, @unchecked Sendable {
                 if eof { giveUp(c, usable: true) }
                 return step
             }
-            request = RemoteShell.request(r.text, nonce: r.nonce)
+            request = RemoteShell.request(r.text, nonce: r.nonce, mode: r.mode)
             sent = 0
             state = .sending
             return .progressed
