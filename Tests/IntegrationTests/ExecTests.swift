@@ -103,9 +103,7 @@ struct ExecTests {
             #expect(result.exitStatus == nil)
             // Gone or a zombie waiting for init: in both cases it no longer runs.
             let check = try await executor.run(
-                RemoteCommand(
-                    "ps -eo stat=,args= | grep -v grep | grep -F \(sleeper.marker) | grep -qv '^Z' && echo running || echo stopped"),
-                on: host)
+                RemoteCommand(sleeper.check), on: host)
             #expect(check.stdout.text == "stopped\n")
             // The connection is still usable after a timeout.
             let after = try await executor.run(RemoteCommand("echo ok"), on: host)
@@ -115,21 +113,7 @@ struct ExecTests {
 
     @Test("a cancelled task interrupts its command and kills it on the host")
     func cancellation() async throws {
-        try await withExecutor(FleetSpec(count: 1)) { fleet, executor in
-            let host = fleet.inventoryHosts[0]
-            let task = Task {
-                try await executor.run(RemoteCommand("echo $$ > $HOME/cancel.pid; echo started; exec sleep 600"), on: host)
-            }
-            // Wait until the command really runs (its pid file exists), then cancel.
-            let started = try await eventually(unless: { task.isCancelled }) { hasLine(fleet.hosts[0].root + "/home/cancel.pid") }
-            #expect(started)
-            task.cancel()
-            let error = await remoteError { _ = try await task.value }
-            #expect(error?.kind == .cancelled)
-            let check = try await executor.run(
-                RemoteCommand("ps -o stat= -p $(cat $HOME/cancel.pid) | grep -qv Z && echo running || echo stopped"), on: host)
-            #expect(check.stdout.text == "stopped\n")
-        }
+        try await withExecutor(FleetSpec(count: 1)) { fleet, executor in try await expectCancellationKills(fleet, executor) }
     }
 
     @Test("one connection per host serves every command")

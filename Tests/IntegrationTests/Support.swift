@@ -86,6 +86,27 @@ struct Sleeper {
     /// The command line's unique part: a tiny extra duration with this process's pid in it.
     let marker = "0.000\(getpid())\(UInt32.random(in: 100_000...999_999))"
     var command: String { "exec sleep 600 \(marker)" }
+    /// Prints `running` while a process with the marker in its command line runs on the
+    /// host, `stopped` once none does (gone, or a zombie waiting for init).
+    var check: String { "ps -eo stat=,args= | grep -v grep | grep -F \(marker) | grep -qv '^Z' && echo running || echo stopped" }
+}
+
+/// A command on the fleet's first host that writes its pid, then sleeps: once it runs, its
+/// task is cancelled; the call must fail `cancelled` and the process be gone from the host.
+func expectCancellationKills(_ fleet: TestFleet, _ executor: SSHExecutor) async throws {
+    let host = fleet.inventoryHosts[0]
+    let task = Task {
+        try await executor.run(RemoteCommand("echo $$ > $HOME/cancel.pid; echo started; exec sleep 600"), on: host)
+    }
+    // Wait until the command really runs (its pid file exists), then cancel.
+    let started = try await eventually(unless: { task.isCancelled }) { hasLine(fleet.hosts[0].root + "/home/cancel.pid") }
+    #expect(started)
+    task.cancel()
+    let error = await remoteError { _ = try await task.value }
+    #expect(error?.kind == .cancelled)
+    let check = try await executor.run(
+        RemoteCommand("ps -o stat= -p $(cat $HOME/cancel.pid) | grep -qv Z && echo running || echo stopped"), on: host)
+    #expect(check.stdout.text == "stopped\n")
 }
 
 /// True once `path` holds a complete line (a remote command wrote its pid there).

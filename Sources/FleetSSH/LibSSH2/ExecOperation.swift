@@ -105,23 +105,21 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
     }
 
     func advance(_ c: SSHConnection) -> OpStep {
-        guard let s = c.session, !done else { return .finished }
+        guard c.session != nil, !done else { return .finished }
         if stop != nil && !stopApplied && !c.owesPendingCall(self) && !awaitingRequest(c) {
             // A stop changes state (and may add the killer): either way, drive again.
             return applyStop(c) ? .finished : .progressed
         }
         switch state {
         case .opening:
-            guard c.acquireRequestSlot(self) else { return .blocked }
-            guard let ch = fleet_channel_open_session(s) else {
-                let rc = libssh2_session_last_errno(s)
-                if LibSSH2.isAgain(rc) { return .blocked }
-                c.releaseRequestSlot(self)
-                return fail(c, rc, "cannot open a channel for `\(command.display)`")
+            switch c.openSessionChannel(for: self) {
+            case .waiting: return .blocked
+            case .failed(let rc): return fail(c, rc, "cannot open a channel for `\(command.display)`")
+            case .opened(let ch):
+                channel = ch
+                state = .starting
+                return .progressed
             }
-            channel = ch
-            state = .starting
-            return .progressed
         case .starting:
             // Still holding the request slot from the open: the exec reply is awaited alone.
             let rc = fleet_channel_exec(channel, script, UInt32(script.utf8.count))

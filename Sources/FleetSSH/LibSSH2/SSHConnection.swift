@@ -206,6 +206,25 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
         return requestSlotOwner === op
     }
 
+    enum ChannelOpen {
+        case waiting
+        case opened(OpaquePointer)
+        case failed(Int32)
+    }
+
+    /// Opens a session channel for `op` under the session's one request slot, which `op`
+    /// keeps once the channel is open: the exec request that follows needs it too.
+    func openSessionChannel(for op: SessionOperation) -> ChannelOpen {
+        guard let s = session, acquireRequestSlot(op) else { return .waiting }
+        guard let ch = fleet_channel_open_session(s) else {
+            let rc = libssh2_session_last_errno(s)
+            if LibSSH2.isAgain(rc) { return .waiting }
+            releaseRequestSlot(op)
+            return .failed(rc)
+        }
+        return .opened(ch)
+    }
+
     func releaseRequestSlot(_ op: SessionOperation) {
         if requestSlotOwner === op { requestSlotOwner = nil }
     }

@@ -197,20 +197,18 @@ final class ShellOperation: SessionOperation, @unchecked Sendable {
     }
 
     func advance(_ c: SSHConnection) -> OpStep {
-        guard let s = c.session else { return .finished }
+        guard c.session != nil else { return .finished }
         switch state {
         case .opening:
-            guard c.acquireRequestSlot(self) else { return .blocked }
-            guard let ch = fleet_channel_open_session(s) else {
-                let rc = libssh2_session_last_errno(s)
-                if LibSSH2.isAgain(rc) { return .blocked }
-                c.releaseRequestSlot(self)
+            switch c.openSessionChannel(for: self) {
+            case .waiting: return .blocked
+            case .failed(let rc):
                 if LibSSH2.isTransportFailure(rc) { _ = c.transportFailed(rc, while: "opening the persistent shell") }
                 giveUp(c, usable: false)
-                return .progressed
+            case .opened(let ch):
+                channel = ch
+                state = .starting
             }
-            channel = ch
-            state = .starting
             return .progressed
         case .starting:
             let rc = fleet_channel_exec(channel, RemoteShell.driver, UInt32(RemoteShell.driver.utf8.count))
