@@ -5,6 +5,9 @@ import FleetCore
 /// its events say when to send the password or give up), then stdout and stderr kept as
 /// bounded tails. Shared by a command in a channel of its own (`ExecOperation`) and one run
 /// by a host's persistent shell (`ShellOperation`).
+/// Why fleetup ended a command early: its timeout, or an interruption.
+enum CommandStop { case timeout, cancel }
+
 struct CommandCapture {
     let command: RemoteCommand
     let host: String
@@ -97,6 +100,21 @@ struct CommandCapture {
         }
         stdout.finish()
         stderr.finish()
+    }
+
+    /// Trims the tails and says how the command ended: sudo's refusal or a broken read
+    /// (unless fleetup stopped it), an interruption, or its result.
+    mutating func outcome(
+        status: Int32?, signal: String?, stop: CommandStop?, readFailure: String? = nil, started: UInt64
+    ) -> Result<CommandResult, Error> {
+        finish()
+        if let failure = becomeFailure(), stop == nil { return .failure(failure) }
+        if let readFailure, stop == nil { return .failure(RemoteError(.channelFailed, host: host, readFailure)) }
+        if stop == .cancel { return .failure(RemoteError(.cancelled, host: host, "`\(command.display)` was interrupted")) }
+        return .success(
+            CommandResult(
+                exitStatus: stop == nil ? status : nil, exitSignal: signal, timedOut: stop == .timeout,
+                stdout: stdout, stderr: stderr, duration: .nanoseconds(Reactor.now() - started)))
     }
 
     /// The error when sudo never ran the command; nil for a command that ran.

@@ -13,7 +13,7 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
     /// `becoming`: sudo has the command and may prompt; the command's stdin waits (see
     /// `BecomeDialog`).
     enum State { case opening, starting, becoming, writingStdin, sendingEOF, reading, closing, waitingClosed }
-    enum Stop { case timeout, cancel }
+    typealias Stop = CommandStop
 
     /// How long to wait for the killed command's channel to end before closing it.
     static let grace: UInt64 = 3_000_000_000
@@ -282,21 +282,7 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
         if let ch = channel { libssh2_channel_free(ch) }
         channel = nil
         done = true
-        capture.finish()
-        if let failure = capture.becomeFailure(), stop == nil {
-            complete(.failure(failure))
-        } else if let readFailure, stop == nil {
-            complete(.failure(RemoteError(.channelFailed, host: host, readFailure)))
-        } else if stop == .cancel {
-            complete(.failure(RemoteError(.cancelled, host: host, "`\(command.display)` was interrupted")))
-        } else {
-            complete(
-                .success(
-                    CommandResult(
-                        exitStatus: stop == nil ? status : nil, exitSignal: signal,
-                        timedOut: stop == .timeout, stdout: capture.stdout, stderr: capture.stderr,
-                        duration: .nanoseconds(Reactor.now() - started))))
-        }
+        complete(capture.outcome(status: status, signal: signal, stop: stop, readFailure: readFailure, started: started))
     }
 
     func complete(_ result: Result<CommandResult, Error>) {

@@ -4,7 +4,7 @@ import FleetCore
 /// One command sent down a host's persistent shell (`RemoteShell`). Created on any thread,
 /// then touched only on the reactor thread.
 final class ShellRequest: @unchecked Sendable {
-    enum Stop { case timeout, cancel }
+    typealias Stop = CommandStop
 
     let command: RemoteCommand
     let host: String
@@ -52,18 +52,7 @@ final class ShellRequest: @unchecked Sendable {
     /// Completes with how the command ended: `status` from the end mark, or none when it
     /// never ran or was given up on.
     func finish(status: Int32?) {
-        capture.finish()
-        if let failure = capture.becomeFailure(), stop == nil {
-            complete(.failure(failure))
-        } else if stop == .cancel {
-            complete(.failure(RemoteError(.cancelled, host: host, "`\(command.display)` was interrupted")))
-        } else {
-            complete(
-                .success(
-                    CommandResult(
-                        exitStatus: stop == nil ? status : nil, exitSignal: nil, timedOut: stop == .timeout,
-                        stdout: capture.stdout, stderr: capture.stderr, duration: .nanoseconds(Reactor.now() - started))))
-        }
+        complete(capture.outcome(status: status, signal: nil, stop: stop, started: started))
     }
 }
 
