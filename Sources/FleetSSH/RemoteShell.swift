@@ -149,8 +149,10 @@ enum RemoteShell {
         private(set) var state = State.before
         /// What followed the end mark on its line (the exit status on stdout).
         private(set) var trailer = ""
-        /// The command's pid, from the first line of its stdout (`RemoteScript`).
-        private(set) var pid: Int32?
+        /// The first line of the body, when it announces the command's pid (`RemoteScript`).
+        private var pidLine = RemoteScript.PidLine()
+        /// The command's pid, from the first line of its stdout.
+        var pid: Int32? { pidLine.pid }
 
         /// `announcesPid`: the body's first line is the command's pid (stdout).
         init(nonce: String, announcesPid: Bool) {
@@ -188,15 +190,9 @@ enum RemoteShell {
                     state = announcesPid ? .pid : .body
                 case .pid:
                     // Taken here, before the body's hold-back, which could keep its newline.
-                    if let nl = held.firstIndex(of: UInt8(ascii: "\n")) {
-                        pid = Int32(String(decoding: held[..<nl], as: UTF8.self))
-                        if pid != nil { held.removeFirst(nl + 1) }
-                        state = .body
-                    } else if held.count > 32 {
-                        state = .body
-                    } else {
-                        return output
-                    }
+                    held = held.withUnsafeBytes { pidLine.consume($0) }
+                    guard pidLine.done else { return output }
+                    state = .body
                 case .body:
                     if let at = RemoteShell.find(end, in: held) {
                         output += held[..<at]

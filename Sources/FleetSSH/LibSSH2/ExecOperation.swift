@@ -221,15 +221,12 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
     private func readOutput(_ c: SSHConnection) -> OpStep {
         var step = OpStep.blocked
         for stream: Int32 in [0, SSH_EXTENDED_DATA_STDERR] {
-            while !(stream == 0 ? stdoutEnded : stderrEnded) {
-                let n = libssh2_channel_read_ex(
-                    channel, stream, c.scratch.baseAddress?.assumingMemoryBound(to: CChar.self),
-                    c.scratch.count)
-                if LibSSH2.isAgain(n) { break }
-                if n < 0 {
-                    if LibSSH2.isTransportFailure(Int32(n)) {
-                        _ = c.transportFailed(Int32(n), while: "reading output")
-                    } else {
+            reading: while !(stream == 0 ? stdoutEnded : stderrEnded) {
+                switch c.read(channel, stream: stream, while: "reading output") {
+                case .again:
+                    break reading
+                case .failed:
+                    if !c.hasTransportError {
                         // A channel-level error: nothing more will come; end both streams
                         // (the close that follows decides the outcome) rather than spin.
                         readFailure = "reading the output of `\(command.display)`: \(c.lastErrorMessage())"
@@ -237,16 +234,17 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
                         stderrEnded = true
                     }
                     return .progressed
-                }
-                step = .progressed
-                let bytes = UnsafeRawBufferPointer(start: c.scratch.baseAddress, count: n)
-                if stream != 0 {
-                    if n == 0 { stderrEnded = true } else { capture.receiveStderr(bytes) }
-                } else if n == 0 {
-                    stdoutEnded = true
-                    capture.stdoutEnded()
-                } else {
-                    capture.receiveStdout(bytes)
+                case .ended:
+                    step = .progressed
+                    if stream == 0 {
+                        stdoutEnded = true
+                        capture.stdoutEnded()
+                    } else {
+                        stderrEnded = true
+                    }
+                case .bytes(let bytes):
+                    step = .progressed
+                    if stream == 0 { capture.receiveStdout(bytes) } else { capture.receiveStderr(bytes) }
                 }
             }
         }

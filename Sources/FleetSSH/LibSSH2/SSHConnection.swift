@@ -110,20 +110,23 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
     /// Adds an operation and drives it; the operation resumes its own waiter.
     func enqueue(_ op: SessionOperation) {
         reactor.submit {
-            guard self.phase == .ready, !self.isBroken else {
-                op.abort(
-                    self.transportError
-                        ?? RemoteError(
-                            .connectionLost, host: self.plan.hostName,
-                            "the connection is closed"), self)
-                return
-            }
-            // A command on an idle session: take note of what waited in the socket before
-            // libssh2 reads it, or its read time would pass for its arrival (KeepaliveTimer).
-            if self.ops.isEmpty { self.keepalive?.observe(now: Reactor.now(), traffic: self.traffic()) }
+            if let error = self.closedError { return op.abort(error, self) }
+            self.noteNewWork()
             self.ops.append(op)
             self.drive()
         }
+    }
+
+    /// Why work handed to this connection now cannot run; nil while it is ready.
+    private var closedError: RemoteError? {
+        guard phase != .ready || isBroken else { return nil }
+        return transportError ?? RemoteError(.connectionLost, host: plan.hostName, "the connection is closed")
+    }
+
+    /// A command on an idle session: take note of what waited in the socket before libssh2
+    /// reads it, or its read time would pass for its arrival (KeepaliveTimer).
+    private func noteNewWork() {
+        if ops.isEmpty { keepalive?.observe(now: Reactor.now(), traffic: traffic()) }
     }
 
     /// Cancels an operation from another thread.
@@ -159,10 +162,8 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
     /// Hands `r` to the host's shell, starting it on first use; a command the shell cannot
     /// take now (it runs another, or it is unusable on this host) gets a channel of its own.
     func submit(_ r: ShellRequest) {
-        guard phase == .ready, !isBroken else {
-            return r.complete(.failure(transportError ?? RemoteError(.connectionLost, host: plan.hostName, "the connection is closed")))
-        }
-        if ops.isEmpty { keepalive?.observe(now: Reactor.now(), traffic: traffic()) }
+        if let error = closedError { return r.complete(.failure(error)) }
+        noteNewWork()
         if !shellUnusable {
             if shell == nil {
                 let s = ShellOperation(host: plan.hostName)
@@ -316,6 +317,28 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
 
     /// The reactor's scratch buffer for reads (reactor thread only).
     var scratch: UnsafeMutableRawBufferPointer { reactor.scratch }
+
+    enum ChannelRead {
+        /// Nothing to read now.
+        case again
+        /// Bytes in the scratch buffer, valid until the next read.
+        case bytes(UnsafeRawBufferPointer)
+        /// The stream has ended.
+        case ended
+        /// The read failed: the transport (then recorded, `hasTransportError`) or the channel.
+        case failed
+    }
+
+    /// One read of `channel`'s `stream` (0: stdout) into the scratch buffer.
+    func read(_ channel: OpaquePointer?, stream: Int32, while doing: String) -> ChannelRead {
+        let n = libssh2_channel_read_ex(channel, stream, scratch.baseAddress?.assumingMemoryBound(to: CChar.self), scratch.count)
+        if LibSSH2.isAgain(n) { return .again }
+        if n < 0 {
+            if LibSSH2.isTransportFailure(Int32(n)) { _ = transportFailed(Int32(n), while: doing) }
+            return .failed
+        }
+        return n == 0 ? .ended : .bytes(UnsafeRawBufferPointer(start: scratch.baseAddress, count: n))
+    }
 
     // MARK: - ReactorHandler
 

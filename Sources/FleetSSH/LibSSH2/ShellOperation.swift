@@ -87,9 +87,6 @@ final class ShellOperation: SessionOperation, @unchecked Sendable {
         return true
     }
 
-    /// True while it has greeted and no command is under way.
-    var isIdle: Bool { state == .ready && current == nil }
-
     var deadline: UInt64? {
         switch state {
         case .opening, .starting, .greeting: return min(greetingDeadline, current?.deadline ?? .max)
@@ -213,11 +210,11 @@ final class ShellOperation: SessionOperation, @unchecked Sendable {
         case .greeting:
             var step = OpStep.blocked
             var eof = false
-            let greeted = read(c, progressed: &step, eof: &eof) { bytes, isStdout in
+            _ = read(c, progressed: &step, eof: &eof) { bytes, isStdout in
                 isStdout ? self.greeting.consume(bytes) : false
             }
             if c.hasTransportError { return .blocked }
-            if greeted || greeting.done {
+            if greeting.done {
                 state = .ready
                 return .progressed
             }
@@ -331,21 +328,22 @@ final class ShellOperation: SessionOperation, @unchecked Sendable {
     ) -> Bool {
         guard let ch = channel else { return false }
         for stream: Int32 in [0, SSH_EXTENDED_DATA_STDERR] {
-            while true {
-                let n = libssh2_channel_read_ex(ch, stream, c.scratch.baseAddress?.assumingMemoryBound(to: CChar.self), c.scratch.count)
-                if LibSSH2.isAgain(n) { break }
-                if n < 0 {
-                    if LibSSH2.isTransportFailure(Int32(n)) { _ = c.transportFailed(Int32(n), while: "reading the persistent shell") }
+            reading: while true {
+                switch c.read(ch, stream: stream, while: "reading the persistent shell") {
+                case .again:
+                    break reading
+                case .failed:
                     eof = true
                     step = .progressed
                     return false
-                }
-                step = .progressed
-                if n == 0 {
+                case .ended:
                     eof = true
-                    break
+                    step = .progressed
+                    break reading
+                case .bytes(let bytes):
+                    step = .progressed
+                    if body(bytes, stream == 0) { return true }
                 }
-                if body(UnsafeRawBufferPointer(start: c.scratch.baseAddress, count: n), stream == 0) { return true }
             }
         }
         if libssh2_channel_eof(ch) != 0 { eof = true }
