@@ -8,12 +8,16 @@ public struct RemoteLockPlace: Sendable, Hashable {
     public var name: String
     /// `~/.local/state/fleetup/locks/<key>`, as messages show the folder.
     public var display: String
+    /// Whether a release leaves the folder (a host's lock folder is taken again by every
+    /// run, so keeping it saves the host a `mkdir` and an `rmdir`); a fleet's `locks/<key>/`
+    /// is removed once empty.
+    public var keepsFolder: Bool
 
     /// A fleet's lock on its lock host: `~/.local/state/fleetup/locks/<key>/`.
     public static func fleet(_ key: String) -> RemoteLockPlace {
         RemoteLockPlace(
             folder: #""$HOME"/.local/state/fleetup/locks/"# + ShellQuote.quote(key), name: key,
-            display: "~/.local/state/fleetup/locks/\(key)")
+            display: "~/.local/state/fleetup/locks/\(key)", keepsFolder: false)
     }
 
     /// A host's own lock (one upgrader per host): `~/.local/state/fleetup/host.lock/`, or
@@ -22,10 +26,10 @@ public struct RemoteLockPlace: Sendable, Hashable {
         guard let folder, !folder.isEmpty, folder != "~/.local/state/fleetup/host.lock" else {
             return RemoteLockPlace(
                 folder: #""$HOME"/.local/state/fleetup/host.lock"#, name: "host",
-                display: "~/.local/state/fleetup/host.lock")
+                display: "~/.local/state/fleetup/host.lock", keepsFolder: true)
         }
         let word = folder.hasPrefix("~/") ? #""$HOME"/"# + ShellQuote.quote(String(folder.dropFirst(2))) : ShellQuote.quote(folder)
-        return RemoteLockPlace(folder: word, name: "host", display: folder)
+        return RemoteLockPlace(folder: word, name: "host", display: folder, keepsFolder: true)
     }
 }
 
@@ -34,11 +38,16 @@ public struct RemoteLockPlace: Sendable, Hashable {
 ///
 /// On the lock host a fleet's lock is `$HOME/.local/state/fleetup/locks/<key>/owner.json`
 /// (a host's own lock: `$HOME/.local/state/fleetup/host.lock/owner.json`), the folder made
-/// with `mkdir -p` (umask 077: 0700). The owner is written to a temporary file
-/// beside it, then hard-linked to `owner.json`: link(2) is atomic and fails when the name
-/// exists, so exactly one of two acquirers wins, and the loser always reads a whole owner
-/// (a bare `mkdir` of the folder as the lock would leave a moment where the folder exists
-/// and its owner does not).
+/// with `mkdir -p` (umask 077: 0700) when it is missing. The owner is written with the
+/// shell's noclobber (`set -C`): a `>` that creates the file opens it with `O_CREAT|O_EXCL`
+/// (bash, dash and every POSIX shell), so exactly one of two acquirers creates it. The
+/// loser waits (a bounded loop of `test -s`) for the winner's one `printf` to land before it
+/// reads the owner, so it reads a whole one.
+///
+/// A host's lock is taken and given back by every run on every host, so its scripts run on
+/// shell builtins alone where they can: taking a lock whose folder exists runs no process,
+/// giving it back runs one (`rm`). A lock written by an older fleetup (`ln` of a temporary
+/// file) is the same `owner.json` and is read, matched and removed the same way.
 ///
 /// Every script prints one marker line, `fleetup-lock: acquired|held|released|free`, then for
 /// `held` and `released` the owner's JSON. A script that fails otherwise exits non-zero
@@ -62,48 +71,66 @@ public enum RemoteLockProtocol {
     /// spaces): what release and take-over match before they touch the file.
     static func runIDField(_ runID: String) -> String { #""runID":""# + runID + #"""# }
 
+    /// Prints `$f` whole with builtins (what `cat "$f"` printed; a last line without its
+    /// newline gets one).
+    static let printOwner = #"while IFS= read -r l || [ -n "$l" ]; do printf '%s\n' "$l"; done < "$f""#
+
+    /// Reads `$f`'s first line into `$o` (empty when there is no file): the owner is one line.
+    static let readOwner = #"o=; [ -f "$f" ] && { IFS= read -r o || :; } 2>/dev/null < "$f"; "#
+
+    /// `case` on the first line of owner.json: the branch for run `runID`'s owner.
+    static func matching(_ runID: String) -> String { "case $o in *\(ShellQuote.quote(runIDField(runID)))*) " }
+
+    /// `held` with the holder, or `free`.
+    static let heldOrFree = #"if [ -f "$f" ]; then echo 'fleetup-lock: held'; "# + printOwner + "; else echo 'fleetup-lock: free'; fi"
+
+    /// Removes owner.json (and for a fleet's lock its folder once empty), then `released`
+    /// with what it held.
+    static func remove(_ place: RemoteLockPlace) -> String {
+        "echo 'fleetup-lock: released'; \(printOwner); rm -f \"$f\" || exit 1; "
+            + (place.keepsFolder ? "" : #"rmdir "$d" 2>/dev/null; "#)
+    }
+
     /// Takes the lock for `owner` unless owner.json exists; `held` prints the holder.
     public static func acquire(in place: RemoteLockPlace, owner: LockOwner) -> RemoteCommand {
         let script =
-            "umask 077; d=\(place.folder); t=\"$d\"/.owner.\(ShellQuote.quote(owner.runID)).$$; "
-            // Twice: a release on another machine may remove the empty folder in between.
-            + "{ mkdir -p \"$d\" && printf '%s\\n' \(ShellQuote.quote(owner.json())) > \"$t\"; } 2>/dev/null || "
-            + "{ mkdir -p \"$d\" && printf '%s\\n' \(ShellQuote.quote(owner.json())) > \"$t\"; } || exit 1; "
-            + "if e=$(ln \"$t\" \"$d/owner.json\" 2>&1); then rm -f \"$t\"; echo 'fleetup-lock: acquired'; "
-            + "elif [ -f \"$d/owner.json\" ]; then rm -f \"$t\"; echo 'fleetup-lock: held'; cat \"$d/owner.json\"; "
-            + "else rm -f \"$t\"; echo \"$e\" >&2; exit 1; fi"
+            "umask 077; d=\(place.folder); f=\"$d/owner.json\"; o=\(ShellQuote.quote(owner.json())); set -C; "
+            // Not a file (a folder, a FIFO a `>` would wait on): an error, never written to.
+            + #"if [ -e "$f" ] && [ ! -f "$f" ]; then echo "$f: exists and is not a file" >&2; exit 1; fi; "#
+            // Twice: an older fleetup's release on another machine may remove the empty
+            // folder in between (the second time with its errors shown).
+            + #"if { { [ -d "$d" ] || mkdir -p "$d"; } && printf '%s\n' "$o" > "$f"; } 2>/dev/null "#
+            + #"|| { [ ! -f "$f" ] && mkdir -p "$d" && printf '%s\n' "$o" > "$f"; }; then echo 'fleetup-lock: acquired'; "#
+            + #"elif [ -f "$f" ]; then n=0; while [ ! -s "$f" ] && [ $n -lt 2000 ]; do n=$((n + 1)); done; "#
+            + "echo 'fleetup-lock: held'; \(printOwner); else exit 1; fi"
         return RemoteCommand(script, display: "fleetup lock acquire \(place.name) (run \(owner.runID))", timeout: timeout)
     }
 
     /// Replaces a stale owner (run `staleRunID`) with `owner`, only if owner.json still holds
-    /// that run; otherwise reports what it holds now (`held`, or `free`).
+    /// that run; otherwise reports what it holds now (`held`, or `free`). The new owner is
+    /// written beside it and renamed over it (`mv -f`, atomic): a take-over is rare.
     public static func takeOver(in place: RemoteLockPlace, staleRunID: String, owner: LockOwner) -> RemoteCommand {
         let script =
             "umask 077; d=\(place.folder); f=\"$d/owner.json\"; t=\"$d\"/.owner.\(ShellQuote.quote(owner.runID)).$$; "
-            + "if grep -qF -- \(ShellQuote.quote(runIDField(staleRunID))) \"$f\" 2>/dev/null; then "
+            + readOwner + matching(staleRunID)
             + "printf '%s\\n' \(ShellQuote.quote(owner.json())) > \"$t\" && mv -f \"$t\" \"$f\" || exit 1; "
-            + "echo 'fleetup-lock: acquired'; "
-            + "elif [ -f \"$f\" ]; then echo 'fleetup-lock: held'; cat \"$f\"; else echo 'fleetup-lock: free'; fi"
+            + "echo 'fleetup-lock: acquired' ;; *) \(heldOrFree) ;; esac"
         return RemoteCommand(
             script, display: "fleetup lock take-over \(place.name) (stale run \(staleRunID), run \(owner.runID))", timeout: timeout)
     }
 
     /// Who holds the lock.
     public static func status(in place: RemoteLockPlace) -> RemoteCommand {
-        let script =
-            "f=\(place.folder)/owner.json; "
-            + "if [ -f \"$f\" ]; then echo 'fleetup-lock: held'; cat \"$f\"; else echo 'fleetup-lock: free'; fi"
+        let script = "f=\(place.folder)/owner.json; " + heldOrFree
         return RemoteCommand(script, display: "fleetup lock status \(place.name)", timeout: timeout)
     }
 
-    /// Removes the lock only if it holds run `runID`, and its folder once empty (no
+    /// Removes the lock only if it holds run `runID` (and a fleet's folder once empty: no
     /// `locks/<key>/` left behind on the lock host).
     public static func release(in place: RemoteLockPlace, runID: String) -> RemoteCommand {
         let script =
-            "d=\(place.folder); f=\"$d/owner.json\"; "
-            + "if grep -qF -- \(ShellQuote.quote(runIDField(runID))) \"$f\" 2>/dev/null; then "
-            + "echo 'fleetup-lock: released'; cat \"$f\"; rm -f \"$f\" || exit 1; rmdir \"$d\" 2>/dev/null; "
-            + "elif [ -f \"$f\" ]; then echo 'fleetup-lock: held'; cat \"$f\"; else echo 'fleetup-lock: free'; fi"
+            "d=\(place.folder); f=\"$d/owner.json\"; " + readOwner + matching(runID)
+            + remove(place) + ";; *) \(heldOrFree) ;; esac"
         return RemoteCommand(script, display: "fleetup lock release \(place.name) (run \(runID))", timeout: timeout)
     }
 
@@ -111,8 +138,7 @@ public enum RemoteLockProtocol {
     public static func forceRelease(in place: RemoteLockPlace) -> RemoteCommand {
         let script =
             "d=\(place.folder); f=\"$d/owner.json\"; "
-            + "if [ -f \"$f\" ]; then echo 'fleetup-lock: released'; cat \"$f\"; rm -f \"$f\" || exit 1; rmdir \"$d\" 2>/dev/null; "
-            + "else echo 'fleetup-lock: free'; fi"
+            + "if [ -f \"$f\" ]; then \(remove(place))else echo 'fleetup-lock: free'; fi"
         return RemoteCommand(script, display: "fleetup lock release --force \(place.name)", timeout: timeout)
     }
 

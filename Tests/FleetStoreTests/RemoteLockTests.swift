@@ -15,19 +15,25 @@ private func result(_ stdout: String, status: Int32? = 0, stderr: String = "") -
 
 @Suite("remote lock protocol: the exact commands and the parser of their answers")
 struct RemoteLockProtocolTests {
-    @Test("status, release and force release, as sent")
+    @Test("status, release and force release, as sent: builtins but for rm (and rmdir of a fleet's folder)")
     func texts() {
+        let print = #"while IFS= read -r l || [ -n "$l" ]; do printf '%s\n' "$l"; done < "$f""#
         #expect(
             RemoteLockProtocol.status(in: .fleet(key)).script == #"""
-                f="$HOME"/.local/state/fleetup/locks/0123456789abcdef/owner.json; if [ -f "$f" ]; then echo 'fleetup-lock: held'; cat "$f"; else echo 'fleetup-lock: free'; fi
+                f="$HOME"/.local/state/fleetup/locks/0123456789abcdef/owner.json; if [ -f "$f" ]; then echo 'fleetup-lock: held'; \#(print); else echo 'fleetup-lock: free'; fi
                 """#)
         #expect(
             RemoteLockProtocol.release(in: .fleet(key), runID: "20261202-031501-3f2a").script == #"""
-                d="$HOME"/.local/state/fleetup/locks/0123456789abcdef; f="$d/owner.json"; if grep -qF -- '"runID":"20261202-031501-3f2a"' "$f" 2>/dev/null; then echo 'fleetup-lock: released'; cat "$f"; rm -f "$f" || exit 1; rmdir "$d" 2>/dev/null; elif [ -f "$f" ]; then echo 'fleetup-lock: held'; cat "$f"; else echo 'fleetup-lock: free'; fi
+                d="$HOME"/.local/state/fleetup/locks/0123456789abcdef; f="$d/owner.json"; o=; [ -f "$f" ] && { IFS= read -r o || :; } 2>/dev/null < "$f"; case $o in *'"runID":"20261202-031501-3f2a"'*) echo 'fleetup-lock: released'; \#(print); rm -f "$f" || exit 1; rmdir "$d" 2>/dev/null; ;; *) if [ -f "$f" ]; then echo 'fleetup-lock: held'; \#(print); else echo 'fleetup-lock: free'; fi ;; esac
+                """#)
+        // A host's lock keeps its folder: no rmdir.
+        #expect(
+            RemoteLockProtocol.release(in: .host(), runID: "20261202-031501-3f2a").script == #"""
+                d="$HOME"/.local/state/fleetup/host.lock; f="$d/owner.json"; o=; [ -f "$f" ] && { IFS= read -r o || :; } 2>/dev/null < "$f"; case $o in *'"runID":"20261202-031501-3f2a"'*) echo 'fleetup-lock: released'; \#(print); rm -f "$f" || exit 1; ;; *) if [ -f "$f" ]; then echo 'fleetup-lock: held'; \#(print); else echo 'fleetup-lock: free'; fi ;; esac
                 """#)
         #expect(
             RemoteLockProtocol.forceRelease(in: .fleet(key)).script == #"""
-                d="$HOME"/.local/state/fleetup/locks/0123456789abcdef; f="$d/owner.json"; if [ -f "$f" ]; then echo 'fleetup-lock: released'; cat "$f"; rm -f "$f" || exit 1; rmdir "$d" 2>/dev/null; else echo 'fleetup-lock: free'; fi
+                d="$HOME"/.local/state/fleetup/locks/0123456789abcdef; f="$d/owner.json"; if [ -f "$f" ]; then echo 'fleetup-lock: released'; \#(print); rm -f "$f" || exit 1; rmdir "$d" 2>/dev/null; else echo 'fleetup-lock: free'; fi
                 """#)
         #expect(RemoteLockProtocol.status(in: .fleet(key)).timeout == .seconds(30))
         #expect(RemoteLockProtocol.status(in: .fleet(key)).display == "fleetup lock status 0123456789abcdef")
@@ -37,13 +43,14 @@ struct RemoteLockProtocolTests {
     func acquireText() {
         let o = owner("20261202-031501-3f2a", machine: "ops1", pid: 4242)
         let json = "'" + o.json() + "'"  // no ' inside: quoted as is
+        let print = #"while IFS= read -r l || [ -n "$l" ]; do printf '%s\n' "$l"; done < "$f""#
         #expect(
-            RemoteLockProtocol.acquire(in: .fleet(key), owner: o).script == #"""
-                umask 077; d="$HOME"/.local/state/fleetup/locks/0123456789abcdef; t="$d"/.owner.20261202-031501-3f2a.$$; { mkdir -p "$d" && printf '%s\n' \#(json) > "$t"; } 2>/dev/null || { mkdir -p "$d" && printf '%s\n' \#(json) > "$t"; } || exit 1; if e=$(ln "$t" "$d/owner.json" 2>&1); then rm -f "$t"; echo 'fleetup-lock: acquired'; elif [ -f "$d/owner.json" ]; then rm -f "$t"; echo 'fleetup-lock: held'; cat "$d/owner.json"; else rm -f "$t"; echo "$e" >&2; exit 1; fi
+            RemoteLockProtocol.acquire(in: .host(), owner: o).script == #"""
+                umask 077; d="$HOME"/.local/state/fleetup/host.lock; f="$d/owner.json"; o=\#(json); set -C; if [ -e "$f" ] && [ ! -f "$f" ]; then echo "$f: exists and is not a file" >&2; exit 1; fi; if { { [ -d "$d" ] || mkdir -p "$d"; } && printf '%s\n' "$o" > "$f"; } 2>/dev/null || { [ ! -f "$f" ] && mkdir -p "$d" && printf '%s\n' "$o" > "$f"; }; then echo 'fleetup-lock: acquired'; elif [ -f "$f" ]; then n=0; while [ ! -s "$f" ] && [ $n -lt 2000 ]; do n=$((n + 1)); done; echo 'fleetup-lock: held'; \#(print); else exit 1; fi
                 """#)
         #expect(
             RemoteLockProtocol.takeOver(in: .fleet(key), staleRunID: "20261201-000000-0001", owner: o).script == #"""
-                umask 077; d="$HOME"/.local/state/fleetup/locks/0123456789abcdef; f="$d/owner.json"; t="$d"/.owner.20261202-031501-3f2a.$$; if grep -qF -- '"runID":"20261201-000000-0001"' "$f" 2>/dev/null; then printf '%s\n' \#(json) > "$t" && mv -f "$t" "$f" || exit 1; echo 'fleetup-lock: acquired'; elif [ -f "$f" ]; then echo 'fleetup-lock: held'; cat "$f"; else echo 'fleetup-lock: free'; fi
+                umask 077; d="$HOME"/.local/state/fleetup/locks/0123456789abcdef; f="$d/owner.json"; t="$d"/.owner.20261202-031501-3f2a.$$; o=; [ -f "$f" ] && { IFS= read -r o || :; } 2>/dev/null < "$f"; case $o in *'"runID":"20261201-000000-0001"'*) printf '%s\n' \#(json) > "$t" && mv -f "$t" "$f" || exit 1; echo 'fleetup-lock: acquired' ;; *) if [ -f "$f" ]; then echo 'fleetup-lock: held'; \#(print); else echo 'fleetup-lock: free'; fi ;; esac
                 """#)
     }
 
@@ -52,10 +59,10 @@ struct RemoteLockProtocolTests {
         var o = owner("20261202-031501-3f2a")
         o.user = "o'brien; rm -rf ~"
         let acquire = RemoteLockProtocol.acquire(in: .fleet(key), owner: o).script
-        #expect(acquire.contains(#"printf '%s\n' '{"fleet":"#))
+        #expect(acquire.contains(#"o='{"fleet":"#))
         #expect(acquire.contains(#""user":"o'\''brien; rm -rf ~"}'"#))
         let release = RemoteLockProtocol.release(in: .fleet(key), runID: "x'; touch pwned; '").script
-        #expect(release.contains(#"grep -qF -- '"runID":"x'\''; touch pwned; '\''"' "$f""#))
+        #expect(release.contains(#"case $o in *'"runID":"x'\''; touch pwned; '\''"'*) "#))
         #expect(
             RemoteLockProtocol.status(in: .fleet("a key")).script.hasPrefix(#"f="$HOME"/.local/state/fleetup/locks/'a key'/owner.json; "#))
     }
@@ -207,6 +214,126 @@ struct RemoteLockScriptTests {
             #expect(try fleet.local.holder() == .free)
             let status = await fleet.status()
             #expect(status.local == .free && status.remote == .held(elsewhere) && !status.isFree)
+        }
+    }
+}
+
+/// The shells the lock scripts must work in: a login shell that is not bash runs them
+/// directly (Debian's /bin/sh is dash), and the persistent shell runs them in bash.
+private let shells = ["/bin/sh", "/bin/bash"]
+
+@Suite("remote lock: the builtin-only scripts in dash and bash")
+struct RemoteLockShellTests {
+    @Test("a host's lock: taken without a process once its folder exists, given back with rm alone, the folder kept", arguments: shells)
+    func hostLockProcesses(shell: String) async throws {
+        try await withFolder { dir async throws in
+            let home = dir + "/home"
+            let folder = home + "/.local/state/fleetup/host.lock"
+            // The first time the folder is made (mkdir -p: the one process of a first run).
+            let first = RemoteLock(host: lockHost, place: .host(), executor: LocalShellExecutor(home: home, shell: shell))
+            let a = owner("20261202-031501-3f2a")
+            #expect(try await first.acquire(a) == nil)
+            #expect(try await first.release(a.runID))
+            #expect(FileManager.default.fileExists(atPath: folder))
+            #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty)
+            #expect(try mode(folder) == 0o700)
+            // From then on: PATH names no folder at all, so any command that is not a
+            // builtin would fail ("not found"), and the lock is still taken and refused.
+            let none = RemoteLock(
+                host: lockHost, place: .host(), executor: LocalShellExecutor(home: home, shell: shell, path: dir + "/none"))
+            #expect(try await none.acquire(a) == nil)
+            #expect(try mode(folder + "/owner.json") == 0o600)
+            let b = owner("20261202-040000-0001")
+            #expect(await thrown(LockError.self) { try await none.acquire(b) } == .held(a))
+            #expect(try await none.holder() == .held(a))
+            #expect(try await none.release(b.runID) == false)
+            // Giving it back needs rm and nothing else.
+            try FileManager.default.createDirectory(atPath: dir + "/rm-only", withIntermediateDirectories: true)
+            try FileManager.default.createSymbolicLink(atPath: dir + "/rm-only/rm", withDestinationPath: "/bin/rm")
+            let rmOnly = RemoteLock(
+                host: lockHost, place: .host(), executor: LocalShellExecutor(home: home, shell: shell, path: dir + "/rm-only"))
+            #expect(try await rmOnly.release(a.runID))
+            #expect(try await none.holder() == .free)
+            #expect(FileManager.default.fileExists(atPath: folder))
+        }
+    }
+
+    @Test(
+        "a lock an older fleetup wrote (ln of a temporary file; its release removes the folder) is held, matched and given back",
+        arguments: shells)
+    func olderProtocol(shell: String) async throws {
+        try await withFolder { home async throws in
+            let folder = home + "/.local/state/fleetup/host.lock"
+            let old = owner("20261202-031501-3f2a", machine: "ops-old")
+            // What the older acquire left: owner.json hard-linked from `.owner.<run>.<pid>`,
+            // the temporary name removed; one left over by an older loser beside it.
+            let older = #"""
+                umask 077; d="$HOME"/.local/state/fleetup/host.lock; t="$d"/.owner.20261202-031501-3f2a.$$; mkdir -p "$d" && printf '%s\n' \#(ShellQuote.quote(old.json())) > "$t" && ln "$t" "$d/owner.json" && rm -f "$t" && : > "$d"/.owner.x.1
+                """#
+            _ = try await LocalShellExecutor(home: home, shell: shell).run(RemoteCommand(older, display: "older acquire"), on: lockHost)
+            let lock = RemoteLock(host: lockHost, place: .host(), executor: LocalShellExecutor(home: home, shell: shell))
+            let mine = owner("20261202-040000-0001")
+            #expect(await thrown(LockError.self) { try await lock.acquire(mine) } == .held(old))
+            #expect(try await lock.release(old.runID))
+            #expect(try await lock.holder() == .free)
+            // The older release removed the empty folder: the next acquire makes it again.
+            try FileManager.default.removeItem(atPath: folder)
+            #expect(try await lock.acquire(mine) == nil)
+            #expect(try await lock.holder() == .held(mine))
+        }
+    }
+
+    @Test("of many acquirers at once exactly one wins, and every other reads the winner whole", arguments: shells)
+    func race(shell: String) async throws {
+        try await withFolder { home async throws in
+            for round in 0..<5 {
+                let owners = (0..<12).map { owner(String(format: "20261202-0315%02d-%04d", round, $0)) }
+                let replies = try await withThrowingTaskGroup(of: (LockOwner, RemoteLockProtocol.Reply).self) { group in
+                    for o in owners {
+                        group.addTask {
+                            let result = try await LocalShellExecutor(home: home, shell: shell)
+                                .run(RemoteLockProtocol.acquire(in: .host(), owner: o), on: lockHost)
+                            return (o, try RemoteLockProtocol.parse(result, host: "lockhost"))
+                        }
+                    }
+                    return try await group.reduce(into: []) { $0.append($1) }
+                }
+                let winners = replies.filter { $0.1 == .acquired }.map(\.0)
+                #expect(winners.count == 1, "round \(round): \(winners.count) acquirers won")
+                guard let winner = winners.first else { continue }
+                for (_, reply) in replies where reply != .acquired { #expect(reply == .held(.held(winner))) }
+                let lock = RemoteLock(host: lockHost, place: .host(), executor: LocalShellExecutor(home: home, shell: shell))
+                #expect(try await lock.release(winner.runID))
+            }
+        }
+    }
+
+    @Test("an owner.json that is not a file is an error naming it, never written to or waited on", arguments: shells)
+    func notAFile(shell: String) async throws {
+        try await withFolder { home async throws in
+            let folder = home + "/.local/state/fleetup/host.lock"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let lock = RemoteLock(host: lockHost, place: .host(), executor: LocalShellExecutor(home: home, shell: shell))
+            // A FIFO: a `>` would wait for a reader that never comes.
+            #expect(mkfifo(folder + "/owner.json", 0o600) == 0)
+            let fifo = await thrown(LockError.self) { try await lock.acquire(owner("20261202-031501-3f2a")) }
+            #expect(fifo?.description.hasSuffix("/owner.json: exists and is not a file") == true, "\(String(describing: fifo))")
+            try FileManager.default.removeItem(atPath: folder + "/owner.json")
+            try FileManager.default.createDirectory(atPath: folder + "/owner.json", withIntermediateDirectories: true)
+            let folderError = await thrown(LockError.self) { try await lock.acquire(owner("20261202-031501-3f2a")) }
+            #expect(folderError?.description.contains("the lock command exited 1") == true)
+            #expect(try await lock.holder() == .free)
+        }
+    }
+
+    @Test("an owner file of several lines, the last without its newline, is printed whole", arguments: shells)
+    func printedWhole(shell: String) async throws {
+        try await withFolder { home async throws in
+            let folder = home + "/.local/state/fleetup/host.lock"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try Data("first line\n\n  third \\ line".utf8).write(to: URL(fileURLWithPath: folder + "/owner.json"))
+            let result = try await LocalShellExecutor(home: home, shell: shell).run(RemoteLockProtocol.status(in: .host()), on: lockHost)
+            #expect(result.stdout.text == "fleetup-lock: held\nfirst line\n\n  third \\ line\n")
         }
     }
 }

@@ -49,23 +49,26 @@ func thrown<E: Error>(_ type: E.Type, _ body: () async throws -> Void) async -> 
     return nil
 }
 
-/// A `RemoteExecutor` that runs each command with the local /bin/sh, HOME set to a folder of
-/// the test's: the lock scripts' behaviour, without sshd. `down` makes every call fail as an
-/// unreachable host would.
+/// A `RemoteExecutor` that runs each command with a local shell (/bin/sh, Debian's dash, by
+/// default), HOME set to a folder of the test's: the lock scripts' behaviour, without sshd.
+/// `path` is the commands' PATH; `down` makes every call fail as an unreachable host would.
 final class LocalShellExecutor: RemoteExecutor {
     let home: String
     let down: Bool
+    let shell: String
+    let path: String
 
-    init(home: String, down: Bool = false) {
+    init(home: String, down: Bool = false, shell: String = "/bin/sh", path: String = "/usr/bin:/bin") {
         self.home = home
         self.down = down
+        self.shell = shell
+        self.path = path
     }
 
     func run(_ command: RemoteCommand, on host: FleetCore.Host) async throws -> CommandResult {
         if down { throw RemoteError(.unreachable, host: host.name, "connection refused (127.0.0.1:1)") }
-        let home = self.home
         // Waited for on a thread of its own, not the cooperative pool.
-        let r = try await LocalProcess.result(of: "/bin/sh", ["-c", command.script], environment: ["HOME": home, "PATH": "/usr/bin:/bin"])
+        let r = try await LocalProcess.result(of: shell, ["-c", command.script], environment: ["HOME": home, "PATH": path])
         return CommandResult(
             exitStatus: r.status ?? (128 + (r.signal ?? 0)), stdout: CapturedOutput(r.stdout), stderr: CapturedOutput(r.stderr))
     }
