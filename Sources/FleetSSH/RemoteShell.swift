@@ -16,7 +16,10 @@ import Foundation
 /// be the driver's (`Mode`).
 ///
 /// Framing, with a fresh random nonce per command (a command cannot print its frames by
-/// accident): the request is `NONCE LINES\n` then the text in LINES lines. Before the
+/// accident): the request is `NONCE BYTES MODE\n` then BYTES bytes of text (the text and a
+/// newline), which the driver reads with one `read -N` in the C locale (bytes, not
+/// characters). A `read` of lines would cost the host a system call per byte: bash reads
+/// a pipe one byte at a time unless it is told how much to read. Before the
 /// command starts the driver writes `RS S NONCE \n` on both streams; once it ended,
 /// `\n RS E NONCE STATUS \n` on stdout and `\n RS E NONCE \n` on stderr (RS is 0x1E). The
 /// newline before each end mark is the driver's own and never output. What arrives
@@ -35,12 +38,8 @@ enum RemoteShell {
         exec 3>&2 2>/dev/null
         set -m || exit 97
         printf '\\036fleetup-shell 1\\n'
-        while IFS=' ' read -r __fleetup_nonce __fleetup_lines __fleetup_mode; do
-        __fleetup_text=
-        while [ "$__fleetup_lines" -gt 0 ] && IFS= read -r __fleetup_line; do
-        __fleetup_text=$__fleetup_text$__fleetup_line$'\\n'
-        __fleetup_lines=$((__fleetup_lines - 1))
-        done
+        while IFS=' ' read -r __fleetup_nonce __fleetup_bytes __fleetup_mode; do
+        LC_ALL=C IFS= read -r -N "$__fleetup_bytes" __fleetup_text || exit 0
         printf '\\036S%s\\n' "$__fleetup_nonce"
         printf '\\036S%s\\n' "$__fleetup_nonce" >&3
         if [ "$__fleetup_mode" = c ]; then
@@ -92,8 +91,7 @@ enum RemoteShell {
 
     /// The request that runs `text` under `nonce`.
     static func request(_ text: String, nonce: String, mode: Mode) -> [UInt8] {
-        let lines = text.utf8.reduce(1) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
-        return Array("\(nonce) \(lines) \(mode.rawValue)\n".utf8) + Array(text.utf8) + [UInt8(ascii: "\n")]
+        Array("\(nonce) \(text.utf8.count + 1) \(mode.rawValue)\n".utf8) + Array(text.utf8) + [UInt8(ascii: "\n")]
     }
 
     /// Where `needle` first starts in `hay` (memchr for its first byte, then memcmp: the

@@ -79,10 +79,12 @@ struct RemoteShellTests {
         #expect(frame.trailer == "0")
     }
 
-    @Test("the request: a header with the line count and the mode, the text, a newline")
+    @Test("the request: a header with the byte count and the mode, the text, a newline")
     func request() {
-        #expect(RemoteShell.request("echo hi", nonce: "abc", mode: .subshell) == Array("abc 1 s\necho hi\n".utf8))
-        #expect(RemoteShell.request("a\nb\n", nonce: "abc", mode: .bash) == Array("abc 3 c\na\nb\n\n".utf8))
+        #expect(RemoteShell.request("echo hi", nonce: "abc", mode: .subshell) == Array("abc 8 s\necho hi\n".utf8))
+        #expect(RemoteShell.request("a\nb\n", nonce: "abc", mode: .bash) == Array("abc 5 c\na\nb\n\n".utf8))
+        // Bytes, not characters: the driver reads them in the C locale.
+        #expect(RemoteShell.request("echo é", nonce: "abc", mode: .subshell) == Array("abc 8 s\necho é\n".utf8))
         let one = RemoteShell.nonce(), two = RemoteShell.nonce()
         #expect(one != two)
         #expect(one.count >= 16)

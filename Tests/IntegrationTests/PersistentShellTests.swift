@@ -195,19 +195,8 @@ struct PersistentShellTests {
     @Test("a login shell that is not bash: no shell, every command gets a channel of its own and works")
     func notBash() async throws {
         try await withShell(FleetSpec(count: 1)) { fleet, executor in
-            let host = fleet.hosts[0]
             // sshd runs every command through dash, as a host whose login shell is /bin/sh would.
-            let config = try String(contentsOfFile: host.sshdConfig, encoding: .utf8)
-            try (config + "\nForceCommand /bin/sh -c \"$SSH_ORIGINAL_COMMAND\"\n").write(
-                toFile: host.sshdConfig, atomically: true, encoding: .utf8)
-            let listening = {
-                (try? String(contentsOfFile: host.sshdLog, encoding: .utf8))?.components(separatedBy: "Server listening").count ?? 0
-            }
-            let before = listening()
-            let pid = try #require(
-                Int32(String(contentsOfFile: host.sshdPidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
-            kill(pid, SIGHUP)
-            #expect(try await eventually { listening() > before })
+            try await Self.reconfigure(fleet.hosts[0]) { $0 + "\nForceCommand /bin/sh -c \"$SSH_ORIGINAL_COMMAND\"\n" }
             let inventoryHost = fleet.inventoryHosts[0]
             for i in 0..<3 {
                 let r = try await executor.run(
@@ -216,5 +205,42 @@ struct PersistentShellTests {
                 #expect(!r.stdout.text.contains("fleetup-shell"))
             }
         }
+    }
+
+    @Test("in a UTF-8 locale a text of multibyte characters is read whole (bytes, not characters), and so is the next one")
+    func utf8Locale() async throws {
+        try await withShell(FleetSpec(count: 1)) { fleet, executor in
+            // Sessions get LANG=C.UTF-8, as a Debian server's do: the driver's bash counts
+            // characters unless told to count bytes.
+            try await Self.reconfigure(fleet.hosts[0]) { $0.replacingOccurrences(of: "\nSetEnv ", with: "\nSetEnv LANG=C.UTF-8 ") }
+            let host = fleet.inventoryHosts[0]
+            let text = "héllo wörld ✓ 日本語 🚀"
+            for i in 0..<3 {
+                // A timeout: a driver that miscounts waits for bytes that never come.
+                let command = RemoteCommand("x='é'; echo ${#x} \(i); printf '%s\\n' '\(text)'", timeout: .seconds(20))
+                let r = try await executor.run(command, on: host)
+                #expect(r.exitStatus == 0, "\(r.stderr.text)")
+                #expect(r.stdout.text == "1 \(i)\n\(text)\n", "the command ran in UTF-8 and its text arrived whole")
+            }
+            let parent = try await executor.run(RemoteCommand(Self.parent), on: host)
+            #expect(parent.stdout.text.contains("fleetup-shell"), "the commands went down the shell")
+        }
+    }
+
+    /// Rewrites a host's sshd_config and has sshd read it again (SIGHUP), waiting for the log
+    /// line that says it listens again.
+    static func reconfigure(_ host: FleetHost, _ edit: (String) -> String) async throws {
+        let config = try String(contentsOfFile: host.sshdConfig, encoding: .utf8)
+        let edited = edit(config)
+        #expect(edited != config, "the edit changed nothing")
+        try edited.write(toFile: host.sshdConfig, atomically: true, encoding: .utf8)
+        let listening = {
+            (try? String(contentsOfFile: host.sshdLog, encoding: .utf8))?.components(separatedBy: "Server listening").count ?? 0
+        }
+        let before = listening()
+        let pid = try #require(
+            Int32(String(contentsOfFile: host.sshdPidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        kill(pid, SIGHUP)
+        #expect(try await eventually { listening() > before })
     }
 }
