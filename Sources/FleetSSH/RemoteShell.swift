@@ -76,9 +76,13 @@ enum RemoteShell {
         /// A subshell, unless the text names what a subshell would answer differently
         /// from a bash of its own: `$$` (also `${$}`) and `$PPID`.
         init(for script: String) {
-            let differs = script.contains("$$") || script.contains("${$}") || script.contains("PPID")
+            // Bytes, not Foundation's `contains` (an NSString search: 1.9 % of a run's CPU).
+            let bytes = Array(script.utf8)
+            let differs = Self.differing.contains { RemoteShell.find($0, in: bytes) != nil }
             self = differs ? .bash : .subshell
         }
+
+        private static let differing: [[UInt8]] = [Array("$$".utf8), Array("${$}".utf8), Array("PPID".utf8)]
 
         /// `script` after the line the driver reads the command's pid from.
         func announcingPid(_ script: String) -> String {
