@@ -73,7 +73,7 @@ public struct RemoteLock: Sendable {
     /// Removes the lock if it still holds run `runID`; returns whether it did.
     @discardableResult
     public func release(_ runID: String) async throws -> Bool {
-        if case .released = try await ask(RemoteLockProtocol.release(in: lockPlace, runID: runID)) { return true }
+        if case .released = try await ask(RemoteLockProtocol.release(in: lockPlace, runID: runID), readOwner: false) { return true }
         return false
     }
 
@@ -83,7 +83,9 @@ public struct RemoteLock: Sendable {
         return .free
     }
 
-    private func ask(_ command: RemoteCommand, transportErrors: Bool = false) async throws -> RemoteLockProtocol.Reply {
+    private func ask(
+        _ command: RemoteCommand, transportErrors: Bool = false, readOwner: Bool = true
+    ) async throws -> RemoteLockProtocol.Reply {
         let result: CommandResult
         do {
             result = try await executor.run(command, on: host)
@@ -91,7 +93,7 @@ public struct RemoteLock: Sendable {
             if transportErrors { throw e }
             throw LockError.remote(host: host.name, reason: "\(e.kind.rawValue): \(e.message)")
         }
-        return try RemoteLockProtocol.parse(result, host: host.name)
+        return try RemoteLockProtocol.parse(result, host: host.name, readOwner: readOwner)
     }
 
     static func error(_ state: LockState, place: String) -> LockError {

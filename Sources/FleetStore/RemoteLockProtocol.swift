@@ -144,19 +144,24 @@ public enum RemoteLockProtocol {
 
     /// Reads a lock script's result. A script that did not print its marker, or exited
     /// non-zero, failed: the error names the host and the reason (stderr's last lines).
-    public static func parse(_ result: CommandResult, host: String) throws -> Reply {
+    /// With `readOwner` false the owner's JSON is not decoded (`held` and `released` then
+    /// carry `.unreadable("not read")`): a release that only asks whether it released.
+    public static func parse(_ result: CommandResult, host: String, readOwner: Bool = true) throws -> Reply {
         let lines = result.stdout.text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         guard result.exitStatus == 0, let at = lines.firstIndex(where: { $0.hasPrefix(marker) }) else {
             throw LockError.remote(host: host, reason: failureReason(result))
         }
         let word = lines[at].dropFirst(marker.count)
-        let ownerText = lines[(at + 1)...].joined(separator: "\n")
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let owner = {
+            readOwner
+                ? Self.owner(lines[(at + 1)...].joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines))
+                : .unreadable("not read")
+        }
         switch word {
         case "acquired": return .acquired
         case "free": return .free
-        case "held": return .held(owner(ownerText))
-        case "released": return .released(owner(ownerText))
+        case "held": return .held(owner())
+        case "released": return .released(owner())
         default: throw LockError.remote(host: host, reason: "unexpected answer from the lock script: \(lines[at])")
         }
     }

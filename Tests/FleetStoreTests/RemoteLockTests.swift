@@ -89,6 +89,15 @@ struct RemoteLockProtocolTests {
         #expect(try RemoteLockProtocol.parse(r, host: "lockhost") == reply)
     }
 
+    @Test("a release that only asks whether it released does not decode the owner; the marker is read the same")
+    func withoutOwner() throws {
+        let released = result("fleetup-lock: released\n" + owner("20261202-031501-3f2a").json() + "\n")
+        #expect(try RemoteLockProtocol.parse(released, host: "lockhost", readOwner: false) == .released(.unreadable("not read")))
+        #expect(
+            try RemoteLockProtocol.parse(result("fleetup-lock: held\n{}\n"), host: "h", readOwner: false) == .held(.unreadable("not read")))
+        #expect(try RemoteLockProtocol.parse(result("fleetup-lock: free\n"), host: "h", readOwner: false) == .free)
+    }
+
     @Test(
         "failures name the host and the reason",
         arguments: [
