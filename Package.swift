@@ -91,7 +91,8 @@ let package = Package(
         .testTarget(
             name: "FleetReportsTests", dependencies: ["FleetReports", "FleetCore", "FleetStore", "FleetLocal", "FleetTestSupport"],
             exclude: ["Fixtures"]),
-        .testTarget(name: "FleetStoreTests", dependencies: ["FleetStore", "FleetCore", "FleetLocal", "FleetTestSupport"]),
+        .testTarget(
+            name: "FleetStoreTests", dependencies: ["FleetStore", "FleetCore", "FleetLocal", "FleetTestFleet", "FleetTestSupport"]),
         .testTarget(
             name: "FleetPostgresTests",
             dependencies: ["FleetPostgres", "FleetTestFleet", "FleetLocal", "FleetCore", "FleetStore", "FleetTestSupport"]),

@@ -91,6 +91,11 @@ public enum RemoteLockProtocol {
             + (place.keepsFolder ? "" : #"rmdir "$d" 2>/dev/null; "#)
     }
 
+    /// Writes `$o` to a new `$f` (noclobber: nothing runs when `$f` exists). A write that
+    /// fails once the file is created (a full disk) removes it, so no empty owner.json is
+    /// left behind to hold the host.
+    static let write = #"{ printf '%s\n' "$o" || { rm -f "$f"; false; }; } > "$f""#
+
     /// Takes the lock for `owner` unless owner.json exists; `held` prints the holder.
     public static func acquire(in place: RemoteLockPlace, owner: LockOwner) -> RemoteCommand {
         let script =
@@ -99,8 +104,8 @@ public enum RemoteLockProtocol {
             + #"if [ -e "$f" ] && [ ! -f "$f" ]; then echo "$f: exists and is not a file" >&2; exit 1; fi; "#
             // Twice: an older fleetup's release on another machine may remove the empty
             // folder in between (the second time with its errors shown).
-            + #"if { { [ -d "$d" ] || mkdir -p "$d"; } && printf '%s\n' "$o" > "$f"; } 2>/dev/null "#
-            + #"|| { [ ! -f "$f" ] && mkdir -p "$d" && printf '%s\n' "$o" > "$f"; }; then echo 'fleetup-lock: acquired'; "#
+            + #"if { { [ -d "$d" ] || mkdir -p "$d"; } && \#(write); } 2>/dev/null "#
+            + #"|| { [ ! -f "$f" ] && mkdir -p "$d" && \#(write); }; then echo 'fleetup-lock: acquired'; "#
             + #"elif [ -f "$f" ]; then n=0; while [ ! -s "$f" ] && [ $n -lt 2000 ]; do n=$((n + 1)); done; "#
             + "echo 'fleetup-lock: held'; \(printOwner); else exit 1; fi"
         return RemoteCommand(script, display: "fleetup lock acquire \(place.name) (run \(owner.runID))", timeout: timeout)

@@ -1,4 +1,5 @@
 import FleetCore
+import FleetTestFleet
 import Foundation
 import Testing
 
@@ -46,7 +47,7 @@ struct RemoteLockProtocolTests {
         let print = #"while IFS= read -r l || [ -n "$l" ]; do printf '%s\n' "$l"; done < "$f""#
         #expect(
             RemoteLockProtocol.acquire(in: .host(), owner: o).script == #"""
-                umask 077; d="$HOME"/.local/state/fleetup/host.lock; f="$d/owner.json"; o=\#(json); set -C; if [ -e "$f" ] && [ ! -f "$f" ]; then echo "$f: exists and is not a file" >&2; exit 1; fi; if { { [ -d "$d" ] || mkdir -p "$d"; } && printf '%s\n' "$o" > "$f"; } 2>/dev/null || { [ ! -f "$f" ] && mkdir -p "$d" && printf '%s\n' "$o" > "$f"; }; then echo 'fleetup-lock: acquired'; elif [ -f "$f" ]; then n=0; while [ ! -s "$f" ] && [ $n -lt 2000 ]; do n=$((n + 1)); done; echo 'fleetup-lock: held'; \#(print); else exit 1; fi
+                umask 077; d="$HOME"/.local/state/fleetup/host.lock; f="$d/owner.json"; o=\#(json); set -C; if [ -e "$f" ] && [ ! -f "$f" ]; then echo "$f: exists and is not a file" >&2; exit 1; fi; if { { [ -d "$d" ] || mkdir -p "$d"; } && { printf '%s\n' "$o" || { rm -f "$f"; false; }; } > "$f"; } 2>/dev/null || { [ ! -f "$f" ] && mkdir -p "$d" && { printf '%s\n' "$o" || { rm -f "$f"; false; }; } > "$f"; }; then echo 'fleetup-lock: acquired'; elif [ -f "$f" ]; then n=0; while [ ! -s "$f" ] && [ $n -lt 2000 ]; do n=$((n + 1)); done; echo 'fleetup-lock: held'; \#(print); else exit 1; fi
                 """#)
         #expect(
             RemoteLockProtocol.takeOver(in: .fleet(key), staleRunID: "20261201-000000-0001", owner: o).script == #"""
@@ -332,6 +333,25 @@ struct RemoteLockShellTests {
             let folderError = await thrown(LockError.self) { try await lock.acquire(owner("20261202-031501-3f2a")) }
             #expect(folderError?.description.contains("the lock command exited 1") == true)
             #expect(try await lock.holder() == .free)
+        }
+    }
+
+    @Test(
+        "a full disk: the lock is not taken, the error says why, and no empty owner.json is left to hold the host",
+        .enabled(if: SmallDisk.available, "needs root to mount a small tmpfs"), arguments: shells)
+    func fullDisk(shell: String) async throws {
+        try await SmallDisk.with(bytes: 64 << 10) { disk in
+            let folder = disk.path + "/host.lock"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try disk.fill()
+            let lock = RemoteLock(host: lockHost, place: .host(folder: folder), executor: LocalShellExecutor(home: disk.path, shell: shell))
+            let error = await thrown(LockError.self) { try await lock.acquire(owner("20261202-031501-3f2a")) }
+            #expect(error?.description.hasPrefix("lock host lockhost: the lock command exited 1: ") == true, "\(String(describing: error))")
+            #expect(error?.description.contains("printf") == true, "\(String(describing: error))")
+            #expect(!FileManager.default.fileExists(atPath: folder + "/owner.json"))
+            // Room again: the lock is taken.
+            try FileManager.default.removeItem(atPath: disk.path + "/fill")
+            #expect(try await lock.acquire(owner("20261202-031501-3f2a")) == nil)
         }
     }
 
