@@ -106,8 +106,10 @@ public enum RemoteLockProtocol {
             // folder in between (the second time with its errors shown).
             + #"if { { [ -d "$d" ] || mkdir -p "$d"; } && \#(write); } 2>/dev/null "#
             + #"|| { [ ! -f "$f" ] && mkdir -p "$d" && \#(write); }; then echo 'fleetup-lock: acquired'; "#
-            + #"elif [ -f "$f" ]; then n=0; while [ ! -s "$f" ] && [ $n -lt 2000 ]; do n=$((n + 1)); done; "#
-            + "echo 'fleetup-lock: held'; \(printOwner); else exit 1; fi"
+            // Held: wait for the winner's write to land (or its failed write to be removed:
+            // then `free`, and the caller asks again).
+            + #"elif [ -f "$f" ]; then n=0; while [ -f "$f" ] && [ ! -s "$f" ] && [ $n -lt 2000 ]; do n=$((n + 1)); done; "#
+            + "\(heldOrFree); else exit 1; fi"
         return RemoteCommand(script, display: "fleetup lock acquire \(place.name) (run \(owner.runID))", timeout: timeout)
     }
 

@@ -47,7 +47,7 @@ struct RemoteLockProtocolTests {
         let print = #"while IFS= read -r l || [ -n "$l" ]; do printf '%s\n' "$l"; done < "$f""#
         #expect(
             RemoteLockProtocol.acquire(in: .host(), owner: o).script == #"""
-                umask 077; d="$HOME"/.local/state/fleetup/host.lock; f="$d/owner.json"; o=\#(json); set -C; if [ -e "$f" ] && [ ! -f "$f" ]; then echo "$f: exists and is not a file" >&2; exit 1; fi; if { { [ -d "$d" ] || mkdir -p "$d"; } && { printf '%s\n' "$o" || { rm -f "$f"; false; }; } > "$f"; } 2>/dev/null || { [ ! -f "$f" ] && mkdir -p "$d" && { printf '%s\n' "$o" || { rm -f "$f"; false; }; } > "$f"; }; then echo 'fleetup-lock: acquired'; elif [ -f "$f" ]; then n=0; while [ ! -s "$f" ] && [ $n -lt 2000 ]; do n=$((n + 1)); done; echo 'fleetup-lock: held'; \#(print); else exit 1; fi
+                umask 077; d="$HOME"/.local/state/fleetup/host.lock; f="$d/owner.json"; o=\#(json); set -C; if [ -e "$f" ] && [ ! -f "$f" ]; then echo "$f: exists and is not a file" >&2; exit 1; fi; if { { [ -d "$d" ] || mkdir -p "$d"; } && { printf '%s\n' "$o" || { rm -f "$f"; false; }; } > "$f"; } 2>/dev/null || { [ ! -f "$f" ] && mkdir -p "$d" && { printf '%s\n' "$o" || { rm -f "$f"; false; }; } > "$f"; }; then echo 'fleetup-lock: acquired'; elif [ -f "$f" ]; then n=0; while [ -f "$f" ] && [ ! -s "$f" ] && [ $n -lt 2000 ]; do n=$((n + 1)); done; if [ -f "$f" ]; then echo 'fleetup-lock: held'; \#(print); else echo 'fleetup-lock: free'; fi; else exit 1; fi
                 """#)
         #expect(
             RemoteLockProtocol.takeOver(in: .fleet(key), staleRunID: "20261201-000000-0001", owner: o).script == #"""
