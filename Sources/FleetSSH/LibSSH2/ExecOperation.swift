@@ -220,10 +220,8 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
     /// Drains both streams as far as possible.
     private func readOutput(_ c: SSHConnection) -> OpStep {
         var step = OpStep.blocked
-        var first = true
         for stream: Int32 in [0, SSH_EXTENDED_DATA_STDERR] {
-            reading: while !(stream == 0 ? stdoutEnded : stderrEnded) && (first || c.hasQueued(channel, stream: stream)) {
-                first = false
+            reading: while !(stream == 0 ? stdoutEnded : stderrEnded) {
                 switch c.read(channel, stream: stream, while: "reading output") {
                 case .again:
                     break reading

@@ -330,16 +330,6 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
     }
 
     /// One read of `channel`'s `stream` (0: stdout) into the scratch buffer.
-    /// Whether a read of `stream` can return anything before the socket is read again: its
-    /// bytes (or, for stderr, any bytes of the channel) are queued, or the channel has ended.
-    /// libssh2 reads the socket until EAGAIN at the start of every channel read, so the
-    /// first read of a pass leaves nothing in the socket; after it, a read of an empty queue
-    /// only costs a `recv` that says EAGAIN (two in every three of a run's `recv` calls).
-    /// What arrives later wakes the reactor again.
-    func hasQueued(_ channel: OpaquePointer?, stream: Int32) -> Bool {
-        libssh2_poll_channel_read(channel, stream == 0 ? 0 : 1) > 0 || libssh2_channel_eof(channel) != 0
-    }
-
     func read(_ channel: OpaquePointer?, stream: Int32, while doing: String) -> ChannelRead {
         let n = libssh2_channel_read_ex(channel, stream, scratch.baseAddress?.assumingMemoryBound(to: CChar.self), scratch.count)
         if LibSSH2.isAgain(n) { return .again }

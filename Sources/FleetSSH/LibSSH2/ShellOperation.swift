@@ -327,10 +327,8 @@ final class ShellOperation: SessionOperation, @unchecked Sendable {
         _ body: (UnsafeRawBufferPointer, Bool) -> Bool
     ) -> Bool {
         guard let ch = channel else { return false }
-        var first = true
         for stream: Int32 in [0, SSH_EXTENDED_DATA_STDERR] {
-            reading: while first || c.hasQueued(ch, stream: stream) {
-                first = false
+            reading: while true {
                 switch c.read(ch, stream: stream, while: "reading the persistent shell") {
                 case .again:
                     break reading
