@@ -227,6 +227,33 @@ struct PersistentShellTests {
         }
     }
 
+    @Test("after keepalives answered while idle, a command's two streams are still read to their ends")
+    func afterKeepalives() async throws {
+        try await withExecutor(
+            FleetSpec(count: 1),
+            configure: {
+                $0.persistentShell = true
+                $0.serverAliveInterval = .seconds(1)
+            }
+        ) { fleet, executor in
+            let host = fleet.inventoryHosts[0]
+            let first = try await executor.run(RemoteCommand("echo one; echo two >&2"), on: host)
+            #expect(first.stdout.text == "one\n" && first.stderr.text == "two\n")
+            // Idle through a few keepalives: sshd answers each with a one-byte packet that
+            // libssh2 1.10 keeps in its queue, where a scan for queued channel data stops
+            // (libssh2_poll_channel_read answers "packet too small"). A reader that trusted
+            // that scan never read stderr again, and the command below timed out.
+            try await Task.sleep(for: .seconds(2.5))
+            for i in 0..<3 {
+                let r = try await executor.run(RemoteCommand("echo out\(i); echo err\(i) >&2", timeout: .seconds(20)), on: host)
+                #expect(r.exitStatus == 0 && !r.timedOut, "\(r.stderr.text)")
+                #expect(r.stdout.text == "out\(i)\n" && r.stderr.text == "err\(i)\n")
+            }
+            let parent = try await executor.run(RemoteCommand(Self.parent), on: host)
+            #expect(parent.stdout.text.contains("fleetup-shell"), "the commands went down the shell")
+        }
+    }
+
     /// Rewrites a host's sshd_config and has sshd read it again (SIGHUP), waiting for the log
     /// line that says it listens again.
     static func reconfigure(_ host: FleetHost, _ edit: (String) -> String) async throws {
