@@ -38,16 +38,17 @@ public struct RemoteLockPlace: Sendable, Hashable {
 ///
 /// On the lock host a fleet's lock is `$HOME/.local/state/fleetup/locks/<key>/owner.json`
 /// (a host's own lock: `$HOME/.local/state/fleetup/host.lock/owner.json`), the folder made
-/// with `mkdir -p` (umask 077: 0700) when it is missing. The owner is written with the
-/// shell's noclobber (`set -C`): a `>` that creates the file opens it with `O_CREAT|O_EXCL`
-/// (bash, dash and every POSIX shell), so exactly one of two acquirers creates it. The
-/// loser waits (a bounded loop of `test -s`) for the winner's one `printf` to land before it
-/// reads the owner, so it reads a whole one.
+/// with `mkdir -p` (umask 077: 0700) when it is missing. The owner is written whole to a
+/// temporary file beside it, then hard-linked to `owner.json`: link(2) is atomic and fails
+/// when the name exists, so exactly one of two acquirers wins, and every reader, the loser
+/// included, reads a whole owner. (An exclusive create of owner.json itself would leave a
+/// moment in which it exists and is empty: a run killed then would leave the host locked by
+/// nobody, and a loser would read no owner.)
 ///
-/// A host's lock is taken and given back by every run on every host, so its scripts run on
-/// shell builtins alone where they can: taking a lock whose folder exists runs no process,
-/// giving it back runs one (`rm`). A lock written by an older fleetup (`ln` of a temporary
-/// file) is the same `owner.json` and is read, matched and removed the same way.
+/// A host's lock is taken and given back by every run on every host, so the scripts use
+/// shell builtins wherever they can (`read` and `case` where `grep` and `cat` ran): taking
+/// a lock whose folder exists runs `ln` and `rm`, giving it back runs `rm`, and a host's
+/// lock keeps its folder.
 ///
 /// Every script prints one marker line, `fleetup-lock: acquired|held|released|free`, then for
 /// `held` and `released` the owner's JSON. A script that fails otherwise exits non-zero
@@ -71,9 +72,9 @@ public enum RemoteLockProtocol {
     /// spaces): what release and take-over match before they touch the file.
     static func runIDField(_ runID: String) -> String { #""runID":""# + runID + #"""# }
 
-    /// Prints `$f` whole with builtins (what `cat "$f"` printed; a last line without its
-    /// newline gets one).
-    static let printOwner = #"while IFS= read -r l || [ -n "$l" ]; do printf '%s\n' "$l"; done < "$f""#
+    /// Prints the file on stdin whole with builtins (what `cat` printed; a last line without
+    /// its newline gets one).
+    static let printLines = #"while IFS= read -r l || [ -n "$l" ]; do printf '%s\n' "$l"; done"#
 
     /// Reads `$f`'s first line into `$o` (empty when there is no file): the owner is one line.
     static let readOwner = #"o=; [ -f "$f" ] && { IFS= read -r o || :; } 2>/dev/null < "$f"; "#
@@ -81,35 +82,42 @@ public enum RemoteLockProtocol {
     /// `case` on the first line of owner.json: the branch for run `runID`'s owner.
     static func matching(_ runID: String) -> String { "case $o in *\(ShellQuote.quote(runIDField(runID)))*) " }
 
-    /// `held` with the holder, or `free`.
-    static let heldOrFree = #"if [ -f "$f" ]; then echo 'fleetup-lock: held'; "# + printOwner + "; else echo 'fleetup-lock: free'; fi"
+    /// `held` with the holder, or `free`. owner.json is opened once: one removed meanwhile
+    /// answers `free` (not an owner that cannot be read); one that exists but cannot be read
+    /// answers `held` with no owner.
+    static let heldOrFree =
+        #"[ -f "$f" ] && { echo 'fleetup-lock: held'; "# + printLines + #"; } 2>/dev/null < "$f" || "#
+        + #"if [ -f "$f" ]; then echo 'fleetup-lock: held'; else echo 'fleetup-lock: free'; fi"#
 
     /// Removes owner.json (and for a fleet's lock its folder once empty), then `released`
     /// with what it held.
     static func remove(_ place: RemoteLockPlace) -> String {
-        "echo 'fleetup-lock: released'; \(printOwner); rm -f \"$f\" || exit 1; "
+        #"echo 'fleetup-lock: released'; { "# + printLines + #"; } 2>/dev/null < "$f"; rm -f "$f" || exit 1; "#
             + (place.keepsFolder ? "" : #"rmdir "$d" 2>/dev/null; "#)
     }
 
-    /// Writes `$o` to a new `$f` (noclobber: nothing runs when `$f` exists). A write that
-    /// fails once the file is created (a full disk) removes it, so no empty owner.json is
-    /// left behind to hold the host.
-    static let write = #"{ printf '%s\n' "$o" || { rm -f "$f"; false; }; } > "$f""#
+    /// The temporary name `owner`'s acquire writes beside owner.json: its run, machine and
+    /// pid, so no other acquirer writes the same file (and no `$$`, which would give the
+    /// command a bash of its own in a persistent shell).
+    static func temporary(_ owner: LockOwner) -> String {
+        #""$d"/"# + ShellQuote.quote(".owner.\(owner.runID).\(owner.machine).\(owner.pid)")
+    }
 
     /// Takes the lock for `owner` unless owner.json exists; `held` prints the holder.
     public static func acquire(in place: RemoteLockPlace, owner: LockOwner) -> RemoteCommand {
+        let json = ShellQuote.quote(owner.json())
         let script =
-            "umask 077; d=\(place.folder); f=\"$d/owner.json\"; o=\(ShellQuote.quote(owner.json())); set -C; "
-            // Not a file (a folder, a FIFO a `>` would wait on): an error, never written to.
+            "umask 077; d=\(place.folder); f=\"$d/owner.json\"; t=\(temporary(owner)); "
+            // Not a file (a folder, a FIFO): an error, never linked over or read.
             + #"if [ -e "$f" ] && [ ! -f "$f" ]; then echo "$f: exists and is not a file" >&2; exit 1; fi; "#
             // Twice: an older fleetup's release on another machine may remove the empty
-            // folder in between (the second time with its errors shown).
-            + #"if { { [ -d "$d" ] || mkdir -p "$d"; } && \#(write); } 2>/dev/null "#
-            + #"|| { [ ! -f "$f" ] && mkdir -p "$d" && \#(write); }; then echo 'fleetup-lock: acquired'; "#
-            // Held: wait for the winner's write to land (or its failed write to be removed:
-            // then `free`, and the caller asks again).
-            + #"elif [ -f "$f" ]; then n=0; while [ -f "$f" ] && [ ! -s "$f" ] && [ $n -lt 2000 ]; do n=$((n + 1)); done; "#
-            + "\(heldOrFree); else exit 1; fi"
+            // folder in between (the second time with its errors shown). A write that fails
+            // (a full disk) leaves no temporary file behind.
+            + #"{ { [ -d "$d" ] || mkdir -p "$d"; } && printf '%s\n' "# + json + #" > "$t"; } 2>/dev/null "#
+            + #"|| { mkdir -p "$d" && printf '%s\n' "# + json + #" > "$t"; } || { rm -f "$t"; exit 1; }; "#
+            // The link, again with its error shown if the first failed and no owner is there.
+            + #"if ln "$t" "$f" 2>/dev/null || { [ ! -f "$f" ] && ln "$t" "$f"; }; then rm -f "$t"; echo 'fleetup-lock: acquired'; "#
+            + #"elif rm -f "$t"; [ -f "$f" ]; then "# + heldOrFree + "; else exit 1; fi"
         return RemoteCommand(script, display: "fleetup lock acquire \(place.name) (run \(owner.runID))", timeout: timeout)
     }
 

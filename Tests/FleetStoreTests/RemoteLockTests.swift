@@ -18,23 +18,25 @@ private func result(_ stdout: String, status: Int32? = 0, stderr: String = "") -
 struct RemoteLockProtocolTests {
     @Test("status, release and force release, as sent: builtins but for rm (and rmdir of a fleet's folder)")
     func texts() {
-        let print = #"while IFS= read -r l || [ -n "$l" ]; do printf '%s\n' "$l"; done < "$f""#
+        let print = #"while IFS= read -r l || [ -n "$l" ]; do printf '%s\n' "$l"; done"#
+        let heldOrFree =
+            #"[ -f "$f" ] && { echo 'fleetup-lock: held'; \#(print); } 2>/dev/null < "$f" || if [ -f "$f" ]; then echo 'fleetup-lock: held'; else echo 'fleetup-lock: free'; fi"#
         #expect(
             RemoteLockProtocol.status(in: .fleet(key)).script == #"""
-                f="$HOME"/.local/state/fleetup/locks/0123456789abcdef/owner.json; if [ -f "$f" ]; then echo 'fleetup-lock: held'; \#(print); else echo 'fleetup-lock: free'; fi
+                f="$HOME"/.local/state/fleetup/locks/0123456789abcdef/owner.json; \#(heldOrFree)
                 """#)
         #expect(
             RemoteLockProtocol.release(in: .fleet(key), runID: "20261202-031501-3f2a").script == #"""
-                d="$HOME"/.local/state/fleetup/locks/0123456789abcdef; f="$d/owner.json"; o=; [ -f "$f" ] && { IFS= read -r o || :; } 2>/dev/null < "$f"; case $o in *'"runID":"20261202-031501-3f2a"'*) echo 'fleetup-lock: released'; \#(print); rm -f "$f" || exit 1; rmdir "$d" 2>/dev/null; ;; *) if [ -f "$f" ]; then echo 'fleetup-lock: held'; \#(print); else echo 'fleetup-lock: free'; fi ;; esac
+                d="$HOME"/.local/state/fleetup/locks/0123456789abcdef; f="$d/owner.json"; o=; [ -f "$f" ] && { IFS= read -r o || :; } 2>/dev/null < "$f"; case $o in *'"runID":"20261202-031501-3f2a"'*) echo 'fleetup-lock: released'; { \#(print); } 2>/dev/null < "$f"; rm -f "$f" || exit 1; rmdir "$d" 2>/dev/null; ;; *) \#(heldOrFree) ;; esac
                 """#)
         // A host's lock keeps its folder: no rmdir.
         #expect(
             RemoteLockProtocol.release(in: .host(), runID: "20261202-031501-3f2a").script == #"""
-                d="$HOME"/.local/state/fleetup/host.lock; f="$d/owner.json"; o=; [ -f "$f" ] && { IFS= read -r o || :; } 2>/dev/null < "$f"; case $o in *'"runID":"20261202-031501-3f2a"'*) echo 'fleetup-lock: released'; \#(print); rm -f "$f" || exit 1; ;; *) if [ -f "$f" ]; then echo 'fleetup-lock: held'; \#(print); else echo 'fleetup-lock: free'; fi ;; esac
+                d="$HOME"/.local/state/fleetup/host.lock; f="$d/owner.json"; o=; [ -f "$f" ] && { IFS= read -r o || :; } 2>/dev/null < "$f"; case $o in *'"runID":"20261202-031501-3f2a"'*) echo 'fleetup-lock: released'; { \#(print); } 2>/dev/null < "$f"; rm -f "$f" || exit 1; ;; *) \#(heldOrFree) ;; esac
                 """#)
         #expect(
             RemoteLockProtocol.forceRelease(in: .fleet(key)).script == #"""
-                d="$HOME"/.local/state/fleetup/locks/0123456789abcdef; f="$d/owner.json"; if [ -f "$f" ]; then echo 'fleetup-lock: released'; \#(print); rm -f "$f" || exit 1; rmdir "$d" 2>/dev/null; else echo 'fleetup-lock: free'; fi
+                d="$HOME"/.local/state/fleetup/locks/0123456789abcdef; f="$d/owner.json"; if [ -f "$f" ]; then echo 'fleetup-lock: released'; { \#(print); } 2>/dev/null < "$f"; rm -f "$f" || exit 1; rmdir "$d" 2>/dev/null; else echo 'fleetup-lock: free'; fi
                 """#)
         #expect(RemoteLockProtocol.status(in: .fleet(key)).timeout == .seconds(30))
         #expect(RemoteLockProtocol.status(in: .fleet(key)).display == "fleetup lock status 0123456789abcdef")
@@ -44,14 +46,16 @@ struct RemoteLockProtocolTests {
     func acquireText() {
         let o = owner("20261202-031501-3f2a", machine: "ops1", pid: 4242)
         let json = "'" + o.json() + "'"  // no ' inside: quoted as is
-        let print = #"while IFS= read -r l || [ -n "$l" ]; do printf '%s\n' "$l"; done < "$f""#
+        let print = #"while IFS= read -r l || [ -n "$l" ]; do printf '%s\n' "$l"; done"#
+        let heldOrFree =
+            #"[ -f "$f" ] && { echo 'fleetup-lock: held'; \#(print); } 2>/dev/null < "$f" || if [ -f "$f" ]; then echo 'fleetup-lock: held'; else echo 'fleetup-lock: free'; fi"#
         #expect(
             RemoteLockProtocol.acquire(in: .host(), owner: o).script == #"""
-                umask 077; d="$HOME"/.local/state/fleetup/host.lock; f="$d/owner.json"; o=\#(json); set -C; if [ -e "$f" ] && [ ! -f "$f" ]; then echo "$f: exists and is not a file" >&2; exit 1; fi; if { { [ -d "$d" ] || mkdir -p "$d"; } && { printf '%s\n' "$o" || { rm -f "$f"; false; }; } > "$f"; } 2>/dev/null || { [ ! -f "$f" ] && mkdir -p "$d" && { printf '%s\n' "$o" || { rm -f "$f"; false; }; } > "$f"; }; then echo 'fleetup-lock: acquired'; elif [ -f "$f" ]; then n=0; while [ -f "$f" ] && [ ! -s "$f" ] && [ $n -lt 2000 ]; do n=$((n + 1)); done; if [ -f "$f" ]; then echo 'fleetup-lock: held'; \#(print); else echo 'fleetup-lock: free'; fi; else exit 1; fi
+                umask 077; d="$HOME"/.local/state/fleetup/host.lock; f="$d/owner.json"; t="$d"/.owner.20261202-031501-3f2a.ops1.4242; if [ -e "$f" ] && [ ! -f "$f" ]; then echo "$f: exists and is not a file" >&2; exit 1; fi; { { [ -d "$d" ] || mkdir -p "$d"; } && printf '%s\n' \#(json) > "$t"; } 2>/dev/null || { mkdir -p "$d" && printf '%s\n' \#(json) > "$t"; } || { rm -f "$t"; exit 1; }; if ln "$t" "$f" 2>/dev/null || { [ ! -f "$f" ] && ln "$t" "$f"; }; then rm -f "$t"; echo 'fleetup-lock: acquired'; elif rm -f "$t"; [ -f "$f" ]; then \#(heldOrFree); else exit 1; fi
                 """#)
         #expect(
             RemoteLockProtocol.takeOver(in: .fleet(key), staleRunID: "20261201-000000-0001", owner: o).script == #"""
-                umask 077; d="$HOME"/.local/state/fleetup/locks/0123456789abcdef; f="$d/owner.json"; t="$d"/.owner.20261202-031501-3f2a.$$; o=; [ -f "$f" ] && { IFS= read -r o || :; } 2>/dev/null < "$f"; case $o in *'"runID":"20261201-000000-0001"'*) printf '%s\n' \#(json) > "$t" && mv -f "$t" "$f" || exit 1; echo 'fleetup-lock: acquired' ;; *) if [ -f "$f" ]; then echo 'fleetup-lock: held'; \#(print); else echo 'fleetup-lock: free'; fi ;; esac
+                umask 077; d="$HOME"/.local/state/fleetup/locks/0123456789abcdef; f="$d/owner.json"; t="$d"/.owner.20261202-031501-3f2a.$$; o=; [ -f "$f" ] && { IFS= read -r o || :; } 2>/dev/null < "$f"; case $o in *'"runID":"20261201-000000-0001"'*) printf '%s\n' \#(json) > "$t" && mv -f "$t" "$f" || exit 1; echo 'fleetup-lock: acquired' ;; *) \#(heldOrFree) ;; esac
                 """#)
     }
 
@@ -60,7 +64,7 @@ struct RemoteLockProtocolTests {
         var o = owner("20261202-031501-3f2a")
         o.user = "o'brien; rm -rf ~"
         let acquire = RemoteLockProtocol.acquire(in: .fleet(key), owner: o).script
-        #expect(acquire.contains(#"o='{"fleet":"#))
+        #expect(acquire.contains(#"printf '%s\n' '{"fleet":"#))
         #expect(acquire.contains(#""user":"o'\''brien; rm -rf ~"}'"#))
         let release = RemoteLockProtocol.release(in: .fleet(key), runID: "x'; touch pwned; '").script
         #expect(release.contains(#"case $o in *'"runID":"x'\''; touch pwned; '\''"'*) "#))
@@ -234,12 +238,12 @@ private let shells = ["/bin/sh", "/bin/bash"]
 
 @Suite("remote lock: the builtin-only scripts in dash and bash")
 struct RemoteLockShellTests {
-    @Test("a host's lock: taken without a process once its folder exists, given back with rm alone, the folder kept", arguments: shells)
+    @Test("a host's lock: taken with ln and rm alone once its folder exists, given back with rm alone, the folder kept", arguments: shells)
     func hostLockProcesses(shell: String) async throws {
         try await withFolder { dir async throws in
             let home = dir + "/home"
             let folder = home + "/.local/state/fleetup/host.lock"
-            // The first time the folder is made (mkdir -p: the one process of a first run).
+            // The first time the folder is made (mkdir -p: one more process, once).
             let first = RemoteLock(host: lockHost, place: .host(), executor: LocalShellExecutor(home: home, shell: shell))
             let a = owner("20261202-031501-3f2a")
             #expect(try await first.acquire(a) == nil)
@@ -247,21 +251,26 @@ struct RemoteLockShellTests {
             #expect(FileManager.default.fileExists(atPath: folder))
             #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty)
             #expect(try mode(folder) == 0o700)
-            // From then on: PATH names no folder at all, so any command that is not a
-            // builtin would fail ("not found"), and the lock is still taken and refused.
-            let none = RemoteLock(
-                host: lockHost, place: .host(), executor: LocalShellExecutor(home: home, shell: shell, path: dir + "/none"))
-            #expect(try await none.acquire(a) == nil)
+            // From then on PATH holds ln and rm and nothing else, so any other command would
+            // fail ("not found"): the lock is still taken, refused, read and given back.
+            func only(_ tools: [String]) throws -> LocalShellExecutor {
+                let bin = dir + "/only-" + tools.joined(separator: "-")
+                try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+                for t in tools { try FileManager.default.createSymbolicLink(atPath: bin + "/" + t, withDestinationPath: "/bin/" + t) }
+                return LocalShellExecutor(home: home, shell: shell, path: bin)
+            }
+            let lnRm = RemoteLock(host: lockHost, place: .host(), executor: try only(["ln", "rm"]))
+            #expect(try await lnRm.acquire(a) == nil)
             #expect(try mode(folder + "/owner.json") == 0o600)
             let b = owner("20261202-040000-0001")
-            #expect(await thrown(LockError.self) { try await none.acquire(b) } == .held(a))
+            #expect(await thrown(LockError.self) { try await lnRm.acquire(b) } == .held(a))
+            // No temporary file of the winner's or the loser's is left beside it.
+            #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["owner.json"])
+            let none = RemoteLock(
+                host: lockHost, place: .host(), executor: LocalShellExecutor(home: home, shell: shell, path: dir + "/none"))
             #expect(try await none.holder() == .held(a))
             #expect(try await none.release(b.runID) == false)
-            // Giving it back needs rm and nothing else.
-            try FileManager.default.createDirectory(atPath: dir + "/rm-only", withIntermediateDirectories: true)
-            try FileManager.default.createSymbolicLink(atPath: dir + "/rm-only/rm", withDestinationPath: "/bin/rm")
-            let rmOnly = RemoteLock(
-                host: lockHost, place: .host(), executor: LocalShellExecutor(home: home, shell: shell, path: dir + "/rm-only"))
+            let rmOnly = RemoteLock(host: lockHost, place: .host(), executor: try only(["rm"]))
             #expect(try await rmOnly.release(a.runID))
             #expect(try await none.holder() == .free)
             #expect(FileManager.default.fileExists(atPath: folder))
@@ -337,7 +346,7 @@ struct RemoteLockShellTests {
     }
 
     @Test(
-        "a full disk: the lock is not taken, the error says why, and no empty owner.json is left to hold the host",
+        "a full disk: the lock is not taken, the error says why, and nothing is left behind to hold the host",
         .enabled(if: SmallDisk.available, "needs root to mount a small tmpfs"), arguments: shells)
     func fullDisk(shell: String) async throws {
         try await SmallDisk.with(bytes: 64 << 10) { disk in
@@ -348,7 +357,7 @@ struct RemoteLockShellTests {
             let error = await thrown(LockError.self) { try await lock.acquire(owner("20261202-031501-3f2a")) }
             #expect(error?.description.hasPrefix("lock host lockhost: the lock command exited 1: ") == true, "\(String(describing: error))")
             #expect(error?.description.contains("printf") == true, "\(String(describing: error))")
-            #expect(!FileManager.default.fileExists(atPath: folder + "/owner.json"))
+            #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty, "no owner.json, no temporary file")
             // Room again: the lock is taken.
             try FileManager.default.removeItem(atPath: disk.path + "/fill")
             #expect(try await lock.acquire(owner("20261202-031501-3f2a")) == nil)
