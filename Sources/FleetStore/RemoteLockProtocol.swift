@@ -47,8 +47,8 @@ public struct RemoteLockPlace: Sendable, Hashable {
 ///
 /// A host's lock is taken and given back by every run on every host, so the scripts use
 /// shell builtins wherever they can (`read` and `case` where `grep` and `cat` ran): taking
-/// a lock whose folder exists runs `ln` and `rm`, giving it back runs `rm`, and a host's
-/// lock keeps its folder.
+/// a lock whose folder exists runs `ln` (the temporary name stays as a second link), giving
+/// it back runs one `rm` for both names, and a host's lock keeps its folder.
 ///
 /// Every script prints one marker line, `fleetup-lock: acquired|held|released|free`, then for
 /// `held` and `released` the owner's JSON. A script that fails otherwise exits non-zero
@@ -89,11 +89,13 @@ public enum RemoteLockProtocol {
         #"[ -f "$f" ] && { echo 'fleetup-lock: held'; "# + printLines + #"; } 2>/dev/null < "$f" || "#
         + #"if [ -f "$f" ]; then echo 'fleetup-lock: held'; else echo 'fleetup-lock: free'; fi"#
 
-    /// Removes owner.json (and for a fleet's lock its folder once empty), then `released`
-    /// with what it held.
-    static func remove(_ place: RemoteLockPlace) -> String {
-        #"echo 'fleetup-lock: released'; { "# + printLines + #"; } 2>/dev/null < "$f"; rm -f "$f" || exit 1; "#
-            + (place.keepsFolder ? "" : #"rmdir "$d" 2>/dev/null; "#)
+    /// Removes owner.json and the temporary names its acquire left (run `runID`'s; when nil,
+    /// a forced release, every one), and for a fleet's lock its folder once empty, then
+    /// `released` with what it held.
+    static func remove(_ place: RemoteLockPlace, runID: String?) -> String {
+        let temporaries = #" "$d"/"# + ShellQuote.quote(".owner." + (runID.map { $0 + "." } ?? "")) + "*"
+        return #"echo 'fleetup-lock: released'; { "# + printLines + #"; } 2>/dev/null < "$f"; rm -f "$f""# + temporaries + " || exit 1; "
+            + (place.keepsFolder ? "" : #"rmdir "$d" 2>/dev/null || :; "#)
     }
 
     /// The temporary name `owner`'s acquire writes beside owner.json: its run, machine and
@@ -116,7 +118,9 @@ public enum RemoteLockProtocol {
             + #"{ { [ -d "$d" ] || mkdir -p "$d"; } && printf '%s\n' "# + json + #" > "$t"; } 2>/dev/null "#
             + #"|| { mkdir -p "$d" && printf '%s\n' "# + json + #" > "$t"; } || { rm -f "$t"; exit 1; }; "#
             // The link, again with its error shown if the first failed and no owner is there.
-            + #"if ln "$t" "$f" 2>/dev/null || { [ ! -f "$f" ] && ln "$t" "$f"; }; then rm -f "$t"; echo 'fleetup-lock: acquired'; "#
+            // The temporary name stays, a second link to the owner, until the release removes
+            // both with one `rm` (one process fewer on every host).
+            + #"if ln "$t" "$f" 2>/dev/null || { [ ! -f "$f" ] && ln "$t" "$f"; }; then echo 'fleetup-lock: acquired'; "#
             + #"elif rm -f "$t"; [ -f "$f" ]; then "# + heldOrFree + "; else exit 1; fi"
         return RemoteCommand(script, display: "fleetup lock acquire \(place.name) (run \(owner.runID))", timeout: timeout)
     }
@@ -145,7 +149,7 @@ public enum RemoteLockProtocol {
     public static func release(in place: RemoteLockPlace, runID: String) -> RemoteCommand {
         let script =
             "d=\(place.folder); f=\"$d/owner.json\"; " + readOwner + matching(runID)
-            + remove(place) + ";; *) \(heldOrFree) ;; esac"
+            + remove(place, runID: runID) + ";; *) \(heldOrFree) ;; esac"
         return RemoteCommand(script, display: "fleetup lock release \(place.name) (run \(runID))", timeout: timeout)
     }
 
@@ -153,7 +157,7 @@ public enum RemoteLockProtocol {
     public static func forceRelease(in place: RemoteLockPlace) -> RemoteCommand {
         let script =
             "d=\(place.folder); f=\"$d/owner.json\"; "
-            + "if [ -f \"$f\" ]; then \(remove(place))else echo 'fleetup-lock: free'; fi"
+            + "if [ -f \"$f\" ]; then \(remove(place, runID: nil))else echo 'fleetup-lock: free'; fi"
         return RemoteCommand(script, display: "fleetup lock release --force \(place.name)", timeout: timeout)
     }
 

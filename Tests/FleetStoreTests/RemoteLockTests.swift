@@ -27,16 +27,16 @@ struct RemoteLockProtocolTests {
                 """#)
         #expect(
             RemoteLockProtocol.release(in: .fleet(key), runID: "20261202-031501-3f2a").script == #"""
-                d="$HOME"/.local/state/fleetup/locks/0123456789abcdef; f="$d/owner.json"; o=; [ -f "$f" ] && { IFS= read -r o || :; } 2>/dev/null < "$f"; case $o in *'"runID":"20261202-031501-3f2a"'*) echo 'fleetup-lock: released'; { \#(print); } 2>/dev/null < "$f"; rm -f "$f" || exit 1; rmdir "$d" 2>/dev/null; ;; *) \#(heldOrFree) ;; esac
+                d="$HOME"/.local/state/fleetup/locks/0123456789abcdef; f="$d/owner.json"; o=; [ -f "$f" ] && { IFS= read -r o || :; } 2>/dev/null < "$f"; case $o in *'"runID":"20261202-031501-3f2a"'*) echo 'fleetup-lock: released'; { \#(print); } 2>/dev/null < "$f"; rm -f "$f" "$d"/.owner.20261202-031501-3f2a.* || exit 1; rmdir "$d" 2>/dev/null || :; ;; *) \#(heldOrFree) ;; esac
                 """#)
         // A host's lock keeps its folder: no rmdir.
         #expect(
             RemoteLockProtocol.release(in: .host(), runID: "20261202-031501-3f2a").script == #"""
-                d="$HOME"/.local/state/fleetup/host.lock; f="$d/owner.json"; o=; [ -f "$f" ] && { IFS= read -r o || :; } 2>/dev/null < "$f"; case $o in *'"runID":"20261202-031501-3f2a"'*) echo 'fleetup-lock: released'; { \#(print); } 2>/dev/null < "$f"; rm -f "$f" || exit 1; ;; *) \#(heldOrFree) ;; esac
+                d="$HOME"/.local/state/fleetup/host.lock; f="$d/owner.json"; o=; [ -f "$f" ] && { IFS= read -r o || :; } 2>/dev/null < "$f"; case $o in *'"runID":"20261202-031501-3f2a"'*) echo 'fleetup-lock: released'; { \#(print); } 2>/dev/null < "$f"; rm -f "$f" "$d"/.owner.20261202-031501-3f2a.* || exit 1; ;; *) \#(heldOrFree) ;; esac
                 """#)
         #expect(
             RemoteLockProtocol.forceRelease(in: .fleet(key)).script == #"""
-                d="$HOME"/.local/state/fleetup/locks/0123456789abcdef; f="$d/owner.json"; if [ -f "$f" ]; then echo 'fleetup-lock: released'; { \#(print); } 2>/dev/null < "$f"; rm -f "$f" || exit 1; rmdir "$d" 2>/dev/null; else echo 'fleetup-lock: free'; fi
+                d="$HOME"/.local/state/fleetup/locks/0123456789abcdef; f="$d/owner.json"; if [ -f "$f" ]; then echo 'fleetup-lock: released'; { \#(print); } 2>/dev/null < "$f"; rm -f "$f" "$d"/.owner.* || exit 1; rmdir "$d" 2>/dev/null || :; else echo 'fleetup-lock: free'; fi
                 """#)
         #expect(RemoteLockProtocol.status(in: .fleet(key)).timeout == .seconds(30))
         #expect(RemoteLockProtocol.status(in: .fleet(key)).display == "fleetup lock status 0123456789abcdef")
@@ -51,7 +51,7 @@ struct RemoteLockProtocolTests {
             #"[ -f "$f" ] && { echo 'fleetup-lock: held'; \#(print); } 2>/dev/null < "$f" || if [ -f "$f" ]; then echo 'fleetup-lock: held'; else echo 'fleetup-lock: free'; fi"#
         #expect(
             RemoteLockProtocol.acquire(in: .host(), owner: o).script == #"""
-                umask 077; d="$HOME"/.local/state/fleetup/host.lock; f="$d/owner.json"; t="$d"/.owner.20261202-031501-3f2a.ops1.4242; if [ -e "$f" ] && [ ! -f "$f" ]; then echo "$f: exists and is not a file" >&2; exit 1; fi; { { [ -d "$d" ] || mkdir -p "$d"; } && printf '%s\n' \#(json) > "$t"; } 2>/dev/null || { mkdir -p "$d" && printf '%s\n' \#(json) > "$t"; } || { rm -f "$t"; exit 1; }; if ln "$t" "$f" 2>/dev/null || { [ ! -f "$f" ] && ln "$t" "$f"; }; then rm -f "$t"; echo 'fleetup-lock: acquired'; elif rm -f "$t"; [ -f "$f" ]; then \#(heldOrFree); else exit 1; fi
+                umask 077; d="$HOME"/.local/state/fleetup/host.lock; f="$d/owner.json"; t="$d"/.owner.20261202-031501-3f2a.ops1.4242; if [ -e "$f" ] && [ ! -f "$f" ]; then echo "$f: exists and is not a file" >&2; exit 1; fi; { { [ -d "$d" ] || mkdir -p "$d"; } && printf '%s\n' \#(json) > "$t"; } 2>/dev/null || { mkdir -p "$d" && printf '%s\n' \#(json) > "$t"; } || { rm -f "$t"; exit 1; }; if ln "$t" "$f" 2>/dev/null || { [ ! -f "$f" ] && ln "$t" "$f"; }; then echo 'fleetup-lock: acquired'; elif rm -f "$t"; [ -f "$f" ]; then \#(heldOrFree); else exit 1; fi
                 """#)
         #expect(
             RemoteLockProtocol.takeOver(in: .fleet(key), staleRunID: "20261201-000000-0001", owner: o).script == #"""
@@ -238,7 +238,7 @@ private let shells = ["/bin/sh", "/bin/bash"]
 
 @Suite("remote lock: the builtin-only scripts in dash and bash")
 struct RemoteLockShellTests {
-    @Test("a host's lock: taken with ln and rm alone once its folder exists, given back with rm alone, the folder kept", arguments: shells)
+    @Test("a host's lock: taken with ln alone once its folder exists, given back with rm alone, the folder kept", arguments: shells)
     func hostLockProcesses(shell: String) async throws {
         try await withFolder { dir async throws in
             let home = dir + "/home"
@@ -251,21 +251,27 @@ struct RemoteLockShellTests {
             #expect(FileManager.default.fileExists(atPath: folder))
             #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty)
             #expect(try mode(folder) == 0o700)
-            // From then on PATH holds ln and rm and nothing else, so any other command would
-            // fail ("not found"): the lock is still taken, refused, read and given back.
+            // From then on PATH holds ln (and, for a loser, rm) and nothing else, so any other
+            // command would fail ("not found"): the lock is still taken, refused, read and
+            // given back.
             func only(_ tools: [String]) throws -> LocalShellExecutor {
                 let bin = dir + "/only-" + tools.joined(separator: "-")
                 try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
                 for t in tools { try FileManager.default.createSymbolicLink(atPath: bin + "/" + t, withDestinationPath: "/bin/" + t) }
                 return LocalShellExecutor(home: home, shell: shell, path: bin)
             }
-            let lnRm = RemoteLock(host: lockHost, place: .host(), executor: try only(["ln", "rm"]))
-            #expect(try await lnRm.acquire(a) == nil)
+            let lnOnly = RemoteLock(host: lockHost, place: .host(), executor: try only(["ln"]))
+            #expect(try await lnOnly.acquire(a) == nil)
             #expect(try mode(folder + "/owner.json") == 0o600)
             let b = owner("20261202-040000-0001")
+            let lnRm = RemoteLock(host: lockHost, place: .host(), executor: try only(["ln", "rm"]))
             #expect(await thrown(LockError.self) { try await lnRm.acquire(b) } == .held(a))
-            // No temporary file of the winner's or the loser's is left beside it.
-            #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["owner.json"])
+            // Beside it only the winner's temporary name (a second link, removed with it); the
+            // loser's is gone.
+            #expect(
+                try FileManager.default.contentsOfDirectory(atPath: folder).sorted() == [
+                    ".owner.\(a.runID).\(a.machine).\(a.pid)", "owner.json",
+                ])
             let none = RemoteLock(
                 host: lockHost, place: .host(), executor: LocalShellExecutor(home: home, shell: shell, path: dir + "/none"))
             #expect(try await none.holder() == .held(a))

@@ -66,9 +66,14 @@ struct LockTests {
             }
             #expect(try LockOwner.parse(String(contentsOfFile: Self.remoteFile(fleet, key), encoding: .utf8)) == winner)
             #expect(try await lock.holder() == .held(winner))
-            // The losers' temporary owner files are gone.
+            // The losers' temporary owner files are gone; the winner's stays as a second link
+            // to its owner until its release removes both.
             let folder = (Self.remoteFile(fleet, key) as NSString).deletingLastPathComponent
-            #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["owner.json"])
+            #expect(
+                try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+                    == [".owner.\(winner.runID).\(winner.machine).\(winner.pid)", "owner.json"])
+            #expect(try await lock.release(winner.runID))
+            #expect(!FileManager.default.fileExists(atPath: folder), "released: nothing left, not even the folder")
         }
     }
 
