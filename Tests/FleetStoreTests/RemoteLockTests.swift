@@ -14,29 +14,31 @@ private func result(_ stdout: String, status: Int32? = 0, stderr: String = "") -
     CommandResult(exitStatus: status, stdout: CapturedOutput(stdout), stderr: CapturedOutput(stderr))
 }
 
+/// The owner printed whole, and the `held`/`free` answer, as every lock script writes them.
+private let printLines = #"while IFS= read -r l || [ -n "$l" ]; do printf '%s\n' "$l"; done"#
+private let heldOrFree =
+    #"[ -f "$f" ] && { echo 'fleetup-lock: held'; \#(printLines); } 2>/dev/null < "$f" || if [ -f "$f" ]; then echo 'fleetup-lock: held'; else echo 'fleetup-lock: free'; fi"#
+
 @Suite("remote lock protocol: the exact commands and the parser of their answers")
 struct RemoteLockProtocolTests {
     @Test("status, release and force release, as sent: builtins but for rm (and rmdir of a fleet's folder)")
     func texts() {
-        let print = #"while IFS= read -r l || [ -n "$l" ]; do printf '%s\n' "$l"; done"#
-        let heldOrFree =
-            #"[ -f "$f" ] && { echo 'fleetup-lock: held'; \#(print); } 2>/dev/null < "$f" || if [ -f "$f" ]; then echo 'fleetup-lock: held'; else echo 'fleetup-lock: free'; fi"#
         #expect(
             RemoteLockProtocol.status(in: .fleet(key)).script == #"""
                 f="$HOME"/.local/state/fleetup/locks/0123456789abcdef/owner.json; \#(heldOrFree)
                 """#)
         #expect(
             RemoteLockProtocol.release(in: .fleet(key), runID: "20261202-031501-3f2a").script == #"""
-                d="$HOME"/.local/state/fleetup/locks/0123456789abcdef; f="$d/owner.json"; o=; [ -f "$f" ] && { IFS= read -r o || :; } 2>/dev/null < "$f"; case $o in *'"runID":"20261202-031501-3f2a"'*) echo 'fleetup-lock: released'; { \#(print); } 2>/dev/null < "$f"; rm -f "$f" "$d"/.owner.20261202-031501-3f2a.* || exit 1; rmdir "$d" 2>/dev/null || :; ;; *) \#(heldOrFree) ;; esac
+                d="$HOME"/.local/state/fleetup/locks/0123456789abcdef; f="$d/owner.json"; o=; [ -f "$f" ] && { IFS= read -r o || :; } 2>/dev/null < "$f"; case $o in *'"runID":"20261202-031501-3f2a"'*) echo 'fleetup-lock: released'; { \#(printLines); } 2>/dev/null < "$f"; rm -f "$f" "$d"/.owner.20261202-031501-3f2a.* || exit 1; rmdir "$d" 2>/dev/null || :; ;; *) \#(heldOrFree) ;; esac
                 """#)
         // A host's lock keeps its folder: no rmdir.
         #expect(
             RemoteLockProtocol.release(in: .host(), runID: "20261202-031501-3f2a").script == #"""
-                d="$HOME"/.local/state/fleetup/host.lock; f="$d/owner.json"; o=; [ -f "$f" ] && { IFS= read -r o || :; } 2>/dev/null < "$f"; case $o in *'"runID":"20261202-031501-3f2a"'*) echo 'fleetup-lock: released'; { \#(print); } 2>/dev/null < "$f"; rm -f "$f" "$d"/.owner.20261202-031501-3f2a.* || exit 1; ;; *) \#(heldOrFree) ;; esac
+                d="$HOME"/.local/state/fleetup/host.lock; f="$d/owner.json"; o=; [ -f "$f" ] && { IFS= read -r o || :; } 2>/dev/null < "$f"; case $o in *'"runID":"20261202-031501-3f2a"'*) echo 'fleetup-lock: released'; { \#(printLines); } 2>/dev/null < "$f"; rm -f "$f" "$d"/.owner.20261202-031501-3f2a.* || exit 1; ;; *) \#(heldOrFree) ;; esac
                 """#)
         #expect(
             RemoteLockProtocol.forceRelease(in: .fleet(key)).script == #"""
-                d="$HOME"/.local/state/fleetup/locks/0123456789abcdef; f="$d/owner.json"; if [ -f "$f" ]; then echo 'fleetup-lock: released'; { \#(print); } 2>/dev/null < "$f"; rm -f "$f" "$d"/.owner.* || exit 1; rmdir "$d" 2>/dev/null || :; else echo 'fleetup-lock: free'; fi
+                d="$HOME"/.local/state/fleetup/locks/0123456789abcdef; f="$d/owner.json"; if [ -f "$f" ]; then echo 'fleetup-lock: released'; { \#(printLines); } 2>/dev/null < "$f"; rm -f "$f" "$d"/.owner.* || exit 1; rmdir "$d" 2>/dev/null || :; else echo 'fleetup-lock: free'; fi
                 """#)
         #expect(RemoteLockProtocol.status(in: .fleet(key)).timeout == .seconds(30))
         #expect(RemoteLockProtocol.status(in: .fleet(key)).display == "fleetup lock status 0123456789abcdef")
@@ -46,9 +48,6 @@ struct RemoteLockProtocolTests {
     func acquireText() {
         let o = owner("20261202-031501-3f2a", machine: "ops1", pid: 4242)
         let json = "'" + o.json() + "'"  // no ' inside: quoted as is
-        let print = #"while IFS= read -r l || [ -n "$l" ]; do printf '%s\n' "$l"; done"#
-        let heldOrFree =
-            #"[ -f "$f" ] && { echo 'fleetup-lock: held'; \#(print); } 2>/dev/null < "$f" || if [ -f "$f" ]; then echo 'fleetup-lock: held'; else echo 'fleetup-lock: free'; fi"#
         #expect(
             RemoteLockProtocol.acquire(in: .host(), owner: o).script == #"""
                 umask 077; d="$HOME"/.local/state/fleetup/host.lock; f="$d/owner.json"; t="$d"/.owner.20261202-031501-3f2a.ops1.4242; if [ -e "$f" ] && [ ! -f "$f" ]; then echo "$f: exists and is not a file" >&2; exit 1; fi; { { [ -d "$d" ] || mkdir -p "$d"; } && printf '%s\n' \#(json) > "$t"; } 2>/dev/null || { mkdir -p "$d" && printf '%s\n' \#(json) > "$t"; } || { rm -f "$t"; exit 1; }; if ln "$t" "$f" 2>/dev/null || { [ ! -f "$f" ] && ln "$t" "$f"; }; then echo 'fleetup-lock: acquired'; elif rm -f "$t"; [ -f "$f" ]; then \#(heldOrFree); else exit 1; fi
