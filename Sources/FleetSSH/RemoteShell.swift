@@ -37,18 +37,32 @@ enum RemoteShell {
         [ -n "$BASH_VERSION" ] || exit 97
         exec 3>&2 2>/dev/null
         set -m || exit 97
+        case :$SHELLOPTS: in *:posix:*) __fleetup_body=- ;; *) __fleetup_body=b ;; esac
         printf '\\036fleetup-shell 1\\n'
         while IFS=' ' read -r __fleetup_nonce __fleetup_bytes __fleetup_mode; do
         LC_ALL=C IFS= read -r -N "$__fleetup_bytes" __fleetup_text || exit 0
         printf '\\036S%s\\n' "$__fleetup_nonce"
         printf '\\036S%s\\n' "$__fleetup_nonce" >&3
-        if [ "$__fleetup_mode" = c ]; then
+        __fleetup_pid=
+        if [ "$__fleetup_mode" = i ]; then
+        printf '%s\\n' "$$"
+        eval "$__fleetup_text" </dev/null 2>&3
+        __fleetup_status=$?
+        else
+        if [ "$__fleetup_mode" = "$__fleetup_body" ]; then
+        eval "( set +m; $__fleetup_text) </dev/null 2>&3 3>&- & __fleetup_pid=\\$!"
+        fi
+        if [ -n "$__fleetup_pid" ]; then :
+        elif [ "$__fleetup_mode" = c ]; then
         "$BASH" -c "$__fleetup_text" </dev/null 2>&3 3>&- &
+        __fleetup_pid=$!
         else
         ( set +m; eval "$__fleetup_text" ) </dev/null 2>&3 3>&- &
+        __fleetup_pid=$!
         fi
-        wait "$!"
+        wait "$__fleetup_pid"
         __fleetup_status=$?
+        fi
         printf '\\n\\036E%s %s\\n' "$__fleetup_nonce" "$__fleetup_status"
         printf '\\n\\036E%s\\n' "$__fleetup_nonce" >&3
         done
@@ -68,26 +82,58 @@ enum RemoteShell {
 
     /// How the driver runs a command.
     enum Mode: String {
+        /// The text is the body of a subshell the driver parses (`( set +m; TEXT\n) &`):
+        /// bash then runs its last simple command in the subshell's own process, where
+        /// `eval` in a subshell forks once more for it (an external command costs one fork,
+        /// as in a channel's `bash -c`). Only for a text with no `)` anywhere, so nothing in
+        /// it can close that subshell and run the rest in the driver: such a text either
+        /// parses as the subshell's body or is a syntax error that runs nothing, after which
+        /// the driver runs it as `.subshell` (where the error is reported as it would be).
+        /// A driver in POSIX mode (where a syntax error in `eval` would end it) always
+        /// runs `.subshell`.
+        case body = "b"
+        /// In the shell itself (`eval`, no fork), after a line with the shell's pid: one call
+        /// of a builtin that starts no process and cannot change the shell (`ShellBuiltin`).
+        /// It has no process group of its own; a timeout ends the shell's (the shell itself:
+        /// sshd made it a session leader, and every other command is a job of its own
+        /// group), and the host's next command gets a new shell.
+        case shell = "i"
         /// In a subshell of the driver (`eval`), after a line with its pid (`$BASHPID`).
         case subshell = "s"
         /// In a bash of its own (`bash -c`), after a line with its pid (`$$`).
         case bash = "c"
 
         /// A subshell, unless the text names what a subshell would answer differently
-        /// from a bash of its own: `$$` (also `${$}`) and `$PPID`.
+        /// from a bash of its own: `$$` (also `${$}`) and `$PPID`; its body when it can be.
         init(for script: String) {
             // Bytes, not Foundation's `contains` (an NSString search: 1.9 % of a run's CPU).
             let bytes = Array(script.utf8)
-            let differs = Self.differing.contains { RemoteShell.find($0, in: bytes) != nil }
-            self = differs ? .bash : .subshell
+            if ShellBuiltin.runsInShell(script) {
+                self = .shell
+            } else if Self.differing.contains(where: { RemoteShell.find($0, in: bytes) != nil }) {
+                self = .bash
+            } else if bytes.contains(UInt8(ascii: ")")) || Self.continues(bytes) {
+                self = .subshell
+            } else {
+                self = .body
+            }
         }
 
         private static let differing: [[UInt8]] = [Array("$$".utf8), Array("${$}".utf8), Array("PPID".utf8)]
 
-        /// `script` after the line the driver reads the command's pid from.
+        /// Whether the text's last line ends in a backslash (which would join the line
+        /// after it, the subshell's `)`, to it).
+        private static func continues(_ bytes: [UInt8]) -> Bool {
+            bytes.last(where: { $0 != UInt8(ascii: "\n") }) == UInt8(ascii: "\\")
+        }
+
+        /// `script` after the line the driver reads the command's pid from (which, for a
+        /// builtin run in the shell, the driver prints itself: the builtin is called as
+        /// `builtin`, never a function of the same name).
         func announcingPid(_ script: String) -> String {
             switch self {
-            case .subshell: return "printf '%s\\n' \"$BASHPID\"\n" + script
+            case .shell: return "builtin " + ShellBuiltin.trimmed(script)
+            case .body, .subshell: return "printf '%s\\n' \"$BASHPID\"\n" + script
             case .bash: return RemoteScript.announcingPid(script)
             }
         }

@@ -82,6 +82,7 @@ struct RemoteShellTests {
     @Test("the request: a header with the byte count and the mode, the text, a newline")
     func request() {
         #expect(RemoteShell.request("echo hi", nonce: "abc", mode: .subshell) == Array("abc 8 s\necho hi\n".utf8))
+        #expect(RemoteShell.request("echo hi", nonce: "abc", mode: .body) == Array("abc 8 b\necho hi\n".utf8))
         #expect(RemoteShell.request("a\nb\n", nonce: "abc", mode: .bash) == Array("abc 5 c\na\nb\n\n".utf8))
         // Bytes, not characters: the driver reads them in the C locale.
         #expect(RemoteShell.request("echo é", nonce: "abc", mode: .subshell) == Array("abc 8 s\necho é\n".utf8))
@@ -108,14 +109,26 @@ struct RemoteShellTests {
         #expect(!Array("sh: 1: [: unexpected operator\n".utf8).withUnsafeBytes { g.consume($0) })
     }
 
-    @Test("a text naming $$, ${$} or PPID gets a bash of its own; any other a subshell")
+    @Test(
+        "a text naming $$, ${$} or PPID gets a bash of its own; one with a ) or a last backslash a subshell; any other is a subshell's body"
+    )
     func mode() {
-        #expect(RemoteShell.Mode(for: "systemctl restart app") == .subshell)
-        #expect(RemoteShell.Mode(for: "echo $BASHPID $HOME $1") == .subshell)
+        #expect(RemoteShell.Mode(for: "systemctl restart app") == .body)
+        #expect(RemoteShell.Mode(for: "echo $BASHPID $HOME $1") == .body)
+        #expect(RemoteShell.Mode(for: "cd /opt/app && ./bin/app migrate 'x y' \"$V\"\nsystemctl start app") == .body)
         #expect(RemoteShell.Mode(for: "echo $$ > pid") == .bash)
         #expect(RemoteShell.Mode(for: "echo ${$}") == .bash)
         #expect(RemoteShell.Mode(for: "kill $PPID") == .bash)
+        #expect(RemoteShell.Mode(for: "kill $PPID )") == .bash)
+        // A ) anywhere, quoted or not: the text could close the subshell it is parsed into.
+        #expect(RemoteShell.Mode(for: "echo $(date)") == .subshell)
+        #expect(RemoteShell.Mode(for: "case $x in a) ;; esac") == .subshell)
+        #expect(RemoteShell.Mode(for: "ls ')'") == .subshell)
+        #expect(RemoteShell.Mode(for: "ls a \\") == .subshell)
+        #expect(RemoteShell.Mode(for: "ls a \\\n\n") == .subshell)
+        #expect(RemoteShell.Mode(for: "ls a \\\nb") == .body)
         #expect(RemoteShell.Mode.subshell.announcingPid("true") == "printf '%s\\n' \"$BASHPID\"\ntrue")
+        #expect(RemoteShell.Mode.body.announcingPid("true") == "printf '%s\\n' \"$BASHPID\"\ntrue")
         #expect(RemoteShell.Mode.bash.announcingPid("true") == RemoteScript.announcingPid("true"))
     }
 

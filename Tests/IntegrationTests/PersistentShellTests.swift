@@ -66,6 +66,123 @@ struct PersistentShellTests {
         }
     }
 
+    /// The shell's pid: the parent of a command that names PPID (a bash of its own).
+    static func shellPid(_ executor: SSHExecutor, _ host: FleetCore.Host) async throws -> String {
+        try await executor.run(RemoteCommand("echo $PPID"), on: host).stdout.text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Runs `ps` last on the command's own pid: pid, parent, process group, and what runs there.
+    static let psLast = "ps -o pid=,ppid=,pgid=,comm= -p $BASHPID"
+
+    @Test("a text with no ) is the body of its subshell: its last command runs in the subshell's own process and group, no second fork")
+    func body() async throws {
+        try await withShell(FleetSpec(count: 1)) { fleet, executor in
+            let host = fleet.inventoryHosts[0]
+            let shell = try await Self.shellPid(executor, host)
+            let fields = { (r: CommandResult) in r.stdout.text.split(whereSeparator: \.isWhitespace).map(String.init) }
+            let body = fields(try await executor.run(RemoteCommand("cd / && true\n" + Self.psLast), on: host))
+            #expect(body.count == 4, "\(body)")
+            #expect(body.count == 4 && body[1] == shell, "its parent is the shell")
+            #expect(body.first == body.dropFirst(2).first, "its own process group")
+            #expect(body.last == "ps", "ps replaced the subshell")
+            // A ) in the text: eval'd in a subshell, which forks once more for ps.
+            let evald = fields(try await executor.run(RemoteCommand(": ')'\n" + Self.psLast), on: host))
+            #expect(evald.count == 4 && evald[1] == shell && evald[0] == evald[2], "\(evald)")
+            #expect(evald.last == "bash", "the subshell itself, waiting for ps")
+        }
+    }
+
+    @Test("a text with no ) that does not parse runs once as it would in a channel: what precedes the error, status 2, the error on stderr")
+    func bodySyntaxError() async throws {
+        try await withShell(FleetSpec(count: 1)) { fleet, executor in
+            let host = fleet.inventoryHosts[0]
+            let shell = try await Self.shellPid(executor, host)
+            let cases: [(text: String, stdout: String, error: String)] = [
+                ("echo before >> ran.txt; echo before\nif true", "before\n", "syntax error"),
+                ("echo 'open", "", "unexpected EOF"),
+                ("echo a; (echo b", "", "syntax error"),
+                ("cat <<EOF\nheredoc", "heredoc\n", "here-document"),
+            ]
+            for c in cases {
+                let r = try await executor.run(RemoteCommand(c.text), on: host)
+                #expect(r.stdout.text == c.stdout, "\(c.text)")
+                #expect(r.stderr.text.contains(c.error), "\(c.text): \(r.stderr.text)")
+            }
+            var statuses: [Int32?] = []
+            for c in cases { statuses.append(try await executor.run(RemoteCommand(c.text), on: host).exitStatus) }
+            // The here-document is only warned about (bash runs it to the end of the text).
+            #expect(statuses == [2, 2, 2, 0])
+            // The first text's line before its error ran once per run of it, never in the shell.
+            let ran = try await executor.run(RemoteCommand("cat ran.txt; rm ran.txt"), on: host)
+            #expect(ran.stdout.text == "before\nbefore\n")
+            #expect(try await Self.shellPid(executor, host) == shell, "the same shell throughout")
+        }
+    }
+
+    @Test("a builtin call runs in the shell itself: files written, both streams, statuses; a failed redirection leaves the shell going")
+    func builtinInShell() async throws {
+        try await withShell(FleetSpec(count: 1)) { fleet, executor in
+            let host = fleet.inventoryHosts[0]
+            let shell = try await Self.shellPid(executor, host)
+            let run = { (text: String) in try await executor.run(RemoteCommand(text), on: host) }
+            let write = try await run("printf '%s\\n' 2.1.0 > v.txt")
+            #expect(write.exitStatus == 0 && write.stdout.text.isEmpty && write.stderr.text.isEmpty)
+            #expect(try await run("cat v.txt; rm v.txt").stdout.text == "2.1.0\n")
+            let streams = try await run("echo err >&2")
+            #expect(streams.stdout.text.isEmpty && streams.stderr.text == "err\n")
+            #expect(try await run("echo 'a  b' c").stdout.text == "a  b c\n")
+            var statuses: [Int32?] = []
+            for text in ["test -d /", "[ -f /nonexistent ]", "false", ":"] { statuses.append(try await run(text).exitStatus) }
+            #expect(statuses == [0, 1, 1, 0])
+            let bad = try await run("printf '%d' abc")
+            #expect(bad.exitStatus == 1 && bad.stderr.text.contains("invalid number"), "\(bad.stderr.text)")
+            let missing = try await run(": > /nonexistent/dir/x")
+            #expect(missing.exitStatus == 1 && missing.stderr.text.contains("No such file"), "\(missing.stderr.text)")
+            #expect(try await Self.shellPid(executor, host) == shell, "the same shell throughout")
+        }
+    }
+
+    @Test(
+        "a builtin blocked in the shell (writing to a FIFO nobody reads) ends with the shell at its timeout; the next command gets a new shell"
+    )
+    func builtinTimeout() async throws {
+        try await withShell(FleetSpec(count: 1)) { fleet, executor in
+            let host = fleet.inventoryHosts[0]
+            #expect(try await executor.run(RemoteCommand("rm -f fifo; mkfifo fifo"), on: host).exitStatus == 0)
+            let shell = try await Self.shellPid(executor, host)
+            let blocked = try await executor.run(RemoteCommand("printf x > fifo", timeout: .seconds(1)), on: host)
+            #expect(blocked.timedOut)
+            let next = try await Self.shellPid(executor, host)
+            #expect(next != shell, "a new shell")
+            let old = try await executor.run(RemoteCommand("kill -0 \(shell) 2>/dev/null && echo alive || echo gone"), on: host)
+            #expect(old.stdout.text == "gone\n", "the blocked shell was ended")
+            // Not a builtin call alone: a subshell of its own group, ended without the shell.
+            let inSubshell = try await executor.run(RemoteCommand("printf x > fifo; true", timeout: .seconds(1)), on: host)
+            #expect(inSubshell.timedOut)
+            #expect(try await Self.shellPid(executor, host) == next, "the same shell goes on")
+        }
+    }
+
+    @Test("a shell in POSIX mode (where a syntax error in eval would end it) evals every text in a subshell, builtins as `builtin`")
+    func posixMode() async throws {
+        try await withShell(FleetSpec(count: 1)) { fleet, executor in
+            try await Self.reconfigure(fleet.hosts[0]) { $0.replacingOccurrences(of: "\nSetEnv ", with: "\nSetEnv POSIXLY_CORRECT=1 ") }
+            let host = fleet.inventoryHosts[0]
+            let posix = try await executor.run(RemoteCommand("case :$SHELLOPTS: in *:posix:*) echo posix;; esac"), on: host)
+            #expect(posix.stdout.text == "posix\n", "the sessions' bash runs in POSIX mode")
+            let shell = try await Self.shellPid(executor, host)
+            let r = try await executor.run(RemoteCommand("echo 'open"), on: host)
+            #expect(r.exitStatus == 2 && r.stderr.text.contains("unexpected EOF"), "\(r.stderr.text)")
+            // A builtin run in the shell whose redirection fails: in POSIX mode that would end
+            // the shell for `:`, a special builtin, but not when called as `builtin :`.
+            let missing = try await executor.run(RemoteCommand(": > /nonexistent/dir/x"), on: host)
+            #expect(missing.exitStatus == 1, "\(missing.stderr.text)")
+            let ps = try await executor.run(RemoteCommand(Self.psLast), on: host)
+            #expect(ps.stdout.text.hasSuffix(" bash\n"), "\(ps.stdout.text)")
+            #expect(try await Self.shellPid(executor, host) == shell, "the same shell throughout")
+        }
+    }
+
     @Test("stdout and stderr stay separate and whole; exit codes 0, 3, 127; no trailing newline kept apart")
     func streams() async throws {
         try await withShell(FleetSpec(count: 2)) { fleet, executor in

@@ -1,0 +1,119 @@
+/// Whether a command's text is one call of a shell builtin that starts no process and
+/// cannot change the shell that runs it, so the persistent shell may run it in itself
+/// instead of in a subshell (`RemoteShell.Mode.shell`): a health probe like
+/// `test -f /run/app/ready` or a step like `printf '%s\n' 2.1.0 > VERSION` then costs its
+/// host no fork.
+///
+/// The rule is a whitelist, on the text's bytes:
+/// - the command is `true`, `false`, `:`, `echo`, `printf` (whose first argument does not
+///   start with `-`: `printf -v` would assign a variable), `test` or `[`;
+/// - every word is made of letters, digits and `_ . / : = , + % @ ] -`, and of single-quoted
+///   strings (no expansion of any kind: no `$`, no backquote, no glob, no `~`, no braces,
+///   no double quotes, no backslash outside single quotes);
+/// - redirections are `>`, `>>` or `<` to such a word, or `>&1`, `>&2`, each on fd 0, 1 or 2
+///   (fd 3 is the shell's own);
+/// - nothing else: no `;`, `&`, `|`, `(`, `#`, and only blank lines after the command.
+enum ShellBuiltin {
+    static let names: Set<String> = ["true", "false", ":", "echo", "printf", "test", "["]
+
+    /// True when `text` is such a call.
+    static func runsInShell(_ text: String) -> Bool {
+        var bytes = Array(text.utf8)
+        while let last = bytes.last, last == UInt8(ascii: "\n") || isBlank(last) { bytes.removeLast() }
+        var i = 0
+        while i < bytes.count, isBlank(bytes[i]) || bytes[i] == UInt8(ascii: "\n") { i += 1 }
+        var values: [[UInt8]] = []
+        while i < bytes.count {
+            if isBlank(bytes[i]) {
+                i += 1
+                continue
+            }
+            if let end = redirection(bytes, at: i) {
+                i = end
+                continue
+            }
+            guard let (value, end) = word(bytes, at: i) else { return false }
+            values.append(value)
+            i = end
+        }
+        guard let first = values.first, names.contains(String(decoding: first, as: UTF8.self)) else { return false }
+        if first == Array("printf".utf8), let argument = values.dropFirst().first, argument.first == UInt8(ascii: "-") {
+            return false
+        }
+        return true
+    }
+
+    /// `text` without the blanks and newlines around it (what follows `builtin `).
+    static func trimmed(_ text: String) -> String {
+        let bytes = Array(text.utf8)
+        let isSpace = { (b: UInt8) in b == UInt8(ascii: "\n") || isBlank(b) }
+        guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) }) else {
+            return ""
+        }
+        return String(decoding: bytes[first...last], as: UTF8.self)
+    }
+
+    private static func isBlank(_ b: UInt8) -> Bool { b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") }
+
+    private static func isPlain(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return Array("_./:=,+%@]-".utf8).contains(b)
+        }
+    }
+
+    /// A word at `i`: its value (quotes removed) and where it ends; nil when a byte outside
+    /// the whitelist is in it. A lone `[` is a word too (the command `[`).
+    private static func word(_ bytes: [UInt8], at start: Int) -> ([UInt8], Int)? {
+        if bytes[start] == UInt8(ascii: "["), start + 1 == bytes.count || isBlank(bytes[start + 1]) {
+            return ([UInt8(ascii: "[")], start + 1)
+        }
+        var value: [UInt8] = []
+        var i = start
+        while i < bytes.count, !isBlank(bytes[i]) {
+            let b = bytes[i]
+            if b == UInt8(ascii: "'") {
+                guard let close = bytes[(i + 1)...].firstIndex(of: b) else { return nil }
+                value += bytes[(i + 1)..<close]
+                i = close + 1
+            } else if isPlain(b) {
+                value.append(b)
+                i += 1
+            } else if b == UInt8(ascii: ">") || b == UInt8(ascii: "<") {
+                // Digits right before it name a file descriptor (`3>x`): only 0–2 are
+                // allowed, and those `redirection` took.
+                if bytes[start..<i].allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) { return nil }
+                break
+            } else {
+                return nil
+            }
+        }
+        return i > start ? (value, i) : nil
+    }
+
+    /// A redirection at `i` (an optional fd 0–2, then `>`, `>>` or `<` and a word, or `>&1`,
+    /// `>&2`): where it ends, or nil when there is none there or it is not allowed.
+    private static func redirection(_ bytes: [UInt8], at start: Int) -> Int? {
+        var i = start
+        if i + 1 < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "2")).contains(bytes[i]),
+            bytes[i + 1] == UInt8(ascii: ">") || bytes[i + 1] == UInt8(ascii: "<")
+        {
+            i += 1
+        }
+        guard i < bytes.count, bytes[i] == UInt8(ascii: ">") || bytes[i] == UInt8(ascii: "<") else { return nil }
+        let input = bytes[i] == UInt8(ascii: "<")
+        i += 1
+        if !input, i < bytes.count, bytes[i] == UInt8(ascii: "&") {
+            guard i + 1 < bytes.count, bytes[i + 1] == UInt8(ascii: "1") || bytes[i + 1] == UInt8(ascii: "2"),
+                i + 2 == bytes.count || isBlank(bytes[i + 2]) || bytes[i + 2] == UInt8(ascii: "\n")
+            else { return nil }
+            return i + 2
+        }
+        if !input, i < bytes.count, bytes[i] == UInt8(ascii: ">") { i += 1 }
+        while i < bytes.count, isBlank(bytes[i]) { i += 1 }
+        guard i < bytes.count, bytes[i] != UInt8(ascii: "["), let (_, end) = word(bytes, at: i) else { return nil }
+        return end
+    }
+}
