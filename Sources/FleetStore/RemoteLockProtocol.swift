@@ -79,8 +79,11 @@ public enum RemoteLockProtocol {
     /// Reads `$f`'s first line into `$o` (empty when there is no file): the owner is one line.
     static let readOwner = #"o=; [ -f "$f" ] && { IFS= read -r o || :; } 2>/dev/null < "$f"; "#
 
-    /// `case` on the first line of owner.json: the branch for run `runID`'s owner.
-    static func matching(_ runID: String) -> String { "case $o in *\(ShellQuote.quote(runIDField(runID)))*) " }
+    /// True (status 0) when the first line of owner.json holds run `runID`'s owner: a quoted
+    /// pattern in a parameter expansion, which removes something only when `$o` contains
+    /// it (no `case`, whose `)` would keep the script from being the body of a persistent
+    /// shell's subshell, where its last command runs without a fork).
+    static func matches(_ runID: String) -> String { "p=\(ShellQuote.quote(runIDField(runID))); [ \"${o#*\"$p\"}\" != \"$o\" ]" }
 
     /// `held` with the holder, or `free`. owner.json is opened once: one removed meanwhile
     /// answers `free` (not an owner that cannot be read); one that exists but cannot be read
@@ -89,13 +92,14 @@ public enum RemoteLockProtocol {
         #"[ -f "$f" ] && { echo 'fleetup-lock: held'; "# + printLines + #"; } 2>/dev/null < "$f" || "#
         + #"if [ -f "$f" ]; then echo 'fleetup-lock: held'; else echo 'fleetup-lock: free'; fi"#
 
-    /// Removes owner.json and the temporary names its acquire left (run `runID`'s; when nil,
-    /// a forced release, every one), and for a fleet's lock its folder once empty, then
-    /// `released` with what it held.
+    /// Prints `released` with what it held, then removes owner.json and the temporary names
+    /// its acquire left (run `runID`'s; when nil, a forced release, every one), and for a
+    /// fleet's lock its folder once empty. A host's lock ends with the `rm`, whose status is
+    /// the script's (and which, last, runs without a fork of its own where it can).
     static func remove(_ place: RemoteLockPlace, runID: String?) -> String {
         let temporaries = #" "$d"/"# + ShellQuote.quote(".owner." + (runID.map { $0 + "." } ?? "")) + "*"
-        return #"echo 'fleetup-lock: released'; { "# + printLines + #"; } 2>/dev/null < "$f"; rm -f "$f""# + temporaries + " || exit 1; "
-            + (place.keepsFolder ? "" : #"rmdir "$d" 2>/dev/null || :; "#)
+        return #"echo 'fleetup-lock: released'; { "# + printLines + #"; } 2>/dev/null < "$f"; rm -f "$f""# + temporaries
+            + (place.keepsFolder ? "" : #" || exit 1; rmdir "$d" 2>/dev/null || :"#)
     }
 
     /// The temporary name `owner`'s acquire writes beside owner.json: its run, machine and
@@ -127,13 +131,14 @@ public enum RemoteLockProtocol {
 
     /// Replaces a stale owner (run `staleRunID`) with `owner`, only if owner.json still holds
     /// that run; otherwise reports what it holds now (`held`, or `free`). The new owner is
-    /// written beside it and renamed over it (`mv -f`, atomic): a take-over is rare.
+    /// written to its own temporary name beside it and renamed over it (`mv -f`, atomic): a
+    /// take-over is rare.
     public static func takeOver(in place: RemoteLockPlace, staleRunID: String, owner: LockOwner) -> RemoteCommand {
         let script =
-            "umask 077; d=\(place.folder); f=\"$d/owner.json\"; t=\"$d\"/.owner.\(ShellQuote.quote(owner.runID)).$$; "
-            + readOwner + matching(staleRunID)
+            "umask 077; d=\(place.folder); f=\"$d/owner.json\"; t=\(temporary(owner)); "
+            + readOwner + "if " + matches(staleRunID) + "; then "
             + "printf '%s\\n' \(ShellQuote.quote(owner.json())) > \"$t\" && mv -f \"$t\" \"$f\" || exit 1; "
-            + "echo 'fleetup-lock: acquired' ;; *) \(heldOrFree) ;; esac"
+            + "echo 'fleetup-lock: acquired'; else \(heldOrFree); fi"
         return RemoteCommand(
             script, display: "fleetup lock take-over \(place.name) (stale run \(staleRunID), run \(owner.runID))", timeout: timeout)
     }
@@ -148,8 +153,8 @@ public enum RemoteLockProtocol {
     /// `locks/<key>/` left behind on the lock host).
     public static func release(in place: RemoteLockPlace, runID: String) -> RemoteCommand {
         let script =
-            "d=\(place.folder); f=\"$d/owner.json\"; " + readOwner + matching(runID)
-            + remove(place, runID: runID) + ";; *) \(heldOrFree) ;; esac"
+            "d=\(place.folder); f=\"$d/owner.json\"; " + readOwner + matches(runID)
+            + " || { \(heldOrFree); exit 0; }; " + remove(place, runID: runID)
         return RemoteCommand(script, display: "fleetup lock release \(place.name) (run \(runID))", timeout: timeout)
     }
 
@@ -157,7 +162,7 @@ public enum RemoteLockProtocol {
     public static func forceRelease(in place: RemoteLockPlace) -> RemoteCommand {
         let script =
             "d=\(place.folder); f=\"$d/owner.json\"; "
-            + "if [ -f \"$f\" ]; then \(remove(place, runID: nil))else echo 'fleetup-lock: free'; fi"
+            + "if [ -f \"$f\" ]; then \(remove(place, runID: nil)); else echo 'fleetup-lock: free'; fi"
         return RemoteCommand(script, display: "fleetup lock release --force \(place.name)", timeout: timeout)
     }
 

@@ -21,7 +21,9 @@ private let heldOrFree =
 
 @Suite("remote lock protocol: the exact commands and the parser of their answers")
 struct RemoteLockProtocolTests {
-    @Test("status, release and force release, as sent: builtins but for rm (and rmdir of a fleet's folder)")
+    @Test(
+        "status, release and force release, as sent: builtins but for rm (and rmdir of a fleet's folder); a host's release ends with its rm"
+    )
     func texts() {
         #expect(
             RemoteLockProtocol.status(in: .fleet(key)).script == #"""
@@ -29,12 +31,12 @@ struct RemoteLockProtocolTests {
                 """#)
         #expect(
             RemoteLockProtocol.release(in: .fleet(key), runID: "20261202-031501-3f2a").script == #"""
-                d="$HOME"/.local/state/fleetup/locks/0123456789abcdef; f="$d/owner.json"; o=; [ -f "$f" ] && { IFS= read -r o || :; } 2>/dev/null < "$f"; case $o in *'"runID":"20261202-031501-3f2a"'*) echo 'fleetup-lock: released'; { \#(printLines); } 2>/dev/null < "$f"; rm -f "$f" "$d"/.owner.20261202-031501-3f2a.* || exit 1; rmdir "$d" 2>/dev/null || :; ;; *) \#(heldOrFree) ;; esac
+                d="$HOME"/.local/state/fleetup/locks/0123456789abcdef; f="$d/owner.json"; o=; [ -f "$f" ] && { IFS= read -r o || :; } 2>/dev/null < "$f"; p='"runID":"20261202-031501-3f2a"'; [ "${o#*"$p"}" != "$o" ] || { \#(heldOrFree); exit 0; }; echo 'fleetup-lock: released'; { \#(printLines); } 2>/dev/null < "$f"; rm -f "$f" "$d"/.owner.20261202-031501-3f2a.* || exit 1; rmdir "$d" 2>/dev/null || :
                 """#)
         // A host's lock keeps its folder: no rmdir.
         #expect(
             RemoteLockProtocol.release(in: .host(), runID: "20261202-031501-3f2a").script == #"""
-                d="$HOME"/.local/state/fleetup/host.lock; f="$d/owner.json"; o=; [ -f "$f" ] && { IFS= read -r o || :; } 2>/dev/null < "$f"; case $o in *'"runID":"20261202-031501-3f2a"'*) echo 'fleetup-lock: released'; { \#(printLines); } 2>/dev/null < "$f"; rm -f "$f" "$d"/.owner.20261202-031501-3f2a.* || exit 1; ;; *) \#(heldOrFree) ;; esac
+                d="$HOME"/.local/state/fleetup/host.lock; f="$d/owner.json"; o=; [ -f "$f" ] && { IFS= read -r o || :; } 2>/dev/null < "$f"; p='"runID":"20261202-031501-3f2a"'; [ "${o#*"$p"}" != "$o" ] || { \#(heldOrFree); exit 0; }; echo 'fleetup-lock: released'; { \#(printLines); } 2>/dev/null < "$f"; rm -f "$f" "$d"/.owner.20261202-031501-3f2a.*
                 """#)
         #expect(
             RemoteLockProtocol.forceRelease(in: .fleet(key)).script == #"""
@@ -54,7 +56,7 @@ struct RemoteLockProtocolTests {
                 """#)
         #expect(
             RemoteLockProtocol.takeOver(in: .fleet(key), staleRunID: "20261201-000000-0001", owner: o).script == #"""
-                umask 077; d="$HOME"/.local/state/fleetup/locks/0123456789abcdef; f="$d/owner.json"; t="$d"/.owner.20261202-031501-3f2a.$$; o=; [ -f "$f" ] && { IFS= read -r o || :; } 2>/dev/null < "$f"; case $o in *'"runID":"20261201-000000-0001"'*) printf '%s\n' \#(json) > "$t" && mv -f "$t" "$f" || exit 1; echo 'fleetup-lock: acquired' ;; *) \#(heldOrFree) ;; esac
+                umask 077; d="$HOME"/.local/state/fleetup/locks/0123456789abcdef; f="$d/owner.json"; t="$d"/.owner.20261202-031501-3f2a.ops1.4242; o=; [ -f "$f" ] && { IFS= read -r o || :; } 2>/dev/null < "$f"; if p='"runID":"20261201-000000-0001"'; [ "${o#*"$p"}" != "$o" ]; then printf '%s\n' \#(json) > "$t" && mv -f "$t" "$f" || exit 1; echo 'fleetup-lock: acquired'; else \#(heldOrFree); fi
                 """#)
     }
 
@@ -66,7 +68,7 @@ struct RemoteLockProtocolTests {
         #expect(acquire.contains(#"printf '%s\n' '{"fleet":"#))
         #expect(acquire.contains(#""user":"o'\''brien; rm -rf ~"}'"#))
         let release = RemoteLockProtocol.release(in: .fleet(key), runID: "x'; touch pwned; '").script
-        #expect(release.contains(#"case $o in *'"runID":"x'\''; touch pwned; '\''"'*) "#))
+        #expect(release.contains(#"p='"runID":"x'\''; touch pwned; '\''"'; [ "${o#*"$p"}" != "$o" ]"#))
         #expect(
             RemoteLockProtocol.status(in: .fleet("a key")).script.hasPrefix(#"f="$HOME"/.local/state/fleetup/locks/'a key'/owner.json; "#))
     }
