@@ -37,8 +37,10 @@ enum RemoteShell {
         [ -n "$BASH_VERSION" ] || exit 97
         exec 3>&2 2>/dev/null
         set -m || exit 97
-        case :$SHELLOPTS: in *:posix:*) __fleetup_body=- ;; *) __fleetup_body=b ;; esac
         printf '\\036fleetup-shell 1\\n'
+        __fleetup_body=b
+        case :$SHELLOPTS: in *:posix:*) __fleetup_body=- ;; esac
+        ! shopt -q expand_aliases || __fleetup_body=-
         while IFS=' ' read -r __fleetup_nonce __fleetup_bytes __fleetup_mode; do
         LC_ALL=C IFS= read -r -N "$__fleetup_bytes" __fleetup_text || exit 0
         printf '\\036S%s\\n' "$__fleetup_nonce"
@@ -46,8 +48,10 @@ enum RemoteShell {
         __fleetup_pid=
         if [ "$__fleetup_mode" = i ]; then
         printf '%s\\n' "$$"
-        eval "$__fleetup_text" </dev/null 2>&3
+        trap '' PIPE
+        eval "$__fleetup_text" 2>&3
         __fleetup_status=$?
+        trap - PIPE
         else
         if [ "$__fleetup_mode" = "$__fleetup_body" ]; then
         eval "( set +m; $__fleetup_text) </dev/null 2>&3 3>&- & __fleetup_pid=\\$!"
@@ -89,8 +93,10 @@ enum RemoteShell {
         /// it can close that subshell and run the rest in the driver: such a text either
         /// parses as the subshell's body or is a syntax error that runs nothing, after which
         /// the driver runs it as `.subshell` (where the error is reported as it would be).
-        /// A driver in POSIX mode (where a syntax error in `eval` would end it) always
-        /// runs `.subshell`.
+        /// A driver in POSIX mode (where a syntax error in `eval` would end it) or with
+        /// aliases on (an alias could hold a `)`) always runs `.subshell`, and so does a
+        /// text that changes how the lines after it are read (`alias`, `shopt`, `set -v`):
+        /// the body is read whole before any of it runs.
         case body = "b"
         /// In the shell itself (`eval`, no fork), after a line with the shell's pid: one call
         /// of a builtin that starts no process and cannot change the shell (`ShellBuiltin`).
@@ -112,7 +118,7 @@ enum RemoteShell {
                 self = .shell
             } else if Self.differing.contains(where: { RemoteShell.find($0, in: bytes) != nil }) {
                 self = .bash
-            } else if bytes.contains(UInt8(ascii: ")")) || Self.continues(bytes) {
+            } else if bytes.contains(UInt8(ascii: ")")) || Self.continues(bytes) || Self.changesReading(bytes) {
                 self = .subshell
             } else {
                 self = .body
@@ -120,6 +126,32 @@ enum RemoteShell {
         }
 
         private static let differing: [[UInt8]] = [Array("$$".utf8), Array("${$}".utf8), Array("PPID".utf8)]
+
+        /// Whether the text may change how bash reads the lines after it: aliases, shell
+        /// options (`shopt`), `set -v` / `set -o verbose`.
+        private static func changesReading(_ bytes: [UInt8]) -> Bool {
+            if Self.reading.contains(where: { RemoteShell.find($0, in: bytes) != nil }) { return true }
+            var from = 0
+            while from < bytes.count, let at = RemoteShell.find(Self.set, in: Array(bytes[from...])) {
+                var i = from + at + Self.set.count
+                guard i < bytes.count, bytes[i] == UInt8(ascii: "-") || bytes[i] == UInt8(ascii: "+") else {
+                    from = i
+                    continue
+                }
+                i += 1
+                while i < bytes.count,
+                    (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(bytes[i]) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(bytes[i])
+                {
+                    if bytes[i] == UInt8(ascii: "v") { return true }
+                    i += 1
+                }
+                from = i
+            }
+            return false
+        }
+
+        private static let reading: [[UInt8]] = [Array("alias".utf8), Array("shopt".utf8), Array("verbose".utf8)]
+        private static let set: [UInt8] = Array("set ".utf8)
 
         /// Whether the text's last line ends in a backslash (which would join the line
         /// after it, the subshell's `)`, to it).

@@ -7,11 +7,15 @@
 /// The rule is a whitelist, on the text's bytes:
 /// - the command is `true`, `false`, `:`, `echo`, `printf` (whose first argument does not
 ///   start with `-`: `printf -v` would assign a variable), `test` or `[`;
-/// - every word is made of letters, digits and `_ . / : = , + % @ ] -`, and of single-quoted
+/// - every word is made of letters, digits and `_ . / : = , + % @ ] ! -`, and of single-quoted
 ///   strings (no expansion of any kind: no `$`, no backquote, no glob, no `~`, no braces,
 ///   no double quotes, no backslash outside single quotes);
-/// - redirections are `>`, `>>` or `<` to such a word, or `>&1`, `>&2`, each on fd 0, 1 or 2
-///   (fd 3 is the shell's own);
+/// - `test` and `[` without `-v` or `-R` (which evaluate an array subscript: a command
+///   substitution or an assignment in the shell);
+/// - redirections are `>` or `>>` to such a word, or `>&1`, `>&2`, each on fd 1 or 2 (fd 3
+///   is the shell's own), never into `/dev/` (but `/dev/null`), `/proc/`, or through `..`
+///   (`/dev/fd/N` would be one of the shell's own descriptors, its requests among them);
+///   no input redirection: none of these builtins reads its stdin;
 /// - nothing else: no `;`, `&`, `|`, `(`, `#`, and only blank lines after the command.
 enum ShellBuiltin {
     static let names: Set<String> = ["true", "false", ":", "echo", "printf", "test", "["]
@@ -40,6 +44,11 @@ enum ShellBuiltin {
         if first == Array("printf".utf8), let argument = values.dropFirst().first, argument.first == UInt8(ascii: "-") {
             return false
         }
+        if first == Array("test".utf8) || first == Array("[".utf8),
+            values.contains(where: { $0 == Array("-v".utf8) || $0 == Array("-R".utf8) })
+        {
+            return false
+        }
         return true
     }
 
@@ -60,7 +69,7 @@ enum ShellBuiltin {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             return true
         default:
-            return Array("_./:=,+%@]-".utf8).contains(b)
+            return Array("_./:=,+%@]!-".utf8).contains(b)
         }
     }
 
@@ -93,27 +102,35 @@ enum ShellBuiltin {
         return i > start ? (value, i) : nil
     }
 
-    /// A redirection at `i` (an optional fd 0–2, then `>`, `>>` or `<` and a word, or `>&1`,
+    /// A redirection at `i` (an optional fd 1 or 2, then `>` or `>>` and a word, or `>&1`,
     /// `>&2`): where it ends, or nil when there is none there or it is not allowed.
     private static func redirection(_ bytes: [UInt8], at start: Int) -> Int? {
         var i = start
-        if i + 1 < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "2")).contains(bytes[i]),
-            bytes[i + 1] == UInt8(ascii: ">") || bytes[i + 1] == UInt8(ascii: "<")
-        {
+        if i + 1 < bytes.count, bytes[i] == UInt8(ascii: "1") || bytes[i] == UInt8(ascii: "2"), bytes[i + 1] == UInt8(ascii: ">") {
             i += 1
         }
-        guard i < bytes.count, bytes[i] == UInt8(ascii: ">") || bytes[i] == UInt8(ascii: "<") else { return nil }
-        let input = bytes[i] == UInt8(ascii: "<")
+        guard i < bytes.count, bytes[i] == UInt8(ascii: ">") else { return nil }
         i += 1
-        if !input, i < bytes.count, bytes[i] == UInt8(ascii: "&") {
+        if i < bytes.count, bytes[i] == UInt8(ascii: "&") {
             guard i + 1 < bytes.count, bytes[i + 1] == UInt8(ascii: "1") || bytes[i + 1] == UInt8(ascii: "2"),
                 i + 2 == bytes.count || isBlank(bytes[i + 2]) || bytes[i + 2] == UInt8(ascii: "\n")
             else { return nil }
             return i + 2
         }
-        if !input, i < bytes.count, bytes[i] == UInt8(ascii: ">") { i += 1 }
+        if i < bytes.count, bytes[i] == UInt8(ascii: ">") { i += 1 }
         while i < bytes.count, isBlank(bytes[i]) { i += 1 }
-        guard i < bytes.count, bytes[i] != UInt8(ascii: "["), let (_, end) = word(bytes, at: i) else { return nil }
+        guard i < bytes.count, bytes[i] != UInt8(ascii: "["), let (target, end) = word(bytes, at: i), isPlainFile(target) else {
+            return nil
+        }
         return end
+    }
+
+    /// A redirection's target that is a file of its own: not under `/dev/` (but
+    /// `/dev/null`) or `/proc/`, and no `..` in its path.
+    private static func isPlainFile(_ path: [UInt8]) -> Bool {
+        let text = String(decoding: path, as: UTF8.self)
+        if text == "/dev/null" { return true }
+        if text.hasPrefix("/dev/") || text.hasPrefix("/proc/") { return false }
+        return !text.split(separator: "/", omittingEmptySubsequences: false).contains("..")
     }
 }

@@ -131,11 +131,12 @@ public enum RemoteLockProtocol {
 
     /// Replaces a stale owner (run `staleRunID`) with `owner`, only if owner.json still holds
     /// that run; otherwise reports what it holds now (`held`, or `free`). The new owner is
-    /// written to its own temporary name beside it and renamed over it (`mv -f`, atomic): a
-    /// take-over is rare.
+    /// written to a temporary name of its own beside it (the acquire's name and `.new`, never
+    /// the acquire's: that one may be a second link to owner.json) and renamed over it (`mv
+    /// -f`, atomic): a take-over is rare.
     public static func takeOver(in place: RemoteLockPlace, staleRunID: String, owner: LockOwner) -> RemoteCommand {
         let script =
-            "umask 077; d=\(place.folder); f=\"$d/owner.json\"; t=\(temporary(owner)); "
+            "umask 077; d=\(place.folder); f=\"$d/owner.json\"; t=\(temporary(owner)).new; "
             + readOwner + "if " + matches(staleRunID) + "; then "
             + "printf '%s\\n' \(ShellQuote.quote(owner.json())) > \"$t\" && mv -f \"$t\" \"$f\" || exit 1; "
             + "echo 'fleetup-lock: acquired'; else \(heldOrFree); fi"

@@ -56,7 +56,7 @@ struct RemoteLockProtocolTests {
                 """#)
         #expect(
             RemoteLockProtocol.takeOver(in: .fleet(key), staleRunID: "20261201-000000-0001", owner: o).script == #"""
-                umask 077; d="$HOME"/.local/state/fleetup/locks/0123456789abcdef; f="$d/owner.json"; t="$d"/.owner.20261202-031501-3f2a.ops1.4242; o=; [ -f "$f" ] && { IFS= read -r o || :; } 2>/dev/null < "$f"; if p='"runID":"20261201-000000-0001"'; [ "${o#*"$p"}" != "$o" ]; then printf '%s\n' \#(json) > "$t" && mv -f "$t" "$f" || exit 1; echo 'fleetup-lock: acquired'; else \#(heldOrFree); fi
+                umask 077; d="$HOME"/.local/state/fleetup/locks/0123456789abcdef; f="$d/owner.json"; t="$d"/.owner.20261202-031501-3f2a.ops1.4242.new; o=; [ -f "$f" ] && { IFS= read -r o || :; } 2>/dev/null < "$f"; if p='"runID":"20261201-000000-0001"'; [ "${o#*"$p"}" != "$o" ]; then printf '%s\n' \#(json) > "$t" && mv -f "$t" "$f" || exit 1; echo 'fleetup-lock: acquired'; else \#(heldOrFree); fi
                 """#)
     }
 

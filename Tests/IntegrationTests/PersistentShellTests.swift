@@ -97,8 +97,9 @@ struct PersistentShellTests {
         try await withShell(FleetSpec(count: 1)) { fleet, executor in
             let host = fleet.inventoryHosts[0]
             let shell = try await Self.shellPid(executor, host)
+            let ran = "\(fleet.hosts[0].root)/ran.txt"
             let cases: [(text: String, stdout: String, error: String)] = [
-                ("echo before >> ran.txt; echo before\nif true", "before\n", "syntax error"),
+                ("echo before >> \(ran); echo before\nif true", "before\n", "syntax error"),
                 ("echo 'open", "", "unexpected EOF"),
                 ("echo a; (echo b", "", "syntax error"),
                 ("cat <<EOF\nheredoc", "heredoc\n", "here-document"),
@@ -113,8 +114,7 @@ struct PersistentShellTests {
             // The here-document is only warned about (bash runs it to the end of the text).
             #expect(statuses == [2, 2, 2, 0])
             // The first text's line before its error ran once per run of it, never in the shell.
-            let ran = try await executor.run(RemoteCommand("cat ran.txt; rm ran.txt"), on: host)
-            #expect(ran.stdout.text == "before\nbefore\n")
+            #expect(try await executor.run(RemoteCommand("cat \(ran)"), on: host).stdout.text == "before\nbefore\n")
             #expect(try await Self.shellPid(executor, host) == shell, "the same shell throughout")
         }
     }
@@ -125,9 +125,11 @@ struct PersistentShellTests {
             let host = fleet.inventoryHosts[0]
             let shell = try await Self.shellPid(executor, host)
             let run = { (text: String) in try await executor.run(RemoteCommand(text), on: host) }
-            let write = try await run("printf '%s\\n' 2.1.0 > v.txt")
+            // The session starts in the login user's home, which the tests share: a path of its own.
+            let file = "\(fleet.hosts[0].root)/v.txt"
+            let write = try await run("printf '%s\\n' 2.1.0 > \(file)")
             #expect(write.exitStatus == 0 && write.stdout.text.isEmpty && write.stderr.text.isEmpty)
-            #expect(try await run("cat v.txt; rm v.txt").stdout.text == "2.1.0\n")
+            #expect(try await run("cat \(file)").stdout.text == "2.1.0\n")
             let streams = try await run("echo err >&2")
             #expect(streams.stdout.text.isEmpty && streams.stderr.text == "err\n")
             #expect(try await run("echo 'a  b' c").stdout.text == "a  b c\n")
@@ -148,18 +150,57 @@ struct PersistentShellTests {
     func builtinTimeout() async throws {
         try await withShell(FleetSpec(count: 1)) { fleet, executor in
             let host = fleet.inventoryHosts[0]
-            #expect(try await executor.run(RemoteCommand("rm -f fifo; mkfifo fifo"), on: host).exitStatus == 0)
+            let fifo = "\(fleet.hosts[0].root)/fifo"
+            #expect(try await executor.run(RemoteCommand("mkfifo \(fifo)"), on: host).exitStatus == 0)
             let shell = try await Self.shellPid(executor, host)
-            let blocked = try await executor.run(RemoteCommand("printf x > fifo", timeout: .seconds(1)), on: host)
+            let blocked = try await executor.run(RemoteCommand("printf x > \(fifo)", timeout: .seconds(1)), on: host)
             #expect(blocked.timedOut)
             let next = try await Self.shellPid(executor, host)
             #expect(next != shell, "a new shell")
             let old = try await executor.run(RemoteCommand("kill -0 \(shell) 2>/dev/null && echo alive || echo gone"), on: host)
             #expect(old.stdout.text == "gone\n", "the blocked shell was ended")
             // Not a builtin call alone: a subshell of its own group, ended without the shell.
-            let inSubshell = try await executor.run(RemoteCommand("printf x > fifo; true", timeout: .seconds(1)), on: host)
+            let inSubshell = try await executor.run(RemoteCommand("printf x > \(fifo); true", timeout: .seconds(1)), on: host)
             #expect(inSubshell.timedOut)
             #expect(try await Self.shellPid(executor, host) == next, "the same shell goes on")
+        }
+    }
+
+    @Test("a builtin in the shell writing to a FIFO whose reader left gets EPIPE (status 1), not the shell's death")
+    func builtinBrokenPipe() async throws {
+        try await withShell(FleetSpec(count: 1)) { fleet, executor in
+            let host = fleet.inventoryHosts[0]
+            // A reader that takes one byte and leaves, started in the background first.
+            let fifo = "\(fleet.hosts[0].root)/fifo"
+            let reader = try await executor.run(RemoteCommand("mkfifo \(fifo); (head -c 1 \(fifo) > /dev/null &)"), on: host)
+            #expect(reader.exitStatus == 0)
+            let shell = try await Self.shellPid(executor, host)
+            let r = try await executor.run(RemoteCommand("printf %9000000s x > \(fifo)", timeout: .seconds(20)), on: host)
+            #expect(r.exitStatus == 1 && !r.timedOut, "\(r.exitStatus.map(String.init) ?? "no status"): \(r.stderr.text)")
+            #expect(r.stderr.text.contains("Broken pipe"), "\(r.stderr.text)")
+            #expect(try await Self.shellPid(executor, host) == shell, "the same shell goes on")
+        }
+    }
+
+    @Test(
+        "with aliases on in the shell (a ~/.bashrc, which bash reads under sshd), a text is never parsed in it: an alias holding a ) runs nothing there"
+    )
+    func aliasesInTheShell() async throws {
+        try await withShell(FleetSpec(count: 1)) { fleet, executor in
+            let root = fleet.hosts[0].root
+            // bash run by sshd reads ~/.bashrc (HOME is the host's own folder), not BASH_ENV.
+            try FileManager.default.createDirectory(atPath: "\(root)/home", withIntermediateDirectories: true)
+            try "shopt -s expand_aliases\nalias escape='echo inside; ) ; echo IN-SHELL > \(root)/escaped; ( :'\n"
+                .write(toFile: "\(root)/home/.bashrc", atomically: true, encoding: .utf8)
+            let host = fleet.inventoryHosts[0]
+            let on = try await executor.run(RemoteCommand("shopt -q expand_aliases && echo on"), on: host)
+            #expect(on.stdout.text == "on\n", "the shell read ~/.bashrc")
+            let shell = try await Self.shellPid(executor, host)
+            _ = try await executor.run(RemoteCommand("escape"), on: host)
+            #expect(!FileManager.default.fileExists(atPath: "\(root)/escaped"), "nothing ran in the shell")
+            let ps = try await executor.run(RemoteCommand(Self.psLast), on: host)
+            #expect(ps.stdout.text.hasSuffix(" bash\n"), "eval'd in a subshell: \(ps.stdout.text)")
+            #expect(try await Self.shellPid(executor, host) == shell, "the same shell throughout")
         }
     }
 

@@ -299,6 +299,9 @@ final class ShellOperation: SessionOperation, @unchecked Sendable {
             current = nil
             state = .ready
             r.finish(status: Int32(r.stdoutFrame.trailer))
+            // A builtin run in the shell itself was killed through the shell's own group:
+            // a kill still on its way would end the shell under the next command.
+            if r.killed && r.mode == .shell { giveUp(c, usable: true) }
             return .progressed
         }
         if eof {
