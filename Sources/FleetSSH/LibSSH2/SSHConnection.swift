@@ -82,7 +82,7 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
     /// What the receive callback counts for this session (see shim.h); outlives the session.
     let stats: UnsafeMutablePointer<fleet_session_stats> = {
         let p = UnsafeMutablePointer<fleet_session_stats>.allocate(capacity: 1)
-        p.initialize(to: fleet_session_stats(bytes_in: 0, last_in_ns: 0, quickack: 0))
+        p.initialize(to: fleet_session_stats(bytes_in: 0, last_in_ns: 0, quickack: 0, drained: 0))
         return p
     }()
     /// Keepalives (ServerAlive); nil when off. The gate is libssh2's own rule for sending.
@@ -343,6 +343,8 @@ final class SSHConnection: ReactorHandler, @unchecked Sendable {
     // MARK: - ReactorHandler
 
     func socketReady(readable: Bool, writable: Bool, failed: Bool) {
+        // Something to read (or a close to see): the next recv asks the kernel again.
+        if readable || failed { stats.pointee.drained = 0 }
         if phase == .connecting {
             finishTCPConnect()
         } else if phase == .ready && ops.isEmpty && failed {
