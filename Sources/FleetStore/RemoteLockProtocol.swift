@@ -86,11 +86,12 @@ public enum RemoteLockProtocol {
     static func matches(_ runID: String) -> String { "p=\(ShellQuote.quote(runIDField(runID))); [ \"${o#*\"$p\"}\" != \"$o\" ]" }
 
     /// `held` with the holder, or `free`. owner.json is opened once: one removed meanwhile
-    /// answers `free` (not an owner that cannot be read); one that exists but cannot be read
-    /// answers `held` with no owner.
+    /// answers `free` (not an owner that cannot be read); one that exists but cannot be read,
+    /// or is a symbolic link to nothing (which no acquire can link over), answers `held`
+    /// with no owner.
     static let heldOrFree =
         #"[ -f "$f" ] && { echo 'fleetup-lock: held'; "# + printLines + #"; } 2>/dev/null < "$f" || "#
-        + #"if [ -f "$f" ]; then echo 'fleetup-lock: held'; else echo 'fleetup-lock: free'; fi"#
+        + #"if [ -f "$f" ] || [ -L "$f" ]; then echo 'fleetup-lock: held'; else echo 'fleetup-lock: free'; fi"#
 
     /// Prints `released` with what it held, then removes owner.json and the temporary names
     /// its acquire left (run `runID`'s; when nil, a forced release, every one), and for a
@@ -114,8 +115,9 @@ public enum RemoteLockProtocol {
         let json = ShellQuote.quote(owner.json())
         let script =
             "umask 077; d=\(place.folder); f=\"$d/owner.json\"; t=\(temporary(owner)); "
-            // Not a file (a folder, a FIFO): an error, never linked over or read.
-            + #"if [ -e "$f" ] && [ ! -f "$f" ]; then echo "$f: exists and is not a file" >&2; exit 1; fi; "#
+            // Not a file (a folder, a FIFO, a symbolic link to nothing): an error, never
+            // linked over or read.
+            + #"if { [ -e "$f" ] || [ -L "$f" ]; } && [ ! -f "$f" ]; then echo "$f: exists and is not a file" >&2; exit 1; fi; "#
             // Twice: an older fleetup's release on another machine may remove the empty
             // folder in between (the second time with its errors shown). A write that fails
             // (a full disk) leaves no temporary file behind.
@@ -125,7 +127,9 @@ public enum RemoteLockProtocol {
             // The temporary name stays, a second link to the owner, until the release removes
             // both with one `rm` (one process fewer on every host).
             + #"if ln "$t" "$f" 2>/dev/null || { [ ! -f "$f" ] && ln "$t" "$f"; }; then echo 'fleetup-lock: acquired'; "#
-            + #"elif rm -f "$t"; [ -f "$f" ]; then "# + heldOrFree + "; else exit 1; fi"
+            // Gone again by now: its holder gave it back between the link and this test.
+            + #"elif rm -f "$t"; [ -f "$f" ]; then "# + heldOrFree
+            + #"; else echo "$f: given back while this run took it; try again" >&2; exit 1; fi"#
         return RemoteCommand(script, display: "fleetup lock acquire \(place.name) (run \(owner.runID))", timeout: timeout)
     }
 
@@ -163,7 +167,7 @@ public enum RemoteLockProtocol {
     public static func forceRelease(in place: RemoteLockPlace) -> RemoteCommand {
         let script =
             "d=\(place.folder); f=\"$d/owner.json\"; "
-            + "if [ -f \"$f\" ]; then \(remove(place, runID: nil)); else echo 'fleetup-lock: free'; fi"
+            + "if [ -f \"$f\" ] || [ -L \"$f\" ]; then \(remove(place, runID: nil)); else echo 'fleetup-lock: free'; fi"
         return RemoteCommand(script, display: "fleetup lock release --force \(place.name)", timeout: timeout)
     }
 

@@ -17,7 +17,7 @@ private func result(_ stdout: String, status: Int32? = 0, stderr: String = "") -
 /// The owner printed whole, and the `held`/`free` answer, as every lock script writes them.
 private let printLines = #"while IFS= read -r l || [ -n "$l" ]; do printf '%s\n' "$l"; done"#
 private let heldOrFree =
-    #"[ -f "$f" ] && { echo 'fleetup-lock: held'; \#(printLines); } 2>/dev/null < "$f" || if [ -f "$f" ]; then echo 'fleetup-lock: held'; else echo 'fleetup-lock: free'; fi"#
+    #"[ -f "$f" ] && { echo 'fleetup-lock: held'; \#(printLines); } 2>/dev/null < "$f" || if [ -f "$f" ] || [ -L "$f" ]; then echo 'fleetup-lock: held'; else echo 'fleetup-lock: free'; fi"#
 
 @Suite("remote lock protocol: the exact commands and the parser of their answers")
 struct RemoteLockProtocolTests {
@@ -40,7 +40,7 @@ struct RemoteLockProtocolTests {
                 """#)
         #expect(
             RemoteLockProtocol.forceRelease(in: .fleet(key)).script == #"""
-                d="$HOME"/.local/state/fleetup/locks/0123456789abcdef; f="$d/owner.json"; if [ -f "$f" ]; then echo 'fleetup-lock: released'; { \#(printLines); } 2>/dev/null < "$f"; rm -f "$f" "$d"/.owner.* || exit 1; rmdir "$d" 2>/dev/null || :; else echo 'fleetup-lock: free'; fi
+                d="$HOME"/.local/state/fleetup/locks/0123456789abcdef; f="$d/owner.json"; if [ -f "$f" ] || [ -L "$f" ]; then echo 'fleetup-lock: released'; { \#(printLines); } 2>/dev/null < "$f"; rm -f "$f" "$d"/.owner.* || exit 1; rmdir "$d" 2>/dev/null || :; else echo 'fleetup-lock: free'; fi
                 """#)
         #expect(RemoteLockProtocol.status(in: .fleet(key)).timeout == .seconds(30))
         #expect(RemoteLockProtocol.status(in: .fleet(key)).display == "fleetup lock status 0123456789abcdef")
@@ -52,7 +52,7 @@ struct RemoteLockProtocolTests {
         let json = "'" + o.json() + "'"  // no ' inside: quoted as is
         #expect(
             RemoteLockProtocol.acquire(in: .host(), owner: o).script == #"""
-                umask 077; d="$HOME"/.local/state/fleetup/host.lock; f="$d/owner.json"; t="$d"/.owner.20261202-031501-3f2a.ops1.4242; if [ -e "$f" ] && [ ! -f "$f" ]; then echo "$f: exists and is not a file" >&2; exit 1; fi; { { [ -d "$d" ] || mkdir -p "$d"; } && printf '%s\n' \#(json) > "$t"; } 2>/dev/null || { mkdir -p "$d" && printf '%s\n' \#(json) > "$t"; } || { rm -f "$t"; exit 1; }; if ln "$t" "$f" 2>/dev/null || { [ ! -f "$f" ] && ln "$t" "$f"; }; then echo 'fleetup-lock: acquired'; elif rm -f "$t"; [ -f "$f" ]; then \#(heldOrFree); else exit 1; fi
+                umask 077; d="$HOME"/.local/state/fleetup/host.lock; f="$d/owner.json"; t="$d"/.owner.20261202-031501-3f2a.ops1.4242; if { [ -e "$f" ] || [ -L "$f" ]; } && [ ! -f "$f" ]; then echo "$f: exists and is not a file" >&2; exit 1; fi; { { [ -d "$d" ] || mkdir -p "$d"; } && printf '%s\n' \#(json) > "$t"; } 2>/dev/null || { mkdir -p "$d" && printf '%s\n' \#(json) > "$t"; } || { rm -f "$t"; exit 1; }; if ln "$t" "$f" 2>/dev/null || { [ ! -f "$f" ] && ln "$t" "$f"; }; then echo 'fleetup-lock: acquired'; elif rm -f "$t"; [ -f "$f" ]; then \#(heldOrFree); else echo "$f: given back while this run took it; try again" >&2; exit 1; fi
                 """#)
         #expect(
             RemoteLockProtocol.takeOver(in: .fleet(key), staleRunID: "20261201-000000-0001", owner: o).script == #"""
@@ -349,6 +349,32 @@ struct RemoteLockShellTests {
             let folderError = await thrown(LockError.self) { try await lock.acquire(owner("20261202-031501-3f2a")) }
             #expect(folderError?.description.contains("the lock command exited 1") == true)
             #expect(try await lock.holder() == .free)
+        }
+    }
+
+    @Test(
+        "an owner.json that is a symbolic link to nothing: acquire names it, status says held, a forced release clears it",
+        arguments: shells)
+    func danglingLink(shell: String) async throws {
+        try await withFolder { home async throws in
+            let folder = home + "/.local/state/fleetup/host.lock"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try FileManager.default.createSymbolicLink(atPath: folder + "/owner.json", withDestinationPath: folder + "/gone")
+            let lock = RemoteLock(host: lockHost, place: .host(), executor: LocalShellExecutor(home: home, shell: shell))
+            let error = await thrown(LockError.self) { try await lock.acquire(owner("20261202-031501-3f2a")) }
+            #expect(error?.description.hasSuffix("/owner.json: exists and is not a file") == true, "\(String(describing: error))")
+            guard case .unreadable = try await lock.holder() else {
+                Issue.record("a link no acquire can replace reads as free")
+                return
+            }
+            let forced = try await LocalShellExecutor(home: home, shell: shell).run(
+                RemoteLockProtocol.forceRelease(in: .host()), on: lockHost)
+            guard case .released = try RemoteLockProtocol.parse(forced, host: "lockhost") else {
+                Issue.record("not released: \(forced.stdout.text)")
+                return
+            }
+            #expect(try await lock.holder() == .free)
+            #expect(try await lock.acquire(owner("20261202-031501-3f2a")) == nil)
         }
     }
 
