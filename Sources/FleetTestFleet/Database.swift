@@ -56,7 +56,7 @@ public struct DatabaseHost: Sendable, Hashable, Codable {
 
     /// Whether a database host can be made here: PostgreSQL's server, its `postgres` user and runuser.
     public static var available: Bool {
-        (try? program("pg_ctl")) != nil && getpwnam("postgres") != nil && LocalProcess.find("runuser") != nil
+        (try? program("pg_ctl")) != nil && Processes.ids(of: "postgres") != nil && LocalProcess.find("runuser") != nil
             && LocalProcess.find("psql") != nil
     }
 
@@ -65,8 +65,8 @@ public struct DatabaseHost: Sendable, Hashable, Codable {
     func start(accounts: [Account]) throws {
         let fm = FileManager.default
         for dir in [root, socketDir] { try fm.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-        guard let pw = getpwnam("postgres") else { throw Tool.Failure(description: "no postgres user; install postgresql") }
-        for dir in [root, socketDir] where chown(dir, pw.pointee.pw_uid, pw.pointee.pw_gid) != 0 {
+        guard let ids = Processes.ids(of: "postgres") else { throw Tool.Failure(description: "no postgres user; install postgresql") }
+        for dir in [root, socketDir] where chown(dir, ids.uid, ids.gid) != 0 {
             throw Tool.Failure(description: "cannot chown \(dir): \(String(cString: strerror(errno)))")
         }
         try asPostgres(

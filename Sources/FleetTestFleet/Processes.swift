@@ -2,6 +2,18 @@ import Foundation
 
 /// Reading and ending local processes through /proc (Linux), for `TestFleet.down`.
 enum Processes {
+    /// The uid and gid of user `name`, or nil when there is none. `getpwnam_r`, not
+    /// `getpwnam`: the latter's record is one static buffer for the whole process, which
+    /// another thread's lookup (parallel tests) can overwrite between the call and the read
+    /// (a test's socket folder was once chowned to another user that way).
+    static func ids(of name: String) -> (uid: uid_t, gid: gid_t)? {
+        var record = passwd()
+        var found: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 16_384)
+        guard getpwnam_r(name, &record, &buffer, buffer.count, &found) == 0, found != nil else { return nil }
+        return (record.pw_uid, record.pw_gid)
+    }
+
     static func pid(inFile path: String) -> pid_t? {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
         return pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))

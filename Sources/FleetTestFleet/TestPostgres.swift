@@ -21,7 +21,7 @@ public final class TestPostgres: Sendable {
     /// Whether one can be started here (PostgreSQL's server programs, and as root its user).
     public static var available: Bool {
         (try? DatabaseHost.program("pg_ctl")) != nil && LocalProcess.find("psql") != nil
-            && (geteuid() != 0 || (getpwnam("postgres") != nil && LocalProcess.find("runuser") != nil))
+            && (geteuid() != 0 || (Processes.ids(of: "postgres") != nil && LocalProcess.find("runuser") != nil))
     }
 
     /// A server for `body`, stopped (and its folder removed) afterwards, on threads of their own.
@@ -74,8 +74,8 @@ public final class TestPostgres: Sendable {
         let fm = FileManager.default
         try fm.createDirectory(atPath: socketDir, withIntermediateDirectories: true)
         if let osUser {
-            guard let pw = getpwnam(osUser) else { throw Tool.Failure(description: "no \(osUser) user; install postgresql") }
-            for dir in [root, socketDir] where chown(dir, pw.pointee.pw_uid, pw.pointee.pw_gid) != 0 {
+            guard let ids = Processes.ids(of: osUser) else { throw Tool.Failure(description: "no \(osUser) user; install postgresql") }
+            for dir in [root, socketDir] where chown(dir, ids.uid, ids.gid) != 0 {
                 throw Tool.Failure(description: "cannot chown \(dir): \(String(cString: strerror(errno)))")
             }
         }
@@ -95,7 +95,7 @@ public final class TestPostgres: Sendable {
         let hba = try String(contentsOfFile: dataDir + "/pg_hba.conf", encoding: .utf8)
         try LocalProcess.writeFile(
             dataDir + "/pg_hba.conf", Array(("local all postgres trust\n" + hba).utf8), mode: 0o600)
-        if let osUser, let pw = getpwnam(osUser) { chown(dataDir + "/pg_hba.conf", pw.pointee.pw_uid, pw.pointee.pw_gid) }
+        if let osUser, let ids = Processes.ids(of: osUser) { chown(dataDir + "/pg_hba.conf", ids.uid, ids.gid) }
         try restart()
     }
 
