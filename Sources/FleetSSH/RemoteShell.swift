@@ -114,7 +114,7 @@ enum RemoteShell {
         init(for script: String) {
             // Bytes, not Foundation's `contains` (an NSString search: 1.9 % of a run's CPU).
             let bytes = Array(script.utf8)
-            if ShellBuiltin.runsInShell(script) {
+            if ShellBuiltin.runsInShell(bytes) {
                 self = .shell
             } else if Self.differing.contains(where: { RemoteShell.find($0, in: bytes) != nil }) {
                 self = .bash
@@ -132,8 +132,8 @@ enum RemoteShell {
         private static func changesReading(_ bytes: [UInt8]) -> Bool {
             if Self.reading.contains(where: { RemoteShell.find($0, in: bytes) != nil }) { return true }
             var from = 0
-            while from < bytes.count, let at = RemoteShell.find(Self.set, in: Array(bytes[from...])) {
-                var i = from + at + Self.set.count
+            while let at = RemoteShell.find(Self.set, in: bytes, from: from) {
+                var i = at + Self.set.count
                 guard i < bytes.count, bytes[i] == UInt8(ascii: "-") || bytes[i] == UInt8(ascii: "+") else {
                     from = i
                     continue
@@ -178,13 +178,13 @@ enum RemoteShell {
 
     /// Where `needle` first starts in `hay` (memchr for its first byte, then memcmp: the
     /// generic `firstRange(of:)` was 5 % of a run's CPU).
-    static func find(_ needle: [UInt8], in hay: [UInt8]) -> Int? {
-        guard !needle.isEmpty, hay.count >= needle.count else { return nil }
+    static func find(_ needle: [UInt8], in hay: [UInt8], from start: Int = 0) -> Int? {
+        guard !needle.isEmpty, hay.count - start >= needle.count else { return nil }
         return hay.withUnsafeBytes { h in
             needle.withUnsafeBytes { n in
                 let base = h.baseAddress!
                 let last = h.count - n.count
-                var i = 0
+                var i = start
                 while i <= last {
                     guard let p = memchr(base + i, Int32(n[0]), last - i + 1) else { return nil }
                     i = base.distance(to: UnsafeRawPointer(p))

@@ -21,11 +21,13 @@ enum ShellBuiltin {
     static let names: Set<String> = ["true", "false", ":", "echo", "printf", "test", "["]
 
     /// True when `text` is such a call.
-    static func runsInShell(_ text: String) -> Bool {
-        var bytes = Array(text.utf8)
-        while let last = bytes.last, last == UInt8(ascii: "\n") || isBlank(last) { bytes.removeLast() }
+    static func runsInShell(_ text: String) -> Bool { runsInShell(Array(text.utf8)) }
+
+    /// True when the text of these bytes is such a call.
+    static func runsInShell(_ text: [UInt8]) -> Bool {
+        guard let kept = content(text) else { return false }
+        let bytes = Array(text[kept])
         var i = 0
-        while i < bytes.count, isBlank(bytes[i]) || bytes[i] == UInt8(ascii: "\n") { i += 1 }
         var values: [[UInt8]] = []
         while i < bytes.count {
             if isBlank(bytes[i]) {
@@ -55,11 +57,16 @@ enum ShellBuiltin {
     /// `text` without the blanks and newlines around it (what follows `builtin `).
     static func trimmed(_ text: String) -> String {
         let bytes = Array(text.utf8)
+        return content(bytes).map { String(decoding: bytes[$0], as: UTF8.self) } ?? ""
+    }
+
+    /// Where the bytes are other than the blanks and newlines around them (nil: none are).
+    private static func content(_ bytes: [UInt8]) -> ClosedRange<Int>? {
         let isSpace = { (b: UInt8) in b == UInt8(ascii: "\n") || isBlank(b) }
         guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) }) else {
-            return ""
+            return nil
         }
-        return String(decoding: bytes[first...last], as: UTF8.self)
+        return first...last
     }
 
     private static func isBlank(_ b: UInt8) -> Bool { b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") }

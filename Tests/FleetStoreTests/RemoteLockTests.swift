@@ -237,6 +237,13 @@ struct RemoteLockScriptTests {
 /// directly (Debian's /bin/sh is dash), and the persistent shell runs them in bash.
 private let shells = ["/bin/sh", "/bin/bash"]
 
+/// A host's lock folder under `home`, made (as a first acquire would).
+private func hostLockFolder(in home: String) throws -> String {
+    let folder = home + "/.local/state/fleetup/host.lock"
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    return folder
+}
+
 @Suite("remote lock: the builtin-only scripts in dash and bash")
 struct RemoteLockShellTests {
     @Test("a host's lock: taken with ln alone once its folder exists, given back with rm alone, the folder kept", arguments: shells)
@@ -337,8 +344,7 @@ struct RemoteLockShellTests {
     @Test("an owner.json that is not a file is an error naming it, never written to or waited on", arguments: shells)
     func notAFile(shell: String) async throws {
         try await withFolder { home async throws in
-            let folder = home + "/.local/state/fleetup/host.lock"
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let folder = try hostLockFolder(in: home)
             let lock = RemoteLock(host: lockHost, place: .host(), executor: LocalShellExecutor(home: home, shell: shell))
             // A FIFO: a `>` would wait for a reader that never comes.
             #expect(mkfifo(folder + "/owner.json", 0o600) == 0)
@@ -357,8 +363,7 @@ struct RemoteLockShellTests {
         arguments: shells)
     func danglingLink(shell: String) async throws {
         try await withFolder { home async throws in
-            let folder = home + "/.local/state/fleetup/host.lock"
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let folder = try hostLockFolder(in: home)
             try FileManager.default.createSymbolicLink(atPath: folder + "/owner.json", withDestinationPath: folder + "/gone")
             let lock = RemoteLock(host: lockHost, place: .host(), executor: LocalShellExecutor(home: home, shell: shell))
             let error = await thrown(LockError.self) { try await lock.acquire(owner("20261202-031501-3f2a")) }
@@ -400,8 +405,7 @@ struct RemoteLockShellTests {
     @Test("an owner file of several lines, the last without its newline, is printed whole", arguments: shells)
     func printedWhole(shell: String) async throws {
         try await withFolder { home async throws in
-            let folder = home + "/.local/state/fleetup/host.lock"
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let folder = try hostLockFolder(in: home)
             try Data("first line\n\n  third \\ line".utf8).write(to: URL(fileURLWithPath: folder + "/owner.json"))
             let result = try await LocalShellExecutor(home: home, shell: shell).run(RemoteLockProtocol.status(in: .host()), on: lockHost)
             #expect(result.stdout.text == "fleetup-lock: held\nfirst line\n\n  third \\ line\n")
